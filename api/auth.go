@@ -1,0 +1,146 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/kefu/kefu"
+	"github.com/kefu/kefu/conversation"
+	"github.com/kefu/kefu/protocol"
+)
+
+// dummyHash is compared against when the username does not exist, so a
+// wrong username takes as long as a wrong password.
+var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("kefu-timing-equalizer"), bcrypt.DefaultCost)
+
+// HashPassword hashes a password for storage with bcrypt.
+func HashPassword(password string) (string, error) {
+	b, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	return string(b), err
+}
+
+type loginRequest struct {
+	Shop     string `json:"shop"`
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+func (h *handlers) login(c *gin.Context) {
+	var req loginRequest
+	if err := c.ShouldBindJSON(&req); err != nil {
+		h.writeError(c, errInvalidJSON)
+		return
+	}
+	if req.Shop == "" || req.Username == "" || req.Password == "" || len(req.Password) > 72 {
+		h.writeError(c, badRequest("invalid_credentials_format", "shop, username and password are required; passwords are at most 72 bytes."))
+		return
+	}
+	ctx := c.Request.Context()
+	shop, err := h.store.ShopBySlug(ctx, req.Shop)
+	var agent kefu.Agent
+	if err == nil {
+		agent, err = h.store.AgentByUsername(ctx, shop.ID, req.Username)
+	}
+	if errors.Is(err, kefu.ErrNotFound) {
+		bcrypt.CompareHashAndPassword(dummyHash, []byte(req.Password))
+		h.writeError(c, errInvalidCredentials)
+		return
+	}
+	if err != nil {
+		h.writeError(c, err)
+		return
+	}
+	if bcrypt.CompareHashAndPassword([]byte(agent.PasswordHash), []byte(req.Password)) != nil {
+		h.writeError(c, errInvalidCredentials)
+		return
+	}
+	token, hash := newSessionToken()
+	expires := h.now().Add(AgentSessionTTL).UTC()
+	if err := h.store.CreateSession(ctx, shop.ID, agent.ID, hash, expires); err != nil {
+		h.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"token": token, "expires_at": expires, "agent": h.agentView(agent)})
+}
+
+// requireAgent admits requests with a live agent session and puts the agent
+// in the context.
+func (h *handlers) requireAgent(c *gin.Context) {
+	token, ok := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer ")
+	if !ok || token == "" {
+		h.writeError(c, errUnauthorized)
+		return
+	}
+	agent, _, err := h.store.SessionAgent(c.Request.Context(), hashToken(token))
+	if errors.Is(err, kefu.ErrNotFound) {
+		h.writeError(c, errUnauthorized)
+		return
+	}
+	if err != nil {
+		h.writeError(c, err)
+		return
+	}
+	c.Set("agent", agent)
+	c.Set("token_hash", hashToken(token))
+	c.Next()
+}
+
+func currentAgent(c *gin.Context) kefu.Agent {
+	return c.MustGet("agent").(kefu.Agent)
+}
+
+func actorOf(c *gin.Context) conversation.Actor {
+	return conversation.AgentActor(currentAgent(c))
+}
+
+func (h *handlers) agentView(a kefu.Agent) protocol.Agent {
+	presence, active := h.convs.Presence(a)
+	return protocol.AgentOf(a, presence, active)
+}
+
+func (h *handlers) logout(c *gin.Context) {
+	if err := h.store.DeleteSession(c.Request.Context(), c.GetString("token_hash")); err != nil {
+		h.writeError(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+func (h *handlers) me(c *gin.Context) {
+	c.JSON(http.StatusOK, gin.H{"agent": h.agentView(currentAgent(c))})
+}
+
+func (h *handlers) setPresence(c *gin.Context) {
+	var req struct {
+		Status string `json:"status"`
+	}
+	if err := c.ShouldBindJSON(&req); err != nil {
+		h.writeError(c, errInvalidJSON)
+		return
+	}
+	p := kefu.Presence(req.Status)
+	if !p.Valid() {
+		h.writeError(c, badRequest("invalid_presence", "status must be online, away or offline."))
+		return
+	}
+	agent := currentAgent(c)
+	h.convs.SetPresence(c.Request.Context(), agent, p)
+	c.JSON(http.StatusOK, gin.H{"agent": h.agentView(agent)})
+}
+
+func (h *handlers) listAgents(c *gin.Context) {
+	agents, err := h.store.Agents(c.Request.Context(), currentAgent(c).ShopID)
+	if err != nil {
+		h.writeError(c, err)
+		return
+	}
+	out := make([]protocol.Agent, len(agents))
+	for i, a := range agents {
+		out[i] = h.agentView(a)
+	}
+	c.JSON(http.StatusOK, gin.H{"agents": out})
+}

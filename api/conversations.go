@@ -1,0 +1,228 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/kefu/kefu"
+	"github.com/kefu/kefu/protocol"
+)
+
+func (h *handlers) listConversations(c *gin.Context) {
+	agent := currentAgent(c)
+	mine := c.Query("mine") == "true"
+	limit, ok := h.queryInt(c, "limit", kefu.MaxPageSize, 1, kefu.MaxPageSize)
+	if !ok {
+		return
+	}
+	var statuses []kefu.ConversationStatus
+	switch status := c.DefaultQuery("status", "open"); status {
+	case "open":
+		statuses = []kefu.ConversationStatus{kefu.StatusQueued, kefu.StatusAssigned}
+	case "queued", "assigned", "closed":
+		statuses = []kefu.ConversationStatus{kefu.ConversationStatus(status)}
+	default:
+		h.writeError(c, badRequest("invalid_status", "status must be open, queued, assigned or closed."))
+		return
+	}
+	ctx := c.Request.Context()
+	// Plain agents see their own conversations and the shared queue;
+	// owners and supervisors see the whole shop unless they ask for theirs.
+	var filters []kefu.ConversationFilter
+	if mine || agent.Role == kefu.RoleAgent {
+		var own, queued []kefu.ConversationStatus
+		for _, s := range statuses {
+			if s == kefu.StatusQueued && !mine {
+				queued = append(queued, s)
+			} else {
+				own = append(own, s)
+			}
+		}
+		if len(own) > 0 {
+			filters = append(filters, kefu.ConversationFilter{Statuses: own, AgentID: agent.ID, Limit: limit})
+		}
+		if len(queued) > 0 {
+			filters = append(filters, kefu.ConversationFilter{Statuses: queued, Limit: limit})
+		}
+	} else {
+		filters = append(filters, kefu.ConversationFilter{Statuses: statuses, Limit: limit})
+	}
+	out := []protocol.Conversation{}
+	for _, f := range filters {
+		list, err := h.store.ListConversations(ctx, agent.ShopID, f)
+		if err != nil {
+			h.writeError(c, err)
+			return
+		}
+		for _, s := range list {
+			out = append(out, protocol.ConversationOf(s, h.convs.QueuePosition(s.ShopID, s.ID)))
+		}
+	}
+	c.JSON(http.StatusOK, gin.H{"conversations": out})
+}
+
+// conversationID reads the :id path parameter, answering 404 when it is not an id.
+func (h *handlers) conversationID(c *gin.Context) (int64, bool) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		h.writeError(c, errNotFound)
+		return 0, false
+	}
+	return id, true
+}
+
+func (h *handlers) respondConversation(c *gin.Context, conv kefu.Conversation, err error) {
+	if err != nil {
+		h.writeError(c, err)
+		return
+	}
+	view, err := h.convs.View(c.Request.Context(), conv)
+	if err != nil {
+		h.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"conversation": view})
+}
+
+func (h *handlers) getConversation(c *gin.Context) {
+	id, ok := h.conversationID(c)
+	if !ok {
+		return
+	}
+	conv, err := h.convs.Conversation(c.Request.Context(), actorOf(c), id)
+	h.respondConversation(c, conv, err)
+}
+
+func (h *handlers) listMessages(c *gin.Context) {
+	id, ok := h.conversationID(c)
+	if !ok {
+		return
+	}
+	after, ok := h.queryInt(c, "after_seq", 0, 0, 1<<62)
+	if !ok {
+		return
+	}
+	limit, ok := h.queryInt(c, "limit", kefu.DefaultPageSize, 1, kefu.MaxPageSize)
+	if !ok {
+		return
+	}
+	msgs, more, err := h.convs.Sync(c.Request.Context(), actorOf(c), id, int64(after), limit)
+	if err != nil {
+		h.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"messages": protocol.MessagesOf(msgs), "has_more": more})
+}
+
+func (h *handlers) sendMessage(c *gin.Context) {
+	id, ok := h.conversationID(c)
+	if !ok {
+		return
+	}
+	var req struct {
+		ClientMsgID string `json:"client_msg_id"`
+		Text        string `json:"text"`
+	}
+	if err := c.ShouldBindJSON(&req); err != nil {
+		h.writeError(c, errInvalidJSON)
+		return
+	}
+	msg, dup, err := h.convs.Send(c.Request.Context(), actorOf(c), id, req.ClientMsgID, req.Text)
+	if err != nil {
+		h.writeError(c, err)
+		return
+	}
+	status := http.StatusCreated
+	if dup {
+		status = http.StatusOK
+	}
+	c.JSON(status, gin.H{"message": protocol.MessageOf(msg), "duplicate": dup})
+}
+
+func (h *handlers) markRead(c *gin.Context) {
+	id, ok := h.conversationID(c)
+	if !ok {
+		return
+	}
+	var req struct {
+		Seq int64 `json:"seq"`
+	}
+	if err := c.ShouldBindJSON(&req); err != nil || req.Seq <= 0 {
+		h.writeError(c, badRequest("invalid_seq", "seq must be a number above 0."))
+		return
+	}
+	conv, err := h.convs.Read(c.Request.Context(), actorOf(c), id, req.Seq)
+	h.respondConversation(c, conv, err)
+}
+
+func (h *handlers) acceptConversation(c *gin.Context) {
+	id, ok := h.conversationID(c)
+	if !ok {
+		return
+	}
+	conv, err := h.convs.Accept(c.Request.Context(), actorOf(c), id)
+	h.respondConversation(c, conv, err)
+}
+
+func (h *handlers) closeConversation(c *gin.Context) {
+	id, ok := h.conversationID(c)
+	if !ok {
+		return
+	}
+	conv, err := h.convs.Close(c.Request.Context(), actorOf(c), id)
+	h.respondConversation(c, conv, err)
+}
+
+func (h *handlers) buyerOrders(c *gin.Context) {
+	id, ok := h.conversationID(c)
+	if !ok {
+		return
+	}
+	agent := currentAgent(c)
+	ctx := c.Request.Context()
+	if _, err := h.store.Buyer(ctx, agent.ShopID, id); err != nil {
+		h.writeError(c, err)
+		return
+	}
+	orders, err := h.store.BuyerOrders(ctx, agent.ShopID, id)
+	if err != nil {
+		h.writeError(c, err)
+		return
+	}
+	type orderView struct {
+		ID          int64            `json:"id"`
+		OrderNo     string           `json:"order_no"`
+		Status      string           `json:"status"`
+		AmountCents int64            `json:"amount_cents"`
+		Currency    string           `json:"currency"`
+		Items       []kefu.OrderItem `json:"items"`
+		CreatedAt   string           `json:"created_at"`
+	}
+	out := make([]orderView, len(orders))
+	for i, o := range orders {
+		items := o.Items
+		if items == nil {
+			items = []kefu.OrderItem{}
+		}
+		out[i] = orderView{ID: o.ID, OrderNo: o.OrderNo, Status: o.Status, AmountCents: o.AmountCents, Currency: o.Currency,
+			Items: items, CreatedAt: o.CreatedAt.UTC().Format("2006-01-02T15:04:05Z07:00")}
+	}
+	c.JSON(http.StatusOK, gin.H{"orders": out})
+}
+
+// queryInt reads an optional integer query parameter within [min, max],
+// answering 400 when it is malformed.
+func (h *handlers) queryInt(c *gin.Context, name string, def, min, max int) (int, bool) {
+	raw, present := c.GetQuery(name)
+	if !present || raw == "" {
+		return def, true
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil || n < min || n > max {
+		h.writeError(c, badRequest("invalid_"+name, name+" must be a whole number from "+strconv.Itoa(min)+" to "+strconv.Itoa(max)+"."))
+		return 0, false
+	}
+	return n, true
+}

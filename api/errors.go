@@ -1,0 +1,98 @@
+package api
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/kefu/kefu"
+	"github.com/kefu/kefu/conversation"
+	"github.com/kefu/kefu/protocol"
+)
+
+// apiError is an error a client sees: an HTTP status, a stable code and a sentence.
+type apiError struct {
+	Status  int
+	Code    string
+	Message string
+}
+
+func (e *apiError) Error() string { return e.Code + ": " + e.Message }
+
+func newError(status int, code, message string) *apiError {
+	return &apiError{Status: status, Code: code, Message: message}
+}
+
+// Errors with fixed wording.
+var (
+	errUnauthorized       = newError(http.StatusUnauthorized, "unauthorized", "Sign in first: the session is missing or has expired.")
+	errInvalidCredentials = newError(http.StatusUnauthorized, "invalid_credentials", "The shop, username or password is wrong.")
+	errShopNotFound       = newError(http.StatusNotFound, "shop_not_found", "There is no shop with that name.")
+	errOriginNotAllowed   = newError(http.StatusForbidden, "origin_not_allowed", "This page's origin is not registered for the shop's chat.")
+	errBadSignature       = newError(http.StatusUnauthorized, "bad_signature", "The buyer signature does not match the buyer id.")
+	errInvalidVisitorID   = newError(http.StatusBadRequest, "invalid_visitor_id", "visitor_id must be 8 to 64 letters, digits, '_' or '-'.")
+	errNotFound           = newError(http.StatusNotFound, "not_found", "No such record in your shop.")
+	errForbidden          = newError(http.StatusForbidden, "forbidden", "Your role does not allow this.")
+	errInvalidJSON        = newError(http.StatusBadRequest, "invalid_json", "The request body is not valid JSON for this call.")
+	errNotQueued          = newError(http.StatusConflict, "not_queued", "The conversation is no longer waiting in the queue.")
+	errConversationClosed = newError(http.StatusConflict, "conversation_closed", "The conversation is closed.")
+	errInternal           = newError(http.StatusInternalServerError, "internal", "Something went wrong on our side; try again.")
+)
+
+func badRequest(code, message string) *apiError {
+	return newError(http.StatusBadRequest, code, message)
+}
+
+// toAPIError maps any error from below to what the client sees. Unknown
+// errors are internal: logged in full, shown as a generic sentence.
+func toAPIError(err error) (*apiError, bool) {
+	var ae *apiError
+	var pe *protocol.Error
+	switch {
+	case errors.As(err, &ae):
+		return ae, true
+	case errors.As(err, &pe):
+		return badRequest(pe.Code, pe.Message), true
+	case errors.Is(err, kefu.ErrNotFound):
+		return errNotFound, true
+	case errors.Is(err, kefu.ErrConversationClosed):
+		return errConversationClosed, true
+	case errors.Is(err, conversation.ErrForbidden):
+		return errForbidden, true
+	case errors.Is(err, conversation.ErrNotQueued):
+		return errNotQueued, true
+	}
+	return errInternal, false
+}
+
+// errorBody is the JSON every failed request gets.
+type errorBody struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+// writeError is the one place failed requests are answered and logged.
+func (h *handlers) writeError(c *gin.Context, err error) {
+	ae, known := toAPIError(err)
+	if !known {
+		h.log.Error("request failed", "method", c.Request.Method, "path", c.FullPath(), "err", err)
+	} else if ae.Status >= 500 {
+		h.log.Error("request failed", "method", c.Request.Method, "path", c.FullPath(), "err", err)
+	}
+	var body errorBody
+	body.Error.Code, body.Error.Message = ae.Code, ae.Message
+	c.AbortWithStatusJSON(ae.Status, body)
+}
+
+// wsError turns an error into an error frame for a socket.
+func wsError(log *slog.Logger, err error, ref string) []byte {
+	ae, known := toAPIError(err)
+	if !known {
+		log.Error("socket request failed", "err", err)
+	}
+	return protocol.Encode(protocol.ErrorFrame{Type: protocol.TypeError, Code: ae.Code, Message: ae.Message, Ref: ref})
+}

@@ -1,0 +1,168 @@
+// Package api is kefu's HTTP surface: the REST API under /api/v1, the buyer
+// and agent WebSockets, and the mount points of the embedded widget, console
+// and docs. Every route is listed in routes below.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/kefu/kefu"
+	"github.com/kefu/kefu/conversation"
+	"github.com/kefu/kefu/protocol"
+)
+
+// Store is what the API reads and writes directly; conversation changes go
+// through Conversations.
+type Store interface {
+	Ping(ctx context.Context) error
+	ShopBySlug(ctx context.Context, slug string) (kefu.Shop, error)
+	Shop(ctx context.Context, id int64) (kefu.Shop, error)
+	AgentByUsername(ctx context.Context, shopID int64, username string) (kefu.Agent, error)
+	Agents(ctx context.Context, shopID int64) ([]kefu.Agent, error)
+	CreateSession(ctx context.Context, shopID, agentID int64, tokenHash string, expires time.Time) error
+	SessionAgent(ctx context.Context, tokenHash string) (kefu.Agent, time.Time, error)
+	DeleteSession(ctx context.Context, tokenHash string) error
+	VisitorBuyer(ctx context.Context, shopID int64, visitorID, name string) (kefu.Buyer, error)
+	IdentifiedBuyer(ctx context.Context, shopID int64, externalID, visitorID, name string) (kefu.Buyer, error)
+	Buyer(ctx context.Context, shopID, id int64) (kefu.Buyer, error)
+	BuyerOrders(ctx context.Context, shopID, buyerID int64) ([]kefu.Order, error)
+	ListConversations(ctx context.Context, shopID int64, f kefu.ConversationFilter) ([]kefu.ConversationSummary, error)
+}
+
+// Conversations is the conversation service (conversation.Service).
+type Conversations interface {
+	Send(ctx context.Context, actor conversation.Actor, conversationID int64, clientMsgID, text string) (kefu.Message, bool, error)
+	Conversation(ctx context.Context, actor conversation.Actor, id int64) (kefu.Conversation, error)
+	Sync(ctx context.Context, actor conversation.Actor, id, afterSeq int64, limit int) ([]kefu.Message, bool, error)
+	Read(ctx context.Context, actor conversation.Actor, id, seq int64) (kefu.Conversation, error)
+	Typing(ctx context.Context, actor conversation.Actor, id int64) error
+	Accept(ctx context.Context, actor conversation.Actor, id int64) (kefu.Conversation, error)
+	Close(ctx context.Context, actor conversation.Actor, id int64) (kefu.Conversation, error)
+	AgentConnected(ctx context.Context, a kefu.Agent) kefu.Presence
+	AgentDisconnected(ctx context.Context, a kefu.Agent)
+	SetPresence(ctx context.Context, a kefu.Agent, presence kefu.Presence) kefu.Presence
+	Presence(a kefu.Agent) (kefu.Presence, int)
+	BuyerState(ctx context.Context, b kefu.Buyer) (*protocol.Conversation, int, error)
+	View(ctx context.Context, conv kefu.Conversation) (protocol.Conversation, error)
+	QueuePosition(shopID, convID int64) int
+	Broker() conversation.Broker
+}
+
+var _ Conversations = (*conversation.Service)(nil)
+
+// Config is everything the HTTP surface needs.
+type Config struct {
+	Store         Store
+	Conversations Conversations
+	Log           *slog.Logger
+	Now           func() time.Time
+	// BuyerSecret signs buyer socket tokens.
+	BuyerSecret []byte
+	// PublicURL is how browsers reach this server (e.g. https://kefu.example.com);
+	// empty means "as the request came in".
+	PublicURL string
+	// Widget, Console and Docs serve the embedded assets.
+	Widget  http.Handler
+	Console http.Handler
+	OpenAPI http.Handler
+}
+
+// Server is the HTTP handler plus the sockets it holds open.
+type Server struct {
+	handler http.Handler
+	hub     *hub
+}
+
+// ServeHTTP serves kefu's HTTP surface.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// Shutdown tells every connected socket to reconnect elsewhere, sends what
+// each has pending, and waits for them to close or ctx to end.
+func (s *Server) Shutdown(ctx context.Context) error { return s.hub.shutdown(ctx) }
+
+// Connections is the number of open sockets.
+func (s *Server) Connections() int { return s.hub.count() }
+
+type handlers struct {
+	store  Store
+	convs  Conversations
+	log    *slog.Logger
+	now    func() time.Time
+	tokens buyerTokens
+	public string
+	hub    *hub
+}
+
+// New builds the HTTP surface.
+func New(cfg Config) *Server {
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	h := &handlers{store: cfg.Store, convs: cfg.Conversations, log: cfg.Log, now: cfg.Now,
+		tokens: buyerTokens{secret: cfg.BuyerSecret}, public: cfg.PublicURL, hub: newHub()}
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.Use(gin.CustomRecoveryWithWriter(nil, func(c *gin.Context, err any) {
+		h.log.Error("panic serving request", "path", c.Request.URL.Path, "panic", err)
+		h.writeError(c, errInternal)
+	}))
+	r.HandleMethodNotAllowed = true
+	r.NoRoute(func(c *gin.Context) { h.writeError(c, newError(http.StatusNotFound, "no_route", "There is no such endpoint.")) })
+	r.NoMethod(func(c *gin.Context) {
+		h.writeError(c, newError(http.StatusMethodNotAllowed, "method_not_allowed", "This endpoint does not take that method."))
+	})
+	routes(r, h, cfg)
+	return &Server{handler: r, hub: h.hub}
+}
+
+// routes lists every route kefu serves.
+func routes(r *gin.Engine, h *handlers, cfg Config) {
+	r.GET("/healthz", h.health)
+	r.GET("/api/openapi.yaml", gin.WrapH(cfg.OpenAPI))
+
+	v1 := r.Group("/api/v1")
+	v1.POST("/auth/login", h.login)
+	v1.OPTIONS("/widget/shops/:shop/session", h.widgetPreflight)
+	v1.POST("/widget/shops/:shop/session", h.widgetSession)
+
+	agent := v1.Group("", h.requireAgent)
+	agent.POST("/auth/logout", h.logout)
+	agent.GET("/me", h.me)
+	agent.PUT("/me/presence", h.setPresence)
+	agent.GET("/agents", h.listAgents)
+	agent.GET("/conversations", h.listConversations)
+	agent.GET("/conversations/:id", h.getConversation)
+	agent.GET("/conversations/:id/messages", h.listMessages)
+	agent.POST("/conversations/:id/messages", h.sendMessage)
+	agent.POST("/conversations/:id/read", h.markRead)
+	agent.POST("/conversations/:id/accept", h.acceptConversation)
+	agent.POST("/conversations/:id/close", h.closeConversation)
+	agent.GET("/buyers/:id/orders", h.buyerOrders)
+
+	r.GET("/ws/buyer", h.buyerSocket)
+	r.GET("/ws/agent", h.agentSocket)
+
+	r.GET("/widget.js", gin.WrapH(cfg.Widget))
+	r.GET("/widget/*file", gin.WrapH(cfg.Widget))
+	r.GET("/agent", func(c *gin.Context) { c.Redirect(http.StatusMovedPermanently, "/agent/") })
+	r.GET("/agent/*file", gin.WrapH(cfg.Console))
+	r.GET("/", func(c *gin.Context) { c.Redirect(http.StatusFound, "/agent/") })
+}
+
+func (h *handlers) health(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
+	defer cancel()
+	if err := h.store.Ping(ctx); err != nil {
+		h.writeError(c, newError(http.StatusServiceUnavailable, "database_unavailable", "The database does not answer."))
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ok", "connections": h.hub.count()})
+}

@@ -1,0 +1,227 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/coder/websocket"
+
+	"github.com/kefu/kefu/conversation"
+	"github.com/kefu/kefu/protocol"
+)
+
+// Socket limits. They are part of the protocol (docs/protocol.md).
+const (
+	heartbeatSec      = 25
+	readTimeout       = 2 * heartbeatSec * time.Second // nothing heard for this long: the peer is gone
+	writeTimeout      = 10 * time.Second
+	readLimit         = 16 << 10
+	buyerBufferFrames = 64
+	agentBufferFrames = 256
+)
+
+// Close codes of our own (4000–4999 is the application range).
+const (
+	closeSlowConsumer websocket.StatusCode = 4001
+	closeUnauthorized websocket.StatusCode = 4401
+)
+
+// conn is one open socket. Exactly two goroutines use it: the reader (the
+// HTTP handler's goroutine, which handles frames in order) and writeLoop.
+// Everyone else only calls Deliver, which never blocks: when the bounded
+// buffer is full the socket is closed as a slow consumer and the client
+// resumes by seq.
+type conn struct {
+	ws   *websocket.Conn
+	send chan []byte
+	done chan struct{} // closed by end: the writer closes the socket
+	once sync.Once
+	log  *slog.Logger
+
+	// Set once by end, before done is closed.
+	code   websocket.StatusCode
+	reason string
+	flush  bool // send what is buffered before closing (shutdown)
+}
+
+var _ conversation.Subscriber = (*conn)(nil)
+
+func newConn(ws *websocket.Conn, buffer int, log *slog.Logger) *conn {
+	ws.SetReadLimit(readLimit)
+	return &conn{ws: ws, send: make(chan []byte, buffer), done: make(chan struct{}), log: log}
+}
+
+// Deliver queues a frame for the writer without waiting.
+func (c *conn) Deliver(frame []byte) {
+	select {
+	case <-c.done:
+	case c.send <- frame:
+	default:
+		c.end(closeSlowConsumer, "slow_consumer", false)
+	}
+}
+
+// end asks the writer to close the socket with code; the first call wins.
+func (c *conn) end(code websocket.StatusCode, reason string, flush bool) {
+	c.once.Do(func() {
+		c.code, c.reason, c.flush = code, reason, flush
+		close(c.done)
+	})
+}
+
+func (c *conn) write(frame []byte) error {
+	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+	defer cancel()
+	return c.ws.Write(ctx, websocket.MessageText, frame)
+}
+
+// writeLoop sends queued frames until end is called, then closes the socket.
+func (c *conn) writeLoop() {
+	for {
+		select {
+		case frame := <-c.send:
+			if err := c.write(frame); err != nil {
+				c.end(websocket.StatusAbnormalClosure, "write failed", false)
+				c.ws.CloseNow()
+				return
+			}
+		case <-c.done:
+			if c.flush {
+				c.drain()
+			}
+			c.ws.Close(c.code, c.reason)
+			return
+		}
+	}
+}
+
+func (c *conn) drain() {
+	for {
+		select {
+		case frame := <-c.send:
+			if c.write(frame) != nil {
+				return
+			}
+		default:
+			return
+		}
+	}
+}
+
+// readLoop reads frames and passes each to handle, in order, until the
+// socket ends. Invalid UTF-8 ends it with 1007; handle answers everything else.
+func (c *conn) readLoop(handle func(data []byte)) {
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), readTimeout)
+		typ, data, err := c.ws.Read(ctx)
+		cancel()
+		if err != nil {
+			code := websocket.CloseStatus(err)
+			if code == -1 {
+				code = websocket.StatusGoingAway
+			}
+			c.end(code, "", false)
+			return
+		}
+		if typ != websocket.MessageText {
+			c.Deliver(protocol.Encode(protocol.ErrorFrame{Type: protocol.TypeError, Code: protocol.CodeInvalidFrame,
+				Message: "frames are JSON text messages, not binary"}))
+			continue
+		}
+		if !utf8.Valid(data) {
+			c.end(websocket.StatusInvalidFramePayloadData, "invalid UTF-8", false)
+			return
+		}
+		handle(data)
+	}
+}
+
+// run serves the socket: subscribe, write in the background, read until the
+// end, then unsubscribe. ready is queued before any published frame.
+func (c *conn) run(broker conversation.Broker, topics []string, ready []byte, handle func(data []byte)) {
+	c.send <- ready
+	for _, t := range topics {
+		broker.Subscribe(t, c)
+	}
+	writerDone := make(chan struct{})
+	go func() {
+		defer close(writerDone)
+		c.writeLoop()
+	}()
+	c.readLoop(handle)
+	<-writerDone
+	for _, t := range topics {
+		broker.Unsubscribe(t, c)
+	}
+}
+
+// refuse accepts the upgrade only to close it at once with a reason the
+// client can act on (a browser cannot read a refused handshake's status).
+func refuse(ws *websocket.Conn, code websocket.StatusCode, reason string) {
+	ws.Close(code, reason)
+}
+
+// hub knows every open socket, to send them away on shutdown.
+type hub struct {
+	mu      sync.Mutex
+	conns   map[*conn]struct{}
+	closing bool
+	wg      sync.WaitGroup
+}
+
+func newHub() *hub { return &hub{conns: map[*conn]struct{}{}} }
+
+// add registers a socket; false once shutdown has begun.
+func (h *hub) add(c *conn) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closing {
+		return false
+	}
+	h.conns[c] = struct{}{}
+	h.wg.Add(1)
+	return true
+}
+
+func (h *hub) remove(c *conn) {
+	h.mu.Lock()
+	delete(h.conns, c)
+	h.mu.Unlock()
+	h.wg.Done()
+}
+
+func (h *hub) count() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.conns)
+}
+
+// shutdown tells every socket to reconnect (spread over a few seconds so
+// they do not all return at once), flushes what each has queued, closes
+// them with 1012 and waits until they are gone or ctx ends.
+func (h *hub) shutdown(ctx context.Context) error {
+	h.mu.Lock()
+	h.closing = true
+	for c := range h.conns {
+		c.Deliver(protocol.Encode(protocol.Reconnect{Type: protocol.TypeReconnect, Reason: "server_restart",
+			RetryAfterMs: 500 + rand.IntN(2500)}))
+		c.end(websocket.StatusServiceRestart, "server_restart", true)
+	}
+	h.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		h.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return errors.New("api: sockets still open at shutdown deadline")
+	}
+}

@@ -1,0 +1,166 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/coder/websocket"
+	"github.com/gin-gonic/gin"
+
+	"github.com/kefu/kefu"
+	"github.com/kefu/kefu/conversation"
+	"github.com/kefu/kefu/protocol"
+)
+
+// buyerSocket serves GET /ws/buyer?token=...: the widget's socket.
+func (h *handlers) buyerSocket(c *gin.Context) {
+	ctx := c.Request.Context()
+	claims, ok := h.tokens.verify(c.Query("token"), h.now())
+	var shop kefu.Shop
+	var buyer kefu.Buyer
+	var err error
+	if ok {
+		shop, err = h.store.Shop(ctx, claims.ShopID)
+		if err == nil {
+			buyer, err = h.store.Buyer(ctx, claims.ShopID, claims.BuyerID)
+		}
+		if errors.Is(err, kefu.ErrNotFound) {
+			ok = false
+		} else if err != nil {
+			h.writeError(c, err)
+			return
+		}
+	}
+	if ok && !allowOrigin(shop, c.GetHeader("Origin")) {
+		// Refused before the upgrade: no other site may open a buyer's socket.
+		h.writeError(c, errOriginNotAllowed)
+		return
+	}
+	// The origin was checked against the shop's list above; an unknown token
+	// gets only a close frame, whatever the origin.
+	ws, err := websocket.Accept(c.Writer, c.Request, &websocket.AcceptOptions{InsecureSkipVerify: true})
+	if err != nil {
+		return
+	}
+	if !ok {
+		refuse(ws, closeUnauthorized, "unauthorized")
+		return
+	}
+	conv, position, err := h.convs.BuyerState(ctx, buyer)
+	if err != nil {
+		h.log.Error("buyer socket: load state", "buyer", buyer.ID, "err", err)
+		refuse(ws, websocket.StatusInternalError, "internal")
+		return
+	}
+	ready := protocol.Encode(protocol.ReadyBuyer{Type: protocol.TypeReady, Buyer: protocol.BuyerOf(buyer),
+		Conversation: conv, QueuePosition: position, HeartbeatSec: heartbeatSec})
+	actor := conversation.BuyerActor(buyer)
+	h.serve(ws, buyerBufferFrames, []string{conversation.BuyerTopic(buyer.ID)}, ready, func(cn *conn, f protocol.ClientFrame) {
+		if f.Type == protocol.TypePresence {
+			cn.Deliver(protocol.Encode(protocol.ErrorFrame{Type: protocol.TypeError, Code: protocol.CodeForbidden,
+				Message: "only agents have a presence"}))
+			return
+		}
+		h.handleFrame(cn, actor, f)
+	})
+}
+
+// agentSocket serves GET /ws/agent?token=...: the console's socket.
+func (h *handlers) agentSocket(c *gin.Context) {
+	ctx := c.Request.Context()
+	agent, _, err := h.store.SessionAgent(ctx, hashToken(c.Query("token")))
+	ok := err == nil
+	if err != nil && !errors.Is(err, kefu.ErrNotFound) {
+		h.writeError(c, err)
+		return
+	}
+	// Default options: the Origin must be this server, so no other site can
+	// drive an agent's socket with their session.
+	ws, err := websocket.Accept(c.Writer, c.Request, nil)
+	if err != nil {
+		return
+	}
+	if !ok {
+		refuse(ws, closeUnauthorized, "unauthorized")
+		return
+	}
+	// Presence is counted for the socket's whole life, on a context that
+	// outlives the request's.
+	base := context.WithoutCancel(ctx)
+	presence := h.convs.AgentConnected(base, agent)
+	defer h.convs.AgentDisconnected(base, agent)
+	_, active := h.convs.Presence(agent)
+	ready := protocol.Encode(protocol.ReadyAgent{Type: protocol.TypeReady, Agent: protocol.AgentOf(agent, presence, active),
+		HeartbeatSec: heartbeatSec})
+	actor := conversation.AgentActor(agent)
+	topics := []string{conversation.AgentTopic(agent.ID), conversation.ShopTopic(agent.ShopID)}
+	h.serve(ws, agentBufferFrames, topics, ready, func(cn *conn, f protocol.ClientFrame) {
+		switch {
+		case f.Type == protocol.TypePresence:
+			h.convs.SetPresence(base, agent, kefu.Presence(f.Status))
+		case (f.Type == protocol.TypeSend || f.Type == protocol.TypeTyping) && f.ConversationID == 0:
+			cn.Deliver(protocol.Encode(protocol.ErrorFrame{Type: protocol.TypeError, Code: protocol.CodeInvalidFrame,
+				Message: "agents must name the conversation_id", Ref: f.ClientMsgID}))
+		default:
+			h.handleFrame(cn, actor, f)
+		}
+	})
+}
+
+// serve runs an accepted socket until it ends.
+func (h *handlers) serve(ws *websocket.Conn, buffer int, topics []string, ready []byte, handle func(*conn, protocol.ClientFrame)) {
+	cn := newConn(ws, buffer, h.log)
+	if !h.hub.add(cn) {
+		ws.Write(context.Background(), websocket.MessageText, protocol.Encode(protocol.Reconnect{
+			Type: protocol.TypeReconnect, Reason: "server_restart", RetryAfterMs: 1000}))
+		refuse(ws, websocket.StatusServiceRestart, "server_restart")
+		return
+	}
+	defer h.hub.remove(cn)
+	cn.run(h.convs.Broker(), topics, ready, func(data []byte) {
+		f, perr := protocol.DecodeClientFrame(data)
+		if perr != nil {
+			cn.Deliver(protocol.Encode(protocol.ErrorFrame{Type: protocol.TypeError, Code: perr.Code, Message: perr.Message, Ref: f.ClientMsgID}))
+			return
+		}
+		handle(cn, f)
+	})
+}
+
+// handleFrame answers the frames buyers and agents share.
+func (h *handlers) handleFrame(cn *conn, actor conversation.Actor, f protocol.ClientFrame) {
+	// Each frame is handled to the end even if the socket closes meanwhile:
+	// a message being stored is stored, and its retry will find it.
+	ctx := context.Background()
+	switch f.Type {
+	case protocol.TypePing:
+		cn.Deliver(protocol.Pong)
+	case protocol.TypeSend:
+		msg, dup, err := h.convs.Send(ctx, actor, f.ConversationID, f.ClientMsgID, f.Text)
+		if err != nil {
+			cn.Deliver(wsError(h.log, err, f.ClientMsgID))
+			return
+		}
+		cn.Deliver(protocol.Encode(protocol.Ack{Type: protocol.TypeAck, ClientMsgID: f.ClientMsgID,
+			Message: protocol.MessageOf(msg), Duplicate: dup}))
+	case protocol.TypeSync:
+		msgs, more, err := h.convs.Sync(ctx, actor, f.ConversationID, f.AfterSeq, f.Limit)
+		if err != nil {
+			cn.Deliver(wsError(h.log, err, ""))
+			return
+		}
+		cn.Deliver(protocol.Encode(protocol.History{Type: protocol.TypeHistory, ConversationID: f.ConversationID,
+			Messages: protocol.MessagesOf(msgs), HasMore: more}))
+	case protocol.TypeTyping:
+		if err := h.convs.Typing(ctx, actor, f.ConversationID); err != nil {
+			cn.Deliver(wsError(h.log, err, ""))
+		}
+	case protocol.TypeRead:
+		if _, err := h.convs.Read(ctx, actor, f.ConversationID, f.Seq); err != nil {
+			cn.Deliver(wsError(h.log, err, ""))
+		}
+	}
+}
+
+var _ = http.StatusOK

@@ -1,0 +1,155 @@
+package api
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/kefu/kefu"
+	"github.com/kefu/kefu/protocol"
+)
+
+type widgetSessionRequest struct {
+	VisitorID string `json:"visitor_id"`
+	BuyerID   string `json:"buyer_id"`
+	Name      string `json:"name"`
+	Signature string `json:"signature"`
+}
+
+// allowOrigin reports whether a browser request from origin may use the
+// shop's widget. Requests without Origin are not from a browser page and
+// cannot be cross-site; they are allowed.
+func allowOrigin(shop kefu.Shop, origin string) bool {
+	return origin == "" || slices.Contains(shop.Origins, origin)
+}
+
+func setCORS(c *gin.Context, origin string) {
+	if origin == "" {
+		return
+	}
+	c.Header("Access-Control-Allow-Origin", origin)
+	c.Header("Vary", "Origin")
+	c.Header("Access-Control-Allow-Methods", "POST, OPTIONS")
+	c.Header("Access-Control-Allow-Headers", "Content-Type")
+	c.Header("Access-Control-Max-Age", "600")
+}
+
+// widgetShop loads the shop named in the path and checks the caller's origin.
+func (h *handlers) widgetShop(c *gin.Context) (kefu.Shop, bool) {
+	shop, err := h.store.ShopBySlug(c.Request.Context(), c.Param("shop"))
+	if err != nil {
+		if _, known := toAPIError(err); known {
+			err = errShopNotFound
+		}
+		h.writeError(c, err)
+		return kefu.Shop{}, false
+	}
+	origin := c.GetHeader("Origin")
+	if !allowOrigin(shop, origin) {
+		h.writeError(c, errOriginNotAllowed)
+		return kefu.Shop{}, false
+	}
+	setCORS(c, origin)
+	return shop, true
+}
+
+func (h *handlers) widgetPreflight(c *gin.Context) {
+	if _, ok := h.widgetShop(c); ok {
+		c.Status(http.StatusNoContent)
+	}
+}
+
+func validVisitorID(id string) bool {
+	if len(id) < 8 || len(id) > 64 {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// widgetSession creates or resumes a buyer and returns a token for the socket.
+func (h *handlers) widgetSession(c *gin.Context) {
+	shop, ok := h.widgetShop(c)
+	if !ok {
+		return
+	}
+	var req widgetSessionRequest
+	if err := c.ShouldBindJSON(&req); err != nil {
+		h.writeError(c, errInvalidJSON)
+		return
+	}
+	if !validVisitorID(req.VisitorID) {
+		h.writeError(c, errInvalidVisitorID)
+		return
+	}
+	name := strings.TrimSpace(req.Name)
+	if len([]rune(name)) > kefu.MaxNameRunes {
+		h.writeError(c, badRequest("invalid_name", "name must be at most 64 characters."))
+		return
+	}
+	ctx := c.Request.Context()
+	var buyer kefu.Buyer
+	var err error
+	if req.BuyerID != "" {
+		if len(req.BuyerID) > kefu.MaxExternalIDBytes {
+			h.writeError(c, badRequest("invalid_buyer_id", "buyer_id must be at most 128 bytes."))
+			return
+		}
+		if !validSignature(shop.IdentitySecret, req.BuyerID, req.Signature) {
+			h.writeError(c, errBadSignature)
+			return
+		}
+		if name == "" {
+			name = "买家 " + req.BuyerID
+		}
+		buyer, err = h.store.IdentifiedBuyer(ctx, shop.ID, req.BuyerID, req.VisitorID, name)
+	} else {
+		buyer, err = h.store.VisitorBuyer(ctx, shop.ID, req.VisitorID, visitorName(req.VisitorID))
+	}
+	if err != nil {
+		h.writeError(c, err)
+		return
+	}
+	expires := h.now().Add(BuyerTokenTTL).UTC().Truncate(1e9)
+	token := h.tokens.sign(buyerClaims{ShopID: shop.ID, BuyerID: buyer.ID, Expires: expires})
+	c.JSON(http.StatusOK, gin.H{
+		"token":      token,
+		"expires_at": expires,
+		"socket_url": h.socketURL(c.Request, "/ws/buyer"),
+		"buyer":      protocol.BuyerOf(buyer),
+		"shop":       gin.H{"slug": shop.Slug, "name": shop.Name},
+	})
+}
+
+// visitorName is what an anonymous visitor is called: 访客 and a short tag.
+func visitorName(visitorID string) string {
+	tag := strings.TrimPrefix(visitorID, "v_")
+	if len(tag) > 4 {
+		tag = tag[:4]
+	}
+	return "访客 " + tag
+}
+
+// socketURL is the WebSocket URL for path as the browser should dial it.
+func (h *handlers) socketURL(r *http.Request, path string) string {
+	if h.public != "" {
+		u, err := url.Parse(h.public)
+		if err == nil {
+			u.Scheme = map[string]string{"https": "wss", "http": "ws"}[u.Scheme]
+			u.Path = strings.TrimSuffix(u.Path, "/") + path
+			return u.String()
+		}
+	}
+	scheme := "ws"
+	if r.TLS != nil {
+		scheme = "wss"
+	}
+	return scheme + "://" + r.Host + path
+}

@@ -1,0 +1,81 @@
+// Package asset serves files embedded in the binary: gzipped once at start,
+// addressed by a content hash so browsers may cache them forever, and
+// revalidated by ETag where the URL has to stay stable (widget.js).
+package asset
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
+	"mime"
+	"net/http"
+	"path"
+	"strconv"
+	"strings"
+)
+
+// File is one embedded file, ready to serve.
+type File struct {
+	Name        string // e.g. "app.js"
+	HashedName  string // e.g. "app.3f2a9c0e7d4b.js"
+	ContentType string
+	ETag        string
+	body        []byte
+	gzipped     []byte
+}
+
+// NewFile prepares body for serving under name.
+func NewFile(name string, body []byte) *File {
+	sum := sha256.Sum256(body)
+	hash := hex.EncodeToString(sum[:6])
+	ext := path.Ext(name)
+	ctype := mime.TypeByExtension(ext)
+	if ctype == "" {
+		ctype = "application/octet-stream"
+	}
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	zw.Write(body)
+	zw.Close()
+	return &File{
+		Name:        name,
+		HashedName:  strings.TrimSuffix(name, ext) + "." + hash + ext,
+		ContentType: ctype,
+		ETag:        `"` + hash + `"`,
+		body:        body,
+		gzipped:     buf.Bytes(),
+	}
+}
+
+// GzipSize is the size of the gzipped body, what a browser downloads.
+func (f *File) GzipSize() int { return len(f.gzipped) }
+
+// Serve writes the file. immutable says the URL names the content (hashed
+// name) so it may be cached for a year; otherwise the browser revalidates.
+func (f *File) Serve(w http.ResponseWriter, r *http.Request, immutable bool) {
+	h := w.Header()
+	h.Set("Content-Type", f.ContentType)
+	h.Set("ETag", f.ETag)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Add("Vary", "Accept-Encoding")
+	if immutable {
+		h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	} else {
+		h.Set("Cache-Control", "public, max-age=300, must-revalidate")
+	}
+	if match := r.Header.Get("If-None-Match"); match != "" && strings.Contains(match, f.ETag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	body := f.body
+	if strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+		h.Set("Content-Encoding", "gzip")
+		body = f.gzipped
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		w.Write(body)
+	}
+}

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"embed"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/kefu/kefu"
+	"github.com/kefu/kefu/api"
+	"github.com/kefu/kefu/store"
+)
+
+//go:embed demo/store.html
+var demoFiles embed.FS
+
+// The demo shop's logins, printed at start. Demo only: a real shop's owner
+// sets their own.
+const demoPassword = "kefu1234"
+
+var demoAgents = []struct {
+	username, name string
+	role           kefu.Role
+}{
+	{"owner", "店长", kefu.RoleOwner},
+	{"xiaowang", "小王", kefu.RoleAgent},
+	{"xiaoli", "小丽", kefu.RoleAgent},
+}
+
+var demoBuyers = []struct {
+	externalID, name string
+	orders           []kefu.Order
+}{
+	{"u1001", "张三", []kefu.Order{
+		{OrderNo: "2026111100123", Status: "shipped", AmountCents: 29900,
+			Items: []kefu.OrderItem{{Title: "加厚羽绒服 黑色 L", Quantity: 1, PriceCents: 29900}}},
+		{OrderNo: "2026110800042", Status: "completed", AmountCents: 5800,
+			Items: []kefu.OrderItem{{Title: "羊毛围巾 灰色", Quantity: 2, PriceCents: 2900}}},
+	}},
+	{"u1002", "李四", []kefu.Order{
+		{OrderNo: "2026111100456", Status: "paid", AmountCents: 15900,
+			Items: []kefu.OrderItem{{Title: "保暖内衣套装 M", Quantity: 1, PriceCents: 15900}}},
+	}},
+}
+
+// demoShop is the seeded demo shop and the store page that embeds its widget.
+type demoShop struct {
+	shop     kefu.Shop
+	storeURL string // the demo store page's origin
+	kefuURL  string // where the page loads the widget from
+}
+
+func storeOrigins(storeURL string) []string {
+	origins := []string{storeURL}
+	if strings.HasPrefix(storeURL, "http://127.0.0.1:") {
+		origins = append(origins, strings.Replace(storeURL, "127.0.0.1", "localhost", 1))
+	}
+	return origins
+}
+
+// seedDemo creates the demo shop, its agents, buyers and orders if absent,
+// and registers the demo store page's origins.
+func seedDemo(ctx context.Context, st *store.Store, origins []string) (*demoShop, error) {
+	shop, err := st.ShopBySlug(ctx, "demo")
+	if errors.Is(err, kefu.ErrNotFound) {
+		secret := make([]byte, 24)
+		rand.Read(secret)
+		shop, err = st.CreateShop(ctx, kefu.Shop{Slug: "demo", Name: "小铺 Demo 旗舰店", IdentitySecret: hex.EncodeToString(secret), Origins: origins})
+		if err != nil {
+			return nil, fmt.Errorf("demo: %w", err)
+		}
+		hash, err := api.HashPassword(demoPassword)
+		if err != nil {
+			return nil, fmt.Errorf("demo: hash password: %w", err)
+		}
+		for _, a := range demoAgents {
+			if _, err := st.CreateAgent(ctx, kefu.Agent{ShopID: shop.ID, Username: a.username, Name: a.name, Role: a.role, PasswordHash: hash}); err != nil {
+				return nil, fmt.Errorf("demo: %w", err)
+			}
+		}
+		for _, b := range demoBuyers {
+			buyer, err := st.IdentifiedBuyer(ctx, shop.ID, b.externalID, "", b.name)
+			if err != nil {
+				return nil, fmt.Errorf("demo: %w", err)
+			}
+			for i, o := range b.orders {
+				o.ShopID, o.BuyerID = shop.ID, buyer.ID
+				o.CreatedAt = time.Now().Add(-time.Duration(24*(i+1)) * time.Hour)
+				if _, err := st.CreateOrder(ctx, o); err != nil {
+					return nil, fmt.Errorf("demo: %w", err)
+				}
+			}
+		}
+	} else if err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	} else if err := st.SetShopOrigins(ctx, shop.ID, origins); err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	shop.Origins = origins
+	return &demoShop{shop: shop}, nil
+}
+
+func (d *demoShop) printWelcome(w io.Writer) {
+	fmt.Fprintf(w, "  demo store:    %s/\n", d.storeURL)
+	fmt.Fprintf(w, "  demo logins (shop \"demo\", password %q):", demoPassword)
+	for _, a := range demoAgents {
+		fmt.Fprintf(w, " %s (%s)", a.username, a.name)
+	}
+	fmt.Fprintln(w)
+}
+
+// handler serves the demo store: a product page that embeds the widget the
+// way any shop would, and /identity, standing in for the shop's own server
+// signing its logged-in buyer for the widget.
+func (d *demoShop) handler() http.Handler {
+	page := template.Must(template.ParseFS(demoFiles, "demo/store.html"))
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		page.Execute(w, map[string]string{"KefuURL": d.kefuURL, "Shop": d.shop.Slug, "Lang": r.URL.Query().Get("lang")})
+	})
+	mux.HandleFunc("GET /identity", func(w http.ResponseWriter, r *http.Request) {
+		id := r.URL.Query().Get("buyer")
+		for _, b := range demoBuyers {
+			if b.externalID == id {
+				w.Header().Set("Content-Type", "application/json")
+				json.NewEncoder(w).Encode(map[string]string{"buyer_id": id, "name": b.name,
+					"signature": api.BuyerSignature(d.shop.IdentitySecret, id)})
+				return
+			}
+		}
+		http.NotFound(w, r)
+	})
+	return mux
+}

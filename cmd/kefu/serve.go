@@ -1,0 +1,180 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/kefu/kefu/agent"
+	"github.com/kefu/kefu/api"
+	"github.com/kefu/kefu/conversation"
+	"github.com/kefu/kefu/docs"
+	"github.com/kefu/kefu/queue"
+	"github.com/kefu/kefu/store"
+	"github.com/kefu/kefu/widget"
+)
+
+type serveConfig struct {
+	addr        string
+	dataDir     string
+	databaseURL string
+	publicURL   string
+	demo        bool
+	demoAddr    string
+}
+
+// parseServeFlags reads flags; each flag's default comes from its env var.
+func parseServeFlags(args []string, stderr io.Writer, getenv func(string) string) (serveConfig, error) {
+	env := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	var cfg serveConfig
+	fs := flag.NewFlagSet("kefu serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&cfg.addr, "addr", env("KEFU_ADDR", "127.0.0.1:8080"), "listen address (env KEFU_ADDR)")
+	fs.StringVar(&cfg.dataDir, "data-dir", env("KEFU_DATA_DIR", "./kefu-data"), "directory of the embedded SQLite database (env KEFU_DATA_DIR)")
+	fs.StringVar(&cfg.databaseURL, "database-url", env("KEFU_DATABASE_URL", ""), "postgres:// URL to use PostgreSQL instead of SQLite (env KEFU_DATABASE_URL)")
+	fs.StringVar(&cfg.publicURL, "public-url", env("KEFU_PUBLIC_URL", ""), "URL browsers reach kefu at, when behind a proxy (env KEFU_PUBLIC_URL)")
+	demoDefault, _ := strconv.ParseBool(env("KEFU_DEMO", "false"))
+	fs.BoolVar(&cfg.demo, "demo", demoDefault, "create the demo shop and serve a demo store page (env KEFU_DEMO)")
+	fs.StringVar(&cfg.demoAddr, "demo-addr", env("KEFU_DEMO_ADDR", ""), "listen address of the demo store page; default: the port after --addr (env KEFU_DEMO_ADDR)")
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	return cfg, nil
+}
+
+// serve runs the server until ctx ends, then shuts down gracefully: stop
+// accepting, tell sockets to reconnect, flush, close the database.
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	cfg, err := parseServeFlags(args, stderr, getenv)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+
+	st, err := store.Open(ctx, store.Config{DatabaseURL: cfg.databaseURL, DataDir: cfg.dataDir})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	secret, err := st.Secret(ctx, "buyer_token_secret")
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.addr, err)
+	}
+	baseURL := "http://" + browsable(ln.Addr().String())
+
+	var demoLn net.Listener
+	var demoInfo *demoShop
+	if cfg.demo {
+		demoAddr := cfg.demoAddr
+		if demoAddr == "" {
+			demoAddr = nextPort(ln.Addr().String())
+		}
+		if demoLn, err = net.Listen("tcp", demoAddr); err != nil {
+			ln.Close()
+			return fmt.Errorf("listen on %s for the demo store: %w", demoAddr, err)
+		}
+		storeURL := "http://" + browsable(demoLn.Addr().String())
+		if demoInfo, err = seedDemo(ctx, st, storeOrigins(storeURL)); err != nil {
+			ln.Close()
+			demoLn.Close()
+			return err
+		}
+		demoInfo.storeURL, demoInfo.kefuURL = storeURL, baseURL
+	}
+
+	convs := conversation.New(st, queue.NewRouter(), conversation.NewMemoryBroker(), log)
+	if err := convs.Restore(ctx); err != nil {
+		ln.Close()
+		return err
+	}
+	srv := api.New(api.Config{
+		Store: st, Conversations: convs, Log: log, BuyerSecret: secret, PublicURL: cfg.publicURL,
+		Widget: widget.Handler(), Console: agent.New(), OpenAPI: docs.Handler(),
+	})
+	httpServer := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	servers := []*http.Server{httpServer}
+	errc := make(chan error, 2)
+	go func() { errc <- httpServer.Serve(ln) }()
+	if demoInfo != nil {
+		demoServer := &http.Server{Handler: demoInfo.handler(), ReadHeaderTimeout: 10 * time.Second}
+		servers = append(servers, demoServer)
+		go func() { errc <- demoServer.Serve(demoLn) }()
+	}
+
+	fmt.Fprintf(stdout, "kefu listening on %s (database: %s)\n", baseURL, st.Dialect())
+	fmt.Fprintf(stdout, "  agent console: %s/agent/\n", baseURL)
+	if demoInfo != nil {
+		demoInfo.printWelcome(stdout)
+	}
+
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("serve: %w", err)
+		}
+	}
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	// Stop accepting first, then send every socket away; hijacked sockets are
+	// not waited for by http.Server, so the api server waits for them itself.
+	for _, s := range servers {
+		go s.Shutdown(shutdownCtx)
+	}
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		log.Warn("shutdown", "err", err)
+	}
+	for _, s := range servers {
+		if err := s.Shutdown(shutdownCtx); err != nil {
+			log.Warn("shutdown", "err", err)
+		}
+	}
+	fmt.Fprintln(stdout, "kefu stopped")
+	return nil
+}
+
+// browsable turns a listen address into one a browser can open.
+func browsable(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// nextPort is addr with the port after its own (port 0 stays 0).
+func nextPort(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	n, _ := strconv.Atoi(port)
+	if n != 0 {
+		n++
+	}
+	return net.JoinHostPort(host, strconv.Itoa(n))
+}

@@ -1,0 +1,29 @@
+package conversation
+
+import "fmt"
+
+// Broker fans encoded frames out to the sockets subscribed to a topic.
+// Publish never blocks on a socket: a Subscriber must take a frame without
+// waiting (queue it or drop the connection). The in-process implementation is
+// MemoryBroker; a Redis one for many nodes comes later behind this interface.
+type Broker interface {
+	Subscribe(topic string, sub Subscriber)
+	Unsubscribe(topic string, sub Subscriber)
+	Publish(topic string, frame []byte)
+}
+
+// Subscriber receives frames published to its topics.
+type Subscriber interface {
+	// Deliver hands over one frame. It must not block.
+	Deliver(frame []byte)
+}
+
+// BuyerTopic carries everything a buyer's sockets show.
+func BuyerTopic(buyerID int64) string { return fmt.Sprintf("buyer/%d", buyerID) }
+
+// AgentTopic carries the messages of an agent's conversations.
+func AgentTopic(agentID int64) string { return fmt.Sprintf("agent/%d", agentID) }
+
+// ShopTopic carries what every agent of a shop sees: queue and conversation
+// changes, presence, and messages of conversations still waiting.
+func ShopTopic(shopID int64) string { return fmt.Sprintf("shop/%d", shopID) }

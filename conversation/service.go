@@ -1,0 +1,520 @@
+// Package conversation is kefu's conversation service: it stores every
+// message before anyone hears of it, routes new conversations to agents, and
+// fans events out to the buyer's and agents' sockets through a Broker.
+// Sockets, REST handlers and tests all go through it.
+package conversation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/kefu/kefu"
+	"github.com/kefu/kefu/protocol"
+	"github.com/kefu/kefu/queue"
+)
+
+// Errors the service returns besides kefu.ErrNotFound and kefu.ErrConversationClosed.
+var (
+	ErrForbidden = errors.New("forbidden")
+	ErrNotQueued = errors.New("conversation is not waiting in the queue")
+)
+
+// Store is what the service needs from storage.
+type Store interface {
+	OpenConversation(ctx context.Context, shopID, buyerID int64) (kefu.Conversation, bool, error)
+	Conversation(ctx context.Context, shopID, id int64) (kefu.Conversation, error)
+	LatestConversation(ctx context.Context, shopID, buyerID int64) (kefu.Conversation, error)
+	OpenConversations(ctx context.Context) ([]kefu.Conversation, error)
+	AssignConversation(ctx context.Context, shopID, id, agentID int64) (kefu.Conversation, error)
+	CloseConversation(ctx context.Context, shopID, id int64) (kefu.Conversation, error)
+	MarkRead(ctx context.Context, shopID, id int64, reader kefu.SenderKind, seq int64) (kefu.Conversation, error)
+	AppendMessage(ctx context.Context, m kefu.Message) (kefu.Message, bool, error)
+	MessageByClientID(ctx context.Context, shopID int64, sender kefu.SenderKind, senderID int64, clientMsgID string) (kefu.Message, error)
+	Messages(ctx context.Context, shopID, conversationID, afterSeq int64, limit int) ([]kefu.Message, bool, error)
+	Summarize(ctx context.Context, c kefu.Conversation) (kefu.ConversationSummary, error)
+	Agent(ctx context.Context, shopID, id int64) (kefu.Agent, error)
+}
+
+// Router is the routing state the service decides with (queue.Router in one process).
+type Router interface {
+	Restore(convs []kefu.Conversation)
+	SetAgent(shopID, agentID int64, presence kefu.Presence, cap int) []queue.Assignment
+	Enqueue(shopID, convID, buyerID int64) (agentID int64, ok bool)
+	Take(shopID, convID, agentID int64) bool
+	Release(shopID, agentID int64) []queue.Assignment
+	Unassign(shopID, convID, buyerID, agentID int64)
+	Remove(shopID, convID int64) bool
+	Waiting(shopID int64) []queue.Waiter
+	Position(shopID, convID int64) int
+	Agent(shopID, agentID int64) queue.AgentLoad
+}
+
+var _ Router = (*queue.Router)(nil)
+
+// Actor is who asks: a buyer or an agent, always inside one shop.
+type Actor struct {
+	Kind   kefu.SenderKind // buyer or agent
+	ID     int64
+	ShopID int64
+	Name   string
+	Role   kefu.Role // agents only
+}
+
+// BuyerActor is the actor for a buyer.
+func BuyerActor(b kefu.Buyer) Actor {
+	return Actor{Kind: kefu.SenderBuyer, ID: b.ID, ShopID: b.ShopID, Name: b.Name}
+}
+
+// AgentActor is the actor for an agent.
+func AgentActor(a kefu.Agent) Actor {
+	return Actor{Kind: kefu.SenderAgent, ID: a.ID, ShopID: a.ShopID, Name: a.Name, Role: a.Role}
+}
+
+func (a Actor) supervises() bool {
+	return a.Kind == kefu.SenderAgent && (a.Role == kefu.RoleOwner || a.Role == kefu.RoleSupervisor)
+}
+
+// Service runs conversations.
+type Service struct {
+	store  Store
+	router Router
+	broker Broker
+	log    *slog.Logger
+
+	mu       sync.Mutex
+	presence map[int64]*agentPresence // by agent id
+}
+
+type agentPresence struct {
+	shopID  int64
+	cap     int
+	wanted  kefu.Presence // what the agent chose; effective only while a socket is open
+	sockets int
+}
+
+// New returns a service; call Restore before serving.
+func New(store Store, router Router, broker Broker, log *slog.Logger) *Service {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Service{store: store, router: router, broker: broker, log: log, presence: map[int64]*agentPresence{}}
+}
+
+// Broker returns the broker sockets subscribe to.
+func (s *Service) Broker() Broker { return s.broker }
+
+// Restore rebuilds routing state from the open conversations in the store.
+func (s *Service) Restore(ctx context.Context) error {
+	convs, err := s.store.OpenConversations(ctx)
+	if err != nil {
+		return err
+	}
+	s.router.Restore(convs)
+	return nil
+}
+
+// Send stores a text message from the actor and delivers it. A buyer may pass
+// conversationID 0 (or a closed one): the message goes to their open
+// conversation, which is started and routed if there is none. A retried
+// clientMsgID returns the first message with duplicate set.
+func (s *Service) Send(ctx context.Context, actor Actor, conversationID int64, clientMsgID, text string) (kefu.Message, bool, error) {
+	if e := protocol.ValidateClientMsgID(clientMsgID); e != nil {
+		return kefu.Message{}, false, e
+	}
+	if e := protocol.ValidateText(text); e != nil {
+		return kefu.Message{}, false, e
+	}
+	// A retry is answered before anything else, even if the conversation has
+	// closed since: the client only wants its ack.
+	prev, err := s.store.MessageByClientID(ctx, actor.ShopID, actor.Kind, actor.ID, clientMsgID)
+	if err == nil {
+		return prev, true, nil
+	} else if !errors.Is(err, kefu.ErrNotFound) {
+		return kefu.Message{}, false, err
+	}
+	if actor.Kind == kefu.SenderBuyer {
+		return s.buyerSend(ctx, actor, conversationID, clientMsgID, text)
+	}
+	return s.agentSend(ctx, actor, conversationID, clientMsgID, text)
+}
+
+func (s *Service) buyerSend(ctx context.Context, actor Actor, conversationID int64, clientMsgID, text string) (kefu.Message, bool, error) {
+	for attempt := 0; ; attempt++ {
+		conv, created, err := s.buyerConversation(ctx, actor, conversationID)
+		if err != nil {
+			return kefu.Message{}, false, err
+		}
+		msg, dup, err := s.store.AppendMessage(ctx, kefu.Message{ShopID: actor.ShopID, ConversationID: conv.ID,
+			Kind: kefu.KindText, Sender: kefu.SenderBuyer, SenderID: actor.ID, SenderName: actor.Name,
+			Text: text, ClientMsgID: clientMsgID})
+		if errors.Is(err, kefu.ErrConversationClosed) && attempt == 0 {
+			// Closed between our read and our write: start a new one.
+			conversationID = 0
+			continue
+		}
+		if err != nil {
+			return kefu.Message{}, false, err
+		}
+		if !dup {
+			s.publishMessage(conv, msg)
+		}
+		if created {
+			s.route(ctx, conv)
+		}
+		return msg, dup, nil
+	}
+}
+
+// buyerConversation finds the conversation a buyer writes to.
+func (s *Service) buyerConversation(ctx context.Context, actor Actor, conversationID int64) (kefu.Conversation, bool, error) {
+	if conversationID != 0 {
+		conv, err := s.store.Conversation(ctx, actor.ShopID, conversationID)
+		if err != nil {
+			return kefu.Conversation{}, false, err
+		}
+		if conv.BuyerID != actor.ID {
+			return kefu.Conversation{}, false, fmt.Errorf("conversation %d: %w", conversationID, kefu.ErrNotFound)
+		}
+		if conv.Open() {
+			return conv, false, nil
+		}
+	}
+	return s.store.OpenConversation(ctx, actor.ShopID, actor.ID)
+}
+
+func (s *Service) agentSend(ctx context.Context, actor Actor, conversationID int64, clientMsgID, text string) (kefu.Message, bool, error) {
+	conv, err := s.store.Conversation(ctx, actor.ShopID, conversationID)
+	if err != nil {
+		return kefu.Message{}, false, err
+	}
+	switch {
+	case conv.Status == kefu.StatusClosed:
+		return kefu.Message{}, false, fmt.Errorf("conversation %d: %w", conv.ID, kefu.ErrConversationClosed)
+	case conv.Status == kefu.StatusQueued:
+		// Answering a waiting buyer picks the conversation up.
+		if conv, err = s.Accept(ctx, actor, conv.ID); err != nil {
+			return kefu.Message{}, false, err
+		}
+	case conv.AgentID != actor.ID && !actor.supervises():
+		return kefu.Message{}, false, fmt.Errorf("conversation %d belongs to another agent: %w", conv.ID, ErrForbidden)
+	}
+	msg, dup, err := s.store.AppendMessage(ctx, kefu.Message{ShopID: actor.ShopID, ConversationID: conv.ID,
+		Kind: kefu.KindText, Sender: kefu.SenderAgent, SenderID: actor.ID, SenderName: actor.Name,
+		Text: text, ClientMsgID: clientMsgID})
+	if err != nil {
+		return kefu.Message{}, false, err
+	}
+	if !dup {
+		s.publishMessage(conv, msg)
+	}
+	return msg, dup, nil
+}
+
+// Conversation returns a conversation the actor may see.
+func (s *Service) Conversation(ctx context.Context, actor Actor, id int64) (kefu.Conversation, error) {
+	conv, err := s.store.Conversation(ctx, actor.ShopID, id)
+	if err != nil {
+		return kefu.Conversation{}, err
+	}
+	if actor.Kind == kefu.SenderBuyer && conv.BuyerID != actor.ID {
+		return kefu.Conversation{}, fmt.Errorf("conversation %d: %w", id, kefu.ErrNotFound)
+	}
+	return conv, nil
+}
+
+// Sync returns the messages after afterSeq of a conversation the actor may see.
+func (s *Service) Sync(ctx context.Context, actor Actor, id, afterSeq int64, limit int) ([]kefu.Message, bool, error) {
+	if _, err := s.Conversation(ctx, actor, id); err != nil {
+		return nil, false, err
+	}
+	return s.store.Messages(ctx, actor.ShopID, id, afterSeq, limit)
+}
+
+// Read records that the actor has seen the conversation up to seq and tells
+// the other side.
+func (s *Service) Read(ctx context.Context, actor Actor, id, seq int64) (kefu.Conversation, error) {
+	if _, err := s.Conversation(ctx, actor, id); err != nil {
+		return kefu.Conversation{}, err
+	}
+	conv, err := s.store.MarkRead(ctx, actor.ShopID, id, actor.Kind, seq)
+	if err != nil {
+		return kefu.Conversation{}, err
+	}
+	readSeq := conv.AgentReadSeq
+	if actor.Kind == kefu.SenderBuyer {
+		readSeq = conv.BuyerReadSeq
+	}
+	frame := protocol.Encode(protocol.Read{Type: protocol.TypeRead, ConversationID: id, Reader: string(actor.Kind), Seq: readSeq})
+	s.publishToBoth(conv, frame)
+	return conv, nil
+}
+
+// Typing tells the other side the actor is typing. A buyer may pass 0 for
+// their open conversation; with none, nothing happens.
+func (s *Service) Typing(ctx context.Context, actor Actor, id int64) error {
+	var conv kefu.Conversation
+	var err error
+	if id == 0 && actor.Kind == kefu.SenderBuyer {
+		conv, err = s.store.LatestConversation(ctx, actor.ShopID, actor.ID)
+		if errors.Is(err, kefu.ErrNotFound) {
+			return nil
+		}
+	} else {
+		conv, err = s.Conversation(ctx, actor, id)
+	}
+	if err != nil || !conv.Open() {
+		return err
+	}
+	frame := protocol.Encode(protocol.Typing{Type: protocol.TypeTyping, ConversationID: conv.ID, Sender: string(actor.Kind), Name: actor.Name})
+	if actor.Kind == kefu.SenderBuyer {
+		s.broker.Publish(s.agentSide(conv), frame)
+	} else {
+		s.broker.Publish(BuyerTopic(conv.BuyerID), frame)
+	}
+	return nil
+}
+
+// Accept gives a waiting conversation to the agent who picked it.
+func (s *Service) Accept(ctx context.Context, actor Actor, id int64) (kefu.Conversation, error) {
+	conv, err := s.Conversation(ctx, actor, id)
+	if err != nil {
+		return kefu.Conversation{}, err
+	}
+	if actor.Kind != kefu.SenderAgent {
+		return kefu.Conversation{}, ErrForbidden
+	}
+	if conv.Status != kefu.StatusQueued || !s.router.Take(actor.ShopID, id, actor.ID) {
+		return kefu.Conversation{}, fmt.Errorf("accept conversation %d: %w", id, ErrNotQueued)
+	}
+	conv, err = s.assign(ctx, actor.ShopID, conv.ID, conv.BuyerID, actor.ID)
+	if err != nil {
+		return kefu.Conversation{}, err
+	}
+	s.publishPositions(actor.ShopID)
+	return conv, nil
+}
+
+// Close ends a conversation. An agent closes their own; owners and
+// supervisors close any in their shop.
+func (s *Service) Close(ctx context.Context, actor Actor, id int64) (kefu.Conversation, error) {
+	conv, err := s.Conversation(ctx, actor, id)
+	if err != nil {
+		return kefu.Conversation{}, err
+	}
+	if actor.Kind != kefu.SenderAgent || (conv.AgentID != actor.ID && conv.Status == kefu.StatusAssigned && !actor.supervises()) {
+		return kefu.Conversation{}, fmt.Errorf("close conversation %d: %w", id, ErrForbidden)
+	}
+	if !conv.Open() {
+		return conv, nil
+	}
+	closed, err := s.store.CloseConversation(ctx, actor.ShopID, id)
+	if err != nil {
+		return kefu.Conversation{}, err
+	}
+	s.systemMessage(ctx, closed, "会话已结束")
+	s.publishConversation(ctx, closed)
+	switch conv.Status {
+	case kefu.StatusAssigned:
+		s.applyAssignments(ctx, actor.ShopID, s.router.Release(actor.ShopID, conv.AgentID))
+	case kefu.StatusQueued:
+		s.router.Remove(actor.ShopID, id)
+		s.publishPositions(actor.ShopID)
+	}
+	return closed, nil
+}
+
+// AgentConnected counts an agent socket; the first one makes the agent's
+// chosen presence effective (online unless they chose away).
+func (s *Service) AgentConnected(ctx context.Context, a kefu.Agent) kefu.Presence {
+	s.mu.Lock()
+	p := s.presence[a.ID]
+	if p == nil {
+		p = &agentPresence{shopID: a.ShopID, wanted: kefu.PresenceOnline}
+		s.presence[a.ID] = p
+	}
+	p.cap = a.MaxConcurrent
+	p.sockets++
+	first := p.sockets == 1
+	wanted := p.wanted
+	s.mu.Unlock()
+	if first {
+		s.applyPresence(ctx, a, wanted)
+	}
+	return wanted
+}
+
+// AgentDisconnected uncounts an agent socket; with the last one gone the
+// agent is offline for routing, and keeps their conversations.
+func (s *Service) AgentDisconnected(ctx context.Context, a kefu.Agent) {
+	s.mu.Lock()
+	p := s.presence[a.ID]
+	last := false
+	if p != nil && p.sockets > 0 {
+		p.sockets--
+		last = p.sockets == 0
+	}
+	s.mu.Unlock()
+	if last {
+		s.applyPresence(ctx, a, kefu.PresenceOffline)
+	}
+}
+
+// SetPresence records the agent's chosen presence. It takes effect while the
+// agent has a socket open; offline takes effect at once.
+func (s *Service) SetPresence(ctx context.Context, a kefu.Agent, presence kefu.Presence) kefu.Presence {
+	s.mu.Lock()
+	p := s.presence[a.ID]
+	if p == nil {
+		p = &agentPresence{shopID: a.ShopID, cap: a.MaxConcurrent}
+		s.presence[a.ID] = p
+	}
+	p.wanted = presence
+	effective := presence
+	if p.sockets == 0 {
+		effective = kefu.PresenceOffline
+	}
+	s.mu.Unlock()
+	s.applyPresence(ctx, a, effective)
+	return effective
+}
+
+// Presence returns an agent's effective presence and current load.
+func (s *Service) Presence(a kefu.Agent) (kefu.Presence, int) {
+	load := s.router.Agent(a.ShopID, a.ID)
+	return load.Presence, load.Active
+}
+
+func (s *Service) applyPresence(ctx context.Context, a kefu.Agent, presence kefu.Presence) {
+	assignments := s.router.SetAgent(a.ShopID, a.ID, presence, a.MaxConcurrent)
+	s.broker.Publish(ShopTopic(a.ShopID), protocol.Encode(protocol.PresenceFrame{Type: "presence", AgentID: a.ID, Status: string(presence)}))
+	s.applyAssignments(ctx, a.ShopID, assignments)
+}
+
+// BuyerState is what a buyer's socket shows on connect: their latest
+// conversation (nil if none) and their place in line.
+func (s *Service) BuyerState(ctx context.Context, b kefu.Buyer) (*protocol.Conversation, int, error) {
+	conv, err := s.store.LatestConversation(ctx, b.ShopID, b.ID)
+	if errors.Is(err, kefu.ErrNotFound) {
+		return nil, 0, nil
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	view, err := s.View(ctx, conv)
+	if err != nil {
+		return nil, 0, err
+	}
+	return &view, view.QueuePosition, nil
+}
+
+// View is a conversation as clients see it, with its place in line.
+func (s *Service) View(ctx context.Context, conv kefu.Conversation) (protocol.Conversation, error) {
+	sum, err := s.store.Summarize(ctx, conv)
+	if err != nil {
+		return protocol.Conversation{}, err
+	}
+	return protocol.ConversationOf(sum, s.router.Position(conv.ShopID, conv.ID)), nil
+}
+
+// QueuePosition is a conversation's place in line, 0 if not waiting.
+func (s *Service) QueuePosition(shopID, convID int64) int { return s.router.Position(shopID, convID) }
+
+// route sends a new conversation to an agent, or into the line.
+func (s *Service) route(ctx context.Context, conv kefu.Conversation) {
+	agentID, ok := s.router.Enqueue(conv.ShopID, conv.ID, conv.BuyerID)
+	if ok {
+		if _, err := s.assign(ctx, conv.ShopID, conv.ID, conv.BuyerID, agentID); err != nil {
+			s.log.Error("assign new conversation", "conversation", conv.ID, "err", err)
+		}
+		return
+	}
+	s.publishConversation(ctx, conv)
+	s.publishPositions(conv.ShopID)
+}
+
+// applyAssignments stores what the router decided and tells everyone.
+func (s *Service) applyAssignments(ctx context.Context, shopID int64, assignments []queue.Assignment) {
+	if len(assignments) == 0 {
+		return
+	}
+	for _, as := range assignments {
+		conv, err := s.store.Conversation(ctx, shopID, as.ConversationID)
+		if err != nil {
+			s.log.Error("load assigned conversation", "conversation", as.ConversationID, "err", err)
+			continue
+		}
+		if _, err := s.assign(ctx, shopID, conv.ID, conv.BuyerID, as.AgentID); err != nil {
+			s.log.Error("assign conversation", "conversation", conv.ID, "err", err)
+		}
+	}
+	s.publishPositions(shopID)
+}
+
+// assign persists an assignment the router already counted; if storing
+// fails the router is put back.
+func (s *Service) assign(ctx context.Context, shopID, convID, buyerID, agentID int64) (kefu.Conversation, error) {
+	conv, err := s.store.AssignConversation(ctx, shopID, convID, agentID)
+	if err != nil {
+		s.router.Unassign(shopID, convID, buyerID, agentID)
+		return kefu.Conversation{}, err
+	}
+	name := ""
+	if a, err := s.store.Agent(ctx, shopID, agentID); err == nil {
+		name = a.Name
+	}
+	s.publishConversation(ctx, conv)
+	s.systemMessage(ctx, conv, fmt.Sprintf("客服 %s 为您服务", name))
+	return conv, nil
+}
+
+// systemMessage stores and delivers a line from kefu itself. Failing to store
+// one is logged, not fatal: the state change it announces already happened.
+func (s *Service) systemMessage(ctx context.Context, conv kefu.Conversation, text string) {
+	msg, _, err := s.store.AppendMessage(ctx, kefu.Message{ShopID: conv.ShopID, ConversationID: conv.ID,
+		Kind: kefu.KindSystem, Sender: kefu.SenderSystem, Text: text})
+	if err != nil {
+		s.log.Error("store system message", "conversation", conv.ID, "err", err)
+		return
+	}
+	s.publishMessage(conv, msg)
+}
+
+func (s *Service) publishMessage(conv kefu.Conversation, msg kefu.Message) {
+	frame := protocol.Encode(protocol.MessageFrame{Type: protocol.TypeMessage, Message: protocol.MessageOf(msg)})
+	s.publishToBoth(conv, frame)
+}
+
+func (s *Service) publishToBoth(conv kefu.Conversation, frame []byte) {
+	s.broker.Publish(BuyerTopic(conv.BuyerID), frame)
+	s.broker.Publish(s.agentSide(conv), frame)
+}
+
+// agentSide is where the agents of a conversation listen: its agent, or the
+// whole shop while it waits.
+func (s *Service) agentSide(conv kefu.Conversation) string {
+	if conv.AgentID != 0 && conv.Status != kefu.StatusQueued {
+		return AgentTopic(conv.AgentID)
+	}
+	return ShopTopic(conv.ShopID)
+}
+
+func (s *Service) publishConversation(ctx context.Context, conv kefu.Conversation) {
+	view, err := s.View(ctx, conv)
+	if err != nil {
+		s.log.Error("summarize conversation", "conversation", conv.ID, "err", err)
+		return
+	}
+	frame := protocol.Encode(protocol.ConversationFrame{Type: protocol.TypeConversation, Conversation: view})
+	s.broker.Publish(BuyerTopic(conv.BuyerID), frame)
+	s.broker.Publish(ShopTopic(conv.ShopID), frame)
+}
+
+// publishPositions tells every waiting buyer of the shop their place in line.
+func (s *Service) publishPositions(shopID int64) {
+	for i, w := range s.router.Waiting(shopID) {
+		s.broker.Publish(BuyerTopic(w.BuyerID), protocol.Encode(protocol.Queue{Type: protocol.TypeQueue, ConversationID: w.ConversationID, Position: i + 1}))
+	}
+}

@@ -1,0 +1,197 @@
+// Package kefu holds the domain types of the kefu customer-service IM backend:
+// shops, agents, buyers, conversations, messages and orders. It imports
+// nothing from the project, so every other package can depend on it.
+package kefu
+
+import (
+	"errors"
+	"time"
+)
+
+// Role is what an agent may do in their shop.
+type Role string
+
+// Roles, from most to least powerful.
+const (
+	RoleOwner      Role = "owner"
+	RoleSupervisor Role = "supervisor"
+	RoleAgent      Role = "agent"
+)
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool {
+	return r == RoleOwner || r == RoleSupervisor || r == RoleAgent
+}
+
+// Presence is whether an agent takes new conversations.
+type Presence string
+
+// Presence states. Away keeps current conversations but takes no new ones.
+const (
+	PresenceOnline  Presence = "online"
+	PresenceAway    Presence = "away"
+	PresenceOffline Presence = "offline"
+)
+
+// Valid reports whether p is a known presence state.
+func (p Presence) Valid() bool {
+	return p == PresenceOnline || p == PresenceAway || p == PresenceOffline
+}
+
+// ConversationStatus is where a conversation is in its life.
+type ConversationStatus string
+
+// Conversation states.
+const (
+	StatusQueued   ConversationStatus = "queued"
+	StatusAssigned ConversationStatus = "assigned"
+	StatusClosed   ConversationStatus = "closed"
+)
+
+// SenderKind says who wrote a message.
+type SenderKind string
+
+// Sender kinds.
+const (
+	SenderBuyer  SenderKind = "buyer"
+	SenderAgent  SenderKind = "agent"
+	SenderSystem SenderKind = "system"
+	SenderBot    SenderKind = "bot"
+)
+
+// MessageKind says how a message is shown. Cards and bot answers come later.
+type MessageKind string
+
+// Message kinds.
+const (
+	KindText   MessageKind = "text"
+	KindSystem MessageKind = "system"
+)
+
+// Limits on what clients may send.
+const (
+	MaxTextRunes       = 2000
+	MaxClientMsgIDLen  = 64
+	DefaultAgentCap    = 5
+	MaxPageSize        = 200
+	DefaultPageSize    = 100
+	MaxNameRunes       = 64
+	MaxExternalIDBytes = 128
+)
+
+// Shop is a tenant: one store with its agents, buyers and conversations.
+type Shop struct {
+	ID   int64
+	Slug string
+	Name string
+	// IdentitySecret signs logged-in buyer ids (HMAC-SHA256), computed by the shop's server.
+	IdentitySecret string
+	// Origins are the store-page origins allowed to open the widget socket.
+	Origins   []string
+	CreatedAt time.Time
+}
+
+// Agent is a seller's customer-service account.
+type Agent struct {
+	ID            int64
+	ShopID        int64
+	Username      string
+	Name          string
+	Role          Role
+	PasswordHash  string
+	MaxConcurrent int
+	CreatedAt     time.Time
+}
+
+// Buyer is a shopper: an anonymous visitor or identified by the shop's buyer id.
+type Buyer struct {
+	ID         int64
+	ShopID     int64
+	VisitorID  string
+	ExternalID string // the shop's own buyer id; empty for anonymous visitors
+	Name       string
+	CreatedAt  time.Time
+}
+
+// Identified reports whether the shop vouched for this buyer with a signature.
+func (b Buyer) Identified() bool { return b.ExternalID != "" }
+
+// Conversation is one chat between a buyer and the shop.
+type Conversation struct {
+	ID           int64
+	ShopID       int64
+	BuyerID      int64
+	AgentID      int64 // 0 while queued
+	Status       ConversationStatus
+	LastSeq      int64
+	AgentReadSeq int64
+	BuyerReadSeq int64
+	CreatedAt    time.Time
+	QueuedAt     time.Time
+	AssignedAt   *time.Time
+	ClosedAt     *time.Time
+}
+
+// Open reports whether the conversation still takes messages.
+func (c Conversation) Open() bool { return c.Status != StatusClosed }
+
+// Message is one entry in a conversation, ordered by Seq.
+type Message struct {
+	ID             int64
+	ShopID         int64
+	ConversationID int64
+	Seq            int64
+	Kind           MessageKind
+	Sender         SenderKind
+	SenderID       int64
+	SenderName     string
+	Text           string
+	ClientMsgID    string
+	CreatedAt      time.Time
+}
+
+// Order is a shop order, linked to the buyer who placed it.
+type Order struct {
+	ID          int64
+	ShopID      int64
+	BuyerID     int64
+	OrderNo     string
+	Status      string
+	AmountCents int64
+	Currency    string
+	Items       []OrderItem
+	CreatedAt   time.Time
+}
+
+// OrderItem is one line of an order.
+type OrderItem struct {
+	Title      string `json:"title"`
+	Quantity   int    `json:"quantity"`
+	PriceCents int64  `json:"price_cents"`
+}
+
+// ErrNotFound is returned when a record does not exist in the caller's shop.
+var ErrNotFound = errors.New("not found")
+
+// ErrConflict is returned when a unique value is already taken.
+var ErrConflict = errors.New("conflict")
+
+// ErrConversationClosed is returned when a message is sent to a closed conversation.
+var ErrConversationClosed = errors.New("conversation closed")
+
+// ConversationSummary is a conversation with what a list of them shows.
+type ConversationSummary struct {
+	Conversation
+	Buyer       Buyer
+	AgentName   string
+	Unread      int64 // buyer messages the agent has not read
+	LastMessage *Message
+}
+
+// ConversationFilter selects conversations to list.
+type ConversationFilter struct {
+	Statuses []ConversationStatus // empty: all
+	AgentID  int64                // non-zero: only this agent's
+	BuyerID  int64                // non-zero: only this buyer's
+	Limit    int
+}

@@ -1,0 +1,356 @@
+// Package protocol is kefu's wire format: the JSON frames buyers and agents
+// exchange over the WebSocket (docs/protocol.md) and the JSON shapes of
+// domain objects shared with the REST API. Decoding validates; encoding is
+// done once per event, so a frame fanned out to many sockets costs one
+// json.Marshal.
+package protocol
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/kefu/kefu"
+)
+
+// Client frame types.
+const (
+	TypeSend     = "send"
+	TypeSync     = "sync"
+	TypeTyping   = "typing"
+	TypeRead     = "read"
+	TypePresence = "presence"
+	TypePing     = "ping"
+)
+
+// Server frame types.
+const (
+	TypeReady        = "ready"
+	TypeAck          = "ack"
+	TypeMessage      = "message"
+	TypeHistory      = "history"
+	TypeConversation = "conversation"
+	TypeQueue        = "queue"
+	TypeError        = "error"
+	TypePong         = "pong"
+	TypeReconnect    = "reconnect"
+)
+
+// Error codes carried by error frames and REST error bodies.
+const (
+	CodeInvalidJSON        = "invalid_json"
+	CodeUnknownType        = "unknown_type"
+	CodeInvalidFrame       = "invalid_frame"
+	CodeTextEmpty          = "text_empty"
+	CodeTextTooLong        = "text_too_long"
+	CodeInvalidClientMsgID = "invalid_client_msg_id"
+	CodeNotFound           = "not_found"
+	CodeForbidden          = "forbidden"
+	CodeConversationClosed = "conversation_closed"
+	CodeInternal           = "internal"
+)
+
+// Error is a refusal with a stable machine code and a human sentence.
+type Error struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+// Errorf builds an Error.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ClientFrame is any frame a buyer or agent sends; which fields matter depends on Type.
+type ClientFrame struct {
+	Type           string `json:"type"`
+	ConversationID int64  `json:"conversation_id,omitempty"`
+	ClientMsgID    string `json:"client_msg_id,omitempty"`
+	Text           string `json:"text,omitempty"`
+	AfterSeq       int64  `json:"after_seq,omitempty"`
+	Limit          int    `json:"limit,omitempty"`
+	Seq            int64  `json:"seq,omitempty"`
+	Status         string `json:"status,omitempty"`
+}
+
+// DecodeClientFrame parses and validates one client frame. Rules that depend
+// on who is sending (an agent must name the conversation) are the caller's.
+func DecodeClientFrame(data []byte) (ClientFrame, *Error) {
+	var f ClientFrame
+	if err := json.Unmarshal(data, &f); err != nil {
+		return f, Errorf(CodeInvalidJSON, "the frame is not a valid JSON object: %v", err)
+	}
+	switch f.Type {
+	case TypeSend:
+		if e := ValidateClientMsgID(f.ClientMsgID); e != nil {
+			return f, e
+		}
+		if e := ValidateText(f.Text); e != nil {
+			return f, e
+		}
+	case TypeSync:
+		if f.ConversationID <= 0 {
+			return f, Errorf(CodeInvalidFrame, "sync needs a conversation_id")
+		}
+		if f.AfterSeq < 0 {
+			return f, Errorf(CodeInvalidFrame, "after_seq must not be negative")
+		}
+		if f.Limit < 0 || f.Limit > kefu.MaxPageSize {
+			return f, Errorf(CodeInvalidFrame, "limit must be between 1 and %d", kefu.MaxPageSize)
+		}
+	case TypeRead:
+		if f.ConversationID <= 0 || f.Seq <= 0 {
+			return f, Errorf(CodeInvalidFrame, "read needs a conversation_id and a seq above 0")
+		}
+	case TypePresence:
+		if f.Status != string(kefu.PresenceOnline) && f.Status != string(kefu.PresenceAway) {
+			return f, Errorf(CodeInvalidFrame, "presence status must be \"online\" or \"away\"")
+		}
+	case TypeTyping, TypePing:
+	case "":
+		return f, Errorf(CodeInvalidFrame, "the frame has no type")
+	default:
+		return f, Errorf(CodeUnknownType, "unknown frame type %q", f.Type)
+	}
+	if f.ConversationID < 0 {
+		return f, Errorf(CodeInvalidFrame, "conversation_id must be positive")
+	}
+	return f, nil
+}
+
+// ValidateText checks a message text: present, not only blanks, valid UTF-8, at most kefu.MaxTextRunes characters.
+func ValidateText(text string) *Error {
+	if strings.TrimSpace(text) == "" {
+		return Errorf(CodeTextEmpty, "the message text is empty")
+	}
+	if !utf8.ValidString(text) {
+		return Errorf(CodeInvalidFrame, "the message text is not valid UTF-8")
+	}
+	if n := utf8.RuneCountInString(text); n > kefu.MaxTextRunes {
+		return Errorf(CodeTextTooLong, "the message text has %d characters; the limit is %d", n, kefu.MaxTextRunes)
+	}
+	return nil
+}
+
+// ValidateClientMsgID checks a client message id: 1 to 64 printable ASCII characters.
+func ValidateClientMsgID(id string) *Error {
+	if id == "" || len(id) > kefu.MaxClientMsgIDLen {
+		return Errorf(CodeInvalidClientMsgID, "client_msg_id must be 1 to %d characters", kefu.MaxClientMsgIDLen)
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] < 0x21 || id[i] > 0x7e {
+			return Errorf(CodeInvalidClientMsgID, "client_msg_id may hold only printable ASCII characters")
+		}
+	}
+	return nil
+}
+
+// Message is the JSON shape of a kefu.Message.
+type Message struct {
+	ID             int64     `json:"id"`
+	ConversationID int64     `json:"conversation_id"`
+	Seq            int64     `json:"seq"`
+	Kind           string    `json:"kind"`
+	Sender         string    `json:"sender"`
+	SenderID       int64     `json:"sender_id"`
+	SenderName     string    `json:"sender_name"`
+	Text           string    `json:"text"`
+	ClientMsgID    string    `json:"client_msg_id,omitempty"`
+	CreatedAt      time.Time `json:"created_at"`
+}
+
+// MessageOf converts a domain message.
+func MessageOf(m kefu.Message) Message {
+	return Message{ID: m.ID, ConversationID: m.ConversationID, Seq: m.Seq, Kind: string(m.Kind), Sender: string(m.Sender),
+		SenderID: m.SenderID, SenderName: m.SenderName, Text: m.Text, ClientMsgID: m.ClientMsgID, CreatedAt: m.CreatedAt.UTC()}
+}
+
+// MessagesOf converts a list of domain messages; never nil, so JSON shows [].
+func MessagesOf(ms []kefu.Message) []Message {
+	out := make([]Message, len(ms))
+	for i, m := range ms {
+		out[i] = MessageOf(m)
+	}
+	return out
+}
+
+// Buyer is the JSON shape of a kefu.Buyer.
+type Buyer struct {
+	ID         int64  `json:"id"`
+	Name       string `json:"name"`
+	Identified bool   `json:"identified"`
+	ExternalID string `json:"external_id,omitempty"`
+}
+
+// BuyerOf converts a domain buyer.
+func BuyerOf(b kefu.Buyer) Buyer {
+	return Buyer{ID: b.ID, Name: b.Name, Identified: b.Identified(), ExternalID: b.ExternalID}
+}
+
+// Conversation is the JSON shape of a conversation summary.
+type Conversation struct {
+	ID            int64      `json:"id"`
+	Status        string     `json:"status"`
+	Buyer         Buyer      `json:"buyer"`
+	AgentID       *int64     `json:"agent_id"`
+	AgentName     string     `json:"agent_name,omitempty"`
+	LastSeq       int64      `json:"last_seq"`
+	AgentReadSeq  int64      `json:"agent_read_seq"`
+	BuyerReadSeq  int64      `json:"buyer_read_seq"`
+	Unread        int64      `json:"unread"`
+	QueuePosition int        `json:"queue_position"`
+	LastMessage   *Message   `json:"last_message"`
+	CreatedAt     time.Time  `json:"created_at"`
+	AssignedAt    *time.Time `json:"assigned_at"`
+	ClosedAt      *time.Time `json:"closed_at"`
+}
+
+// ConversationOf converts a summary; position is the queue place (0 if not queued).
+func ConversationOf(s kefu.ConversationSummary, position int) Conversation {
+	c := Conversation{ID: s.ID, Status: string(s.Status), Buyer: BuyerOf(s.Buyer), AgentName: s.AgentName,
+		LastSeq: s.LastSeq, AgentReadSeq: s.AgentReadSeq, BuyerReadSeq: s.BuyerReadSeq, Unread: s.Unread,
+		QueuePosition: position, CreatedAt: s.CreatedAt.UTC(), AssignedAt: utc(s.AssignedAt), ClosedAt: utc(s.ClosedAt)}
+	if s.AgentID != 0 {
+		id := s.AgentID
+		c.AgentID = &id
+	}
+	if s.LastMessage != nil {
+		m := MessageOf(*s.LastMessage)
+		c.LastMessage = &m
+	}
+	return c
+}
+
+func utc(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+// Agent is the JSON shape of an agent with live routing state.
+type Agent struct {
+	ID            int64  `json:"id"`
+	ShopID        int64  `json:"shop_id"`
+	Username      string `json:"username"`
+	Name          string `json:"name"`
+	Role          string `json:"role"`
+	Presence      string `json:"presence"`
+	MaxConcurrent int    `json:"max_concurrent"`
+	ActiveCount   int    `json:"active_count"`
+}
+
+// AgentOf converts a domain agent with its presence and current load.
+func AgentOf(a kefu.Agent, presence kefu.Presence, active int) Agent {
+	return Agent{ID: a.ID, ShopID: a.ShopID, Username: a.Username, Name: a.Name, Role: string(a.Role),
+		Presence: string(presence), MaxConcurrent: a.MaxConcurrent, ActiveCount: active}
+}
+
+// Server frames. Each is encoded with Encode.
+
+// ReadyBuyer is the first frame on a buyer socket.
+type ReadyBuyer struct {
+	Type          string        `json:"type"`
+	Buyer         Buyer         `json:"buyer"`
+	Conversation  *Conversation `json:"conversation"`
+	QueuePosition int           `json:"queue_position"`
+	HeartbeatSec  int           `json:"heartbeat_sec"`
+}
+
+// ReadyAgent is the first frame on an agent socket.
+type ReadyAgent struct {
+	Type         string `json:"type"`
+	Agent        Agent  `json:"agent"`
+	HeartbeatSec int    `json:"heartbeat_sec"`
+}
+
+// Ack confirms a stored message to its sender.
+type Ack struct {
+	Type        string  `json:"type"`
+	ClientMsgID string  `json:"client_msg_id"`
+	Message     Message `json:"message"`
+	Duplicate   bool    `json:"duplicate"`
+}
+
+// MessageFrame carries a new message.
+type MessageFrame struct {
+	Type    string  `json:"type"`
+	Message Message `json:"message"`
+}
+
+// History answers a sync.
+type History struct {
+	Type           string    `json:"type"`
+	ConversationID int64     `json:"conversation_id"`
+	Messages       []Message `json:"messages"`
+	HasMore        bool      `json:"has_more"`
+}
+
+// Typing says the other side is typing.
+type Typing struct {
+	Type           string `json:"type"`
+	ConversationID int64  `json:"conversation_id"`
+	Sender         string `json:"sender"`
+	Name           string `json:"name"`
+}
+
+// Read says the other side has read up to Seq.
+type Read struct {
+	Type           string `json:"type"`
+	ConversationID int64  `json:"conversation_id"`
+	Reader         string `json:"reader"`
+	Seq            int64  `json:"seq"`
+}
+
+// ConversationFrame says a conversation changed.
+type ConversationFrame struct {
+	Type         string       `json:"type"`
+	Conversation Conversation `json:"conversation"`
+}
+
+// Queue tells a waiting buyer their place in line.
+type Queue struct {
+	Type           string `json:"type"`
+	ConversationID int64  `json:"conversation_id"`
+	Position       int    `json:"position"`
+}
+
+// PresenceFrame says an agent's presence changed.
+type PresenceFrame struct {
+	Type    string `json:"type"`
+	AgentID int64  `json:"agent_id"`
+	Status  string `json:"status"`
+}
+
+// ErrorFrame refuses a client frame.
+type ErrorFrame struct {
+	Type    string `json:"type"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Ref     string `json:"ref,omitempty"`
+}
+
+// Reconnect asks the client to come back later.
+type Reconnect struct {
+	Type         string `json:"type"`
+	Reason       string `json:"reason"`
+	RetryAfterMs int    `json:"retry_after_ms"`
+}
+
+// Pong answers a ping.
+var Pong = []byte(`{"type":"pong"}`)
+
+// Encode marshals a server frame. Our frame types always marshal, so an error
+// here is a programming mistake and panics rather than sending a broken frame.
+func Encode(frame any) []byte {
+	b, err := json.Marshal(frame)
+	if err != nil {
+		panic(fmt.Sprintf("protocol: encode %T: %v", frame, err))
+	}
+	return b
+}

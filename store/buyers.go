@@ -1,0 +1,139 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/kefu/kefu"
+)
+
+type buyerRow struct {
+	ID         int64 `gorm:"primaryKey"`
+	ShopID     int64
+	VisitorID  string
+	ExternalID string
+	Name       string
+	CreatedAt  time.Time
+}
+
+func (buyerRow) TableName() string { return "buyers" }
+
+func (r buyerRow) buyer() kefu.Buyer {
+	return kefu.Buyer{ID: r.ID, ShopID: r.ShopID, VisitorID: r.VisitorID, ExternalID: r.ExternalID, Name: r.Name, CreatedAt: r.CreatedAt}
+}
+
+// VisitorBuyer returns the anonymous buyer with this visitor id, creating it
+// (named name) on first sight.
+func (s *Store) VisitorBuyer(ctx context.Context, shopID int64, visitorID, name string) (kefu.Buyer, error) {
+	return s.upsertBuyer(ctx, buyerRow{ShopID: shopID, VisitorID: visitorID, Name: name},
+		"shop_id = ? AND visitor_id = ? AND external_id = ''", shopID, visitorID)
+}
+
+// IdentifiedBuyer returns the buyer the shop knows as externalID, creating it
+// on first sight; a non-empty name replaces the stored one.
+func (s *Store) IdentifiedBuyer(ctx context.Context, shopID int64, externalID, visitorID, name string) (kefu.Buyer, error) {
+	b, err := s.upsertBuyer(ctx, buyerRow{ShopID: shopID, ExternalID: externalID, VisitorID: visitorID, Name: name},
+		"shop_id = ? AND external_id = ?", shopID, externalID)
+	if err != nil || name == "" || b.Name == name {
+		return b, err
+	}
+	if err := s.db.WithContext(ctx).Exec(`UPDATE buyers SET name = ? WHERE shop_id = ? AND id = ?`, name, shopID, b.ID).Error; err != nil {
+		return kefu.Buyer{}, fmt.Errorf("store: rename buyer %d: %w", b.ID, err)
+	}
+	b.Name = name
+	return b, nil
+}
+
+func (s *Store) upsertBuyer(ctx context.Context, row buyerRow, where string, args ...any) (kefu.Buyer, error) {
+	db := s.db.WithContext(ctx)
+	var found buyerRow
+	for attempt := 0; attempt < 2; attempt++ {
+		err := db.Where(where, args...).Limit(1).Find(&found).Error
+		if err != nil {
+			return kefu.Buyer{}, fmt.Errorf("store: load buyer: %w", err)
+		}
+		if found.ID != 0 {
+			return found.buyer(), nil
+		}
+		row.CreatedAt = s.now().UTC()
+		err = db.Create(&row).Error
+		if err == nil {
+			return row.buyer(), nil
+		}
+		if !isDuplicate(err) {
+			return kefu.Buyer{}, fmt.Errorf("store: create buyer: %w", err)
+		}
+		// Another request created it first; read theirs.
+		row.ID = 0
+	}
+	return kefu.Buyer{}, fmt.Errorf("store: create buyer: %w", kefu.ErrConflict)
+}
+
+// Buyer loads a buyer of the shop.
+func (s *Store) Buyer(ctx context.Context, shopID, id int64) (kefu.Buyer, error) {
+	var row buyerRow
+	if err := s.rdb.WithContext(ctx).Where("shop_id = ? AND id = ?", shopID, id).Take(&row).Error; err != nil {
+		return kefu.Buyer{}, notFound(err, "load buyer", id)
+	}
+	return row.buyer(), nil
+}
+
+type orderRow struct {
+	ID          int64 `gorm:"primaryKey"`
+	ShopID      int64
+	BuyerID     int64
+	OrderNo     string
+	Status      string
+	AmountCents int64
+	Currency    string
+	Items       string
+	CreatedAt   time.Time
+}
+
+func (orderRow) TableName() string { return "orders" }
+
+// CreateOrder stores an order of a buyer of the shop. A taken order number is kefu.ErrConflict.
+func (s *Store) CreateOrder(ctx context.Context, o kefu.Order) (kefu.Order, error) {
+	items, err := json.Marshal(o.Items)
+	if err != nil {
+		return kefu.Order{}, fmt.Errorf("store: encode items of order %s: %w", o.OrderNo, err)
+	}
+	if o.Currency == "" {
+		o.Currency = "CNY"
+	}
+	if o.CreatedAt.IsZero() {
+		o.CreatedAt = s.now().UTC()
+	}
+	row := orderRow{ShopID: o.ShopID, BuyerID: o.BuyerID, OrderNo: o.OrderNo, Status: o.Status,
+		AmountCents: o.AmountCents, Currency: o.Currency, Items: string(items), CreatedAt: o.CreatedAt.UTC()}
+	err = s.db.WithContext(ctx).Create(&row).Error
+	if isDuplicate(err) {
+		return kefu.Order{}, fmt.Errorf("store: create order %s: %w", o.OrderNo, kefu.ErrConflict)
+	}
+	if err != nil {
+		return kefu.Order{}, fmt.Errorf("store: create order %s: %w", o.OrderNo, err)
+	}
+	o.ID = row.ID
+	return o, nil
+}
+
+// BuyerOrders lists a buyer's orders in the shop, newest first.
+func (s *Store) BuyerOrders(ctx context.Context, shopID, buyerID int64) ([]kefu.Order, error) {
+	var rows []orderRow
+	if err := s.rdb.WithContext(ctx).Where("shop_id = ? AND buyer_id = ?", shopID, buyerID).
+		Order("created_at DESC, id DESC").Limit(kefu.MaxPageSize).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("store: list orders of buyer %d: %w", buyerID, err)
+	}
+	out := make([]kefu.Order, 0, len(rows))
+	for _, r := range rows {
+		o := kefu.Order{ID: r.ID, ShopID: r.ShopID, BuyerID: r.BuyerID, OrderNo: r.OrderNo, Status: r.Status,
+			AmountCents: r.AmountCents, Currency: r.Currency, CreatedAt: r.CreatedAt}
+		if err := json.Unmarshal([]byte(r.Items), &o.Items); err != nil {
+			return nil, fmt.Errorf("store: decode items of order %s: %w", r.OrderNo, err)
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}

@@ -1,0 +1,349 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/kefu/kefu"
+)
+
+type conversationRow struct {
+	ID           int64 `gorm:"primaryKey"`
+	ShopID       int64
+	BuyerID      int64
+	AgentID      *int64
+	Status       string
+	LastSeq      int64
+	AgentReadSeq int64
+	BuyerReadSeq int64
+	CreatedAt    time.Time
+	QueuedAt     time.Time
+	AssignedAt   *time.Time
+	ClosedAt     *time.Time
+}
+
+func (conversationRow) TableName() string { return "conversations" }
+
+func (r conversationRow) conversation() kefu.Conversation {
+	c := kefu.Conversation{ID: r.ID, ShopID: r.ShopID, BuyerID: r.BuyerID, Status: kefu.ConversationStatus(r.Status),
+		LastSeq: r.LastSeq, AgentReadSeq: r.AgentReadSeq, BuyerReadSeq: r.BuyerReadSeq,
+		CreatedAt: r.CreatedAt, QueuedAt: r.QueuedAt, AssignedAt: r.AssignedAt, ClosedAt: r.ClosedAt}
+	if r.AgentID != nil {
+		c.AgentID = *r.AgentID
+	}
+	return c
+}
+
+// OpenConversation returns the buyer's open conversation, or starts a queued
+// one. created says whether it is new.
+func (s *Store) OpenConversation(ctx context.Context, shopID, buyerID int64) (kefu.Conversation, bool, error) {
+	db := s.db.WithContext(ctx)
+	for attempt := 0; attempt < 2; attempt++ {
+		var row conversationRow
+		err := db.Where("shop_id = ? AND buyer_id = ? AND status <> ?", shopID, buyerID, kefu.StatusClosed).Limit(1).Find(&row).Error
+		if err != nil {
+			return kefu.Conversation{}, false, fmt.Errorf("store: find open conversation of buyer %d: %w", buyerID, err)
+		}
+		if row.ID != 0 {
+			return row.conversation(), false, nil
+		}
+		now := s.now().UTC()
+		row = conversationRow{ShopID: shopID, BuyerID: buyerID, Status: string(kefu.StatusQueued), CreatedAt: now, QueuedAt: now}
+		err = db.Create(&row).Error
+		if err == nil {
+			return row.conversation(), true, nil
+		}
+		if !isDuplicate(err) {
+			return kefu.Conversation{}, false, fmt.Errorf("store: start conversation of buyer %d: %w", buyerID, err)
+		}
+	}
+	return kefu.Conversation{}, false, fmt.Errorf("store: start conversation of buyer %d: %w", buyerID, kefu.ErrConflict)
+}
+
+// Conversation loads a conversation of the shop.
+func (s *Store) Conversation(ctx context.Context, shopID, id int64) (kefu.Conversation, error) {
+	var row conversationRow
+	if err := s.db.WithContext(ctx).Where("shop_id = ? AND id = ?", shopID, id).Take(&row).Error; err != nil {
+		return kefu.Conversation{}, notFound(err, "load conversation", id)
+	}
+	return row.conversation(), nil
+}
+
+// LatestConversation loads the buyer's most recent conversation, open or closed.
+func (s *Store) LatestConversation(ctx context.Context, shopID, buyerID int64) (kefu.Conversation, error) {
+	var row conversationRow
+	if err := s.db.WithContext(ctx).Where("shop_id = ? AND buyer_id = ?", shopID, buyerID).Order("id DESC").Take(&row).Error; err != nil {
+		return kefu.Conversation{}, notFound(err, "load latest conversation of buyer", buyerID)
+	}
+	return row.conversation(), nil
+}
+
+// OpenConversations lists every conversation not closed, in all shops, oldest
+// queued first: what the router rebuilds its state from at start.
+func (s *Store) OpenConversations(ctx context.Context) ([]kefu.Conversation, error) {
+	var rows []conversationRow
+	if err := s.db.WithContext(ctx).Where("status <> ?", kefu.StatusClosed).Order("queued_at, id").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("store: list open conversations: %w", err)
+	}
+	out := make([]kefu.Conversation, len(rows))
+	for i, r := range rows {
+		out[i] = r.conversation()
+	}
+	return out, nil
+}
+
+// AssignConversation gives an open conversation to an agent of the same shop.
+func (s *Store) AssignConversation(ctx context.Context, shopID, id, agentID int64) (kefu.Conversation, error) {
+	now := s.now().UTC()
+	res := s.db.WithContext(ctx).Exec(`UPDATE conversations SET status = ?, agent_id = ?, assigned_at = ?
+		WHERE shop_id = ? AND id = ? AND status <> ?
+		AND EXISTS (SELECT 1 FROM agents WHERE agents.shop_id = ? AND agents.id = ?)`,
+		kefu.StatusAssigned, agentID, now, shopID, id, kefu.StatusClosed, shopID, agentID)
+	if res.Error != nil {
+		return kefu.Conversation{}, fmt.Errorf("store: assign conversation %d: %w", id, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return kefu.Conversation{}, fmt.Errorf("store: assign conversation %d: %w", id, kefu.ErrNotFound)
+	}
+	return s.Conversation(ctx, shopID, id)
+}
+
+// CloseConversation closes a conversation; closing a closed one changes nothing.
+func (s *Store) CloseConversation(ctx context.Context, shopID, id int64) (kefu.Conversation, error) {
+	err := s.db.WithContext(ctx).Exec(`UPDATE conversations SET status = ?, closed_at = ? WHERE shop_id = ? AND id = ? AND status <> ?`,
+		kefu.StatusClosed, s.now().UTC(), shopID, id, kefu.StatusClosed).Error
+	if err != nil {
+		return kefu.Conversation{}, fmt.Errorf("store: close conversation %d: %w", id, err)
+	}
+	return s.Conversation(ctx, shopID, id)
+}
+
+// MarkRead records that one side has read up to seq. It never moves backwards
+// nor past the last message.
+func (s *Store) MarkRead(ctx context.Context, shopID, id int64, reader kefu.SenderKind, seq int64) (kefu.Conversation, error) {
+	column := "agent_read_seq"
+	if reader == kefu.SenderBuyer {
+		column = "buyer_read_seq"
+	}
+	err := s.db.WithContext(ctx).Exec(`UPDATE conversations SET `+column+` = ? WHERE shop_id = ? AND id = ? AND `+column+` < ? AND last_seq >= ?`,
+		seq, shopID, id, seq, seq).Error
+	if err != nil {
+		return kefu.Conversation{}, fmt.Errorf("store: mark conversation %d read: %w", id, err)
+	}
+	return s.Conversation(ctx, shopID, id)
+}
+
+// ListConversations lists the shop's conversations, newest activity first for
+// open ones, with buyer, agent name, unread count and last message.
+func (s *Store) ListConversations(ctx context.Context, shopID int64, f kefu.ConversationFilter) ([]kefu.ConversationSummary, error) {
+	if f.Limit <= 0 || f.Limit > kefu.MaxPageSize {
+		f.Limit = kefu.MaxPageSize
+	}
+	q := s.rdb.WithContext(ctx).Where("shop_id = ?", shopID)
+	if len(f.Statuses) > 0 {
+		q = q.Where("status IN ?", f.Statuses)
+	}
+	if f.AgentID != 0 {
+		q = q.Where("agent_id = ?", f.AgentID)
+	}
+	if f.BuyerID != 0 {
+		q = q.Where("buyer_id = ?", f.BuyerID)
+	}
+	var rows []conversationRow
+	if err := q.Order("id DESC").Limit(f.Limit).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("store: list conversations of shop %d: %w", shopID, err)
+	}
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	ids := make([]int64, len(rows))
+	buyerIDs := make([]int64, 0, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ID
+		buyerIDs = append(buyerIDs, r.BuyerID)
+	}
+	db := s.rdb.WithContext(ctx)
+
+	var buyers []buyerRow
+	if err := db.Where("shop_id = ? AND id IN ?", shopID, buyerIDs).Find(&buyers).Error; err != nil {
+		return nil, fmt.Errorf("store: list conversations: load buyers: %w", err)
+	}
+	buyerByID := map[int64]kefu.Buyer{}
+	for _, b := range buyers {
+		buyerByID[b.ID] = b.buyer()
+	}
+	var agents []agentRow
+	if err := db.Where("shop_id = ?", shopID).Find(&agents).Error; err != nil {
+		return nil, fmt.Errorf("store: list conversations: load agents: %w", err)
+	}
+	agentName := map[int64]string{}
+	for _, a := range agents {
+		agentName[a.ID] = a.Name
+	}
+	var last []messageRow
+	if err := db.Raw(`SELECT m.* FROM messages m JOIN conversations c ON c.id = m.conversation_id AND m.seq = c.last_seq
+		WHERE c.shop_id = ? AND c.id IN ?`, shopID, ids).Scan(&last).Error; err != nil {
+		return nil, fmt.Errorf("store: list conversations: load last messages: %w", err)
+	}
+	lastByConv := map[int64]kefu.Message{}
+	for _, m := range last {
+		lastByConv[m.ConversationID] = m.message()
+	}
+	var unread []struct {
+		ConversationID int64
+		N              int64
+	}
+	if err := db.Raw(`SELECT m.conversation_id, COUNT(*) AS n FROM messages m JOIN conversations c ON c.id = m.conversation_id
+		WHERE c.shop_id = ? AND c.id IN ? AND m.sender = ? AND m.seq > c.agent_read_seq GROUP BY m.conversation_id`,
+		shopID, ids, kefu.SenderBuyer).Scan(&unread).Error; err != nil {
+		return nil, fmt.Errorf("store: list conversations: count unread: %w", err)
+	}
+	unreadByConv := map[int64]int64{}
+	for _, u := range unread {
+		unreadByConv[u.ConversationID] = u.N
+	}
+	out := make([]kefu.ConversationSummary, len(rows))
+	for i, r := range rows {
+		c := r.conversation()
+		out[i] = kefu.ConversationSummary{Conversation: c, Buyer: buyerByID[c.BuyerID], AgentName: agentName[c.AgentID],
+			Unread: unreadByConv[c.ID]}
+		if m, ok := lastByConv[c.ID]; ok {
+			out[i].LastMessage = &m
+		}
+	}
+	return out, nil
+}
+
+// Summarize wraps one conversation the way ListConversations does.
+func (s *Store) Summarize(ctx context.Context, c kefu.Conversation) (kefu.ConversationSummary, error) {
+	list, err := s.ListConversations(ctx, c.ShopID, kefu.ConversationFilter{BuyerID: c.BuyerID, Limit: kefu.MaxPageSize})
+	if err != nil {
+		return kefu.ConversationSummary{}, err
+	}
+	for _, sum := range list {
+		if sum.ID == c.ID {
+			return sum, nil
+		}
+	}
+	return kefu.ConversationSummary{}, fmt.Errorf("store: summarize conversation %d: %w", c.ID, kefu.ErrNotFound)
+}
+
+var errDuplicateClientID = errors.New("duplicate client message id")
+
+type messageRow struct {
+	ID             int64 `gorm:"primaryKey"`
+	ShopID         int64
+	ConversationID int64
+	Seq            int64
+	Kind           string
+	Sender         string
+	SenderID       int64
+	SenderName     string
+	Text           string
+	ClientMsgID    string
+	CreatedAt      time.Time
+}
+
+func (messageRow) TableName() string { return "messages" }
+
+func (r messageRow) message() kefu.Message {
+	return kefu.Message{ID: r.ID, ShopID: r.ShopID, ConversationID: r.ConversationID, Seq: r.Seq, Kind: kefu.MessageKind(r.Kind),
+		Sender: kefu.SenderKind(r.Sender), SenderID: r.SenderID, SenderName: r.SenderName, Text: r.Text,
+		ClientMsgID: r.ClientMsgID, CreatedAt: r.CreatedAt}
+}
+
+// AppendMessage stores m as the next message of its conversation and returns
+// it with id, seq and time. If the sender already stored a message with the
+// same client message id, that message is returned with duplicate set and
+// nothing is written. Buyers and agents cannot write to a closed conversation
+// (kefu.ErrConversationClosed); system messages can.
+func (s *Store) AppendMessage(ctx context.Context, m kefu.Message) (stored kefu.Message, duplicate bool, err error) {
+	if m.ClientMsgID != "" {
+		if prev, err := s.messageByClientID(ctx, m); err == nil {
+			return prev, true, nil
+		} else if !errors.Is(err, kefu.ErrNotFound) {
+			return kefu.Message{}, false, err
+		}
+	}
+	row := messageRow{ShopID: m.ShopID, ConversationID: m.ConversationID, Kind: string(m.Kind), Sender: string(m.Sender),
+		SenderID: m.SenderID, SenderName: m.SenderName, Text: m.Text, ClientMsgID: m.ClientMsgID, CreatedAt: s.now().UTC()}
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var conv conversationRow
+		if err := tx.Where("shop_id = ? AND id = ?", m.ShopID, m.ConversationID).Take(&conv).Error; err != nil {
+			return notFound(err, "load conversation", m.ConversationID)
+		}
+		if conv.Status == string(kefu.StatusClosed) && (m.Sender == kefu.SenderBuyer || m.Sender == kefu.SenderAgent) {
+			return kefu.ErrConversationClosed
+		}
+		// The sender has seen everything up to their own message.
+		readCol := ""
+		switch m.Sender {
+		case kefu.SenderBuyer:
+			readCol = ", buyer_read_seq = last_seq + 1"
+		case kefu.SenderAgent:
+			readCol = ", agent_read_seq = last_seq + 1"
+		}
+		if err := tx.Raw(`UPDATE conversations SET last_seq = last_seq + 1`+readCol+` WHERE shop_id = ? AND id = ? RETURNING last_seq`,
+			m.ShopID, m.ConversationID).Scan(&row.Seq).Error; err != nil {
+			return err
+		}
+		if err := tx.Create(&row).Error; err != nil {
+			if isDuplicate(err) {
+				return errDuplicateClientID
+			}
+			return err
+		}
+		return nil
+	})
+	if errors.Is(err, errDuplicateClientID) {
+		// A concurrent retry won the race; answer with its message.
+		prev, err := s.messageByClientID(ctx, m)
+		return prev, err == nil, err
+	}
+	if err != nil {
+		return kefu.Message{}, false, fmt.Errorf("store: append message to conversation %d: %w", m.ConversationID, err)
+	}
+	return row.message(), false, nil
+}
+
+// MessageByClientID finds the message a sender stored under a client message id.
+func (s *Store) MessageByClientID(ctx context.Context, shopID int64, sender kefu.SenderKind, senderID int64, clientMsgID string) (kefu.Message, error) {
+	return s.messageByClientID(ctx, kefu.Message{ShopID: shopID, Sender: sender, SenderID: senderID, ClientMsgID: clientMsgID})
+}
+
+func (s *Store) messageByClientID(ctx context.Context, m kefu.Message) (kefu.Message, error) {
+	var row messageRow
+	err := s.db.WithContext(ctx).Where("shop_id = ? AND sender = ? AND sender_id = ? AND client_msg_id = ?",
+		m.ShopID, m.Sender, m.SenderID, m.ClientMsgID).Take(&row).Error
+	if err != nil {
+		return kefu.Message{}, notFound(err, "load message by client id", m.ClientMsgID)
+	}
+	return row.message(), nil
+}
+
+// Messages returns up to limit messages of a conversation with seq > afterSeq,
+// in seq order, and whether more follow.
+func (s *Store) Messages(ctx context.Context, shopID, conversationID, afterSeq int64, limit int) ([]kefu.Message, bool, error) {
+	if limit <= 0 || limit > kefu.MaxPageSize {
+		limit = kefu.DefaultPageSize
+	}
+	var rows []messageRow
+	err := s.db.WithContext(ctx).Where("shop_id = ? AND conversation_id = ? AND seq > ?", shopID, conversationID, afterSeq).
+		Order("seq").Limit(limit + 1).Find(&rows).Error
+	if err != nil {
+		return nil, false, fmt.Errorf("store: list messages of conversation %d: %w", conversationID, err)
+	}
+	more := len(rows) > limit
+	if more {
+		rows = rows[:limit]
+	}
+	out := make([]kefu.Message, len(rows))
+	for i, r := range rows {
+		out[i] = r.message()
+	}
+	return out, more, nil
+}

@@ -1,0 +1,174 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// migrations is the schema history. It is only ever appended to: a released
+// step never changes, because databases in the field already ran it. Each
+// step runs in its own transaction together with its row in schema_migrations.
+//
+// SQL is written once for both dialects; {{id}} and {{time}} expand to the
+// dialect's auto-increment primary key and timestamp types.
+var migrations = []string{
+	// 1: the spine — shops, agents, sessions, buyers, conversations, messages, orders.
+	`
+CREATE TABLE settings (
+	key   TEXT PRIMARY KEY,
+	value TEXT NOT NULL
+);
+CREATE TABLE shops (
+	id              {{id}},
+	slug            TEXT NOT NULL UNIQUE,
+	name            TEXT NOT NULL,
+	identity_secret TEXT NOT NULL,
+	created_at      {{time}} NOT NULL
+);
+CREATE TABLE shop_origins (
+	shop_id BIGINT NOT NULL REFERENCES shops(id),
+	origin  TEXT NOT NULL,
+	PRIMARY KEY (shop_id, origin)
+);
+CREATE TABLE agents (
+	id             {{id}},
+	shop_id        BIGINT NOT NULL REFERENCES shops(id),
+	username       TEXT NOT NULL,
+	name           TEXT NOT NULL,
+	role           TEXT NOT NULL,
+	password_hash  TEXT NOT NULL,
+	max_concurrent INTEGER NOT NULL DEFAULT 5,
+	created_at     {{time}} NOT NULL,
+	UNIQUE (shop_id, username)
+);
+CREATE TABLE agent_sessions (
+	token_hash TEXT PRIMARY KEY,
+	shop_id    BIGINT NOT NULL REFERENCES shops(id),
+	agent_id   BIGINT NOT NULL REFERENCES agents(id),
+	created_at {{time}} NOT NULL,
+	expires_at {{time}} NOT NULL
+);
+CREATE INDEX agent_sessions_expiry ON agent_sessions (expires_at);
+CREATE TABLE buyers (
+	id          {{id}},
+	shop_id     BIGINT NOT NULL REFERENCES shops(id),
+	visitor_id  TEXT NOT NULL DEFAULT '',
+	external_id TEXT NOT NULL DEFAULT '',
+	name        TEXT NOT NULL,
+	created_at  {{time}} NOT NULL
+);
+CREATE UNIQUE INDEX buyers_visitor ON buyers (shop_id, visitor_id) WHERE external_id = '';
+CREATE UNIQUE INDEX buyers_external ON buyers (shop_id, external_id) WHERE external_id <> '';
+CREATE TABLE conversations (
+	id             {{id}},
+	shop_id        BIGINT NOT NULL REFERENCES shops(id),
+	buyer_id       BIGINT NOT NULL REFERENCES buyers(id),
+	agent_id       BIGINT REFERENCES agents(id),
+	status         TEXT NOT NULL,
+	last_seq       BIGINT NOT NULL DEFAULT 0,
+	agent_read_seq BIGINT NOT NULL DEFAULT 0,
+	buyer_read_seq BIGINT NOT NULL DEFAULT 0,
+	created_at     {{time}} NOT NULL,
+	queued_at      {{time}} NOT NULL,
+	assigned_at    {{time}},
+	closed_at      {{time}}
+);
+CREATE INDEX conversations_shop_status ON conversations (shop_id, status, id);
+CREATE INDEX conversations_buyer ON conversations (shop_id, buyer_id, id);
+CREATE UNIQUE INDEX conversations_one_open ON conversations (shop_id, buyer_id) WHERE status <> 'closed';
+CREATE TABLE messages (
+	id              {{id}},
+	shop_id         BIGINT NOT NULL REFERENCES shops(id),
+	conversation_id BIGINT NOT NULL REFERENCES conversations(id),
+	seq             BIGINT NOT NULL,
+	kind            TEXT NOT NULL,
+	sender          TEXT NOT NULL,
+	sender_id       BIGINT NOT NULL DEFAULT 0,
+	sender_name     TEXT NOT NULL DEFAULT '',
+	text            TEXT NOT NULL,
+	client_msg_id   TEXT NOT NULL DEFAULT '',
+	created_at      {{time}} NOT NULL,
+	UNIQUE (conversation_id, seq)
+);
+CREATE UNIQUE INDEX messages_client_msg ON messages (shop_id, sender, sender_id, client_msg_id) WHERE client_msg_id <> '';
+CREATE TABLE orders (
+	id           {{id}},
+	shop_id      BIGINT NOT NULL REFERENCES shops(id),
+	buyer_id     BIGINT NOT NULL REFERENCES buyers(id),
+	order_no     TEXT NOT NULL,
+	status       TEXT NOT NULL,
+	amount_cents BIGINT NOT NULL,
+	currency     TEXT NOT NULL DEFAULT 'CNY',
+	items        TEXT NOT NULL DEFAULT '[]',
+	created_at   {{time}} NOT NULL,
+	UNIQUE (shop_id, order_no)
+);
+CREATE INDEX orders_buyer ON orders (shop_id, buyer_id, id);
+`,
+}
+
+// migrate brings the schema up to date, one transaction per step.
+func (s *Store) migrate(ctx context.Context) error {
+	db := s.db.WithContext(ctx)
+	if err := db.Exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    INTEGER PRIMARY KEY,
+		applied_at ` + s.dialect.timeType + ` NOT NULL)`).Error; err != nil {
+		return fmt.Errorf("store: create schema_migrations: %w", err)
+	}
+	var current int
+	if err := db.Raw(`SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current).Error; err != nil {
+		return fmt.Errorf("store: read schema version: %w", err)
+	}
+	if current > len(migrations) {
+		return fmt.Errorf("store: database schema version %d is newer than this binary knows (%d)", current, len(migrations))
+	}
+	for i := current; i < len(migrations); i++ {
+		version := i + 1
+		script := s.dialect.expand(migrations[i])
+		err := db.Transaction(func(tx *gorm.DB) error {
+			for _, stmt := range splitStatements(script) {
+				if err := tx.Exec(stmt).Error; err != nil {
+					return err
+				}
+			}
+			return tx.Exec(`INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`,
+				version, time.Now().UTC()).Error
+		})
+		if err != nil {
+			return fmt.Errorf("store: migration %d: %w", version, err)
+		}
+	}
+	return nil
+}
+
+// splitStatements cuts a script at semicolons; our migrations hold no
+// semicolons inside string literals.
+func splitStatements(script string) []string {
+	var out []string
+	for _, stmt := range strings.Split(script, ";") {
+		if stmt = strings.TrimSpace(stmt); stmt != "" {
+			out = append(out, stmt)
+		}
+	}
+	return out
+}
+
+// dialect holds the few spellings that differ between SQLite and PostgreSQL.
+type dialect struct {
+	name     string
+	idType   string
+	timeType string
+}
+
+var (
+	sqliteDialect   = dialect{name: "sqlite", idType: "INTEGER PRIMARY KEY AUTOINCREMENT", timeType: "DATETIME"}
+	postgresDialect = dialect{name: "postgres", idType: "BIGSERIAL PRIMARY KEY", timeType: "TIMESTAMPTZ"}
+)
+
+func (d dialect) expand(script string) string {
+	return strings.NewReplacer("{{id}}", d.idType, "{{time}}", d.timeType).Replace(script)
+}

@@ -1,0 +1,200 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/kefu/kefu"
+)
+
+type shopRow struct {
+	ID             int64 `gorm:"primaryKey"`
+	Slug           string
+	Name           string
+	IdentitySecret string
+	CreatedAt      time.Time
+}
+
+func (shopRow) TableName() string { return "shops" }
+
+type agentRow struct {
+	ID            int64 `gorm:"primaryKey"`
+	ShopID        int64
+	Username      string
+	Name          string
+	Role          string
+	PasswordHash  string
+	MaxConcurrent int
+	CreatedAt     time.Time
+}
+
+func (agentRow) TableName() string { return "agents" }
+
+func (r agentRow) agent() kefu.Agent {
+	return kefu.Agent{ID: r.ID, ShopID: r.ShopID, Username: r.Username, Name: r.Name, Role: kefu.Role(r.Role),
+		PasswordHash: r.PasswordHash, MaxConcurrent: r.MaxConcurrent, CreatedAt: r.CreatedAt}
+}
+
+// CreateShop stores a new shop with its allowed origins. A taken slug is kefu.ErrConflict.
+func (s *Store) CreateShop(ctx context.Context, shop kefu.Shop) (kefu.Shop, error) {
+	row := shopRow{Slug: shop.Slug, Name: shop.Name, IdentitySecret: shop.IdentitySecret, CreatedAt: s.now().UTC()}
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Create(&row).Error; err != nil {
+			return err
+		}
+		return setOrigins(tx, row.ID, shop.Origins)
+	})
+	if isDuplicate(err) {
+		return kefu.Shop{}, fmt.Errorf("store: create shop %q: %w", shop.Slug, kefu.ErrConflict)
+	}
+	if err != nil {
+		return kefu.Shop{}, fmt.Errorf("store: create shop %q: %w", shop.Slug, err)
+	}
+	shop.ID, shop.CreatedAt = row.ID, row.CreatedAt
+	return shop, nil
+}
+
+// SetShopOrigins replaces the origins allowed to embed the shop's widget.
+func (s *Store) SetShopOrigins(ctx context.Context, shopID int64, origins []string) error {
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Exec(`DELETE FROM shop_origins WHERE shop_id = ?`, shopID).Error; err != nil {
+			return err
+		}
+		return setOrigins(tx, shopID, origins)
+	})
+	if err != nil {
+		return fmt.Errorf("store: set origins of shop %d: %w", shopID, err)
+	}
+	return nil
+}
+
+func setOrigins(tx *gorm.DB, shopID int64, origins []string) error {
+	seen := map[string]bool{}
+	for _, o := range origins {
+		if seen[o] {
+			continue
+		}
+		seen[o] = true
+		if err := tx.Exec(`INSERT INTO shop_origins (shop_id, origin) VALUES (?, ?)`, shopID, o).Error; err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ShopBySlug loads a shop and its origins by its public slug.
+func (s *Store) ShopBySlug(ctx context.Context, slug string) (kefu.Shop, error) {
+	var row shopRow
+	if err := s.rdb.WithContext(ctx).Where("slug = ?", slug).Take(&row).Error; err != nil {
+		return kefu.Shop{}, notFound(err, "load shop", slug)
+	}
+	return s.withOrigins(ctx, row)
+}
+
+// Shop loads a shop and its origins by id.
+func (s *Store) Shop(ctx context.Context, id int64) (kefu.Shop, error) {
+	var row shopRow
+	if err := s.rdb.WithContext(ctx).Where("id = ?", id).Take(&row).Error; err != nil {
+		return kefu.Shop{}, notFound(err, "load shop", id)
+	}
+	return s.withOrigins(ctx, row)
+}
+
+func (s *Store) withOrigins(ctx context.Context, row shopRow) (kefu.Shop, error) {
+	shop := kefu.Shop{ID: row.ID, Slug: row.Slug, Name: row.Name, IdentitySecret: row.IdentitySecret, CreatedAt: row.CreatedAt}
+	if err := s.rdb.WithContext(ctx).Raw(`SELECT origin FROM shop_origins WHERE shop_id = ? ORDER BY origin`, row.ID).
+		Scan(&shop.Origins).Error; err != nil {
+		return kefu.Shop{}, fmt.Errorf("store: load origins of shop %d: %w", row.ID, err)
+	}
+	return shop, nil
+}
+
+// CreateAgent stores a new agent. A username taken in the shop is kefu.ErrConflict.
+func (s *Store) CreateAgent(ctx context.Context, a kefu.Agent) (kefu.Agent, error) {
+	if a.MaxConcurrent <= 0 {
+		a.MaxConcurrent = kefu.DefaultAgentCap
+	}
+	row := agentRow{ShopID: a.ShopID, Username: a.Username, Name: a.Name, Role: string(a.Role),
+		PasswordHash: a.PasswordHash, MaxConcurrent: a.MaxConcurrent, CreatedAt: s.now().UTC()}
+	err := s.db.WithContext(ctx).Create(&row).Error
+	if isDuplicate(err) {
+		return kefu.Agent{}, fmt.Errorf("store: create agent %q: %w", a.Username, kefu.ErrConflict)
+	}
+	if err != nil {
+		return kefu.Agent{}, fmt.Errorf("store: create agent %q: %w", a.Username, err)
+	}
+	return row.agent(), nil
+}
+
+// AgentByUsername loads an agent of the shop by login name.
+func (s *Store) AgentByUsername(ctx context.Context, shopID int64, username string) (kefu.Agent, error) {
+	var row agentRow
+	if err := s.rdb.WithContext(ctx).Where("shop_id = ? AND username = ?", shopID, username).Take(&row).Error; err != nil {
+		return kefu.Agent{}, notFound(err, "load agent", username)
+	}
+	return row.agent(), nil
+}
+
+// Agent loads an agent of the shop by id.
+func (s *Store) Agent(ctx context.Context, shopID, id int64) (kefu.Agent, error) {
+	var row agentRow
+	if err := s.rdb.WithContext(ctx).Where("shop_id = ? AND id = ?", shopID, id).Take(&row).Error; err != nil {
+		return kefu.Agent{}, notFound(err, "load agent", id)
+	}
+	return row.agent(), nil
+}
+
+// Agents lists the shop's agents by id.
+func (s *Store) Agents(ctx context.Context, shopID int64) ([]kefu.Agent, error) {
+	var rows []agentRow
+	if err := s.rdb.WithContext(ctx).Where("shop_id = ?", shopID).Order("id").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("store: list agents of shop %d: %w", shopID, err)
+	}
+	out := make([]kefu.Agent, len(rows))
+	for i, r := range rows {
+		out[i] = r.agent()
+	}
+	return out, nil
+}
+
+// CreateSession records an agent session by the hash of its token.
+func (s *Store) CreateSession(ctx context.Context, shopID, agentID int64, tokenHash string, expires time.Time) error {
+	err := s.db.WithContext(ctx).Exec(`INSERT INTO agent_sessions (token_hash, shop_id, agent_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
+		tokenHash, shopID, agentID, s.now().UTC(), expires.UTC()).Error
+	if err != nil {
+		return fmt.Errorf("store: create session for agent %d: %w", agentID, err)
+	}
+	return nil
+}
+
+// SessionAgent returns the agent owning an unexpired session; an unknown or
+// expired session is kefu.ErrNotFound.
+func (s *Store) SessionAgent(ctx context.Context, tokenHash string) (kefu.Agent, time.Time, error) {
+	var sess struct {
+		ShopID    int64
+		AgentID   int64
+		ExpiresAt time.Time
+	}
+	err := s.rdb.WithContext(ctx).Raw(`SELECT shop_id, agent_id, expires_at FROM agent_sessions WHERE token_hash = ?`, tokenHash).
+		Take(&sess).Error
+	if err != nil {
+		return kefu.Agent{}, time.Time{}, notFound(err, "load session", "")
+	}
+	if !s.now().Before(sess.ExpiresAt) {
+		return kefu.Agent{}, time.Time{}, fmt.Errorf("store: session expired: %w", kefu.ErrNotFound)
+	}
+	a, err := s.Agent(ctx, sess.ShopID, sess.AgentID)
+	return a, sess.ExpiresAt, err
+}
+
+// DeleteSession ends a session, and sweeps expired ones while at it.
+func (s *Store) DeleteSession(ctx context.Context, tokenHash string) error {
+	err := s.db.WithContext(ctx).Exec(`DELETE FROM agent_sessions WHERE token_hash = ? OR expires_at < ?`, tokenHash, s.now().UTC()).Error
+	if err != nil {
+		return fmt.Errorf("store: delete session: %w", err)
+	}
+	return nil
+}

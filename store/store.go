@@ -1,0 +1,171 @@
+// Package store keeps kefu's data in SQL through gorm: SQLite (pure Go, WAL)
+// as the embedded default, PostgreSQL for production. Every query that reads
+// or writes tenant data takes the shop id, so one shop never sees another's.
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"github.com/kefu/kefu"
+)
+
+// Store is kefu's persistent state.
+type Store struct {
+	db      *gorm.DB // writes, and reads that must see the latest write
+	rdb     *gorm.DB // plain reads; on SQLite a separate pool so reads never queue behind a write
+	dialect dialect
+	now     func() time.Time
+}
+
+// Config says where the data lives.
+type Config struct {
+	// DatabaseURL selects PostgreSQL when it starts with postgres:// or postgresql://.
+	DatabaseURL string
+	// DataDir holds the SQLite file when DatabaseURL is empty.
+	DataDir string
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+// Open connects to the database and brings its schema up to date.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	s := &Store{now: cfg.Now}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	gcfg := &gorm.Config{
+		Logger:                 logger.Discard,
+		TranslateError:         true,
+		SkipDefaultTransaction: true,
+		NowFunc:                func() time.Time { return s.now().UTC() },
+	}
+	switch {
+	case strings.HasPrefix(cfg.DatabaseURL, "postgres://"), strings.HasPrefix(cfg.DatabaseURL, "postgresql://"):
+		db, err := gorm.Open(postgres.Open(cfg.DatabaseURL), gcfg)
+		if err != nil {
+			return nil, fmt.Errorf("store: open postgres: %w", err)
+		}
+		sqlDB, err := db.DB()
+		if err != nil {
+			return nil, fmt.Errorf("store: open postgres: %w", err)
+		}
+		sqlDB.SetMaxOpenConns(32)
+		sqlDB.SetMaxIdleConns(32)
+		s.db, s.rdb, s.dialect = db, db, postgresDialect
+	case cfg.DatabaseURL != "":
+		return nil, fmt.Errorf("store: unsupported database URL %q (want postgres://...)", redactURL(cfg.DatabaseURL))
+	default:
+		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("store: create data dir: %w", err)
+		}
+		path := filepath.Join(cfg.DataDir, "kefu.db")
+		// One writer connection: SQLite allows one writer at a time anyway, and a
+		// single connection never waits on its own lock. Readers get their own pool.
+		dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)" +
+			"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+		db, err := gorm.Open(sqlite.Open(dsn), gcfg)
+		if err != nil {
+			return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
+		}
+		w, err := db.DB()
+		if err != nil {
+			return nil, fmt.Errorf("store: open sqlite: %w", err)
+		}
+		w.SetMaxOpenConns(1)
+		rdb, err := gorm.Open(sqlite.Open(dsn+"&_pragma=query_only(1)"), gcfg)
+		if err != nil {
+			return nil, fmt.Errorf("store: open sqlite reader: %w", err)
+		}
+		r, err := rdb.DB()
+		if err != nil {
+			return nil, fmt.Errorf("store: open sqlite reader: %w", err)
+		}
+		r.SetMaxOpenConns(4)
+		s.db, s.rdb, s.dialect = db, rdb, sqliteDialect
+	}
+	if err := s.migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close releases the database connections.
+func (s *Store) Close() error {
+	var errs []error
+	for _, g := range []*gorm.DB{s.db, s.rdb} {
+		if sqlDB, err := g.DB(); err == nil {
+			errs = append(errs, sqlDB.Close())
+		}
+		if s.rdb == s.db {
+			break
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Dialect names the database in use: "sqlite" or "postgres".
+func (s *Store) Dialect() string { return s.dialect.name }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.PingContext(ctx)
+}
+
+// Secret returns the server-wide secret stored under key, creating a random
+// one the first time, so tokens signed with it survive restarts.
+func (s *Store) Secret(ctx context.Context, key string) ([]byte, error) {
+	var value string
+	err := s.db.WithContext(ctx).Raw(`SELECT value FROM settings WHERE key = ?`, key).Row().Scan(&value)
+	if err == nil {
+		return hex.DecodeString(value)
+	}
+	buf := make([]byte, 32)
+	rand.Read(buf)
+	if err := s.db.WithContext(ctx).Exec(`INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`,
+		key, hex.EncodeToString(buf)).Error; err != nil {
+		return nil, fmt.Errorf("store: create secret %s: %w", key, err)
+	}
+	if err := s.db.WithContext(ctx).Raw(`SELECT value FROM settings WHERE key = ?`, key).Row().Scan(&value); err != nil {
+		return nil, fmt.Errorf("store: read secret %s: %w", key, err)
+	}
+	return hex.DecodeString(value)
+}
+
+func redactURL(u string) string {
+	if i := strings.Index(u, "@"); i >= 0 {
+		if j := strings.Index(u, "://"); j >= 0 && j < i {
+			return u[:j+3] + "***" + u[i:]
+		}
+	}
+	return u
+}
+
+// notFound turns gorm's record-not-found into kefu.ErrNotFound with context.
+func notFound(err error, what string, id any) error {
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return fmt.Errorf("store: %s %v: %w", what, id, kefu.ErrNotFound)
+	}
+	return fmt.Errorf("store: %s %v: %w", what, id, err)
+}
+
+func isDuplicate(err error) bool {
+	return errors.Is(err, gorm.ErrDuplicatedKey)
+}
