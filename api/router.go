@@ -74,8 +74,23 @@ type Config struct {
 
 // Server is the HTTP handler plus the sockets it holds open.
 type Server struct {
-	handler http.Handler
+	handler *gin.Engine
 	hub     *hub
+}
+
+// Route is one registered method and path, in gin's syntax (/x/:id).
+type Route struct {
+	Method string
+	Path   string
+}
+
+// Routes lists every registered route.
+func (s *Server) Routes() []Route {
+	var out []Route
+	for _, r := range s.handler.Routes() {
+		out = append(out, Route{Method: r.Method, Path: r.Path})
+	}
+	return out
 }
 
 // ServeHTTP serves kefu's HTTP surface.
@@ -115,7 +130,9 @@ func New(cfg Config) *Server {
 		h.writeError(c, errInternal)
 	}))
 	r.HandleMethodNotAllowed = true
-	r.NoRoute(func(c *gin.Context) { h.writeError(c, newError(http.StatusNotFound, "no_route", "There is no such endpoint.")) })
+	r.NoRoute(func(c *gin.Context) {
+		h.writeError(c, newError(http.StatusNotFound, "no_route", "There is no such endpoint."))
+	})
 	r.NoMethod(func(c *gin.Context) {
 		h.writeError(c, newError(http.StatusMethodNotAllowed, "method_not_allowed", "This endpoint does not take that method."))
 	})

@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"errors"
-	"net/http"
 
 	"github.com/coder/websocket"
 	"github.com/gin-gonic/gin"
@@ -163,4 +162,3 @@ func (h *handlers) handleFrame(cn *conn, actor conversation.Actor, f protocol.Cl
 	}
 }
 
-var _ = http.StatusOK

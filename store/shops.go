@@ -198,3 +198,15 @@ func (s *Store) DeleteSession(ctx context.Context, tokenHash string) error {
 	}
 	return nil
 }
+
+// SetAgentCap changes how many conversations an agent holds at once.
+func (s *Store) SetAgentCap(ctx context.Context, shopID, agentID int64, cap int) error {
+	res := s.db.WithContext(ctx).Exec(`UPDATE agents SET max_concurrent = ? WHERE shop_id = ? AND id = ?`, cap, shopID, agentID)
+	if res.Error != nil {
+		return fmt.Errorf("store: set cap of agent %d: %w", agentID, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("store: set cap of agent %d: %w", agentID, kefu.ErrNotFound)
+	}
+	return nil
+}

@@ -1,0 +1,344 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/kefu/kefu"
+	"github.com/kefu/kefu/agent"
+	"github.com/kefu/kefu/api"
+	"github.com/kefu/kefu/conversation"
+	"github.com/kefu/kefu/docs"
+	"github.com/kefu/kefu/internal/testdb"
+	"github.com/kefu/kefu/protocol"
+	"github.com/kefu/kefu/queue"
+	"github.com/kefu/kefu/store"
+	"github.com/kefu/kefu/widget"
+)
+
+const (
+	storeOrigin = "http://shop.example"
+	password    = "secret-pass"
+	waitFor     = 10 * time.Second // a deadline for failing, never a pause
+)
+
+// env is a running kefu over a real SQLite database, with one or two shops.
+type env struct {
+	t      *testing.T
+	dir    string
+	clock  *testdb.Clock
+	store  *store.Store
+	srv    *api.Server
+	ts     *httptest.Server
+	shop   kefu.Shop
+	agents map[string]kefu.Agent
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	e := &env{t: t, dir: t.TempDir(), clock: testdb.NewClock(time.Date(2026, 11, 11, 0, 0, 0, 0, time.UTC)), agents: map[string]kefu.Agent{}}
+	e.start()
+	e.shop = e.seedShop("acme", storeOrigin, "wang", "li")
+	return e
+}
+
+// start opens the store and serves the API; restart calls it again over the same data.
+func (e *env) start() {
+	t := e.t
+	st, err := store.Open(context.Background(), store.Config{DataDir: e.dir, Now: e.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, err := st.Secret(context.Background(), "buyer_token_secret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	convs := conversation.New(st, queue.NewRouter(), conversation.NewMemoryBroker(), slog.New(slog.NewTextHandler(os.Stderr, nil)))
+	if err := convs.Restore(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	e.store = st
+	e.srv = api.New(api.Config{Store: st, Conversations: convs, Now: e.clock.Now, BuyerSecret: secret,
+		Widget: widget.Handler(), Console: agent.New(), OpenAPI: docs.Handler()})
+	e.ts = httptest.NewServer(e.srv)
+	t.Cleanup(e.stop)
+}
+
+func (e *env) stop() {
+	if e.ts == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	e.srv.Shutdown(ctx)
+	e.ts.Close()
+	e.store.Close()
+	e.ts = nil
+}
+
+// restart stops the server and starts a new one over the same database.
+func (e *env) restart() {
+	e.stop()
+	e.start()
+}
+
+func (e *env) seedShop(slug, origin string, agentNames ...string) kefu.Shop {
+	e.t.Helper()
+	ctx := context.Background()
+	shop, err := e.store.CreateShop(ctx, kefu.Shop{Slug: slug, Name: slug + " shop", IdentitySecret: slug + "-identity", Origins: []string{origin}})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	hash, err := api.HashPassword(password)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for _, name := range agentNames {
+		a, err := e.store.CreateAgent(ctx, kefu.Agent{ShopID: shop.ID, Username: name, Name: name, Role: kefu.RoleAgent, PasswordHash: hash})
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		e.agents[slug+"/"+name] = a
+	}
+	return shop
+}
+
+// do sends a JSON request and decodes the JSON answer into out (if non-nil).
+func (e *env) do(method, path, token, origin string, body any, out any) int {
+	e.t.Helper()
+	var r io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		r = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, e.ts.URL+path, r)
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if origin != "" {
+		req.Header.Set("Origin", origin)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	data, _ := io.ReadAll(res.Body)
+	if out != nil && len(data) > 0 {
+		if err := json.Unmarshal(data, out); err != nil {
+			e.t.Fatalf("%s %s: decode %q: %v", method, path, data, err)
+		}
+	}
+	return res.StatusCode
+}
+
+type apiErr struct {
+	Error struct{ Code, Message string } `json:"error"`
+}
+
+func (e *env) login(shop, username string) string {
+	e.t.Helper()
+	var out struct{ Token string }
+	if code := e.do("POST", "/api/v1/auth/login", "", "", map[string]string{"shop": shop, "username": username, "password": password}, &out); code != 200 {
+		e.t.Fatalf("login %s/%s: status %d", shop, username, code)
+	}
+	return out.Token
+}
+
+// buyerToken opens a widget session for a visitor and returns the socket token.
+func (e *env) buyerToken(shop, visitorID string) string {
+	e.t.Helper()
+	var out struct{ Token string }
+	if code := e.do("POST", "/api/v1/widget/shops/"+shop+"/session", "", storeOrigin, map[string]string{"visitor_id": visitorID}, &out); code != 200 {
+		e.t.Fatalf("widget session: status %d", code)
+	}
+	return out.Token
+}
+
+func (e *env) wsURL(path, token string) string {
+	return "ws" + strings.TrimPrefix(e.ts.URL, "http") + path + "?token=" + token
+}
+
+// frame is any server frame, decoded by type.
+type frame struct {
+	Type           string                 `json:"type"`
+	ClientMsgID    string                 `json:"client_msg_id"`
+	Duplicate      bool                   `json:"duplicate"`
+	Code           string                 `json:"code"`
+	Ref            string                 `json:"ref"`
+	ConversationID int64                  `json:"conversation_id"`
+	Position       int                    `json:"position"`
+	QueuePosition  int                    `json:"queue_position"`
+	Messages       []protocol.Message     `json:"messages"`
+	HasMore        bool                   `json:"has_more"`
+	Conversation   *protocol.Conversation `json:"conversation"`
+	Reason         string                 `json:"reason"`
+	Sender         string                 `json:"sender"`
+	Reader         string                 `json:"reader"`
+	Seq            int64                  `json:"seq"`
+	RawMessage     json.RawMessage        `json:"message"`
+	Msg            protocol.Message       `json:"-"` // ack and message frames
+	Text           string                 `json:"-"` // error frames
+}
+
+// client is a test socket: a reader goroutine queues every frame it gets.
+type client struct {
+	t       *testing.T
+	ws      *websocket.Conn
+	frames  chan frame
+	done    chan struct{}
+	mu      sync.Mutex
+	closed  error   // why the reader stopped
+	pending []frame // read but not yet asked for; used by one goroutine only
+}
+
+func (e *env) dial(path, token, origin string) *client {
+	e.t.Helper()
+	c, err := e.tryDial(path, token, origin)
+	if err != nil {
+		e.t.Fatalf("dial %s: %v", path, err)
+	}
+	return c
+}
+
+func (e *env) tryDial(path, token, origin string) (*client, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	h := http.Header{}
+	if origin != "" {
+		h.Set("Origin", origin)
+	}
+	ws, _, err := websocket.Dial(ctx, e.wsURL(path, token), &websocket.DialOptions{HTTPHeader: h})
+	if err != nil {
+		return nil, err
+	}
+	ws.SetReadLimit(1 << 20)
+	c := &client{t: e.t, ws: ws, frames: make(chan frame, 20000), done: make(chan struct{})}
+	go c.read()
+	e.t.Cleanup(func() { ws.CloseNow() })
+	return c, nil
+}
+
+func (c *client) read() {
+	defer close(c.done)
+	for {
+		_, data, err := c.ws.Read(context.Background())
+		if err != nil {
+			c.mu.Lock()
+			c.closed = err
+			c.mu.Unlock()
+			return
+		}
+		var f frame
+		if err := json.Unmarshal(data, &f); err != nil {
+			c.t.Errorf("server sent invalid JSON %q: %v", data, err)
+			continue
+		}
+		switch f.Type {
+		case "ack", "message":
+			json.Unmarshal(f.RawMessage, &f.Msg)
+		case "error":
+			json.Unmarshal(f.RawMessage, &f.Text)
+		}
+		c.frames <- f
+	}
+}
+
+func (c *client) send(v any) {
+	c.t.Helper()
+	var data []byte
+	switch v := v.(type) {
+	case string:
+		data = []byte(v)
+	default:
+		data, _ = json.Marshal(v)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	if err := c.ws.Write(ctx, websocket.MessageText, data); err != nil {
+		c.t.Fatalf("write: %v", err)
+	}
+}
+
+// next returns the earliest frame of one of the given types. Frames of
+// other types are kept, in order, for later calls.
+func (c *client) next(types ...string) frame {
+	c.t.Helper()
+	match := func(f frame) bool {
+		for _, t := range types {
+			if f.Type == t {
+				return true
+			}
+		}
+		return false
+	}
+	for i, f := range c.pending {
+		if match(f) {
+			c.pending = append(c.pending[:i], c.pending[i+1:]...)
+			return f
+		}
+	}
+	deadline := time.After(waitFor)
+	for {
+		select {
+		case f := <-c.frames:
+			if match(f) {
+				return f
+			}
+			c.pending = append(c.pending, f)
+		case <-c.done:
+			// Frames read before the close are still queued.
+			select {
+			case f := <-c.frames:
+				if match(f) {
+					return f
+				}
+				c.pending = append(c.pending, f)
+				continue
+			default:
+			}
+			c.t.Fatalf("socket closed while waiting for %v: %v", types, c.closed)
+		case <-deadline:
+			c.t.Fatalf("no %v frame within %s", types, waitFor)
+		}
+	}
+}
+
+// closeStatus waits for the server to close the socket and returns the code.
+func (c *client) closeStatus() websocket.StatusCode {
+	c.t.Helper()
+	select {
+	case <-c.done:
+	case <-time.After(waitFor):
+		c.t.Fatalf("socket still open after %s", waitFor)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return websocket.CloseStatus(c.closed)
+}
+
+func sendFrame(convID int64, clientMsgID, text string) map[string]any {
+	f := map[string]any{"type": "send", "client_msg_id": clientMsgID, "text": text}
+	if convID != 0 {
+		f["conversation_id"] = convID
+	}
+	return f
+}
+
+func (e *env) agentURL() string { return e.ts.URL }
+
+func visitor(n int) string { return fmt.Sprintf("v_visitor%08d", n) }

@@ -1,0 +1,347 @@
+package api_test
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/coder/websocket"
+
+	"github.com/kefu/kefu/api"
+
+	"github.com/kefu/kefu/protocol"
+)
+
+// A buyer's message reaches the agent, and the agent's answer reaches the buyer.
+func TestBuyerAgentBuyerRelay(t *testing.T) {
+	e := newEnv(t)
+	agent := e.dial("/ws/agent", e.login("acme", "wang"), e.agentURL())
+	if f := agent.next("ready"); f.Type != "ready" {
+		t.Fatal("no ready")
+	}
+	buyer := e.dial("/ws/buyer", e.buyerToken("acme", visitor(1)), storeOrigin)
+	ready := buyer.next("ready")
+	if ready.Conversation != nil {
+		t.Fatalf("new buyer has a conversation: %+v", ready.Conversation)
+	}
+
+	buyer.send(sendFrame(0, "c1", "有货吗？"))
+	ack := buyer.next("ack")
+	if ack.ClientMsgID != "c1" || ack.Duplicate || ack.Msg.Seq != 1 || ack.Msg.ID == 0 || ack.Msg.Text != "有货吗？" {
+		t.Fatalf("ack = %+v", ack)
+	}
+	convID := ack.Msg.ConversationID
+
+	got := agent.next("message")
+	if got.Msg.ID != ack.Msg.ID || got.Msg.Sender != "buyer" || got.Msg.Text != "有货吗？" {
+		t.Fatalf("agent got %+v, want the buyer's message", got.Msg)
+	}
+	assigned := buyer.next("conversation")
+	if assigned.Conversation.Status != "assigned" || assigned.Conversation.AgentID == nil || *assigned.Conversation.AgentID != e.agents["acme/wang"].ID {
+		t.Fatalf("buyer sees %+v, want assigned to wang", assigned.Conversation)
+	}
+
+	agent.send(sendFrame(convID, "a1", "亲，有货的"))
+	agentAck := agent.next("ack")
+	var answer frame
+	for answer.Msg.Sender != "agent" {
+		answer = buyer.next("message")
+	}
+	if answer.Msg.ID != agentAck.Msg.ID || answer.Msg.Text != "亲，有货的" || answer.Msg.Seq <= ack.Msg.Seq {
+		t.Fatalf("buyer got %+v, want the agent's answer after seq %d", answer.Msg, ack.Msg.Seq)
+	}
+}
+
+// The same client message id, on the same socket, a new socket, and after a
+// server restart, stores one message and always gets the same ack.
+func TestRetriedClientMsgIDStoresOneMessage(t *testing.T) {
+	e := newEnv(t)
+	token := e.buyerToken("acme", visitor(2))
+	b1 := e.dial("/ws/buyer", token, storeOrigin)
+	b1.send(sendFrame(0, "retry-me", "hello"))
+	first := b1.next("ack")
+	b1.send(sendFrame(0, "retry-me", "hello"))
+	sameSocket := b1.next("ack")
+
+	b2 := e.dial("/ws/buyer", token, storeOrigin)
+	b2.send(sendFrame(first.Msg.ConversationID, "retry-me", "hello"))
+	newSocket := b2.next("ack")
+
+	e.restart()
+	b3 := e.dial("/ws/buyer", e.buyerToken("acme", visitor(2)), storeOrigin)
+	b3.send(sendFrame(0, "retry-me", "hello"))
+	afterRestart := b3.next("ack")
+
+	for name, ack := range map[string]frame{"same socket": sameSocket, "new socket": newSocket, "after restart": afterRestart} {
+		if !ack.Duplicate || ack.Msg.ID != first.Msg.ID || ack.Msg.Seq != first.Msg.Seq {
+			t.Errorf("%s: ack %+v dup=%v, want message %d seq %d marked duplicate", name, ack.Msg, ack.Duplicate, first.Msg.ID, first.Msg.Seq)
+		}
+	}
+	if first.Duplicate {
+		t.Error("first send marked duplicate")
+	}
+	b3.send(map[string]any{"type": "sync", "conversation_id": first.Msg.ConversationID, "after_seq": 0})
+	count := 0
+	for _, m := range b3.next("history").Messages {
+		if m.ClientMsgID == "retry-me" {
+			count++
+		}
+	}
+	if count != 1 {
+		t.Fatalf("history holds %d copies of the message, want 1", count)
+	}
+}
+
+// A buyer who reconnects with the last seq they hold gets exactly what they missed, in order.
+func TestReconnectWithLastSeqGetsExactlyWhatWasMissed(t *testing.T) {
+	e := newEnv(t)
+	agentToken := e.login("acme", "wang")
+	agent := e.dial("/ws/agent", agentToken, e.agentURL())
+	agent.next("ready")
+	token := e.buyerToken("acme", visitor(3))
+	buyer := e.dial("/ws/buyer", token, storeOrigin)
+	buyer.next("ready")
+	buyer.send(sendFrame(0, "b1", "first"))
+	ack := buyer.next("ack")
+	convID := ack.Msg.ConversationID
+	// Read up to the assignment notice, then drop the connection.
+	var held int64
+	for held < 2 {
+		held = buyer.next("message").Msg.Seq
+	}
+	buyer.ws.Close(websocket.StatusNormalClosure, "")
+
+	var missed []string
+	for i := 1; i <= 5; i++ {
+		text := fmt.Sprintf("missed %d", i)
+		agent.send(sendFrame(convID, fmt.Sprintf("a%d", i), text))
+		agent.next("ack")
+		missed = append(missed, text)
+	}
+
+	again := e.dial("/ws/buyer", token, storeOrigin)
+	ready := again.next("ready")
+	if ready.Conversation == nil || ready.Conversation.ID != convID || ready.Conversation.LastSeq != held+5 {
+		t.Fatalf("ready conversation = %+v, want %d with last_seq %d", ready.Conversation, convID, held+5)
+	}
+	again.send(map[string]any{"type": "sync", "conversation_id": convID, "after_seq": held})
+	h := again.next("history")
+	if h.HasMore || len(h.Messages) != len(missed) {
+		t.Fatalf("history has %d messages (more=%v), want %d", len(h.Messages), h.HasMore, len(missed))
+	}
+	for i, m := range h.Messages {
+		if m.Seq != held+int64(i)+1 || m.Text != missed[i] {
+			t.Errorf("history[%d] = seq %d %q, want seq %d %q", i, m.Seq, m.Text, held+int64(i)+1, missed[i])
+		}
+	}
+}
+
+// 50 buyers sending 40 messages each at once: every message is stored once,
+// in each buyer's order, and reaches the agent and the buyer exactly once.
+func TestManyBuyersAtOnceArriveExactlyOnceInOrder(t *testing.T) {
+	const buyers, perBuyer = 50, 40
+	e := newEnv(t)
+	if err := e.store.SetAgentCap(t.Context(), e.shop.ID, e.agents["acme/wang"].ID, buyers); err != nil {
+		t.Fatal(err)
+	}
+	agent := e.dial("/ws/agent", e.login("acme", "wang"), e.agentURL())
+	agent.next("ready")
+
+	clients := make([]*client, buyers)
+	for i := range clients {
+		clients[i] = e.dial("/ws/buyer", e.buyerToken("acme", visitor(100+i)), storeOrigin)
+		clients[i].next("ready")
+	}
+	var wg sync.WaitGroup
+	convOf := make([]int64, buyers)
+	for i, c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := 0; j < perBuyer; j++ {
+				c.send(sendFrame(convOf[i], fmt.Sprintf("b%d-m%d", i, j), fmt.Sprintf("%d:%d", i, j)))
+				ack := c.next("ack")
+				if ack.Code != "" || ack.Msg.ID == 0 {
+					t.Errorf("buyer %d message %d: %+v", i, j, ack)
+					return
+				}
+				convOf[i] = ack.Msg.ConversationID
+			}
+		}()
+	}
+	wg.Wait()
+
+	// Each buyer's own socket saw each of its messages once, in order.
+	for i, c := range clients {
+		next := 0
+		for next < perBuyer {
+			m := c.next("message").Msg
+			if m.Sender != "buyer" {
+				continue
+			}
+			if want := fmt.Sprintf("%d:%d", i, next); m.Text != want {
+				t.Fatalf("buyer %d saw %q, want %q", i, m.Text, want)
+			}
+			next++
+		}
+	}
+	// The agent saw every buyer message exactly once, each conversation in seq order.
+	seen := map[string]bool{}
+	lastSeq := map[int64]int64{}
+	for len(seen) < buyers*perBuyer {
+		m := agent.next("message").Msg
+		if m.Sender != "buyer" {
+			continue
+		}
+		if seen[m.ClientMsgID] {
+			t.Fatalf("agent got %s twice", m.ClientMsgID)
+		}
+		seen[m.ClientMsgID] = true
+		if m.Seq <= lastSeq[m.ConversationID] {
+			t.Fatalf("conversation %d: seq %d after %d", m.ConversationID, m.Seq, lastSeq[m.ConversationID])
+		}
+		lastSeq[m.ConversationID] = m.Seq
+	}
+	// The store holds each buyer's 40 messages once, seq without gaps.
+	for i := range clients {
+		msgs, _, err := e.store.Messages(t.Context(), e.shop.ID, convOf[i], 0, 200)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for k, m := range msgs {
+			if m.Seq != int64(k)+1 {
+				t.Fatalf("conversation %d: message %d has seq %d", convOf[i], k, m.Seq)
+			}
+			if m.Sender == "buyer" {
+				if want := fmt.Sprintf("%d:%d", i, n); m.Text != want {
+					t.Fatalf("conversation %d stored %q, want %q", convOf[i], m.Text, want)
+				}
+				n++
+			}
+		}
+		if n != perBuyer {
+			t.Fatalf("conversation %d holds %d buyer messages, want %d", convOf[i], n, perBuyer)
+		}
+	}
+}
+
+// Bad frames get an error with a stable code and the socket stays usable;
+// invalid UTF-8 closes with 1007 and an oversized frame with 1009.
+func TestBadFrames(t *testing.T) {
+	e := newEnv(t)
+	token := e.buyerToken("acme", visitor(4))
+	b := e.dial("/ws/buyer", token, storeOrigin)
+	b.next("ready")
+	cases := []struct {
+		frame any
+		code  string
+	}{
+		{`{"type":"nonsense"}`, protocol.CodeUnknownType},
+		{`not json`, protocol.CodeInvalidJSON},
+		{`{"text":"no type"}`, protocol.CodeInvalidFrame},
+		{`{"type":"send","client_msg_id":"x1","text":"   "}`, protocol.CodeTextEmpty},
+		{sendFrame(0, "x2", strings.Repeat("长", 2001)), protocol.CodeTextTooLong},
+		{sendFrame(0, "", "hi"), protocol.CodeInvalidClientMsgID},
+		{`{"type":"sync","conversation_id":999999,"after_seq":0}`, "not_found"},
+		{`{"type":"presence","status":"online"}`, protocol.CodeForbidden},
+	}
+	for _, tc := range cases {
+		b.send(tc.frame)
+		if f := b.next("error"); f.Code != tc.code {
+			t.Errorf("frame %v: error code %q (%s), want %q", tc.frame, f.Code, f.Text, tc.code)
+		}
+	}
+	b.send(`{"type":"ping"}`)
+	b.next("pong")
+
+	if err := b.ws.Write(t.Context(), websocket.MessageText, []byte{'"', 0xff, 0xfe, '"'}); err != nil {
+		t.Fatal(err)
+	}
+	if code := b.closeStatus(); code != websocket.StatusInvalidFramePayloadData {
+		t.Fatalf("invalid UTF-8 closed with %d, want 1007", code)
+	}
+
+	big := e.dial("/ws/buyer", token, storeOrigin)
+	big.next("ready")
+	big.send(sendFrame(0, "big", strings.Repeat("a", 20<<10)))
+	if code := big.closeStatus(); code != websocket.StatusMessageTooBig {
+		t.Fatalf("oversized frame closed with %d, want 1009", code)
+	}
+}
+
+// A buyer socket from an unregistered origin is refused before the upgrade;
+// a bad or expired token gets close code 4401.
+func TestBuyerSocketChecksOriginAndToken(t *testing.T) {
+	e := newEnv(t)
+	token := e.buyerToken("acme", visitor(5))
+	if _, err := e.tryDial("/ws/buyer", token, "http://evil.example"); err == nil || !strings.Contains(err.Error(), "403") {
+		t.Fatalf("foreign origin: err = %v, want a 403 refusal", err)
+	}
+	bad := e.dial("/ws/buyer", "forged."+token, storeOrigin)
+	if code := bad.closeStatus(); code != 4401 {
+		t.Fatalf("forged token closed with %d, want 4401", code)
+	}
+	e.clock.Advance(api.BuyerTokenTTL)
+	expired := e.dial("/ws/buyer", token, storeOrigin)
+	if code := expired.closeStatus(); code != 4401 {
+		t.Fatalf("expired token closed with %d, want 4401", code)
+	}
+}
+
+// The agent socket accepts only the kefu origin and a live session.
+func TestAgentSocketChecksOriginAndSession(t *testing.T) {
+	e := newEnv(t)
+	token := e.login("acme", "wang")
+	if _, err := e.tryDial("/ws/agent", token, "http://evil.example"); err == nil {
+		t.Fatal("agent socket accepted a foreign origin")
+	}
+	bad := e.dial("/ws/agent", "nope", e.agentURL())
+	if code := bad.closeStatus(); code != 4401 {
+		t.Fatalf("unknown session closed with %d, want 4401", code)
+	}
+}
+
+// With no agent online the buyer waits and is told their place; the queue
+// moves when an agent comes online.
+func TestQueuePositionAndAssignmentWhenAgentArrives(t *testing.T) {
+	e := newEnv(t)
+	var buyers []*client
+	for i := 0; i < 2; i++ {
+		b := e.dial("/ws/buyer", e.buyerToken("acme", visitor(10+i)), storeOrigin)
+		b.next("ready")
+		b.send(sendFrame(0, "hi", "在吗"))
+		b.next("ack")
+		if q := b.next("queue"); q.Position != i+1 {
+			t.Fatalf("buyer %d position %d, want %d", i, q.Position, i+1)
+		}
+		buyers = append(buyers, b)
+	}
+	agent := e.dial("/ws/agent", e.login("acme", "li"), e.agentURL())
+	agent.next("ready")
+	for i, b := range buyers {
+		f := b.next("conversation")
+		for f.Conversation.Status != "assigned" {
+			f = b.next("conversation")
+		}
+		if *f.Conversation.AgentID != e.agents["acme/li"].ID {
+			t.Fatalf("buyer %d assigned to %d", i, *f.Conversation.AgentID)
+		}
+	}
+}
+
+// Shutdown tells every socket to reconnect, then closes it with 1012.
+func TestShutdownSendsClientsAway(t *testing.T) {
+	e := newEnv(t)
+	b := e.dial("/ws/buyer", e.buyerToken("acme", visitor(6)), storeOrigin)
+	b.next("ready")
+	e.stop()
+	f := b.next("reconnect")
+	if f.Reason != "server_restart" {
+		t.Fatalf("reconnect reason %q", f.Reason)
+	}
+	if code := b.closeStatus(); code != websocket.StatusServiceRestart {
+		t.Fatalf("closed with %d, want 1012", code)
+	}
+}

@@ -1,0 +1,637 @@
+/*! kefu buyer chat widget. Embedding and JS API: docs/widget.md. Wire protocol: docs/protocol.md. */
+(function () {
+  'use strict';
+  var W = window, D = document;
+  if (W.kefu && W.kefu.loaded) return; // included twice: the first copy keeps the socket
+
+  // ---------------------------------------------------------------- configuration
+  // currentScript only exists while this file runs synchronously, so read the tag now.
+  var me = D.currentScript || D.querySelector('script[data-shop][src*="widget"]');
+  var shop = me && me.getAttribute('data-shop');
+  if (!shop) return console.error('kefu: the widget <script> needs data-shop');
+  var src = new URL(me.src, location.href);
+  var cut = src.pathname.indexOf('/widget');
+  // kefu may live under a path prefix (https://host/kefu/widget.js): keep it for API calls.
+  var base = src.origin + (cut > 0 ? src.pathname.slice(0, cut) : '');
+  var lang = pickLang(me.getAttribute('data-lang'));
+
+  // Calls made before this file loaded sit in kefu.q (see docs/widget.md); keep a stub until boot.
+  W.kefu = W.kefu || function () { (W.kefu.q = W.kefu.q || []).push(arguments); };
+
+  var T = {
+    zh: {
+      title: '在线客服', open: '联系客服', close: '关闭', send: '发送', list: '聊天记录', input: '输入消息',
+      ph: '输入消息，Enter 发送，Shift+Enter 换行', pending: '发送中…', read: '已读', unread: '未读',
+      failed: '发送失败', typing: '对方正在输入…', queue: '前面还有 {n} 位', connecting: '连接中…',
+      hello: '您好，有什么可以帮您？', queued: '正在为您转接客服，请稍候', serving: '客服 {n} 为您服务',
+      closed: '会话已结束，发送消息可重新咨询', newConv: '新会话'
+    },
+    en: {
+      title: 'Customer service', open: 'Chat with us', close: 'Close', send: 'Send', list: 'Messages',
+      input: 'Message', ph: 'Type a message, Enter to send', pending: 'Sending…', read: 'Read',
+      unread: 'Delivered', failed: 'Not sent', typing: 'Typing…', queue: 'You are number {n} in line',
+      connecting: 'Connecting…', hello: 'Hi! How can we help?', queued: 'Finding an agent for you…',
+      serving: '{n} is here to help', closed: 'Chat ended. Send a message to start a new one.',
+      newConv: 'New conversation'
+    }
+  };
+  function pickLang(l) { return /^en/i.test(l || '') ? 'en' : 'zh'; }
+  function t(k, n) { return T[lang][k].replace('{n}', n); }
+
+  // ---------------------------------------------------------------- storage
+  // localStorage can throw (sandboxed frames, full quota): fall back to memory for this page.
+  var KEY = 'kefu:' + shop + ':', mem = {};
+  function load(k) { try { return localStorage.getItem(KEY + k); } catch (e) { return mem[k] || null; } }
+  function save(k, v) { mem[k] = v; try { localStorage.setItem(KEY + k, v); } catch (e) { /* memory only */ } }
+  function hex(n) {
+    var a = crypto.getRandomValues(new Uint8Array(n)), s = '';
+    for (var i = 0; i < n; i++) s += (a[i] + 256).toString(16).slice(1);
+    return s;
+  }
+  function newVisitor() { var v = 'v_' + hex(16); save('visitor', v); return v; }
+  var visitor = load('visitor');
+  if (!/^[\w-]{8,64}$/.test(visitor || '')) visitor = newVisitor();
+
+  // The outbox is read from storage on every use (never cached) so tabs of one shop share it:
+  // a message typed in any tab is delivered by whichever socket is up, once (client_msg_id).
+  function outbox() { try { return JSON.parse(load('outbox')) || []; } catch (e) { return []; } }
+  function unqueue(id) { save('outbox', JSON.stringify(outbox().filter(function (i) { return i.id !== id; }))); }
+
+  // ---------------------------------------------------------------- state
+  var identity = null;      // {buyer_id, name, signature} from kefu('identify')
+  var sess = null;          // last session answer: {token, expires_at, socket_url, shop}
+  var shopName = '';
+  var ws = null, isReady = false, busy = false, started = false, gen = 0;
+  var attempt = 0, retryT = 0, pingT = 0, deadT = 0, hbMs = 25000;
+  var cur = 0;              // newest conversation shown
+  // Per conversation id: highest seq shown, out-of-order messages waiting for a gap to fill,
+  // sync in flight, last conversation object, seq read by the agent / by us (local, sent),
+  // highest seq not written by the buyer.
+  var seen = {}, held = {}, syncing = {}, conv = {}, agentRead = {}, readSeq = {}, sentRead = {}, lastOther = {};
+  var queuePos = 0, typingT = 0, lastTyping = 0, isOpen = false, unread = -1;
+  var handlers = {};
+  var host, root, wrap, bubble, badge, panel, nameEl, subEl, closeBtn, queueEl, list, pend, typingEl, input, sendBtn;
+
+  // ---------------------------------------------------------------- view
+  var CSS = '*{box-sizing:border-box}[hidden]{display:none!important}' +
+    '.w{font:14px/1.5 -apple-system,BlinkMacSystemFont,"PingFang SC","Hiragino Sans GB","Microsoft YaHei","Helvetica Neue",Arial,sans-serif;color:#333;-webkit-font-smoothing:antialiased}' +
+    'button{font:inherit;cursor:pointer}' +
+    'button:focus-visible{outline:2px solid #ff5000;outline-offset:2px}.ls:focus-visible{outline:2px solid #ff5000;outline-offset:-2px}' +
+    '.bub{position:fixed;right:20px;bottom:20px;width:56px;height:56px;border:0;border-radius:50%;padding:0;background:#ff5000;color:#fff;display:flex;align-items:center;justify-content:center;box-shadow:0 6px 16px rgba(255,80,0,.35);transition:transform .15s}' +
+    '.bub:hover{transform:scale(1.06)}.bub svg{width:28px;height:28px;fill:currentColor}' +
+    '.bdg{position:absolute;top:-4px;right:-4px;min-width:20px;height:20px;padding:0 5px;border:2px solid #fff;border-radius:10px;background:#f5222d;color:#fff;font-size:11px;line-height:16px;font-weight:600;text-align:center}' +
+    '.pan{position:fixed;right:20px;bottom:88px;width:370px;height:min(580px,calc(100vh - 108px));display:flex;flex-direction:column;background:#fff;border-radius:12px;overflow:hidden;box-shadow:0 12px 40px rgba(0,0,0,.18);animation:in .18s ease-out}' +
+    '@keyframes in{from{opacity:0;transform:translateY(12px)}}' +
+    '.hd{display:flex;align-items:center;gap:8px;padding:12px 10px 12px 16px;background:linear-gradient(90deg,#ff7a00,#ff5000);color:#fff}' +
+    '.tt{flex:1;min-width:0}.nm{font-size:15px;font-weight:600;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}.sub{font-size:12px;opacity:.9}' +
+    '.x{width:32px;height:32px;border:0;border-radius:50%;background:none;color:#fff;font-size:24px;line-height:1}.x:hover{background:rgba(255,255,255,.2)}.x:focus-visible{outline-color:#fff;outline-offset:-2px}' +
+    '.q{padding:6px 12px;background:#fff7e6;color:#d46b08;font-size:12px;text-align:center}' +
+    '.ls{flex:1;overflow-y:auto;overscroll-behavior:contain;padding:12px;background:#f5f6f7}' +
+    '.m{display:flex;flex-direction:column;align-items:flex-start;margin-bottom:12px}.m.buyer{align-items:flex-end}.m.system{align-items:center}' +
+    '.me{margin:0 4px 2px;font-size:12px;color:#999}' +
+    '.b{max-width:80%;padding:8px 12px;border-radius:2px 12px 12px;background:#fff;white-space:pre-wrap;overflow-wrap:anywhere;box-shadow:0 1px 2px rgba(0,0,0,.05)}' +
+    '.buyer .b{border-radius:12px 2px 12px 12px;background:#ff5000;color:#fff}.pd .b{opacity:.65}' +
+    '.system .me{display:none}.system .b{max-width:90%;padding:2px 8px;background:none;box-shadow:none;color:#999;font-size:12px;text-align:center}' +
+    '.st{margin:2px 4px 0;font-size:11px;color:#999}.st.f{color:#f5222d}' +
+    '.sep{display:flex;align-items:center;gap:8px;margin:4px 0 12px;color:#bbb;font-size:12px}.sep:before,.sep:after{content:"";flex:1;border-top:1px solid #e3e3e3}' +
+    '.ty{padding:2px 16px 4px;background:#f5f6f7;color:#999;font-size:12px}' +
+    '.ft{display:flex;align-items:flex-end;gap:8px;padding:10px 12px;border-top:1px solid #eee}' +
+    'textarea{flex:1;height:60px;resize:none;padding:8px 10px;border:1px solid #e3e3e3;border-radius:8px;font:inherit;color:inherit;outline:0}textarea:focus{border-color:#ff5000}' +
+    '.sd{height:36px;padding:0 18px;border:0;border-radius:18px;background:#ff5000;color:#fff}.sd:hover{background:#e64800}' +
+    '@media(max-width:480px){.pan{right:0;bottom:0;width:100%;height:100%;border-radius:0}.open .bub{display:none}textarea{font-size:16px}}' +
+    '@media(prefers-reduced-motion:reduce){.pan{animation:none}.bub{transition:none}}';
+  // Chat icon path. Built with createElementNS: the widget never uses innerHTML, so it also runs
+  // on store pages that enforce Trusted Types.
+  var SVG = 'http://www.w3.org/2000/svg', ICON = 'M12 3C6.5 3 2 6.6 2 11.1c0 2.5 1.4 4.7 3.6 6.2L4.8 21l4.1-2.2c1 .3 2 .4 3.1.4 5.5 0 10-3.6 10-8.1S17.5 3 12 3zM7.5 12.4a1.3 1.3 0 1 1 0-2.6 1.3 1.3 0 0 1 0 2.6zm4.5 0a1.3 1.3 0 1 1 0-2.6 1.3 1.3 0 0 1 0 2.6zm4.5 0a1.3 1.3 0 1 1 0-2.6 1.3 1.3 0 0 1 0 2.6z';
+
+  function h(tag, cls, attrs, text, ns) {
+    var el = ns ? D.createElementNS(ns, tag) : D.createElement(tag);
+    if (cls) el.className = cls;
+    for (var k in attrs) el.setAttribute(k, attrs[k]);
+    if (text != null) el.textContent = text;
+    return el;
+  }
+
+  function mount() {
+    // The host resets every inherited or page-set style on itself (inline !important beats page
+    // CSS); everything else lives in the shadow root, so styles leak neither in nor out. Styles
+    // are set through CSSOM, which a store's CSP (style-src without 'unsafe-inline') allows.
+    host = h('div', '', { id: 'kefu-widget' });
+    host.style.cssText = 'all:initial!important;position:fixed!important;z-index:2147483000!important;display:block!important';
+    root = host.attachShadow({ mode: 'open' });
+    try {
+      var sheet = new CSSStyleSheet();
+      sheet.replaceSync(CSS);
+      root.adoptedStyleSheets = [sheet];
+    } catch (e) {
+      root.append(h('style', '', {}, CSS)); // older engines
+    }
+    wrap = h('div', 'w');
+    bubble = h('button', 'bub', { type: 'button', 'data-testid': 'kefu-bubble', 'aria-haspopup': 'dialog', 'aria-expanded': 'false' });
+    var svg = h('svg', '', { viewBox: '0 0 24 24', 'aria-hidden': 'true' }, null, SVG);
+    svg.append(h('path', '', { d: ICON }, null, SVG));
+    badge = h('span', 'bdg', { 'data-testid': 'kefu-unread', 'aria-hidden': 'true', hidden: '' });
+    bubble.append(svg, badge);
+    panel = h('div', 'pan', { role: 'dialog', 'data-testid': 'kefu-panel', hidden: '' });
+    var hd = h('div', 'hd'), tt = h('div', 'tt'), ft = h('div', 'ft');
+    nameEl = h('div', 'nm');
+    subEl = h('div', 'sub', { 'aria-live': 'polite' });
+    closeBtn = h('button', 'x', { type: 'button', 'data-testid': 'kefu-close' }, '×');
+    queueEl = h('div', 'q', { 'data-testid': 'kefu-queue', role: 'status', hidden: '' });
+    list = h('div', 'ls', { 'data-testid': 'kefu-messages', role: 'log', 'aria-live': 'polite', tabindex: '0' });
+    // Unacked messages live in this box at the end of the list; stored ones go before it, in seq order.
+    pend = h('div');
+    typingEl = h('div', 'ty', { 'data-testid': 'kefu-typing', hidden: '' });
+    input = h('textarea', '', { 'data-testid': 'kefu-input', maxlength: '2000' });
+    sendBtn = h('button', 'sd', { type: 'button', 'data-testid': 'kefu-send' });
+    tt.append(nameEl, subEl);
+    hd.append(tt, closeBtn);
+    list.append(pend);
+    ft.append(input, sendBtn);
+    panel.append(hd, queueEl, list, typingEl, ft);
+    wrap.append(panel, bubble);
+    root.append(wrap);
+    D.body.appendChild(host);
+
+    bubble.onclick = function () { isOpen ? close() : open(true); };
+    closeBtn.onclick = function () { close(); };
+    sendBtn.onclick = submit;
+    panel.addEventListener('keydown', function (e) { if (e.key === 'Escape') close(); });
+    input.addEventListener('keydown', function (e) {
+      // isComposing / 229: Enter that confirms a Chinese IME candidate must not send.
+      if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229) { e.preventDefault(); submit(); }
+    });
+    input.addEventListener('input', sendTyping);
+    D.addEventListener('visibilitychange', markRead);
+    W.addEventListener('online', function () {
+      // The network is back: do not sit out the backoff. A socket that looks open may be dead; a
+      // ping either proves it alive or lets the watchdog replace it.
+      if (ws) return put({ type: 'ping' });
+      attempt = 0;
+      connect();
+    });
+    outbox().forEach(showPending);
+    paint();
+  }
+
+  // paint re-renders every language-dependent string (kefu('lang') calls it too).
+  function paint() {
+    wrap.lang = lang === 'en' ? 'en' : 'zh-CN';
+    nameEl.textContent = shopName || t('title');
+    panel.setAttribute('aria-label', shopName || t('title'));
+    closeBtn.setAttribute('aria-label', t('close'));
+    closeBtn.title = t('close');
+    list.setAttribute('aria-label', t('list'));
+    input.placeholder = t('ph');
+    input.setAttribute('aria-label', t('input'));
+    sendBtn.textContent = t('send');
+    typingEl.textContent = t('typing');
+    list.querySelectorAll('.sep').forEach(function (s) { s.textContent = t('newConv'); });
+    list.querySelectorAll('[data-sender=buyer]').forEach(mark);
+    setQueue(queuePos);
+    status();
+    renderUnread();
+  }
+
+  function status() {
+    var c = conv[cur] || {};
+    subEl.textContent = !isReady ? t('connecting')
+      : c.status === 'closed' ? t('closed')
+      : c.status === 'assigned' && c.agent_name ? t('serving', c.agent_name)
+      : c.status === 'queued' || queuePos ? t('queued') : t('hello');
+  }
+
+  function setQueue(n) {
+    queuePos = n > 0 ? n : 0;
+    queueEl.hidden = !queuePos;
+    queueEl.textContent = t('queue', queuePos);
+  }
+
+  function showTyping() {
+    typingEl.hidden = false;
+    clearTimeout(typingT);
+    typingT = setTimeout(function () { typingEl.hidden = true; }, 3000);
+  }
+
+  function open(focus) {
+    isOpen = true;
+    panel.hidden = false;
+    wrap.classList.add('open');
+    bubble.setAttribute('aria-expanded', 'true');
+    list.scrollTop = list.scrollHeight;
+    if (focus) input.focus();
+    connect(); // wakes a widget the server closed normally (1000)
+    markRead();
+    emit('open');
+  }
+
+  function close() {
+    if (!isOpen) return;
+    var hadFocus = !!root.activeElement;
+    isOpen = false;
+    panel.hidden = true;
+    wrap.classList.remove('open');
+    bubble.setAttribute('aria-expanded', 'false');
+    if (hadFocus) bubble.focus(); // focus never falls into a hidden panel
+    emit('close');
+  }
+
+  function time(iso) {
+    var d = new Date(iso), now = new Date();
+    if (isNaN(d)) return '';
+    var p = function (n) { return (n < 10 ? '0' : '') + n; };
+    var hm = p(d.getHours()) + ':' + p(d.getMinutes());
+    return d.toDateString() === now.toDateString() ? hm : p(d.getMonth() + 1) + '-' + p(d.getDate()) + ' ' + hm;
+  }
+
+  // msgEl builds one message row. Text only ever goes through textContent.
+  function msgEl(sender, cmid) {
+    var el = h('div', 'm ' + (/^(buyer|system)$/.test(sender) ? sender : 'agent'), {
+      'data-testid': 'kefu-message', 'data-seq': '', 'data-sender': sender, 'data-client-msg-id': cmid || ''
+    });
+    el.append(h('div', 'me'), h('div', 'b', { 'data-testid': 'kefu-text' }), h('div', 'st'));
+    return el;
+  }
+
+  // mark writes the state line under the buyer's own messages.
+  function mark(el) {
+    if (el.dataset.sender !== 'buyer') return;
+    var st = el.lastChild, s = +el.dataset.seq;
+    st.textContent = el.dataset.failed ? t('failed') : !s ? t('pending')
+      : s <= (agentRead[el.dataset.conv] || 0) ? t('read') : t('unread');
+    st.className = 'st' + (el.dataset.failed ? ' f' : '');
+  }
+
+  function findPending(id) {
+    for (var el = pend.firstChild; el; el = el.nextSibling) if (el.dataset.clientMsgId === id) return el;
+    return null;
+  }
+
+  function scrolled(fn, force) {
+    var stick = force || list.scrollHeight - list.scrollTop - list.clientHeight < 60;
+    fn();
+    if (stick) list.scrollTop = list.scrollHeight;
+  }
+
+  function showPending(item) {
+    var el = msgEl('buyer', item.id);
+    el.classList.add('pd');
+    el.firstChild.textContent = time(item.at);
+    el.children[1].textContent = item.text;
+    mark(el);
+    scrolled(function () { pend.append(el); }, true);
+  }
+
+  // show puts a stored message on screen; callers guarantee it is the next seq of its conversation.
+  function show(m) {
+    var c = m.conversation_id, mine = m.sender === 'buyer';
+    var el = mine && m.client_msg_id && findPending(m.client_msg_id) || msgEl(m.sender, m.client_msg_id);
+    el.classList.remove('pd');
+    el.dataset.seq = m.seq;
+    el.dataset.conv = c;
+    el.firstChild.textContent = (mine ? '' : (m.sender_name || '') + '  ') + time(m.created_at);
+    el.children[1].textContent = m.text == null ? '' : m.text;
+    el.title = m.sender === 'system' ? time(m.created_at) : '';
+    mark(el);
+    scrolled(function () { list.insertBefore(el, pend); }, mine);
+    seen[c] = m.seq;
+    delete held[c][m.seq];
+    if (!mine) {
+      lastOther[c] = m.seq;
+      typingEl.hidden = true; // the answer arrived
+    }
+    emit('message', Object.assign({}, m));
+  }
+
+  function renderUnread() {
+    var n = 0;
+    list.querySelectorAll('[data-seq]:not([data-sender=buyer])').forEach(function (el) {
+      if (+el.dataset.seq > (readSeq[el.dataset.conv] || 0)) n++;
+    });
+    badge.hidden = !n;
+    badge.textContent = n > 99 ? '99+' : n;
+    bubble.setAttribute('aria-label', t('open') + (n ? ' (' + n + ')' : ''));
+    if (n !== unread) emit('unread', unread = n);
+  }
+
+  // markRead tells the server (and the badge) that the buyer has seen the agent's messages,
+  // but only while the panel is open in a visible tab.
+  function markRead() {
+    if (isOpen && D.visibilityState === 'visible') {
+      for (var c in seen) {
+        var s = lastOther[c] || 0;
+        if (s > (readSeq[c] || 0)) readSeq[c] = s;
+        if (isReady && s > (sentRead[c] || 0)) {
+          sentRead[c] = s;
+          put({ type: 'read', conversation_id: +c, seq: s });
+        }
+      }
+    }
+    renderUnread();
+  }
+
+  // ---------------------------------------------------------------- conversation state
+
+  // adopt starts showing conversation id if it is new and newer than what is shown. Returns
+  // whether messages of id belong on screen.
+  function adopt(id) {
+    if (!id) return false;
+    if (id in seen) return true;
+    if (id < cur) return false; // an older conversation we do not show
+    if (cur) list.insertBefore(h('div', 'sep', { role: 'separator' }, t('newConv')), pend);
+    seen[id] = 0;
+    held[id] = {};
+    cur = id;
+    return true;
+  }
+
+  // receive applies protocol rule 3: drop what is shown, hold what is early, sync to fill a gap.
+  function receive(m) {
+    if (!m || !adopt(m.conversation_id)) return;
+    var c = m.conversation_id, n;
+    if (m.seq <= seen[c]) {
+      var dup = m.client_msg_id && findPending(m.client_msg_id);
+      if (dup && m.sender === 'buyer') dup.remove();
+      return;
+    }
+    if (m.seq > seen[c] + 1) {
+      held[c][m.seq] = m;
+      if (!syncing[c]) sync(c);
+      return;
+    }
+    show(m);
+    while ((n = held[c][seen[c] + 1])) show(n);
+  }
+
+  function sync(c) {
+    if (!isReady) return;
+    syncing[c] = true;
+    put({ type: 'sync', conversation_id: c, after_seq: seen[c], limit: 200 });
+  }
+
+  function onHistory(f) {
+    var c = f.conversation_id;
+    if (!(c in seen)) return;
+    var before = seen[c];
+    (f.messages || []).forEach(receive);
+    var progress = seen[c] > before;
+    if (f.has_more && progress) return sync(c);
+    syncing[c] = false;
+    // Early messages still waiting above a gap: the gap moved, ask again.
+    if (progress && Object.keys(held[c]).length) sync(c);
+  }
+
+  function onConv(c) {
+    if (!c || !adopt(c.id)) return;
+    conv[c.id] = c;
+    readSeq[c.id] = Math.max(readSeq[c.id] || 0, c.buyer_read_seq || 0);
+    sentRead[c.id] = Math.max(sentRead[c.id] || 0, c.buyer_read_seq || 0);
+    onAgentRead(c.id, c.agent_read_seq);
+    if (c.id === cur) setQueue(c.status === 'queued' ? c.queue_position : 0);
+    status();
+  }
+
+  function onAgentRead(c, seq) {
+    if (!(seq > (agentRead[c] || 0))) return;
+    agentRead[c] = seq;
+    list.querySelectorAll('[data-sender=buyer]').forEach(mark);
+  }
+
+  function isClosed(c) { return conv[c] && conv[c].status === 'closed'; }
+
+  // ---------------------------------------------------------------- sending
+
+  function put(f) { if (ws && ws.readyState === 1) ws.send(JSON.stringify(f)); }
+
+  function transmit(item) {
+    if (!isReady) return;
+    var f = { type: 'send', client_msg_id: item.id, text: item.text };
+    // A closed conversation takes no messages; without an id the server opens a new one.
+    if (cur && !isClosed(cur)) f.conversation_id = cur;
+    put(f);
+  }
+
+  // send queues a message in the outbox, shows it as pending and sends it if the socket is up.
+  function send(text) {
+    text = String(text == null ? '' : text).trim();
+    if (!text || Array.from(text).length > 2000) return false;
+    var item = { id: 'c_' + hex(16), text: text, at: new Date().toISOString() };
+    save('outbox', JSON.stringify(outbox().concat(item)));
+    showPending(item);
+    transmit(item);
+    connect();
+    return true;
+  }
+
+  function submit() {
+    if (send(input.value)) input.value = '';
+    input.focus();
+  }
+
+  function sendTyping() {
+    var now = Date.now();
+    if (!isReady || !cur || isClosed(cur) || !input.value.trim() || now - lastTyping < 2000) return;
+    lastTyping = now;
+    put({ type: 'typing', conversation_id: cur });
+  }
+
+  function onError(f) {
+    var id = f.ref;
+    if (!id || !outbox().some(function (i) { return i.id === id; })) return;
+    if (/^(text_empty|text_too_long|invalid_client_msg_id|invalid_frame)$/.test(f.code)) {
+      // The server will never take this one: stop retrying and say so.
+      unqueue(id);
+      var el = findPending(id);
+      if (el) { el.dataset.failed = '1'; mark(el); }
+      return;
+    }
+    if (/^(conversation_closed|not_found|forbidden)$/.test(f.code)) (conv[cur] = conv[cur] || {}).status = 'closed';
+    // Anything else is transient: try again shortly; the outbox never gives up.
+    setTimeout(function () {
+      outbox().forEach(function (i) { if (i.id === id) transmit(i); });
+    }, 1000 + Math.random() * 2000);
+  }
+
+  // ---------------------------------------------------------------- connection
+
+  function session() {
+    if (sess && Date.parse(sess.expires_at) - Date.now() > 30000) return Promise.resolve(sess);
+    return fetch(base + '/api/v1/widget/shops/' + encodeURIComponent(shop) + '/session', {
+      method: 'POST',
+      credentials: 'omit',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(Object.assign({ visitor_id: visitor }, identity))
+    }).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (j) {
+        if (r.ok && j.token) {
+          sess = j;
+          shopName = j.shop && j.shop.name || '';
+          paint();
+          return j;
+        }
+        if (r.status === 401 && identity) {
+          console.warn('kefu: buyer signature refused, chatting as a visitor');
+          identity = null;
+        }
+        throw new Error('kefu: session ' + r.status + ' ' + (j.error && j.error.code || ''));
+      });
+    });
+  }
+
+  function connect() {
+    if (!started || ws || busy) return;
+    clearTimeout(retryT);
+    busy = true;
+    var g = ++gen;
+    session().then(function (s) {
+      if (g !== gen) return; // identify() started over meanwhile
+      busy = false;
+      var url = new URL(s.socket_url, base).href.replace(/^http/, 'ws');
+      var sock = ws = new WebSocket(url + (url.indexOf('?') < 0 ? '?' : '&') + 'token=' + encodeURIComponent(s.token));
+      watchdog(); // also covers a socket that never gets to ready
+      sock.onmessage = function (e) { if (sock === ws) frame(e.data); };
+      sock.onclose = function (e) { if (sock === ws) lost(e.code); };
+    }).catch(function (e) {
+      if (g !== gen) return;
+      busy = false;
+      console.warn(e.message || e);
+      retry();
+    });
+  }
+
+  // lost forgets the socket and plans the next one. delay overrides the backoff.
+  function lost(code, delay) {
+    var sock = ws;
+    ws = null;
+    isReady = false;
+    if (sock) { sock.onclose = sock.onmessage = null; try { sock.close(); } catch (e) { /* already closed */ } }
+    clearInterval(pingT);
+    clearTimeout(deadT);
+    if (code === 4401) sess = null; // token refused: get a new one first
+    status();
+    if (code !== 1000) retry(delay); // 1000 means "stop"; open/send/online wake us up again
+  }
+
+  function retry(delay) {
+    clearTimeout(retryT);
+    // Full jitter: a restarted server is not hit by every widget in the same millisecond.
+    if (delay == null) delay = Math.random() * Math.min(30000, 500 * Math.pow(2, attempt++));
+    retryT = setTimeout(connect, delay);
+  }
+
+  // watchdog: no frame for 2 heartbeats means the socket is dead even if the browser says not.
+  function watchdog() {
+    clearTimeout(deadT);
+    deadT = setTimeout(function () { lost(0); }, 2 * hbMs);
+  }
+
+  function frame(data) {
+    watchdog();
+    var f;
+    try { f = JSON.parse(data); } catch (e) { return; }
+    switch (f.type) {
+      case 'ready': onReady(f); break;
+      case 'ack':
+        unqueue(f.client_msg_id);
+        receive(f.message);
+        var m = f.message;
+        // Filed into a conversation we do not show: nothing will convert the pending row.
+        var el = m && !(m.conversation_id in seen) && findPending(f.client_msg_id);
+        if (el) el.remove();
+        break;
+      case 'message': receive(f.message); break;
+      case 'history': onHistory(f); break;
+      case 'conversation': onConv(f.conversation); break;
+      case 'queue': if (adopt(f.conversation_id) && f.conversation_id === cur) { setQueue(f.position); status(); } break;
+      case 'typing': if (f.sender !== 'buyer') showTyping(); break;
+      case 'read':
+        if (f.reader === 'buyer') readSeq[f.conversation_id] = Math.max(readSeq[f.conversation_id] || 0, f.seq); // read in another tab
+        else onAgentRead(f.conversation_id, f.seq);
+        break;
+      case 'error': onError(f); break;
+      case 'reconnect': lost(0, (f.retry_after_ms || 0) + Math.random() * 1000); return;
+      default: return; // pong and frames we do not know
+    }
+    markRead();
+  }
+
+  function onReady(f) {
+    hbMs = (f.heartbeat_sec || 25) * 1000;
+    attempt = 0;
+    syncing = {};
+    sentRead = {};
+    onConv(f.conversation); // may show a newer conversation than the one on screen
+    isReady = true;
+    clearInterval(pingT);
+    pingT = setInterval(function () { put({ type: 'ping' }); }, hbMs);
+    watchdog();
+    // Rule 4: catch up on everything shown (from 0 on a fresh page), then flush the outbox in order.
+    for (var c in seen) sync(+c);
+    setQueue(f.queue_position);
+    status();
+    outbox().forEach(transmit);
+  }
+
+  // ---------------------------------------------------------------- JS API
+
+  function emit(ev, arg) {
+    (handlers[ev] || []).forEach(function (fn) {
+      try { fn(arg); } catch (e) { console.error(e); }
+    });
+  }
+
+  // identify switches to a signed, logged-in buyer (or back to a visitor with null) and starts over.
+  function identify(o) {
+    var next = o && o.buyer_id ? { buyer_id: String(o.buyer_id), name: o.name, signature: o.signature } : null;
+    if (JSON.stringify(next) === JSON.stringify(identity)) return;
+    if (identity && !next) {
+      // Log out on a shared device: the next person must not inherit this chat or its unsent lines.
+      visitor = newVisitor();
+      save('outbox', '[]');
+      pend.textContent = '';
+    }
+    identity = next;
+    if (!started) return;
+    gen++;
+    busy = false;
+    sess = null;
+    lost(1000);
+    while (list.firstChild !== pend) list.firstChild.remove();
+    cur = 0;
+    seen = {}; held = {}; syncing = {}; conv = {}; agentRead = {}; readSeq = {}; sentRead = {}; lastOther = {};
+    setQueue(0);
+    renderUnread();
+    attempt = 0;
+    connect();
+  }
+
+  var api = function (cmd) {
+    var fn = cmds[cmd];
+    if (!fn) return console.warn('kefu: unknown command', cmd);
+    return fn.apply(null, [].slice.call(arguments, 1));
+  };
+  var cmds = {
+    open: function () { open(true); },
+    close: close,
+    toggle: function () { isOpen ? close() : open(true); },
+    send: send,
+    identify: identify,
+    lang: function (l) { lang = pickLang(l); paint(); },
+    on: function (ev, fn) { if (typeof fn === 'function') (handlers[ev] = handlers[ev] || []).push(fn); },
+    off: function (ev, fn) { handlers[ev] = (handlers[ev] || []).filter(function (f) { return f !== fn; }); },
+    unread: function () { return Math.max(unread, 0); }
+  };
+
+  function boot() {
+    mount();
+    var q = W.kefu.q || [];
+    W.kefu = Object.assign(api, cmds, { loaded: true, version: 1 });
+    q.forEach(function (args) { api.apply(null, args); });
+    if (me.getAttribute('data-open') === 'true') open(false);
+    started = true;
+    connect();
+  }
+
+  if (D.body) boot();
+  else D.addEventListener('DOMContentLoaded', boot);
+})();
