@@ -161,4 +161,3 @@ func (h *handlers) handleFrame(cn *conn, actor conversation.Actor, f protocol.Cl
 		}
 	}
 }
-
