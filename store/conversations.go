@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -262,35 +263,38 @@ func (r messageRow) message() kefu.Message {
 // nothing is written. Buyers and agents cannot write to a closed conversation
 // (kefu.ErrConversationClosed); system messages can.
 func (s *Store) AppendMessage(ctx context.Context, m kefu.Message) (stored kefu.Message, duplicate bool, err error) {
-	if m.ClientMsgID != "" {
-		if prev, err := s.messageByClientID(ctx, m); err == nil {
-			return prev, true, nil
-		} else if !errors.Is(err, kefu.ErrNotFound) {
-			return kefu.Message{}, false, err
-		}
-	}
 	row := messageRow{ShopID: m.ShopID, ConversationID: m.ConversationID, Kind: string(m.Kind), Sender: string(m.Sender),
 		SenderID: m.SenderID, SenderName: m.SenderName, Text: m.Text, ClientMsgID: m.ClientMsgID, CreatedAt: s.now().UTC()}
+	// Buyers and agents write only to open conversations; kefu's own lines may follow a close.
+	openOnly := m.Sender == kefu.SenderBuyer || m.Sender == kefu.SenderAgent
+	// The sender has seen everything up to their own message.
+	readCol := ""
+	switch m.Sender {
+	case kefu.SenderBuyer:
+		readCol = ", buyer_read_seq = last_seq + 1"
+	case kefu.SenderAgent:
+		readCol = ", agent_read_seq = last_seq + 1"
+	}
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var conv conversationRow
-		if err := tx.Where("shop_id = ? AND id = ?", m.ShopID, m.ConversationID).Take(&conv).Error; err != nil {
-			return notFound(err, "load conversation", m.ConversationID)
-		}
-		if conv.Status == string(kefu.StatusClosed) && (m.Sender == kefu.SenderBuyer || m.Sender == kefu.SenderAgent) {
-			return kefu.ErrConversationClosed
-		}
-		// The sender has seen everything up to their own message.
-		readCol := ""
-		switch m.Sender {
-		case kefu.SenderBuyer:
-			readCol = ", buyer_read_seq = last_seq + 1"
-		case kefu.SenderAgent:
-			readCol = ", agent_read_seq = last_seq + 1"
-		}
-		if err := tx.Raw(`UPDATE conversations SET last_seq = last_seq + 1`+readCol+` WHERE shop_id = ? AND id = ? RETURNING last_seq`,
-			m.ShopID, m.ConversationID).Scan(&row.Seq).Error; err != nil {
+		var seqs []int64
+		if err := tx.Raw(`UPDATE conversations SET last_seq = last_seq + 1`+readCol+`
+			WHERE shop_id = ? AND id = ? AND (status <> ? OR ?) RETURNING last_seq`,
+			m.ShopID, m.ConversationID, kefu.StatusClosed, !openOnly).Scan(&seqs).Error; err != nil {
 			return err
 		}
+		if len(seqs) == 0 {
+			// Either there is no such conversation in the shop, or it is closed.
+			var status string
+			err := tx.Raw(`SELECT status FROM conversations WHERE shop_id = ? AND id = ?`, m.ShopID, m.ConversationID).Row().Scan(&status)
+			if errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("conversation %d: %w", m.ConversationID, kefu.ErrNotFound)
+			}
+			if err != nil {
+				return err
+			}
+			return kefu.ErrConversationClosed
+		}
+		row.Seq = seqs[0]
 		if err := tx.Create(&row).Error; err != nil {
 			if isDuplicate(err) {
 				return errDuplicateClientID
@@ -300,7 +304,8 @@ func (s *Store) AppendMessage(ctx context.Context, m kefu.Message) (stored kefu.
 		return nil
 	})
 	if errors.Is(err, errDuplicateClientID) {
-		// A concurrent retry won the race; answer with its message.
+		// The sender already stored this message (a retry); the unique index
+		// caught it and the transaction, seq included, was rolled back.
 		prev, err := s.messageByClientID(ctx, m)
 		return prev, err == nil, err
 	}
@@ -317,7 +322,8 @@ func (s *Store) MessageByClientID(ctx context.Context, shopID int64, sender kefu
 
 func (s *Store) messageByClientID(ctx context.Context, m kefu.Message) (kefu.Message, error) {
 	var row messageRow
-	err := s.db.WithContext(ctx).Where("shop_id = ? AND sender = ? AND sender_id = ? AND client_msg_id = ?",
+	// The client_msg_id <> '' term lets the planner use the partial unique index.
+	err := s.db.WithContext(ctx).Where("shop_id = ? AND sender = ? AND sender_id = ? AND client_msg_id = ? AND client_msg_id <> ''",
 		m.ShopID, m.Sender, m.SenderID, m.ClientMsgID).Take(&row).Error
 	if err != nil {
 		return kefu.Message{}, notFound(err, "load message by client id", m.ClientMsgID)

@@ -50,6 +50,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		Logger:                 logger.Discard,
 		TranslateError:         true,
 		SkipDefaultTransaction: true,
+		PrepareStmt:            true,
 		NowFunc:                func() time.Time { return s.now().UTC() },
 	}
 	switch {
