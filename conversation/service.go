@@ -389,7 +389,7 @@ func (s *Service) Presence(a kefu.Agent) (kefu.Presence, int) {
 
 func (s *Service) applyPresence(ctx context.Context, a kefu.Agent, presence kefu.Presence) {
 	assignments := s.router.SetAgent(a.ShopID, a.ID, presence, a.MaxConcurrent)
-	s.broker.Publish(ShopTopic(a.ShopID), protocol.Encode(protocol.PresenceFrame{Type: "presence", AgentID: a.ID, Status: string(presence)}))
+	s.broker.Publish(ShopTopic(a.ShopID), protocol.Encode(protocol.PresenceFrame{Type: protocol.TypePresence, AgentID: a.ID, Status: string(presence)}))
 	s.applyAssignments(ctx, a.ShopID, assignments)
 }
 

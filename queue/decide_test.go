@@ -113,6 +113,9 @@ func TestDrain(t *testing.T) {
 		// Agent 2 is assigned at counter 11, after agent 1's 10: agent 1 is next.
 		{"continues the caller's counter", []AgentLoad{online(1, 1, 5, 10), online(2, 0, 5, 3)}, []int64{1, 2},
 			10, []Assignment{{1, 2}, {2, 1}}},
+		// Agent 2 then agent 1 get one each; agent 1's is the later, so agent 2 is next.
+		{"each assignment is later than the last", []AgentLoad{online(1, 0, 5, 5), online(2, 0, 5, 0)}, []int64{1, 2, 3},
+			5, []Assignment{{1, 2}, {2, 1}, {3, 2}}},
 		{"agents listed out of order", []AgentLoad{online(3, 0, 1, 0), online(1, 0, 1, 0), online(2, 0, 1, 0)}, []int64{7, 8, 9, 10},
 			0, []Assignment{{7, 1}, {8, 2}, {9, 3}}},
 	}

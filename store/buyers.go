@@ -96,6 +96,9 @@ func (orderRow) TableName() string { return "orders" }
 
 // CreateOrder stores an order of a buyer of the shop. A taken order number is kefu.ErrConflict.
 func (s *Store) CreateOrder(ctx context.Context, o kefu.Order) (kefu.Order, error) {
+	if err := s.requireBuyer(ctx, o.ShopID, o.BuyerID); err != nil {
+		return kefu.Order{}, err
+	}
 	items, err := json.Marshal(o.Items)
 	if err != nil {
 		return kefu.Order{}, fmt.Errorf("store: encode items of order %s: %w", o.OrderNo, err)

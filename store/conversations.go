@@ -52,6 +52,9 @@ func (s *Store) OpenConversation(ctx context.Context, shopID, buyerID int64) (ke
 		if row.ID != 0 {
 			return row.conversation(), false, nil
 		}
+		if err := s.requireBuyer(ctx, shopID, buyerID); err != nil {
+			return kefu.Conversation{}, false, err
+		}
 		now := s.now().UTC()
 		row = conversationRow{ShopID: shopID, BuyerID: buyerID, Status: string(kefu.StatusQueued), CreatedAt: now, QueuedAt: now}
 		err = db.Create(&row).Error
@@ -138,8 +141,8 @@ func (s *Store) MarkRead(ctx context.Context, shopID, id int64, reader kefu.Send
 	return s.Conversation(ctx, shopID, id)
 }
 
-// ListConversations lists the shop's conversations, newest activity first for
-// open ones, with buyer, agent name, unread count and last message.
+// ListConversations lists the shop's conversations, newest first, with buyer,
+// agent name, unread count and last message.
 func (s *Store) ListConversations(ctx context.Context, shopID int64, f kefu.ConversationFilter) ([]kefu.ConversationSummary, error) {
 	if f.Limit <= 0 || f.Limit > kefu.MaxPageSize {
 		f.Limit = kefu.MaxPageSize
@@ -292,6 +295,10 @@ func (s *Store) AppendMessage(ctx context.Context, m kefu.Message) (stored kefu.
 			if err != nil {
 				return err
 			}
+			if m.ClientMsgID != "" {
+				// A retry of a message stored before the close still gets its ack.
+				return errDuplicateClientID
+			}
 			return kefu.ErrConversationClosed
 		}
 		row.Seq = seqs[0]
@@ -304,10 +311,13 @@ func (s *Store) AppendMessage(ctx context.Context, m kefu.Message) (stored kefu.
 		return nil
 	})
 	if errors.Is(err, errDuplicateClientID) {
-		// The sender already stored this message (a retry); the unique index
-		// caught it and the transaction, seq included, was rolled back.
-		prev, err := s.messageByClientID(ctx, m)
-		return prev, err == nil, err
+		// The sender may have stored this message already (a retry): the unique
+		// index caught it and the transaction, seq included, was rolled back.
+		prev, lookupErr := s.messageByClientID(ctx, m)
+		if errors.Is(lookupErr, kefu.ErrNotFound) {
+			return kefu.Message{}, false, fmt.Errorf("store: append message to conversation %d: %w", m.ConversationID, kefu.ErrConversationClosed)
+		}
+		return prev, lookupErr == nil, lookupErr
 	}
 	if err != nil {
 		return kefu.Message{}, false, fmt.Errorf("store: append message to conversation %d: %w", m.ConversationID, err)
@@ -352,4 +362,16 @@ func (s *Store) Messages(ctx context.Context, shopID, conversationID, afterSeq i
 		out[i] = r.message()
 	}
 	return out, more, nil
+}
+
+// requireBuyer fails with kefu.ErrNotFound unless the buyer belongs to the shop.
+func (s *Store) requireBuyer(ctx context.Context, shopID, buyerID int64) error {
+	var n int64
+	if err := s.db.WithContext(ctx).Raw(`SELECT COUNT(*) FROM buyers WHERE shop_id = ? AND id = ?`, shopID, buyerID).Scan(&n).Error; err != nil {
+		return fmt.Errorf("store: check buyer %d: %w", buyerID, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("store: buyer %d of shop %d: %w", buyerID, shopID, kefu.ErrNotFound)
+	}
+	return nil
 }

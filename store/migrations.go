@@ -111,39 +111,56 @@ CREATE INDEX orders_buyer ON orders (shop_id, buyer_id, id);
 `,
 }
 
-// migrate brings the schema up to date, one transaction per step.
+// migrate brings the schema up to date, one transaction per step. Several
+// kefu processes may start on one new database at once: each step takes a
+// lock (PostgreSQL: an advisory lock; SQLite: the write lock taken at BEGIN
+// IMMEDIATE) and re-reads the version inside its transaction, so each step
+// runs exactly once.
 func (s *Store) migrate(ctx context.Context) error {
-	db := s.db.WithContext(ctx)
-	if err := db.Exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
-		version    INTEGER PRIMARY KEY,
-		applied_at ` + s.dialect.timeType + ` NOT NULL)`).Error; err != nil {
-		return fmt.Errorf("store: create schema_migrations: %w", err)
-	}
-	var current int
-	if err := db.Raw(`SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current).Error; err != nil {
-		return fmt.Errorf("store: read schema version: %w", err)
-	}
-	if current > len(migrations) {
-		return fmt.Errorf("store: database schema version %d is newer than this binary knows (%d)", current, len(migrations))
-	}
-	for i := current; i < len(migrations); i++ {
-		version := i + 1
-		script := s.dialect.expand(migrations[i])
-		err := db.Transaction(func(tx *gorm.DB) error {
-			for _, stmt := range splitStatements(script) {
-				if err := tx.Exec(stmt).Error; err != nil {
-					return err
+	for {
+		done := false
+		var applied int
+		err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			if s.dialect.name == postgresDialect.name {
+				if err := tx.Exec(`SELECT pg_advisory_xact_lock(?)`, migrationLockID).Error; err != nil {
+					return fmt.Errorf("lock: %w", err)
 				}
 			}
-			return tx.Exec(`INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`,
-				version, time.Now().UTC()).Error
+			if err := tx.Exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+				version    INTEGER PRIMARY KEY,
+				applied_at ` + s.dialect.timeType + ` NOT NULL)`).Error; err != nil {
+				return fmt.Errorf("create schema_migrations: %w", err)
+			}
+			var current int
+			if err := tx.Raw(`SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current).Error; err != nil {
+				return fmt.Errorf("read schema version: %w", err)
+			}
+			if current > len(migrations) {
+				return fmt.Errorf("database schema version %d is newer than this binary knows (%d)", current, len(migrations))
+			}
+			if current == len(migrations) {
+				done = true
+				return nil
+			}
+			applied = current + 1
+			for _, stmt := range splitStatements(s.dialect.expand(migrations[current])) {
+				if err := tx.Exec(stmt).Error; err != nil {
+					return fmt.Errorf("migration %d: %w", applied, err)
+				}
+			}
+			return tx.Exec(`INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, applied, time.Now().UTC()).Error
 		})
 		if err != nil {
-			return fmt.Errorf("store: migration %d: %w", version, err)
+			return fmt.Errorf("store: %w", err)
+		}
+		if done {
+			return nil
 		}
 	}
-	return nil
 }
+
+// migrationLockID is the PostgreSQL advisory lock that serializes migrations.
+const migrationLockID = 0x6b656675 // "kefu"
 
 // splitStatements cuts a script at semicolons; our migrations hold no
 // semicolons inside string literals.

@@ -67,7 +67,8 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		sqlDB.SetMaxIdleConns(32)
 		s.db, s.rdb, s.dialect = db, db, postgresDialect
 	case cfg.DatabaseURL != "":
-		return nil, fmt.Errorf("store: unsupported database URL %q (want postgres://...)", redactURL(cfg.DatabaseURL))
+		// The URL is not repeated: it may hold a password.
+		return nil, fmt.Errorf("store: unsupported database URL: want postgres://user:password@host:port/dbname")
 	default:
 		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 			return nil, fmt.Errorf("store: create data dir: %w", err)
@@ -148,15 +149,6 @@ func (s *Store) Secret(ctx context.Context, key string) ([]byte, error) {
 		return nil, fmt.Errorf("store: read secret %s: %w", key, err)
 	}
 	return hex.DecodeString(value)
-}
-
-func redactURL(u string) string {
-	if i := strings.Index(u, "@"); i >= 0 {
-		if j := strings.Index(u, "://"); j >= 0 && j < i {
-			return u[:j+3] + "***" + u[i:]
-		}
-	}
-	return u
 }
 
 // notFound turns gorm's record-not-found into kefu.ErrNotFound with context.

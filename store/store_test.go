@@ -486,6 +486,10 @@ func testConversations(t *testing.T, e env) {
 				}
 			})
 		}
+		again, created, err := e.st.OpenConversation(e.ctx, shopA.ID, buyer.ID)
+		if err != nil || created || again.ID != first.ID || again.AgentID != agentA.ID {
+			t.Errorf("open while assigned = %+v, created %v, err %v; want the assigned conversation %d", again, created, err, first.ID)
+		}
 	})
 
 	var second kefu.Conversation
@@ -1160,18 +1164,29 @@ func testSecret(t *testing.T, e env) {
 	}
 }
 
+// location is where a backend keeps a database that outlives one Store, for
+// tests that close and open it again.
+type location struct {
+	name   string
+	config func(t *testing.T) store.Config // a new, empty database
+	driver string                          // database/sql driver to reach it directly
+	dsn    func(cfg store.Config) string
+}
+
+func locations() []location {
+	return []location{
+		{"sqlite", func(t *testing.T) store.Config { return store.Config{DataDir: t.TempDir()} },
+			"sqlite", func(cfg store.Config) string { return filepath.Join(cfg.DataDir, "kefu.db") }},
+		{"postgres", func(t *testing.T) store.Config { return store.Config{DatabaseURL: testdb.PostgresURL(t)} },
+			"pgx", func(cfg store.Config) string { return cfg.DatabaseURL }},
+	}
+}
+
 // TestReopen closes a store holding data and opens it again: the data is
 // there, migrations do not trip on it, and new writes continue where the old
 // ones stopped.
 func TestReopen(t *testing.T) {
-	cases := []struct {
-		name   string
-		config func(t *testing.T) store.Config
-	}{
-		{"sqlite", func(t *testing.T) store.Config { return store.Config{DataDir: t.TempDir()} }},
-		{"postgres", func(t *testing.T) store.Config { return store.Config{DatabaseURL: testdb.PostgresURL(t)} }},
-	}
-	for _, tc := range cases {
+	for _, tc := range locations() {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := t.Context()
 			cfg := tc.config(t)
@@ -1228,18 +1243,7 @@ func TestReopen(t *testing.T) {
 // TestOpenRefusesNewerSchema: a binary must not run on a schema written by a
 // newer one, whose tables it does not know.
 func TestOpenRefusesNewerSchema(t *testing.T) {
-	cases := []struct {
-		name   string
-		config func(t *testing.T) store.Config
-		driver string
-		dsn    func(cfg store.Config) string
-	}{
-		{"sqlite", func(t *testing.T) store.Config { return store.Config{DataDir: t.TempDir()} },
-			"sqlite", func(cfg store.Config) string { return filepath.Join(cfg.DataDir, "kefu.db") }},
-		{"postgres", func(t *testing.T) store.Config { return store.Config{DatabaseURL: testdb.PostgresURL(t)} },
-			"pgx", func(cfg store.Config) string { return cfg.DatabaseURL }},
-	}
-	for _, tc := range cases {
+	for _, tc := range locations() {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := t.Context()
 			cfg := tc.config(t)
@@ -1264,6 +1268,47 @@ func TestOpenRefusesNewerSchema(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), "newer") {
 				t.Errorf("err = %v, want it to say the schema is newer", err)
+			}
+		})
+	}
+}
+
+// TestOpenConcurrently starts several stores on one new database at once, as
+// replicas of a deployment do: each must either migrate or see the schema
+// another migrated, never fail half-way.
+func TestOpenConcurrently(t *testing.T) {
+	const instances = 4
+	for _, tc := range locations() {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := tc.config(t)
+			begin := make(chan struct{})
+			errs := make([]error, instances)
+			var wg sync.WaitGroup
+			for i := range instances {
+				wg.Go(func() {
+					<-begin
+					st, err := store.Open(t.Context(), cfg)
+					if err != nil {
+						errs[i] = err
+						return
+					}
+					errs[i] = st.Close()
+				})
+			}
+			close(begin)
+			wg.Wait()
+			for i, err := range errs {
+				if err != nil {
+					t.Errorf("instance %d: %v", i, err)
+				}
+			}
+			st, err := store.Open(t.Context(), cfg)
+			if err != nil {
+				t.Fatalf("open after the race: %v", err)
+			}
+			defer st.Close()
+			if _, err := st.CreateShop(t.Context(), kefu.Shop{Slug: "after", Name: "After"}); err != nil {
+				t.Errorf("schema unusable after concurrent opens: %v", err)
 			}
 		})
 	}
