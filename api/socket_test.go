@@ -345,3 +345,39 @@ func TestShutdownSendsClientsAway(t *testing.T) {
 		t.Fatalf("closed with %d, want 1012", code)
 	}
 }
+
+// Closing a conversation frees the agent's slot and the next waiting buyer
+// gets it at once.
+func TestCloseFreesSlotForNextInQueue(t *testing.T) {
+	e := newEnv(t)
+	li := e.agents["acme/li"]
+	if err := e.store.SetAgentCap(t.Context(), e.shop.ID, li.ID, 1); err != nil {
+		t.Fatal(err)
+	}
+	token := e.login("acme", "li")
+	agent := e.dial("/ws/agent", token, e.agentURL())
+	agent.next("ready")
+	first := e.dial("/ws/buyer", e.buyerToken("acme", visitor(20)), storeOrigin)
+	first.send(sendFrame(0, "f1", "first"))
+	conv1 := first.next("ack").Msg.ConversationID
+	second := e.dial("/ws/buyer", e.buyerToken("acme", visitor(21)), storeOrigin)
+	second.send(sendFrame(0, "s1", "second"))
+	second.next("ack")
+	if q := second.next("queue"); q.Position != 1 {
+		t.Fatalf("second buyer position %d, want 1 (agent at cap)", q.Position)
+	}
+	if code := e.do("POST", "/api/v1/conversations/"+itoa(conv1)+"/close", token, "", nil, nil); code != 200 {
+		t.Fatalf("close: %d", code)
+	}
+	f := second.next("conversation")
+	for f.Conversation.Status != "assigned" {
+		f = second.next("conversation")
+	}
+	if *f.Conversation.AgentID != li.ID {
+		t.Fatalf("second buyer assigned to %d, want %d", *f.Conversation.AgentID, li.ID)
+	}
+	var closedNotice frame
+	for closedNotice.Msg.Kind != "system" || closedNotice.Msg.ConversationID != conv1 || !strings.Contains(closedNotice.Msg.Text, "结束") {
+		closedNotice = first.next("message")
+	}
+}

@@ -1,0 +1,51 @@
+package main
+
+import (
+	"io"
+	"testing"
+)
+
+func TestServeFlagsReadEnvAndFlagsWin(t *testing.T) {
+	env := map[string]string{"KEFU_ADDR": "0.0.0.0:9000", "KEFU_DEMO": "true", "KEFU_DATABASE_URL": "postgres://x@y/z"}
+	getenv := func(k string) string { return env[k] }
+	cases := []struct {
+		name string
+		args []string
+		want serveConfig
+	}{
+		{"env only", nil, serveConfig{addr: "0.0.0.0:9000", dataDir: "./kefu-data", databaseURL: "postgres://x@y/z", demo: true}},
+		{"flags win", []string{"--addr", "127.0.0.1:1", "--demo=false", "--data-dir", "/d"},
+			serveConfig{addr: "127.0.0.1:1", dataDir: "/d", databaseURL: "postgres://x@y/z", demo: false}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := parseServeFlags(tc.args, io.Discard, getenv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tc.want {
+				t.Fatalf("got %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+	if _, err := parseServeFlags([]string{"extra"}, io.Discard, getenv); err == nil {
+		t.Fatal("a stray argument was accepted")
+	}
+}
+
+func TestDemoAddresses(t *testing.T) {
+	cases := []struct{ in, next, browse string }{
+		{"127.0.0.1:8080", "127.0.0.1:8081", "127.0.0.1:8080"},
+		{"0.0.0.0:8080", "0.0.0.0:8081", "127.0.0.1:8080"},
+		{"127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"},
+		{"[::]:80", "[::]:81", "127.0.0.1:80"},
+	}
+	for _, tc := range cases {
+		if got := nextPort(tc.in); got != tc.next {
+			t.Errorf("nextPort(%q) = %q, want %q", tc.in, got, tc.next)
+		}
+		if got := browsable(tc.in); got != tc.browse {
+			t.Errorf("browsable(%q) = %q, want %q", tc.in, got, tc.browse)
+		}
+	}
+}
