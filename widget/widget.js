@@ -21,7 +21,7 @@
   var T = {
     zh: {
       title: '在线客服', open: '联系客服', close: '关闭', send: '发送', list: '聊天记录', input: '输入消息',
-      ph: '输入消息，Enter 发送，Shift+Enter 换行', pending: '发送中…', read: '已读', unread: '未读',
+      ph: '输入消息，Enter 发送', pending: '发送中…', read: '已读', unread: '未读',
       failed: '发送失败', typing: '对方正在输入…', queue: '您排在第 {n} 位', connecting: '连接中…',
       hello: '您好，有什么可以帮您？', queued: '正在为您转接客服，请稍候', serving: '客服 {n} 为您服务',
       closed: '会话已结束，发送消息可重新咨询', newConv: '新会话'

@@ -1,0 +1,395 @@
+// Browser end-to-end test of the buyer widget and the agent console, driven by
+// cmd/kefu/browser_test.go against a real `kefu serve --demo`.
+//
+//   KEFU_STORE_URL    the demo store page (another origin than kefu: another port)
+//   KEFU_CONSOLE_URL  the agent console, http://host:port/agent/
+//   KEFU_ARTIFACTS    where screenshots go
+//   CHROMIUM_PATH     the browser (default /usr/bin/chromium)
+//
+// Every wait is Playwright's own (locator.waitFor, waitForFunction, waitForResponse) with a
+// timeout; nothing sleeps. The first failure prints "FAIL: <step>: <why>", saves a screenshot of
+// every open page as failure-*.png and exits 1.
+import { chromium } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+
+const STORE_URL = mustEnv('KEFU_STORE_URL');
+const CONSOLE_URL = mustEnv('KEFU_CONSOLE_URL');
+const ARTIFACTS = mustEnv('KEFU_ARTIFACTS');
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const KEFU_ORIGIN = new URL(CONSOLE_URL).origin;
+const WAIT_MS = 15000;
+
+const DESKTOP = { width: 1280, height: 800 };
+const PHONE = { width: 390, height: 844 };
+
+// Texts unique to this run, none a substring of another, so "contains the text" finds only its own.
+const RUN = randomBytes(4).toString('hex');
+const BUYER_TEXT = `你好，这件羽绒服有 L 码吗？ buyer-${RUN}`;
+const AGENT_TEXT = `亲，L 码有货的～ agent-${RUN}`;
+const HTML_TEXT = `<b>bold</b><img src=x onerror="window.__kefuInjected=1"> html-${RUN}`;
+
+// Selectors. Playwright's CSS engine reaches into the widget's open shadow root.
+const W = {
+  bubble: '[data-testid=kefu-bubble]',
+  panel: '[data-testid=kefu-panel]',
+  list: '[data-testid=kefu-messages]',
+  input: '[data-testid=kefu-input]',
+  send: '[data-testid=kefu-send]',
+  message: '[data-testid=kefu-message]',
+};
+const C = {
+  shop: '[data-testid=login-shop]',
+  username: '[data-testid=login-username]',
+  password: '[data-testid=login-password]',
+  submit: '[data-testid=login-submit]',
+  convItem: '[data-testid=conv-item]',
+  queueItem: '[data-testid=queue-item]',
+  accept: '[data-testid=accept-conversation]',
+  chat: '#chat',
+  list: '#msg-list',
+  message: '[data-testid=chat-message]',
+  input: '[data-testid=chat-input]',
+  send: '[data-testid=chat-send]',
+};
+
+function mustEnv(name) {
+  const v = process.env[name];
+  if (!v) {
+    console.error(`FAIL: setup: env ${name} is not set (run this through go test -run TestBrowser ./cmd/kefu/)`);
+    process.exit(2);
+  }
+  return v;
+}
+
+class Failure extends Error {}
+
+function check(ok, message) {
+  if (!ok) throw new Failure(message);
+}
+
+let current = 'start';
+async function step(name, fn) {
+  current = name;
+  const t0 = Date.now();
+  console.log(`▶ ${name}`);
+  const r = await fn();
+  console.log(`  ok (${Date.now() - t0} ms)`);
+  return r;
+}
+
+// watch logs what a page says and remembers its uncaught exceptions: any is a bug.
+const pageErrors = [];
+function watch(page, label) {
+  page.label = label; // names its failure screenshot
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') console.log(`  [${label} console.${m.type()}] ${m.text()}`);
+  });
+  page.on('response', (r) => {
+    if (r.status() >= 400) console.log(`  [${label} http ${r.status()}] ${r.request().method()} ${r.url()}`);
+  });
+  page.on('pageerror', (e) => {
+    pageErrors.push(`${label}: ${e.message}`);
+    console.log(`  [${label} uncaught] ${e.stack || e.message}`);
+  });
+  return page;
+}
+
+// Records every `message` event the widget emits (docs/widget.md: never twice for one message).
+// The stub is the documented one, so kefu('on') calls made before widget.js loads are queued.
+function recordWidgetEvents() {
+  window.__kefuEvents = [];
+  window.kefu = window.kefu || function () { (window.kefu.q = window.kefu.q || []).push(arguments); };
+  window.kefu('on', 'message', (m) => window.__kefuEvents.push({ conversation_id: m.conversation_id, seq: m.seq, text: m.text }));
+}
+
+// A message row with the text, stored (seq set) rather than pending.
+function storedRow(page, sel, text) {
+  return page.locator(`${sel}[data-seq]:not([data-seq=""])`).filter({ hasText: text });
+}
+
+async function shot(page, name) {
+  const file = path.join(ARTIFACTS, name);
+  await page.screenshot({ path: file, animations: 'disabled' });
+  console.log(`  screenshot ${file}`);
+}
+
+// exactlyOnce asserts each text is in exactly one message row and that no seq repeats.
+async function exactlyOnce(page, label, rowSel, texts) {
+  for (const text of texts) {
+    const n = await page.locator(rowSel).filter({ hasText: text }).count();
+    check(n === 1, `${label}: ${n} message rows contain ${JSON.stringify(text)}, want exactly 1`);
+  }
+  const seqs = await page.locator(`${rowSel}[data-seq]:not([data-seq=""])`).evaluateAll((els) => els.map((e) => e.getAttribute('data-seq')));
+  const dup = seqs.filter((s, i) => seqs.indexOf(s) !== i);
+  check(dup.length === 0, `${label}: seq ${dup.join(', ')} shown more than once (seqs on screen: ${seqs.join(', ')})`);
+  check(seqs.length > 0, `${label}: no stored messages on screen`);
+}
+
+async function widgetEventsOnce(page, label) {
+  const events = await page.evaluate(() => window.__kefuEvents || []);
+  const keys = events.map((e) => `${e.conversation_id}/${e.seq}`);
+  const dup = keys.filter((k, i) => keys.indexOf(k) !== i);
+  check(dup.length === 0, `${label}: the widget emitted 'message' more than once for ${dup.join(', ')}`);
+  return events;
+}
+
+async function openWidget(page) {
+  await page.locator(W.bubble).click();
+  await page.locator(W.panel).waitFor({ state: 'visible' });
+}
+
+async function widgetSend(page, text) {
+  await page.locator(W.input).fill(text);
+  await page.locator(W.send).click();
+  await storedRow(page, `${W.message}[data-sender=buyer]`, text).waitFor();
+}
+
+// noHTML asserts that a message that looks like HTML became text, not elements.
+async function noHTML(page, label, listSel, rowSel) {
+  const row = storedRow(page, rowSel, `html-${RUN}`);
+  await row.waitFor();
+  const tags = await page.locator(`${listSel} b, ${listSel} img`).count();
+  check(tags === 0, `${label}: a message text was rendered as HTML (${tags} <b>/<img> elements in the message list)`);
+  const shown = await row.locator('[data-testid=kefu-text], [data-testid=chat-text]').first().textContent();
+  check(shown === HTML_TEXT, `${label}: HTML-looking message shows as ${JSON.stringify(shown)}, want the literal text ${JSON.stringify(HTML_TEXT)}`);
+  const injected = await page.evaluate(() => window.__kefuInjected);
+  check(injected === undefined, `${label}: markup inside a message ran as HTML (onerror fired)`);
+}
+
+// closeCode opens a WebSocket from page and returns how it ended: 1006 means refused before the
+// upgrade (what an origin check does); 4401 means upgraded and then refused for the token.
+function closeCode(page, url) {
+  return page.evaluate((u) => new Promise((resolve) => {
+    const ws = new WebSocket(u);
+    ws.onclose = (e) => resolve(e.code);
+  }), url);
+}
+
+// A store page on an origin the demo shop has not registered: a plain local server on its own port.
+function startForeignSite() {
+  const html = `<!doctype html><meta charset="utf-8"><title>not a registered store</title>
+<h1>Some other site</h1>
+<script src="${KEFU_ORIGIN}/widget.js" data-shop="demo" async></script>`;
+  const srv = createServer((req, res) => {
+    res.writeHead(req.url === '/' ? 200 : 404, { 'Content-Type': 'text/html; charset=utf-8' });
+    res.end(req.url === '/' ? html : 'not found');
+  });
+  return new Promise((resolve, reject) => {
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => resolve(srv));
+  });
+}
+
+async function main() {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  console.log(`store ${STORE_URL}, console ${CONSOLE_URL}, chromium ${CHROMIUM}, run ${RUN}`);
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking'],
+  });
+  const pages = [];
+  const foreign = await startForeignSite();
+  try {
+    await scenario(browser, pages, foreign);
+    check(pageErrors.length === 0, `uncaught exceptions in the pages:\n  ${pageErrors.join('\n  ')}`);
+    console.log('PASS: widget and console end to end');
+  } catch (e) {
+    for (const p of pages) {
+      if (p.isClosed()) continue;
+      await p.screenshot({ path: path.join(ARTIFACTS, `failure-${p.label}.png`) }).catch(() => {});
+    }
+    throw e;
+  } finally {
+    foreign.close();
+    await browser.close();
+  }
+}
+
+async function scenario(browser, pages, foreign) {
+  const buyerCtx = await browser.newContext({ viewport: DESKTOP });
+  await buyerCtx.addInitScript(recordWidgetEvents);
+  const agentCtx = await browser.newContext({ viewport: DESKTOP });
+  const storePage = watch(await buyerCtx.newPage(), 'store');
+  const consolePage = watch(await agentCtx.newPage(), 'console');
+  pages.push(storePage, consolePage);
+  for (const p of [storePage, consolePage]) p.setDefaultTimeout(WAIT_MS);
+
+  await step('store page loads the widget from the kefu origin', async () => {
+    check(new URL(STORE_URL).origin !== KEFU_ORIGIN, `store ${STORE_URL} and kefu ${KEFU_ORIGIN} share an origin`);
+    await storePage.goto(STORE_URL);
+    await storePage.locator(W.bubble).waitFor({ state: 'visible' });
+    check(await storePage.locator(W.panel).isHidden(), 'widget panel is open before the bubble was clicked');
+  });
+
+  let convId;
+  await step('buyer opens the widget and sends a message', async () => {
+    await openWidget(storePage);
+    await widgetSend(storePage, BUYER_TEXT);
+    const events = await widgetEventsOnce(storePage, 'widget');
+    const mine = events.find((e) => e.text === BUYER_TEXT);
+    check(mine && mine.conversation_id, `the widget emitted no 'message' event for the buyer's message (events: ${JSON.stringify(events)})`);
+    convId = mine.conversation_id;
+    console.log(`  conversation ${convId}, seq ${mine.seq}`);
+  });
+
+  await step('agent xiaowang logs in to the console', async () => {
+    await consolePage.goto(CONSOLE_URL);
+    await consolePage.locator(C.shop).fill('demo');
+    await consolePage.locator(C.username).fill('xiaowang');
+    await consolePage.locator(C.password).fill('kefu1234');
+    await consolePage.locator(C.submit).click();
+    await consolePage.locator('#workbench').waitFor({ state: 'visible' });
+  });
+
+  const convItem = consolePage.locator(`${C.convItem}[data-conversation-id="${convId}"]`);
+  await step('agent finds the conversation and opens it', async () => {
+    // The buyer wrote while no agent was online, so it may still wait in the queue; the
+    // protocol assigns it when an agent comes online, but accepting by hand is fine too.
+    const queued = consolePage.locator(`${C.queueItem}[data-conversation-id="${convId}"]`);
+    await convItem.or(queued).first().waitFor();
+    if (!(await convItem.isVisible())) {
+      console.log('  conversation is in the queue: accepting it');
+      await queued.locator(C.accept).click();
+      await convItem.waitFor();
+    }
+    await convItem.click();
+    await consolePage.locator(C.chat).waitFor({ state: 'visible' });
+    await storedRow(consolePage, `${C.message}[data-sender=buyer]`, BUYER_TEXT).waitFor();
+  });
+
+  await step('agent answers', async () => {
+    await consolePage.locator(C.input).fill(AGENT_TEXT);
+    await consolePage.locator(C.send).click();
+    await storedRow(consolePage, `${C.message}[data-sender=agent]`, AGENT_TEXT).waitFor();
+    await shot(consolePage, 'console-chat.png');
+  });
+
+  await step("the widget shows the agent's answer", async () => {
+    await storedRow(storePage, `${W.message}[data-sender=agent]`, AGENT_TEXT).waitFor();
+    await shot(storePage, 'widget-open.png');
+  });
+
+  await step('an HTML-looking message is shown as text in the widget and the console', async () => {
+    await widgetSend(storePage, HTML_TEXT);
+    await noHTML(storePage, 'widget', W.list, W.message);
+    await noHTML(consolePage, 'console', C.list, C.message);
+  });
+
+  await step('after a reload the widget shows each message exactly once', async () => {
+    await storePage.reload();
+    await openWidget(storePage);
+    // The newest message arriving means the history sync has been applied.
+    await storedRow(storePage, W.message, `html-${RUN}`).waitFor();
+    await storedRow(storePage, W.message, BUYER_TEXT).waitFor();
+    await storedRow(storePage, W.message, AGENT_TEXT).waitFor();
+    await exactlyOnce(storePage, 'widget after reload', W.message, [BUYER_TEXT, AGENT_TEXT, `html-${RUN}`]);
+    await widgetEventsOnce(storePage, 'widget after reload');
+    check(await storePage.locator(`${W.list} b, ${W.list} img`).count() === 0, 'widget after reload: a message text was rendered as HTML');
+    await shot(storePage, 'widget-after-reload.png');
+  });
+
+  await step('after a reload the console shows each message exactly once', async () => {
+    await consolePage.reload();
+    await convItem.waitFor();
+    if ((await convItem.locator('[aria-current=true]').count()) === 0) {
+      console.log('  the console did not reopen the conversation after the reload: opening it');
+      await convItem.click();
+    }
+    await consolePage.locator(C.chat).waitFor({ state: 'visible' });
+    await storedRow(consolePage, C.message, `html-${RUN}`).waitFor();
+    await storedRow(consolePage, C.message, BUYER_TEXT).waitFor();
+    await storedRow(consolePage, C.message, AGENT_TEXT).waitFor();
+    await exactlyOnce(consolePage, 'console after reload', C.message, [BUYER_TEXT, AGENT_TEXT, `html-${RUN}`]);
+    check(await consolePage.locator(`${C.list} b, ${C.list} img`).count() === 0, 'console after reload: a message text was rendered as HTML');
+    await shot(consolePage, 'console-after-reload.png');
+  });
+
+  await step('on a phone the open widget fills the screen', async () => {
+    const phone = watch(await buyerCtx.newPage(), 'phone');
+    pages.push(phone);
+    phone.setDefaultTimeout(WAIT_MS);
+    await phone.setViewportSize(PHONE);
+    await phone.goto(STORE_URL);
+    await openWidget(phone);
+    await storedRow(phone, W.message, `html-${RUN}`).waitFor();
+    await exactlyOnce(phone, 'widget on a phone', W.message, [BUYER_TEXT, AGENT_TEXT, `html-${RUN}`]);
+    // Measure where the panel ends up, not a frame of its opening animation.
+    await phone.locator(W.panel).evaluate((el) => Promise.all(el.getAnimations().map((a) => a.finished)));
+    const box = await phone.locator(W.panel).boundingBox();
+    check(box && Math.round(box.x) === 0 && Math.round(box.y) === 0 && Math.round(box.width) === PHONE.width && Math.round(box.height) === PHONE.height,
+      `widget panel on a ${PHONE.width}x${PHONE.height} screen is ${JSON.stringify(box)}, want the whole viewport (docs/widget.md)`);
+    await shot(phone, 'widget-phone.png');
+    await phone.close();
+  });
+
+  await step('sockets check their origin before the upgrade', async () => {
+    const ws = KEFU_ORIGIN.replace(/^http/, 'ws');
+    // The store page is a registered buyer origin: a bad token is refused after the upgrade.
+    check(await closeCode(storePage, `${ws}/ws/buyer?token=bogus`) === 4401, 'buyer socket from the store page with a bad token did not close with 4401');
+    // The agent socket belongs to the kefu origin only.
+    const fromStore = await closeCode(storePage, `${ws}/ws/agent?token=bogus`);
+    check(fromStore === 1006, `agent socket opened from the store page's origin: closed with ${fromStore}, want 1006 (403 before the upgrade)`);
+    const fromConsole = await closeCode(consolePage, `${ws}/ws/agent?token=bogus`);
+    check(fromConsole === 4401, `agent socket from the console with a bad token closed with ${fromConsole}, want 4401`);
+  });
+
+  await step('the widget on an unregistered origin gets no session and no socket', async () => {
+    const foreignURL = `http://127.0.0.1:${foreign.address().port}/`;
+    const ctx = await browser.newContext({ viewport: DESKTOP });
+    const page = watch(await ctx.newPage(), 'foreign');
+    pages.push(page);
+    page.setDefaultTimeout(WAIT_MS);
+    const sockets = [];
+    page.on('websocket', (s) => sockets.push(s.url()));
+    const sessionURL = `${KEFU_ORIGIN}/api/v1/widget/shops/demo/session`;
+    // The browser's CORS preflight is refused, so the widget's POST fails without an answer.
+    const refused = page.waitForEvent('requestfailed', (r) => r.url() === sessionURL);
+    await page.goto(foreignURL);
+    await refused;
+    // What the server says to that origin (a request context may set Origin itself).
+    const origin = new URL(foreignURL).origin;
+    for (const method of ['OPTIONS', 'POST']) {
+      const res = await ctx.request.fetch(sessionURL, {
+        method,
+        headers: { Origin: origin, 'Content-Type': 'application/json', 'Access-Control-Request-Method': 'POST' },
+        data: method === 'POST' ? { visitor_id: 'v_' + RUN + RUN } : undefined,
+      });
+      const body = await res.json().catch(() => ({}));
+      check(res.status() === 403 && body.error && body.error.code === 'origin_not_allowed',
+        `${method} widget session from ${origin}: got ${res.status()} ${JSON.stringify(body)}, want 403 origin_not_allowed`);
+      check(!res.headers()['access-control-allow-origin'], `${method} widget session from ${origin} carries Access-Control-Allow-Origin`);
+    }
+    await page.locator(W.bubble).waitFor({ state: 'visible' }); // it stays on the page and retries quietly
+    check(sockets.length === 0, `the widget on an unregistered origin opened sockets: ${sockets.join(', ')}`);
+    // Cross-site WebSocket hijacking: a valid buyer token (issued to the store's origin) used
+    // from another site must be refused before the upgrade. A bad token cannot name its shop, so
+    // only a good one tests the origin check.
+    const storeOrigin = new URL(STORE_URL).origin;
+    const res = await ctx.request.post(sessionURL, { headers: { Origin: storeOrigin }, data: { visitor_id: 'v_' + RUN + 'hijack' } });
+    check(res.ok(), `widget session for ${storeOrigin}: got ${res.status()} ${await res.text()}`);
+    const { token } = await res.json();
+    const ws = `${KEFU_ORIGIN.replace(/^http/, 'ws')}/ws/buyer?token=${encodeURIComponent(token)}`;
+    const code = await closeCode(page, ws);
+    check(code === 1006, `buyer socket with a valid token from unregistered origin ${origin} closed with ${code}, want 1006 (403 before the upgrade)`);
+    // The same token from the store page opens (and this test closes it: 1000 after ready).
+    const opened = await storePage.evaluate((u) => new Promise((resolve) => {
+      const s = new WebSocket(u);
+      s.onmessage = (e) => { resolve(JSON.parse(e.data).type); s.close(1000); };
+      s.onclose = (e) => resolve('closed ' + e.code);
+    }), ws);
+    check(opened === 'ready', `buyer socket with a valid token from the store page: got ${opened}, want a ready frame`);
+    await ctx.close();
+  });
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    const why = e instanceof Failure ? e.message : (e && e.stack) || String(e);
+    console.error(`FAIL: ${current}: ${why}`);
+    process.exit(1);
+  },
+);
