@@ -24,6 +24,8 @@ type Store interface {
 	Shop(ctx context.Context, id int64) (kefu.Shop, error)
 	AgentByUsername(ctx context.Context, shopID int64, username string) (kefu.Agent, error)
 	Agents(ctx context.Context, shopID int64) ([]kefu.Agent, error)
+	CreateAgent(ctx context.Context, a kefu.Agent) (kefu.Agent, error)
+	SetShopOrigins(ctx context.Context, shopID int64, origins []string) error
 	CreateSession(ctx context.Context, shopID, agentID int64, tokenHash string, expires time.Time) error
 	SessionAgent(ctx context.Context, tokenHash string) (kefu.Agent, time.Time, error)
 	DeleteSession(ctx context.Context, tokenHash string) error
@@ -155,6 +157,9 @@ func routes(r *gin.Engine, h *handlers, cfg Config) {
 	agent.GET("/me", h.me)
 	agent.PUT("/me/presence", h.setPresence)
 	agent.GET("/agents", h.listAgents)
+	agent.POST("/agents", h.createAgent)
+	agent.GET("/shop", h.getShop)
+	agent.PUT("/shop/origins", h.setShopOrigins)
 	agent.GET("/conversations", h.listConversations)
 	agent.GET("/conversations/:id", h.getConversation)
 	agent.GET("/conversations/:id/messages", h.listMessages)

@@ -23,7 +23,8 @@ func main() {
 const usage = `kefu — customer-service IM for online shops
 
 Usage:
-  kefu serve [flags]    run the server (kefu serve -h for flags)
+  kefu serve [flags]          run the server (kefu serve -h for flags)
+  kefu create-shop [flags]    create a shop and its owner (kefu create-shop -h)
 `
 
 // run is the whole program, minus process-level wiring, so tests can run it.
@@ -35,6 +36,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	switch args[0] {
 	case "serve":
 		return serve(ctx, args[1:], stdout, stderr, os.Getenv)
+	case "create-shop":
+		return createShop(ctx, args[1:], stdout, stderr, os.Getenv)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

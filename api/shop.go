@@ -1,0 +1,189 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/kefu/kefu"
+)
+
+// maxOrigins bounds how many store origins one shop registers.
+const maxOrigins = 50
+
+var errOwnerOnly = newError(http.StatusForbidden, "owner_only", "Only the shop owner may do this.")
+
+func requireOwner(a kefu.Agent) error {
+	if a.Role != kefu.RoleOwner {
+		return errOwnerOnly
+	}
+	return nil
+}
+
+type shopView struct {
+	Slug    string   `json:"slug"`
+	Name    string   `json:"name"`
+	Origins []string `json:"origins"`
+	// IdentitySecret is shown to the owner only: the shop's server signs
+	// logged-in buyers with it.
+	IdentitySecret string `json:"identity_secret,omitempty"`
+}
+
+func shopViewFor(shop kefu.Shop, viewer kefu.Agent) shopView {
+	v := shopView{Slug: shop.Slug, Name: shop.Name, Origins: shop.Origins}
+	if v.Origins == nil {
+		v.Origins = []string{}
+	}
+	if viewer.Role == kefu.RoleOwner {
+		v.IdentitySecret = shop.IdentitySecret
+	}
+	return v
+}
+
+func (h *handlers) getShop(c *gin.Context) {
+	agent := currentAgent(c)
+	shop, err := h.store.Shop(c.Request.Context(), agent.ShopID)
+	if err != nil {
+		h.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"shop": shopViewFor(shop, agent)})
+}
+
+// NormalizeOrigin checks that s is a web origin (scheme://host[:port], no
+// path) and returns it in the form browsers send in the Origin header.
+func NormalizeOrigin(s string) (string, bool) {
+	u, err := url.Parse(strings.TrimSpace(s))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		return "", false
+	}
+	host := strings.ToLower(u.Host)
+	if (u.Scheme == "http" && strings.HasSuffix(host, ":80")) || (u.Scheme == "https" && strings.HasSuffix(host, ":443")) {
+		host = host[:strings.LastIndex(host, ":")]
+	}
+	return u.Scheme + "://" + host, true
+}
+
+func (h *handlers) setShopOrigins(c *gin.Context) {
+	agent := currentAgent(c)
+	if err := requireOwner(agent); err != nil {
+		h.writeError(c, err)
+		return
+	}
+	var req struct {
+		Origins []string `json:"origins"`
+	}
+	if err := c.ShouldBindJSON(&req); err != nil || req.Origins == nil {
+		h.writeError(c, badRequest("invalid_json", "Send {\"origins\": [\"https://store.example.com\", ...]}."))
+		return
+	}
+	if len(req.Origins) > maxOrigins {
+		h.writeError(c, badRequest("too_many_origins", "A shop registers at most 50 origins."))
+		return
+	}
+	origins := make([]string, 0, len(req.Origins))
+	for _, o := range req.Origins {
+		n, ok := NormalizeOrigin(o)
+		if !ok {
+			h.writeError(c, badRequest("invalid_origin", "Not an origin (scheme://host[:port], no path): "+truncate(o, 100)))
+			return
+		}
+		origins = append(origins, n)
+	}
+	ctx := c.Request.Context()
+	if err := h.store.SetShopOrigins(ctx, agent.ShopID, origins); err != nil {
+		h.writeError(c, err)
+		return
+	}
+	h.getShop(c)
+}
+
+type createAgentRequest struct {
+	Username      string `json:"username"`
+	Name          string `json:"name"`
+	Role          string `json:"role"`
+	Password      string `json:"password"`
+	MaxConcurrent int    `json:"max_concurrent"`
+}
+
+// validUsername: 2–32 of a-z, 0-9, '_', '-', '.'.
+func validUsername(s string) bool {
+	if len(s) < 2 || len(s) > 32 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' || r == '-' || r == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+func (h *handlers) createAgent(c *gin.Context) {
+	owner := currentAgent(c)
+	if err := requireOwner(owner); err != nil {
+		h.writeError(c, err)
+		return
+	}
+	var req createAgentRequest
+	if err := c.ShouldBindJSON(&req); err != nil {
+		h.writeError(c, errInvalidJSON)
+		return
+	}
+	a, err := newAgent(owner.ShopID, req)
+	if err != nil {
+		h.writeError(c, err)
+		return
+	}
+	created, err := h.store.CreateAgent(c.Request.Context(), a)
+	if errors.Is(err, kefu.ErrConflict) {
+		h.writeError(c, newError(http.StatusConflict, "username_taken", "That username is already used in this shop."))
+		return
+	}
+	if err != nil {
+		h.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, gin.H{"agent": h.agentView(created)})
+}
+
+// newAgent validates a new agent's fields and hashes the password.
+func newAgent(shopID int64, req createAgentRequest) (kefu.Agent, error) {
+	role := kefu.Role(req.Role)
+	if req.Role == "" {
+		role = kefu.RoleAgent
+	}
+	name := strings.TrimSpace(req.Name)
+	switch {
+	case !validUsername(req.Username):
+		return kefu.Agent{}, badRequest("invalid_username", "username must be 2 to 32 of a-z, 0-9, '_', '-', '.'.")
+	case name == "" || utf8.RuneCountInString(name) > kefu.MaxNameRunes:
+		return kefu.Agent{}, badRequest("invalid_name", "name must be 1 to 64 characters.")
+	case !role.Valid():
+		return kefu.Agent{}, badRequest("invalid_role", "role must be owner, supervisor or agent.")
+	case len(req.Password) < 8 || len(req.Password) > 72:
+		return kefu.Agent{}, badRequest("weak_password", "password must be 8 to 72 bytes.")
+	case req.MaxConcurrent < 0 || req.MaxConcurrent > 100:
+		return kefu.Agent{}, badRequest("invalid_max_concurrent", "max_concurrent must be from 1 to 100 (0 means the default, 5).")
+	}
+	hash, err := HashPassword(req.Password)
+	if err != nil {
+		return kefu.Agent{}, err
+	}
+	return kefu.Agent{ShopID: shopID, Username: req.Username, Name: name, Role: role, PasswordHash: hash, MaxConcurrent: req.MaxConcurrent}, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
