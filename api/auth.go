@@ -31,8 +31,7 @@ type loginRequest struct {
 
 func (h *handlers) login(c *gin.Context) {
 	var req loginRequest
-	if err := c.ShouldBindJSON(&req); err != nil {
-		h.writeError(c, errInvalidJSON)
+	if !h.bindJSON(c, &req) {
 		return
 	}
 	if req.Shop == "" || req.Username == "" || req.Password == "" || len(req.Password) > 72 {
@@ -103,10 +102,12 @@ func (h *handlers) agentView(a kefu.Agent) protocol.Agent {
 }
 
 func (h *handlers) logout(c *gin.Context) {
-	if err := h.store.DeleteSession(c.Request.Context(), c.GetString("token_hash")); err != nil {
+	hash := c.GetString("token_hash")
+	if err := h.store.DeleteSession(c.Request.Context(), hash); err != nil {
 		h.writeError(c, err)
 		return
 	}
+	h.hub.endSession(hash)
 	c.Status(http.StatusNoContent)
 }
 
@@ -118,8 +119,7 @@ func (h *handlers) setPresence(c *gin.Context) {
 	var req struct {
 		Status string `json:"status"`
 	}
-	if err := c.ShouldBindJSON(&req); err != nil {
-		h.writeError(c, errInvalidJSON)
+	if !h.bindJSON(c, &req) {
 		return
 	}
 	p := kefu.Presence(req.Status)

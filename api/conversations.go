@@ -125,8 +125,7 @@ func (h *handlers) sendMessage(c *gin.Context) {
 		ClientMsgID string `json:"client_msg_id"`
 		Text        string `json:"text"`
 	}
-	if err := c.ShouldBindJSON(&req); err != nil {
-		h.writeError(c, errInvalidJSON)
+	if !h.bindJSON(c, &req) {
 		return
 	}
 	msg, dup, err := h.convs.Send(c.Request.Context(), actorOf(c), id, req.ClientMsgID, req.Text)
@@ -149,7 +148,10 @@ func (h *handlers) markRead(c *gin.Context) {
 	var req struct {
 		Seq int64 `json:"seq"`
 	}
-	if err := c.ShouldBindJSON(&req); err != nil || req.Seq <= 0 {
+	if !h.bindJSON(c, &req) {
+		return
+	}
+	if req.Seq <= 0 {
 		h.writeError(c, badRequest("invalid_seq", "seq must be a number above 0."))
 		return
 	}

@@ -96,3 +96,30 @@ func wsError(log *slog.Logger, err error, ref string) []byte {
 	}
 	return protocol.Encode(protocol.ErrorFrame{Type: protocol.TypeError, Code: ae.Code, Message: ae.Message, Ref: ref})
 }
+
+// maxBodyBytes bounds every request body; no call needs more.
+const maxBodyBytes = 64 << 10
+
+// limitBody stops reading a request body after maxBodyBytes.
+func limitBody(c *gin.Context) {
+	if c.Request.Body != nil {
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxBodyBytes)
+	}
+	c.Next()
+}
+
+// bindJSON decodes the body into v, answering 400 invalid_json or 413
+// body_too_large itself when it cannot.
+func (h *handlers) bindJSON(c *gin.Context, v any) bool {
+	err := c.ShouldBindJSON(v)
+	var tooLarge *http.MaxBytesError
+	switch {
+	case err == nil:
+		return true
+	case errors.As(err, &tooLarge):
+		h.writeError(c, newError(http.StatusRequestEntityTooLarge, "body_too_large", "The request body is over 64 KiB."))
+	default:
+		h.writeError(c, errInvalidJSON)
+	}
+	return false
+}

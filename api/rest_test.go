@@ -12,6 +12,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/kefu/kefu"
 	"github.com/kefu/kefu/api"
 )
 
@@ -246,5 +247,67 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	served, _ := io.ReadAll(res.Body)
 	if res.StatusCode != 200 || !bytes.Equal(served, data) {
 		t.Fatalf("GET /api/openapi.yaml: %d, %d bytes; want 200 and docs/openapi.yaml", res.StatusCode, len(served))
+	}
+}
+
+// A plain agent cannot read or write a colleague's conversation; a
+// supervisor can.
+func TestAgentsSeeOnlyTheirOwnConversations(t *testing.T) {
+	e := newEnv(t)
+	wang := e.login("acme", "wang")
+	sock := e.dial("/ws/agent", wang, e.agentURL())
+	sock.next("ready")
+	b := e.dial("/ws/buyer", e.buyerToken("acme", visitor(30)), storeOrigin)
+	b.send(sendFrame(0, "c1", "只给小王看"))
+	conv := b.next("ack").Msg.ConversationID
+	li := e.login("acme", "li")
+	path := "/api/v1/conversations/" + itoa(conv)
+	for _, c := range []struct{ method, path string }{
+		{"GET", path}, {"GET", path + "/messages"}, {"POST", path + "/close"},
+	} {
+		var out apiErr
+		if code := e.do(c.method, c.path, li, "", nil, &out); code != 403 || out.Error.Code != "forbidden" {
+			t.Errorf("colleague %s %s: %d %q, want 403 forbidden", c.method, c.path, code, out.Error.Code)
+		}
+	}
+	var out apiErr
+	if code := e.do("POST", path+"/messages", li, "", map[string]string{"client_msg_id": "x", "text": "插话"}, &out); code != 403 {
+		t.Errorf("colleague sends: %d, want 403", code)
+	}
+	hash, _ := api.HashPassword(password)
+	if _, err := e.store.CreateAgent(t.Context(), kefu.Agent{ShopID: e.shop.ID, Username: "boss", Name: "Boss", Role: kefu.RoleSupervisor, PasswordHash: hash}); err != nil {
+		t.Fatal(err)
+	}
+	boss := e.login("acme", "boss")
+	if code := e.do("GET", path+"/messages", boss, "", nil, nil); code != 200 {
+		t.Errorf("supervisor reads: %d, want 200", code)
+	}
+}
+
+// Signing out closes the agent's open sockets with 4401.
+func TestLogoutClosesSockets(t *testing.T) {
+	e := newEnv(t)
+	token := e.login("acme", "wang")
+	sock := e.dial("/ws/agent", token, e.agentURL())
+	sock.next("ready")
+	other := e.dial("/ws/agent", e.login("acme", "wang"), e.agentURL()) // another session stays
+	other.next("ready")
+	if code := e.do("POST", "/api/v1/auth/logout", token, "", nil, nil); code != 204 {
+		t.Fatalf("logout: %d", code)
+	}
+	if code := sock.closeStatus(); code != 4401 {
+		t.Fatalf("socket of the ended session closed with %d, want 4401", code)
+	}
+	other.send(`{"type":"ping"}`)
+	other.next("pong")
+}
+
+// Bodies over 64 KiB are refused with 413 before they are read whole.
+func TestOversizedBodyIsRefused(t *testing.T) {
+	e := newEnv(t)
+	var out apiErr
+	body := map[string]string{"shop": "acme", "username": strings.Repeat("x", 70<<10), "password": "p"}
+	if code := e.do("POST", "/api/v1/auth/login", "", "", body, &out); code != 413 || out.Error.Code != "body_too_large" {
+		t.Fatalf("%d %q, want 413 body_too_large", code, out.Error.Code)
 	}
 }

@@ -131,6 +131,7 @@ func New(cfg Config) *Server {
 		h.log.Error("panic serving request", "path", c.Request.URL.Path, "panic", err)
 		h.writeError(c, errInternal)
 	}))
+	r.Use(limitBody)
 	r.HandleMethodNotAllowed = true
 	r.NoRoute(func(c *gin.Context) {
 		h.writeError(c, newError(http.StatusNotFound, "no_route", "There is no such endpoint."))

@@ -78,7 +78,10 @@ func (h *handlers) setShopOrigins(c *gin.Context) {
 	var req struct {
 		Origins []string `json:"origins"`
 	}
-	if err := c.ShouldBindJSON(&req); err != nil || req.Origins == nil {
+	if !h.bindJSON(c, &req) {
+		return
+	}
+	if req.Origins == nil {
 		h.writeError(c, badRequest("invalid_json", "Send {\"origins\": [\"https://store.example.com\", ...]}."))
 		return
 	}
@@ -131,8 +134,7 @@ func (h *handlers) createAgent(c *gin.Context) {
 		return
 	}
 	var req createAgentRequest
-	if err := c.ShouldBindJSON(&req); err != nil {
-		h.writeError(c, errInvalidJSON)
+	if !h.bindJSON(c, &req) {
 		return
 	}
 	a, err := newAgent(owner.ShopID, req)

@@ -37,11 +37,12 @@ const (
 // buffer is full the socket is closed as a slow consumer and the client
 // resumes by seq.
 type conn struct {
-	ws   *websocket.Conn
-	send chan []byte
-	done chan struct{} // closed by end: the writer closes the socket
-	once sync.Once
-	log  *slog.Logger
+	ws      *websocket.Conn
+	send    chan []byte
+	done    chan struct{} // closed by end: the writer closes the socket
+	once    sync.Once
+	log     *slog.Logger
+	session string // hash of the agent session token; empty for buyers
 
 	// Set once by end, before done is closed.
 	code   websocket.StatusCode
@@ -80,8 +81,14 @@ func (c *conn) write(frame []byte) error {
 	return c.ws.Write(ctx, websocket.MessageText, frame)
 }
 
-// writeLoop sends queued frames until end is called, then closes the socket.
-func (c *conn) writeLoop() {
+// writeLoop sends first, then queued frames until end is called, then
+// closes the socket.
+func (c *conn) writeLoop(first []byte) {
+	if err := c.write(first); err != nil {
+		c.end(websocket.StatusAbnormalClosure, "write failed", false)
+		c.ws.CloseNow()
+		return
+	}
 	for {
 		select {
 		case frame := <-c.send:
@@ -141,23 +148,32 @@ func (c *conn) readLoop(handle func(data []byte)) {
 	}
 }
 
-// run serves the socket: subscribe, write in the background, read until the
-// end, then unsubscribe. ready is queued before any published frame.
-func (c *conn) run(broker conversation.Broker, topics []string, ready []byte, handle func(data []byte)) {
-	c.send <- ready
+// run serves the socket: subscribe, compute the ready frame, write in the
+// background (ready first, then whatever was published meanwhile), read until
+// the end, then unsubscribe. Subscribing before the ready frame is computed
+// means no event falls between the state it shows and the live frames.
+func (c *conn) run(broker conversation.Broker, topics []string, ready func() ([]byte, error), handle func(data []byte)) error {
 	for _, t := range topics {
 		broker.Subscribe(t, c)
+	}
+	defer func() {
+		for _, t := range topics {
+			broker.Unsubscribe(t, c)
+		}
+	}()
+	first, err := ready()
+	if err != nil {
+		refuse(c.ws, websocket.StatusInternalError, "internal")
+		return err
 	}
 	writerDone := make(chan struct{})
 	go func() {
 		defer close(writerDone)
-		c.writeLoop()
+		c.writeLoop(first)
 	}()
 	c.readLoop(handle)
 	<-writerDone
-	for _, t := range topics {
-		broker.Unsubscribe(t, c)
-	}
+	return nil
 }
 
 // refuse accepts the upgrade only to close it at once with a reason the
@@ -193,6 +209,17 @@ func (h *hub) remove(c *conn) {
 	delete(h.conns, c)
 	h.mu.Unlock()
 	h.wg.Done()
+}
+
+// endSession closes every socket opened with an agent session (logout).
+func (h *hub) endSession(sessionHash string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for c := range h.conns {
+		if c.session == sessionHash {
+			c.end(closeUnauthorized, "logged_out", false)
+		}
+	}
 }
 
 func (h *hub) count() int {

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/coder/websocket"
 	"github.com/gin-gonic/gin"
@@ -46,16 +47,16 @@ func (h *handlers) buyerSocket(c *gin.Context) {
 		refuse(ws, closeUnauthorized, "unauthorized")
 		return
 	}
-	conv, position, err := h.convs.BuyerState(ctx, buyer)
-	if err != nil {
-		h.log.Error("buyer socket: load state", "buyer", buyer.ID, "err", err)
-		refuse(ws, websocket.StatusInternalError, "internal")
-		return
+	ready := func() ([]byte, error) {
+		conv, position, err := h.convs.BuyerState(ctx, buyer)
+		if err != nil {
+			return nil, fmt.Errorf("buyer socket: load state of buyer %d: %w", buyer.ID, err)
+		}
+		return protocol.Encode(protocol.ReadyBuyer{Type: protocol.TypeReady, Buyer: protocol.BuyerOf(buyer),
+			Conversation: conv, QueuePosition: position, HeartbeatSec: heartbeatSec}), nil
 	}
-	ready := protocol.Encode(protocol.ReadyBuyer{Type: protocol.TypeReady, Buyer: protocol.BuyerOf(buyer),
-		Conversation: conv, QueuePosition: position, HeartbeatSec: heartbeatSec})
 	actor := conversation.BuyerActor(buyer)
-	h.serve(ws, buyerBufferFrames, []string{conversation.BuyerTopic(buyer.ID)}, ready, func(cn *conn, f protocol.ClientFrame) {
+	h.serve(ws, newConn(ws, buyerBufferFrames, h.log), []string{conversation.BuyerTopic(buyer.ID)}, ready, nil, func(cn *conn, f protocol.ClientFrame) {
 		if f.Type == protocol.TypePresence {
 			cn.Deliver(protocol.Encode(protocol.ErrorFrame{Type: protocol.TypeError, Code: protocol.CodeForbidden,
 				Message: "only agents have a presence"}))
@@ -85,16 +86,27 @@ func (h *handlers) agentSocket(c *gin.Context) {
 		return
 	}
 	// Presence is counted for the socket's whole life, on a context that
-	// outlives the request's.
+	// outlives the request's; it is uncounted before the server's shutdown
+	// stops waiting for this socket.
 	base := context.WithoutCancel(ctx)
-	presence := h.convs.AgentConnected(base, agent)
-	defer h.convs.AgentDisconnected(base, agent)
-	_, active := h.convs.Presence(agent)
-	ready := protocol.Encode(protocol.ReadyAgent{Type: protocol.TypeReady, Agent: protocol.AgentOf(agent, presence, active),
-		HeartbeatSec: heartbeatSec})
+	connected := false
+	ready := func() ([]byte, error) {
+		presence := h.convs.AgentConnected(base, agent)
+		connected = true
+		_, active := h.convs.Presence(agent)
+		return protocol.Encode(protocol.ReadyAgent{Type: protocol.TypeReady, Agent: protocol.AgentOf(agent, presence, active),
+			HeartbeatSec: heartbeatSec}), nil
+	}
+	onClose := func() {
+		if connected {
+			h.convs.AgentDisconnected(base, agent)
+		}
+	}
 	actor := conversation.AgentActor(agent)
 	topics := []string{conversation.AgentTopic(agent.ID), conversation.ShopTopic(agent.ShopID)}
-	h.serve(ws, agentBufferFrames, topics, ready, func(cn *conn, f protocol.ClientFrame) {
+	cn := newConn(ws, agentBufferFrames, h.log)
+	cn.session = hashToken(c.Query("token"))
+	h.serve(ws, cn, topics, ready, onClose, func(cn *conn, f protocol.ClientFrame) {
 		switch {
 		case f.Type == protocol.TypePresence:
 			h.convs.SetPresence(base, agent, kefu.Presence(f.Status))
@@ -107,17 +119,22 @@ func (h *handlers) agentSocket(c *gin.Context) {
 	})
 }
 
-// serve runs an accepted socket until it ends.
-func (h *handlers) serve(ws *websocket.Conn, buffer int, topics []string, ready []byte, handle func(*conn, protocol.ClientFrame)) {
-	cn := newConn(ws, buffer, h.log)
+// serve runs an accepted socket until it ends. onClose (if any) runs before
+// the hub stops counting the socket, so shutdown waits for it.
+func (h *handlers) serve(ws *websocket.Conn, cn *conn, topics []string, ready func() ([]byte, error), onClose func(), handle func(*conn, protocol.ClientFrame)) {
 	if !h.hub.add(cn) {
-		ws.Write(context.Background(), websocket.MessageText, protocol.Encode(protocol.Reconnect{
+		ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+		defer cancel()
+		ws.Write(ctx, websocket.MessageText, protocol.Encode(protocol.Reconnect{
 			Type: protocol.TypeReconnect, Reason: "server_restart", RetryAfterMs: 1000}))
 		refuse(ws, websocket.StatusServiceRestart, "server_restart")
 		return
 	}
 	defer h.hub.remove(cn)
-	cn.run(h.convs.Broker(), topics, ready, func(data []byte) {
+	if onClose != nil {
+		defer onClose()
+	}
+	err := cn.run(h.convs.Broker(), topics, ready, func(data []byte) {
 		f, perr := protocol.DecodeClientFrame(data)
 		if perr != nil {
 			cn.Deliver(protocol.Encode(protocol.ErrorFrame{Type: protocol.TypeError, Code: perr.Code, Message: perr.Message, Ref: f.ClientMsgID}))
@@ -125,6 +142,9 @@ func (h *handlers) serve(ws *websocket.Conn, buffer int, topics []string, ready 
 		}
 		handle(cn, f)
 	})
+	if err != nil {
+		h.log.Error("socket", "err", err)
+	}
 }
 
 // handleFrame answers the frames buyers and agents share.

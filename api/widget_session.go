@@ -81,8 +81,7 @@ func (h *handlers) widgetSession(c *gin.Context) {
 		return
 	}
 	var req widgetSessionRequest
-	if err := c.ShouldBindJSON(&req); err != nil {
-		h.writeError(c, errInvalidJSON)
+	if !h.bindJSON(c, &req) {
 		return
 	}
 	if !validVisitorID(req.VisitorID) {

@@ -29,7 +29,7 @@ type Store interface {
 	LatestConversation(ctx context.Context, shopID, buyerID int64) (kefu.Conversation, error)
 	OpenConversations(ctx context.Context) ([]kefu.Conversation, error)
 	AssignConversation(ctx context.Context, shopID, id, agentID int64) (kefu.Conversation, error)
-	CloseConversation(ctx context.Context, shopID, id int64) (kefu.Conversation, error)
+	CloseConversation(ctx context.Context, shopID, id int64) (kefu.Conversation, bool, error)
 	MarkRead(ctx context.Context, shopID, id int64, reader kefu.SenderKind, seq int64) (kefu.Conversation, error)
 	AppendMessage(ctx context.Context, m kefu.Message) (kefu.Message, bool, error)
 	MessageByClientID(ctx context.Context, shopID int64, sender kefu.SenderKind, senderID int64, clientMsgID string) (kefu.Message, error)
@@ -42,11 +42,10 @@ type Store interface {
 type Router interface {
 	Restore(convs []kefu.Conversation)
 	SetAgent(shopID, agentID int64, presence kefu.Presence, cap int) []queue.Assignment
-	Enqueue(shopID, convID, buyerID int64) (agentID int64, ok bool)
+	Enqueue(shopID, convID, buyerID int64) []queue.Assignment
 	Take(shopID, convID, agentID int64) bool
-	Release(shopID, agentID int64) []queue.Assignment
-	Unassign(shopID, convID, buyerID, agentID int64)
-	Remove(shopID, convID int64) bool
+	Release(shopID, convID int64) []queue.Assignment
+	Requeue(shopID, convID int64)
 	Waiting(shopID int64) []queue.Waiter
 	Position(shopID, convID int64) int
 	Agent(shopID, agentID int64) queue.AgentLoad
@@ -89,8 +88,6 @@ type Service struct {
 }
 
 type agentPresence struct {
-	shopID  int64
-	cap     int
 	wanted  kefu.Presence // what the agent chose; effective only while a socket is open
 	sockets int
 }
@@ -159,9 +156,12 @@ func (s *Service) buyerSend(ctx context.Context, actor Actor, conversationID int
 			return kefu.Message{}, false, err
 		}
 		if !dup {
-			s.publishMessage(conv, msg)
+			s.publishMessage(conv, msg, 0)
 		}
-		if created {
+		// A conversation still queued is routed even if it is not new: its
+		// first message may have failed after the conversation was created,
+		// and the router ignores one it already knows.
+		if created || (conv.Status == kefu.StatusQueued && s.router.Position(conv.ShopID, conv.ID) == 0) {
 			s.route(ctx, conv)
 		}
 		return msg, dup, nil
@@ -198,7 +198,7 @@ func (s *Service) agentSend(ctx context.Context, actor Actor, conversationID int
 		if conv, err = s.Accept(ctx, actor, conv.ID); err != nil {
 			return kefu.Message{}, false, err
 		}
-	case conv.AgentID != actor.ID && !actor.supervises():
+	case !mayWrite(actor, conv):
 		return kefu.Message{}, false, fmt.Errorf("conversation %d belongs to another agent: %w", conv.ID, ErrForbidden)
 	}
 	msg, dup, err := s.store.AppendMessage(ctx, kefu.Message{ShopID: actor.ShopID, ConversationID: conv.ID,
@@ -208,21 +208,32 @@ func (s *Service) agentSend(ctx context.Context, actor Actor, conversationID int
 		return kefu.Message{}, false, err
 	}
 	if !dup {
-		s.publishMessage(conv, msg)
+		s.publishMessage(conv, msg, actor.ID)
 	}
 	return msg, dup, nil
 }
 
-// Conversation returns a conversation the actor may see.
+// Conversation returns a conversation the actor may see: a buyer their own;
+// an agent the ones they hold or held, and the queue; owners and supervisors
+// everything in their shop.
 func (s *Service) Conversation(ctx context.Context, actor Actor, id int64) (kefu.Conversation, error) {
 	conv, err := s.store.Conversation(ctx, actor.ShopID, id)
 	if err != nil {
 		return kefu.Conversation{}, err
 	}
-	if actor.Kind == kefu.SenderBuyer && conv.BuyerID != actor.ID {
+	switch {
+	case actor.Kind == kefu.SenderBuyer && conv.BuyerID != actor.ID:
 		return kefu.Conversation{}, fmt.Errorf("conversation %d: %w", id, kefu.ErrNotFound)
+	case actor.Kind == kefu.SenderAgent && !actor.supervises() && conv.AgentID != actor.ID && conv.Status != kefu.StatusQueued:
+		return kefu.Conversation{}, fmt.Errorf("conversation %d belongs to another agent: %w", id, ErrForbidden)
 	}
 	return conv, nil
+}
+
+// mayWrite says whether an agent may write to, mark read or type in a
+// conversation: the agent holding it, or an owner or supervisor.
+func mayWrite(actor Actor, conv kefu.Conversation) bool {
+	return actor.supervises() || (conv.AgentID == actor.ID && conv.Status != kefu.StatusQueued)
 }
 
 // Sync returns the messages after afterSeq of a conversation the actor may see.
@@ -235,11 +246,18 @@ func (s *Service) Sync(ctx context.Context, actor Actor, id, afterSeq int64, lim
 
 // Read records that the actor has seen the conversation up to seq and tells
 // the other side.
+//
+// An agent previewing a queued conversation does not mark it read: the read
+// mark belongs to whoever takes it.
 func (s *Service) Read(ctx context.Context, actor Actor, id, seq int64) (kefu.Conversation, error) {
-	if _, err := s.Conversation(ctx, actor, id); err != nil {
+	conv, err := s.Conversation(ctx, actor, id)
+	if err != nil {
 		return kefu.Conversation{}, err
 	}
-	conv, err := s.store.MarkRead(ctx, actor.ShopID, id, actor.Kind, seq)
+	if actor.Kind == kefu.SenderAgent && !mayWrite(actor, conv) {
+		return conv, nil
+	}
+	conv, err = s.store.MarkRead(ctx, actor.ShopID, id, actor.Kind, seq)
 	if err != nil {
 		return kefu.Conversation{}, err
 	}
@@ -265,7 +283,7 @@ func (s *Service) Typing(ctx context.Context, actor Actor, id int64) error {
 	} else {
 		conv, err = s.Conversation(ctx, actor, id)
 	}
-	if err != nil || !conv.Open() {
+	if err != nil || !conv.Open() || (actor.Kind == kefu.SenderAgent && !mayWrite(actor, conv)) {
 		return err
 	}
 	frame := protocol.Encode(protocol.Typing{Type: protocol.TypeTyping, ConversationID: conv.ID, Sender: string(actor.Kind), Name: actor.Name})
@@ -283,17 +301,19 @@ func (s *Service) Accept(ctx context.Context, actor Actor, id int64) (kefu.Conve
 	if err != nil {
 		return kefu.Conversation{}, err
 	}
-	if actor.Kind != kefu.SenderAgent {
+	switch {
+	case actor.Kind != kefu.SenderAgent:
 		return kefu.Conversation{}, ErrForbidden
-	}
-	if conv.Status != kefu.StatusQueued || !s.router.Take(actor.ShopID, id, actor.ID) {
+	case conv.Status == kefu.StatusClosed:
+		return kefu.Conversation{}, fmt.Errorf("accept conversation %d: %w", id, kefu.ErrConversationClosed)
+	case conv.Status != kefu.StatusQueued || !s.router.Take(actor.ShopID, id, actor.ID):
 		return kefu.Conversation{}, fmt.Errorf("accept conversation %d: %w", id, ErrNotQueued)
 	}
-	conv, err = s.assign(ctx, actor.ShopID, conv.ID, conv.BuyerID, actor.ID)
+	conv, err = s.assign(ctx, actor.ShopID, queue.Assignment{ConversationID: conv.ID, BuyerID: conv.BuyerID, AgentID: actor.ID})
+	s.publishPositions(actor.ShopID)
 	if err != nil {
 		return kefu.Conversation{}, err
 	}
-	s.publishPositions(actor.ShopID)
 	return conv, nil
 }
 
@@ -307,22 +327,15 @@ func (s *Service) Close(ctx context.Context, actor Actor, id int64) (kefu.Conver
 	if actor.Kind != kefu.SenderAgent || (conv.AgentID != actor.ID && conv.Status == kefu.StatusAssigned && !actor.supervises()) {
 		return kefu.Conversation{}, fmt.Errorf("close conversation %d: %w", id, ErrForbidden)
 	}
-	if !conv.Open() {
-		return conv, nil
-	}
-	closed, err := s.store.CloseConversation(ctx, actor.ShopID, id)
-	if err != nil {
-		return kefu.Conversation{}, err
+	closed, changed, err := s.store.CloseConversation(ctx, actor.ShopID, id)
+	if err != nil || !changed {
+		// Already closed, perhaps by a colleague a moment ago: nothing to undo twice.
+		return closed, err
 	}
 	s.systemMessage(ctx, closed, "会话已结束")
 	s.publishConversation(ctx, closed)
-	switch conv.Status {
-	case kefu.StatusAssigned:
-		s.applyAssignments(ctx, actor.ShopID, s.router.Release(actor.ShopID, conv.AgentID))
-	case kefu.StatusQueued:
-		s.router.Remove(actor.ShopID, id)
-		s.publishPositions(actor.ShopID)
-	}
+	s.applyAssignments(ctx, actor.ShopID, s.router.Release(actor.ShopID, id))
+	s.publishPositions(actor.ShopID)
 	return closed, nil
 }
 
@@ -330,19 +343,15 @@ func (s *Service) Close(ctx context.Context, actor Actor, id int64) (kefu.Conver
 // chosen presence effective (online unless they chose away).
 func (s *Service) AgentConnected(ctx context.Context, a kefu.Agent) kefu.Presence {
 	s.mu.Lock()
-	p := s.presence[a.ID]
-	if p == nil {
-		p = &agentPresence{shopID: a.ShopID, wanted: kefu.PresenceOnline}
-		s.presence[a.ID] = p
-	}
-	p.cap = a.MaxConcurrent
+	p := s.agentPresence(a)
 	p.sockets++
-	first := p.sockets == 1
 	wanted := p.wanted
-	s.mu.Unlock()
-	if first {
-		s.applyPresence(ctx, a, wanted)
+	var assignments []queue.Assignment
+	if p.sockets == 1 {
+		assignments = s.setRouting(a, wanted)
 	}
+	s.mu.Unlock()
+	s.applyAssignments(ctx, a.ShopID, assignments)
 	return wanted
 }
 
@@ -350,47 +359,57 @@ func (s *Service) AgentConnected(ctx context.Context, a kefu.Agent) kefu.Presenc
 // agent is offline for routing, and keeps their conversations.
 func (s *Service) AgentDisconnected(ctx context.Context, a kefu.Agent) {
 	s.mu.Lock()
-	p := s.presence[a.ID]
-	last := false
-	if p != nil && p.sockets > 0 {
+	p := s.agentPresence(a)
+	var assignments []queue.Assignment
+	if p.sockets > 0 {
 		p.sockets--
-		last = p.sockets == 0
+		if p.sockets == 0 {
+			assignments = s.setRouting(a, kefu.PresenceOffline)
+		}
 	}
 	s.mu.Unlock()
-	if last {
-		s.applyPresence(ctx, a, kefu.PresenceOffline)
-	}
+	s.applyAssignments(ctx, a.ShopID, assignments)
 }
 
 // SetPresence records the agent's chosen presence. It takes effect while the
 // agent has a socket open; offline takes effect at once.
 func (s *Service) SetPresence(ctx context.Context, a kefu.Agent, presence kefu.Presence) kefu.Presence {
 	s.mu.Lock()
-	p := s.presence[a.ID]
-	if p == nil {
-		p = &agentPresence{shopID: a.ShopID, cap: a.MaxConcurrent}
-		s.presence[a.ID] = p
-	}
+	p := s.agentPresence(a)
 	p.wanted = presence
 	effective := presence
 	if p.sockets == 0 {
 		effective = kefu.PresenceOffline
 	}
+	assignments := s.setRouting(a, effective)
 	s.mu.Unlock()
-	s.applyPresence(ctx, a, effective)
+	s.applyAssignments(ctx, a.ShopID, assignments)
 	return effective
+}
+
+// agentPresence returns the agent's presence record. s.mu is held.
+func (s *Service) agentPresence(a kefu.Agent) *agentPresence {
+	p := s.presence[a.ID]
+	if p == nil {
+		p = &agentPresence{wanted: kefu.PresenceOnline}
+		s.presence[a.ID] = p
+	}
+	return p
+}
+
+// setRouting tells the router and the shop's agents. It runs under s.mu so
+// that presence changes reach the router in the order sockets came and went;
+// neither call does I/O or blocks.
+func (s *Service) setRouting(a kefu.Agent, presence kefu.Presence) []queue.Assignment {
+	assignments := s.router.SetAgent(a.ShopID, a.ID, presence, a.MaxConcurrent)
+	s.broker.Publish(ShopTopic(a.ShopID), protocol.Encode(protocol.PresenceFrame{Type: protocol.TypePresence, AgentID: a.ID, Status: string(presence)}))
+	return assignments
 }
 
 // Presence returns an agent's effective presence and current load.
 func (s *Service) Presence(a kefu.Agent) (kefu.Presence, int) {
 	load := s.router.Agent(a.ShopID, a.ID)
 	return load.Presence, load.Active
-}
-
-func (s *Service) applyPresence(ctx context.Context, a kefu.Agent, presence kefu.Presence) {
-	assignments := s.router.SetAgent(a.ShopID, a.ID, presence, a.MaxConcurrent)
-	s.broker.Publish(ShopTopic(a.ShopID), protocol.Encode(protocol.PresenceFrame{Type: protocol.TypePresence, AgentID: a.ID, Status: string(presence)}))
-	s.applyAssignments(ctx, a.ShopID, assignments)
 }
 
 // BuyerState is what a buyer's socket shows on connect: their latest
@@ -424,14 +443,17 @@ func (s *Service) QueuePosition(shopID, convID int64) int { return s.router.Posi
 
 // route sends a new conversation to an agent, or into the line.
 func (s *Service) route(ctx context.Context, conv kefu.Conversation) {
-	agentID, ok := s.router.Enqueue(conv.ShopID, conv.ID, conv.BuyerID)
-	if ok {
-		if _, err := s.assign(ctx, conv.ShopID, conv.ID, conv.BuyerID, agentID); err != nil {
-			s.log.Error("assign new conversation", "conversation", conv.ID, "err", err)
+	assignments := s.router.Enqueue(conv.ShopID, conv.ID, conv.BuyerID)
+	for _, as := range assignments {
+		if as.ConversationID == conv.ID {
+			s.applyAssignments(ctx, conv.ShopID, assignments)
+			return
 		}
-		return
 	}
-	s.publishConversation(ctx, conv)
+	if s.router.Position(conv.ShopID, conv.ID) > 0 {
+		s.publishConversation(ctx, conv)
+	}
+	s.applyAssignments(ctx, conv.ShopID, assignments)
 	s.publishPositions(conv.ShopID)
 }
 
@@ -441,28 +463,28 @@ func (s *Service) applyAssignments(ctx context.Context, shopID int64, assignment
 		return
 	}
 	for _, as := range assignments {
-		conv, err := s.store.Conversation(ctx, shopID, as.ConversationID)
-		if err != nil {
-			s.log.Error("load assigned conversation", "conversation", as.ConversationID, "err", err)
-			continue
-		}
-		if _, err := s.assign(ctx, shopID, conv.ID, conv.BuyerID, as.AgentID); err != nil {
-			s.log.Error("assign conversation", "conversation", conv.ID, "err", err)
+		if _, err := s.assign(ctx, shopID, as); err != nil {
+			s.log.Error("assign conversation", "conversation", as.ConversationID, "agent", as.AgentID, "err", err)
 		}
 	}
 	s.publishPositions(shopID)
 }
 
-// assign persists an assignment the router already counted; if storing
-// fails the router is put back.
-func (s *Service) assign(ctx context.Context, shopID, convID, buyerID, agentID int64) (kefu.Conversation, error) {
-	conv, err := s.store.AssignConversation(ctx, shopID, convID, agentID)
+// assign persists an assignment the router already counted. If the
+// conversation closed meanwhile the router forgets it; if storing failed
+// otherwise, it goes back to the head of the line for the next event.
+func (s *Service) assign(ctx context.Context, shopID int64, as queue.Assignment) (kefu.Conversation, error) {
+	conv, err := s.store.AssignConversation(ctx, shopID, as.ConversationID, as.AgentID)
+	if errors.Is(err, kefu.ErrConversationClosed) || errors.Is(err, kefu.ErrNotFound) {
+		s.applyAssignments(ctx, shopID, s.router.Release(shopID, as.ConversationID))
+		return kefu.Conversation{}, err
+	}
 	if err != nil {
-		s.router.Unassign(shopID, convID, buyerID, agentID)
+		s.router.Requeue(shopID, as.ConversationID)
 		return kefu.Conversation{}, err
 	}
 	name := ""
-	if a, err := s.store.Agent(ctx, shopID, agentID); err == nil {
+	if a, err := s.store.Agent(ctx, shopID, as.AgentID); err == nil {
 		name = a.Name
 	}
 	s.publishConversation(ctx, conv)
@@ -479,12 +501,18 @@ func (s *Service) systemMessage(ctx context.Context, conv kefu.Conversation, tex
 		s.log.Error("store system message", "conversation", conv.ID, "err", err)
 		return
 	}
-	s.publishMessage(conv, msg)
+	s.publishMessage(conv, msg, 0)
 }
 
-func (s *Service) publishMessage(conv kefu.Conversation, msg kefu.Message) {
+// publishMessage delivers a stored message to the buyer and the agents of
+// the conversation, and to the sending agent's other sockets if they are not
+// the conversation's agent (a supervisor stepping in).
+func (s *Service) publishMessage(conv kefu.Conversation, msg kefu.Message, senderAgentID int64) {
 	frame := protocol.Encode(protocol.MessageFrame{Type: protocol.TypeMessage, Message: protocol.MessageOf(msg)})
 	s.publishToBoth(conv, frame)
+	if senderAgentID != 0 && s.agentSide(conv) != AgentTopic(senderAgentID) {
+		s.broker.Publish(AgentTopic(senderAgentID), frame)
+	}
 }
 
 func (s *Service) publishToBoth(conv kefu.Conversation, frame []byte) {

@@ -28,9 +28,11 @@ func (a AgentLoad) HasRoom() bool {
 	return a.Presence == kefu.PresenceOnline && a.Active < a.Cap
 }
 
-// Assignment gives a conversation to an agent.
+// Assignment gives a conversation to an agent. BuyerID is filled in by the
+// Router (the pure core does not need it).
 type Assignment struct {
 	ConversationID int64
+	BuyerID        int64
 	AgentID        int64
 }
 

@@ -98,26 +98,26 @@ func TestDrain(t *testing.T) {
 		{"no agents", nil, []int64{1, 2}, 0, nil},
 		{"nobody online", []AgentLoad{{ID: 1, Presence: kefu.PresenceAway, Cap: 5}}, []int64{1}, 0, nil},
 		{"first come first served", []AgentLoad{online(1, 0, 5, 0)}, []int64{30, 10, 20},
-			0, []Assignment{{30, 1}, {10, 1}, {20, 1}}},
+			0, []Assignment{{ConversationID: 30, AgentID: 1}, {ConversationID: 10, AgentID: 1}, {ConversationID: 20, AgentID: 1}}},
 		{"stops when no room is left", []AgentLoad{online(1, 0, 2, 0)}, []int64{1, 2, 3, 4},
-			0, []Assignment{{1, 1}, {2, 1}}},
+			0, []Assignment{{ConversationID: 1, AgentID: 1}, {ConversationID: 2, AgentID: 1}}},
 		{"spreads across agents", []AgentLoad{online(1, 0, 2, 0), online(2, 0, 2, 0)}, []int64{1, 2, 3, 4, 5},
-			0, []Assignment{{1, 1}, {2, 2}, {3, 1}, {4, 2}}},
+			0, []Assignment{{ConversationID: 1, AgentID: 1}, {ConversationID: 2, AgentID: 2}, {ConversationID: 3, AgentID: 1}, {ConversationID: 4, AgentID: 2}}},
 		{"fills the least loaded first", []AgentLoad{online(1, 2, 5, 0), online(2, 0, 5, 0)}, []int64{1, 2, 3},
-			0, []Assignment{{1, 2}, {2, 2}, {3, 1}}},
+			0, []Assignment{{ConversationID: 1, AgentID: 2}, {ConversationID: 2, AgentID: 2}, {ConversationID: 3, AgentID: 1}}},
 		{"skips full and away agents", []AgentLoad{
 			online(1, 3, 3, 0),
 			{ID: 2, Presence: kefu.PresenceAway, Cap: 5},
 			online(3, 1, 2, 0),
-		}, []int64{1, 2}, 0, []Assignment{{1, 3}}},
+		}, []int64{1, 2}, 0, []Assignment{{ConversationID: 1, AgentID: 3}}},
 		// Agent 2 is assigned at counter 11, after agent 1's 10: agent 1 is next.
 		{"continues the caller's counter", []AgentLoad{online(1, 1, 5, 10), online(2, 0, 5, 3)}, []int64{1, 2},
-			10, []Assignment{{1, 2}, {2, 1}}},
+			10, []Assignment{{ConversationID: 1, AgentID: 2}, {ConversationID: 2, AgentID: 1}}},
 		// Agent 2 then agent 1 get one each; agent 1's is the later, so agent 2 is next.
 		{"each assignment is later than the last", []AgentLoad{online(1, 0, 5, 5), online(2, 0, 5, 0)}, []int64{1, 2, 3},
-			5, []Assignment{{1, 2}, {2, 1}, {3, 2}}},
+			5, []Assignment{{ConversationID: 1, AgentID: 2}, {ConversationID: 2, AgentID: 1}, {ConversationID: 3, AgentID: 2}}},
 		{"agents listed out of order", []AgentLoad{online(3, 0, 1, 0), online(1, 0, 1, 0), online(2, 0, 1, 0)}, []int64{7, 8, 9, 10},
-			0, []Assignment{{7, 1}, {8, 2}, {9, 3}}},
+			0, []Assignment{{ConversationID: 7, AgentID: 1}, {ConversationID: 8, AgentID: 2}, {ConversationID: 9, AgentID: 3}}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -100,7 +100,8 @@ func (s *Store) OpenConversations(ctx context.Context) ([]kefu.Conversation, err
 	return out, nil
 }
 
-// AssignConversation gives an open conversation to an agent of the same shop.
+// AssignConversation gives an open conversation to an agent of the same
+// shop. A closed conversation is kefu.ErrConversationClosed.
 func (s *Store) AssignConversation(ctx context.Context, shopID, id, agentID int64) (kefu.Conversation, error) {
 	now := s.now().UTC()
 	res := s.db.WithContext(ctx).Exec(`UPDATE conversations SET status = ?, agent_id = ?, assigned_at = ?
@@ -111,19 +112,26 @@ func (s *Store) AssignConversation(ctx context.Context, shopID, id, agentID int6
 		return kefu.Conversation{}, fmt.Errorf("store: assign conversation %d: %w", id, res.Error)
 	}
 	if res.RowsAffected == 0 {
-		return kefu.Conversation{}, fmt.Errorf("store: assign conversation %d: %w", id, kefu.ErrNotFound)
+		conv, err := s.Conversation(ctx, shopID, id)
+		if err == nil && conv.Status == kefu.StatusClosed {
+			return kefu.Conversation{}, fmt.Errorf("store: assign conversation %d: %w", id, kefu.ErrConversationClosed)
+		}
+		return kefu.Conversation{}, fmt.Errorf("store: assign conversation %d to agent %d: %w", id, agentID, kefu.ErrNotFound)
 	}
 	return s.Conversation(ctx, shopID, id)
 }
 
-// CloseConversation closes a conversation; closing a closed one changes nothing.
-func (s *Store) CloseConversation(ctx context.Context, shopID, id int64) (kefu.Conversation, error) {
-	err := s.db.WithContext(ctx).Exec(`UPDATE conversations SET status = ?, closed_at = ? WHERE shop_id = ? AND id = ? AND status <> ?`,
-		kefu.StatusClosed, s.now().UTC(), shopID, id, kefu.StatusClosed).Error
-	if err != nil {
-		return kefu.Conversation{}, fmt.Errorf("store: close conversation %d: %w", id, err)
+// CloseConversation closes a conversation. changed is false when it was
+// already closed: of two concurrent closes exactly one changes it, so only
+// that caller undoes its routing.
+func (s *Store) CloseConversation(ctx context.Context, shopID, id int64) (conv kefu.Conversation, changed bool, err error) {
+	res := s.db.WithContext(ctx).Exec(`UPDATE conversations SET status = ?, closed_at = ? WHERE shop_id = ? AND id = ? AND status <> ?`,
+		kefu.StatusClosed, s.now().UTC(), shopID, id, kefu.StatusClosed)
+	if res.Error != nil {
+		return kefu.Conversation{}, false, fmt.Errorf("store: close conversation %d: %w", id, res.Error)
 	}
-	return s.Conversation(ctx, shopID, id)
+	conv, err = s.Conversation(ctx, shopID, id)
+	return conv, res.RowsAffected > 0, err
 }
 
 // MarkRead records that one side has read up to seq. It never moves backwards
@@ -161,37 +169,62 @@ func (s *Store) ListConversations(ctx context.Context, shopID int64, f kefu.Conv
 	if err := q.Order("id DESC").Limit(f.Limit).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("store: list conversations of shop %d: %w", shopID, err)
 	}
+	return s.summarize(ctx, shopID, rows)
+}
+
+// Summarize wraps one conversation the way ListConversations does.
+func (s *Store) Summarize(ctx context.Context, c kefu.Conversation) (kefu.ConversationSummary, error) {
+	var row conversationRow
+	if err := s.db.WithContext(ctx).Where("shop_id = ? AND id = ?", c.ShopID, c.ID).Take(&row).Error; err != nil {
+		return kefu.ConversationSummary{}, notFound(err, "summarize conversation", c.ID)
+	}
+	list, err := s.summarize(ctx, c.ShopID, []conversationRow{row})
+	if err != nil {
+		return kefu.ConversationSummary{}, err
+	}
+	return list[0], nil
+}
+
+// summarize adds buyer, agent name, unread count and last message to rows,
+// with one query for each kind of detail whatever the number of rows.
+func (s *Store) summarize(ctx context.Context, shopID int64, rows []conversationRow) ([]kefu.ConversationSummary, error) {
 	if len(rows) == 0 {
 		return nil, nil
 	}
 	ids := make([]int64, len(rows))
 	buyerIDs := make([]int64, 0, len(rows))
+	agentIDs := []int64{}
 	for i, r := range rows {
 		ids[i] = r.ID
 		buyerIDs = append(buyerIDs, r.BuyerID)
+		if r.AgentID != nil {
+			agentIDs = append(agentIDs, *r.AgentID)
+		}
 	}
-	db := s.rdb.WithContext(ctx)
+	db := s.db.WithContext(ctx)
 
 	var buyers []buyerRow
 	if err := db.Where("shop_id = ? AND id IN ?", shopID, buyerIDs).Find(&buyers).Error; err != nil {
-		return nil, fmt.Errorf("store: list conversations: load buyers: %w", err)
+		return nil, fmt.Errorf("store: summarize conversations: load buyers: %w", err)
 	}
 	buyerByID := map[int64]kefu.Buyer{}
 	for _, b := range buyers {
 		buyerByID[b.ID] = b.buyer()
 	}
-	var agents []agentRow
-	if err := db.Where("shop_id = ?", shopID).Find(&agents).Error; err != nil {
-		return nil, fmt.Errorf("store: list conversations: load agents: %w", err)
-	}
 	agentName := map[int64]string{}
-	for _, a := range agents {
-		agentName[a.ID] = a.Name
+	if len(agentIDs) > 0 {
+		var agents []agentRow
+		if err := db.Select("id", "name").Where("shop_id = ? AND id IN ?", shopID, agentIDs).Find(&agents).Error; err != nil {
+			return nil, fmt.Errorf("store: summarize conversations: load agents: %w", err)
+		}
+		for _, a := range agents {
+			agentName[a.ID] = a.Name
+		}
 	}
 	var last []messageRow
 	if err := db.Raw(`SELECT m.* FROM messages m JOIN conversations c ON c.id = m.conversation_id AND m.seq = c.last_seq
 		WHERE c.shop_id = ? AND c.id IN ?`, shopID, ids).Scan(&last).Error; err != nil {
-		return nil, fmt.Errorf("store: list conversations: load last messages: %w", err)
+		return nil, fmt.Errorf("store: summarize conversations: load last messages: %w", err)
 	}
 	lastByConv := map[int64]kefu.Message{}
 	for _, m := range last {
@@ -204,7 +237,7 @@ func (s *Store) ListConversations(ctx context.Context, shopID int64, f kefu.Conv
 	if err := db.Raw(`SELECT m.conversation_id, COUNT(*) AS n FROM messages m JOIN conversations c ON c.id = m.conversation_id
 		WHERE c.shop_id = ? AND c.id IN ? AND m.sender = ? AND m.seq > c.agent_read_seq GROUP BY m.conversation_id`,
 		shopID, ids, kefu.SenderBuyer).Scan(&unread).Error; err != nil {
-		return nil, fmt.Errorf("store: list conversations: count unread: %w", err)
+		return nil, fmt.Errorf("store: summarize conversations: count unread: %w", err)
 	}
 	unreadByConv := map[int64]int64{}
 	for _, u := range unread {
@@ -220,20 +253,6 @@ func (s *Store) ListConversations(ctx context.Context, shopID int64, f kefu.Conv
 		}
 	}
 	return out, nil
-}
-
-// Summarize wraps one conversation the way ListConversations does.
-func (s *Store) Summarize(ctx context.Context, c kefu.Conversation) (kefu.ConversationSummary, error) {
-	list, err := s.ListConversations(ctx, c.ShopID, kefu.ConversationFilter{BuyerID: c.BuyerID, Limit: kefu.MaxPageSize})
-	if err != nil {
-		return kefu.ConversationSummary{}, err
-	}
-	for _, sum := range list {
-		if sum.ID == c.ID {
-			return sum, nil
-		}
-	}
-	return kefu.ConversationSummary{}, fmt.Errorf("store: summarize conversation %d: %w", c.ID, kefu.ErrNotFound)
 }
 
 var errDuplicateClientID = errors.New("duplicate client message id")
