@@ -47,8 +47,10 @@ func (h *handlers) buyerSocket(c *gin.Context) {
 		refuse(ws, closeUnauthorized, "unauthorized")
 		return
 	}
+	// The socket outlives the request and its context.
+	base := context.WithoutCancel(ctx)
 	ready := func() ([]byte, error) {
-		conv, position, err := h.convs.BuyerState(ctx, buyer)
+		conv, position, err := h.convs.BuyerState(base, buyer)
 		if err != nil {
 			return nil, fmt.Errorf("buyer socket: load state of buyer %d: %w", buyer.ID, err)
 		}
@@ -119,8 +121,11 @@ func (h *handlers) agentSocket(c *gin.Context) {
 	})
 }
 
-// serve runs an accepted socket until it ends. onClose (if any) runs before
-// the hub stops counting the socket, so shutdown waits for it.
+// serve runs an accepted socket until it ends, on a goroutine of its own:
+// the HTTP handler returns at once, so the deep stack it grew on the way
+// through the router and the handshake is not kept alive for every idle
+// socket. onClose (if any) runs before the hub stops counting the socket, so
+// shutdown waits for it.
 func (h *handlers) serve(ws *websocket.Conn, cn *conn, topics []string, ready func() ([]byte, error), onClose func(), handle func(*conn, protocol.ClientFrame)) {
 	if !h.hub.add(cn) {
 		ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
@@ -130,21 +135,23 @@ func (h *handlers) serve(ws *websocket.Conn, cn *conn, topics []string, ready fu
 		refuse(ws, websocket.StatusServiceRestart, "server_restart")
 		return
 	}
-	defer h.hub.remove(cn)
-	if onClose != nil {
-		defer onClose()
-	}
-	err := cn.run(h.convs.Broker(), topics, ready, func(data []byte) {
-		f, perr := protocol.DecodeClientFrame(data)
-		if perr != nil {
-			cn.Deliver(protocol.Encode(protocol.ErrorFrame{Type: protocol.TypeError, Code: perr.Code, Message: perr.Message, Ref: f.ClientMsgID}))
-			return
+	go func() {
+		defer h.hub.remove(cn)
+		if onClose != nil {
+			defer onClose()
 		}
-		handle(cn, f)
-	})
-	if err != nil {
-		h.log.Error("socket", "err", err)
-	}
+		err := cn.run(h.convs.Broker(), topics, ready, func(data []byte) {
+			f, perr := protocol.DecodeClientFrame(data)
+			if perr != nil {
+				cn.Deliver(protocol.Encode(protocol.ErrorFrame{Type: protocol.TypeError, Code: perr.Code, Message: perr.Message, Ref: f.ClientMsgID}))
+				return
+			}
+			handle(cn, f)
+		})
+		if err != nil {
+			h.log.Error("socket", "err", err)
+		}
+	}()
 }
 
 // handleFrame answers the frames buyers and agents share.
