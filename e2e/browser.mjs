@@ -325,6 +325,33 @@ async function scenario(browser, pages, foreign) {
     await phone.close();
   });
 
+  await step('a logged-in buyer is identified and the agent sees their orders', async () => {
+    const signedCtx = await browser.newContext({ viewport: DESKTOP });
+    await signedCtx.addInitScript(recordWidgetEvents);
+    const signed = watch(await signedCtx.newPage(), 'signed');
+    pages.push(signed);
+    signed.setDefaultTimeout(WAIT_MS);
+    await signed.goto(STORE_URL);
+    await signed.locator(W.bubble).waitFor({ state: 'visible' });
+    // The demo store's own server signs buyer u1001 (张三); the page passes it to kefu('identify').
+    await signed.locator('#login').click();
+    await signed.locator('#who', { hasText: '张三' }).waitFor();
+    await openWidget(signed);
+    const text = `订单 2026111100123 什么时候到？ signed-${RUN}`;
+    await widgetSend(signed, text);
+    const events = await widgetEventsOnce(signed, 'signed widget');
+    const mine = events.find((e) => e.text === text);
+    check(mine && mine.conversation_id, 'the signed-in widget emitted no message event');
+    const item = consolePage.locator(`${C.convItem}[data-conversation-id="${mine.conversation_id}"]`);
+    await item.waitFor();
+    await item.click();
+    await storedRow(consolePage, `${C.message}[data-sender=buyer]`, text).waitFor();
+    await consolePage.locator('[data-testid=buyer-panel]', { hasText: '张三' }).waitFor();
+    await consolePage.locator('[data-testid=order-item]', { hasText: '2026111100123' }).waitFor();
+    await shot(consolePage, 'console-orders.png');
+    await signedCtx.close();
+  });
+
   await step('sockets check their origin before the upgrade', async () => {
     const ws = KEFU_ORIGIN.replace(/^http/, 'ws');
     // The store page is a registered buyer origin: a bad token is refused after the upgrade.
