@@ -113,6 +113,9 @@ type Buyer struct {
 	CreatedAt  time.Time
 }
 
+// IdentifiedBuyerName is what a buyer the shop identified without a name is called.
+func IdentifiedBuyerName(externalID string) string { return "买家 " + externalID }
+
 // Identified reports whether the shop vouched for this buyer with a signature.
 func (b Buyer) Identified() bool { return b.ExternalID != "" }
 

@@ -106,6 +106,9 @@ func (h *handlers) agentSocket(c *gin.Context) {
 	}
 	actor := conversation.AgentActor(agent)
 	topics := []string{conversation.AgentTopic(agent.ID), conversation.ShopTopic(agent.ShopID)}
+	if agent.Role == kefu.RoleOwner || agent.Role == kefu.RoleSupervisor {
+		topics = append(topics, conversation.SupervisorTopic(agent.ShopID))
+	}
 	cn := newConn(ws, agentBufferFrames, h.log)
 	cn.session = hashToken(c.Query("token"))
 	h.serve(ws, cn, topics, ready, onClose, func(cn *conn, f protocol.ClientFrame) {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/kefu/kefu"
 	"github.com/kefu/kefu/api"
 
 	"github.com/kefu/kefu/protocol"
@@ -379,5 +380,94 @@ func TestCloseFreesSlotForNextInQueue(t *testing.T) {
 	var closedNotice frame
 	for closedNotice.Msg.Kind != "system" || closedNotice.Msg.ConversationID != conv1 || !strings.Contains(closedNotice.Msg.Text, "结束") {
 		closedNotice = first.next("message")
+	}
+}
+
+// A colleague sees a conversation while it waits and when it leaves the
+// queue, but not what is said after it is assigned; a supervisor sees it all.
+func TestColleaguesDoNotReceiveEachOthersChats(t *testing.T) {
+	e := newEnv(t)
+	hash, _ := api.HashPassword(password)
+	if _, err := e.store.CreateAgent(t.Context(), kefu.Agent{ShopID: e.shop.ID, Username: "boss", Name: "Boss", Role: kefu.RoleSupervisor, PasswordHash: hash}); err != nil {
+		t.Fatal(err)
+	}
+	// Li is away: connected, but takes no new conversations.
+	li := e.dial("/ws/agent", e.login("acme", "li"), e.agentURL())
+	li.next("ready")
+	li.send(`{"type":"presence","status":"away"}`)
+	boss := e.dial("/ws/agent", e.login("acme", "boss"), e.agentURL())
+	boss.next("ready")
+	boss.send(`{"type":"presence","status":"away"}`)
+	wangToken := e.login("acme", "wang")
+	wang := e.dial("/ws/agent", wangToken, e.agentURL())
+	wang.next("ready")
+
+	b := e.dial("/ws/buyer", e.buyerToken("acme", visitor(40)), storeOrigin)
+	b.send(sendFrame(0, "c1", "first"))
+	conv := b.next("ack").Msg.ConversationID
+	wang.next("message") // the buyer's message
+	wang.send(sendFrame(conv, "w1", "private answer"))
+	wang.next("ack")
+	b.send(sendFrame(conv, "c2", "private follow-up"))
+	b.next("ack")
+	if code := e.do("POST", "/api/v1/conversations/"+itoa(conv)+"/close", wangToken, "", nil, nil); code != 200 {
+		t.Fatalf("close: %d", code)
+	}
+	// A marker published to the whole shop after everything above.
+	b2 := e.dial("/ws/buyer", e.buyerToken("acme", visitor(41)), storeOrigin)
+	wang.send(`{"type":"presence","status":"away"}`)
+	b2.send(sendFrame(0, "m1", "marker"))
+	b2.next("ack")
+
+	var liSaw, bossSaw []string
+	for _, who := range []struct {
+		c    *client
+		seen *[]string
+	}{{li, &liSaw}, {boss, &bossSaw}} {
+		for {
+			f := who.c.next("message", "conversation")
+			if f.Type == "conversation" {
+				if f.Conversation.ID == conv {
+					*who.seen = append(*who.seen, "conversation:"+f.Conversation.Status)
+				}
+				continue
+			}
+			*who.seen = append(*who.seen, f.Msg.Text)
+			if f.Msg.Text == "marker" {
+				break
+			}
+		}
+	}
+	if strings.Contains(strings.Join(liSaw, "|"), "conversation:closed") {
+		t.Errorf("a colleague was told the assigned conversation closed: %q", liSaw)
+	}
+	if !strings.Contains(strings.Join(liSaw, "|"), "conversation:assigned") {
+		t.Errorf("a colleague was not told the conversation left the queue: %q", liSaw)
+	}
+	if !strings.Contains(strings.Join(bossSaw, "|"), "conversation:closed") {
+		t.Errorf("the supervisor was not told the conversation closed: %q", bossSaw)
+	}
+	if strings.Contains(strings.Join(liSaw, "|"), "private") {
+		t.Errorf("a colleague received the assigned conversation's messages: %q", liSaw)
+	}
+	if !strings.Contains(strings.Join(liSaw, "|"), "first") {
+		t.Errorf("a colleague did not see the message of the waiting conversation: %q", liSaw)
+	}
+	if got := strings.Join(bossSaw, "|"); !strings.Contains(got, "private answer") || !strings.Contains(got, "private follow-up") {
+		t.Errorf("the supervisor missed messages: %q", bossSaw)
+	}
+}
+
+// A signed-in buyer who comes back without a name keeps the stored one.
+func TestIdentifiedBuyerKeepsNameWhenNoneIsGiven(t *testing.T) {
+	e := newEnv(t)
+	sig := api.BuyerSignature(e.shop.IdentitySecret, "u7")
+	var out struct{ Buyer struct{ Name string } }
+	body := map[string]string{"visitor_id": "v_abcdefgh", "buyer_id": "u7", "signature": sig, "name": "张三"}
+	e.do("POST", "/api/v1/widget/shops/acme/session", "", storeOrigin, body, &out)
+	delete(body, "name")
+	e.do("POST", "/api/v1/widget/shops/acme/session", "", storeOrigin, body, &out)
+	if out.Buyer.Name != "张三" {
+		t.Fatalf("name %q after a session without a name, want 张三 kept", out.Buyer.Name)
 	}
 }

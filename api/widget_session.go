@@ -105,9 +105,7 @@ func (h *handlers) widgetSession(c *gin.Context) {
 			h.writeError(c, errBadSignature)
 			return
 		}
-		if name == "" {
-			name = "买家 " + req.BuyerID
-		}
+		// Without a name the stored one is kept (a new buyer gets a default).
 		buyer, err = h.store.IdentifiedBuyer(ctx, shop.ID, req.BuyerID, req.VisitorID, name)
 	} else {
 		buyer, err = h.store.VisitorBuyer(ctx, shop.ID, req.VisitorID, visitorName(req.VisitorID))

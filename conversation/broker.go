@@ -9,7 +9,9 @@ import "fmt"
 type Broker interface {
 	Subscribe(topic string, sub Subscriber)
 	Unsubscribe(topic string, sub Subscriber)
-	Publish(topic string, frame []byte)
+	// Publish delivers frame once to every subscriber of any of the topics,
+	// even one subscribed to several of them.
+	Publish(frame []byte, topics ...string)
 }
 
 // Subscriber receives frames published to its topics.
@@ -24,6 +26,10 @@ func BuyerTopic(buyerID int64) string { return fmt.Sprintf("buyer/%d", buyerID) 
 // AgentTopic carries the messages of an agent's conversations.
 func AgentTopic(agentID int64) string { return fmt.Sprintf("agent/%d", agentID) }
 
-// ShopTopic carries what every agent of a shop sees: queue and conversation
-// changes, presence, and messages of conversations still waiting.
+// ShopTopic carries what every agent of a shop may see: the queue (its
+// conversations, their messages, and their leaving it) and presence.
 func ShopTopic(shopID int64) string { return fmt.Sprintf("shop/%d", shopID) }
+
+// SupervisorTopic carries everything that happens in a shop, for its owners
+// and supervisors.
+func SupervisorTopic(shopID int64) string { return fmt.Sprintf("supervisor/%d", shopID) }

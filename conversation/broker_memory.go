@@ -40,11 +40,23 @@ func (b *MemoryBroker) Unsubscribe(topic string, sub Subscriber) {
 	}
 }
 
-// Publish hands frame to every subscriber of topic.
-func (b *MemoryBroker) Publish(topic string, frame []byte) {
+// Publish hands frame to every subscriber of the topics, once each.
+func (b *MemoryBroker) Publish(frame []byte, topics ...string) {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
-	for sub := range b.topics[topic] {
-		sub.Deliver(frame)
+	if len(topics) == 1 {
+		for sub := range b.topics[topics[0]] {
+			sub.Deliver(frame)
+		}
+		return
+	}
+	seen := map[Subscriber]bool{}
+	for _, t := range topics {
+		for sub := range b.topics[t] {
+			if !seen[sub] {
+				seen[sub] = true
+				sub.Deliver(frame)
+			}
+		}
 	}
 }

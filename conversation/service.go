@@ -186,7 +186,7 @@ func (s *Service) buyerConversation(ctx context.Context, actor Actor, conversati
 }
 
 func (s *Service) agentSend(ctx context.Context, actor Actor, conversationID int64, clientMsgID, text string) (kefu.Message, bool, error) {
-	conv, err := s.store.Conversation(ctx, actor.ShopID, conversationID)
+	conv, err := s.Conversation(ctx, actor, conversationID)
 	if err != nil {
 		return kefu.Message{}, false, err
 	}
@@ -288,9 +288,9 @@ func (s *Service) Typing(ctx context.Context, actor Actor, id int64) error {
 	}
 	frame := protocol.Encode(protocol.Typing{Type: protocol.TypeTyping, ConversationID: conv.ID, Sender: string(actor.Kind), Name: actor.Name})
 	if actor.Kind == kefu.SenderBuyer {
-		s.broker.Publish(s.agentSide(conv), frame)
+		s.broker.Publish(frame, s.agentTopics(conv)...)
 	} else {
-		s.broker.Publish(BuyerTopic(conv.BuyerID), frame)
+		s.broker.Publish(frame, BuyerTopic(conv.BuyerID))
 	}
 	return nil
 }
@@ -333,7 +333,7 @@ func (s *Service) Close(ctx context.Context, actor Actor, id int64) (kefu.Conver
 		return closed, err
 	}
 	s.systemMessage(ctx, closed, "会话已结束")
-	s.publishConversation(ctx, closed)
+	s.publishConversation(ctx, closed, conv.Status == kefu.StatusQueued)
 	s.applyAssignments(ctx, actor.ShopID, s.router.Release(actor.ShopID, id))
 	s.publishPositions(actor.ShopID)
 	return closed, nil
@@ -402,7 +402,8 @@ func (s *Service) agentPresence(a kefu.Agent) *agentPresence {
 // neither call does I/O or blocks.
 func (s *Service) setRouting(a kefu.Agent, presence kefu.Presence) []queue.Assignment {
 	assignments := s.router.SetAgent(a.ShopID, a.ID, presence, a.MaxConcurrent)
-	s.broker.Publish(ShopTopic(a.ShopID), protocol.Encode(protocol.PresenceFrame{Type: protocol.TypePresence, AgentID: a.ID, Status: string(presence)}))
+	s.broker.Publish(protocol.Encode(protocol.PresenceFrame{Type: protocol.TypePresence, AgentID: a.ID, Status: string(presence)}),
+		ShopTopic(a.ShopID), SupervisorTopic(a.ShopID))
 	return assignments
 }
 
@@ -451,7 +452,7 @@ func (s *Service) route(ctx context.Context, conv kefu.Conversation) {
 		}
 	}
 	if s.router.Position(conv.ShopID, conv.ID) > 0 {
-		s.publishConversation(ctx, conv)
+		s.publishConversation(ctx, conv, false)
 	}
 	s.applyAssignments(ctx, conv.ShopID, assignments)
 	s.publishPositions(conv.ShopID)
@@ -487,7 +488,7 @@ func (s *Service) assign(ctx context.Context, shopID int64, as queue.Assignment)
 	if a, err := s.store.Agent(ctx, shopID, as.AgentID); err == nil {
 		name = a.Name
 	}
-	s.publishConversation(ctx, conv)
+	s.publishConversation(ctx, conv, true)
 	s.systemMessage(ctx, conv, fmt.Sprintf("客服 %s 为您服务", name))
 	return conv, nil
 }
@@ -509,40 +510,48 @@ func (s *Service) systemMessage(ctx context.Context, conv kefu.Conversation, tex
 // the conversation's agent (a supervisor stepping in).
 func (s *Service) publishMessage(conv kefu.Conversation, msg kefu.Message, senderAgentID int64) {
 	frame := protocol.Encode(protocol.MessageFrame{Type: protocol.TypeMessage, Message: protocol.MessageOf(msg)})
-	s.publishToBoth(conv, frame)
-	if senderAgentID != 0 && s.agentSide(conv) != AgentTopic(senderAgentID) {
-		s.broker.Publish(AgentTopic(senderAgentID), frame)
+	topics := append(s.agentTopics(conv), BuyerTopic(conv.BuyerID))
+	if senderAgentID != 0 {
+		topics = append(topics, AgentTopic(senderAgentID))
 	}
+	s.broker.Publish(frame, topics...)
 }
 
 func (s *Service) publishToBoth(conv kefu.Conversation, frame []byte) {
-	s.broker.Publish(BuyerTopic(conv.BuyerID), frame)
-	s.broker.Publish(s.agentSide(conv), frame)
+	s.broker.Publish(frame, append(s.agentTopics(conv), BuyerTopic(conv.BuyerID))...)
 }
 
-// agentSide is where the agents of a conversation listen: its agent, or the
-// whole shop while it waits.
-func (s *Service) agentSide(conv kefu.Conversation) string {
-	if conv.AgentID != 0 && conv.Status != kefu.StatusQueued {
-		return AgentTopic(conv.AgentID)
+// agentTopics is where the agents of a conversation listen: owners and
+// supervisors always; while it waits, every agent of the shop; then the
+// agent holding it.
+func (s *Service) agentTopics(conv kefu.Conversation) []string {
+	if conv.Status == kefu.StatusQueued || conv.AgentID == 0 {
+		return []string{ShopTopic(conv.ShopID), SupervisorTopic(conv.ShopID)}
 	}
-	return ShopTopic(conv.ShopID)
+	return []string{AgentTopic(conv.AgentID), SupervisorTopic(conv.ShopID)}
 }
 
-func (s *Service) publishConversation(ctx context.Context, conv kefu.Conversation) {
+// publishConversation tells the buyer and the agents concerned that a
+// conversation changed. Leaving the queue is told to the whole shop, which
+// saw it waiting, so every console can drop it from its queue list.
+func (s *Service) publishConversation(ctx context.Context, conv kefu.Conversation, leftQueue bool) {
 	view, err := s.View(ctx, conv)
 	if err != nil {
 		s.log.Error("summarize conversation", "conversation", conv.ID, "err", err)
 		return
 	}
 	frame := protocol.Encode(protocol.ConversationFrame{Type: protocol.TypeConversation, Conversation: view})
-	s.broker.Publish(BuyerTopic(conv.BuyerID), frame)
-	s.broker.Publish(ShopTopic(conv.ShopID), frame)
+	topics := append(s.agentTopics(conv), BuyerTopic(conv.BuyerID))
+	if leftQueue {
+		topics = append(topics, ShopTopic(conv.ShopID))
+	}
+	s.broker.Publish(frame, topics...)
 }
 
 // publishPositions tells every waiting buyer of the shop their place in line.
 func (s *Service) publishPositions(shopID int64) {
 	for i, w := range s.router.Waiting(shopID) {
-		s.broker.Publish(BuyerTopic(w.BuyerID), protocol.Encode(protocol.Queue{Type: protocol.TypeQueue, ConversationID: w.ConversationID, Position: i + 1}))
+		s.broker.Publish(protocol.Encode(protocol.Queue{Type: protocol.TypeQueue, ConversationID: w.ConversationID, Position: i + 1}),
+			BuyerTopic(w.BuyerID))
 	}
 }

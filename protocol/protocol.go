@@ -100,7 +100,7 @@ func DecodeClientFrame(data []byte) (ClientFrame, *Error) {
 			return f, Errorf(CodeInvalidFrame, "after_seq must not be negative")
 		}
 		if f.Limit < 0 || f.Limit > kefu.MaxPageSize {
-			return f, Errorf(CodeInvalidFrame, "limit must be between 1 and %d", kefu.MaxPageSize)
+			return f, Errorf(CodeInvalidFrame, "limit must be from 1 to %d (0 or absent means %d)", kefu.MaxPageSize, kefu.DefaultPageSize)
 		}
 	case TypeRead:
 		if f.ConversationID <= 0 || f.Seq <= 0 {

@@ -32,9 +32,14 @@ func (s *Store) VisitorBuyer(ctx context.Context, shopID int64, visitorID, name 
 }
 
 // IdentifiedBuyer returns the buyer the shop knows as externalID, creating it
-// on first sight; a non-empty name replaces the stored one.
+// on first sight (named kefu.IdentifiedBuyerName if name is empty); a
+// non-empty name replaces the stored one.
 func (s *Store) IdentifiedBuyer(ctx context.Context, shopID int64, externalID, visitorID, name string) (kefu.Buyer, error) {
-	b, err := s.upsertBuyer(ctx, buyerRow{ShopID: shopID, ExternalID: externalID, VisitorID: visitorID, Name: name},
+	createName := name
+	if createName == "" {
+		createName = kefu.IdentifiedBuyerName(externalID)
+	}
+	b, err := s.upsertBuyer(ctx, buyerRow{ShopID: shopID, ExternalID: externalID, VisitorID: visitorID, Name: createName},
 		"shop_id = ? AND external_id = ?", shopID, externalID)
 	if err != nil || name == "" || b.Name == name {
 		return b, err

@@ -469,8 +469,10 @@
           paint();
           return j;
         }
-        if (r.status === 401 && identity) {
-          console.warn('kefu: buyer signature refused, chatting as a visitor');
+        if ((r.status === 401 || r.status === 400) && identity) {
+          // A refused signature or a malformed identity (e.g. a name over 64
+          // characters) would fail forever: chat as a visitor instead.
+          console.warn('kefu: buyer identity refused (' + (j.error && j.error.code) + '), chatting as a visitor');
           identity = null;
         }
         throw new Error('kefu: session ' + r.status + ' ' + (j.error && j.error.code || ''));

@@ -1,0 +1,36 @@
+package conversation
+
+import (
+	"sync/atomic"
+	"testing"
+)
+
+type counter struct{ n atomic.Int64 }
+
+func (c *counter) Deliver([]byte) { c.n.Add(1) }
+
+func TestMemoryBrokerDeliversOncePerSubscriber(t *testing.T) {
+	b := NewMemoryBroker()
+	both, onlyA, onlyB := &counter{}, &counter{}, &counter{}
+	b.Subscribe("a", both)
+	b.Subscribe("b", both)
+	b.Subscribe("a", both) // twice is once
+	b.Subscribe("a", onlyA)
+	b.Subscribe("b", onlyB)
+
+	b.Publish([]byte("x"), "a", "b")
+	b.Publish([]byte("y"), "a")
+	b.Publish([]byte("z"), "nobody")
+	if both.n.Load() != 2 || onlyA.n.Load() != 2 || onlyB.n.Load() != 1 {
+		t.Fatalf("deliveries: both=%d onlyA=%d onlyB=%d, want 2 2 1", both.n.Load(), onlyA.n.Load(), onlyB.n.Load())
+	}
+	b.Unsubscribe("a", both)
+	b.Unsubscribe("b", both)
+	b.Publish([]byte("w"), "a", "b")
+	if both.n.Load() != 2 {
+		t.Fatalf("unsubscribed subscriber got %d frames, want 2", both.n.Load())
+	}
+	if len(b.topics) != 2 {
+		t.Fatalf("%d topics kept, want 2 (a and b still have subscribers)", len(b.topics))
+	}
+}
