@@ -352,6 +352,51 @@ async function scenario(browser, pages, foreign) {
     await signedCtx.close();
   });
 
+  await step('the widget works with the keyboard alone, in English on request', async () => {
+    const kbCtx = await browser.newContext({ viewport: DESKTOP });
+    const kb = watch(await kbCtx.newPage(), 'keyboard');
+    pages.push(kb);
+    kb.setDefaultTimeout(WAIT_MS);
+    const url = new URL(STORE_URL);
+    url.searchParams.set('lang', 'en');
+    await kb.goto(url.toString());
+    await kb.locator(W.bubble).waitFor({ state: 'visible' });
+    // Tab until the bubble has focus: it is a real button in the page's tab order.
+    for (let i = 0; i < 30; i++) {
+      await kb.keyboard.press('Tab');
+      if (await kb.locator(W.bubble).evaluate((el) => el.getRootNode().activeElement === el)) break;
+    }
+    check(await kb.locator(W.bubble).evaluate((el) => el.getRootNode().activeElement === el), 'the chat bubble never took keyboard focus');
+    await kb.keyboard.press('Enter');
+    await kb.locator(W.panel).waitFor({ state: 'visible' });
+    const ph = await kb.locator(W.input).getAttribute('placeholder');
+    check(/[A-Za-z]/.test(ph) && !/[\u4e00-\u9fff]/.test(ph), `data-lang=en: the input placeholder is ${JSON.stringify(ph)}, want English`);
+    await kb.locator(W.input).focus();
+    const text = `keyboard only ${RUN}`;
+    await kb.keyboard.type(text);
+    await kb.keyboard.press('Enter');
+    await storedRow(kb, `${W.message}[data-sender=buyer]`, text).waitFor();
+    await kb.keyboard.press('Escape');
+    await kb.locator(W.panel).waitFor({ state: 'hidden' });
+    check(await kb.locator(W.bubble).evaluate((el) => el.getRootNode().activeElement === el), 'Escape did not return focus to the bubble');
+    await kbCtx.close();
+  });
+
+  await step('the console speaks English on request', async () => {
+    const enCtx = await browser.newContext({ viewport: DESKTOP });
+    const en = watch(await enCtx.newPage(), 'console-en');
+    pages.push(en);
+    en.setDefaultTimeout(WAIT_MS);
+    await en.goto(CONSOLE_URL + '?lang=en');
+    await en.locator(C.submit).waitFor();
+    const label = await en.locator(C.submit).textContent();
+    check(/[A-Za-z]/.test(label) && !/[\u4e00-\u9fff]/.test(label), `?lang=en: the sign-in button says ${JSON.stringify(label)}, want English`);
+    await en.goto(CONSOLE_URL);
+    const zh = await en.locator(C.submit).textContent();
+    check(/[\u4e00-\u9fff]/.test(zh), `by default the sign-in button says ${JSON.stringify(zh)}, want Chinese`);
+    await enCtx.close();
+  });
+
   await step('sockets check their origin before the upgrade', async () => {
     const ws = KEFU_ORIGIN.replace(/^http/, 'ws');
     // The store page is a registered buyer origin: a bad token is refused after the upgrade.
