@@ -148,24 +148,26 @@ func (c *conn) readLoop(handle func(data []byte)) {
 	}
 }
 
-// run serves the socket: subscribe, compute the ready frame, write in the
-// background (ready first, then whatever was published meanwhile), read until
-// the end, then unsubscribe. Subscribing before the ready frame is computed
-// means no event falls between the state it shows and the live frames.
-func (c *conn) run(broker conversation.Broker, topics []string, ready func() ([]byte, error), handle func(data []byte)) error {
+// start subscribes the socket and then computes its ready frame, so no event
+// falls between the state ready shows and the live frames after it.
+// Whatever is published meanwhile waits in the buffer behind ready.
+func (c *conn) start(broker conversation.Broker, topics []string, ready func() ([]byte, error)) ([]byte, error) {
 	for _, t := range topics {
 		broker.Subscribe(t, c)
 	}
-	defer func() {
-		for _, t := range topics {
-			broker.Unsubscribe(t, c)
-		}
-	}()
 	first, err := ready()
 	if err != nil {
+		c.unsubscribe(broker, topics)
 		refuse(c.ws, websocket.StatusInternalError, "internal")
-		return err
+		return nil, err
 	}
+	return first, nil
+}
+
+// serve writes in the background (first, then the buffer), reads until the
+// socket ends, then unsubscribes.
+func (c *conn) serve(broker conversation.Broker, topics []string, first []byte, handle func(data []byte)) {
+	defer c.unsubscribe(broker, topics)
 	writerDone := make(chan struct{})
 	go func() {
 		defer close(writerDone)
@@ -173,7 +175,12 @@ func (c *conn) run(broker conversation.Broker, topics []string, ready func() ([]
 	}()
 	c.readLoop(handle)
 	<-writerDone
-	return nil
+}
+
+func (c *conn) unsubscribe(broker conversation.Broker, topics []string) {
+	for _, t := range topics {
+		broker.Unsubscribe(t, c)
+	}
 }
 
 // refuse accepts the upgrade only to close it at once with a reason the

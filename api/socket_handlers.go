@@ -124,11 +124,12 @@ func (h *handlers) agentSocket(c *gin.Context) {
 	})
 }
 
-// serve runs an accepted socket until it ends, on a goroutine of its own:
-// the HTTP handler returns at once, so the deep stack it grew on the way
-// through the router and the handshake is not kept alive for every idle
-// socket. onClose (if any) runs before the hub stops counting the socket, so
-// shutdown waits for it.
+// serve runs an accepted socket until it ends. The ready frame is computed
+// on the HTTP handler's goroutine; the socket is then read and written on
+// fresh goroutines and the handler returns, so the deep stack it grew on the
+// way through the router, the handshake and the store is not kept alive for
+// every idle socket. onClose (if any) runs before the hub stops counting the
+// socket, so shutdown waits for it.
 func (h *handlers) serve(ws *websocket.Conn, cn *conn, topics []string, ready func() ([]byte, error), onClose func(), handle func(*conn, protocol.ClientFrame)) {
 	if !h.hub.add(cn) {
 		ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
@@ -138,12 +139,22 @@ func (h *handlers) serve(ws *websocket.Conn, cn *conn, topics []string, ready fu
 		refuse(ws, websocket.StatusServiceRestart, "server_restart")
 		return
 	}
+	broker := h.convs.Broker()
+	first, err := cn.start(broker, topics, ready)
+	if err != nil {
+		h.log.Error("socket", "err", err)
+		if onClose != nil {
+			onClose()
+		}
+		h.hub.remove(cn)
+		return
+	}
 	go func() {
 		defer h.hub.remove(cn)
 		if onClose != nil {
 			defer onClose()
 		}
-		err := cn.run(h.convs.Broker(), topics, ready, func(data []byte) {
+		cn.serve(broker, topics, first, func(data []byte) {
 			f, perr := protocol.DecodeClientFrame(data)
 			if perr != nil {
 				cn.Deliver(protocol.Encode(protocol.ErrorFrame{Type: protocol.TypeError, Code: perr.Code, Message: perr.Message, Ref: f.ClientMsgID}))
@@ -151,9 +162,6 @@ func (h *handlers) serve(ws *websocket.Conn, cn *conn, topics []string, ready fu
 			}
 			handle(cn, f)
 		})
-		if err != nil {
-			h.log.Error("socket", "err", err)
-		}
 	}()
 }
 
