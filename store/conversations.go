@@ -71,7 +71,7 @@ func (s *Store) OpenConversation(ctx context.Context, shopID, buyerID int64) (ke
 // Conversation loads a conversation of the shop.
 func (s *Store) Conversation(ctx context.Context, shopID, id int64) (kefu.Conversation, error) {
 	var row conversationRow
-	if err := s.db.WithContext(ctx).Where("shop_id = ? AND id = ?", shopID, id).Take(&row).Error; err != nil {
+	if err := s.rdb.WithContext(ctx).Where("shop_id = ? AND id = ?", shopID, id).Take(&row).Error; err != nil {
 		return kefu.Conversation{}, notFound(err, "load conversation", id)
 	}
 	return row.conversation(), nil
@@ -352,7 +352,7 @@ func (s *Store) MessageByClientID(ctx context.Context, shopID int64, sender kefu
 func (s *Store) messageByClientID(ctx context.Context, m kefu.Message) (kefu.Message, error) {
 	var row messageRow
 	// The client_msg_id <> '' term lets the planner use the partial unique index.
-	err := s.db.WithContext(ctx).Where("shop_id = ? AND sender = ? AND sender_id = ? AND client_msg_id = ? AND client_msg_id <> ''",
+	err := s.rdb.WithContext(ctx).Where("shop_id = ? AND sender = ? AND sender_id = ? AND client_msg_id = ? AND client_msg_id <> ''",
 		m.ShopID, m.Sender, m.SenderID, m.ClientMsgID).Take(&row).Error
 	if err != nil {
 		return kefu.Message{}, notFound(err, "load message by client id", m.ClientMsgID)
