@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -469,5 +470,94 @@ func TestIdentifiedBuyerKeepsNameWhenNoneIsGiven(t *testing.T) {
 	e.do("POST", "/api/v1/widget/shops/acme/session", "", storeOrigin, body, &out)
 	if out.Buyer.Name != "张三" {
 		t.Fatalf("name %q after a session without a name, want 张三 kept", out.Buyer.Name)
+	}
+}
+
+// A buyer who stops reading is cut off as a slow consumer (4001) instead of
+// holding anyone up: the agent's sends keep being acknowledged meanwhile.
+// Reconnecting and syncing from the last seq it saw returns the rest.
+func TestSlowBuyerIsDisconnectedAndResumes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("sends megabytes over loopback")
+	}
+	e := newEnv(t)
+	agentToken := e.login("acme", "wang")
+	agent := e.dial("/ws/agent", agentToken, e.agentURL())
+	agent.next("ready")
+	token := e.buyerToken("acme", visitor(50))
+
+	// The slow buyer: a raw socket nobody reads until the flood is over.
+	ctx := t.Context()
+	ws, _, err := websocket.Dial(ctx, e.wsURL("/ws/buyer", token), &websocket.DialOptions{HTTPHeader: map[string][]string{"Origin": {storeOrigin}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws.SetReadLimit(1 << 20)
+	defer ws.CloseNow()
+	if err := ws.Write(ctx, websocket.MessageText, []byte(`{"type":"send","client_msg_id":"s1","text":"hi"}`)); err != nil {
+		t.Fatal(err)
+	}
+	var conv int64
+	for conv == 0 {
+		conv = agent.next("message").Msg.ConversationID
+	}
+
+	// Far more than the socket buffer and the kernel's buffers hold.
+	const flood = 1500
+	big := strings.Repeat("货", kefu.MaxTextRunes)
+	for i := 0; i < flood; i++ {
+		agent.send(sendFrame(conv, fmt.Sprintf("a%d", i), big))
+	}
+	for i := 0; i < flood; i++ {
+		if f := agent.next("ack", "error"); f.Type != "ack" {
+			t.Fatalf("agent send %d refused: %+v", i, f)
+		}
+	}
+
+	// Now read what the slow socket got before it was cut off.
+	var lastSeq int64
+	for {
+		_, data, err := ws.Read(ctx)
+		if err != nil {
+			if code := websocket.CloseStatus(err); code != 4001 {
+				t.Fatalf("slow socket ended with %v (code %d), want close 4001 slow_consumer", err, code)
+			}
+			break
+		}
+		var f frame
+		json.Unmarshal(data, &f)
+		if f.Type == "message" {
+			json.Unmarshal(f.RawMessage, &f.Msg)
+			lastSeq = f.Msg.Seq
+		}
+	}
+	var stored struct {
+		Conversation struct {
+			LastSeq int64 `json:"last_seq"`
+		}
+	}
+	e.do("GET", "/api/v1/conversations/"+itoa(conv), agentToken, "", nil, &stored)
+	if lastSeq >= stored.Conversation.LastSeq {
+		t.Fatalf("the slow socket saw seq %d of %d: it was never cut off", lastSeq, stored.Conversation.LastSeq)
+	}
+
+	again := e.dial("/ws/buyer", token, storeOrigin)
+	again.next("ready")
+	next := lastSeq
+	for next < stored.Conversation.LastSeq {
+		again.send(map[string]any{"type": "sync", "conversation_id": conv, "after_seq": next, "limit": 50})
+		h := again.next("history")
+		for _, m := range h.Messages {
+			if m.Seq != next+1 {
+				t.Fatalf("resume: seq %d after %d", m.Seq, next)
+			}
+			next = m.Seq
+		}
+		if !h.HasMore {
+			break
+		}
+	}
+	if next != stored.Conversation.LastSeq {
+		t.Fatalf("resumed up to seq %d, want %d", next, stored.Conversation.LastSeq)
 	}
 }
