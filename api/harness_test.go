@@ -39,6 +39,7 @@ const (
 type env struct {
 	t      *testing.T
 	dir    string
+	dbURL  string // PostgreSQL; empty for SQLite in dir
 	clock  *testdb.Clock
 	store  *store.Store
 	srv    *api.Server
@@ -47,18 +48,28 @@ type env struct {
 	agents map[string]kefu.Agent
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { return newEnvOn(t, "") }
+
+// newEnvOn is newEnv on PostgreSQL at dbURL (SQLite when empty).
+func newEnvOn(t *testing.T, dbURL string) *env {
 	t.Helper()
-	e := &env{t: t, dir: t.TempDir(), clock: testdb.NewClock(time.Date(2026, 11, 11, 0, 0, 0, 0, time.UTC)), agents: map[string]kefu.Agent{}}
+	e := &env{t: t, dir: t.TempDir(), dbURL: dbURL, clock: testdb.NewClock(time.Date(2026, 11, 11, 0, 0, 0, 0, time.UTC)), agents: map[string]kefu.Agent{}}
 	e.start()
 	e.shop = e.seedShop("acme", storeOrigin, "wang", "li")
 	return e
 }
 
+// onEachDatabase runs a scenario on SQLite and on PostgreSQL (which is
+// skipped without KEFU_TEST_POSTGRES_URL, except in CI).
+func onEachDatabase(t *testing.T, scenario func(*testing.T, *env)) {
+	t.Run("sqlite", func(t *testing.T) { scenario(t, newEnv(t)) })
+	t.Run("postgres", func(t *testing.T) { scenario(t, newEnvOn(t, testdb.PostgresURL(t))) })
+}
+
 // start opens the store and serves the API; restart calls it again over the same data.
 func (e *env) start() {
 	t := e.t
-	st, err := store.Open(context.Background(), store.Config{DataDir: e.dir, Now: e.clock.Now})
+	st, err := store.Open(context.Background(), store.Config{DataDir: e.dir, DatabaseURL: e.dbURL, Now: e.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

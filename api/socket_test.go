@@ -16,8 +16,9 @@ import (
 )
 
 // A buyer's message reaches the agent, and the agent's answer reaches the buyer.
-func TestBuyerAgentBuyerRelay(t *testing.T) {
-	e := newEnv(t)
+func TestBuyerAgentBuyerRelay(t *testing.T) { onEachDatabase(t, testBuyerAgentBuyerRelay) }
+
+func testBuyerAgentBuyerRelay(t *testing.T, e *env) {
 	agent := e.dial("/ws/agent", e.login("acme", "wang"), e.agentURL())
 	if f := agent.next("ready"); f.Type != "ready" {
 		t.Fatal("no ready")
@@ -58,7 +59,10 @@ func TestBuyerAgentBuyerRelay(t *testing.T) {
 // The same client message id, on the same socket, a new socket, and after a
 // server restart, stores one message and always gets the same ack.
 func TestRetriedClientMsgIDStoresOneMessage(t *testing.T) {
-	e := newEnv(t)
+	onEachDatabase(t, testRetriedClientMsgIDStoresOneMessage)
+}
+
+func testRetriedClientMsgIDStoresOneMessage(t *testing.T, e *env) {
 	token := e.buyerToken("acme", visitor(2))
 	b1 := e.dial("/ws/buyer", token, storeOrigin)
 	b1.send(sendFrame(0, "retry-me", "hello"))
@@ -97,7 +101,10 @@ func TestRetriedClientMsgIDStoresOneMessage(t *testing.T) {
 
 // A buyer who reconnects with the last seq they hold gets exactly what they missed, in order.
 func TestReconnectWithLastSeqGetsExactlyWhatWasMissed(t *testing.T) {
-	e := newEnv(t)
+	onEachDatabase(t, testReconnectWithLastSeqGetsExactlyWhatWasMissed)
+}
+
+func testReconnectWithLastSeqGetsExactlyWhatWasMissed(t *testing.T, e *env) {
 	agentToken := e.login("acme", "wang")
 	agent := e.dial("/ws/agent", agentToken, e.agentURL())
 	agent.next("ready")
@@ -142,8 +149,11 @@ func TestReconnectWithLastSeqGetsExactlyWhatWasMissed(t *testing.T) {
 // 50 buyers sending 40 messages each at once: every message is stored once,
 // in each buyer's order, and reaches the agent and the buyer exactly once.
 func TestManyBuyersAtOnceArriveExactlyOnceInOrder(t *testing.T) {
+	onEachDatabase(t, testManyBuyersAtOnceArriveExactlyOnceInOrder)
+}
+
+func testManyBuyersAtOnceArriveExactlyOnceInOrder(t *testing.T, e *env) {
 	const buyers, perBuyer = 50, 40
-	e := newEnv(t)
 	if err := e.store.SetAgentCap(t.Context(), e.shop.ID, e.agents["acme/wang"].ID, buyers); err != nil {
 		t.Fatal(err)
 	}
@@ -351,7 +361,10 @@ func TestShutdownSendsClientsAway(t *testing.T) {
 // Closing a conversation frees the agent's slot and the next waiting buyer
 // gets it at once.
 func TestCloseFreesSlotForNextInQueue(t *testing.T) {
-	e := newEnv(t)
+	onEachDatabase(t, testCloseFreesSlotForNextInQueue)
+}
+
+func testCloseFreesSlotForNextInQueue(t *testing.T, e *env) {
 	li := e.agents["acme/li"]
 	if err := e.store.SetAgentCap(t.Context(), e.shop.ID, li.ID, 1); err != nil {
 		t.Fatal(err)
