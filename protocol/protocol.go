@@ -58,6 +58,7 @@ type Error struct {
 	Message string `json:"message"`
 }
 
+// Error returns the code and the sentence.
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
 
 // Errorf builds an Error.
