@@ -20,6 +20,7 @@ const (
 	heartbeatSec      = 25
 	readTimeout       = 2 * heartbeatSec * time.Second // nothing heard for this long: the peer is gone
 	writeTimeout      = 10 * time.Second
+	frameTimeout      = 15 * time.Second // handling one client frame, store included
 	readLimit         = 16 << 10
 	buyerBufferFrames = 64
 	agentBufferFrames = 256

@@ -168,8 +168,10 @@ func (h *handlers) serve(ws *websocket.Conn, cn *conn, topics []string, ready fu
 // handleFrame answers the frames buyers and agents share.
 func (h *handlers) handleFrame(cn *conn, actor conversation.Actor, f protocol.ClientFrame) {
 	// Each frame is handled to the end even if the socket closes meanwhile:
-	// a message being stored is stored, and its retry will find it.
-	ctx := context.Background()
+	// a message being stored is stored, and its retry will find it. The
+	// deadline only keeps a stuck database from holding the reader forever.
+	ctx, cancel := context.WithTimeout(context.Background(), frameTimeout)
+	defer cancel()
 	switch f.Type {
 	case protocol.TypePing:
 		cn.Deliver(protocol.Pong)
