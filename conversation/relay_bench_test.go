@@ -78,6 +78,8 @@ func BenchmarkRelay(b *testing.B) {
 			var next atomic.Int64
 			var seq atomic.Int64
 			before := e.agentS.frames.Load()
+			// Many buyers at once, as on a busy shop: 32 senders per core.
+			b.SetParallelism(32)
 			b.SetBytes(int64(len(text200)))
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {

@@ -2,12 +2,9 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"time"
-
-	"gorm.io/gorm"
 
 	"github.com/kefu/kefu"
 )
@@ -277,71 +274,6 @@ func (r messageRow) message() kefu.Message {
 	return kefu.Message{ID: r.ID, ShopID: r.ShopID, ConversationID: r.ConversationID, Seq: r.Seq, Kind: kefu.MessageKind(r.Kind),
 		Sender: kefu.SenderKind(r.Sender), SenderID: r.SenderID, SenderName: r.SenderName, Text: r.Text,
 		ClientMsgID: r.ClientMsgID, CreatedAt: r.CreatedAt}
-}
-
-// AppendMessage stores m as the next message of its conversation and returns
-// it with id, seq and time. If the sender already stored a message with the
-// same client message id, that message is returned with duplicate set and
-// nothing is written. Buyers and agents cannot write to a closed conversation
-// (kefu.ErrConversationClosed); system messages can.
-func (s *Store) AppendMessage(ctx context.Context, m kefu.Message) (stored kefu.Message, duplicate bool, err error) {
-	row := messageRow{ShopID: m.ShopID, ConversationID: m.ConversationID, Kind: string(m.Kind), Sender: string(m.Sender),
-		SenderID: m.SenderID, SenderName: m.SenderName, Text: m.Text, ClientMsgID: m.ClientMsgID, CreatedAt: s.now().UTC()}
-	// Buyers and agents write only to open conversations; kefu's own lines may follow a close.
-	openOnly := m.Sender == kefu.SenderBuyer || m.Sender == kefu.SenderAgent
-	// The sender has seen everything up to their own message.
-	readCol := ""
-	switch m.Sender {
-	case kefu.SenderBuyer:
-		readCol = ", buyer_read_seq = last_seq + 1"
-	case kefu.SenderAgent:
-		readCol = ", agent_read_seq = last_seq + 1"
-	}
-	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var seqs []int64
-		if err := tx.Raw(`UPDATE conversations SET last_seq = last_seq + 1`+readCol+`
-			WHERE shop_id = ? AND id = ? AND (status <> ? OR ?) RETURNING last_seq`,
-			m.ShopID, m.ConversationID, kefu.StatusClosed, !openOnly).Scan(&seqs).Error; err != nil {
-			return err
-		}
-		if len(seqs) == 0 {
-			// Either there is no such conversation in the shop, or it is closed.
-			var status string
-			err := tx.Raw(`SELECT status FROM conversations WHERE shop_id = ? AND id = ?`, m.ShopID, m.ConversationID).Row().Scan(&status)
-			if errors.Is(err, sql.ErrNoRows) {
-				return fmt.Errorf("conversation %d: %w", m.ConversationID, kefu.ErrNotFound)
-			}
-			if err != nil {
-				return err
-			}
-			if m.ClientMsgID != "" {
-				// A retry of a message stored before the close still gets its ack.
-				return errDuplicateClientID
-			}
-			return kefu.ErrConversationClosed
-		}
-		row.Seq = seqs[0]
-		if err := tx.Create(&row).Error; err != nil {
-			if isDuplicate(err) {
-				return errDuplicateClientID
-			}
-			return err
-		}
-		return nil
-	})
-	if errors.Is(err, errDuplicateClientID) {
-		// The sender may have stored this message already (a retry): the unique
-		// index caught it and the transaction, seq included, was rolled back.
-		prev, lookupErr := s.messageByClientID(ctx, m)
-		if errors.Is(lookupErr, kefu.ErrNotFound) {
-			return kefu.Message{}, false, fmt.Errorf("store: append message to conversation %d: %w", m.ConversationID, kefu.ErrConversationClosed)
-		}
-		return prev, lookupErr == nil, lookupErr
-	}
-	if err != nil {
-		return kefu.Message{}, false, fmt.Errorf("store: append message to conversation %d: %w", m.ConversationID, err)
-	}
-	return row.message(), false, nil
 }
 
 // MessageByClientID finds the message a sender stored under a client message id.

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/glebarez/sqlite"
@@ -28,6 +29,11 @@ type Store struct {
 	rdb     *gorm.DB // plain reads; on SQLite a separate pool so reads never queue behind a write
 	dialect dialect
 	now     func() time.Time
+
+	appends   chan *appendRequest // to the message writer (append.go)
+	stop      chan struct{}       // closed by Close
+	writer    sync.WaitGroup
+	closeOnce sync.Once
 }
 
 // Config says where the data lives.
@@ -42,7 +48,7 @@ type Config struct {
 
 // Open connects to the database and brings its schema up to date.
 func Open(ctx context.Context, cfg Config) (*Store, error) {
-	s := &Store{now: cfg.Now}
+	s := &Store{now: cfg.Now, appends: make(chan *appendRequest), stop: make(chan struct{})}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -99,14 +105,26 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		s.db, s.rdb, s.dialect = db, rdb, sqliteDialect
 	}
 	if err := s.migrate(ctx); err != nil {
-		s.Close()
+		s.closeDB()
 		return nil, err
 	}
+	s.writer.Add(1)
+	go func() {
+		defer s.writer.Done()
+		s.writeAppends()
+	}()
 	return s, nil
 }
 
-// Close releases the database connections.
+// Close stops the message writer and releases the database connections.
+// Calls made after it fail with ErrClosed or a closed-database error.
 func (s *Store) Close() error {
+	s.closeOnce.Do(func() { close(s.stop) })
+	s.writer.Wait()
+	return s.closeDB()
+}
+
+func (s *Store) closeDB() error {
 	var errs []error
 	for _, g := range []*gorm.DB{s.db, s.rdb} {
 		if sqlDB, err := g.DB(); err == nil {
