@@ -146,8 +146,8 @@ func (s *Store) MarkRead(ctx context.Context, shopID, id int64, reader kefu.Send
 	return s.Conversation(ctx, shopID, id)
 }
 
-// ListConversations lists the shop's conversations, newest first, with buyer,
-// agent name, unread count and last message.
+// ListConversations lists the shop's conversations, newest first (the queue
+// alone: oldest first), with buyer, agent name, unread count and last message.
 func (s *Store) ListConversations(ctx context.Context, shopID int64, f kefu.ConversationFilter) ([]kefu.ConversationSummary, error) {
 	if f.Limit <= 0 || f.Limit > kefu.MaxPageSize {
 		f.Limit = kefu.MaxPageSize
@@ -162,8 +162,14 @@ func (s *Store) ListConversations(ctx context.Context, shopID int64, f kefu.Conv
 	if f.BuyerID != 0 {
 		q = q.Where("buyer_id = ?", f.BuyerID)
 	}
+	// The queue reads oldest first (the order buyers are served in); every
+	// other list newest first.
+	order := "id DESC"
+	if len(f.Statuses) == 1 && f.Statuses[0] == kefu.StatusQueued {
+		order = "id ASC"
+	}
 	var rows []conversationRow
-	if err := q.Order("id DESC").Limit(f.Limit).Find(&rows).Error; err != nil {
+	if err := q.Order(order).Limit(f.Limit).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("store: list conversations of shop %d: %w", shopID, err)
 	}
 	return s.summarize(ctx, shopID, rows)

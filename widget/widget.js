@@ -56,13 +56,18 @@
   // a message typed in any tab is delivered by whichever socket is up, once (client_msg_id).
   function outbox() { try { return JSON.parse(load('outbox')) || []; } catch (e) { return []; } }
   function unqueue(id) { save('outbox', JSON.stringify(outbox().filter(function (i) { return i.id !== id; }))); }
+  // A line typed by a signed-in buyer (b) is shown and sent only for that buyer: on a shared
+  // device the next person never sees it nor sends it as their own. A visitor's lines go with
+  // whoever signs in on this browser.
+  function own(i) { return !i.b || !!identity && i.b === identity.buyer_id; }
+  function showOutbox() { pend.textContent = ''; outbox().forEach(function (i) { if (own(i)) showPending(i); }); }
 
   // ---------------------------------------------------------------- state
   var identity = null;      // {buyer_id, name, signature} from kefu('identify')
   var sess = null;          // last session answer: {token, expires_at, socket_url, shop}
   var shopName = '';
   var ws = null, isReady = false, busy = false, started = false, gen = 0;
-  var attempt = 0, retryT = 0, pingT = 0, deadT = 0, hbMs = 25000;
+  var attempt = 0, retryT = 0, pingT = 0, deadT = 0, hbMs = 25000, upAt = 0;
   var cur = 0;              // newest conversation shown
   // Per conversation id: highest seq shown, out-of-order messages waiting for a gap to fill,
   // sync in flight, last conversation object, seq read by the agent / by us (local, sent),
@@ -170,7 +175,6 @@
       attempt = 0;
       connect();
     });
-    outbox().forEach(showPending);
     paint();
   }
 
@@ -415,7 +419,7 @@
   function send(text) {
     text = String(text == null ? '' : text).trim();
     if (!text || Array.from(text).length > 2000) return false;
-    var item = { id: 'c_' + hex(16), text: text, at: new Date().toISOString() };
+    var item = { id: 'c_' + hex(16), text: text, at: new Date().toISOString(), b: identity ? identity.buyer_id : void 0 };
     save('outbox', JSON.stringify(outbox().concat(item)));
     showPending(item);
     transmit(item);
@@ -437,15 +441,16 @@
 
   function onError(f) {
     var id = f.ref;
-    if (!id || !outbox().some(function (i) { return i.id === id; })) return;
-    if (/^(text_empty|text_too_long|invalid_client_msg_id|invalid_frame)$/.test(f.code)) {
+    if (!id) { syncing = {}; return; } // e.g. a refused sync: the next gap may ask again
+    if (!outbox().some(function (i) { return i.id === id; })) return;
+    if (/^(text_empty|text_too_long|invalid_client_msg_id|invalid_frame|invalid_json)$/.test(f.code)) {
       // The server will never take this one: stop retrying and say so.
       unqueue(id);
       var el = findPending(id);
       if (el) { el.dataset.failed = '1'; mark(el); }
       return;
     }
-    if (/^(conversation_closed|not_found|forbidden)$/.test(f.code)) (conv[cur] = conv[cur] || {}).status = 'closed';
+    if (/^(conversation_closed|not_found|forbidden|not_queued)$/.test(f.code)) (conv[cur] = conv[cur] || {}).status = 'closed';
     // Anything else is transient: try again shortly; the outbox never gives up.
     setTimeout(function () {
       outbox().forEach(function (i) { if (i.id === id) transmit(i); });
@@ -456,13 +461,17 @@
 
   function session() {
     if (sess && Date.parse(sess.expires_at) - Date.now() > 30000) return Promise.resolve(sess);
+    // A request lost on a dead network must not hang the widget (connect waits for it).
+    var ab = W.AbortController && new AbortController(), abT = ab && setTimeout(function () { ab.abort(); }, 15000);
     return fetch(base + '/api/v1/widget/shops/' + encodeURIComponent(shop) + '/session', {
       method: 'POST',
       credentials: 'omit',
+      signal: ab && ab.signal,
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify(Object.assign({ visitor_id: visitor }, identity))
     }).then(function (r) {
       return r.json().catch(function () { return {}; }).then(function (j) {
+        clearTimeout(abT);
         if (r.ok && j.token) {
           sess = j;
           shopName = j.shop && j.shop.name || '';
@@ -509,6 +518,10 @@
     if (sock) { sock.onclose = sock.onmessage = null; try { sock.close(); } catch (e) { /* already closed */ } }
     clearInterval(pingT);
     clearTimeout(deadT);
+    // Back off from scratch only after a socket that stayed up: a server that accepts and
+    // drops at once is not hit by every widget twice a second.
+    if (upAt && Date.now() - upAt > 10000) attempt = 0;
+    upAt = 0;
     if (code === 4401) sess = null; // token refused: get a new one first
     status();
     if (code !== 1000) retry(delay); // 1000 means "stop"; open/send/online wake us up again
@@ -559,7 +572,7 @@
 
   function onReady(f) {
     hbMs = (f.heartbeat_sec || 25) * 1000;
-    attempt = 0;
+    upAt = Date.now();
     syncing = {};
     sentRead = {};
     onConv(f.conversation); // may show a newer conversation than the one on screen
@@ -571,7 +584,7 @@
     for (var c in seen) sync(+c);
     setQueue(f.queue_position);
     status();
-    outbox().forEach(transmit);
+    outbox().forEach(function (i) { if (own(i)) transmit(i); });
   }
 
   // ---------------------------------------------------------------- JS API
@@ -590,9 +603,9 @@
       // Log out on a shared device: the next person must not inherit this chat or its unsent lines.
       visitor = newVisitor();
       save('outbox', '[]');
-      pend.textContent = '';
     }
     identity = next;
+    showOutbox();
     if (!started) return;
     gen++;
     busy = false;
@@ -629,6 +642,7 @@
     var q = W.kefu.q || [];
     W.kefu = Object.assign(api, cmds, { loaded: true, version: 1 });
     q.forEach(function (args) { api.apply(null, args); });
+    showOutbox();
     if (me.getAttribute('data-open') === 'true') open(false);
     started = true;
     connect();

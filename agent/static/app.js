@@ -17,6 +17,15 @@
   const BACKOFF_MIN_MS = 500;
   const BACKOFF_MAX_MS = 30000;
   const TOAST_MS = 5000;
+  const API_TIMEOUT_MS = 20000; // a REST call that hangs longer counts as a network error
+  const CONNECT_TIMEOUT_MS = 15000; // a socket not ready by then is given up and retried
+  const STABLE_MS = 10000; // a socket up this long resets the reconnect backoff
+  const KEEP_MSGS = 200; // messages kept per conversation not on screen (a shift is 8-12 hours)
+  const GONE_MAX = 2000; // conversation ids remembered as "not ours" (no REST lookup for them)
+  // Refusals of a `send` that resending with the same client_msg_id cannot fix (protocol.md,
+  // "Which refusals are final"); any other code (internal) is retried.
+  const FINAL_CODES = new Set(['text_empty', 'text_too_long', 'invalid_client_msg_id', 'invalid_frame', 'invalid_json',
+    'conversation_closed', 'not_found', 'forbidden', 'not_queued']);
 
   // ---------------------------------------------------------------- strings
 
@@ -79,8 +88,13 @@
       send: '发送',
       sending: '发送中…',
       sendFailed: '发送失败',
+      sendFailedWhy: '发送失败：{why}',
       retry: '重试',
+      edit: '重新编辑',
+      editLabel: '把这条消息放回输入框',
       discard: '删除',
+      takenByOther: '该会话已被其他客服接入',
+      noAccess: '该会话已由其他客服接待，你无法再查看',
       read: '已读',
       unread: '未读',
       me: '我',
@@ -196,8 +210,13 @@
       send: 'Send',
       sending: 'Sending…',
       sendFailed: 'Not sent',
+      sendFailedWhy: 'Not sent: {why}',
       retry: 'Retry',
+      edit: 'Edit',
+      editLabel: 'Put this message back into the message box',
       discard: 'Discard',
+      takenByOther: 'A colleague has already taken this conversation',
+      noAccess: 'A colleague now handles this conversation; you can no longer open it',
       read: 'Read',
       unread: 'Unread',
       me: 'Me',
@@ -263,7 +282,11 @@
     lang: 'zh-CN',
     session: null, // {token, expires_at, agent, shop}
     sessionGen: 0, // bumped on every login/logout; late answers of an old session are dropped
-    convs: new Map(), // id -> conversation (+ _t: activity key for ordering)
+    convs: new Map(), // id -> conversation (+ _t: activity key for ordering, _rev: last live frame)
+    rev: 0, // counts `conversation` frames; a REST answer older than a frame loses to it
+    gone: new Map(), // id -> rev when let go: conversations not ours to show (colleagues', closed)
+    notice: '', // string key: why the chat area is empty (e.g. the conversation went to a colleague)
+    stash: null, // outbox and drafts kept over a forced sign-in of the same agent
     stores: new Map(), // id -> message store (see newStore)
     outbox: [], // {client_msg_id, conversation_id, text, state: pending|failed, error, sentGen}
     drafts: new Map(), // id -> unsent text
@@ -288,6 +311,8 @@
     retryAfter: null,
     pingTimer: 0,
     deadTimer: 0,
+    connectTimer: 0,
+    readyAt: 0,
     reconnectTimer: 0,
     conn: 'connecting',
     lastTypingSent: 0,
@@ -492,6 +517,10 @@
     if (!noAuth && state.session) headers.Authorization = 'Bearer ' + state.session.token;
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     let res;
+    // A request that hangs (a dead network) must not block what waits for it, e.g. refreshList.
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), API_TIMEOUT_MS);
+    let data = null;
     try {
       res = await fetch(path, {
         method,
@@ -499,19 +528,22 @@
         body: body === undefined ? undefined : JSON.stringify(body),
         credentials: 'same-origin',
         cache: 'no-store',
+        signal: abort.signal,
       });
+      if (gen === state.sessionGen && res.status !== 204) {
+        try {
+          data = await res.json();
+        } catch (e) {
+          // A success whose body did not arrive whole is no answer (an error may be plain text).
+          if (res.ok) throw e;
+          data = null;
+        }
+      }
     } catch (e) {
       if (gen !== state.sessionGen) throw new Cancelled();
       throw new ApiError(0, 'network', String((e && e.message) || e));
-    }
-    if (gen !== state.sessionGen) throw new Cancelled();
-    let data = null;
-    if (res.status !== 204) {
-      try {
-        data = await res.json();
-      } catch (_) {
-        data = null;
-      }
+    } finally {
+      clearTimeout(timer);
     }
     if (gen !== state.sessionGen) throw new Cancelled();
     if (!res.ok) {
@@ -538,6 +570,13 @@
     saveSession();
     if (s.shop) store('local', SHOP_KEY, s.shop);
     resetWorkState();
+    // Signed in again after the session expired: what this agent had not sent yet is not lost.
+    const st = state.stash;
+    state.stash = null;
+    if (st && st.shop === s.shop && s.agent && st.agentId === s.agent.id) {
+      for (const item of st.outbox) state.outbox.push(Object.assign(item, { sentGen: 0 }));
+      for (const [id, text] of st.drafts) state.drafts.set(id, text);
+    }
     showWorkbench();
     refreshList();
     connect();
@@ -555,11 +594,20 @@
   }
 
   function expireSession() {
+    const s = state.session;
+    if (s && s.agent) {
+      if (state.selectedId != null) state.drafts.set(state.selectedId, dom.input.value);
+      const drafts = Array.from(state.drafts).filter(([, text]) => text);
+      if (state.outbox.length || drafts.length) {
+        state.stash = { shop: s.shop, agentId: s.agent.id, outbox: state.outbox.slice(), drafts };
+      }
+    }
     endSession(t('errSessionExpired'));
   }
 
   function logout() {
     const s = state.session;
+    state.stash = null;
     if (s) {
       // Best effort; the session is forgotten here whatever the answer.
       fetch('/api/v1/auth/logout', {
@@ -574,7 +622,10 @@
   function resetWorkState() {
     state.convs.clear();
     state.stores.clear();
+    for (const item of state.outbox) clearTimeout(item.retryTimer);
     state.outbox = [];
+    state.gone.clear();
+    state.notice = '';
     state.drafts.clear();
     state.selectedId = null;
     state.typing.clear();
@@ -663,11 +714,25 @@
 
   // ---------------------------------------------------------------- conversations
 
-  function upsertConv(c, fromFrame) {
+  // Fields that say who holds a conversation; a stale snapshot must not roll them back.
+  const HOLD_FIELDS = ['status', 'agent_id', 'agent_name', 'assigned_at', 'closed_at', 'queue_position'];
+
+  // upsertConv merges a conversation from a `conversation` frame (fromFrame) or from a REST answer
+  // whose request started when state.rev was `rev` (a frame that came later is newer than it).
+  function upsertConv(c, fromFrame, rev) {
     if (!c || c.id == null) return null;
     const old = state.convs.get(c.id);
+    // Let go of (taken by a colleague, closed, refused) after this REST request started: the
+    // snapshot would bring back a ghost.
+    if (!old && !fromFrame && (state.gone.get(c.id) || 0) > (rev == null ? state.rev : rev)) return null;
     const m = Object.assign({}, old || {}, c);
     if (old && old.buyer && c.buyer) m.buyer = Object.assign({}, old.buyer, c.buyer);
+    // A closed conversation never reopens; a REST snapshot taken before the last live frame
+    // (the list fetched on connect, answered after "taken by a colleague") is older than it.
+    if (old && (old.status === 'closed' || (!fromFrame && (old._rev || 0) > (rev == null ? state.rev : rev)))) {
+      for (const k of HOLD_FIELDS) m[k] = old[k];
+    }
+    if (fromFrame) m._rev = ++state.rev;
     if (old && (old.last_seq || 0) > (c.last_seq || 0)) {
       // This snapshot is older than what we have already seen live.
       m.last_seq = old.last_seq;
@@ -689,10 +754,66 @@
     else m._t = old._t;
 
     state.convs.set(c.id, m);
+    state.gone.delete(c.id);
     if (becameMine && fromFrame && !state.accepting.has(c.id)) toast(t('newAssigned', { name: buyerName(m) }));
     if (m.status === 'closed') state.typing.delete(c.id);
+    // Left the queue to a colleague, or closed: nothing to list. Keep it only while it is on screen.
+    if (!relevant(m) && c.id !== state.selectedId) forgetConv(c.id);
     scheduleRender();
     return m;
+  }
+
+  // relevant: a conversation the lists show (mine or waiting). Others are kept only while open
+  // on screen, so an 8-12 hour shift does not pile up every conversation of the shop.
+  function relevant(c) {
+    return !!c && (isMine(c) || c.status === 'queued');
+  }
+
+  function forgetConv(id) {
+    state.convs.delete(id);
+    state.stores.delete(id);
+    state.drafts.delete(id);
+    state.typing.delete(id);
+    state.readSent.delete(id);
+    state.outbox = state.outbox.filter((x) => x.conversation_id !== id || x.state !== 'failed');
+    state.gone.delete(id);
+    state.gone.set(id, ++state.rev);
+    if (state.gone.size > GONE_MAX) state.gone.delete(state.gone.keys().next().value);
+    if (state.loadError === id) state.loadError = null;
+    scheduleRender();
+  }
+
+  // loseAccess: the server refused us a conversation (403: a colleague holds it now). It goes,
+  // and if it was on screen the chat area says why instead of showing a broken view.
+  // key names the string that says why (default noAccess).
+  function loseAccess(id, key) {
+    const wasSelected = state.selectedId === id;
+    forgetConv(id);
+    if (wasSelected) {
+      state.selectedId = null;
+      store('session', SELECTED_KEY, null);
+      state.notice = key || 'noAccess';
+      state.orders = null;
+      dom.input.value = '';
+    } else if (key) {
+      toast(t(key), 'error');
+    }
+    scheduleRender();
+  }
+
+  // pruneConv runs when a conversation leaves the screen: drop it if it is no longer listed,
+  // else keep only its newest messages.
+  function pruneConv(id) {
+    const c = state.convs.get(id);
+    if (!relevant(c)) {
+      forgetConv(id);
+      return;
+    }
+    const s = state.stores.get(id);
+    if (!s || s.msgs.size <= KEEP_MSGS || s.loading) return;
+    const cut = s.top - KEEP_MSGS + 1;
+    for (const seq of Array.from(s.msgs.keys())) if (seq < cut) s.msgs.delete(seq);
+    s.lo = Math.max(s.lo, cut);
   }
 
   function myConvs() {
@@ -719,16 +840,26 @@
     refreshing = job;
     (async () => {
       try {
-        const r = await api('GET', '/api/v1/conversations?limit=200');
+        const rev = state.rev;
+        // A plain agent's list is their own conversations and the queue. Owners and supervisors
+        // would get the whole shop: ask for the same two lists instead.
+        const a = state.session && state.session.agent;
+        const plain = !a || a.role === 'agent';
+        const answers = await Promise.all(plain
+          ? [api('GET', '/api/v1/conversations?limit=200')]
+          : [api('GET', '/api/v1/conversations?mine=true&limit=200'), api('GET', '/api/v1/conversations?status=queued&limit=200')]);
         const seen = new Set();
-        for (const c of r.conversations || []) {
-          upsertConv(c, false);
-          seen.add(c.id);
+        for (const r of answers) {
+          for (const c of r.conversations || []) {
+            upsertConv(c, false, rev);
+            seen.add(c.id);
+          }
         }
-        for (const [id, c] of state.convs) {
-          if (seen.has(id) || (c.status !== 'queued' && c.status !== 'assigned')) continue;
+        for (const [id, c] of Array.from(state.convs)) {
+          // Not listed, and no live news since we asked: it left the queue or is no longer ours.
+          if (seen.has(id) || (c._rev || 0) > rev || !relevant(c)) continue;
           if (id === state.selectedId) fetchConversation(id);
-          else state.convs.delete(id);
+          else forgetConv(id);
         }
         restoreSelection();
         scheduleRender();
@@ -752,11 +883,13 @@
   async function fetchConversation(id) {
     if (state.fetching.has(id)) return;
     state.fetching.add(id);
+    const rev = state.rev;
     try {
       const r = await api('GET', '/api/v1/conversations/' + encodeURIComponent(id));
-      if (r.conversation) upsertConv(r.conversation, true);
+      if (r.conversation) upsertConv(r.conversation, false, rev);
     } catch (err) {
-      if (!err.cancelled && err.status !== 404 && err.status !== 403) report(err);
+      if (err.status === 403 || err.status === 404) loseAccess(id);
+      else report(err);
     } finally {
       state.fetching.delete(id);
     }
@@ -764,9 +897,15 @@
 
   function selectConversation(id, opts) {
     const focus = !opts || opts.focus !== false;
+    state.notice = '';
     if (state.selectedId !== id) {
-      if (state.selectedId != null) state.drafts.set(state.selectedId, dom.input.value);
+      const prev = state.selectedId;
+      if (prev != null) {
+        if (dom.input.value) state.drafts.set(prev, dom.input.value);
+        else state.drafts.delete(prev);
+      }
       state.selectedId = id;
+      if (prev != null) pruneConv(prev);
       store('session', SELECTED_KEY, String(id));
       dom.input.value = state.drafts.get(id) || '';
       dom.composerError.textContent = '';
@@ -776,6 +915,8 @@
       if (conv && conv.buyer && conv.buyer.id != null) loadOrders(conv.buyer.id);
       else state.orders = null;
       updateCharCount();
+    } else if (!state.stores.has(id)) {
+      openStore(id); // its messages failed to load: clicking it again retries
     }
     scheduleRender();
     if (focus) {
@@ -789,15 +930,31 @@
     if (state.accepting.has(id)) return;
     state.accepting.add(id);
     scheduleRender();
+    const rev = state.rev;
     try {
-      const r = await api('POST', '/api/v1/conversations/' + encodeURIComponent(id) + '/accept');
-      const conv = r.conversation ? upsertConv(r.conversation, false) : state.convs.get(id);
-      if (conv) conv._t = bumpTick();
+      let r;
+      try {
+        r = await api('POST', '/api/v1/conversations/' + encodeURIComponent(id) + '/accept');
+      } catch (err) {
+        // not_queued: it left the queue a moment ago, perhaps to us (the router assigns the
+        // queue when we come online). Ask whose it is; a colleague's answers 403.
+        if (err.code !== 'not_queued') throw err;
+        r = await api('GET', '/api/v1/conversations/' + encodeURIComponent(id));
+        if (!r.conversation || !isMine(r.conversation)) throw err;
+      }
+      const conv = r.conversation ? upsertConv(r.conversation, false, rev) : state.convs.get(id);
+      if (!isMine(conv)) throw new ApiError(409, conv && conv.status === 'closed' ? 'conversation_closed' : 'not_queued', '');
+      conv._t = bumpTick();
       selectConversation(id);
       catchUp(id);
     } catch (err) {
-      report(err);
-      if (!err.cancelled) refreshList();
+      if (err.cancelled) return;
+      if (err.status === 403 || err.status === 404 || err.code === 'not_queued') loseAccess(id, 'takenByOther');
+      else if (err.code === 'conversation_closed') {
+        toast(errText(err), 'error');
+        fetchConversation(id);
+      } else report(err);
+      refreshList();
     } finally {
       state.accepting.delete(id);
       scheduleRender();
@@ -816,7 +973,8 @@
         if (c) upsertConv(Object.assign({}, c, { status: 'closed' }), false);
       }
     } catch (err) {
-      report(err);
+      if (err.status === 403 || err.status === 404) loseAccess(id, 'takenByOther');
+      else report(err);
     } finally {
       state.closing.delete(id);
       scheduleRender();
@@ -895,8 +1053,12 @@
       if (err.cancelled) return;
       // Forget the store so that selecting the conversation again retries; the chat says why.
       if (state.stores.get(id) === s) state.stores.delete(id);
+      if (err.status === 403 || err.status === 404) {
+        loseAccess(id);
+        return;
+      }
       state.loadError = id;
-      if (err.status !== 404) report(err);
+      report(err);
     } finally {
       scheduleRender();
     }
@@ -916,7 +1078,8 @@
       for (const m of r.messages || []) acceptMessage(m, true);
       s.lo = Math.min(s.lo, after + 1);
     } catch (err) {
-      report(err);
+      if (err.status === 403 || err.status === 404) loseAccess(id);
+      else report(err);
     } finally {
       s.loadingOlder = false;
       scheduleRender();
@@ -956,7 +1119,8 @@
         after = msgs[msgs.length - 1].seq;
       }
     } catch (err) {
-      if (!err.cancelled && err.status !== 404) report(err);
+      if (err.status === 403 || err.status === 404) loseAccess(id);
+      else report(err);
     } finally {
       s.restBusy = false;
       scheduleRender();
@@ -977,8 +1141,9 @@
       if (state.ready) {
         wsSend({ type: 'read', conversation_id: id, seq });
       } else {
+        const rev = state.rev;
         api('POST', '/api/v1/conversations/' + encodeURIComponent(id) + '/read', { seq })
-          .then((r) => { if (r.conversation) upsertConv(r.conversation, false); })
+          .then((r) => { if (r.conversation) upsertConv(r.conversation, false, rev); })
           .catch(() => { if (state.readSent.get(id) === seq) state.readSent.delete(id); });
       }
       conv.agent_read_seq = Math.max(conv.agent_read_seq || 0, seq);
@@ -1030,6 +1195,7 @@
   function removeOutbox(cmid) {
     const i = state.outbox.findIndex((x) => x.client_msg_id === cmid);
     if (i >= 0) {
+      clearTimeout(state.outbox[i].retryTimer);
       state.outbox.splice(i, 1);
       scheduleRender();
       return true;
@@ -1037,14 +1203,29 @@
     return false;
   }
 
-  function retryOutbox(cmid) {
+  // editOutbox puts a refused message back into the message box of its conversation.
+  function editOutbox(cmid) {
     const item = state.outbox.find((x) => x.client_msg_id === cmid);
     if (!item) return;
-    item.state = 'pending';
-    item.error = '';
-    item.sentGen = 0;
-    transmit(item);
-    scheduleRender();
+    removeOutbox(cmid);
+    if (item.conversation_id === state.selectedId && !dom.input.disabled) {
+      const cur = dom.input.value.trim();
+      dom.input.value = cur ? item.text + '\n' + cur : item.text;
+      updateCharCount();
+      dom.input.focus();
+    }
+  }
+
+  // retryLater resends a message the server could not store this time (`internal`), with the
+  // same client_msg_id, after a growing, jittered pause; a reconnect in between resends it too.
+  function retryLater(item) {
+    clearTimeout(item.retryTimer);
+    item.tries = (item.tries || 0) + 1;
+    const cap = Math.min(BACKOFF_MAX_MS, 1000 * Math.pow(2, Math.min(item.tries, 10)));
+    item.retryTimer = setTimeout(() => {
+      item.retryTimer = 0;
+      if (state.outbox.includes(item) && item.state === 'pending') transmit(item);
+    }, cap / 2 + Math.random() * cap / 2);
   }
 
   function onComposerInput() {
@@ -1084,6 +1265,14 @@
     }
     state.ws = ws;
     state.ready = false;
+    state.retryAfter = null;
+    // A socket that never gets to `ready` (a handshake lost on a dead network) is given up.
+    state.connectTimer = setTimeout(() => {
+      if (gen !== state.wsGen || state.ready) return;
+      dropSocket();
+      setConn('offline');
+      scheduleReconnect(backoff());
+    }, CONNECT_TIMEOUT_MS);
     ws.onmessage = (ev) => {
       if (gen !== state.wsGen) return;
       state.lastFrameAt = Date.now();
@@ -1122,6 +1311,7 @@
     stopHeartbeat();
     state.ws = null;
     state.ready = false;
+    noteStable();
     if (!state.session) return;
     if (code === 4401) {
       expireSession();
@@ -1141,6 +1331,13 @@
     }
     setConn('offline');
     scheduleReconnect(delay);
+  }
+
+  // noteStable resets the backoff only for a socket that stayed up a while: a server that
+  // accepts and drops at once is not hammered every half second by every console.
+  function noteStable() {
+    if (state.readyAt && Date.now() - state.readyAt >= STABLE_MS) state.attempt = 0;
+    state.readyAt = 0;
   }
 
   function backoff() {
@@ -1163,6 +1360,13 @@
     }
   }
 
+  // The network is back: reconnect now, or prove that a socket which looks open is alive (a
+  // dead one stays silent and the heartbeat check replaces it).
+  function onOnline() {
+    if (state.ws) wsSend({ type: 'ping' });
+    else reconnectSoon();
+  }
+
   function startHeartbeat() {
     stopHeartbeat();
     const gen = state.wsGen;
@@ -1175,6 +1379,7 @@
       if (gen !== state.wsGen) return;
       if (Date.now() - state.lastFrameAt > 2 * hbMs) {
         // Nothing heard for two heartbeats: the socket is dead even if the browser has not noticed.
+        noteStable();
         dropSocket();
         setConn('offline');
         scheduleReconnect(backoff());
@@ -1185,8 +1390,10 @@
   function stopHeartbeat() {
     clearInterval(state.pingTimer);
     clearInterval(state.deadTimer);
+    clearTimeout(state.connectTimer);
     state.pingTimer = 0;
     state.deadTimer = 0;
+    state.connectTimer = 0;
   }
 
   function wsSend(obj) {
@@ -1220,7 +1427,7 @@
 
   function onReady(f) {
     state.ready = true;
-    state.attempt = 0;
+    state.readyAt = Date.now();
     state.hb = Number(f.heartbeat_sec) > 0 ? Number(f.heartbeat_sec) : 25;
     if (f.agent && state.session) {
       state.session.agent = Object.assign({}, state.session.agent, f.agent);
@@ -1231,8 +1438,12 @@
     setConn('online');
     state.readSent.clear();
     for (const s of state.stores.values()) s.syncing = null;
+    // Rule 4: catch up on what is shown (a failed first load is retried).
     const id = state.selectedId;
-    if (id != null && state.stores.has(id)) catchUp(id);
+    if (id != null) {
+      if (state.stores.has(id)) catchUp(id);
+      else openStore(id);
+    }
     refreshList();
     flushOutbox();
     scheduleRender();
@@ -1246,7 +1457,18 @@
   function onMessage(msg) {
     if (!msg) return;
     if (msg.client_msg_id && msg.sender === 'agent' && msg.sender_id === meId()) removeOutbox(msg.client_msg_id);
-    if (!state.convs.has(msg.conversation_id)) fetchConversation(msg.conversation_id);
+    // A message of a conversation we do not know: a new one in the queue (its `conversation`
+    // frame follows), or after a reconnect one of ours. Colleagues' ones we already let go of
+    // (owners and supervisors hear every message of the shop) are not looked up again.
+    // The frame usually follows within milliseconds: look it up only if it does not.
+    const cid = msg.conversation_id;
+    if (!state.convs.has(cid) && !state.gone.has(cid) && !state.fetching.has(cid)) {
+      state.fetching.add(cid);
+      setTimeout(() => {
+        state.fetching.delete(cid);
+        if (state.session && !state.convs.has(cid) && !state.gone.has(cid)) fetchConversation(cid);
+      }, 500);
+    }
     acceptMessage(msg);
   }
 
@@ -1262,7 +1484,7 @@
   }
 
   function onTyping(f) {
-    if (f.sender !== 'buyer' || f.conversation_id == null) return;
+    if (f.sender !== 'buyer' || !state.convs.has(f.conversation_id)) return;
     const id = f.conversation_id;
     state.typing.set(id, { name: f.name || '', until: Date.now() + TYPING_SHOW_MS });
     setTimeout(() => {
@@ -1298,11 +1520,21 @@
     if (f.ref) {
       const item = state.outbox.find((x) => x.client_msg_id === f.ref);
       if (item) {
-        item.state = 'failed';
-        item.error = f.code || '';
+        if (FINAL_CODES.has(f.code)) {
+          // Never storable as sent: out of the resend loop; the row says why and offers
+          // to edit or discard it.
+          clearTimeout(item.retryTimer);
+          item.state = 'failed';
+          item.error = f.code || '';
+          // Not ours to write to any more (closed, or a colleague's): learn its state.
+          if (!state.convs.has(item.conversation_id)) removeOutbox(item.client_msg_id); // nowhere to show it
+          else if (/^(conversation_closed|forbidden|not_queued)$/.test(f.code)) fetchConversation(item.conversation_id);
+        } else {
+          retryLater(item);
+        }
         scheduleRender();
-        return;
       }
+      return; // else the answer to a retry of a message already stored or discarded
     }
     // We cannot tell which request failed; let later triggers sync again.
     for (const s of state.stores.values()) s.syncing = null;
@@ -1455,23 +1687,32 @@
       else btn.removeAttribute('aria-current');
       const pv = previewText(c);
       const name = buyerName(c);
-      setChildren(btn,
-        avatarEl(name, c.buyer && c.buyer.id),
-        h('span', { class: 'conv-body' }, [
-          h('span', { class: 'conv-top' }, [
-            h('span', { class: 'conv-name', text: name }),
-            c.buyer && c.buyer.identified ? h('span', { class: 'tag tag-verified tag-xs', text: '✓', title: t('identified'), 'aria-label': t('identified') }) : null,
-            h('time', { class: 'conv-time', text: fmtTime(c.last_message ? c.last_message.created_at : c.assigned_at || c.created_at) }),
+      const when = fmtTime(c.last_message ? c.last_message.created_at : c.assigned_at || c.created_at);
+      // Rebuild the row only when what it shows changed (every frame re-renders the lists).
+      const sig = [state.lang, name, c.buyer && c.buyer.id, c.buyer && c.buyer.identified, when, pv.text, pv.cls, unread].join('\u0001');
+      if (li._sig !== sig) {
+        li._sig = sig;
+        setChildren(btn,
+          avatarEl(name, c.buyer && c.buyer.id),
+          h('span', { class: 'conv-body' }, [
+            h('span', { class: 'conv-top' }, [
+              h('span', { class: 'conv-name', text: name }),
+              c.buyer && c.buyer.identified ? h('span', { class: 'tag tag-verified tag-xs', title: t('identified') }, [
+                h('span', { 'aria-hidden': 'true', text: '✓' }),
+                h('span', { class: 'sr-only', text: t('identified') }),
+              ]) : null,
+              h('time', { class: 'conv-time', text: when }),
+            ]),
+            h('span', { class: 'conv-bottom' }, [
+              h('span', { class: 'conv-preview ' + pv.cls, text: pv.text }),
+              unread > 0 ? h('span', { class: 'badge', 'data-testid': 'unread-badge' }, [
+                h('span', { 'aria-hidden': 'true', text: unread > 99 ? '99+' : String(unread) }),
+                h('span', { class: 'sr-only', text: t('unreadCount', { n: unread }) }),
+              ]) : null,
+            ]),
           ]),
-          h('span', { class: 'conv-bottom' }, [
-            h('span', { class: 'conv-preview ' + pv.cls, text: pv.text }),
-            unread > 0 ? h('span', { class: 'badge', 'data-testid': 'unread-badge' }, [
-              h('span', { 'aria-hidden': 'true', text: unread > 99 ? '99+' : String(unread) }),
-              h('span', { class: 'sr-only', text: t('unreadCount', { n: unread }) }),
-            ]) : null,
-          ]),
-        ]),
-      );
+        );
+      }
       items.push(li);
     }
     for (const id of cache.conv.keys()) if (!used.has(id)) cache.conv.delete(id);
@@ -1499,20 +1740,27 @@
       if (id === state.selectedId) btn.setAttribute('aria-current', 'true');
       else btn.removeAttribute('aria-current');
       const name = buyerName(c);
-      const pos = c.queue_position > 0 ? c.queue_position : i + 1;
+      // Place in line from our own list (oldest first): a snapshot's queue_position goes stale
+      // as soon as anyone ahead leaves, and agents get no `queue` frames.
+      const pos = i + 1;
       const pv = previewText(c);
-      setChildren(btn,
-        avatarEl(name, c.buyer && c.buyer.id),
-        h('span', { class: 'conv-body' }, [
-          h('span', { class: 'conv-top' }, [
-            h('span', { class: 'conv-name', text: name }),
-            h('span', { class: 'queue-pos', text: t('queuePosition', { n: pos }) }),
+      const since = pv.text ? '' : fmtTime(c.created_at);
+      const sig = [state.lang, name, c.buyer && c.buyer.id, pos, pv.text, pv.cls, since].join('\u0001');
+      if (li._sig !== sig) {
+        li._sig = sig;
+        setChildren(btn,
+          avatarEl(name, c.buyer && c.buyer.id),
+          h('span', { class: 'conv-body' }, [
+            h('span', { class: 'conv-top' }, [
+              h('span', { class: 'conv-name', text: name }),
+              h('span', { class: 'queue-pos', text: t('queuePosition', { n: pos }) }),
+            ]),
+            h('span', { class: 'conv-bottom' }, [
+              h('span', { class: 'conv-preview ' + pv.cls, text: pv.text || t('waitingSince', { time: since }) }),
+            ]),
           ]),
-          h('span', { class: 'conv-bottom' }, [
-            h('span', { class: 'conv-preview ' + pv.cls, text: pv.text || t('waitingSince', { time: fmtTime(c.created_at) }) }),
-          ]),
-        ]),
-      );
+        );
+      }
       accept.textContent = t('accept');
       accept.setAttribute('aria-label', t('acceptLabel', { name }));
       accept.disabled = state.accepting.has(id);
@@ -1530,6 +1778,9 @@
     const conv = id != null ? state.convs.get(id) : null;
     dom.chatEmpty.hidden = !!conv;
     dom.chat.hidden = !conv;
+    const notice = conv || !state.notice ? '' : t(state.notice);
+    if (dom.chatNotice.textContent !== notice) dom.chatNotice.textContent = notice;
+    dom.chatNotice.hidden = !notice;
     if (!conv) {
       if (state.chatRenderedId != null) {
         dom.msgList.replaceChildren();
@@ -1587,7 +1838,7 @@
       if (item.conversation_id !== id) continue;
       const key = 'p' + item.client_msg_id;
       used.add(key);
-      els.push(pendingEl(key, item));
+      els.push(pendingEl(key, item, mine));
     }
     for (const key of cache.msg.keys()) if (!used.has(key)) cache.msg.delete(key);
     reconcile(dom.msgList, els);
@@ -1650,8 +1901,8 @@
     return li;
   }
 
-  function pendingEl(key, item) {
-    const sig = state.lang + '|' + item.state + '|' + item.error;
+  function pendingEl(key, item, mine) {
+    const sig = state.lang + '|' + item.state + '|' + item.error + '|' + mine;
     let entry = cache.msg.get(key);
     if (entry && entry.sig === sig) return entry.el;
     const li = entry ? entry.el : h('li', {});
@@ -1665,8 +1916,8 @@
     if (item.state === 'failed') {
       const cmid = item.client_msg_id;
       status = h('div', { class: 'msg-status is-failed' }, [
-        h('span', { text: t('sendFailed') + (item.error ? '：' + errText({ code: item.error }) : '') }),
-        h('button', { type: 'button', class: 'btn-link', text: t('retry'), onclick: () => retryOutbox(cmid) }),
+        h('span', { text: item.error ? t('sendFailedWhy', { why: errText({ code: item.error }) }) : t('sendFailed') }),
+        mine ? h('button', { type: 'button', class: 'btn-link', text: t('edit'), title: t('editLabel'), onclick: () => editOutbox(cmid) }) : null,
         h('button', { type: 'button', class: 'btn-link', text: t('discard'), onclick: () => removeOutbox(cmid) }),
       ]);
     } else {
@@ -1864,6 +2115,7 @@
       queueEmpty: $('queue-empty'),
       queueCount: $('queue-count'),
       chatEmpty: $('chat-empty'),
+      chatNotice: $('chat-notice'),
       chat: $('chat'),
       chatTitle: $('chat-title'),
       chatStatus: $('chat-status'),
@@ -1910,7 +2162,7 @@
     document.addEventListener('keydown', onGlobalKeydown);
     window.addEventListener('focus', onActivityChange);
     document.addEventListener('visibilitychange', onActivityChange);
-    window.addEventListener('online', reconnectSoon);
+    window.addEventListener('online', onOnline);
     window.addEventListener('storage', (e) => {
       // Logged out (or in as someone else) in another tab.
       if (e.key !== SESSION_KEY || !state.session) return;
