@@ -127,6 +127,20 @@ func (e *env) seedShop(slug, origin string, agentNames ...string) kefu.Shop {
 	return shop
 }
 
+// addAgent adds an agent with the test password to the env's first shop.
+func (e *env) addAgent(username string, role kefu.Role) kefu.Agent {
+	e.t.Helper()
+	hash, err := api.HashPassword(password)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	a, err := e.store.CreateAgent(context.Background(), kefu.Agent{ShopID: e.shop.ID, Username: username, Name: username, Role: role, PasswordHash: hash})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return a
+}
+
 // do sends a JSON request and decodes the JSON answer into out (if non-nil).
 func (e *env) do(method, path, token, origin string, body any, out any) int {
 	e.t.Helper()

@@ -274,10 +274,7 @@ func TestAgentsSeeOnlyTheirOwnConversations(t *testing.T) {
 	if code := e.do("POST", path+"/messages", li, "", map[string]string{"client_msg_id": "x", "text": "插话"}, &out); code != 403 {
 		t.Errorf("colleague sends: %d, want 403", code)
 	}
-	hash, _ := api.HashPassword(password)
-	if _, err := e.store.CreateAgent(t.Context(), kefu.Agent{ShopID: e.shop.ID, Username: "boss", Name: "Boss", Role: kefu.RoleSupervisor, PasswordHash: hash}); err != nil {
-		t.Fatal(err)
-	}
+	e.addAgent("boss", kefu.RoleSupervisor)
 	boss := e.login("acme", "boss")
 	if code := e.do("GET", path+"/messages", boss, "", nil, nil); code != 200 {
 		t.Errorf("supervisor reads: %d, want 200", code)

@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"context"
 	"testing"
 
 	"github.com/kefu/kefu"
@@ -36,10 +35,7 @@ func TestNormalizeOrigin(t *testing.T) {
 // origin works at once and the old one stops working. Agents may not.
 func TestOwnerSetsWidgetOrigins(t *testing.T) {
 	e := newEnv(t)
-	hash, _ := api.HashPassword(password)
-	if _, err := e.store.CreateAgent(context.Background(), kefu.Agent{ShopID: e.shop.ID, Username: "boss", Name: "Boss", Role: kefu.RoleOwner, PasswordHash: hash}); err != nil {
-		t.Fatal(err)
-	}
+	e.addAgent("boss", kefu.RoleOwner)
 	owner, agent := e.login("acme", "boss"), e.login("acme", "wang")
 
 	var view struct {
@@ -73,10 +69,7 @@ func TestOwnerSetsWidgetOrigins(t *testing.T) {
 
 func TestOwnerAddsAgent(t *testing.T) {
 	e := newEnv(t)
-	hash, _ := api.HashPassword(password)
-	if _, err := e.store.CreateAgent(context.Background(), kefu.Agent{ShopID: e.shop.ID, Username: "boss", Name: "Boss", Role: kefu.RoleOwner, PasswordHash: hash}); err != nil {
-		t.Fatal(err)
-	}
+	e.addAgent("boss", kefu.RoleOwner)
 	owner := e.login("acme", "boss")
 	cases := []struct {
 		name string

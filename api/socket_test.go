@@ -401,10 +401,7 @@ func testCloseFreesSlotForNextInQueue(t *testing.T, e *env) {
 // queue, but not what is said after it is assigned; a supervisor sees it all.
 func TestColleaguesDoNotReceiveEachOthersChats(t *testing.T) {
 	e := newEnv(t)
-	hash, _ := api.HashPassword(password)
-	if _, err := e.store.CreateAgent(t.Context(), kefu.Agent{ShopID: e.shop.ID, Username: "boss", Name: "Boss", Role: kefu.RoleSupervisor, PasswordHash: hash}); err != nil {
-		t.Fatal(err)
-	}
+	e.addAgent("boss", kefu.RoleSupervisor)
 	// Li is away: connected, but takes no new conversations.
 	li := e.dial("/ws/agent", e.login("acme", "li"), e.agentURL())
 	li.next("ready")
