@@ -38,6 +38,12 @@ func (h *handlers) login(c *gin.Context) {
 		h.writeError(c, badRequest("invalid_credentials_format", "shop, username and password are required; passwords are at most 72 bytes."))
 		return
 	}
+	account, address := req.Shop+"/"+req.Username, c.ClientIP()
+	if d := h.logins.wait(account, address); d > 0 {
+		c.Header("Retry-After", retryAfter(d))
+		h.writeError(c, errTooManyAttempts)
+		return
+	}
 	ctx := c.Request.Context()
 	shop, err := h.store.ShopBySlug(ctx, req.Shop)
 	var agent kefu.Agent
@@ -46,6 +52,7 @@ func (h *handlers) login(c *gin.Context) {
 	}
 	if errors.Is(err, kefu.ErrNotFound) {
 		bcrypt.CompareHashAndPassword(dummyHash, []byte(req.Password))
+		h.logins.failed(account, address)
 		h.writeError(c, errInvalidCredentials)
 		return
 	}
@@ -54,9 +61,11 @@ func (h *handlers) login(c *gin.Context) {
 		return
 	}
 	if bcrypt.CompareHashAndPassword([]byte(agent.PasswordHash), []byte(req.Password)) != nil {
+		h.logins.failed(account, address)
 		h.writeError(c, errInvalidCredentials)
 		return
 	}
+	h.logins.succeeded(account)
 	token, hash := newSessionToken()
 	expires := h.now().Add(AgentSessionTTL).UTC()
 	if err := h.store.CreateSession(ctx, shop.ID, agent.ID, hash, expires); err != nil {

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -306,5 +307,30 @@ func TestOversizedBodyIsRefused(t *testing.T) {
 	body := map[string]string{"shop": "acme", "username": strings.Repeat("x", 70<<10), "password": "p"}
 	if code := e.do("POST", "/api/v1/auth/login", "", "", body, &out); code != 413 || out.Error.Code != "body_too_large" {
 		t.Fatalf("%d %q, want 413 body_too_large", code, out.Error.Code)
+	}
+}
+
+// Repeated wrong passwords lock the account's sign-in for a while, with
+// Retry-After; the right password works again once the window has passed.
+func TestLoginFailuresAreLimited(t *testing.T) {
+	e := newEnv(t)
+	wrong := map[string]string{"shop": "acme", "username": "wang", "password": "wrong-pass"}
+	for i := 0; i < 10; i++ {
+		if code := e.do("POST", "/api/v1/auth/login", "", "", wrong, nil); code != 401 {
+			t.Fatalf("attempt %d: %d, want 401", i+1, code)
+		}
+	}
+	right := map[string]string{"shop": "acme", "username": "wang", "password": password}
+	var out apiErr
+	if code := e.do("POST", "/api/v1/auth/login", "", "", right, &out); code != 429 || out.Error.Code != "too_many_attempts" {
+		t.Fatalf("11th attempt: %d %q, want 429 too_many_attempts", code, out.Error.Code)
+	}
+	// Another account from the same address is not locked by wang's failures.
+	if code := e.do("POST", "/api/v1/auth/login", "", "", map[string]string{"shop": "acme", "username": "li", "password": password}, nil); code != 200 {
+		t.Fatalf("other account: %d, want 200", code)
+	}
+	e.clock.Advance(10 * time.Minute)
+	if code := e.do("POST", "/api/v1/auth/login", "", "", right, nil); code != 200 {
+		t.Fatalf("after the window: %d, want 200", code)
 	}
 }

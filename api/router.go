@@ -113,6 +113,7 @@ type handlers struct {
 	tokens buyerTokens
 	public string
 	hub    *hub
+	logins *loginLimiter
 }
 
 // New builds the HTTP surface.
@@ -124,9 +125,12 @@ func New(cfg Config) *Server {
 		cfg.Now = time.Now
 	}
 	h := &handlers{store: cfg.Store, convs: cfg.Conversations, log: cfg.Log, now: cfg.Now,
-		tokens: buyerTokens{secret: cfg.BuyerSecret}, public: cfg.PublicURL, hub: newHub()}
+		tokens: buyerTokens{secret: cfg.BuyerSecret}, public: cfg.PublicURL, hub: newHub(), logins: newLoginLimiter(cfg.Now)}
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
+	// Client addresses come from the connection, never from headers a client
+	// can forge; behind a proxy, configure trusted proxies explicitly.
+	r.SetTrustedProxies(nil)
 	r.Use(gin.CustomRecoveryWithWriter(nil, func(c *gin.Context, err any) {
 		h.log.Error("panic serving request", "path", c.Request.URL.Path, "panic", err)
 		h.writeError(c, errInternal)
