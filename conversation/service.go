@@ -128,6 +128,11 @@ func (s *Service) Send(ctx context.Context, actor Actor, conversationID int64, c
 	// closed since: the client only wants its ack.
 	prev, err := s.store.MessageByClientID(ctx, actor.ShopID, actor.Kind, actor.ID, clientMsgID)
 	if err == nil {
+		if actor.Kind == kefu.SenderBuyer {
+			// The first attempt may have been stored and then failed before
+			// routing: make sure the conversation is not left unrouted.
+			s.routeIfUnknown(context.WithoutCancel(ctx), actor.ShopID, prev.ConversationID)
+		}
 		return prev, true, nil
 	} else if !errors.Is(err, kefu.ErrNotFound) {
 		return kefu.Message{}, false, err
@@ -158,13 +163,22 @@ func (s *Service) buyerSend(ctx context.Context, actor Actor, conversationID int
 		if !dup {
 			s.publishMessage(conv, msg, 0)
 		}
-		// A conversation still queued is routed even if it is not new: its
-		// first message may have failed after the conversation was created,
-		// and the router ignores one it already knows.
+		// The message is stored: what follows must happen even if the
+		// caller's deadline has passed. A conversation still queued is routed
+		// even if it is not new: its first message may have failed after the
+		// conversation was created, and the router ignores one it knows.
 		if created || (conv.Status == kefu.StatusQueued && s.router.Position(conv.ShopID, conv.ID) == 0) {
-			s.route(ctx, conv)
+			s.route(context.WithoutCancel(ctx), conv)
 		}
 		return msg, dup, nil
+	}
+}
+
+// routeIfUnknown routes a queued conversation the router does not know.
+func (s *Service) routeIfUnknown(ctx context.Context, shopID, convID int64) {
+	conv, err := s.store.Conversation(ctx, shopID, convID)
+	if err == nil && conv.Status == kefu.StatusQueued && s.router.Position(shopID, convID) == 0 {
+		s.route(ctx, conv)
 	}
 }
 

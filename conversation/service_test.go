@@ -24,6 +24,7 @@ type hookStore struct {
 	beforeAssign func(id int64)
 	failAppend   int
 	failAssign   int
+	lostAcks     int // stored, then reported as failed (a commit whose answer was lost)
 }
 
 func (h *hookStore) CloseConversation(ctx context.Context, shopID, id int64) (kefu.Conversation, bool, error) {
@@ -59,11 +60,19 @@ func (h *hookStore) AppendMessage(ctx context.Context, m kefu.Message) (kefu.Mes
 	if fail {
 		h.failAppend--
 	}
+	lost := !fail && h.lostAcks > 0 && m.Sender == kefu.SenderBuyer
+	if lost {
+		h.lostAcks--
+	}
 	h.mu.Unlock()
 	if fail {
 		return kefu.Message{}, false, errors.New("injected transient error")
 	}
-	return h.Store.AppendMessage(ctx, m)
+	msg, dup, err := h.Store.AppendMessage(ctx, m)
+	if lost && err == nil {
+		return kefu.Message{}, false, errors.New("injected: stored, but the answer was lost")
+	}
+	return msg, dup, err
 }
 
 type fixture struct {
@@ -304,5 +313,27 @@ func TestReconnectDuringDisconnectKeepsAgentOnline(t *testing.T) {
 	<-connected
 	if p, _ := svc.Presence(a); p != kefu.PresenceOnline {
 		t.Errorf("agent with an open socket is %s", p)
+	}
+}
+
+// A first message that was stored but reported as failed is answered as a
+// duplicate on retry, and its conversation is still routed.
+func TestStoredButUnacknowledgedFirstMessageIsRoutedOnRetry(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, 1)
+	a := f.agents[0]
+	f.svc.AgentConnected(ctx, a)
+	buyer := conversation.BuyerActor(f.buyer(t, 0))
+	f.st.lostAcks = 1
+	if _, _, err := f.svc.Send(ctx, buyer, 0, "c1", "hi"); err == nil {
+		t.Fatal("want the injected lost answer")
+	}
+	m, dup, err := f.svc.Send(ctx, buyer, 0, "c1", "hi")
+	if err != nil || !dup {
+		t.Fatalf("retry: dup=%v err=%v, want the stored message as a duplicate", dup, err)
+	}
+	c, _ := f.st.Conversation(ctx, f.shop.ID, m.ConversationID)
+	if c.Status != kefu.StatusAssigned || c.AgentID != a.ID {
+		t.Fatalf("conversation is %s (agent %d) after the retry; want assigned to the online agent", c.Status, c.AgentID)
 	}
 }

@@ -11,8 +11,13 @@ import (
 	"github.com/kefu/kefu"
 )
 
-// maxAppendBatch bounds how many messages share one transaction.
-const maxAppendBatch = 128
+// Batch bounds: how many messages share one transaction. PostgreSQL keeps
+// at most 64 subtransactions per session in its fast cache, and each
+// message's savepoint is one.
+const (
+	maxAppendBatchSQLite   = 128
+	maxAppendBatchPostgres = 60
+)
 
 // ErrClosed is returned by calls made after Close.
 var ErrClosed = errors.New("store: closed")
@@ -37,8 +42,9 @@ type appendResult struct {
 // Messages are written by one goroutine that commits everything waiting in
 // one transaction (group commit): under load many messages share a commit,
 // alone a message is written at once. The call returns after the commit.
-// If ctx ends first the message may still be stored; a retry with the same
-// client message id finds it.
+// ctx only bounds the wait for the writer to take the message: once taken,
+// the call waits for the commit whatever ctx says, so the caller never
+// reports "not stored" for a message that then is stored.
 func (s *Store) AppendMessage(ctx context.Context, m kefu.Message) (kefu.Message, bool, error) {
 	req := &appendRequest{msg: m, done: make(chan appendResult, 1)}
 	select {
@@ -48,17 +54,17 @@ func (s *Store) AppendMessage(ctx context.Context, m kefu.Message) (kefu.Message
 	case <-ctx.Done():
 		return kefu.Message{}, false, ctx.Err()
 	}
-	select {
-	case r := <-req.done:
-		return r.msg, r.duplicate, r.err
-	case <-ctx.Done():
-		return kefu.Message{}, false, ctx.Err()
-	}
+	r := <-req.done // the writer answers every request it takes, even at Close
+	return r.msg, r.duplicate, r.err
 }
 
 // writeAppends is the message writer: it takes what is waiting, up to
 // maxAppendBatch, and commits it together, until Close.
 func (s *Store) writeAppends() {
+	maxAppendBatch := maxAppendBatchSQLite
+	if s.dialect.name == postgresDialect.name {
+		maxAppendBatch = maxAppendBatchPostgres
+	}
 	batch := make([]*appendRequest, 0, maxAppendBatch)
 	for {
 		select {
@@ -88,14 +94,20 @@ func (s *Store) appendBatch(batch []*appendRequest) {
 	retryLookup := make([]bool, len(batch))
 	err := s.db.Transaction(func(tx *gorm.DB) error {
 		for i, req := range batch {
-			if err := tx.SavePoint("m").Error; err != nil {
+			// Plain statements, not gorm's SavePoint/RollbackTo helpers, which
+			// drop the database's error: a failed ROLLBACK TO means the whole
+			// transaction is gone and the batch must fail as one.
+			if err := tx.Exec("SAVEPOINT m").Error; err != nil {
 				return err
 			}
 			msg, lookup, err := s.appendOne(tx, req.msg)
 			if err != nil || lookup {
-				if rbErr := tx.RollbackTo("m").Error; rbErr != nil {
+				if rbErr := tx.Exec("ROLLBACK TO SAVEPOINT m").Error; rbErr != nil {
 					return rbErr
 				}
+			}
+			if relErr := tx.Exec("RELEASE SAVEPOINT m").Error; relErr != nil {
+				return relErr
 			}
 			results[i] = appendResult{msg: msg, err: err}
 			retryLookup[i] = lookup
