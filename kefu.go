@@ -179,6 +179,10 @@ var ErrNotFound = errors.New("not found")
 // ErrConflict is returned when a unique value is already taken.
 var ErrConflict = errors.New("conflict")
 
+// ErrForbidden is returned when the record exists in the shop but the caller
+// may not act on it (a plain agent and a colleague's conversation).
+var ErrForbidden = errors.New("forbidden")
+
 // ErrConversationClosed is returned when a message is sent to a closed conversation.
 var ErrConversationClosed = errors.New("conversation closed")
 

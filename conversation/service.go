@@ -18,7 +18,7 @@ import (
 
 // Errors the service returns besides kefu.ErrNotFound and kefu.ErrConversationClosed.
 var (
-	ErrForbidden = errors.New("forbidden")
+	ErrForbidden = kefu.ErrForbidden
 	ErrNotQueued = errors.New("conversation is not waiting in the queue")
 )
 
@@ -29,7 +29,7 @@ type Store interface {
 	LatestConversation(ctx context.Context, shopID, buyerID int64) (kefu.Conversation, error)
 	OpenConversations(ctx context.Context) ([]kefu.Conversation, error)
 	AssignConversation(ctx context.Context, shopID, id, agentID int64) (kefu.Conversation, error)
-	CloseConversation(ctx context.Context, shopID, id int64) (kefu.Conversation, bool, error)
+	CloseConversation(ctx context.Context, shopID, id, byAgentID int64) (kefu.Conversation, bool, error)
 	MarkRead(ctx context.Context, shopID, id int64, reader kefu.SenderKind, seq int64) (kefu.Conversation, error)
 	AppendMessage(ctx context.Context, m kefu.Message) (kefu.Message, bool, error)
 	MessageByClientID(ctx context.Context, shopID int64, sender kefu.SenderKind, senderID int64, clientMsgID string) (kefu.Message, error)
@@ -341,7 +341,13 @@ func (s *Service) Close(ctx context.Context, actor Actor, id int64) (kefu.Conver
 	if actor.Kind != kefu.SenderAgent || (conv.AgentID != actor.ID && conv.Status == kefu.StatusAssigned && !actor.supervises()) {
 		return kefu.Conversation{}, fmt.Errorf("close conversation %d: %w", id, ErrForbidden)
 	}
-	closed, changed, err := s.store.CloseConversation(ctx, actor.ShopID, id)
+	// The ownership rule is checked again by the store in the same statement:
+	// a colleague may have taken the conversation since it was read.
+	byAgent := actor.ID
+	if actor.supervises() {
+		byAgent = 0
+	}
+	closed, changed, err := s.store.CloseConversation(ctx, actor.ShopID, id, byAgent)
 	if err != nil || !changed {
 		// Already closed, perhaps by a colleague a moment ago: nothing to undo twice.
 		return closed, err

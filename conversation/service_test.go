@@ -27,14 +27,14 @@ type hookStore struct {
 	lostAcks     int // stored, then reported as failed (a commit whose answer was lost)
 }
 
-func (h *hookStore) CloseConversation(ctx context.Context, shopID, id int64) (kefu.Conversation, bool, error) {
+func (h *hookStore) CloseConversation(ctx context.Context, shopID, id, byAgentID int64) (kefu.Conversation, bool, error) {
 	h.mu.Lock()
 	f := h.beforeClose
 	h.mu.Unlock()
 	if f != nil {
 		f()
 	}
-	return h.Store.CloseConversation(ctx, shopID, id)
+	return h.Store.CloseConversation(ctx, shopID, id, byAgentID)
 }
 
 func (h *hookStore) AssignConversation(ctx context.Context, shopID, id, agentID int64) (kefu.Conversation, error) {
@@ -335,5 +335,30 @@ func TestStoredButUnacknowledgedFirstMessageIsRoutedOnRetry(t *testing.T) {
 	c, _ := f.st.Conversation(ctx, f.shop.ID, m.ConversationID)
 	if c.Status != kefu.StatusAssigned || c.AgentID != a.ID {
 		t.Fatalf("conversation is %s (agent %d) after the retry; want assigned to the online agent", c.Status, c.AgentID)
+	}
+}
+
+// A plain agent's close, checked while the conversation was queued, is
+// refused if a colleague takes it first.
+func TestCloseRefusedWhenColleagueTookItMeanwhile(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, 2)
+	a, b := f.agents[0], f.agents[1]
+	m, _, err := f.svc.Send(ctx, conversation.BuyerActor(f.buyer(t, 0)), 0, "c1", "hi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.st.beforeClose = func() {
+		f.st.beforeClose = nil
+		if _, err := f.svc.Accept(ctx, conversation.AgentActor(a), m.ConversationID); err != nil {
+			t.Error(err)
+		}
+	}
+	if _, err := f.svc.Close(ctx, conversation.AgentActor(b), m.ConversationID); !errors.Is(err, kefu.ErrForbidden) {
+		t.Errorf("close by a colleague after the accept: %v, want ErrForbidden", err)
+	}
+	c, _ := f.st.Conversation(ctx, f.shop.ID, m.ConversationID)
+	if c.Status != kefu.StatusAssigned || c.AgentID != a.ID {
+		t.Errorf("conversation is %s (agent %d), want still assigned to %d", c.Status, c.AgentID, a.ID)
 	}
 }

@@ -120,14 +120,20 @@ func (s *Store) AssignConversation(ctx context.Context, shopID, id, agentID int6
 
 // CloseConversation closes a conversation. changed is false when it was
 // already closed: of two concurrent closes exactly one changes it, so only
-// that caller undoes its routing.
-func (s *Store) CloseConversation(ctx context.Context, shopID, id int64) (conv kefu.Conversation, changed bool, err error) {
-	res := s.db.WithContext(ctx).Exec(`UPDATE conversations SET status = ?, closed_at = ? WHERE shop_id = ? AND id = ? AND status <> ?`,
-		kefu.StatusClosed, s.now().UTC(), shopID, id, kefu.StatusClosed)
+// that caller undoes its routing. A non-zero byAgentID may close only a
+// conversation waiting in the queue or held by that agent; otherwise
+// kefu.ErrForbidden.
+func (s *Store) CloseConversation(ctx context.Context, shopID, id, byAgentID int64) (conv kefu.Conversation, changed bool, err error) {
+	res := s.db.WithContext(ctx).Exec(`UPDATE conversations SET status = ?, closed_at = ?
+		WHERE shop_id = ? AND id = ? AND status <> ? AND (? = 0 OR status = ? OR agent_id = ?)`,
+		kefu.StatusClosed, s.now().UTC(), shopID, id, kefu.StatusClosed, byAgentID, kefu.StatusQueued, byAgentID)
 	if res.Error != nil {
 		return kefu.Conversation{}, false, fmt.Errorf("store: close conversation %d: %w", id, res.Error)
 	}
 	conv, err = s.Conversation(ctx, shopID, id)
+	if err == nil && res.RowsAffected == 0 && conv.Status != kefu.StatusClosed {
+		return kefu.Conversation{}, false, fmt.Errorf("store: close conversation %d: held by agent %d: %w", id, conv.AgentID, kefu.ErrForbidden)
+	}
 	return conv, res.RowsAffected > 0, err
 }
 

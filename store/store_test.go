@@ -439,7 +439,7 @@ func testConversations(t *testing.T, e env) {
 		if _, err := e.st.Conversation(e.ctx, shopB.ID, first.ID); !errors.Is(err, kefu.ErrNotFound) {
 			t.Errorf("conversation of shop a loaded in shop b: err = %v, want ErrNotFound", err)
 		}
-		if _, _, err := e.st.CloseConversation(e.ctx, shopB.ID, first.ID); !errors.Is(err, kefu.ErrNotFound) {
+		if _, _, err := e.st.CloseConversation(e.ctx, shopB.ID, first.ID, 0); !errors.Is(err, kefu.ErrNotFound) {
 			t.Errorf("close from shop b: err = %v, want ErrNotFound", err)
 		}
 		got, err := e.st.Conversation(e.ctx, shopA.ID, first.ID)
@@ -496,7 +496,7 @@ func testConversations(t *testing.T, e env) {
 	t.Run("close then open starts a new one", func(t *testing.T) {
 		e.clock.Advance(time.Minute)
 		closedAt := e.clock.Now()
-		closed, changed, err := e.st.CloseConversation(e.ctx, shopA.ID, first.ID)
+		closed, changed, err := e.st.CloseConversation(e.ctx, shopA.ID, first.ID, 0)
 		if err != nil || !changed {
 			t.Fatalf("close: changed=%v, %v", changed, err)
 		}
@@ -504,7 +504,7 @@ func testConversations(t *testing.T, e env) {
 			t.Fatalf("closed = %+v, want closed at %v", closed, closedAt)
 		}
 		e.clock.Advance(time.Minute)
-		again, changed, err := e.st.CloseConversation(e.ctx, shopA.ID, first.ID)
+		again, changed, err := e.st.CloseConversation(e.ctx, shopA.ID, first.ID, 0)
 		if err != nil || changed || again.ClosedAt == nil || !again.ClosedAt.Equal(closedAt) {
 			t.Errorf("closing twice = %+v, changed=%v, %v; want unchanged with ClosedAt kept at %v", again, changed, err, closedAt)
 		}
@@ -643,7 +643,7 @@ func testMessages(t *testing.T, e env) {
 	for _, step := range steps {
 		t.Run(step.name, func(t *testing.T) {
 			if step.close {
-				if _, _, err := e.st.CloseConversation(e.ctx, shopA.ID, conv.ID); err != nil {
+				if _, _, err := e.st.CloseConversation(e.ctx, shopA.ID, conv.ID, 0); err != nil {
 					t.Fatalf("close: %v", err)
 				}
 			}
@@ -913,7 +913,7 @@ func testListConversations(t *testing.T, e env) {
 
 	c1 := mustConversation(t, e, shopA.ID, b1.ID) // closed, one unread buyer message
 	say(c1, kefu.SenderBuyer, "old")
-	if _, _, err := e.st.CloseConversation(e.ctx, shopA.ID, c1.ID); err != nil {
+	if _, _, err := e.st.CloseConversation(e.ctx, shopA.ID, c1.ID, 0); err != nil {
 		t.Fatalf("close: %v", err)
 	}
 	c2 := mustConversation(t, e, shopA.ID, b1.ID) // alice's, two buyer messages after her reply
