@@ -21,10 +21,15 @@ const (
 	readTimeout       = 2 * heartbeatSec * time.Second // nothing heard for this long: the peer is gone
 	writeTimeout      = 10 * time.Second
 	frameTimeout      = 15 * time.Second // handling one client frame, store included
+	drainTimeout      = 3 * time.Second  // flushing a socket's buffer at shutdown
 	readLimit         = 16 << 10
 	buyerBufferFrames = 64
 	agentBufferFrames = 256
 )
+
+// errSocketUnauthorized ends a socket whose credentials were revoked while it
+// was being opened.
+var errSocketUnauthorized = errors.New("api: socket credentials revoked")
 
 // Close codes of our own (4000–4999 is the application range).
 const (
@@ -48,7 +53,8 @@ type conn struct {
 	// Set once by end, before done is closed.
 	code   websocket.StatusCode
 	reason string
-	flush  bool // send what is buffered before closing (shutdown)
+	flush  bool   // send what is buffered before closing (shutdown)
+	final  []byte // a last frame after the buffer (the reconnect notice)
 }
 
 var _ conversation.Subscriber = (*conn)(nil)
@@ -70,8 +76,14 @@ func (c *conn) Deliver(frame []byte) {
 
 // end asks the writer to close the socket with code; the first call wins.
 func (c *conn) end(code websocket.StatusCode, reason string, flush bool) {
+	c.endWith(code, reason, flush, nil)
+}
+
+// endWith is end with a last frame written after the buffer, even when the
+// buffer is full (a socket told to go away must hear why).
+func (c *conn) endWith(code websocket.StatusCode, reason string, flush bool, final []byte) {
 	c.once.Do(func() {
-		c.code, c.reason, c.flush = code, reason, flush
+		c.code, c.reason, c.flush, c.final = code, reason, flush, final
 		close(c.done)
 	})
 }
@@ -99,8 +111,12 @@ func (c *conn) writeLoop(first []byte) {
 				return
 			}
 		case <-c.done:
+			deadline := time.Now().Add(drainTimeout)
 			if c.flush {
-				c.drain()
+				c.drain(deadline)
+			}
+			if c.final != nil {
+				c.writeBy(c.final, deadline)
 			}
 			c.ws.Close(c.code, c.reason)
 			return
@@ -108,17 +124,25 @@ func (c *conn) writeLoop(first []byte) {
 	}
 }
 
-func (c *conn) drain() {
+// drain writes what is buffered, giving up at deadline: a shutdown must not
+// wait on a client that does not read.
+func (c *conn) drain(deadline time.Time) {
 	for {
 		select {
 		case frame := <-c.send:
-			if c.write(frame) != nil {
+			if c.writeBy(frame, deadline) != nil {
 				return
 			}
 		default:
 			return
 		}
 	}
+}
+
+func (c *conn) writeBy(frame []byte, deadline time.Time) error {
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	return c.ws.Write(ctx, websocket.MessageText, frame)
 }
 
 // readLoop reads frames and passes each to handle, in order, until the
@@ -157,6 +181,11 @@ func (c *conn) start(broker conversation.Broker, topics []string, ready func() (
 		broker.Subscribe(t, c)
 	}
 	first, err := ready()
+	if errors.Is(err, errSocketUnauthorized) {
+		c.unsubscribe(broker, topics)
+		refuse(c.ws, closeUnauthorized, "unauthorized")
+		return nil, err
+	}
 	if err != nil {
 		c.unsubscribe(broker, topics)
 		refuse(c.ws, websocket.StatusInternalError, "internal")
@@ -243,9 +272,8 @@ func (h *hub) shutdown(ctx context.Context) error {
 	h.mu.Lock()
 	h.closing = true
 	for c := range h.conns {
-		c.Deliver(protocol.Encode(protocol.Reconnect{Type: protocol.TypeReconnect, Reason: "server_restart",
-			RetryAfterMs: 500 + rand.IntN(2500)}))
-		c.end(websocket.StatusServiceRestart, "server_restart", true)
+		c.endWith(websocket.StatusServiceRestart, "server_restart", true, protocol.Encode(protocol.Reconnect{
+			Type: protocol.TypeReconnect, Reason: "server_restart", RetryAfterMs: 500 + rand.IntN(2500)}))
 	}
 	h.mu.Unlock()
 	done := make(chan struct{})

@@ -92,7 +92,13 @@ func (h *handlers) agentSocket(c *gin.Context) {
 	// stops waiting for this socket.
 	base := context.WithoutCancel(ctx)
 	connected := false
+	sessionHash := hashToken(c.Query("token"))
 	ready := func() ([]byte, error) {
+		// The socket is in the hub now, where logout finds it; a logout that
+		// came before that is caught here.
+		if _, _, err := h.store.SessionAgent(base, sessionHash); err != nil {
+			return nil, errSocketUnauthorized
+		}
 		presence := h.convs.AgentConnected(base, agent)
 		connected = true
 		_, active := h.convs.Presence(agent)
@@ -110,7 +116,7 @@ func (h *handlers) agentSocket(c *gin.Context) {
 		topics = append(topics, conversation.SupervisorTopic(agent.ShopID))
 	}
 	cn := newConn(ws, agentBufferFrames, h.log)
-	cn.session = hashToken(c.Query("token"))
+	cn.session = sessionHash
 	h.serve(ws, cn, topics, ready, onClose, func(cn *conn, f protocol.ClientFrame) {
 		switch {
 		case f.Type == protocol.TypePresence:
@@ -142,7 +148,9 @@ func (h *handlers) serve(ws *websocket.Conn, cn *conn, topics []string, ready fu
 	broker := h.convs.Broker()
 	first, err := cn.start(broker, topics, ready)
 	if err != nil {
-		h.log.Error("socket", "err", err)
+		if !errors.Is(err, errSocketUnauthorized) {
+			h.log.Error("socket", "err", err)
+		}
 		if onClose != nil {
 			onClose()
 		}
