@@ -39,7 +39,7 @@ func (h *handlers) login(c *gin.Context) {
 		return
 	}
 	account, address := req.Shop+"/"+req.Username, c.ClientIP()
-	if d := h.logins.wait(account, address); d > 0 {
+	if d := h.logins.reserve(account, address); d > 0 {
 		c.Header("Retry-After", retryAfter(d))
 		h.writeError(c, errTooManyAttempts)
 		return
@@ -52,7 +52,6 @@ func (h *handlers) login(c *gin.Context) {
 	}
 	if errors.Is(err, kefu.ErrNotFound) {
 		bcrypt.CompareHashAndPassword(dummyHash, []byte(req.Password))
-		h.logins.failed(account, address)
 		h.writeError(c, errInvalidCredentials)
 		return
 	}
@@ -61,11 +60,10 @@ func (h *handlers) login(c *gin.Context) {
 		return
 	}
 	if bcrypt.CompareHashAndPassword([]byte(agent.PasswordHash), []byte(req.Password)) != nil {
-		h.logins.failed(account, address)
 		h.writeError(c, errInvalidCredentials)
 		return
 	}
-	h.logins.succeeded(account)
+	h.logins.succeeded(account, address)
 	token, hash := newSessionToken()
 	expires := h.now().Add(AgentSessionTTL).UTC()
 	if err := h.store.CreateSession(ctx, shop.ID, agent.ID, hash, expires); err != nil {

@@ -65,6 +65,9 @@ type Config struct {
 	Now           func() time.Time
 	// BuyerSecret signs buyer socket tokens.
 	BuyerSecret []byte
+	// TrustedProxies are the addresses or CIDRs of reverse proxies whose
+	// X-Forwarded-For names the client; empty trusts none.
+	TrustedProxies []string
 	// PublicURL is how browsers reach this server (e.g. https://kefu.example.com);
 	// empty means "as the request came in".
 	PublicURL string
@@ -128,9 +131,12 @@ func New(cfg Config) *Server {
 		tokens: buyerTokens{secret: cfg.BuyerSecret}, public: cfg.PublicURL, hub: newHub(), logins: newLoginLimiter(cfg.Now)}
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
-	// Client addresses come from the connection, never from headers a client
-	// can forge; behind a proxy, configure trusted proxies explicitly.
-	r.SetTrustedProxies(nil)
+	// Client addresses come from the connection, or from X-Forwarded-For
+	// only when the connection is from a configured proxy.
+	if err := r.SetTrustedProxies(cfg.TrustedProxies); err != nil {
+		h.log.Error("trusted proxies ignored", "err", err)
+		r.SetTrustedProxies(nil)
+	}
 	r.Use(gin.CustomRecoveryWithWriter(nil, func(c *gin.Context, err any) {
 		h.log.Error("panic serving request", "path", c.Request.URL.Path, "panic", err)
 		h.writeError(c, errInternal)

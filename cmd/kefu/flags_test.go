@@ -31,6 +31,12 @@ func TestServeFlagsReadEnvAndFlagsWin(t *testing.T) {
 	if _, err := parseServeFlags([]string{"extra"}, io.Discard, getenv); err == nil {
 		t.Fatal("a stray argument was accepted")
 	}
+	if _, err := parseServeFlags([]string{"--trusted-proxies", "10.0.0.0/8, 192.168.1.1"}, io.Discard, getenv); err != nil {
+		t.Fatalf("valid proxies refused: %v", err)
+	}
+	if _, err := parseServeFlags([]string{"--trusted-proxies", "10.0.0.0/8,proxy.local"}, io.Discard, getenv); err == nil {
+		t.Fatal("a host name was accepted as a trusted proxy")
+	}
 }
 
 func TestDemoAddresses(t *testing.T) {

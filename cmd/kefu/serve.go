@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/kefu/kefu/agent"
@@ -22,12 +23,13 @@ import (
 )
 
 type serveConfig struct {
-	addr        string
-	dataDir     string
-	databaseURL string
-	publicURL   string
-	demo        bool
-	demoAddr    string
+	addr           string
+	trustedProxies string
+	dataDir        string
+	databaseURL    string
+	publicURL      string
+	demo           bool
+	demoAddr       string
 }
 
 // parseServeFlags reads flags; each flag's default comes from its env var.
@@ -44,6 +46,7 @@ func parseServeFlags(args []string, stderr io.Writer, getenv func(string) string
 	fs.StringVar(&cfg.addr, "addr", env("KEFU_ADDR", "127.0.0.1:8080"), "listen address (env KEFU_ADDR)")
 	fs.StringVar(&cfg.dataDir, "data-dir", env("KEFU_DATA_DIR", "./kefu-data"), "directory of the embedded SQLite database (env KEFU_DATA_DIR)")
 	fs.StringVar(&cfg.databaseURL, "database-url", env("KEFU_DATABASE_URL", ""), "postgres:// URL to use PostgreSQL instead of SQLite (env KEFU_DATABASE_URL)")
+	fs.StringVar(&cfg.trustedProxies, "trusted-proxies", env("KEFU_TRUSTED_PROXIES", ""), "comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For names the client (env KEFU_TRUSTED_PROXIES)")
 	fs.StringVar(&cfg.publicURL, "public-url", env("KEFU_PUBLIC_URL", ""), "URL browsers reach kefu at, when behind a proxy (env KEFU_PUBLIC_URL)")
 	demoDefault, _ := strconv.ParseBool(env("KEFU_DEMO", "false"))
 	fs.BoolVar(&cfg.demo, "demo", demoDefault, "create the demo shop and serve a demo store page (env KEFU_DEMO)")
@@ -54,7 +57,25 @@ func parseServeFlags(args []string, stderr io.Writer, getenv func(string) string
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
+	if _, err := cfg.proxies(); err != nil {
+		return cfg, err
+	}
 	return cfg, nil
+}
+
+// proxies parses --trusted-proxies.
+func (cfg serveConfig) proxies() ([]string, error) {
+	var out []string
+	for _, p := range strings.Split(cfg.trustedProxies, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
+			return nil, fmt.Errorf("--trusted-proxies: %q is neither an IP nor a CIDR", p)
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }
 
 // serve runs the server until ctx ends, then shuts down gracefully: stop
@@ -107,8 +128,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		ln.Close()
 		return err
 	}
+	proxies, _ := cfg.proxies() // checked by parseServeFlags
 	srv := api.New(api.Config{
-		Store: st, Conversations: convs, Log: log, BuyerSecret: secret, PublicURL: cfg.publicURL,
+		Store: st, Conversations: convs, Log: log, BuyerSecret: secret, PublicURL: cfg.publicURL, TrustedProxies: proxies,
 		Widget: widget.Handler(), Console: agent.New(), OpenAPI: docs.Handler(),
 	})
 	httpServer := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
