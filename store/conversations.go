@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -264,7 +263,6 @@ func (s *Store) summarize(ctx context.Context, shopID int64, rows []conversation
 	return out, nil
 }
 
-var errDuplicateClientID = errors.New("duplicate client message id")
 
 type messageRow struct {
 	ID             int64 `gorm:"primaryKey"`
