@@ -263,7 +263,6 @@ func (s *Store) summarize(ctx context.Context, shopID int64, rows []conversation
 	return out, nil
 }
 
-
 type messageRow struct {
 	ID             int64 `gorm:"primaryKey"`
 	ShopID         int64
