@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 
@@ -126,6 +127,12 @@ func (h *handlers) sendMessage(c *gin.Context) {
 		Text        string `json:"text"`
 	}
 	if !h.bindJSON(c, &req) {
+		return
+	}
+	var rl *rateLimited
+	if err := h.allowSend(actorOf(c)); errors.As(err, &rl) {
+		c.Header("Retry-After", retryAfter(rl.retryAfter))
+		h.writeError(c, err)
 		return
 	}
 	msg, dup, err := h.convs.Send(c.Request.Context(), actorOf(c), id, req.ClientMsgID, req.Text)

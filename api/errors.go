@@ -4,6 +4,8 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -41,6 +43,25 @@ var (
 	errInternal           = newError(http.StatusInternalServerError, "internal", "Something went wrong on our side; try again.")
 )
 
+// rateLimited is a refusal to send for now; retryAfter says how long to wait.
+type rateLimited struct{ retryAfter time.Duration }
+
+func (e *rateLimited) Error() string { return "rate limited" }
+
+const rateLimitedSentence = "Too many messages at once; this one will go through in a moment."
+
+// allowSend applies the sender's send limit; a refusal is a *rateLimited.
+func (h *handlers) allowSend(actor conversation.Actor) error {
+	l := h.sends[actor.Kind]
+	if l == nil {
+		return nil
+	}
+	if d := l.Allow(string(actor.Kind) + ":" + strconv.FormatInt(actor.ID, 10)); !d.Allowed {
+		return &rateLimited{retryAfter: d.RetryAfter}
+	}
+	return nil
+}
+
 func badRequest(code, message string) *apiError {
 	return newError(http.StatusBadRequest, code, message)
 }
@@ -53,6 +74,8 @@ func toAPIError(err error) (*apiError, bool) {
 	switch {
 	case errors.As(err, &ae):
 		return ae, true
+	case errors.As(err, new(*rateLimited)):
+		return newError(http.StatusTooManyRequests, protocol.CodeRateLimited, rateLimitedSentence), true
 	case errors.As(err, &pe):
 		return badRequest(pe.Code, pe.Message), true
 	case errors.Is(err, kefu.ErrNotFound):
@@ -94,7 +117,12 @@ func wsError(log *slog.Logger, err error, ref string) []byte {
 	if !known {
 		log.Error("socket request failed", "err", err)
 	}
-	return protocol.Encode(protocol.ErrorFrame{Type: protocol.TypeError, Code: ae.Code, Message: ae.Message, Ref: ref})
+	f := protocol.ErrorFrame{Type: protocol.TypeError, Code: ae.Code, Message: ae.Message, Ref: ref}
+	var rl *rateLimited
+	if errors.As(err, &rl) {
+		f.RetryAfterMs = max(1, rl.retryAfter.Milliseconds())
+	}
+	return protocol.Encode(f)
 }
 
 // maxBodyBytes bounds every request body; no call needs more.

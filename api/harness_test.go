@@ -46,6 +46,8 @@ type env struct {
 	ts     *httptest.Server
 	shop   kefu.Shop
 	agents map[string]kefu.Agent
+	// Send limits for the next start; none by default.
+	buyerSends, agentSends api.SendLimiter
 }
 
 func newEnv(t *testing.T) *env { return newEnvOn(t, "") }
@@ -83,6 +85,7 @@ func (e *env) start() {
 	}
 	e.store = st
 	e.srv = api.New(api.Config{Store: st, Conversations: convs, Now: e.clock.Now, BuyerSecret: secret,
+		BuyerSends: e.buyerSends, AgentSends: e.agentSends,
 		Widget: widget.Handler(), Console: agent.New(), OpenAPI: docs.Handler()})
 	e.ts = httptest.NewServer(e.srv)
 	t.Cleanup(e.stop)
@@ -212,6 +215,7 @@ type frame struct {
 	HasMore        bool                   `json:"has_more"`
 	Conversation   *protocol.Conversation `json:"conversation"`
 	Reason         string                 `json:"reason"`
+	RetryAfterMs   int64                  `json:"retry_after_ms"`
 	Sender         string                 `json:"sender"`
 	Reader         string                 `json:"reader"`
 	Seq            int64                  `json:"seq"`

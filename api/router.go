@@ -14,6 +14,7 @@ import (
 	"github.com/kefu/kefu"
 	"github.com/kefu/kefu/conversation"
 	"github.com/kefu/kefu/protocol"
+	"github.com/kefu/kefu/ratelimit"
 )
 
 // Store is what the API reads and writes directly; conversation changes go
@@ -57,6 +58,12 @@ type Conversations interface {
 
 var _ Conversations = (*conversation.Service)(nil)
 
+// SendLimiter bounds how often one buyer or agent may send messages
+// (ratelimit.Memory in one process).
+type SendLimiter interface {
+	Allow(key string) ratelimit.Decision
+}
+
 // Config is everything the HTTP surface needs.
 type Config struct {
 	Store         Store
@@ -65,6 +72,10 @@ type Config struct {
 	Now           func() time.Time
 	// BuyerSecret signs buyer socket tokens.
 	BuyerSecret []byte
+	// BuyerSends and AgentSends bound message sending per buyer and per
+	// agent, across all their sockets; nil means unbounded.
+	BuyerSends SendLimiter
+	AgentSends SendLimiter
 	// TrustedProxies are the addresses or CIDRs of reverse proxies whose
 	// X-Forwarded-For names the client; empty trusts none.
 	TrustedProxies []string
@@ -117,6 +128,8 @@ type handlers struct {
 	public string
 	hub    *hub
 	logins *loginLimiter
+	// sends bounds message sending per sender kind.
+	sends map[kefu.SenderKind]SendLimiter
 }
 
 // New builds the HTTP surface.
@@ -128,7 +141,8 @@ func New(cfg Config) *Server {
 		cfg.Now = time.Now
 	}
 	h := &handlers{store: cfg.Store, convs: cfg.Conversations, log: cfg.Log, now: cfg.Now,
-		tokens: buyerTokens{secret: cfg.BuyerSecret}, public: cfg.PublicURL, hub: newHub(), logins: newLoginLimiter(cfg.Now)}
+		tokens: buyerTokens{secret: cfg.BuyerSecret}, public: cfg.PublicURL, hub: newHub(), logins: newLoginLimiter(cfg.Now),
+		sends: map[kefu.SenderKind]SendLimiter{kefu.SenderBuyer: cfg.BuyerSends, kefu.SenderAgent: cfg.AgentSends}}
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	// Client addresses come from the connection, or from X-Forwarded-For

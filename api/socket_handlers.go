@@ -184,6 +184,10 @@ func (h *handlers) handleFrame(cn *conn, actor conversation.Actor, f protocol.Cl
 	case protocol.TypePing:
 		cn.Deliver(protocol.Pong)
 	case protocol.TypeSend:
+		if err := h.allowSend(actor); err != nil {
+			cn.Deliver(wsError(h.log, err, f.ClientMsgID))
+			return
+		}
 		msg, dup, err := h.convs.Send(ctx, actor, f.ConversationID, f.ClientMsgID, f.Text)
 		if err != nil {
 			cn.Deliver(wsError(h.log, err, f.ClientMsgID))

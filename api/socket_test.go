@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/coder/websocket"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/kefu/kefu/api"
 
 	"github.com/kefu/kefu/protocol"
+	"github.com/kefu/kefu/ratelimit"
 )
 
 // A buyer's message reaches the agent, and the agent's answer reaches the buyer.
@@ -569,5 +571,41 @@ func TestSlowBuyerIsDisconnectedAndResumes(t *testing.T) {
 	}
 	if next != stored.Conversation.LastSeq {
 		t.Fatalf("resumed up to seq %d, want %d", next, stored.Conversation.LastSeq)
+	}
+}
+
+// Sending faster than the limit is refused with rate_limited and when to
+// retry; the same message goes through once the bucket refills.
+func TestSendsAreRateLimited(t *testing.T) {
+	e := newEnv(t)
+	e.buyerSends = ratelimit.NewMemory(ratelimit.Limit{Rate: 1, Burst: 2}, e.clock.Now)
+	e.agentSends = ratelimit.NewMemory(ratelimit.Limit{Rate: 1, Burst: 1}, e.clock.Now)
+	e.restart()
+	b := e.dial("/ws/buyer", e.buyerToken("acme", visitor(60)), storeOrigin)
+	b.next("ready")
+	b.send(sendFrame(0, "r1", "one"))
+	conv := b.next("ack").Msg.ConversationID
+	b.send(sendFrame(conv, "r2", "two"))
+	b.next("ack")
+	b.send(sendFrame(conv, "r3", "three"))
+	f := b.next("error", "ack")
+	if f.Type != "error" || f.Code != "rate_limited" || f.Ref != "r3" || f.RetryAfterMs != 1000 {
+		t.Fatalf("third send: %+v, want error rate_limited for r3, retry after 1000 ms", f)
+	}
+	e.clock.Advance(time.Second)
+	b.send(sendFrame(conv, "r3", "three"))
+	if f := b.next("error", "ack"); f.Type != "ack" || f.Msg.Text != "three" {
+		t.Fatalf("after the refill: %+v, want the ack", f)
+	}
+
+	token := e.login("acme", "wang")
+	path := "/api/v1/conversations/" + itoa(conv) + "/messages"
+	e.do("POST", "/api/v1/conversations/"+itoa(conv)+"/accept", token, "", nil, nil)
+	if code := e.do("POST", path, token, "", map[string]string{"client_msg_id": "a1", "text": "hi"}, nil); code != 201 {
+		t.Fatalf("agent's first send: %d", code)
+	}
+	var out apiErr
+	if code := e.do("POST", path, token, "", map[string]string{"client_msg_id": "a2", "text": "again"}, &out); code != 429 || out.Error.Code != "rate_limited" {
+		t.Fatalf("agent over the limit: %d %q, want 429 rate_limited", code, out.Error.Code)
 	}
 }

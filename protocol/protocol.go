@@ -49,6 +49,7 @@ const (
 	CodeNotFound           = "not_found"
 	CodeForbidden          = "forbidden"
 	CodeConversationClosed = "conversation_closed"
+	CodeRateLimited        = "rate_limited"
 	CodeInternal           = "internal"
 )
 
@@ -334,6 +335,8 @@ type ErrorFrame struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	Ref     string `json:"ref,omitempty"`
+	// RetryAfterMs says when to send again, for rate_limited.
+	RetryAfterMs int64 `json:"retry_after_ms,omitempty"`
 }
 
 // Reconnect asks the client to come back later.

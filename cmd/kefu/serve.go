@@ -18,8 +18,16 @@ import (
 	"github.com/kefu/kefu/conversation"
 	"github.com/kefu/kefu/docs"
 	"github.com/kefu/kefu/queue"
+	"github.com/kefu/kefu/ratelimit"
 	"github.com/kefu/kefu/store"
 	"github.com/kefu/kefu/widget"
+)
+
+// Send limits. A buyer types far slower than 3 messages a second; the burst
+// lets a widget deliver what was typed offline. Agents paste quick phrases.
+var (
+	buyerSendLimit = ratelimit.Limit{Rate: 3, Burst: 30}
+	agentSendLimit = ratelimit.Limit{Rate: 20, Burst: 100}
 )
 
 type serveConfig struct {
@@ -131,6 +139,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	proxies, _ := cfg.proxies() // checked by parseServeFlags
 	srv := api.New(api.Config{
 		Store: st, Conversations: convs, Log: log, BuyerSecret: secret, PublicURL: cfg.publicURL, TrustedProxies: proxies,
+		BuyerSends: ratelimit.NewMemory(buyerSendLimit, nil), AgentSends: ratelimit.NewMemory(agentSendLimit, nil),
 		Widget: widget.Handler(), Console: agent.New(), OpenAPI: docs.Handler(),
 	})
 	httpServer := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
