@@ -352,6 +352,41 @@ async function scenario(browser, pages, foreign) {
     await signedCtx.close();
   });
 
+  await step('a message typed offline survives closing the tab and is sent once, when back online', async () => {
+    const offCtx = await browser.newContext({ viewport: DESKTOP });
+    const off = watch(await offCtx.newPage(), 'offline');
+    pages.push(off);
+    off.setDefaultTimeout(WAIT_MS);
+    await off.goto(STORE_URL);
+    await openWidget(off);
+    const first = `before the tunnel ${RUN}`;
+    await widgetSend(off, first);
+    // Cut the socket from the page's side, as a phone entering a tunnel would.
+    await offCtx.setOffline(true);
+    await off.evaluate(() => window.dispatchEvent(new Event('offline')));
+    const text = `typed in the tunnel ${RUN}`;
+    await off.locator(W.input).fill(text);
+    await off.locator(W.send).click();
+    // Shown at once as pending (no seq yet), kept in the outbox.
+    await off.locator(`${W.message}[data-sender=buyer]`).filter({ hasText: text }).waitFor();
+    const pending = await off.evaluate(() => Object.keys(localStorage).filter((k) => k.endsWith(':outbox')).map((k) => localStorage.getItem(k)).join(''));
+    check(pending.includes(text), 'the message typed offline is not in the outbox');
+    // The shopper gives up and closes the tab while still offline; later, back online, they
+    // open the store again: the widget delivers what was typed, once.
+    await off.close();
+    await offCtx.setOffline(false);
+    const back = watch(await offCtx.newPage(), 'back-online');
+    pages.push(back);
+    back.setDefaultTimeout(WAIT_MS);
+    await back.goto(STORE_URL);
+    await openWidget(back);
+    await storedRow(back, `${W.message}[data-sender=buyer]`, text).waitFor();
+    await exactlyOnce(back, 'widget back online', W.message, [first, text]);
+    const after = await back.evaluate(() => Object.keys(localStorage).filter((k) => k.endsWith(':outbox')).map((k) => localStorage.getItem(k)).join(''));
+    check(!after.includes(text), 'the delivered message is still in the outbox');
+    await offCtx.close();
+  });
+
   await step('the widget works with the keyboard alone, in English on request', async () => {
     const kbCtx = await browser.newContext({ viewport: DESKTOP });
     const kb = watch(await kbCtx.newPage(), 'keyboard');
