@@ -13,10 +13,13 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/kefu/kefu/internal/testdb"
 )
 
 // TestBrowserWidgetAndConsole runs the real server with the demo shop and drives the buyer
-// widget on the demo store page and the agent console in headless Chromium (e2e/browser.mjs).
+// widget on the demo store page and the agent console in headless Chromium (e2e/browser.mjs),
+// on the embedded default and on PostgreSQL.
 func TestBrowserWidgetAndConsole(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
@@ -26,12 +29,21 @@ func TestBrowserWidgetAndConsole(t *testing.T) {
 		t.Fatal(err)
 	}
 	node, chromium := browserTools(t, e2eDir)
-	artifacts := filepath.Join(e2eDir, "artifacts")
+	t.Run("sqlite", func(t *testing.T) {
+		browse(t, node, chromium, e2eDir, filepath.Join(e2eDir, "artifacts"))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		url := testdb.PostgresURL(t)
+		browse(t, node, chromium, e2eDir, filepath.Join(e2eDir, "artifacts", "postgres"), "--database-url", url)
+	})
+}
+
+// browse runs e2e/browser.mjs against a fresh demo server started with serveArgs.
+func browse(t *testing.T, node, chromium, e2eDir, artifacts string, serveArgs ...string) {
 	if err := os.MkdirAll(artifacts, 0o755); err != nil {
 		t.Fatal(err)
 	}
-
-	srv := startDemoServer(t)
+	srv := startDemoServer(t, serveArgs...)
 
 	nodeCtx, nodeCancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer nodeCancel()
@@ -101,14 +113,15 @@ type demoServer struct {
 
 // startDemoServer runs the server and waits for it to print its URLs. The server runs until
 // stop, or until the test ends.
-func startDemoServer(t *testing.T) *demoServer {
+func startDemoServer(t *testing.T, serveArgs ...string) *demoServer {
 	t.Helper()
 	dataDir := t.TempDir() // before the cleanup below, so it is removed after the server stops
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	s := &demoServer{cancel: cancel, done: make(chan error, 1), scanned: make(chan struct{})}
 	go func() {
-		err := run(ctx, []string{"serve", "--demo", "--addr", "127.0.0.1:0", "--data-dir", dataDir}, pw, io.Discard)
+		args := append([]string{"serve", "--demo", "--addr", "127.0.0.1:0", "--data-dir", dataDir}, serveArgs...)
+		err := run(ctx, args, pw, io.Discard)
 		pw.Close()
 		s.done <- err
 	}()
