@@ -161,6 +161,13 @@ func (s *Service) buyerSend(ctx context.Context, actor Actor, conversationID int
 			return kefu.Message{}, false, err
 		}
 		if !dup {
+			if conv.Status == kefu.StatusQueued && !created {
+				// It may have been assigned since it was read: publish to
+				// whoever holds it now, not to the whole shop.
+				if fresh, err := s.store.Conversation(ctx, actor.ShopID, conv.ID); err == nil {
+					conv = fresh
+				}
+			}
 			s.publishMessage(conv, msg, 0)
 		}
 		// The message is stored: what follows must happen even if the
