@@ -1,10 +1,15 @@
 package api
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
+	"net/http"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -287,4 +292,57 @@ func (h *hub) shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		return errors.New("api: sockets still open at shutdown deadline")
 	}
+}
+
+// Buffer sizes of a hijacked socket. net/http hands a hijacked connection
+// 4 KiB read and write buffers, which every idle socket would keep; frames
+// larger than these go straight to and from the connection anyway.
+const (
+	socketReadBuffer  = 512
+	socketWriteBuffer = 512
+)
+
+// smallBuffers wraps the ResponseWriter given to websocket.Accept so the
+// hijacked connection gets small buffers instead of net/http's.
+type smallBuffers struct {
+	http.ResponseWriter
+}
+
+// WriteHeaderNow passes gin's delayed header write through (coder/websocket
+// calls it to send the 101 before hijacking).
+func (w smallBuffers) WriteHeaderNow() {
+	if g, ok := w.ResponseWriter.(interface{ WriteHeaderNow() }); ok {
+		g.WriteHeaderNow()
+	}
+}
+
+// Hijack hijacks the underlying connection and keeps any bytes already read.
+func (w smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	hj, ok := w.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, errors.New("api: response writer cannot be hijacked")
+	}
+	conn, brw, err := hj.Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	if brw.Writer.Buffered() > 0 {
+		if err := brw.Writer.Flush(); err != nil {
+			conn.Close()
+			return nil, nil, err
+		}
+	}
+	// Bytes the client sent right after its handshake may already sit in
+	// net/http's buffer. They must be in the new buffer too (not only behind
+	// it): coder/websocket rebuilds its reader from what is buffered.
+	r := bufio.NewReaderSize(conn, socketReadBuffer)
+	if n := brw.Reader.Buffered(); n > 0 {
+		early, _ := brw.Reader.Peek(n)
+		r = bufio.NewReaderSize(io.MultiReader(bytes.NewReader(append([]byte(nil), early...)), conn), max(n, socketReadBuffer))
+		if _, err := r.Peek(n); err != nil {
+			conn.Close()
+			return nil, nil, err
+		}
+	}
+	return conn, bufio.NewReadWriter(r, bufio.NewWriterSize(conn, socketWriteBuffer)), nil
 }

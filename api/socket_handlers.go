@@ -39,7 +39,7 @@ func (h *handlers) buyerSocket(c *gin.Context) {
 	}
 	// The origin was checked against the shop's list above; an unknown token
 	// gets only a close frame, whatever the origin.
-	ws, err := websocket.Accept(c.Writer, c.Request, &websocket.AcceptOptions{InsecureSkipVerify: true})
+	ws, err := websocket.Accept(smallBuffers{c.Writer}, c.Request, &websocket.AcceptOptions{InsecureSkipVerify: true})
 	if err != nil {
 		return
 	}
@@ -79,7 +79,7 @@ func (h *handlers) agentSocket(c *gin.Context) {
 	}
 	// Default options: the Origin must be this server, so no other site can
 	// drive an agent's socket with their session.
-	ws, err := websocket.Accept(c.Writer, c.Request, nil)
+	ws, err := websocket.Accept(smallBuffers{c.Writer}, c.Request, nil)
 	if err != nil {
 		return
 	}

@@ -1,8 +1,13 @@
 package api_test
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -607,5 +612,58 @@ func TestSendsAreRateLimited(t *testing.T) {
 	var out apiErr
 	if code := e.do("POST", path, token, "", map[string]string{"client_msg_id": "a2", "text": "again"}, &out); code != 429 || out.Error.Code != "rate_limited" {
 		t.Fatalf("agent over the limit: %d %q, want 429 rate_limited", code, out.Error.Code)
+	}
+}
+
+// A client may send its first frame in the same packet as its handshake; the
+// server must not lose those bytes when it swaps in its own buffers.
+func TestFrameSentWithTheHandshakeIsRead(t *testing.T) {
+	e := newEnv(t)
+	u, _ := url.Parse(e.ts.URL)
+	conn, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(waitFor))
+	handshake := "GET /ws/buyer?token=" + e.buyerToken("acme", visitor(70)) + " HTTP/1.1\r\n" +
+		"Host: " + u.Host + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nOrigin: " + storeOrigin + "\r\n\r\n"
+	// One write: the handshake and a masked text frame {"type":"ping"}.
+	payload := []byte(`{"type":"ping"}`)
+	mask := []byte{1, 2, 3, 4}
+	frame := []byte{0x81, 0x80 | byte(len(payload))}
+	frame = append(frame, mask...)
+	for i, b := range payload {
+		frame = append(frame, b^mask[i%4])
+	}
+	if _, err := conn.Write(append([]byte(handshake), frame...)); err != nil {
+		t.Fatal(err)
+	}
+	r := bufio.NewReader(conn)
+	res, err := http.ReadResponse(r, nil)
+	if err != nil || res.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("handshake: %v %v", res, err)
+	}
+	var types []string
+	for len(types) < 2 {
+		head := make([]byte, 2)
+		if _, err := io.ReadFull(r, head); err != nil {
+			t.Fatalf("after %v: %v", types, err)
+		}
+		n := int(head[1] & 0x7f)
+		if n == 126 {
+			ext := make([]byte, 2)
+			io.ReadFull(r, ext)
+			n = int(ext[0])<<8 | int(ext[1])
+		}
+		body := make([]byte, n)
+		io.ReadFull(r, body)
+		var f struct{ Type string }
+		json.Unmarshal(body, &f)
+		types = append(types, f.Type)
+	}
+	if types[0] != "ready" || types[1] != "pong" {
+		t.Fatalf("frames %v, want ready then pong", types)
 	}
 }
