@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/gin-gonic/gin"
 	"golang.org/x/crypto/bcrypt"
@@ -15,7 +16,11 @@ import (
 
 // dummyHash is compared against when the username does not exist, so a
 // wrong username takes as long as a wrong password.
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("kefu-timing-equalizer"), bcrypt.DefaultCost)
+// It is made on first use, not at start.
+var dummyHash = sync.OnceValue(func() []byte {
+	h, _ := bcrypt.GenerateFromPassword([]byte("kefu-timing-equalizer"), bcrypt.DefaultCost)
+	return h
+})
 
 // HashPassword hashes a password for storage with bcrypt.
 func HashPassword(password string) (string, error) {
@@ -51,7 +56,7 @@ func (h *handlers) login(c *gin.Context) {
 		agent, err = h.store.AgentByUsername(ctx, shop.ID, req.Username)
 	}
 	if errors.Is(err, kefu.ErrNotFound) {
-		bcrypt.CompareHashAndPassword(dummyHash, []byte(req.Password))
+		bcrypt.CompareHashAndPassword(dummyHash(), []byte(req.Password))
 		h.writeError(c, errInvalidCredentials)
 		return
 	}
