@@ -128,6 +128,7 @@ type handlers struct {
 	public string
 	hub    *hub
 	logins *loginLimiter
+	shops  *shopCache
 	// sends bounds message sending per sender kind.
 	sends map[kefu.SenderKind]SendLimiter
 }
@@ -142,7 +143,8 @@ func New(cfg Config) *Server {
 	}
 	h := &handlers{store: cfg.Store, convs: cfg.Conversations, log: cfg.Log, now: cfg.Now,
 		tokens: buyerTokens{secret: cfg.BuyerSecret}, public: cfg.PublicURL, hub: newHub(), logins: newLoginLimiter(cfg.Now),
-		sends: map[kefu.SenderKind]SendLimiter{kefu.SenderBuyer: cfg.BuyerSends, kefu.SenderAgent: cfg.AgentSends}}
+		sends: map[kefu.SenderKind]SendLimiter{kefu.SenderBuyer: cfg.BuyerSends, kefu.SenderAgent: cfg.AgentSends},
+		shops: newShopCache(cfg.Store, cfg.Now)}
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	// Client addresses come from the connection, or from X-Forwarded-For

@@ -103,6 +103,7 @@ func (h *handlers) setShopOrigins(c *gin.Context) {
 		h.writeError(c, err)
 		return
 	}
+	h.shops.forget(agent.ShopID)
 	h.getShop(c)
 }
 

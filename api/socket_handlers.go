@@ -21,7 +21,7 @@ func (h *handlers) buyerSocket(c *gin.Context) {
 	var buyer kefu.Buyer
 	var err error
 	if ok {
-		shop, err = h.store.Shop(ctx, claims.ShopID)
+		shop, err = h.shops.shop(ctx, claims.ShopID)
 		if err == nil {
 			buyer, err = h.store.Buyer(ctx, claims.ShopID, claims.BuyerID)
 		}

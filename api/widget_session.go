@@ -39,7 +39,7 @@ func setCORS(c *gin.Context, origin string) {
 
 // widgetShop loads the shop named in the path and checks the caller's origin.
 func (h *handlers) widgetShop(c *gin.Context) (kefu.Shop, bool) {
-	shop, err := h.store.ShopBySlug(c.Request.Context(), c.Param("shop"))
+	shop, err := h.shops.shopBySlug(c.Request.Context(), c.Param("shop"))
 	if err != nil {
 		if _, known := toAPIError(err); known {
 			err = errShopNotFound
