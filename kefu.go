@@ -149,9 +149,20 @@ type Message struct {
 	SenderID       int64
 	SenderName     string
 	Text           string
-	ClientMsgID    string
-	CreatedAt      time.Time
+	// Code names a system message's meaning (SystemAssigned, SystemClosed) so
+	// clients can word it in their own language; Text is the Chinese default.
+	Code        string
+	ClientMsgID string
+	CreatedAt   time.Time
 }
+
+// System message codes.
+const (
+	// SystemAssigned: an agent (named in the message's SenderName) now serves the buyer.
+	SystemAssigned = "assigned"
+	// SystemClosed: the conversation has ended.
+	SystemClosed = "closed"
+)
 
 // Order is a shop order, linked to the buyer who placed it.
 type Order struct {

@@ -399,7 +399,7 @@ func testCloseFreesSlotForNextInQueue(t *testing.T, e *env) {
 		t.Fatalf("second buyer assigned to %d, want %d", *f.Conversation.AgentID, li.ID)
 	}
 	var closedNotice frame
-	for closedNotice.Msg.Kind != "system" || closedNotice.Msg.ConversationID != conv1 || !strings.Contains(closedNotice.Msg.Text, "结束") {
+	for closedNotice.Msg.Kind != "system" || closedNotice.Msg.ConversationID != conv1 || closedNotice.Msg.Code != "closed" || !strings.Contains(closedNotice.Msg.Text, "结束") {
 		closedNotice = first.next("message")
 	}
 }

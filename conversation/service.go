@@ -359,7 +359,7 @@ func (s *Service) Close(ctx context.Context, actor Actor, id int64) (kefu.Conver
 		// Already closed, perhaps by a colleague a moment ago: nothing to undo twice.
 		return closed, err
 	}
-	s.systemMessage(ctx, closed, "会话已结束")
+	s.systemMessage(ctx, closed, kefu.SystemClosed, "", "会话已结束")
 	s.publishConversation(ctx, closed, conv.Status == kefu.StatusQueued)
 	s.applyAssignments(ctx, actor.ShopID, s.router.Release(actor.ShopID, id))
 	s.publishPositions(actor.ShopID)
@@ -516,15 +516,18 @@ func (s *Service) assign(ctx context.Context, shopID int64, as queue.Assignment)
 		name = a.Name
 	}
 	s.publishConversation(ctx, conv, true)
-	s.systemMessage(ctx, conv, fmt.Sprintf("客服 %s 为您服务", name))
+	s.systemMessage(ctx, conv, kefu.SystemAssigned, name, fmt.Sprintf("客服 %s 为您服务", name))
 	return conv, nil
 }
 
 // systemMessage stores and delivers a line from kefu itself. Failing to store
 // one is logged, not fatal: the state change it announces already happened.
-func (s *Service) systemMessage(ctx context.Context, conv kefu.Conversation, text string) {
+//
+// code tells clients what it means (kefu.SystemAssigned, kefu.SystemClosed),
+// name is the agent it is about; text is the Chinese wording.
+func (s *Service) systemMessage(ctx context.Context, conv kefu.Conversation, code, name, text string) {
 	msg, _, err := s.store.AppendMessage(ctx, kefu.Message{ShopID: conv.ShopID, ConversationID: conv.ID,
-		Kind: kefu.KindSystem, Sender: kefu.SenderSystem, Text: text})
+		Kind: kefu.KindSystem, Sender: kefu.SenderSystem, SenderName: name, Text: text, Code: code})
 	if err != nil {
 		s.log.Error("store system message", "conversation", conv.ID, "err", err)
 		return

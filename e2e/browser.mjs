@@ -411,6 +411,8 @@ async function scenario(browser, pages, foreign) {
     await kb.keyboard.type(text);
     await kb.keyboard.press('Enter');
     await storedRow(kb, `${W.message}[data-sender=buyer]`, text).waitFor();
+    // The system line about the agent is worded in English too (it is stored in Chinese).
+    await kb.locator(`${W.message}[data-sender=system]`).filter({ hasText: 'is here to help' }).waitFor();
     await kb.keyboard.press('Escape');
     await kb.locator(W.panel).waitFor({ state: 'hidden' });
     check(await kb.locator(W.bubble).evaluate((el) => el.getRootNode().activeElement === el), 'Escape did not return focus to the bubble');

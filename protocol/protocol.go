@@ -161,6 +161,7 @@ type Message struct {
 	SenderID       int64     `json:"sender_id"`
 	SenderName     string    `json:"sender_name"`
 	Text           string    `json:"text"`
+	Code           string    `json:"code,omitempty"`
 	ClientMsgID    string    `json:"client_msg_id,omitempty"`
 	CreatedAt      time.Time `json:"created_at"`
 }
@@ -168,7 +169,7 @@ type Message struct {
 // MessageOf converts a domain message.
 func MessageOf(m kefu.Message) Message {
 	return Message{ID: m.ID, ConversationID: m.ConversationID, Seq: m.Seq, Kind: string(m.Kind), Sender: string(m.Sender),
-		SenderID: m.SenderID, SenderName: m.SenderName, Text: m.Text, ClientMsgID: m.ClientMsgID, CreatedAt: m.CreatedAt.UTC()}
+		SenderID: m.SenderID, SenderName: m.SenderName, Text: m.Text, Code: m.Code, ClientMsgID: m.ClientMsgID, CreatedAt: m.CreatedAt.UTC()}
 }
 
 // MessagesOf converts a list of domain messages; never nil, so JSON shows [].

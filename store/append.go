@@ -142,7 +142,7 @@ func (s *Store) appendBatch(batch []*appendRequest) {
 // id, if there is one.
 func (s *Store) appendOne(tx *gorm.DB, m kefu.Message) (stored kefu.Message, lookup bool, err error) {
 	row := messageRow{ShopID: m.ShopID, ConversationID: m.ConversationID, Kind: string(m.Kind), Sender: string(m.Sender),
-		SenderID: m.SenderID, SenderName: m.SenderName, Text: m.Text, ClientMsgID: m.ClientMsgID, CreatedAt: s.now().UTC()}
+		SenderID: m.SenderID, SenderName: m.SenderName, Text: m.Text, Code: m.Code, ClientMsgID: m.ClientMsgID, CreatedAt: s.now().UTC()}
 	// Buyers and agents write only to open conversations; kefu's own lines may follow a close.
 	openOnly := m.Sender == kefu.SenderBuyer || m.Sender == kefu.SenderAgent
 	// The sender has seen everything up to their own message.

@@ -273,6 +273,7 @@ type messageRow struct {
 	SenderID       int64
 	SenderName     string
 	Text           string
+	Code           string
 	ClientMsgID    string
 	CreatedAt      time.Time
 }
@@ -281,7 +282,7 @@ func (messageRow) TableName() string { return "messages" }
 
 func (r messageRow) message() kefu.Message {
 	return kefu.Message{ID: r.ID, ShopID: r.ShopID, ConversationID: r.ConversationID, Seq: r.Seq, Kind: kefu.MessageKind(r.Kind),
-		Sender: kefu.SenderKind(r.Sender), SenderID: r.SenderID, SenderName: r.SenderName, Text: r.Text,
+		Sender: kefu.SenderKind(r.Sender), SenderID: r.SenderID, SenderName: r.SenderName, Text: r.Text, Code: r.Code,
 		ClientMsgID: r.ClientMsgID, CreatedAt: r.CreatedAt}
 }
 

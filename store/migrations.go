@@ -109,6 +109,8 @@ CREATE TABLE orders (
 );
 CREATE INDEX orders_buyer ON orders (shop_id, buyer_id, id);
 `,
+	// 2: system messages carry a code clients word in their own language.
+	`ALTER TABLE messages ADD COLUMN code TEXT NOT NULL DEFAULT ''`,
 }
 
 // migrate brings the schema up to date, one transaction per step. Several

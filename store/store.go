@@ -80,9 +80,11 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 			return nil, fmt.Errorf("store: create data dir: %w", err)
 		}
 		path := filepath.Join(cfg.DataDir, "kefu.db")
+		// busy_timeout comes first so that switching to WAL waits for another
+		// process opening the same file instead of failing.
 		// One writer connection: SQLite allows one writer at a time anyway, and a
 		// single connection never waits on its own lock. Readers get their own pool.
-		dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)" +
+		dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
 			"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
 		db, err := gorm.Open(sqlite.Open(dsn), gcfg)
 		if err != nil {

@@ -24,14 +24,14 @@
       ph: '输入消息，Enter 发送', pending: '发送中…', read: '已读', unread: '未读',
       failed: '发送失败', typing: '对方正在输入…', queue: '您排在第 {n} 位', connecting: '连接中…',
       hello: '您好，有什么可以帮您？', queued: '正在为您转接客服，请稍候', serving: '客服 {n} 为您服务',
-      closed: '会话已结束，发送消息可重新咨询', newConv: '新会话'
+      closed: '会话已结束，发送消息可重新咨询', ended: '会话已结束', newConv: '新会话'
     },
     en: {
       title: 'Customer service', open: 'Chat with us', close: 'Close', send: 'Send', list: 'Messages',
       input: 'Message', ph: 'Type a message, Enter to send', pending: 'Sending…', read: 'Read',
       unread: 'Delivered', failed: 'Not sent', typing: 'Typing…', queue: 'You are number {n} in line',
       connecting: 'Connecting…', hello: 'Hi! How can we help?', queued: 'Finding an agent for you…',
-      serving: '{n} is here to help', closed: 'Chat ended. Send a message to start a new one.',
+      serving: '{n} is here to help', closed: 'Chat ended. Send a message to start a new one.', ended: 'Chat ended',
       newConv: 'New conversation'
     }
   };
@@ -293,8 +293,11 @@
     el.classList.remove('pd');
     el.dataset.seq = m.seq;
     el.dataset.conv = c;
-    el.firstChild.textContent = (mine ? '' : (m.sender_name || '') + '  ') + time(m.created_at);
-    el.children[1].textContent = m.text == null ? '' : m.text;
+    var sys = m.sender === 'system';
+    el.firstChild.textContent = (mine || sys ? '' : (m.sender_name || '') + '  ') + time(m.created_at);
+    // System lines are worded in the widget's language from their code.
+    el.children[1].textContent = sys && m.code === 'assigned' ? t('serving', m.sender_name || '')
+      : sys && m.code === 'closed' ? t('ended') : m.text == null ? '' : m.text;
     el.title = m.sender === 'system' ? time(m.created_at) : '';
     mark(el);
     scrolled(function () { list.insertBefore(el, pend); }, mine);

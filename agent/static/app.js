@@ -83,6 +83,8 @@
       loadFailed: '消息加载失败',
       typing: '{name} 正在输入…',
       typingShort: '正在输入…',
+      sysAssigned: '客服 {name} 为您服务',
+      sysClosed: '会话已结束',
       inputLabel: '输入消息',
       inputPlaceholder: '输入消息，Enter 发送，Shift+Enter 换行',
       send: '发送',
@@ -205,6 +207,8 @@
       loadFailed: 'Could not load messages',
       typing: '{name} is typing…',
       typingShort: 'typing…',
+      sysAssigned: '{name} is now serving',
+      sysClosed: 'Conversation closed',
       inputLabel: 'Message',
       inputPlaceholder: 'Type a message. Enter sends, Shift+Enter adds a line',
       send: 'Send',
@@ -1649,11 +1653,19 @@
     }
   }
 
+  // systemText words a system message in the console's language from its code
+  // (docs/protocol.md); unknown codes keep the server's text.
+  function systemText(m) {
+    if (m.code === 'assigned') return t('sysAssigned', { name: m.sender_name || '' });
+    if (m.code === 'closed') return t('sysClosed');
+    return m.text || '';
+  }
+
   function previewText(c) {
     if (state.typing.has(c.id)) return { text: t('typingShort'), cls: 'is-typing' };
     const m = c.last_message;
     if (!m) return { text: '', cls: '' };
-    if (m.kind === 'system' || m.sender === 'system') return { text: m.text || '', cls: 'is-system' };
+    if (m.kind === 'system' || m.sender === 'system') return { text: systemText(m), cls: 'is-system' };
     if (m.sender === 'agent') return { text: t('mePrefix') + (m.text || ''), cls: 'is-mine' };
     return { text: m.text || '', cls: '' };
   }
@@ -1886,7 +1898,7 @@
     li.setAttribute('data-sender', String(msg.sender || ''));
     li.className = 'msg ' + (system ? 'msg-system' : fromShop ? 'msg-out' : 'msg-in') + ' msg-' + (msg.sender || 'unknown');
     if (system) {
-      li.replaceChildren(h('span', { class: 'msg-system-text', 'data-testid': 'chat-text', text: msg.text || '' }));
+      li.replaceChildren(h('span', { class: 'msg-system-text', 'data-testid': 'chat-text', text: systemText(msg) }));
     } else {
       setChildren(li,
         h('div', { class: 'msg-meta' }, [

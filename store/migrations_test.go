@@ -1,0 +1,59 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"testing"
+	"time"
+
+	_ "github.com/glebarez/go-sqlite" // the driver glebarez/sqlite wraps, to build an old database by hand
+
+	"github.com/kefu/kefu"
+)
+
+// A database left at schema version 1, holding a conversation and a
+// message, is brought up to date by Open, and what it held is still there.
+func TestMigrationsUpgradeADatabaseHoldingData(t *testing.T) {
+	dir := t.TempDir()
+	raw, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "kefu.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 11, 0, 0, 0, 0, time.UTC)
+	stmts := append(splitStatements(sqliteDialect.expand(migrations[0])),
+		`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at DATETIME NOT NULL)`,
+		`INSERT INTO schema_migrations VALUES (1, '2026-11-01 00:00:00')`,
+		`INSERT INTO shops (id, slug, name, identity_secret, created_at) VALUES (1, 'old', 'Old', 's', '2026-11-01 00:00:00')`,
+		`INSERT INTO buyers (id, shop_id, visitor_id, name, created_at) VALUES (1, 1, 'v_oldvisitor', 'b', '2026-11-01 00:00:00')`,
+		`INSERT INTO conversations (id, shop_id, buyer_id, status, last_seq, created_at, queued_at) VALUES (1, 1, 1, 'queued', 1, '2026-11-01 00:00:00', '2026-11-01 00:00:00')`,
+		`INSERT INTO messages (shop_id, conversation_id, seq, kind, sender, sender_id, text, client_msg_id, created_at) VALUES (1, 1, 1, 'text', 'buyer', 1, 'from before', 'c1', '2026-11-01 00:00:00')`,
+	)
+	for _, stmt := range stmts {
+		if _, err := raw.Exec(stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	raw.Close()
+
+	st, err := Open(context.Background(), Config{DataDir: dir, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatalf("open a version-1 database: %v", err)
+	}
+	defer st.Close()
+	var version int
+	st.db.Raw(`SELECT MAX(version) FROM schema_migrations`).Scan(&version)
+	if version != len(migrations) {
+		t.Fatalf("schema version %d after Open, want %d", version, len(migrations))
+	}
+	msgs, _, err := st.Messages(context.Background(), 1, 1, 0, 10)
+	if err != nil || len(msgs) != 1 || msgs[0].Text != "from before" || msgs[0].Code != "" {
+		t.Fatalf("old message after the upgrade: %+v, %v", msgs, err)
+	}
+	// The new column works for new messages.
+	stored, _, err := st.AppendMessage(context.Background(), kefu.Message{ShopID: 1, ConversationID: 1,
+		Kind: kefu.KindSystem, Sender: kefu.SenderSystem, Text: "会话已结束", Code: kefu.SystemClosed})
+	if err != nil || stored.Code != "closed" || stored.Seq != 2 {
+		t.Fatalf("system message after the upgrade: %+v, %v", stored, err)
+	}
+}
