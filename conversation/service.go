@@ -35,14 +35,13 @@ type Store interface {
 	MessageByClientID(ctx context.Context, shopID int64, sender kefu.SenderKind, senderID int64, clientMsgID string) (kefu.Message, error)
 	Messages(ctx context.Context, shopID, conversationID, afterSeq int64, limit int) ([]kefu.Message, bool, error)
 	Summarize(ctx context.Context, c kefu.Conversation) (kefu.ConversationSummary, error)
-	Agent(ctx context.Context, shopID, id int64) (kefu.Agent, error)
 }
 
 // Router is the routing state the service decides with (queue.Router in one process).
 type Router interface {
 	Restore(convs []kefu.Conversation)
 	SetAgent(shopID, agentID int64, presence kefu.Presence, cap int) []queue.Assignment
-	Enqueue(shopID, convID, buyerID int64) []queue.Assignment
+	Enqueue(shopID, convID, buyerID int64) ([]queue.Assignment, bool)
 	Take(shopID, convID, agentID int64) bool
 	Release(shopID, convID int64) []queue.Assignment
 	Requeue(shopID, convID int64)
@@ -131,7 +130,7 @@ func (s *Service) Send(ctx context.Context, actor Actor, conversationID int64, c
 		if actor.Kind == kefu.SenderBuyer {
 			// The first attempt may have been stored and then failed before
 			// routing: make sure the conversation is not left unrouted.
-			s.routeIfUnknown(context.WithoutCancel(ctx), actor.ShopID, prev.ConversationID)
+			s.routeIfQueued(context.WithoutCancel(ctx), actor.ShopID, prev.ConversationID)
 		}
 		return prev, true, nil
 	} else if !errors.Is(err, kefu.ErrNotFound) {
@@ -171,20 +170,19 @@ func (s *Service) buyerSend(ctx context.Context, actor Actor, conversationID int
 			s.publishMessage(conv, msg, 0)
 		}
 		// The message is stored: what follows must happen even if the
-		// caller's deadline has passed. A conversation still queued is routed
-		// even if it is not new: its first message may have failed after the
-		// conversation was created, and the router ignores one it knows.
-		if created || (conv.Status == kefu.StatusQueued && s.router.Position(conv.ShopID, conv.ID) == 0) {
+		// caller's deadline has passed. A queued conversation is handed to
+		// route even if it is not new (its first message may have failed after
+		// the conversation was created); route leaves one it knows alone.
+		if conv.Status == kefu.StatusQueued {
 			s.route(context.WithoutCancel(ctx), conv)
 		}
 		return msg, dup, nil
 	}
 }
 
-// routeIfUnknown routes a queued conversation the router does not know.
-func (s *Service) routeIfUnknown(ctx context.Context, shopID, convID int64) {
-	conv, err := s.store.Conversation(ctx, shopID, convID)
-	if err == nil && conv.Status == kefu.StatusQueued && s.router.Position(shopID, convID) == 0 {
+// routeIfQueued routes a conversation that is still queued.
+func (s *Service) routeIfQueued(ctx context.Context, shopID, convID int64) {
+	if conv, err := s.store.Conversation(ctx, shopID, convID); err == nil && conv.Status == kefu.StatusQueued {
 		s.route(ctx, conv)
 	}
 }
@@ -469,20 +467,27 @@ func (s *Service) View(ctx context.Context, conv kefu.Conversation) (protocol.Co
 // QueuePosition is a conversation's place in line, 0 if not waiting.
 func (s *Service) QueuePosition(shopID, convID int64) int { return s.router.Position(shopID, convID) }
 
-// route sends a new conversation to an agent, or into the line.
+// route sends a queued conversation to an agent, or into the line. It may be
+// called for any queued conversation: one the router already knows (waiting,
+// or being assigned) is left alone and nobody is told anything twice.
 func (s *Service) route(ctx context.Context, conv kefu.Conversation) {
-	assignments := s.router.Enqueue(conv.ShopID, conv.ID, conv.BuyerID)
+	assignments, added := s.router.Enqueue(conv.ShopID, conv.ID, conv.BuyerID)
+	if !added {
+		return
+	}
+	waiting := true
 	for _, as := range assignments {
 		if as.ConversationID == conv.ID {
-			s.applyAssignments(ctx, conv.ShopID, assignments)
-			return
+			waiting = false
 		}
 	}
-	if s.router.Position(conv.ShopID, conv.ID) > 0 {
+	if waiting {
 		s.publishConversation(ctx, conv, false)
+		if len(assignments) == 0 {
+			s.publishPositions(conv.ShopID) // applyAssignments does it otherwise
+		}
 	}
 	s.applyAssignments(ctx, conv.ShopID, assignments)
-	s.publishPositions(conv.ShopID)
 }
 
 // applyAssignments stores what the router decided and tells everyone.
@@ -511,12 +516,14 @@ func (s *Service) assign(ctx context.Context, shopID int64, as queue.Assignment)
 		s.router.Requeue(shopID, as.ConversationID)
 		return kefu.Conversation{}, err
 	}
-	name := ""
-	if a, err := s.store.Agent(ctx, shopID, as.AgentID); err == nil {
-		name = a.Name
+	// The view read for the conversation frame carries the agent's name too.
+	view, err := s.View(ctx, conv)
+	if err != nil {
+		s.log.Error("summarize conversation", "conversation", conv.ID, "err", err)
+		return conv, nil
 	}
-	s.publishConversation(ctx, conv, true)
-	s.systemMessage(ctx, conv, kefu.SystemAssigned, name, fmt.Sprintf("客服 %s 为您服务", name))
+	s.publishView(conv, view, true)
+	s.systemMessage(ctx, conv, kefu.SystemAssigned, view.AgentName, fmt.Sprintf("客服 %s 为您服务", view.AgentName))
 	return conv, nil
 }
 
@@ -570,6 +577,11 @@ func (s *Service) publishConversation(ctx context.Context, conv kefu.Conversatio
 		s.log.Error("summarize conversation", "conversation", conv.ID, "err", err)
 		return
 	}
+	s.publishView(conv, view, leftQueue)
+}
+
+// publishView publishes a conversation frame already summarized.
+func (s *Service) publishView(conv kefu.Conversation, view protocol.Conversation, leftQueue bool) {
 	frame := protocol.Encode(protocol.ConversationFrame{Type: protocol.TypeConversation, Conversation: view})
 	topics := append(s.agentTopics(conv), BuyerTopic(conv.BuyerID))
 	if leftQueue {

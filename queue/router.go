@@ -117,16 +117,17 @@ func (r *Router) SetAgent(shopID, agentID int64, presence kefu.Presence, cap int
 
 // Enqueue puts a new conversation at the end of the line and returns every
 // assignment that became possible, this conversation's included if an agent
-// had room. A conversation already waiting or assigned is left as it is.
-func (r *Router) Enqueue(shopID, convID, buyerID int64) []Assignment {
+// had room. A conversation already waiting or assigned is left as it is:
+// added is false and nothing is returned.
+func (r *Router) Enqueue(shopID, convID, buyerID int64) (assignments []Assignment, added bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	s := r.shop(shopID)
 	if s.known(convID) {
-		return nil
+		return nil, false
 	}
 	s.waiting = append(s.waiting, Waiter{ConversationID: convID, BuyerID: buyerID})
-	return r.drain(s)
+	return r.drain(s), true
 }
 
 // Take gives a waiting conversation to an agent who picked it by hand,

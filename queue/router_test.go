@@ -49,7 +49,7 @@ func to(convID, agentID int64) Assignment {
 }
 
 func enqueue(r *Router, shopID, convID int64) func() any {
-	return func() any { return r.Enqueue(shopID, convID, buyer(convID)) }
+	return func() any { as, _ := r.Enqueue(shopID, convID, buyer(convID)); return as }
 }
 
 func setAgent(r *Router, shopID, agentID int64, p kefu.Presence, cap int) func() any {
@@ -109,7 +109,7 @@ func TestRouterEnqueue(t *testing.T) {
 		{"line", waitingIDs(r, shop), []int64{3, 4, 5}},
 		{"positions 1..n, 0 when not waiting", positions(r, shop, 3, 4, 5, 1, 99), []int{1, 2, 3, 0, 0}},
 		{"enqueuing a waiting conversation again", enqueue(r, shop, 4), none()},
-		{"even for another buyer", func() any { return r.Enqueue(shop, 4, 999) }, none()},
+		{"even for another buyer", func() any { as, _ := r.Enqueue(shop, 4, 999); return as }, none()},
 		{"line unchanged, buyer kept", waitingIDs(r, shop), []int64{3, 4, 5}},
 		{"enqueuing an assigned conversation again", enqueue(r, shop, 1), none()},
 		{"it does not join the line", waitingIDs(r, shop), []int64{3, 4, 5}},
@@ -427,8 +427,12 @@ func TestRouterConcurrent(t *testing.T) {
 			agent := int64(10 + g%3)
 			for i := range each {
 				conv := int64(g*each + i + 1)
-				record(r.Enqueue(shop, conv, buyer(conv)))
-				if as := r.Enqueue(shop, conv, buyer(conv)); as != nil {
+				as, added := r.Enqueue(shop, conv, buyer(conv))
+				if !added {
+					t.Errorf("conversation %d was not added on its first Enqueue", conv)
+				}
+				record(as)
+				if as, added := r.Enqueue(shop, conv, buyer(conv)); as != nil || added {
 					t.Errorf("enqueuing %d twice assigned %+v", conv, as)
 				}
 				switch {

@@ -35,6 +35,17 @@ func (r conversationRow) conversation() kefu.Conversation {
 	return c
 }
 
+func rowOf(c kefu.Conversation) conversationRow {
+	r := conversationRow{ID: c.ID, ShopID: c.ShopID, BuyerID: c.BuyerID, Status: string(c.Status), LastSeq: c.LastSeq,
+		AgentReadSeq: c.AgentReadSeq, BuyerReadSeq: c.BuyerReadSeq, CreatedAt: c.CreatedAt, QueuedAt: c.QueuedAt,
+		AssignedAt: c.AssignedAt, ClosedAt: c.ClosedAt}
+	if c.AgentID != 0 {
+		id := c.AgentID
+		r.AgentID = &id
+	}
+	return r
+}
+
 // OpenConversation returns the buyer's open conversation, or starts a queued
 // one. created says whether it is new.
 func (s *Store) OpenConversation(ctx context.Context, shopID, buyerID int64) (kefu.Conversation, bool, error) {
@@ -181,12 +192,10 @@ func (s *Store) ListConversations(ctx context.Context, shopID int64, f kefu.Conv
 }
 
 // Summarize wraps one conversation the way ListConversations does.
+// c is taken as it is (callers hold it fresh from the store); only the
+// details around it are read.
 func (s *Store) Summarize(ctx context.Context, c kefu.Conversation) (kefu.ConversationSummary, error) {
-	var row conversationRow
-	if err := s.db.WithContext(ctx).Where("shop_id = ? AND id = ?", c.ShopID, c.ID).Take(&row).Error; err != nil {
-		return kefu.ConversationSummary{}, notFound(err, "summarize conversation", c.ID)
-	}
-	list, err := s.summarize(ctx, c.ShopID, []conversationRow{row})
+	list, err := s.summarize(ctx, c.ShopID, []conversationRow{rowOf(c)})
 	if err != nil {
 		return kefu.ConversationSummary{}, err
 	}
