@@ -45,8 +45,7 @@ func (h *handlers) login(c *gin.Context) {
 	}
 	account, address := req.Shop+"/"+req.Username, c.ClientIP()
 	if d := h.logins.reserve(account, address); d > 0 {
-		c.Header("Retry-After", retryAfter(d))
-		h.writeError(c, errTooManyAttempts)
+		h.writeError(c, &retryLater{errTooManyAttempts, d})
 		return
 	}
 	ctx := c.Request.Context()

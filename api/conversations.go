@@ -1,7 +1,6 @@
 package api
 
 import (
-	"errors"
 	"net/http"
 	"strconv"
 
@@ -129,9 +128,7 @@ func (h *handlers) sendMessage(c *gin.Context) {
 	if !h.bindJSON(c, &req) {
 		return
 	}
-	var rl *rateLimited
-	if err := h.allowSend(actorOf(c)); errors.As(err, &rl) {
-		c.Header("Retry-After", retryAfter(rl.retryAfter))
+	if err := h.allowSend(actorOf(c)); err != nil {
 		h.writeError(c, err)
 		return
 	}

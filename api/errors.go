@@ -43,24 +43,15 @@ var (
 	errInternal           = newError(http.StatusInternalServerError, "internal", "Something went wrong on our side; try again.")
 )
 
-// rateLimited is a refusal to send for now; retryAfter says how long to wait.
-type rateLimited struct{ retryAfter time.Duration }
-
-func (e *rateLimited) Error() string { return "rate limited" }
-
-const rateLimitedSentence = "Too many messages at once; this one will go through in a moment."
-
-// allowSend applies the sender's send limit; a refusal is a *rateLimited.
-func (h *handlers) allowSend(actor conversation.Actor) error {
-	l := h.sends[actor.Kind]
-	if l == nil {
-		return nil
-	}
-	if d := l.Allow(string(actor.Kind) + ":" + strconv.FormatInt(actor.ID, 10)); !d.Allowed {
-		return &rateLimited{retryAfter: d.RetryAfter}
-	}
-	return nil
+// retryLater is a refusal that passes after a wait. Wherever it is written
+// the client is told when to try again: Retry-After on REST, retry_after_ms
+// on a socket.
+type retryLater struct {
+	*apiError
+	after time.Duration
 }
+
+func (e *retryLater) Unwrap() error { return e.apiError }
 
 func badRequest(code, message string) *apiError {
 	return newError(http.StatusBadRequest, code, message)
@@ -74,8 +65,6 @@ func toAPIError(err error) (*apiError, bool) {
 	switch {
 	case errors.As(err, &ae):
 		return ae, true
-	case errors.As(err, new(*rateLimited)):
-		return newError(http.StatusTooManyRequests, protocol.CodeRateLimited, rateLimitedSentence), true
 	case errors.As(err, &pe):
 		return badRequest(pe.Code, pe.Message), true
 	case errors.Is(err, kefu.ErrNotFound):
@@ -106,6 +95,10 @@ func (h *handlers) writeError(c *gin.Context, err error) {
 	} else if ae.Status >= 500 {
 		h.log.Error("request failed", "method", c.Request.Method, "path", c.FullPath(), "err", err)
 	}
+	var later *retryLater
+	if errors.As(err, &later) {
+		c.Header("Retry-After", strconv.Itoa(int(later.after.Seconds())+1))
+	}
 	var body errorBody
 	body.Error.Code, body.Error.Message = ae.Code, ae.Message
 	c.AbortWithStatusJSON(ae.Status, body)
@@ -118,9 +111,9 @@ func wsError(log *slog.Logger, err error, ref string) []byte {
 		log.Error("socket request failed", "err", err)
 	}
 	f := protocol.ErrorFrame{Type: protocol.TypeError, Code: ae.Code, Message: ae.Message, Ref: ref}
-	var rl *rateLimited
-	if errors.As(err, &rl) {
-		f.RetryAfterMs = max(1, rl.retryAfter.Milliseconds())
+	var later *retryLater
+	if errors.As(err, &later) {
+		f.RetryAfterMs = max(1, later.after.Milliseconds())
 	}
 	return protocol.Encode(f)
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/kefu/kefu/api"
 	"github.com/kefu/kefu/conversation"
 	"github.com/kefu/kefu/docs"
+	"github.com/kefu/kefu/internal/testclock"
 	"github.com/kefu/kefu/internal/testdb"
 	"github.com/kefu/kefu/protocol"
 	"github.com/kefu/kefu/queue"
@@ -40,7 +41,7 @@ type env struct {
 	t      *testing.T
 	dir    string
 	dbURL  string // PostgreSQL; empty for SQLite in dir
-	clock  *testdb.Clock
+	clock  *testclock.Clock
 	store  *store.Store
 	srv    *api.Server
 	ts     *httptest.Server
@@ -55,7 +56,7 @@ func newEnv(t *testing.T) *env { return newEnvOn(t, "") }
 // newEnvOn is newEnv on PostgreSQL at dbURL (SQLite when empty).
 func newEnvOn(t *testing.T, dbURL string) *env {
 	t.Helper()
-	e := &env{t: t, dir: t.TempDir(), dbURL: dbURL, clock: testdb.NewClock(time.Date(2026, 11, 11, 0, 0, 0, 0, time.UTC)), agents: map[string]kefu.Agent{}}
+	e := &env{t: t, dir: t.TempDir(), dbURL: dbURL, clock: testclock.New(time.Date(2026, 11, 11, 0, 0, 0, 0, time.UTC)), agents: map[string]kefu.Agent{}}
 	e.start()
 	e.shop = e.seedShop("acme", storeOrigin, "wang", "li")
 	return e

@@ -116,9 +116,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 // each has pending, and waits for them to close or ctx to end.
 func (s *Server) Shutdown(ctx context.Context) error { return s.hub.shutdown(ctx) }
 
-// Connections is the number of open sockets.
-func (s *Server) Connections() int { return s.hub.count() }
-
 type handlers struct {
 	store  Store
 	convs  Conversations

@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -52,7 +51,6 @@ type conn struct {
 	send    chan []byte
 	done    chan struct{} // closed by end: the writer closes the socket
 	once    sync.Once
-	log     *slog.Logger
 	session string // hash of the agent session token; empty for buyers
 
 	// Set once by end, before done is closed.
@@ -64,9 +62,9 @@ type conn struct {
 
 var _ conversation.Subscriber = (*conn)(nil)
 
-func newConn(ws *websocket.Conn, buffer int, log *slog.Logger) *conn {
+func newConn(ws *websocket.Conn, buffer int) *conn {
 	ws.SetReadLimit(readLimit)
-	return &conn{ws: ws, send: make(chan []byte, buffer), done: make(chan struct{}), log: log}
+	return &conn{ws: ws, send: make(chan []byte, buffer), done: make(chan struct{})}
 }
 
 // Deliver queues a frame for the writer without waiting.
@@ -94,9 +92,7 @@ func (c *conn) endWith(code websocket.StatusCode, reason string, flush bool, fin
 }
 
 func (c *conn) write(frame []byte) error {
-	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
-	defer cancel()
-	return c.ws.Write(ctx, websocket.MessageText, frame)
+	return c.writeBy(frame, time.Now().Add(writeTimeout))
 }
 
 // writeLoop sends first, then queued frames until end is called, then

@@ -58,7 +58,7 @@ func (h *handlers) buyerSocket(c *gin.Context) {
 			Conversation: conv, QueuePosition: position, HeartbeatSec: heartbeatSec}), nil
 	}
 	actor := conversation.BuyerActor(buyer)
-	h.serve(ws, newConn(ws, buyerBufferFrames, h.log), []string{conversation.BuyerTopic(buyer.ID)}, ready, nil, func(cn *conn, f protocol.ClientFrame) {
+	h.serve(ws, newConn(ws, buyerBufferFrames), []string{conversation.BuyerTopic(buyer.ID)}, ready, nil, func(cn *conn, f protocol.ClientFrame) {
 		if f.Type == protocol.TypePresence {
 			cn.Deliver(protocol.Encode(protocol.ErrorFrame{Type: protocol.TypeError, Code: protocol.CodeForbidden,
 				Message: "only agents have a presence"}))
@@ -115,7 +115,7 @@ func (h *handlers) agentSocket(c *gin.Context) {
 	if agent.Role == kefu.RoleOwner || agent.Role == kefu.RoleSupervisor {
 		topics = append(topics, conversation.SupervisorTopic(agent.ShopID))
 	}
-	cn := newConn(ws, agentBufferFrames, h.log)
+	cn := newConn(ws, agentBufferFrames)
 	cn.session = sessionHash
 	h.serve(ws, cn, topics, ready, onClose, func(cn *conn, f protocol.ClientFrame) {
 		switch {

@@ -17,7 +17,6 @@ import (
 
 // File is one embedded file, ready to serve.
 type File struct {
-	Name        string // e.g. "app.js"
 	HashedName  string // e.g. "app.3f2a9c0e7d4b.js"
 	ContentType string
 	ETag        string
@@ -39,7 +38,6 @@ func NewFile(name string, body []byte) *File {
 	zw.Write(body)
 	zw.Close()
 	return &File{
-		Name:        name,
 		HashedName:  strings.TrimSuffix(name, ext) + "." + hash + ext,
 		ContentType: ctype,
 		ETag:        `"` + hash + `"`,

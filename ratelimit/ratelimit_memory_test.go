@@ -3,15 +3,13 @@ package ratelimit
 import (
 	"testing"
 	"time"
+
+	"github.com/kefu/kefu/internal/testclock"
 )
 
-type clock struct{ t time.Time }
-
-func (c *clock) now() time.Time { return c.t }
-
 func TestMemoryTokenBucket(t *testing.T) {
-	c := &clock{t: time.Date(2026, 11, 11, 0, 0, 0, 0, time.UTC)}
-	m := NewMemory(Limit{Rate: 2, Burst: 3}, c.now)
+	c := testclock.New(time.Date(2026, 11, 11, 0, 0, 0, 0, time.UTC))
+	m := NewMemory(Limit{Rate: 2, Burst: 3}, c.Now)
 	for i := 0; i < 3; i++ {
 		if d := m.Allow("b1"); !d.Allowed {
 			t.Fatalf("burst action %d refused", i+1)
@@ -24,14 +22,14 @@ func TestMemoryTokenBucket(t *testing.T) {
 	if !m.Allow("b2").Allowed {
 		t.Fatal("another key was limited by b1's actions")
 	}
-	c.t = c.t.Add(500 * time.Millisecond)
+	c.Advance(500 * time.Millisecond)
 	if !m.Allow("b1").Allowed {
 		t.Fatal("refilled token refused")
 	}
 	if m.Allow("b1").Allowed {
 		t.Fatal("more than the refill was allowed")
 	}
-	c.t = c.t.Add(time.Hour)
+	c.Advance(time.Hour)
 	for i := 0; i < 3; i++ {
 		if !m.Allow("b1").Allowed {
 			t.Fatalf("after a long pause, action %d refused: the bucket must refill to its burst", i+1)

@@ -16,6 +16,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx", to tamper with a closed store's database
 
 	"github.com/kefu/kefu"
+	"github.com/kefu/kefu/internal/testclock"
 	"github.com/kefu/kefu/internal/testdb"
 	"github.com/kefu/kefu/store"
 )
@@ -40,7 +41,7 @@ func backends() []backend {
 // env is one test's store and the clock it runs on.
 type env struct {
 	st    *store.Store
-	clock *testdb.Clock
+	clock *testclock.Clock
 	ctx   context.Context
 }
 
@@ -69,7 +70,7 @@ func TestStore(t *testing.T) {
 		t.Run(b.name, func(t *testing.T) {
 			for _, tc := range suite {
 				t.Run(tc.name, func(t *testing.T) {
-					clock := testdb.NewClock(start)
+					clock := testclock.New(start)
 					tc.run(t, env{st: b.open(t, clock.Now), clock: clock, ctx: t.Context()})
 				})
 			}
@@ -1190,7 +1191,7 @@ func TestReopen(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := t.Context()
 			cfg := tc.config(t)
-			cfg.Now = testdb.NewClock(start).Now
+			cfg.Now = testclock.New(start).Now
 
 			st, err := store.Open(ctx, cfg)
 			if err != nil {

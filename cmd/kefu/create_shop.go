@@ -19,16 +19,11 @@ import (
 // createShop is `kefu create-shop`: an operator starting from nothing makes a
 // shop and its owner, who then adds agents and origins from the API.
 func createShop(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
-	env := func(name, def string) string {
-		if v := getenv(name); v != "" {
-			return v
-		}
-		return def
-	}
+	env := envOr(getenv)
 	fs := flag.NewFlagSet("kefu create-shop", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	dataDir := fs.String("data-dir", env("KEFU_DATA_DIR", "./kefu-data"), "directory of the embedded SQLite database (env KEFU_DATA_DIR)")
-	databaseURL := fs.String("database-url", env("KEFU_DATABASE_URL", ""), "postgres:// URL (env KEFU_DATABASE_URL)")
+	var storeCfg store.Config
+	storeFlags(fs, env, &storeCfg)
 	slug := fs.String("slug", "", "the shop's id in URLs and the widget's data-shop, e.g. acme (required)")
 	name := fs.String("name", "", "the shop's display name (required)")
 	owner := fs.String("owner", "owner", "the owner's username")
@@ -67,7 +62,7 @@ func createShop(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, store.Config{DatabaseURL: *databaseURL, DataDir: *dataDir})
+	st, err := store.Open(ctx, storeCfg)
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,10 @@ package main
 
 import (
 	"io"
+	"reflect"
 	"testing"
+
+	"github.com/kefu/kefu/store"
 )
 
 func TestServeFlagsReadEnvAndFlagsWin(t *testing.T) {
@@ -13,9 +16,9 @@ func TestServeFlagsReadEnvAndFlagsWin(t *testing.T) {
 		args []string
 		want serveConfig
 	}{
-		{"env only", nil, serveConfig{addr: "0.0.0.0:9000", dataDir: "./kefu-data", databaseURL: "postgres://x@y/z", demo: true}},
+		{"env only", nil, serveConfig{addr: "0.0.0.0:9000", store: store.Config{DataDir: "./kefu-data", DatabaseURL: "postgres://x@y/z"}, demo: true}},
 		{"flags win", []string{"--addr", "127.0.0.1:1", "--demo=false", "--data-dir", "/d"},
-			serveConfig{addr: "127.0.0.1:1", dataDir: "/d", databaseURL: "postgres://x@y/z", demo: false}},
+			serveConfig{addr: "127.0.0.1:1", store: store.Config{DataDir: "/d", DatabaseURL: "postgres://x@y/z"}, demo: false}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -23,7 +26,7 @@ func TestServeFlagsReadEnvAndFlagsWin(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got != tc.want {
+			if !reflect.DeepEqual(got, tc.want) {
 				t.Fatalf("got %+v, want %+v", got, tc.want)
 			}
 		})
@@ -31,8 +34,9 @@ func TestServeFlagsReadEnvAndFlagsWin(t *testing.T) {
 	if _, err := parseServeFlags([]string{"extra"}, io.Discard, getenv); err == nil {
 		t.Fatal("a stray argument was accepted")
 	}
-	if _, err := parseServeFlags([]string{"--trusted-proxies", "10.0.0.0/8, 192.168.1.1"}, io.Discard, getenv); err != nil {
-		t.Fatalf("valid proxies refused: %v", err)
+	if cfg, err := parseServeFlags([]string{"--trusted-proxies", "10.0.0.0/8, 192.168.1.1"}, io.Discard, getenv); err != nil ||
+		!reflect.DeepEqual(cfg.proxies, []string{"10.0.0.0/8", "192.168.1.1"}) {
+		t.Fatalf("valid proxies: %v, %v", cfg.proxies, err)
 	}
 	if _, err := parseServeFlags([]string{"--trusted-proxies", "10.0.0.0/8,proxy.local"}, io.Discard, getenv); err == nil {
 		t.Fatal("a host name was accepted as a trusted proxy")

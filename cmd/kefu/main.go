@@ -4,11 +4,14 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/kefu/kefu/store"
 )
 
 func main() {
@@ -45,4 +48,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("unknown command %q", args[0])
 	}
+}
+
+// envOr returns a lookup of an environment variable that falls back to a
+// default when it is unset or empty: every flag's default reads one.
+func envOr(getenv func(string) string) func(name, def string) string {
+	return func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+}
+
+// storeFlags registers where the data lives, for every command that opens the store.
+func storeFlags(fs *flag.FlagSet, env func(name, def string) string, cfg *store.Config) {
+	fs.StringVar(&cfg.DataDir, "data-dir", env("KEFU_DATA_DIR", "./kefu-data"), "directory of the embedded SQLite database (env KEFU_DATA_DIR)")
+	fs.StringVar(&cfg.DatabaseURL, "database-url", env("KEFU_DATABASE_URL", ""), "postgres:// URL to use PostgreSQL instead of SQLite (env KEFU_DATABASE_URL)")
 }

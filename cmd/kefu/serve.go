@@ -31,30 +31,23 @@ var (
 )
 
 type serveConfig struct {
-	addr           string
-	trustedProxies string
-	dataDir        string
-	databaseURL    string
-	publicURL      string
-	demo           bool
-	demoAddr       string
+	addr      string
+	store     store.Config
+	proxies   []string // --trusted-proxies, parsed
+	publicURL string
+	demo      bool
+	demoAddr  string
 }
 
 // parseServeFlags reads flags; each flag's default comes from its env var.
 func parseServeFlags(args []string, stderr io.Writer, getenv func(string) string) (serveConfig, error) {
-	env := func(name, def string) string {
-		if v := getenv(name); v != "" {
-			return v
-		}
-		return def
-	}
+	env := envOr(getenv)
 	var cfg serveConfig
 	fs := flag.NewFlagSet("kefu serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.addr, "addr", env("KEFU_ADDR", "127.0.0.1:8080"), "listen address (env KEFU_ADDR)")
-	fs.StringVar(&cfg.dataDir, "data-dir", env("KEFU_DATA_DIR", "./kefu-data"), "directory of the embedded SQLite database (env KEFU_DATA_DIR)")
-	fs.StringVar(&cfg.databaseURL, "database-url", env("KEFU_DATABASE_URL", ""), "postgres:// URL to use PostgreSQL instead of SQLite (env KEFU_DATABASE_URL)")
-	fs.StringVar(&cfg.trustedProxies, "trusted-proxies", env("KEFU_TRUSTED_PROXIES", ""), "comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For names the client (env KEFU_TRUSTED_PROXIES)")
+	storeFlags(fs, env, &cfg.store)
+	trustedProxies := fs.String("trusted-proxies", env("KEFU_TRUSTED_PROXIES", ""), "comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For names the client (env KEFU_TRUSTED_PROXIES)")
 	fs.StringVar(&cfg.publicURL, "public-url", env("KEFU_PUBLIC_URL", ""), "URL browsers reach kefu at, when behind a proxy (env KEFU_PUBLIC_URL)")
 	demoDefault, _ := strconv.ParseBool(env("KEFU_DEMO", "false"))
 	fs.BoolVar(&cfg.demo, "demo", demoDefault, "create the demo shop and serve a demo store page (env KEFU_DEMO)")
@@ -65,16 +58,15 @@ func parseServeFlags(args []string, stderr io.Writer, getenv func(string) string
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	if _, err := cfg.proxies(); err != nil {
-		return cfg, err
-	}
-	return cfg, nil
+	var err error
+	cfg.proxies, err = parseProxies(*trustedProxies)
+	return cfg, err
 }
 
-// proxies parses --trusted-proxies.
-func (cfg serveConfig) proxies() ([]string, error) {
+// parseProxies parses --trusted-proxies.
+func parseProxies(list string) ([]string, error) {
 	var out []string
-	for _, p := range strings.Split(cfg.trustedProxies, ",") {
+	for _, p := range strings.Split(list, ",") {
 		if p = strings.TrimSpace(p); p == "" {
 			continue
 		}
@@ -95,7 +87,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 
-	st, err := store.Open(ctx, store.Config{DatabaseURL: cfg.databaseURL, DataDir: cfg.dataDir})
+	st, err := store.Open(ctx, cfg.store)
 	if err != nil {
 		return err
 	}
@@ -136,9 +128,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		ln.Close()
 		return err
 	}
-	proxies, _ := cfg.proxies() // checked by parseServeFlags
 	srv := api.New(api.Config{
-		Store: st, Conversations: convs, Log: log, BuyerSecret: secret, PublicURL: cfg.publicURL, TrustedProxies: proxies,
+		Store: st, Conversations: convs, Log: log, BuyerSecret: secret, PublicURL: cfg.publicURL, TrustedProxies: cfg.proxies,
 		BuyerSends: ratelimit.NewMemory(buyerSendLimit, nil), AgentSends: ratelimit.NewMemory(agentSendLimit, nil),
 		Widget: widget.Handler(), Console: agent.New(), OpenAPI: docs.Handler(),
 	})

@@ -9,7 +9,6 @@ import (
 	"encoding/hex"
 	"net/url"
 	"os"
-	"sync"
 	"testing"
 	"time"
 
@@ -83,29 +82,4 @@ func Postgres(t testing.TB, now func() time.Time) *store.Store {
 	}
 	t.Cleanup(func() { st.Close() })
 	return st
-}
-
-// Clock is a settable test clock, safe for concurrent use.
-type Clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-// NewClock starts a clock at t.
-func NewClock(t time.Time) *Clock {
-	return &Clock{now: t}
-}
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Advance moves the clock forward by d.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
 }

@@ -6,7 +6,12 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/kefu/kefu/conversation"
+	"github.com/kefu/kefu/protocol"
 )
+
+// Limits: sign-in attempts (below) and message sends (allowSend).
 
 // Sign-in attempts are bounded so passwords cannot be guessed quickly and
 // bcrypt cannot be used to burn the server's CPU.
@@ -17,8 +22,24 @@ const (
 	maxTrackedKeys     = 100000 // memory bound, see reserve
 )
 
-var errTooManyAttempts = newError(http.StatusTooManyRequests, "too_many_attempts",
-	"Too many failed sign-ins; wait a few minutes and try again.")
+var (
+	errTooManyAttempts = newError(http.StatusTooManyRequests, "too_many_attempts",
+		"Too many failed sign-ins; wait a few minutes and try again.")
+	errRateLimited = newError(http.StatusTooManyRequests, protocol.CodeRateLimited,
+		"Too many messages at once; this one will go through in a moment.")
+)
+
+// allowSend applies the sender's send limit (Config.BuyerSends, AgentSends).
+func (h *handlers) allowSend(actor conversation.Actor) error {
+	l := h.sends[actor.Kind]
+	if l == nil {
+		return nil
+	}
+	if d := l.Allow(string(actor.Kind) + ":" + strconv.FormatInt(actor.ID, 10)); !d.Allowed {
+		return &retryLater{errRateLimited, d.RetryAfter}
+	}
+	return nil
+}
 
 // loginLimiter counts sign-in attempts per account and per client address
 // in a fixed window. An attempt is counted before the password is checked,
@@ -121,8 +142,4 @@ func (l *loginLimiter) makeRoom(now time.Time) {
 			delete(l.attempts, k)
 		}
 	}
-}
-
-func retryAfter(d time.Duration) string {
-	return strconv.Itoa(int(d.Seconds()) + 1)
 }

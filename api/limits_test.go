@@ -5,17 +5,15 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/kefu/kefu/internal/testclock"
 )
-
-type fakeClock struct{ t time.Time }
-
-func (c *fakeClock) now() time.Time { return c.t }
 
 // Parallel attempts are counted before any password is checked: no more
 // than the limit get through.
 func TestLoginLimiterCountsBeforeChecking(t *testing.T) {
-	clock := &fakeClock{t: time.Date(2026, 11, 11, 0, 0, 0, 0, time.UTC)}
-	l := newLoginLimiter(clock.now)
+	clock := testclock.New(time.Date(2026, 11, 11, 0, 0, 0, 0, time.UTC))
+	l := newLoginLimiter(clock.Now)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	through := 0
@@ -39,8 +37,8 @@ func TestLoginLimiterCountsBeforeChecking(t *testing.T) {
 // Filling the table with other keys never lifts a lockout in force; IPv6
 // clients count per /64.
 func TestLoginLimiterKeepsLockoutsWhenFull(t *testing.T) {
-	clock := &fakeClock{t: time.Date(2026, 11, 11, 0, 0, 0, 0, time.UTC)}
-	l := newLoginLimiter(clock.now)
+	clock := testclock.New(time.Date(2026, 11, 11, 0, 0, 0, 0, time.UTC))
+	l := newLoginLimiter(clock.Now)
 	for i := 0; i < maxFailsPerAccount; i++ {
 		l.reserve("acme/wang", "10.0.0.1")
 	}
@@ -59,7 +57,7 @@ func TestLoginLimiterKeepsLockoutsWhenFull(t *testing.T) {
 	if l.reserve("shop/y", "2001:db8:ffff:1::2") == 0 {
 		t.Fatal("another address in the same IPv6 /64 was not limited")
 	}
-	clock.t = clock.t.Add(loginWindow)
+	clock.Advance(loginWindow)
 	if l.reserve("acme/wang", "10.0.0.1") != 0 {
 		t.Fatal("the lockout outlived its window")
 	}
