@@ -198,6 +198,16 @@ func (e *env) buyerToken(shop, visitorID string) string {
 	return out.Token
 }
 
+// buyerWrites opens a buyer socket for visitor n of acme, sends text as the
+// buyer's first message and returns the socket and the ack.
+func (e *env) buyerWrites(n int, text string) (*client, frame) {
+	e.t.Helper()
+	b := e.dial("/ws/buyer", e.buyerToken("acme", visitor(n)), storeOrigin)
+	b.next("ready")
+	b.send(sendFrame(0, "c1", text))
+	return b, b.next("ack")
+}
+
 func (e *env) wsURL(path, token string) string {
 	return "ws" + strings.TrimPrefix(e.ts.URL, "http") + path + "?token=" + token
 }

@@ -21,10 +21,7 @@ import (
 func TestAgentOfAnotherShopGetsNotFound(t *testing.T) {
 	e := newEnv(t)
 	e.seedShop("other", "http://other.example", "zhao")
-	b := e.dial("/ws/buyer", e.buyerToken("acme", visitor(7)), storeOrigin)
-	b.next("ready")
-	b.send(sendFrame(0, "c1", "secret order question"))
-	ack := b.next("ack")
+	_, ack := e.buyerWrites(7, "secret order question")
 	conv, buyerID := ack.Msg.ConversationID, ack.Msg.SenderID
 
 	token := e.login("other", "zhao")
@@ -164,10 +161,8 @@ func TestRESTSendAndClose(t *testing.T) {
 	token := e.login("acme", "wang")
 	agentSock := e.dial("/ws/agent", token, e.agentURL())
 	agentSock.next("ready")
-	b := e.dial("/ws/buyer", e.buyerToken("acme", visitor(8)), storeOrigin)
-	b.next("ready")
-	b.send(sendFrame(0, "c1", "hi"))
-	conv := b.next("ack").Msg.ConversationID
+	b, ack := e.buyerWrites(8, "hi")
+	conv := ack.Msg.ConversationID
 	path := "/api/v1/conversations/" + itoa(conv)
 
 	type sent struct {
@@ -258,9 +253,8 @@ func TestAgentsSeeOnlyTheirOwnConversations(t *testing.T) {
 	wang := e.login("acme", "wang")
 	sock := e.dial("/ws/agent", wang, e.agentURL())
 	sock.next("ready")
-	b := e.dial("/ws/buyer", e.buyerToken("acme", visitor(30)), storeOrigin)
-	b.send(sendFrame(0, "c1", "只给小王看"))
-	conv := b.next("ack").Msg.ConversationID
+	_, ack := e.buyerWrites(30, "只给小王看")
+	conv := ack.Msg.ConversationID
 	li := e.login("acme", "li")
 	path := "/api/v1/conversations/" + itoa(conv)
 	for _, c := range []struct{ method, path string }{

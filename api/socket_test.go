@@ -420,9 +420,8 @@ func TestColleaguesDoNotReceiveEachOthersChats(t *testing.T) {
 	wang := e.dial("/ws/agent", wangToken, e.agentURL())
 	wang.next("ready")
 
-	b := e.dial("/ws/buyer", e.buyerToken("acme", visitor(40)), storeOrigin)
-	b.send(sendFrame(0, "c1", "first"))
-	conv := b.next("ack").Msg.ConversationID
+	b, ack := e.buyerWrites(40, "first")
+	conv := ack.Msg.ConversationID
 	wang.next("message") // the buyer's message
 	wang.send(sendFrame(conv, "w1", "private answer"))
 	wang.next("ack")

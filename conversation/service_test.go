@@ -221,28 +221,6 @@ func TestAcceptOfClosedConversationDoesNotRequeue(t *testing.T) {
 	}
 }
 
-// A conversation whose first message failed to store is still routed when
-// the buyer retries.
-func TestFailedFirstMessageStillRoutesOnRetry(t *testing.T) {
-	ctx := context.Background()
-	f := newFixture(t, 1)
-	a := f.agents[0]
-	f.svc.AgentConnected(ctx, a)
-	buyer := conversation.BuyerActor(f.buyer(t, 0))
-	f.st.failAppend = 1
-	if _, _, err := f.svc.Send(ctx, buyer, 0, "c1", "hi"); err == nil {
-		t.Fatal("want injected error")
-	}
-	m, _, err := f.svc.Send(ctx, buyer, 0, "c1", "hi")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, _ := f.st.Conversation(ctx, f.shop.ID, m.ConversationID)
-	if c.Status != kefu.StatusAssigned || c.AgentID != a.ID {
-		t.Errorf("after the retry the conversation is %s (agent %d); want assigned to the online agent %d", c.Status, c.AgentID, a.ID)
-	}
-}
-
 // A transient failure to store an assignment puts the conversation back at
 // the head; the next routing event assigns it and every other it can.
 func TestTransientAssignFailureIsRetried(t *testing.T) {
@@ -316,25 +294,38 @@ func TestReconnectDuringDisconnectKeepsAgentOnline(t *testing.T) {
 	}
 }
 
-// A first message that was stored but reported as failed is answered as a
-// duplicate on retry, and its conversation is still routed.
-func TestStoredButUnacknowledgedFirstMessageIsRoutedOnRetry(t *testing.T) {
-	ctx := context.Background()
-	f := newFixture(t, 1)
-	a := f.agents[0]
-	f.svc.AgentConnected(ctx, a)
-	buyer := conversation.BuyerActor(f.buyer(t, 0))
-	f.st.lostAcks = 1
-	if _, _, err := f.svc.Send(ctx, buyer, 0, "c1", "hi"); err == nil {
-		t.Fatal("want the injected lost answer")
+// A buyer's first message that failed is retried; whether the failure left
+// nothing stored or stored it and lost the answer, the retry succeeds (as a
+// duplicate in the second case) and the conversation is routed.
+func TestFirstMessageFailureStillRoutesOnRetry(t *testing.T) {
+	cases := []struct {
+		name    string
+		inject  func(*hookStore)
+		wantDup bool
+	}{
+		{"nothing stored", func(h *hookStore) { h.failAppend = 1 }, false},
+		{"stored, answer lost", func(h *hookStore) { h.lostAcks = 1 }, true},
 	}
-	m, dup, err := f.svc.Send(ctx, buyer, 0, "c1", "hi")
-	if err != nil || !dup {
-		t.Fatalf("retry: dup=%v err=%v, want the stored message as a duplicate", dup, err)
-	}
-	c, _ := f.st.Conversation(ctx, f.shop.ID, m.ConversationID)
-	if c.Status != kefu.StatusAssigned || c.AgentID != a.ID {
-		t.Fatalf("conversation is %s (agent %d) after the retry; want assigned to the online agent", c.Status, c.AgentID)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			f := newFixture(t, 1)
+			a := f.agents[0]
+			f.svc.AgentConnected(ctx, a)
+			buyer := conversation.BuyerActor(f.buyer(t, 0))
+			tc.inject(f.st)
+			if _, _, err := f.svc.Send(ctx, buyer, 0, "c1", "hi"); err == nil {
+				t.Fatal("want the injected error")
+			}
+			m, dup, err := f.svc.Send(ctx, buyer, 0, "c1", "hi")
+			if err != nil || dup != tc.wantDup {
+				t.Fatalf("retry: dup=%v err=%v, want dup=%v", dup, err, tc.wantDup)
+			}
+			c, _ := f.st.Conversation(ctx, f.shop.ID, m.ConversationID)
+			if c.Status != kefu.StatusAssigned || c.AgentID != a.ID {
+				t.Fatalf("after the retry the conversation is %s (agent %d); want assigned to the online agent %d", c.Status, c.AgentID, a.ID)
+			}
+		})
 	}
 }
 

@@ -1028,6 +1028,20 @@
     if (s && !s.loading && s.hi > s.top) catchUp(id);
   }
 
+  // fetchAfter pages through a conversation's messages after a seq, taking
+  // each in. It answers false if the conversation's store was replaced
+  // meanwhile (the caller then stops).
+  async function fetchAfter(id, s, after) {
+    for (;;) {
+      const r = await api('GET', '/api/v1/conversations/' + encodeURIComponent(id) + '/messages?after_seq=' + after + '&limit=' + SYNC_LIMIT);
+      if (state.stores.get(id) !== s) return false;
+      const msgs = r.messages || [];
+      for (const m of msgs) acceptMessage(m, true);
+      if (!r.has_more || msgs.length === 0) return true;
+      after = msgs[msgs.length - 1].seq;
+    }
+  }
+
   async function openStore(id) {
     if (state.stores.has(id)) {
       catchUp(id);
@@ -1041,15 +1055,7 @@
     state.stores.set(id, s);
     scheduleRender();
     try {
-      let after = base;
-      for (;;) {
-        const r = await api('GET', '/api/v1/conversations/' + encodeURIComponent(id) + '/messages?after_seq=' + after + '&limit=' + SYNC_LIMIT);
-        if (state.stores.get(id) !== s) return;
-        const msgs = r.messages || [];
-        for (const m of msgs) acceptMessage(m, true);
-        if (!r.has_more || msgs.length === 0) break;
-        after = msgs[msgs.length - 1].seq;
-      }
+      if (!(await fetchAfter(id, s, base))) return;
       s.loading = false;
       if (state.loadError === id) state.loadError = null;
       checkGap(id);
@@ -1113,15 +1119,7 @@
     if (!s || s.restBusy) return;
     s.restBusy = true;
     try {
-      let after = s.top;
-      for (;;) {
-        const r = await api('GET', '/api/v1/conversations/' + encodeURIComponent(id) + '/messages?after_seq=' + after + '&limit=' + SYNC_LIMIT);
-        if (state.stores.get(id) !== s) return;
-        const msgs = r.messages || [];
-        for (const m of msgs) acceptMessage(m, true);
-        if (!r.has_more || msgs.length === 0) break;
-        after = msgs[msgs.length - 1].seq;
-      }
+      if (!(await fetchAfter(id, s, s.top))) return;
     } catch (err) {
       if (err.status === 403 || err.status === 404) loseAccess(id);
       else report(err);
