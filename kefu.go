@@ -156,6 +156,16 @@ type Message struct {
 	CreatedAt   time.Time
 }
 
+// WriteRule says which conversations a message may be appended to. The store
+// checks it in the statement that writes, so a change made a moment before
+// (a close, a colleague taking the conversation) is never written past.
+type WriteRule struct {
+	OpenOnly bool  // the conversation must not be closed
+	BuyerID  int64 // if not 0, the conversation must be this buyer's
+	Assigned bool  // the conversation must be assigned (to anyone, or to HolderID)
+	HolderID int64 // if not 0, the conversation must be assigned to this agent
+}
+
 // System message codes.
 const (
 	// SystemAssigned: an agent (named in the message's SenderName) now serves the buyer.

@@ -31,3 +31,19 @@ func TestDeliverToFullBufferEndsConnection(t *testing.T) {
 		t.Fatal("a second end replaced the first reason")
 	}
 }
+
+// Once a socket is ending (a shutdown drain included), nothing more is
+// queued: a frame produced during the drain — a message and then its ack —
+// is either all delivered before the close or not at all, never an ack
+// without its message.
+func TestDeliverAfterEndQueuesNothing(t *testing.T) {
+	for i := range 200 {
+		c := &conn{send: make(chan []byte, 8), done: make(chan struct{})}
+		c.endWith(1012, "server_restart", true, []byte("reconnect"))
+		c.Deliver([]byte("message"))
+		c.Deliver([]byte("ack"))
+		if n := len(c.send); n != 0 {
+			t.Fatalf("try %d: %d frames queued after the socket began to end, want 0", i, n)
+		}
+	}
+}

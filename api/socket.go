@@ -67,10 +67,18 @@ func newConn(ws *websocket.Conn, buffer int) *conn {
 	return &conn{ws: ws, send: make(chan []byte, buffer), done: make(chan struct{})}
 }
 
-// Deliver queues a frame for the writer without waiting.
+// Deliver queues a frame for the writer without waiting. Once the socket
+// has begun to end (end, a shutdown drain included) nothing more is queued:
+// a frame and the frames after it (a message, then its ack) are dropped
+// together, so a client never gets an ack whose message frame was dropped.
+// What was queued before is still flushed in order.
 func (c *conn) Deliver(frame []byte) {
 	select {
 	case <-c.done:
+		return
+	default:
+	}
+	select {
 	case c.send <- frame:
 	default:
 		c.end(closeSlowConsumer, "slow_consumer", false)

@@ -31,7 +31,7 @@ type Store interface {
 	AssignConversation(ctx context.Context, shopID, id, agentID int64) (kefu.Conversation, error)
 	CloseConversation(ctx context.Context, shopID, id, byAgentID int64) (kefu.Conversation, bool, error)
 	MarkRead(ctx context.Context, shopID, id int64, reader kefu.SenderKind, seq int64) (kefu.Conversation, error)
-	AppendMessage(ctx context.Context, m kefu.Message) (kefu.Message, bool, error)
+	Append(ctx context.Context, m kefu.Message, rule kefu.WriteRule, committed func(kefu.Message, kefu.Conversation)) (kefu.Message, bool, error)
 	MessageByClientID(ctx context.Context, shopID int64, sender kefu.SenderKind, senderID int64, clientMsgID string) (kefu.Message, error)
 	Messages(ctx context.Context, shopID, conversationID, afterSeq int64, limit int) ([]kefu.Message, bool, error)
 	Summarize(ctx context.Context, c kefu.Conversation) (kefu.ConversationSummary, error)
@@ -116,6 +116,11 @@ func (s *Service) Restore(ctx context.Context) error {
 // conversationID 0 (or a closed one): the message goes to their open
 // conversation, which is started and routed if there is none. A retried
 // clientMsgID returns the first message with duplicate set.
+//
+// The usual case costs one write and no read: the store checks, in the
+// statement that writes, that the conversation is open and the sender's
+// (the buyer's own, or held by the agent), and that the client id is new.
+// Only a refusal is looked into.
 func (s *Service) Send(ctx context.Context, actor Actor, conversationID int64, clientMsgID, text string) (kefu.Message, bool, error) {
 	if e := protocol.ValidateClientMsgID(clientMsgID); e != nil {
 		return kefu.Message{}, false, e
@@ -123,60 +128,87 @@ func (s *Service) Send(ctx context.Context, actor Actor, conversationID int64, c
 	if e := protocol.ValidateText(text); e != nil {
 		return kefu.Message{}, false, e
 	}
-	// A retry is answered before anything else, even if the conversation has
-	// closed since: the client only wants its ack.
-	prev, err := s.store.MessageByClientID(ctx, actor.ShopID, actor.Kind, actor.ID, clientMsgID)
-	if err == nil {
-		if actor.Kind == kefu.SenderBuyer {
-			// The first attempt may have been stored and then failed before
-			// routing: make sure the conversation is not left unrouted.
-			s.routeIfQueued(context.WithoutCancel(ctx), actor.ShopID, prev.ConversationID)
-		}
-		return prev, true, nil
-	} else if !errors.Is(err, kefu.ErrNotFound) {
-		return kefu.Message{}, false, err
-	}
+	msg := kefu.Message{ShopID: actor.ShopID, ConversationID: conversationID, Kind: kefu.KindText, Sender: actor.Kind,
+		SenderID: actor.ID, SenderName: actor.Name, Text: text, ClientMsgID: clientMsgID}
 	if actor.Kind == kefu.SenderBuyer {
-		return s.buyerSend(ctx, actor, conversationID, clientMsgID, text)
+		return s.buyerSend(ctx, actor, msg)
 	}
-	return s.agentSend(ctx, actor, conversationID, clientMsgID, text)
+	return s.agentSend(ctx, actor, msg)
 }
 
-func (s *Service) buyerSend(ctx context.Context, actor Actor, conversationID int64, clientMsgID, text string) (kefu.Message, bool, error) {
+// sent is what the writer saw at the commit of one message.
+type sent struct {
+	conv kefu.Conversation
+}
+
+// appendAndPublish stores msg under rule; the writer publishes it at its
+// commit, in commit order, so every socket gets a conversation's messages in
+// seq order. senderAgentID is the writing agent (0 for buyers and system).
+func (s *Service) appendAndPublish(ctx context.Context, msg kefu.Message, rule kefu.WriteRule, senderAgentID int64) (kefu.Message, bool, sent, error) {
+	var at sent
+	stored, dup, err := s.store.Append(ctx, msg, rule, func(m kefu.Message, conv kefu.Conversation) {
+		at.conv = conv
+		s.publishMessage(conv, m, senderAgentID)
+	})
+	return stored, dup, at, err
+}
+
+func (s *Service) buyerSend(ctx context.Context, actor Actor, msg kefu.Message) (kefu.Message, bool, error) {
+	rule := kefu.WriteRule{OpenOnly: true, BuyerID: actor.ID}
+	if msg.ConversationID != 0 {
+		stored, dup, at, err := s.appendAndPublish(ctx, msg, rule, 0)
+		switch {
+		case err == nil:
+			s.afterBuyerSend(ctx, stored, dup, at)
+			return stored, dup, nil
+		case !errors.Is(err, kefu.ErrConversationClosed) && !errors.Is(err, kefu.ErrNotFound):
+			return kefu.Message{}, false, err
+		}
+		// Closed, or not theirs: the store found no earlier message under
+		// this client id, so it goes to their open conversation.
+	} else {
+		// A retry is answered before a conversation is opened for it, even if
+		// the conversation it went to has closed since.
+		prev, err := s.store.MessageByClientID(ctx, actor.ShopID, actor.Kind, actor.ID, msg.ClientMsgID)
+		if err == nil {
+			s.afterBuyerSend(ctx, prev, true, sent{})
+			return prev, true, nil
+		} else if !errors.Is(err, kefu.ErrNotFound) {
+			return kefu.Message{}, false, err
+		}
+	}
 	for attempt := 0; ; attempt++ {
-		conv, created, err := s.buyerConversation(ctx, actor, conversationID)
+		conv, _, err := s.store.OpenConversation(ctx, actor.ShopID, actor.ID)
 		if err != nil {
 			return kefu.Message{}, false, err
 		}
-		msg, dup, err := s.store.AppendMessage(ctx, kefu.Message{ShopID: actor.ShopID, ConversationID: conv.ID,
-			Kind: kefu.KindText, Sender: kefu.SenderBuyer, SenderID: actor.ID, SenderName: actor.Name,
-			Text: text, ClientMsgID: clientMsgID})
+		msg.ConversationID = conv.ID
+		stored, dup, at, err := s.appendAndPublish(ctx, msg, rule, 0)
 		if errors.Is(err, kefu.ErrConversationClosed) && attempt == 0 {
 			// Closed between our read and our write: start a new one.
-			conversationID = 0
 			continue
 		}
 		if err != nil {
 			return kefu.Message{}, false, err
 		}
-		if !dup {
-			if conv.Status == kefu.StatusQueued && !created {
-				// It may have been assigned since it was read: publish to
-				// whoever holds it now, not to the whole shop.
-				if fresh, err := s.store.Conversation(ctx, actor.ShopID, conv.ID); err == nil {
-					conv = fresh
-				}
-			}
-			s.publishMessage(conv, msg, 0)
-		}
-		// The message is stored: what follows must happen even if the
-		// caller's deadline has passed. A queued conversation is handed to
-		// route even if it is not new (its first message may have failed after
-		// the conversation was created); route leaves one it knows alone.
-		if conv.Status == kefu.StatusQueued {
-			s.route(context.WithoutCancel(ctx), conv)
-		}
-		return msg, dup, nil
+		s.afterBuyerSend(ctx, stored, dup, at)
+		return stored, dup, nil
+	}
+}
+
+// afterBuyerSend routes the conversation if it is waiting. The message is
+// stored: this happens even if the caller's deadline has passed. Any queued
+// conversation is handed to route, which leaves one it knows alone: a first
+// message may have been stored and then failed before routing, and its
+// retry (a duplicate) routes it.
+func (s *Service) afterBuyerSend(ctx context.Context, msg kefu.Message, dup bool, at sent) {
+	ctx = context.WithoutCancel(ctx)
+	if dup {
+		s.routeIfQueued(ctx, msg.ShopID, msg.ConversationID)
+		return
+	}
+	if at.conv.Status == kefu.StatusQueued {
+		s.route(ctx, at.conv)
 	}
 }
 
@@ -187,25 +219,17 @@ func (s *Service) routeIfQueued(ctx context.Context, shopID, convID int64) {
 	}
 }
 
-// buyerConversation finds the conversation a buyer writes to.
-func (s *Service) buyerConversation(ctx context.Context, actor Actor, conversationID int64) (kefu.Conversation, bool, error) {
-	if conversationID != 0 {
-		conv, err := s.store.Conversation(ctx, actor.ShopID, conversationID)
-		if err != nil {
-			return kefu.Conversation{}, false, err
-		}
-		if conv.BuyerID != actor.ID {
-			return kefu.Conversation{}, false, fmt.Errorf("conversation %d: %w", conversationID, kefu.ErrNotFound)
-		}
-		if conv.Open() {
-			return conv, false, nil
-		}
+func (s *Service) agentSend(ctx context.Context, actor Actor, msg kefu.Message) (kefu.Message, bool, error) {
+	rule := kefu.WriteRule{OpenOnly: true, Assigned: true}
+	if !actor.supervises() {
+		rule.HolderID = actor.ID
 	}
-	return s.store.OpenConversation(ctx, actor.ShopID, actor.ID)
-}
-
-func (s *Service) agentSend(ctx context.Context, actor Actor, conversationID int64, clientMsgID, text string) (kefu.Message, bool, error) {
-	conv, err := s.Conversation(ctx, actor, conversationID)
+	stored, dup, _, err := s.appendAndPublish(ctx, msg, rule, actor.ID)
+	if err == nil || !refused(err) {
+		return stored, dup, err
+	}
+	// Refused and not a retry: say why, or pick up a waiting conversation.
+	conv, err := s.Conversation(ctx, actor, msg.ConversationID)
 	if err != nil {
 		return kefu.Message{}, false, err
 	}
@@ -220,16 +244,14 @@ func (s *Service) agentSend(ctx context.Context, actor Actor, conversationID int
 	case !mayWrite(actor, conv):
 		return kefu.Message{}, false, fmt.Errorf("conversation %d belongs to another agent: %w", conv.ID, ErrForbidden)
 	}
-	msg, dup, err := s.store.AppendMessage(ctx, kefu.Message{ShopID: actor.ShopID, ConversationID: conv.ID,
-		Kind: kefu.KindText, Sender: kefu.SenderAgent, SenderID: actor.ID, SenderName: actor.Name,
-		Text: text, ClientMsgID: clientMsgID})
-	if err != nil {
-		return kefu.Message{}, false, err
-	}
-	if !dup {
-		s.publishMessage(conv, msg, actor.ID)
-	}
-	return msg, dup, nil
+	stored, dup, _, err = s.appendAndPublish(ctx, msg, rule, actor.ID)
+	return stored, dup, err
+}
+
+// refused reports the errors by which the store refuses a write rule.
+func refused(err error) bool {
+	return errors.Is(err, kefu.ErrConversationClosed) || errors.Is(err, kefu.ErrNotFound) ||
+		errors.Is(err, kefu.ErrForbidden) || errors.Is(err, kefu.ErrConflict)
 }
 
 // Conversation returns a conversation the actor may see: a buyer their own;
@@ -533,13 +555,11 @@ func (s *Service) assign(ctx context.Context, shopID int64, as queue.Assignment)
 // code tells clients what it means (kefu.SystemAssigned, kefu.SystemClosed),
 // name is the agent it is about; text is the Chinese wording.
 func (s *Service) systemMessage(ctx context.Context, conv kefu.Conversation, code, name, text string) {
-	msg, _, err := s.store.AppendMessage(ctx, kefu.Message{ShopID: conv.ShopID, ConversationID: conv.ID,
-		Kind: kefu.KindSystem, Sender: kefu.SenderSystem, SenderName: name, Text: text, Code: code})
+	_, _, _, err := s.appendAndPublish(ctx, kefu.Message{ShopID: conv.ShopID, ConversationID: conv.ID,
+		Kind: kefu.KindSystem, Sender: kefu.SenderSystem, SenderName: name, Text: text, Code: code}, kefu.WriteRule{}, 0)
 	if err != nil {
 		s.log.Error("store system message", "conversation", conv.ID, "err", err)
-		return
 	}
-	s.publishMessage(conv, msg, 0)
 }
 
 // publishMessage delivers a stored message to the buyer and the agents of

@@ -54,7 +54,7 @@ func (h *hookStore) AssignConversation(ctx context.Context, shopID, id, agentID 
 	return h.Store.AssignConversation(ctx, shopID, id, agentID)
 }
 
-func (h *hookStore) AppendMessage(ctx context.Context, m kefu.Message) (kefu.Message, bool, error) {
+func (h *hookStore) Append(ctx context.Context, m kefu.Message, rule kefu.WriteRule, committed func(kefu.Message, kefu.Conversation)) (kefu.Message, bool, error) {
 	h.mu.Lock()
 	fail := h.failAppend > 0 && m.Sender == kefu.SenderBuyer
 	if fail {
@@ -68,7 +68,7 @@ func (h *hookStore) AppendMessage(ctx context.Context, m kefu.Message) (kefu.Mes
 	if fail {
 		return kefu.Message{}, false, errors.New("injected transient error")
 	}
-	msg, dup, err := h.Store.AppendMessage(ctx, m)
+	msg, dup, err := h.Store.Append(ctx, m, rule, committed)
 	if lost && err == nil {
 		return kefu.Message{}, false, errors.New("injected: stored, but the answer was lost")
 	}

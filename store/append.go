@@ -5,15 +5,14 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-
-	"gorm.io/gorm"
+	"strings"
 
 	"github.com/kefu/kefu"
 )
 
 // Batch bounds: how many messages share one transaction. PostgreSQL keeps
 // at most 64 subtransactions per session in its fast cache, and each
-// message's savepoint is one.
+// message's savepoint is one when a batch has to be written the careful way.
 const (
 	maxAppendBatchSQLite   = 128
 	maxAppendBatchPostgres = 60
@@ -23,30 +22,53 @@ const (
 var ErrClosed = errors.New("store: closed")
 
 type appendRequest struct {
-	msg  kefu.Message
-	done chan appendResult // buffered: the writer never waits for the caller
+	msg       kefu.Message
+	rule      kefu.WriteRule
+	committed func(kefu.Message, kefu.Conversation)
+	done      chan appendResult // buffered: the writer never waits for the caller
 }
 
 type appendResult struct {
 	msg       kefu.Message
+	conv      kefu.Conversation
+	stored    bool // written by this request
+	refused   bool // the rule or the client id check refused it: explain after the commit
 	duplicate bool
 	err       error
 }
 
-// AppendMessage stores m as the next message of its conversation and returns
-// it with id, seq and time. If the sender already stored a message with the
+// AppendMessage stores m as the next message of its conversation under the
+// default rule: buyers and agents write only to open conversations, kefu's
+// own lines may follow a close. See Append.
+func (s *Store) AppendMessage(ctx context.Context, m kefu.Message) (kefu.Message, bool, error) {
+	rule := kefu.WriteRule{OpenOnly: m.Sender == kefu.SenderBuyer || m.Sender == kefu.SenderAgent}
+	return s.Append(ctx, m, rule, nil)
+}
+
+// Append stores m as the next message of its conversation and returns it
+// with id, seq and time. If the sender already stored a message with the
 // same client message id, that message is returned with duplicate set and
-// nothing is written. Buyers and agents cannot write to a closed conversation
-// (kefu.ErrConversationClosed); system messages can.
+// nothing is written. A conversation the rule refuses is
+// kefu.ErrConversationClosed (closed), kefu.ErrNotFound (no such
+// conversation in the shop, or another buyer's) or kefu.ErrForbidden (not
+// held by the rule's agent).
+//
+// committed, if not nil, is called by the writer right after the commit,
+// with the message and the conversation's state at the commit (id, shop,
+// buyer, agent, status, last seq), before Append returns. The writer calls
+// it for every message in commit order, so a conversation's messages are
+// seen there in seq order; it must not block.
 //
 // Messages are written by one goroutine that commits everything waiting in
 // one transaction (group commit): under load many messages share a commit,
 // alone a message is written at once. The call returns after the commit.
 // ctx only bounds the wait for the writer to take the message: once taken,
-// the call waits for the commit whatever ctx says, so the caller never
-// reports "not stored" for a message that then is stored.
-func (s *Store) AppendMessage(ctx context.Context, m kefu.Message) (kefu.Message, bool, error) {
-	req := &appendRequest{msg: m, done: make(chan appendResult, 1)}
+// the call waits for the commit whatever ctx says (the writer bounds it),
+// so the caller never reports "not stored" for a message that then is stored.
+func (s *Store) Append(ctx context.Context, m kefu.Message, rule kefu.WriteRule, committed func(kefu.Message, kefu.Conversation)) (kefu.Message, bool, error) {
+	ctx, cancel := bound(ctx)
+	defer cancel()
+	req := &appendRequest{msg: m, rule: rule, committed: committed, done: make(chan appendResult, 1)}
 	select {
 	case s.appends <- req:
 	case <-s.stop:
@@ -66,6 +88,7 @@ func (s *Store) writeAppends() {
 		maxAppendBatch = maxAppendBatchPostgres
 	}
 	batch := make([]*appendRequest, 0, maxAppendBatch)
+	results := make([]appendResult, maxAppendBatch)
 	for {
 		select {
 		case req := <-s.appends:
@@ -82,102 +105,238 @@ func (s *Store) writeAppends() {
 				break fill
 			}
 		}
-		s.appendBatch(batch)
+		s.appendBatch(batch, results[:len(batch)])
 	}
 }
 
-// appendBatch writes a batch in one transaction. Each message has its own
-// savepoint, so a duplicate or a closed conversation undoes only that
-// message, seq included.
-func (s *Store) appendBatch(batch []*appendRequest) {
-	results := make([]appendResult, len(batch))
-	retryLookup := make([]bool, len(batch))
-	err := s.db.Transaction(func(tx *gorm.DB) error {
+// appendBatch writes a batch in one transaction, tells each request's
+// committed in commit order, then answers every request.
+//
+// The fast way has no savepoints: the conversation row is updated only if
+// the rule allows it and the sender has no message with that client id, so
+// no statement is expected to fail. If one does anyway (another process
+// stored the same client id a moment before), the transaction is rolled back
+// and the batch is written again the careful way, a savepoint per message,
+// so a failing message undoes only itself, seq included.
+func (s *Store) appendBatch(batch []*appendRequest, results []appendResult) {
+	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+	defer cancel()
+	clear(results)
+	err := s.appendTx(ctx, batch, results, false)
+	if err != nil {
+		clear(results)
+		err = s.appendTx(ctx, batch, results, true)
+	}
+	if err != nil {
 		for i, req := range batch {
-			// Plain statements, not gorm's SavePoint/RollbackTo helpers, which
-			// drop the database's error: a failed ROLLBACK TO means the whole
-			// transaction is gone and the batch must fail as one.
-			if err := tx.Exec("SAVEPOINT m").Error; err != nil {
-				return err
-			}
-			msg, lookup, err := s.appendOne(tx, req.msg)
-			if err != nil || lookup {
-				if rbErr := tx.Exec("ROLLBACK TO SAVEPOINT m").Error; rbErr != nil {
-					return rbErr
-				}
-			}
-			if relErr := tx.Exec("RELEASE SAVEPOINT m").Error; relErr != nil {
-				return relErr
-			}
-			results[i] = appendResult{msg: msg, err: err}
-			retryLookup[i] = lookup
+			results[i] = appendResult{err: fmt.Errorf("store: append message to conversation %d: %w", req.msg.ConversationID, err)}
 		}
-		return nil
-	})
+	}
+	for i, req := range batch {
+		if r := results[i]; r.stored && req.committed != nil {
+			req.committed(r.msg, r.conv)
+		}
+	}
 	for i, req := range batch {
 		r := results[i]
-		switch {
-		case err != nil:
-			r = appendResult{err: fmt.Errorf("store: append message to conversation %d: %w", req.msg.ConversationID, err)}
-		case retryLookup[i]:
-			// The sender may have stored this message already (a retry): the
-			// unique index caught it, or the conversation has closed since.
-			prev, lookupErr := s.messageByClientID(context.Background(), req.msg)
-			switch {
-			case lookupErr == nil:
-				r = appendResult{msg: prev, duplicate: true}
-			case errors.Is(lookupErr, kefu.ErrNotFound) && r.err == nil:
-				r = appendResult{err: fmt.Errorf("store: append message to conversation %d: %w", req.msg.ConversationID, kefu.ErrConversationClosed)}
-			case errors.Is(lookupErr, kefu.ErrNotFound):
-			default:
-				r = appendResult{err: lookupErr}
-			}
+		if r.refused {
+			r = s.explainRefusal(ctx, req)
 		}
 		req.done <- r
 	}
 }
 
-// appendOne writes one message inside the batch transaction. lookup asks
-// the caller to answer with the sender's stored message of the same client
-// id, if there is one.
-func (s *Store) appendOne(tx *gorm.DB, m kefu.Message) (stored kefu.Message, lookup bool, err error) {
-	row := messageRow{ShopID: m.ShopID, ConversationID: m.ConversationID, Kind: string(m.Kind), Sender: string(m.Sender),
-		SenderID: m.SenderID, SenderName: m.SenderName, Text: m.Text, Code: m.Code, ClientMsgID: m.ClientMsgID, CreatedAt: s.now().UTC()}
-	// Buyers and agents write only to open conversations; kefu's own lines may follow a close.
-	openOnly := m.Sender == kefu.SenderBuyer || m.Sender == kefu.SenderAgent
-	// The sender has seen everything up to their own message.
-	readCol := ""
-	switch m.Sender {
-	case kefu.SenderBuyer:
-		readCol = ", buyer_read_seq = last_seq + 1"
-	case kefu.SenderAgent:
-		readCol = ", agent_read_seq = last_seq + 1"
+// appendTx writes the batch in one transaction; careful puts each message
+// in a savepoint of its own.
+func (s *Store) appendTx(ctx context.Context, batch []*appendRequest, results []appendResult, careful bool) error {
+	tx, err := s.sqlW.BeginTx(ctx, nil)
+	if err != nil {
+		return err
 	}
-	var seqs []int64
-	if err := tx.Raw(`UPDATE conversations SET last_seq = last_seq + 1`+readCol+`
-		WHERE shop_id = ? AND id = ? AND (status <> ? OR ?) RETURNING last_seq`,
-		m.ShopID, m.ConversationID, kefu.StatusClosed, !openOnly).Scan(&seqs).Error; err != nil {
-		return kefu.Message{}, false, err
+	defer tx.Rollback()
+	stmts := s.appendStmts.in(ctx, tx)
+	for i, req := range batch {
+		if !careful {
+			if results[i], err = s.appendOne(ctx, stmts, req); err != nil {
+				return err
+			}
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, "SAVEPOINT m"); err != nil {
+			return err
+		}
+		r, err := s.appendOne(ctx, stmts, req)
+		if err != nil {
+			// A failed ROLLBACK TO means the whole transaction is gone and
+			// the batch must fail as one.
+			if _, rbErr := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT m"); rbErr != nil {
+				return rbErr
+			}
+			if isDuplicate(err) {
+				r = appendResult{refused: true}
+			} else {
+				r = appendResult{err: fmt.Errorf("store: append message to conversation %d: %w", req.msg.ConversationID, err)}
+			}
+		}
+		if _, err := tx.ExecContext(ctx, "RELEASE SAVEPOINT m"); err != nil {
+			return err
+		}
+		results[i] = r
 	}
-	if len(seqs) == 0 {
-		// Either there is no such conversation in the shop, or it is closed.
-		var status string
-		err := tx.Raw(`SELECT status FROM conversations WHERE shop_id = ? AND id = ?`, m.ShopID, m.ConversationID).Row().Scan(&status)
+	return tx.Commit()
+}
+
+// appendOne writes one message inside the batch transaction: the
+// conversation's seq (and the sender's read mark) moves up only if the rule
+// allows it and the client id is new; a refusal writes nothing.
+func (s *Store) appendOne(ctx context.Context, st *boundAppendStmts, req *appendRequest) (appendResult, error) {
+	m, rule := req.msg, req.rule
+	m.CreatedAt = s.now().UTC().Truncate(microsecond)
+	conv := kefu.Conversation{ID: m.ConversationID, ShopID: m.ShopID}
+	args := []any{string(m.Sender), m.ShopID, m.ConversationID, rule.OpenOnly, rule.BuyerID, rule.HolderID,
+		m.ClientMsgID, m.SenderID, rule.Assigned || rule.HolderID != 0}
+	var status string
+	if s.dialect.name == postgresDialect.name {
+		// One statement: the update and the insert in one round trip.
+		args = append(args, string(m.Kind), m.SenderName, m.Text, m.Code, m.CreatedAt)
+		err := st.appendPG.QueryRowContext(ctx, args...).Scan(&m.ID, &m.Seq, &status, &conv.BuyerID, &conv.AgentID)
 		if errors.Is(err, sql.ErrNoRows) {
-			return kefu.Message{}, false, fmt.Errorf("store: append message: conversation %d: %w", m.ConversationID, kefu.ErrNotFound)
+			return appendResult{refused: true}, nil
 		}
 		if err != nil {
-			return kefu.Message{}, false, err
+			return appendResult{}, err
 		}
-		// A retry of a message stored before the close still gets its ack.
-		return kefu.Message{}, m.ClientMsgID != "", fmt.Errorf("store: append message: conversation %d: %w", m.ConversationID, kefu.ErrConversationClosed)
-	}
-	row.Seq = seqs[0]
-	if err := tx.Create(&row).Error; err != nil {
-		if isDuplicate(err) {
-			return kefu.Message{}, true, nil
+	} else {
+		err := st.bumpSeq.QueryRowContext(ctx, args...).Scan(&m.Seq, &status, &conv.BuyerID, &conv.AgentID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return appendResult{refused: true}, nil
 		}
-		return kefu.Message{}, false, err
+		if err != nil {
+			return appendResult{}, err
+		}
+		if err := st.insertMsg.QueryRowContext(ctx, m.ShopID, m.ConversationID, m.Seq, string(m.Kind), string(m.Sender),
+			m.SenderID, m.SenderName, m.Text, m.Code, m.ClientMsgID, m.CreatedAt).Scan(&m.ID); err != nil {
+			return appendResult{}, err
+		}
 	}
-	return row.message(), false, nil
+	conv.Status, conv.LastSeq = kefu.ConversationStatus(status), m.Seq
+	return appendResult{msg: m, conv: conv, stored: true}, nil
+}
+
+// explainRefusal answers a request the batch did not write: with the
+// sender's stored message of the same client id (a retry, even into a
+// conversation that has closed since), or with why the rule refused it.
+func (s *Store) explainRefusal(ctx context.Context, req *appendRequest) appendResult {
+	m, rule := req.msg, req.rule
+	if m.ClientMsgID != "" {
+		prev, err := s.messageByClientID(ctx, m)
+		if err == nil {
+			return appendResult{msg: prev, duplicate: true}
+		}
+		if !errors.Is(err, kefu.ErrNotFound) {
+			return appendResult{err: err}
+		}
+	}
+	fail := func(err error) appendResult {
+		return appendResult{err: fmt.Errorf("store: append message to conversation %d: %w", m.ConversationID, err)}
+	}
+	conv, err := s.Conversation(ctx, m.ShopID, m.ConversationID)
+	switch {
+	case err != nil:
+		return fail(err)
+	case rule.BuyerID != 0 && conv.BuyerID != rule.BuyerID:
+		return fail(kefu.ErrNotFound)
+	case rule.OpenOnly && conv.Status == kefu.StatusClosed:
+		return fail(kefu.ErrConversationClosed)
+	case rule.HolderID != 0 || rule.Assigned:
+		return fail(fmt.Errorf("held by agent %d, status %s: %w", conv.AgentID, conv.Status, kefu.ErrForbidden))
+	default:
+		// The rule allows it now: the conversation changed between the write
+		// and this look. Refuse; the sender's retry is written.
+		return fail(kefu.ErrConflict)
+	}
+}
+
+// The statements of the message path, prepared once on the writer pool.
+// SQLite: bumpSeq then insertMsg; PostgreSQL: appendPG, both in one.
+type appendStmts struct {
+	bumpSeq, insertMsg, appendPG *sql.Stmt
+}
+
+type boundAppendStmts struct {
+	bumpSeq, insertMsg, appendPG *sql.Stmt
+}
+
+// bumpSeqSQL moves the conversation's seq up by one if the rule allows it
+// and the sender has stored nothing under the client id, and returns what
+// fan-out needs. Parameters: 1 sender, 2 shop, 3 conversation, 4 open only,
+// 5 buyer (0: any), 6 holder (0: any), 7 client id, 8 sender id,
+// 9 assigned only.
+const bumpSeqSQL = `UPDATE conversations SET last_seq = last_seq + 1,
+	buyer_read_seq = CASE WHEN $1 = 'buyer' THEN last_seq + 1 ELSE buyer_read_seq END,
+	agent_read_seq = CASE WHEN $1 = 'agent' THEN last_seq + 1 ELSE agent_read_seq END
+WHERE shop_id = $2 AND id = $3
+	AND (status <> 'closed' OR NOT $4)
+	AND ($5 = 0 OR buyer_id = $5)
+	AND ($6 = 0 OR agent_id = $6) AND (status = 'assigned' OR NOT $9)
+	AND ($7 = '' OR NOT EXISTS (SELECT 1 FROM messages
+		WHERE shop_id = $2 AND sender = $1 AND sender_id = $8 AND client_msg_id = $7 AND client_msg_id <> ''))
+RETURNING last_seq, status, buyer_id, COALESCE(agent_id, 0)`
+
+const insertMsgSQL = `INSERT INTO messages (shop_id, conversation_id, seq, kind, sender, sender_id, sender_name, text, code, client_msg_id, created_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
+
+// appendPGSQL is bumpSeqSQL and the insert in one statement, with the
+// parameters typed. 10 kind, 11 sender name, 12 text, 13 code, 14 time.
+const appendPGSQL = `WITH c AS (
+UPDATE conversations SET last_seq = last_seq + 1,
+	buyer_read_seq = CASE WHEN $1::text = 'buyer' THEN last_seq + 1 ELSE buyer_read_seq END,
+	agent_read_seq = CASE WHEN $1::text = 'agent' THEN last_seq + 1 ELSE agent_read_seq END
+WHERE shop_id = $2::bigint AND id = $3::bigint
+	AND (status <> 'closed' OR NOT $4::boolean)
+	AND ($5::bigint = 0 OR buyer_id = $5::bigint)
+	AND ($6::bigint = 0 OR agent_id = $6::bigint) AND (status = 'assigned' OR NOT $9::boolean)
+	AND ($7::text = '' OR NOT EXISTS (SELECT 1 FROM messages
+		WHERE shop_id = $2::bigint AND sender = $1::text AND sender_id = $8::bigint AND client_msg_id = $7::text AND client_msg_id <> ''))
+RETURNING last_seq, status, buyer_id, COALESCE(agent_id, 0) AS agent_id
+), m AS (
+INSERT INTO messages (shop_id, conversation_id, seq, kind, sender, sender_id, sender_name, text, code, client_msg_id, created_at)
+SELECT $2::bigint, $3::bigint, c.last_seq, $10::text, $1::text, $8::bigint, $11::text, $12::text, $13::text, $7::text, $14::timestamptz FROM c
+RETURNING id, seq
+)
+SELECT m.id, m.seq, c.status, c.buyer_id, c.agent_id FROM m, c`
+
+// prepareAppend prepares the message path's statements on the writer pool.
+func (s *Store) prepareAppend(ctx context.Context) error {
+	var err error
+	if s.dialect.name == postgresDialect.name {
+		s.appendStmts.appendPG, err = s.sqlW.PrepareContext(ctx, appendPGSQL)
+		return err
+	}
+	// SQLite numbers parameters ?NNN; the same SQL is kept readable with $N.
+	if s.appendStmts.bumpSeq, err = s.sqlW.PrepareContext(ctx, strings.ReplaceAll(bumpSeqSQL, "$", "?")); err != nil {
+		return err
+	}
+	s.appendStmts.insertMsg, err = s.sqlW.PrepareContext(ctx, insertMsgSQL)
+	return err
+}
+
+// in binds the prepared statements to tx. On the connection they were
+// prepared on, database/sql reuses the prepared statement.
+func (a *appendStmts) in(ctx context.Context, tx *sql.Tx) *boundAppendStmts {
+	b := &boundAppendStmts{}
+	for _, p := range []struct{ from, to **sql.Stmt }{{&a.bumpSeq, &b.bumpSeq}, {&a.insertMsg, &b.insertMsg}, {&a.appendPG, &b.appendPG}} {
+		if *p.from != nil {
+			*p.to = tx.StmtContext(ctx, *p.from)
+		}
+	}
+	return b
+}
+
+func (a *appendStmts) close() {
+	for _, st := range []*sql.Stmt{a.bumpSeq, a.insertMsg, a.appendPG} {
+		if st != nil {
+			st.Close()
+		}
+	}
 }

@@ -27,6 +27,8 @@ func (r buyerRow) buyer() kefu.Buyer {
 // VisitorBuyer returns the anonymous buyer with this visitor id, creating it
 // (named name) on first sight.
 func (s *Store) VisitorBuyer(ctx context.Context, shopID int64, visitorID, name string) (kefu.Buyer, error) {
+	ctx, cancel := bound(ctx)
+	defer cancel()
 	return s.upsertBuyer(ctx, buyerRow{ShopID: shopID, VisitorID: visitorID, Name: name},
 		"shop_id = ? AND visitor_id = ? AND external_id = ''", shopID, visitorID)
 }
@@ -35,6 +37,8 @@ func (s *Store) VisitorBuyer(ctx context.Context, shopID int64, visitorID, name 
 // on first sight (named kefu.IdentifiedBuyerName if name is empty); a
 // non-empty name replaces the stored one.
 func (s *Store) IdentifiedBuyer(ctx context.Context, shopID int64, externalID, visitorID, name string) (kefu.Buyer, error) {
+	ctx, cancel := bound(ctx)
+	defer cancel()
 	createName := name
 	if createName == "" {
 		createName = kefu.IdentifiedBuyerName(externalID)
@@ -55,7 +59,7 @@ func (s *Store) upsertBuyer(ctx context.Context, row buyerRow, where string, arg
 	db := s.db.WithContext(ctx)
 	var found buyerRow
 	for attempt := 0; attempt < 2; attempt++ {
-		err := db.Where(where, args...).Limit(1).Find(&found).Error
+		err := s.rdb.WithContext(ctx).Where(where, args...).Limit(1).Find(&found).Error
 		if err != nil {
 			return kefu.Buyer{}, fmt.Errorf("store: load buyer: %w", err)
 		}
@@ -78,6 +82,8 @@ func (s *Store) upsertBuyer(ctx context.Context, row buyerRow, where string, arg
 
 // Buyer loads a buyer of the shop.
 func (s *Store) Buyer(ctx context.Context, shopID, id int64) (kefu.Buyer, error) {
+	ctx, cancel := bound(ctx)
+	defer cancel()
 	var row buyerRow
 	if err := s.rdb.WithContext(ctx).Where("shop_id = ? AND id = ?", shopID, id).Take(&row).Error; err != nil {
 		return kefu.Buyer{}, notFound(err, "load buyer", id)
@@ -101,6 +107,8 @@ func (orderRow) TableName() string { return "orders" }
 
 // CreateOrder stores an order of a buyer of the shop. A taken order number is kefu.ErrConflict.
 func (s *Store) CreateOrder(ctx context.Context, o kefu.Order) (kefu.Order, error) {
+	ctx, cancel := bound(ctx)
+	defer cancel()
 	if err := s.requireBuyer(ctx, o.ShopID, o.BuyerID); err != nil {
 		return kefu.Order{}, err
 	}
@@ -129,6 +137,8 @@ func (s *Store) CreateOrder(ctx context.Context, o kefu.Order) (kefu.Order, erro
 
 // BuyerOrders lists a buyer's orders in the shop, newest first.
 func (s *Store) BuyerOrders(ctx context.Context, shopID, buyerID int64) ([]kefu.Order, error) {
+	ctx, cancel := bound(ctx)
+	defer cancel()
 	var rows []orderRow
 	if err := s.rdb.WithContext(ctx).Where("shop_id = ? AND buyer_id = ?", shopID, buyerID).
 		Order("created_at DESC, id DESC").Limit(kefu.MaxPageSize).Find(&rows).Error; err != nil {

@@ -49,10 +49,12 @@ func rowOf(c kefu.Conversation) conversationRow {
 // OpenConversation returns the buyer's open conversation, or starts a queued
 // one. created says whether it is new.
 func (s *Store) OpenConversation(ctx context.Context, shopID, buyerID int64) (kefu.Conversation, bool, error) {
+	ctx, cancel := bound(ctx)
+	defer cancel()
 	db := s.db.WithContext(ctx)
 	for attempt := 0; attempt < 2; attempt++ {
 		var row conversationRow
-		err := db.Where("shop_id = ? AND buyer_id = ? AND status <> ?", shopID, buyerID, kefu.StatusClosed).Limit(1).Find(&row).Error
+		err := s.rdb.WithContext(ctx).Where("shop_id = ? AND buyer_id = ? AND status <> ?", shopID, buyerID, kefu.StatusClosed).Limit(1).Find(&row).Error
 		if err != nil {
 			return kefu.Conversation{}, false, fmt.Errorf("store: find open conversation of buyer %d: %w", buyerID, err)
 		}
@@ -77,6 +79,8 @@ func (s *Store) OpenConversation(ctx context.Context, shopID, buyerID int64) (ke
 
 // Conversation loads a conversation of the shop.
 func (s *Store) Conversation(ctx context.Context, shopID, id int64) (kefu.Conversation, error) {
+	ctx, cancel := bound(ctx)
+	defer cancel()
 	var row conversationRow
 	if err := s.rdb.WithContext(ctx).Where("shop_id = ? AND id = ?", shopID, id).Take(&row).Error; err != nil {
 		return kefu.Conversation{}, notFound(err, "load conversation", id)
@@ -86,8 +90,10 @@ func (s *Store) Conversation(ctx context.Context, shopID, id int64) (kefu.Conver
 
 // LatestConversation loads the buyer's most recent conversation, open or closed.
 func (s *Store) LatestConversation(ctx context.Context, shopID, buyerID int64) (kefu.Conversation, error) {
+	ctx, cancel := bound(ctx)
+	defer cancel()
 	var row conversationRow
-	if err := s.db.WithContext(ctx).Where("shop_id = ? AND buyer_id = ?", shopID, buyerID).Order("id DESC").Take(&row).Error; err != nil {
+	if err := s.rdb.WithContext(ctx).Where("shop_id = ? AND buyer_id = ?", shopID, buyerID).Order("id DESC").Take(&row).Error; err != nil {
 		return kefu.Conversation{}, notFound(err, "load latest conversation of buyer", buyerID)
 	}
 	return row.conversation(), nil
@@ -96,8 +102,10 @@ func (s *Store) LatestConversation(ctx context.Context, shopID, buyerID int64) (
 // OpenConversations lists every conversation not closed, in all shops, oldest
 // queued first: what the router rebuilds its state from at start.
 func (s *Store) OpenConversations(ctx context.Context) ([]kefu.Conversation, error) {
+	ctx, cancel := bound(ctx)
+	defer cancel()
 	var rows []conversationRow
-	if err := s.db.WithContext(ctx).Where("status <> ?", kefu.StatusClosed).Order("queued_at, id").Find(&rows).Error; err != nil {
+	if err := s.rdb.WithContext(ctx).Where("status <> ?", kefu.StatusClosed).Order("queued_at, id").Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("store: list open conversations: %w", err)
 	}
 	out := make([]kefu.Conversation, len(rows))
@@ -110,6 +118,8 @@ func (s *Store) OpenConversations(ctx context.Context) ([]kefu.Conversation, err
 // AssignConversation gives an open conversation to an agent of the same
 // shop. A closed conversation is kefu.ErrConversationClosed.
 func (s *Store) AssignConversation(ctx context.Context, shopID, id, agentID int64) (kefu.Conversation, error) {
+	ctx, cancel := bound(ctx)
+	defer cancel()
 	now := s.now().UTC()
 	res := s.db.WithContext(ctx).Exec(`UPDATE conversations SET status = ?, agent_id = ?, assigned_at = ?
 		WHERE shop_id = ? AND id = ? AND status <> ?
@@ -134,6 +144,8 @@ func (s *Store) AssignConversation(ctx context.Context, shopID, id, agentID int6
 // conversation waiting in the queue or held by that agent; otherwise
 // kefu.ErrForbidden.
 func (s *Store) CloseConversation(ctx context.Context, shopID, id, byAgentID int64) (conv kefu.Conversation, changed bool, err error) {
+	ctx, cancel := bound(ctx)
+	defer cancel()
 	res := s.db.WithContext(ctx).Exec(`UPDATE conversations SET status = ?, closed_at = ?
 		WHERE shop_id = ? AND id = ? AND status <> ? AND (? = 0 OR status = ? OR agent_id = ?)`,
 		kefu.StatusClosed, s.now().UTC(), shopID, id, kefu.StatusClosed, byAgentID, kefu.StatusQueued, byAgentID)
@@ -150,6 +162,8 @@ func (s *Store) CloseConversation(ctx context.Context, shopID, id, byAgentID int
 // MarkRead records that one side has read up to seq. It never moves backwards
 // nor past the last message.
 func (s *Store) MarkRead(ctx context.Context, shopID, id int64, reader kefu.SenderKind, seq int64) (kefu.Conversation, error) {
+	ctx, cancel := bound(ctx)
+	defer cancel()
 	column := "agent_read_seq"
 	if reader == kefu.SenderBuyer {
 		column = "buyer_read_seq"
@@ -165,6 +179,8 @@ func (s *Store) MarkRead(ctx context.Context, shopID, id int64, reader kefu.Send
 // ListConversations lists the shop's conversations, newest first (the queue
 // alone: oldest first), with buyer, agent name, unread count and last message.
 func (s *Store) ListConversations(ctx context.Context, shopID int64, f kefu.ConversationFilter) ([]kefu.ConversationSummary, error) {
+	ctx, cancel := bound(ctx)
+	defer cancel()
 	if f.Limit <= 0 || f.Limit > kefu.MaxPageSize {
 		f.Limit = kefu.MaxPageSize
 	}
@@ -195,6 +211,8 @@ func (s *Store) ListConversations(ctx context.Context, shopID int64, f kefu.Conv
 // c is taken as it is (callers hold it fresh from the store); only the
 // details around it are read.
 func (s *Store) Summarize(ctx context.Context, c kefu.Conversation) (kefu.ConversationSummary, error) {
+	ctx, cancel := bound(ctx)
+	defer cancel()
 	list, err := s.summarize(ctx, c.ShopID, []conversationRow{rowOf(c)})
 	if err != nil {
 		return kefu.ConversationSummary{}, err
@@ -218,7 +236,7 @@ func (s *Store) summarize(ctx context.Context, shopID int64, rows []conversation
 			agentIDs = append(agentIDs, *r.AgentID)
 		}
 	}
-	db := s.db.WithContext(ctx)
+	db := s.rdb.WithContext(ctx)
 
 	var buyers []buyerRow
 	if err := db.Where("shop_id = ? AND id IN ?", shopID, buyerIDs).Find(&buyers).Error; err != nil {
@@ -297,6 +315,8 @@ func (r messageRow) message() kefu.Message {
 
 // MessageByClientID finds the message a sender stored under a client message id.
 func (s *Store) MessageByClientID(ctx context.Context, shopID int64, sender kefu.SenderKind, senderID int64, clientMsgID string) (kefu.Message, error) {
+	ctx, cancel := bound(ctx)
+	defer cancel()
 	return s.messageByClientID(ctx, kefu.Message{ShopID: shopID, Sender: sender, SenderID: senderID, ClientMsgID: clientMsgID})
 }
 
@@ -314,11 +334,13 @@ func (s *Store) messageByClientID(ctx context.Context, m kefu.Message) (kefu.Mes
 // Messages returns up to limit messages of a conversation with seq > afterSeq,
 // in seq order, and whether more follow.
 func (s *Store) Messages(ctx context.Context, shopID, conversationID, afterSeq int64, limit int) ([]kefu.Message, bool, error) {
+	ctx, cancel := bound(ctx)
+	defer cancel()
 	if limit <= 0 || limit > kefu.MaxPageSize {
 		limit = kefu.DefaultPageSize
 	}
 	var rows []messageRow
-	err := s.db.WithContext(ctx).Where("shop_id = ? AND conversation_id = ? AND seq > ?", shopID, conversationID, afterSeq).
+	err := s.rdb.WithContext(ctx).Where("shop_id = ? AND conversation_id = ? AND seq > ?", shopID, conversationID, afterSeq).
 		Order("seq").Limit(limit + 1).Find(&rows).Error
 	if err != nil {
 		return nil, false, fmt.Errorf("store: list messages of conversation %d: %w", conversationID, err)
@@ -337,7 +359,7 @@ func (s *Store) Messages(ctx context.Context, shopID, conversationID, afterSeq i
 // requireBuyer fails with kefu.ErrNotFound unless the buyer belongs to the shop.
 func (s *Store) requireBuyer(ctx context.Context, shopID, buyerID int64) error {
 	var n int64
-	if err := s.db.WithContext(ctx).Raw(`SELECT COUNT(*) FROM buyers WHERE shop_id = ? AND id = ?`, shopID, buyerID).Scan(&n).Error; err != nil {
+	if err := s.rdb.WithContext(ctx).Raw(`SELECT COUNT(*) FROM buyers WHERE shop_id = ? AND id = ?`, shopID, buyerID).Scan(&n).Error; err != nil {
 		return fmt.Errorf("store: check buyer %d: %w", buyerID, err)
 	}
 	if n == 0 {

@@ -40,6 +40,8 @@ func (r agentRow) agent() kefu.Agent {
 
 // CreateShop stores a new shop with its allowed origins. A taken slug is kefu.ErrConflict.
 func (s *Store) CreateShop(ctx context.Context, shop kefu.Shop) (kefu.Shop, error) {
+	ctx, cancel := bound(ctx)
+	defer cancel()
 	row := shopRow{Slug: shop.Slug, Name: shop.Name, IdentitySecret: shop.IdentitySecret, CreatedAt: s.now().UTC()}
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Create(&row).Error; err != nil {
@@ -59,6 +61,8 @@ func (s *Store) CreateShop(ctx context.Context, shop kefu.Shop) (kefu.Shop, erro
 
 // SetShopOrigins replaces the origins allowed to embed the shop's widget.
 func (s *Store) SetShopOrigins(ctx context.Context, shopID int64, origins []string) error {
+	ctx, cancel := bound(ctx)
+	defer cancel()
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Exec(`DELETE FROM shop_origins WHERE shop_id = ?`, shopID).Error; err != nil {
 			return err
@@ -87,6 +91,8 @@ func setOrigins(tx *gorm.DB, shopID int64, origins []string) error {
 
 // ShopBySlug loads a shop and its origins by its public slug.
 func (s *Store) ShopBySlug(ctx context.Context, slug string) (kefu.Shop, error) {
+	ctx, cancel := bound(ctx)
+	defer cancel()
 	var row shopRow
 	if err := s.rdb.WithContext(ctx).Where("slug = ?", slug).Take(&row).Error; err != nil {
 		return kefu.Shop{}, notFound(err, "load shop", slug)
@@ -96,6 +102,8 @@ func (s *Store) ShopBySlug(ctx context.Context, slug string) (kefu.Shop, error) 
 
 // Shop loads a shop and its origins by id.
 func (s *Store) Shop(ctx context.Context, id int64) (kefu.Shop, error) {
+	ctx, cancel := bound(ctx)
+	defer cancel()
 	var row shopRow
 	if err := s.rdb.WithContext(ctx).Where("id = ?", id).Take(&row).Error; err != nil {
 		return kefu.Shop{}, notFound(err, "load shop", id)
@@ -114,6 +122,8 @@ func (s *Store) withOrigins(ctx context.Context, row shopRow) (kefu.Shop, error)
 
 // CreateAgent stores a new agent. A username taken in the shop is kefu.ErrConflict.
 func (s *Store) CreateAgent(ctx context.Context, a kefu.Agent) (kefu.Agent, error) {
+	ctx, cancel := bound(ctx)
+	defer cancel()
 	if a.MaxConcurrent <= 0 {
 		a.MaxConcurrent = kefu.DefaultAgentCap
 	}
@@ -131,6 +141,8 @@ func (s *Store) CreateAgent(ctx context.Context, a kefu.Agent) (kefu.Agent, erro
 
 // AgentByUsername loads an agent of the shop by login name.
 func (s *Store) AgentByUsername(ctx context.Context, shopID int64, username string) (kefu.Agent, error) {
+	ctx, cancel := bound(ctx)
+	defer cancel()
 	var row agentRow
 	if err := s.rdb.WithContext(ctx).Where("shop_id = ? AND username = ?", shopID, username).Take(&row).Error; err != nil {
 		return kefu.Agent{}, notFound(err, "load agent", username)
@@ -140,6 +152,8 @@ func (s *Store) AgentByUsername(ctx context.Context, shopID int64, username stri
 
 // Agent loads an agent of the shop by id.
 func (s *Store) Agent(ctx context.Context, shopID, id int64) (kefu.Agent, error) {
+	ctx, cancel := bound(ctx)
+	defer cancel()
 	var row agentRow
 	if err := s.rdb.WithContext(ctx).Where("shop_id = ? AND id = ?", shopID, id).Take(&row).Error; err != nil {
 		return kefu.Agent{}, notFound(err, "load agent", id)
@@ -149,6 +163,8 @@ func (s *Store) Agent(ctx context.Context, shopID, id int64) (kefu.Agent, error)
 
 // Agents lists the shop's agents by id.
 func (s *Store) Agents(ctx context.Context, shopID int64) ([]kefu.Agent, error) {
+	ctx, cancel := bound(ctx)
+	defer cancel()
 	var rows []agentRow
 	if err := s.rdb.WithContext(ctx).Where("shop_id = ?", shopID).Order("id").Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("store: list agents of shop %d: %w", shopID, err)
@@ -162,6 +178,8 @@ func (s *Store) Agents(ctx context.Context, shopID int64) ([]kefu.Agent, error) 
 
 // CreateSession records an agent session by the hash of its token.
 func (s *Store) CreateSession(ctx context.Context, shopID, agentID int64, tokenHash string, expires time.Time) error {
+	ctx, cancel := bound(ctx)
+	defer cancel()
 	err := s.db.WithContext(ctx).Exec(`INSERT INTO agent_sessions (token_hash, shop_id, agent_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
 		tokenHash, shopID, agentID, s.now().UTC(), expires.UTC()).Error
 	if err != nil {
@@ -173,6 +191,8 @@ func (s *Store) CreateSession(ctx context.Context, shopID, agentID int64, tokenH
 // SessionAgent returns the agent owning an unexpired session; an unknown or
 // expired session is kefu.ErrNotFound.
 func (s *Store) SessionAgent(ctx context.Context, tokenHash string) (kefu.Agent, time.Time, error) {
+	ctx, cancel := bound(ctx)
+	defer cancel()
 	var sess struct {
 		ShopID    int64
 		AgentID   int64
@@ -192,6 +212,8 @@ func (s *Store) SessionAgent(ctx context.Context, tokenHash string) (kefu.Agent,
 
 // DeleteSession ends a session, and sweeps expired ones while at it.
 func (s *Store) DeleteSession(ctx context.Context, tokenHash string) error {
+	ctx, cancel := bound(ctx)
+	defer cancel()
 	err := s.db.WithContext(ctx).Exec(`DELETE FROM agent_sessions WHERE token_hash = ? OR expires_at < ?`, tokenHash, s.now().UTC()).Error
 	if err != nil {
 		return fmt.Errorf("store: delete session: %w", err)
@@ -201,6 +223,8 @@ func (s *Store) DeleteSession(ctx context.Context, tokenHash string) error {
 
 // SetAgentCap changes how many conversations an agent holds at once.
 func (s *Store) SetAgentCap(ctx context.Context, shopID, agentID int64, cap int) error {
+	ctx, cancel := bound(ctx)
+	defer cancel()
 	res := s.db.WithContext(ctx).Exec(`UPDATE agents SET max_concurrent = ? WHERE shop_id = ? AND id = ?`, cap, shopID, agentID)
 	if res.Error != nil {
 		return fmt.Errorf("store: set cap of agent %d: %w", agentID, res.Error)

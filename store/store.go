@@ -6,6 +6,7 @@ package store
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/glebarez/sqlite"
+	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -23,12 +25,29 @@ import (
 	"github.com/kefu/kefu"
 )
 
+// callTimeout bounds every store call, including those made on contexts
+// without a deadline: a stuck database fails calls instead of holding their
+// callers forever.
+const callTimeout = 10 * time.Second
+
+const microsecond = time.Microsecond // PostgreSQL keeps times to the microsecond; so does the store everywhere
+
 // Store is kefu's persistent state.
+//
+// On SQLite, writes go through one connection (SQLite has one writer anyway)
+// and every read outside a transaction through a separate read-only pool, so
+// no read ever waits for the writer's connection. gorm's prepared-statement
+// cache is off: it holds a lock while it waits for a connection, which with
+// one writer connection can stall everything behind a busy writer. The
+// message path uses its own statements, prepared once (append.go).
 type Store struct {
-	db      *gorm.DB // writes, and reads that must see the latest write
-	rdb     *gorm.DB // plain reads; on SQLite a separate pool so reads never queue behind a write
+	db      *gorm.DB // writes
+	rdb     *gorm.DB // reads; on SQLite a separate pool so reads never queue behind a write
+	sqlW    *sql.DB  // db's pool
 	dialect dialect
 	now     func() time.Time
+
+	appendStmts appendStmts
 
 	appends   chan *appendRequest // to the message writer (append.go)
 	stop      chan struct{}       // closed by Close
@@ -56,7 +75,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		Logger:                 logger.Discard,
 		TranslateError:         true,
 		SkipDefaultTransaction: true,
-		PrepareStmt:            true,
+		PrepareStmt:            false,
 		NowFunc:                func() time.Time { return s.now().UTC() },
 	}
 	switch {
@@ -106,9 +125,17 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		r.SetMaxOpenConns(4)
 		s.db, s.rdb, s.dialect = db, rdb, sqliteDialect
 	}
+	var err error
+	if s.sqlW, err = s.db.DB(); err != nil {
+		return nil, fmt.Errorf("store: open: %w", err)
+	}
 	if err := s.migrate(ctx); err != nil {
 		s.closeDB()
 		return nil, err
+	}
+	if err := s.prepareAppend(ctx); err != nil {
+		s.closeDB()
+		return nil, fmt.Errorf("store: prepare statements: %w", err)
 	}
 	s.writer.Add(1)
 	go func() {
@@ -127,6 +154,7 @@ func (s *Store) Close() error {
 }
 
 func (s *Store) closeDB() error {
+	s.appendStmts.close()
 	var errs []error
 	for _, g := range []*gorm.DB{s.db, s.rdb} {
 		if sqlDB, err := g.DB(); err == nil {
@@ -144,6 +172,8 @@ func (s *Store) Dialect() string { return s.dialect.name }
 
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error {
+	ctx, cancel := bound(ctx)
+	defer cancel()
 	sqlDB, err := s.db.DB()
 	if err != nil {
 		return err
@@ -154,6 +184,8 @@ func (s *Store) Ping(ctx context.Context) error {
 // Secret returns the server-wide secret stored under key, creating a random
 // one the first time, so tokens signed with it survive restarts.
 func (s *Store) Secret(ctx context.Context, key string) ([]byte, error) {
+	ctx, cancel := bound(ctx)
+	defer cancel()
 	var value string
 	err := s.db.WithContext(ctx).Raw(`SELECT value FROM settings WHERE key = ?`, key).Row().Scan(&value)
 	if err == nil {
@@ -179,6 +211,23 @@ func notFound(err error, what string, id any) error {
 	return fmt.Errorf("store: %s %v: %w", what, id, err)
 }
 
+// isDuplicate reports a unique index violation, as gorm translates it or
+// as the driver reports it to plain database/sql.
 func isDuplicate(err error) bool {
-	return errors.Is(err, gorm.ErrDuplicatedKey)
+	if errors.Is(err, gorm.ErrDuplicatedKey) {
+		return true
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "23505"
+	}
+	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
+}
+
+// bound gives ctx the store's call deadline unless it already has a sooner one.
+func bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	if d, ok := ctx.Deadline(); ok && time.Until(d) <= callTimeout {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, callTimeout)
 }
