@@ -77,6 +77,13 @@ func (s *Store) Append(ctx context.Context, m kefu.Message, rule kefu.WriteRule,
 		return kefu.Message{}, false, ctx.Err()
 	}
 	r := <-req.done // the writer answers every request it takes, even at Close
+	if r.refused {
+		// Looked into here, not by the writer: a flood of retries must not
+		// slow everyone else's commits.
+		ctx, cancel := bound(context.WithoutCancel(ctx))
+		defer cancel()
+		r = s.explainRefusal(ctx, req)
+	}
 	return r.msg, r.duplicate, r.err
 }
 
@@ -110,7 +117,8 @@ func (s *Store) writeAppends() {
 }
 
 // appendBatch writes a batch in one transaction, tells each request's
-// committed in commit order, then answers every request.
+// committed in commit order, then answers every request. The writer does no
+// reads of its own: a refusal is looked into by its caller.
 //
 // The fast way has no savepoints: the conversation row is updated only if
 // the rule allows it and the sender has no message with that client id, so
@@ -138,11 +146,7 @@ func (s *Store) appendBatch(batch []*appendRequest, results []appendResult) {
 		}
 	}
 	for i, req := range batch {
-		r := results[i]
-		if r.refused {
-			r = s.explainRefusal(ctx, req)
-		}
-		req.done <- r
+		req.done <- results[i]
 	}
 }
 

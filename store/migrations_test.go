@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	_ "github.com/glebarez/go-sqlite" // the driver glebarez/sqlite wraps, to build an old database by hand
+	_ "modernc.org/sqlite" // the driver libtnb/sqlite wraps, to build an old database by hand
 
 	"github.com/kefu/kefu"
 )

@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	_ "github.com/glebarez/go-sqlite"  // database/sql driver "sqlite", to tamper with a closed store's file
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx", to tamper with a closed store's database
+	_ "modernc.org/sqlite"             // database/sql driver "sqlite", to tamper with a closed store's file
 
 	"github.com/kefu/kefu"
 	"github.com/kefu/kefu/internal/testclock"

@@ -1,10 +1,17 @@
-// Command kefu-load measures a running kefu from outside: it opens many buyer
-// widget sessions and sockets against loopback and reports connect rate,
-// failures and the server's resident memory per connection. It targets only
-// the URL it is given and stops by itself.
+// Command kefu-load measures a running kefu from outside, over loopback
+// only, and stops by itself. Scenarios:
 //
-//	go run ./cmd/kefu-load idle --url http://127.0.0.1:8080 --shop demo \
-//	    --origin http://127.0.0.1:8081 --n 5000 --pid $(pgrep -f 'kefu serve')
+//   - idle: many buyer widget sessions and sockets; connect rate, failures
+//     and the server's resident memory per connection.
+//
+//   - relay: buyers and agents chatting both ways at a fixed rate; delivery
+//     latency (p50/p95/p99), lost, doubled and out-of-order messages, and
+//     the server's CPU time per message.
+//
+//     go run ./cmd/kefu-load idle --url http://127.0.0.1:8080 --shop demo \
+//     --origin http://127.0.0.1:8081 --n 5000 --pid $(pgrep -f 'kefu serve')
+//     go run ./cmd/kefu-load relay --url http://127.0.0.1:8080 --origin http://127.0.0.1:8081 \
+//     --buyers 1000 --agents 200 --rate 5000 --duration 30s --pid $(pgrep -f 'kefu serve')
 package main
 
 import (
@@ -37,9 +44,17 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "idle" {
-		return errors.New("usage: kefu-load idle [flags] (kefu-load idle -h)")
+	switch {
+	case len(args) > 0 && args[0] == "idle":
+		return idle(ctx, args[1:], stdout, stderr)
+	case len(args) > 0 && args[0] == "relay":
+		return relay(ctx, args[1:], stdout, stderr)
 	}
+	return errors.New("usage: kefu-load idle|relay [flags] (kefu-load idle -h, kefu-load relay -h)")
+}
+
+// idle opens many buyer sockets and holds them.
+func idle(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("kefu-load idle", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	base := fs.String("url", "http://127.0.0.1:8080", "kefu base URL (loopback)")
@@ -49,11 +64,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	concurrency := fs.Int("concurrency", 256, "connections opened at once")
 	hold := fs.Duration("hold", 5*time.Second, "how long to hold the idle connections (under 50s: no heartbeats are sent)")
 	pid := fs.Int("pid", 0, "the kefu server's process id, to read its resident memory")
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if !strings.HasPrefix(*base, "http://127.") && !strings.HasPrefix(*base, "http://localhost") {
-		return errors.New("--url must be a loopback address")
+	if err := requireLoopback(*base); err != nil {
+		return err
 	}
 
 	tokens := make([]string, *n)
@@ -106,6 +121,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if failed.Load() > 0 {
 		return fmt.Errorf("%d connections failed", failed.Load())
+	}
+	return nil
+}
+
+// requireLoopback refuses any target but this machine.
+func requireLoopback(base string) error {
+	if !strings.HasPrefix(base, "http://127.") && !strings.HasPrefix(base, "http://localhost") {
+		return errors.New("--url must be a loopback address")
 	}
 	return nil
 }

@@ -37,6 +37,7 @@ type serveConfig struct {
 	publicURL string
 	demo      bool
 	demoAddr  string
+	debugAddr string
 }
 
 // parseServeFlags reads flags; each flag's default comes from its env var.
@@ -52,6 +53,7 @@ func parseServeFlags(args []string, stderr io.Writer, getenv func(string) string
 	demoDefault, _ := strconv.ParseBool(env("KEFU_DEMO", "false"))
 	fs.BoolVar(&cfg.demo, "demo", demoDefault, "create the demo shop and serve a demo store page (env KEFU_DEMO)")
 	fs.StringVar(&cfg.demoAddr, "demo-addr", env("KEFU_DEMO_ADDR", ""), "listen address of the demo store page; default: the port after --addr (env KEFU_DEMO_ADDR)")
+	fs.StringVar(&cfg.debugAddr, "debug-addr", env("KEFU_DEBUG_ADDR", ""), "listen address of Go's profiler (/debug/pprof/); keep it private; default: off (env KEFU_DEBUG_ADDR)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -135,7 +137,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	})
 	httpServer := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 	servers := []*http.Server{httpServer}
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
 	go func() { errc <- httpServer.Serve(ln) }()
 	if demoInfo != nil {
 		demoServer := &http.Server{Handler: demoInfo.handler(), ReadHeaderTimeout: 10 * time.Second}
@@ -143,6 +145,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		go func() { errc <- demoServer.Serve(demoLn) }()
 	}
 
+	if cfg.debugAddr != "" {
+		debug, debugLn, err := debugServer(cfg.debugAddr)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		servers = append(servers, debug)
+		go func() { errc <- debug.Serve(debugLn) }()
+		fmt.Fprintf(stdout, "  profiler:      http://%s/debug/pprof/\n", browsable(debugLn.Addr().String()))
+	}
 	fmt.Fprintf(stdout, "kefu listening on %s (database: %s)\n", baseURL, st.Dialect())
 	fmt.Fprintf(stdout, "  agent console: %s/agent/\n", baseURL)
 	if demoInfo != nil {

@@ -1,0 +1,587 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// relayConfig is what the relay scenario is told.
+type relayConfig struct {
+	base, shop, origin     string
+	owner, password        string
+	buyers, agents         int
+	rate                   int // messages per second, both directions together
+	duration, warmup, tail time.Duration
+	textBytes              int
+	pid                    int
+}
+
+// relay runs buyers and agents chatting both ways at a fixed total rate
+// (half from buyers, half from agents, open loop: a message is due at its
+// time whether or not earlier ones were answered) and reports how the
+// messages were delivered to the other side.
+func relay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var cfg relayConfig
+	fs := flag.NewFlagSet("kefu-load relay", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&cfg.base, "url", "http://127.0.0.1:8080", "kefu base URL (loopback)")
+	fs.StringVar(&cfg.shop, "shop", "demo", "shop slug")
+	fs.StringVar(&cfg.origin, "origin", "http://127.0.0.1:8081", "a registered store origin, sent as the buyers' Origin")
+	fs.StringVar(&cfg.owner, "owner", "owner", "the shop owner's username (creates the load agents, clears old conversations)")
+	fs.StringVar(&cfg.password, "password", "kefu1234", "the owner's password; the load agents get it too")
+	fs.IntVar(&cfg.buyers, "buyers", 1000, "buyer sockets, one conversation each")
+	fs.IntVar(&cfg.agents, "agents", 200, "agent sockets (agents load001… are created if absent)")
+	fs.IntVar(&cfg.rate, "rate", 2000, "messages per second, both directions together")
+	fs.DurationVar(&cfg.duration, "duration", 30*time.Second, "how long to send")
+	fs.DurationVar(&cfg.warmup, "warmup", 5*time.Second, "first part of the run left out of the latency figures")
+	fs.DurationVar(&cfg.tail, "tail", 10*time.Second, "how long to wait after the last send for deliveries")
+	fs.IntVar(&cfg.textBytes, "text-bytes", 200, "bytes of message text")
+	fs.IntVar(&cfg.pid, "pid", 0, "the kefu server's process id, to read its CPU time")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := requireLoopback(cfg.base); err != nil {
+		return err
+	}
+	if cfg.buyers < cfg.agents || cfg.agents < 1 || cfg.rate < 2 || cfg.textBytes < 40 {
+		return errors.New("need --agents >= 1, --buyers >= --agents, --rate >= 2, --text-bytes >= 40")
+	}
+	r := &relayRun{cfg: cfg, out: stdout, acked: map[int64]bool{}, received: map[int64]int{}, errCodes: map[string]int{}}
+	if err := r.setUp(ctx); err != nil {
+		return err
+	}
+	defer r.closeAll()
+	return r.run(ctx)
+}
+
+type relayRun struct {
+	cfg    relayConfig
+	out    io.Writer
+	http   http.Client
+	owner  string // owner's session token
+	buyers []*peer
+	agents []*peer
+
+	mu       sync.Mutex
+	acked    map[int64]bool // message ids the load sent and got an ack for, during the run
+	received map[int64]int  // deliveries of those ids to the other side
+	errCodes map[string]int
+	outOfOrd int64
+	lats     []time.Duration // delivery latency of messages sent after the warmup
+
+	measuring  atomic.Bool
+	warmEnd    atomic.Int64 // unix nanos
+	sent       atomic.Int64
+	backlogged atomic.Int64 // due but the socket's send queue was full
+}
+
+// peer is one buyer or agent socket.
+type peer struct {
+	buyer bool
+	id    int64   // agent id (agents)
+	convs []int64 // buyers: one; agents: the ones they hold
+	next  int     // round-robin over convs
+	n     int     // messages sent
+	name  string
+	token string // agents' session
+	ws    *websocket.Conn
+	send  chan []byte
+	acks  chan ackFrame // setup only: the first message's ack
+	last  map[int64]int64
+}
+
+type ackFrame struct {
+	conv, id int64
+}
+
+func (r *relayRun) setUp(ctx context.Context) error {
+	cfg := r.cfg
+	start := time.Now()
+	var err error
+	if r.owner, _, err = r.login(ctx, cfg.owner); err != nil {
+		return fmt.Errorf("owner sign-in: %w", err)
+	}
+	if err := r.closeOpenConversations(ctx); err != nil {
+		return err
+	}
+	agentCap := min(100, (cfg.buyers+cfg.agents-1)/cfg.agents+1)
+	r.agents = make([]*peer, cfg.agents)
+	if err := parallel(ctx, cfg.agents, 4, func(i int) error {
+		name := fmt.Sprintf("load%03d", i+1)
+		if err := r.ensureAgent(ctx, name, agentCap); err != nil {
+			return err
+		}
+		token, id, err := r.login(ctx, name)
+		if err != nil {
+			return fmt.Errorf("agent %s sign-in: %w", name, err)
+		}
+		ws, err := connect(ctx, "ws"+strings.TrimPrefix(cfg.base, "http")+"/ws/agent?token="+token, "")
+		if err != nil {
+			return fmt.Errorf("agent %s socket: %w", name, err)
+		}
+		p := &peer{id: id, name: name, token: token, ws: ws, send: make(chan []byte, 256), last: map[int64]int64{}}
+		r.agents[i] = p
+		r.serve(ctx, p)
+		return nil
+	}); err != nil {
+		return err
+	}
+	fmt.Fprintf(r.out, "agents: %d online in %s\n", cfg.agents, time.Since(start).Round(time.Millisecond))
+
+	start = time.Now()
+	r.buyers = make([]*peer, cfg.buyers)
+	wsURL := "ws" + strings.TrimPrefix(cfg.base, "http") + "/ws/buyer?token="
+	if err := parallel(ctx, cfg.buyers, 64, func(i int) error {
+		tok, err := session(ctx, cfg.base, cfg.shop, cfg.origin, fmt.Sprintf("v_relay%06d_%d", i, start.UnixNano()))
+		if err != nil {
+			return err
+		}
+		ws, err := connect(ctx, wsURL+tok, cfg.origin)
+		if err != nil {
+			return fmt.Errorf("buyer socket: %w", err)
+		}
+		p := &peer{buyer: true, name: fmt.Sprint("b", i), ws: ws, send: make(chan []byte, 64),
+			acks: make(chan ackFrame, 1), last: map[int64]int64{}}
+		r.buyers[i] = p
+		r.serve(ctx, p)
+		return nil
+	}); err != nil {
+		return err
+	}
+	// Every buyer opens a conversation; routing spreads them over the agents.
+	if err := parallel(ctx, cfg.buyers, 64, func(i int) error {
+		p := r.buyers[i]
+		p.send <- sendFrame(0, p.name+"-open", "你好")
+		select {
+		case a := <-p.acks:
+			p.convs = []int64{a.conv}
+			return nil
+		case <-time.After(30 * time.Second):
+			return fmt.Errorf("buyer %d: no ack for the first message", i)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}); err != nil {
+		return err
+	}
+	held := 0
+	if err := parallel(ctx, cfg.agents, 8, func(i int) error {
+		p := r.agents[i]
+		convs, err := r.heldConversations(ctx, p)
+		p.convs = convs
+		return err
+	}); err != nil {
+		return err
+	}
+	for _, p := range r.agents {
+		held += len(p.convs)
+	}
+	if held != cfg.buyers {
+		return fmt.Errorf("agents hold %d conversations, want %d (raise --agents or their caps)", held, cfg.buyers)
+	}
+	fmt.Fprintf(r.out, "buyers: %d conversations open and assigned in %s\n", cfg.buyers, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+func (r *relayRun) run(ctx context.Context) error {
+	cfg := r.cfg
+	begin := time.Now()
+	r.warmEnd.Store(begin.Add(cfg.warmup).UnixNano())
+	r.measuring.Store(true)
+	var cpuWarm, selfWarm time.Duration
+	var deliveredWarm int64
+
+	// Half the rate from each side, due every 2 ms, round-robin over the sockets.
+	sides := [][]*peer{r.buyers, r.agents}
+	var credit [2]float64
+	var turn [2]int
+	tick := time.NewTicker(2 * time.Millisecond)
+	last := begin
+	warmed := false
+	for now := range tick.C {
+		if ctx.Err() != nil || now.Sub(begin) >= cfg.duration {
+			break
+		}
+		if !warmed && now.Sub(begin) >= cfg.warmup {
+			warmed = true
+			cpuWarm, selfWarm = cpuTime(cfg.pid), cpuTime(os.Getpid())
+			deliveredWarm = r.delivered()
+		}
+		for side, peers := range sides {
+			credit[side] += now.Sub(last).Seconds() * float64(cfg.rate) / 2
+			for ; credit[side] >= 1; credit[side]-- {
+				p := peers[turn[side]%len(peers)]
+				turn[side]++
+				conv := p.convs[p.next%len(p.convs)]
+				p.next++
+				p.n++
+				frame := sendFrame(conv, fmt.Sprintf("%s-%d-%d", p.name, begin.Unix(), p.n), stampedText(now, cfg.textBytes))
+				select {
+				case p.send <- frame:
+					r.sent.Add(1)
+				default:
+					r.backlogged.Add(1)
+				}
+			}
+		}
+		last = now
+	}
+	tick.Stop()
+	sendEnd := time.Now()
+	cpuEnd, selfEnd := cpuTime(cfg.pid), cpuTime(os.Getpid())
+	deliveredEnd := r.delivered()
+
+	// Wait for what was acknowledged to arrive.
+	deadline := time.Now().Add(cfg.tail)
+	for time.Now().Before(deadline) && r.missing() > 0 {
+		time.Sleep(100 * time.Millisecond)
+	}
+	r.measuring.Store(false)
+	return r.report(sendEnd.Sub(begin), sendEnd.Sub(begin)-cfg.warmup, cpuEnd-cpuWarm, selfEnd-selfWarm, deliveredEnd-deliveredWarm)
+}
+
+func (r *relayRun) report(sending, measured, serverCPU, selfCPU time.Duration, deliveredMeasured int64) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	lost, doubled := 0, 0
+	for id := range r.acked {
+		switch n := r.received[id]; {
+		case n == 0:
+			lost++
+		case n > 1:
+			doubled += n - 1
+		}
+	}
+	slices.Sort(r.lats)
+	q := func(p float64) time.Duration {
+		if len(r.lats) == 0 {
+			return 0
+		}
+		return r.lats[min(len(r.lats)-1, int(p*float64(len(r.lats))))].Round(10 * time.Microsecond)
+	}
+	fmt.Fprintf(r.out, "sent: %d in %s (%.0f msgs/s), %d acked, %d not sent (client send queue full)\n",
+		r.sent.Load(), sending.Round(time.Millisecond), float64(r.sent.Load())/sending.Seconds(), len(r.acked), r.backlogged.Load())
+	fmt.Fprintf(r.out, "delivered to the other side: lost %d, doubled %d, out of order %d\n", lost, doubled, r.outOfOrd)
+	fmt.Fprintf(r.out, "latency after the warmup (%d messages): p50 %s, p95 %s, p99 %s, max %s\n",
+		len(r.lats), q(0.50), q(0.95), q(0.99), q(1))
+	if deliveredMeasured > 0 {
+		if r.cfg.pid != 0 {
+			fmt.Fprintf(r.out, "server CPU after the warmup: %.3f ms per message (%.2f cores)\n",
+				float64(serverCPU.Microseconds())/1000/float64(deliveredMeasured), serverCPU.Seconds()/measured.Seconds())
+		}
+		fmt.Fprintf(r.out, "load tool CPU after the warmup: %.3f ms per message (%.2f cores)\n",
+			float64(selfCPU.Microseconds())/1000/float64(deliveredMeasured), selfCPU.Seconds()/measured.Seconds())
+	}
+	if len(r.errCodes) > 0 {
+		fmt.Fprintf(r.out, "error frames: %v\n", r.errCodes)
+	}
+	if lost > 0 || doubled > 0 || r.outOfOrd > 0 {
+		return fmt.Errorf("%d lost, %d doubled, %d out of order", lost, doubled, r.outOfOrd)
+	}
+	return nil
+}
+
+func (r *relayRun) delivered() int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return int64(len(r.received))
+}
+
+func (r *relayRun) missing() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for id := range r.acked {
+		if r.received[id] == 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// serve starts a socket's writer and reader; the writer's pings keep it
+// open however long the rest of the set-up takes.
+func (r *relayRun) serve(ctx context.Context, p *peer) {
+	go r.write(ctx, p)
+	go r.read(ctx, p)
+}
+
+// write sends a socket's queued frames, and a ping when it is quiet.
+func (r *relayRun) write(ctx context.Context, p *peer) {
+	ping := time.NewTicker(20 * time.Second)
+	defer ping.Stop()
+	for {
+		var frame []byte
+		select {
+		case frame = <-p.send:
+		case <-ping.C:
+			frame = []byte(`{"type":"ping"}`)
+		case <-ctx.Done():
+			return
+		}
+		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err := p.ws.Write(wctx, websocket.MessageText, frame)
+		cancel()
+		if err != nil {
+			r.countError("write: " + websocket.CloseStatus(err).String())
+			return
+		}
+	}
+}
+
+type serverFrame struct {
+	Type        string          `json:"type"`
+	Code        string          `json:"code"`
+	ClientMsgID string          `json:"client_msg_id"`
+	Message     json.RawMessage `json:"message"`
+}
+
+type wireMessage struct {
+	ID             int64  `json:"id"`
+	ConversationID int64  `json:"conversation_id"`
+	Seq            int64  `json:"seq"`
+	Sender         string `json:"sender"`
+	Text           string `json:"text"`
+}
+
+// read takes a socket's frames: acks of its own sends, and messages, whose
+// order, doubles and latency it checks.
+func (r *relayRun) read(ctx context.Context, p *peer) {
+	mine := "agent"
+	if p.buyer {
+		mine = "buyer"
+	}
+	for {
+		_, data, err := p.ws.Read(ctx)
+		if err != nil {
+			if ctx.Err() == nil && r.measuring.Load() {
+				r.countError("read: " + websocket.CloseStatus(err).String())
+			}
+			return
+		}
+		now := time.Now()
+		var f serverFrame
+		if json.Unmarshal(data, &f) != nil {
+			r.countError("bad frame")
+			continue
+		}
+		switch f.Type {
+		case "ack":
+			var m wireMessage
+			json.Unmarshal(f.Message, &m)
+			if p.acks != nil && strings.HasSuffix(f.ClientMsgID, "-open") {
+				p.acks <- ackFrame{conv: m.ConversationID, id: m.ID}
+				continue
+			}
+			if r.measuring.Load() {
+				r.mu.Lock()
+				r.acked[m.ID] = true
+				r.mu.Unlock()
+			}
+		case "message":
+			var m wireMessage
+			json.Unmarshal(f.Message, &m)
+			if last := p.last[m.ConversationID]; m.Seq <= last {
+				r.mu.Lock()
+				r.outOfOrd++
+				r.mu.Unlock()
+			} else {
+				p.last[m.ConversationID] = m.Seq
+			}
+			if m.Sender == mine || !r.measuring.Load() {
+				continue
+			}
+			sentAt, ok := stampOf(m.Text)
+			if !ok {
+				continue
+			}
+			r.mu.Lock()
+			r.received[m.ID]++
+			if sentAt >= r.warmEnd.Load() {
+				r.lats = append(r.lats, now.Sub(time.Unix(0, sentAt)))
+			}
+			r.mu.Unlock()
+		case "error":
+			r.countError(f.Code)
+		}
+	}
+}
+
+func (r *relayRun) countError(code string) {
+	r.mu.Lock()
+	r.errCodes[code]++
+	r.mu.Unlock()
+}
+
+func (r *relayRun) closeAll() {
+	for _, p := range append(slices.Clone(r.buyers), r.agents...) {
+		if p != nil {
+			p.ws.CloseNow()
+		}
+	}
+}
+
+// sendFrame encodes a send frame; conv 0 lets a buyer open a conversation.
+func sendFrame(conv int64, clientMsgID, text string) []byte {
+	f := map[string]any{"type": "send", "client_msg_id": clientMsgID, "text": text}
+	if conv != 0 {
+		f["conversation_id"] = conv
+	}
+	b, _ := json.Marshal(f)
+	return b
+}
+
+// stampedText is n bytes of text starting with the time it was due.
+func stampedText(due time.Time, n int) string {
+	s := "t=" + strconv.FormatInt(due.UnixNano(), 10) + " "
+	return s + strings.Repeat("x", max(0, n-len(s)))
+}
+
+func stampOf(text string) (int64, bool) {
+	rest, ok := strings.CutPrefix(text, "t=")
+	if !ok {
+		return 0, false
+	}
+	stamp, _, _ := strings.Cut(rest, " ")
+	n, err := strconv.ParseInt(stamp, 10, 64)
+	return n, err == nil
+}
+
+// cpuTime is a process's user + system CPU time from /proc; 0 if unknown.
+func cpuTime(pid int) time.Duration {
+	if pid == 0 {
+		return 0
+	}
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	// The command name may hold spaces; fields count from after its ')'.
+	fields := strings.Fields(string(data[bytes.LastIndexByte(data, ')')+1:]))
+	if len(fields) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(fields[11], 10, 64)
+	stime, _ := strconv.ParseInt(fields[12], 10, 64)
+	return time.Duration(utime+stime) * time.Second / 100 // USER_HZ is 100 on Linux
+}
+
+// REST helpers.
+
+func (r *relayRun) do(ctx context.Context, method, path, token string, body any, out any) (int, error) {
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, r.cfg.base+path, rd)
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := r.http.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer res.Body.Close()
+	if out != nil && res.StatusCode < 300 {
+		if err := json.NewDecoder(res.Body).Decode(out); err != nil {
+			return res.StatusCode, err
+		}
+	}
+	return res.StatusCode, nil
+}
+
+func (r *relayRun) login(ctx context.Context, username string) (string, int64, error) {
+	var out struct {
+		Token string
+		Agent struct{ ID int64 }
+	}
+	code, err := r.do(ctx, "POST", "/api/v1/auth/login", "",
+		map[string]string{"shop": r.cfg.shop, "username": username, "password": r.cfg.password}, &out)
+	if err == nil && code != 200 {
+		err = fmt.Errorf("status %d", code)
+	}
+	return out.Token, out.Agent.ID, err
+}
+
+func (r *relayRun) ensureAgent(ctx context.Context, username string, agentCap int) error {
+	code, err := r.do(ctx, "POST", "/api/v1/agents", r.owner, map[string]any{"username": username,
+		"name": "压测 " + username, "password": r.cfg.password, "max_concurrent": agentCap}, nil)
+	if err == nil && code != 201 && code != 409 {
+		err = fmt.Errorf("status %d", code)
+	}
+	if err != nil {
+		return fmt.Errorf("create agent %s: %w", username, err)
+	}
+	return nil
+}
+
+type convList struct {
+	Conversations []struct {
+		ID      int64  `json:"id"`
+		Status  string `json:"status"`
+		AgentID *int64 `json:"agent_id"`
+	} `json:"conversations"`
+}
+
+// closeOpenConversations closes what earlier runs left open in the shop, so
+// agents start with free slots and nothing old is waiting.
+func (r *relayRun) closeOpenConversations(ctx context.Context) error {
+	closed := 0
+	for {
+		var list convList
+		if code, err := r.do(ctx, "GET", "/api/v1/conversations?status=open&limit=200", r.owner, nil, &list); err != nil || code != 200 {
+			return fmt.Errorf("list open conversations: status %d, %v", code, err)
+		}
+		if len(list.Conversations) == 0 {
+			break
+		}
+		if err := parallel(ctx, len(list.Conversations), 8, func(i int) error {
+			code, err := r.do(ctx, "POST", fmt.Sprintf("/api/v1/conversations/%d/close", list.Conversations[i].ID), r.owner, nil, nil)
+			if err == nil && code != 200 {
+				err = fmt.Errorf("close conversation %d: status %d", list.Conversations[i].ID, code)
+			}
+			return err
+		}); err != nil {
+			return err
+		}
+		closed += len(list.Conversations)
+	}
+	if closed > 0 {
+		fmt.Fprintf(r.out, "closed %d conversations left open by earlier runs\n", closed)
+	}
+	return nil
+}
+
+func (r *relayRun) heldConversations(ctx context.Context, p *peer) ([]int64, error) {
+	var list convList
+	if code, err := r.do(ctx, "GET", "/api/v1/conversations?status=assigned&mine=true&limit=200", p.token, nil, &list); err != nil || code != 200 {
+		return nil, fmt.Errorf("agent %s: list conversations: status %d, %v", p.name, code, err)
+	}
+	var ids []int64
+	for _, c := range list.Conversations {
+		if c.AgentID != nil && *c.AgentID == p.id {
+			ids = append(ids, c.ID)
+		}
+	}
+	return ids, nil
+}
