@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/kefu/kefu"
+	"github.com/kefu/kefu/protocol"
 )
 
 // maxOrigins bounds how many store origins one shop registers.
@@ -115,8 +116,8 @@ type createAgentRequest struct {
 	MaxConcurrent int    `json:"max_concurrent"`
 }
 
-// validUsername: 2–32 of a-z, 0-9, '_', '-', '.'.
-func validUsername(s string) bool {
+// ValidUsername reports whether s is a username: 2–32 of a-z, 0-9, '_', '-', '.'.
+func ValidUsername(s string) bool {
 	if len(s) < 2 || len(s) > 32 {
 		return false
 	}
@@ -162,11 +163,14 @@ func newAgent(shopID int64, req createAgentRequest) (kefu.Agent, error) {
 		role = kefu.RoleAgent
 	}
 	name := strings.TrimSpace(req.Name)
+	nameErr := protocol.ValidateName(name)
 	switch {
-	case !validUsername(req.Username):
+	case !ValidUsername(req.Username):
 		return kefu.Agent{}, badRequest("invalid_username", "username must be 2 to 32 of a-z, 0-9, '_', '-', '.'.")
-	case name == "" || utf8.RuneCountInString(name) > kefu.MaxNameRunes:
-		return kefu.Agent{}, badRequest("invalid_name", "name must be 1 to 64 characters.")
+	case name == "":
+		return kefu.Agent{}, badRequest(protocol.CodeInvalidName, "name must be 1 to 64 characters.")
+	case nameErr != nil:
+		return kefu.Agent{}, nameErr
 	case !role.Valid():
 		return kefu.Agent{}, badRequest("invalid_role", "role must be owner, supervisor or agent.")
 	case len(req.Password) < 8 || len(req.Password) > 72:

@@ -89,16 +89,16 @@ func (h *handlers) widgetSession(c *gin.Context) {
 		return
 	}
 	name := strings.TrimSpace(req.Name)
-	if len([]rune(name)) > kefu.MaxNameRunes {
-		h.writeError(c, badRequest("invalid_name", "name must be at most 64 characters."))
+	if e := protocol.ValidateName(name); e != nil {
+		h.writeError(c, e)
 		return
 	}
 	ctx := c.Request.Context()
 	var buyer kefu.Buyer
 	var err error
 	if req.BuyerID != "" {
-		if len(req.BuyerID) > kefu.MaxExternalIDBytes {
-			h.writeError(c, badRequest("invalid_buyer_id", "buyer_id must be at most 128 bytes."))
+		if e := protocol.ValidateBuyerID(req.BuyerID); e != nil {
+			h.writeError(c, e)
 			return
 		}
 		if !validSignature(shop.IdentitySecret, req.BuyerID, req.Signature) {

@@ -8,8 +8,8 @@ package protocol
 import (
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/kefu/kefu"
@@ -45,12 +45,16 @@ const (
 	CodeInvalidFrame       = "invalid_frame"
 	CodeTextEmpty          = "text_empty"
 	CodeTextTooLong        = "text_too_long"
+	CodeTextInvalidChars   = "text_invalid_characters"
 	CodeInvalidClientMsgID = "invalid_client_msg_id"
 	CodeNotFound           = "not_found"
 	CodeForbidden          = "forbidden"
 	CodeConversationClosed = "conversation_closed"
 	CodeRateLimited        = "rate_limited"
 	CodeInternal           = "internal"
+	// REST only.
+	CodeInvalidName    = "invalid_name"
+	CodeInvalidBuyerID = "invalid_buyer_id"
 )
 
 // Error is a refusal with a stable machine code and a human sentence.
@@ -124,18 +128,91 @@ func DecodeClientFrame(data []byte) (ClientFrame, *Error) {
 	return f, nil
 }
 
-// ValidateText checks a message text: present, not only blanks, valid UTF-8, at most kefu.MaxTextRunes characters.
+// ValidateText checks a message text: valid UTF-8, no character refusedInText,
+// something visible (not only blanks and invisible formatting characters), at
+// most kefu.MaxTextRunes characters. The text is kept as sent, untrimmed.
 func ValidateText(text string) *Error {
-	if strings.TrimSpace(text) == "" {
-		return Errorf(CodeTextEmpty, "the message text is empty")
-	}
 	if !utf8.ValidString(text) {
 		return Errorf(CodeInvalidFrame, "the message text is not valid UTF-8")
 	}
-	if n := utf8.RuneCountInString(text); n > kefu.MaxTextRunes {
+	n, visible := 0, false
+	for _, r := range text {
+		n++
+		if refusedInText(r) {
+			return Errorf(CodeTextInvalidChars, "the message text holds the control character %U (character %d); only tab, line feed and carriage return are allowed", r, n)
+		}
+		if !visible && !unicode.IsSpace(r) && !unicode.Is(unicode.Cf, r) {
+			visible = true
+		}
+	}
+	if !visible {
+		return Errorf(CodeTextEmpty, "the message text is empty")
+	}
+	if n > kefu.MaxTextRunes {
 		return Errorf(CodeTextTooLong, "the message text has %d characters; the limit is %d", n, kefu.MaxTextRunes)
 	}
 	return nil
+}
+
+// refusedInText reports whether a message text may not hold r: a control
+// character (C0, DEL, C1) other than tab, line feed and carriage return.
+// PostgreSQL cannot store NUL at all, and no keyboard types the others; they
+// only garble what the other side sees. Bidi controls, zero-width characters
+// and U+2028/U+2029 are allowed: Arabic and Hebrew text needs the first, emoji
+// and several scripts the second, and a text is always shown as plain text in
+// an element of its own, so they cannot reach past it.
+func refusedInText(r rune) bool {
+	return unicode.IsControl(r) && r != '\t' && r != '\n' && r != '\r'
+}
+
+// ValidateName checks a display name (an agent's, a buyer's, a shop's), which
+// the caller has trimmed: valid UTF-8, at most kefu.MaxNameRunes characters,
+// none of them refusedInName. Whether a name may be empty is the caller's rule.
+func ValidateName(name string) *Error {
+	if why := checkLabel(name, "name"); why != "" {
+		return Errorf(CodeInvalidName, "%s", why)
+	}
+	if n := utf8.RuneCountInString(name); n > kefu.MaxNameRunes {
+		return Errorf(CodeInvalidName, "name must be at most %d characters; it has %d", kefu.MaxNameRunes, n)
+	}
+	return nil
+}
+
+// ValidateBuyerID checks a shop's own id of a signed-in buyer: 1 to
+// kefu.MaxExternalIDBytes bytes of valid UTF-8, no character refusedInName.
+func ValidateBuyerID(id string) *Error {
+	if id == "" || len(id) > kefu.MaxExternalIDBytes {
+		return Errorf(CodeInvalidBuyerID, "buyer_id must be 1 to %d bytes", kefu.MaxExternalIDBytes)
+	}
+	if why := checkLabel(id, "buyer_id"); why != "" {
+		return Errorf(CodeInvalidBuyerID, "%s", why)
+	}
+	return nil
+}
+
+// checkLabel says why s, a one-line label called field, is refused, or "".
+func checkLabel(s, field string) string {
+	if !utf8.ValidString(s) {
+		return field + " is not valid UTF-8"
+	}
+	for i, r := range s {
+		if refusedInName(r) {
+			return fmt.Sprintf("%s holds %U at byte %d; control, bidi embedding/override/isolate and line separator characters are refused", field, r, i)
+		}
+	}
+	return ""
+}
+
+// refusedInName reports whether a name or id may not hold r: any control
+// character (tab and line breaks too: a name is one line), the bidi embedding,
+// override and isolate controls U+202A–U+202E and U+2066–U+2069 (they make a
+// name read as something else beside the text around it, as in "Trojan
+// Source"), U+2028 and U+2029 (line breaks) and U+FEFF (a byte-order mark,
+// invisible). The bidi marks U+200E, U+200F and U+061C and zero-width joiners
+// stay allowed: mixed-script names and emoji need them.
+func refusedInName(r rune) bool {
+	return unicode.IsControl(r) || r >= 0x202A && r <= 0x202E || r >= 0x2066 && r <= 0x2069 ||
+		r == 0x2028 || r == 0x2029 || r == 0xFEFF
 }
 
 // ValidateClientMsgID checks a client message id: 1 to 64 printable ASCII characters.

@@ -96,6 +96,12 @@ func decodeCases() []decodeCase {
 		{name: "send with blank lines only", in: `{"type":"send","client_msg_id":"c","text":"\n\t\r\n "}`, wantCode: CodeTextEmpty},
 		{name: "send with ideographic space only", in: `{"type":"send","client_msg_id":"c","text":"\u3000\u3000"}`, wantCode: CodeTextEmpty},
 
+		// text_invalid_characters
+		{name: "send with NUL", in: `{"type":"send","client_msg_id":"c","text":"a\u0000b"}`, wantCode: CodeTextInvalidChars},
+		{name: "send with only NUL", in: `{"type":"send","client_msg_id":"c","text":"\u0000"}`, wantCode: CodeTextInvalidChars},
+		{name: "send with an escape character", in: `{"type":"send","client_msg_id":"c","text":"\u001b[31mred"}`, wantCode: CodeTextInvalidChars},
+		{name: "send with a C1 control", in: `{"type":"send","client_msg_id":"c","text":"hi\u0085"}`, wantCode: CodeTextInvalidChars},
+
 		// text_too_long
 		{name: "send with 2001 Chinese characters", in: `{"type":"send","client_msg_id":"c","text":"` + chinese(2001) + `"}`, wantCode: CodeTextTooLong},
 		{name: "send with 2001 ASCII characters", in: `{"type":"send","client_msg_id":"c","text":"` + strings.Repeat("a", 2001) + `"}`, wantCode: CodeTextTooLong},
@@ -151,6 +157,41 @@ func TestValidateText(t *testing.T) {
 		{"empty", "", CodeTextEmpty},
 		{"no-break spaces", "\u00a0\u00a0", CodeTextEmpty},
 		{"invalid UTF-8", "hi\xff", CodeInvalidFrame},
+		{"lone surrogate bytes", "hi\xed\xa0\x80", CodeInvalidFrame},
+
+		// Controls: tab and line breaks only.
+		{"tab, line feed, carriage return", "a\tb\r\nc\rd\n", ""},
+		{"NUL", "a\x00b", CodeTextInvalidChars},
+		{"NUL at the end", "hi\x00", CodeTextInvalidChars},
+		{"NUL among blanks", " \x00 ", CodeTextInvalidChars},
+		{"bell", "a\ab", CodeTextInvalidChars},
+		{"vertical tab", "a\vb", CodeTextInvalidChars},
+		{"form feed", "a\fb", CodeTextInvalidChars},
+		{"escape", "\x1b[2J", CodeTextInvalidChars},
+		{"unit separator", "a\x1fb", CodeTextInvalidChars},
+		{"DEL", "a\x7fb", CodeTextInvalidChars},
+		{"C1 next line", "a\u0085b", CodeTextInvalidChars},
+		{"C1 CSI", "a\u009bb", CodeTextInvalidChars},
+		{"control past the length limit", strings.Repeat("好", 2500) + "\x00", CodeTextInvalidChars},
+		{"2001 characters, last a tab", strings.Repeat("a", 2000) + "\t", CodeTextTooLong},
+
+		// Allowed formatting: bidi, zero-width, separators, BOM.
+		{"Hebrew with a right-to-left override", "\u202eשלום\u202c", ""},
+		{"Arabic with isolates", "\u2067مرحبا\u2069 123", ""},
+		{"bidi marks", "abc\u200f123\u200e\u061c", ""},
+		{"emoji with zero-width joiner", "👩\u200d💻", ""},
+		{"zero-width non-joiner", "می\u200cخواهم", ""},
+		{"line and paragraph separators", "a\u2028b\u2029c", ""},
+		{"byte-order mark", "\ufeffhi", ""},
+		{"replacement character", "\ufffd", ""},
+		{"no-break space inside", "100\u00a0元", ""},
+
+		// Nothing visible is empty.
+		{"zero-width space only", "\u200b", CodeTextEmpty},
+		{"byte-order mark only", "\ufeff", CodeTextEmpty},
+		{"bidi controls and blanks only", " \u202e\u202c\u2066\u2069 ", CodeTextEmpty},
+		{"line separator only", "\u2028", CodeTextEmpty},
+		{"soft hyphen only", "\u00ad", CodeTextEmpty},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -165,13 +206,92 @@ func TestValidateText(t *testing.T) {
 	}
 }
 
+func TestValidateName(t *testing.T) {
+	cases := []struct {
+		name string
+		in   string
+		ok   bool
+	}{
+		{"Chinese", "张三", true},
+		{"empty (the caller's rule)", "", true},
+		{"64 characters", strings.Repeat("王", 64), true},
+		{"65 characters", strings.Repeat("王", 65), false},
+		{"inner spaces", "Li Wei (after-sales)", true},
+		{"emoji with zero-width joiner", "Ana 👩\u200d💻", true},
+		{"Hebrew", "דוד כהן", true},
+		{"bidi marks", "דוד\u200f 2", true},
+		{"zero-width non-joiner", "می\u200cخواهم", true},
+		{"NUL", "张\x00三", false},
+		{"tab", "a\tb", false},
+		{"line feed", "a\nb", false},
+		{"carriage return", "a\rb", false},
+		{"DEL", "a\x7f", false},
+		{"C1", "a\u0085", false},
+		{"right-to-left override", "gnp.\u202eexe", false},
+		{"left-to-right embedding", "\u202aab", false},
+		{"pop directional formatting", "ab\u202c", false},
+		{"right-to-left isolate", "\u2067ab", false},
+		{"pop directional isolate", "ab\u2069", false},
+		{"first strong isolate", "\u2068ab", false},
+		{"line separator", "a\u2028b", false},
+		{"paragraph separator", "a\u2029b", false},
+		{"byte-order mark", "\ufeffab", false},
+		{"invalid UTF-8", "a\xff", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := ValidateName(tc.in)
+			if tc.ok != (err == nil) {
+				t.Fatalf("ValidateName(%q) = %v, want ok %v", tc.in, err, tc.ok)
+			}
+			if err != nil && (err.Code != CodeInvalidName || err.Message == "") {
+				t.Errorf("ValidateName(%q) = %v, want %s with a sentence", tc.in, err, CodeInvalidName)
+			}
+		})
+	}
+}
+
+func TestValidateBuyerID(t *testing.T) {
+	cases := []struct {
+		name string
+		in   string
+		ok   bool
+	}{
+		{"short", "u1001", true},
+		{"email", "li.wei@example.com", true},
+		{"with a space", "shop 1 user 2", true},
+		{"128 bytes", strings.Repeat("x", 128), true},
+		{"Chinese", "买家一号", true},
+		{"empty", "", false},
+		{"129 bytes", strings.Repeat("x", 129), false},
+		{"43 Chinese characters (129 bytes)", strings.Repeat("买", 43), false},
+		{"NUL", "u\x001", false},
+		{"line feed", "u1\n", false},
+		{"right-to-left override", "u\u202e1", false},
+		{"isolate", "\u2066u1", false},
+		{"byte-order mark", "\ufeffu1", false},
+		{"invalid UTF-8", "u\xff", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := ValidateBuyerID(tc.in)
+			if tc.ok != (err == nil) {
+				t.Fatalf("ValidateBuyerID(%q) = %v, want ok %v", tc.in, err, tc.ok)
+			}
+			if err != nil && (err.Code != CodeInvalidBuyerID || err.Message == "") {
+				t.Errorf("ValidateBuyerID(%q) = %v, want %s with a sentence", tc.in, err, CodeInvalidBuyerID)
+			}
+		})
+	}
+}
+
 func FuzzDecodeClientFrame(f *testing.F) {
 	for _, tc := range decodeCases() {
 		f.Add([]byte(tc.in))
 	}
 	known := map[string]bool{TypeSend: true, TypeSync: true, TypeTyping: true, TypeRead: true, TypePresence: true, TypePing: true}
 	codes := map[string]bool{CodeInvalidJSON: true, CodeUnknownType: true, CodeInvalidFrame: true, CodeTextEmpty: true,
-		CodeTextTooLong: true, CodeInvalidClientMsgID: true}
+		CodeTextTooLong: true, CodeTextInvalidChars: true, CodeInvalidClientMsgID: true}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		frame, err := DecodeClientFrame(data)
 		if err != nil {

@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"gorm.io/gorm"
 
@@ -93,11 +95,22 @@ func setOrigins(tx *gorm.DB, shopID int64, origins []string) error {
 func (s *Store) ShopBySlug(ctx context.Context, slug string) (kefu.Shop, error) {
 	ctx, cancel := bound(ctx)
 	defer cancel()
+	if !storableText(slug) {
+		return kefu.Shop{}, notFound(gorm.ErrRecordNotFound, "load shop", slug)
+	}
 	var row shopRow
 	if err := s.rdb.WithContext(ctx).Where("slug = ?", slug).Take(&row).Error; err != nil {
 		return kefu.Shop{}, notFound(err, "load shop", slug)
 	}
 	return s.withOrigins(ctx, row)
+}
+
+// storableText reports whether a text column can hold s on every store.
+// PostgreSQL refuses NUL and invalid UTF-8 even as a query argument (an
+// error, not "no rows"), and the API never stores them on SQLite either, so a
+// lookup by such a key is answered "not found" on both without asking.
+func storableText(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
 }
 
 // Shop loads a shop and its origins by id.
@@ -143,6 +156,9 @@ func (s *Store) CreateAgent(ctx context.Context, a kefu.Agent) (kefu.Agent, erro
 func (s *Store) AgentByUsername(ctx context.Context, shopID int64, username string) (kefu.Agent, error) {
 	ctx, cancel := bound(ctx)
 	defer cancel()
+	if !storableText(username) {
+		return kefu.Agent{}, notFound(gorm.ErrRecordNotFound, "load agent", username)
+	}
 	var row agentRow
 	if err := s.rdb.WithContext(ctx).Where("shop_id = ? AND username = ?", shopID, username).Take(&row).Error; err != nil {
 		return kefu.Agent{}, notFound(err, "load agent", username)

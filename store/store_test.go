@@ -128,6 +128,9 @@ func testShops(t *testing.T, e env) {
 				return err
 			}, kefu.ErrConflict},
 			{"unknown slug", func() error { _, err := e.st.ShopBySlug(e.ctx, "nope"); return err }, kefu.ErrNotFound},
+			// PostgreSQL cannot even compare with these; no shop has one on either store.
+			{"slug with NUL", func() error { _, err := e.st.ShopBySlug(e.ctx, "ac\x00me"); return err }, kefu.ErrNotFound},
+			{"slug not UTF-8", func() error { _, err := e.st.ShopBySlug(e.ctx, "ac\xffme"); return err }, kefu.ErrNotFound},
 			{"unknown id", func() error { _, err := e.st.Shop(e.ctx, other.ID+1000); return err }, kefu.ErrNotFound},
 		}
 		for _, tc := range cases {
@@ -230,6 +233,8 @@ func testAgents(t *testing.T, e env) {
 			{"by username", func() (kefu.Agent, error) { return e.st.AgentByUsername(e.ctx, shopA.ID, "alice") }, alice.ID, nil},
 			{"by username in other shop", func() (kefu.Agent, error) { return e.st.AgentByUsername(e.ctx, shopB.ID, "alice") }, aliceB.ID, nil},
 			{"unknown username", func() (kefu.Agent, error) { return e.st.AgentByUsername(e.ctx, shopA.ID, "nobody") }, 0, kefu.ErrNotFound},
+			{"username with NUL", func() (kefu.Agent, error) { return e.st.AgentByUsername(e.ctx, shopA.ID, "alice\x00") }, 0, kefu.ErrNotFound},
+			{"username not UTF-8", func() (kefu.Agent, error) { return e.st.AgentByUsername(e.ctx, shopA.ID, "al\xffice") }, 0, kefu.ErrNotFound},
 			{"by id", func() (kefu.Agent, error) { return e.st.Agent(e.ctx, shopA.ID, alice.ID) }, alice.ID, nil},
 			{"id of another shop's agent", func() (kefu.Agent, error) { return e.st.Agent(e.ctx, shopB.ID, alice.ID) }, 0, kefu.ErrNotFound},
 			{"id of another shop's agent, other way", func() (kefu.Agent, error) { return e.st.Agent(e.ctx, shopA.ID, aliceB.ID) }, 0, kefu.ErrNotFound},

@@ -94,7 +94,7 @@
     '.ls{flex:1;overflow-y:auto;overscroll-behavior:contain;padding:12px;background:#f5f6f7}' +
     '.m{display:flex;flex-direction:column;align-items:flex-start;margin-bottom:12px}.m.buyer{align-items:flex-end}.m.system{align-items:center}' +
     '.me{margin:0 4px 2px;font-size:12px;color:#999}' +
-    '.b{max-width:80%;padding:8px 12px;border-radius:2px 12px 12px;background:#fff;white-space:pre-wrap;overflow-wrap:anywhere;box-shadow:0 1px 2px rgba(0,0,0,.05)}' +
+    '.b{max-width:80%;padding:8px 12px;border-radius:2px 12px 12px;background:#fff;white-space:pre-wrap;overflow-wrap:anywhere;unicode-bidi:plaintext;box-shadow:0 1px 2px rgba(0,0,0,.05)}' +
     '.buyer .b{border-radius:12px 2px 12px 12px;background:#ff5000;color:#fff}.pd .b{opacity:.65}' +
     '.system .me{display:none}.system .b{max-width:90%;padding:2px 8px;background:none;box-shadow:none;color:#999;font-size:12px;text-align:center}' +
     '.st{margin:2px 4px 0;font-size:11px;color:#999}.st.f{color:#f5222d}' +
@@ -420,7 +420,9 @@
 
   // send queues a message in the outbox, shows it as pending and sends it if the socket is up.
   function send(text) {
-    text = String(text == null ? '' : text).trim();
+    // Control characters the server refuses (all but tab and line breaks) cannot be seen in the
+    // text box; they are dropped instead of failing the whole message.
+    text = String(text == null ? '' : text).replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g, '').trim();
     if (!text || Array.from(text).length > 2000) return false;
     var item = { id: 'c_' + hex(16), text: text, at: new Date().toISOString(), b: identity ? identity.buyer_id : void 0 };
     save('outbox', JSON.stringify(outbox().concat(item)));
@@ -446,7 +448,7 @@
     var id = f.ref;
     if (!id) { syncing = {}; return; } // e.g. a refused sync: the next gap may ask again
     if (!outbox().some(function (i) { return i.id === id; })) return;
-    if (/^(text_empty|text_too_long|invalid_client_msg_id|invalid_frame|invalid_json)$/.test(f.code)) {
+    if (/^(text_empty|text_too_long|text_invalid_characters|invalid_client_msg_id|invalid_frame|invalid_json)$/.test(f.code)) {
       // The server will never take this one: stop retrying and say so.
       unqueue(id);
       var el = findPending(id);

@@ -24,7 +24,10 @@
   const GONE_MAX = 2000; // conversation ids remembered as "not ours" (no REST lookup for them)
   // Refusals of a `send` that resending with the same client_msg_id cannot fix (protocol.md,
   // "Which refusals are final"); any other code (internal) is retried.
-  const FINAL_CODES = new Set(['text_empty', 'text_too_long', 'invalid_client_msg_id', 'invalid_frame', 'invalid_json',
+  // Control characters the server refuses (all but tab and line breaks, protocol.md "Which
+  // characters are refused") cannot be seen in the composer; they are dropped, not sent.
+  const CONTROL_CHARS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g;
+  const FINAL_CODES = new Set(['text_empty', 'text_too_long', 'text_invalid_characters', 'invalid_client_msg_id', 'invalid_frame', 'invalid_json',
     'conversation_closed', 'not_found', 'forbidden', 'not_queued']);
 
   // ---------------------------------------------------------------- strings
@@ -146,6 +149,7 @@
       err_invalid_frame: '消息内容不完整',
       err_text_empty: '消息不能为空',
       err_text_too_long: '消息太长',
+      err_text_invalid_characters: '消息含有无法发送的控制字符',
       err_invalid_client_msg_id: '消息编号无效',
       err_not_found: '会话不存在',
       err_forbidden: '没有权限操作该会话',
@@ -270,6 +274,7 @@
       err_invalid_frame: 'Incomplete frame',
       err_text_empty: 'The message is empty',
       err_text_too_long: 'The message is too long',
+      err_text_invalid_characters: 'The message holds control characters that cannot be sent',
       err_invalid_client_msg_id: 'Invalid message id',
       err_not_found: 'Conversation not found',
       err_forbidden: 'You may not act on this conversation',
@@ -1162,7 +1167,7 @@
     const id = state.selectedId;
     const conv = state.convs.get(id);
     if (!isMine(conv)) return;
-    const text = dom.input.value.trim();
+    const text = dom.input.value.replace(CONTROL_CHARS, '').trim();
     if (!text) return;
     const n = charCount(text);
     if (n > MAX_TEXT) {

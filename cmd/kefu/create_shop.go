@@ -13,6 +13,7 @@ import (
 
 	"github.com/kefu/kefu"
 	"github.com/kefu/kefu/api"
+	"github.com/kefu/kefu/protocol"
 	"github.com/kefu/kefu/store"
 )
 
@@ -25,8 +26,8 @@ func createShop(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 	var storeCfg store.Config
 	storeFlags(fs, env, &storeCfg)
 	slug := fs.String("slug", "", "the shop's id in URLs and the widget's data-shop, e.g. acme (required)")
-	name := fs.String("name", "", "the shop's display name (required)")
-	owner := fs.String("owner", "owner", "the owner's username")
+	name := fs.String("name", "", "the shop's display name, at most 64 characters (required)")
+	owner := fs.String("owner", "owner", "the owner's username: 2 to 32 of a-z, 0-9, '_', '-', '.'")
 	password := fs.String("password", env("KEFU_OWNER_PASSWORD", ""), "the owner's password, 8 to 72 bytes; random if empty (env KEFU_OWNER_PASSWORD)")
 	origins := fs.String("origins", "", "comma-separated store origins allowed to embed the widget, e.g. https://shop.example.com")
 	if err := fs.Parse(args); err != nil {
@@ -37,6 +38,12 @@ func createShop(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 	}
 	if strings.TrimSpace(*name) == "" {
 		return errors.New("--name is required")
+	}
+	if e := protocol.ValidateName(strings.TrimSpace(*name)); e != nil {
+		return fmt.Errorf("--name: %s", e.Message)
+	}
+	if !api.ValidUsername(*owner) {
+		return errors.New("--owner must be 2 to 32 of a-z, 0-9, '_', '-', '.'")
 	}
 	var list []string
 	for _, o := range strings.Split(*origins, ",") {

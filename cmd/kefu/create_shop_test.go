@@ -3,12 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"strings"
 	"testing"
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/kefu/kefu"
 	"github.com/kefu/kefu/store"
 )
 
@@ -44,9 +46,25 @@ func TestCreateShop(t *testing.T) {
 		{"create-shop", "--data-dir", dir, "--slug", "Bad Slug", "--name", "x"},
 		{"create-shop", "--data-dir", dir, "--slug", "ok", "--name", "x", "--origins", "shop.example.com"},
 		{"create-shop", "--data-dir", dir, "--slug", "ok2", "--name", "x", "--password", "short"},
+		{"create-shop", "--data-dir", dir, "--slug", "ok3", "--name", "Acme\u202e", "--password", "owner-pass-1"},
+		{"create-shop", "--data-dir", dir, "--slug", "ok4", "--name", "Acme\x00", "--password", "owner-pass-1"},
+		{"create-shop", "--data-dir", dir, "--slug", "ok5", "--name", strings.Repeat("店", 65), "--password", "owner-pass-1"},
+		{"create-shop", "--data-dir", dir, "--slug", "ok6", "--name", "x", "--owner", "the boss", "--password", "owner-pass-1"},
+		{"create-shop", "--data-dir", dir, "--slug", "ok7", "--name", "x", "--owner", "boss\x00", "--password", "owner-pass-1"},
 	} {
 		if err := run(context.Background(), bad, io.Discard, io.Discard); err == nil {
 			t.Errorf("%v: accepted", bad)
+		}
+	}
+	// A refused shop leaves nothing behind (no shop without its owner).
+	st, err = store.Open(context.Background(), store.Config{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for _, slug := range []string{"ok", "ok2", "ok3", "ok4", "ok5", "ok6", "ok7"} {
+		if shop, err := st.ShopBySlug(context.Background(), slug); !errors.Is(err, kefu.ErrNotFound) {
+			t.Errorf("refused shop %s: %+v, %v; want not found", slug, shop, err)
 		}
 	}
 }
