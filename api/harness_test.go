@@ -233,6 +233,9 @@ type frame struct {
 	RawMessage     json.RawMessage        `json:"message"`
 	Msg            protocol.Message       `json:"-"` // ack and message frames
 	Text           string                 `json:"-"` // error frames
+
+	Conversations []protocol.Conversation `json:"conversations"` // agent ready
+	LastSeq       int64                   `json:"last_seq"`      // history
 }
 
 // client is a test socket: a reader goroutine queues every frame it gets.

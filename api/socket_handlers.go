@@ -101,9 +101,29 @@ func (h *handlers) agentSocket(c *gin.Context) {
 		}
 		presence := h.convs.AgentConnected(base, agent)
 		connected = true
+		// What GET /api/v1/conversations lists by default, read once the
+		// socket is subscribed and the agent online (what coming online
+		// assigned is in it), so nothing falls between it and live frames.
+		open := []kefu.ConversationStatus{kefu.StatusQueued, kefu.StatusAssigned}
+		filters := []kefu.ConversationFilter{{Statuses: open, Limit: kefu.MaxPageSize}}
+		if agent.Role == kefu.RoleAgent {
+			filters = []kefu.ConversationFilter{
+				{Statuses: []kefu.ConversationStatus{kefu.StatusAssigned}, AgentID: agent.ID, Limit: kefu.MaxPageSize},
+				{Statuses: []kefu.ConversationStatus{kefu.StatusQueued}, Limit: kefu.MaxPageSize}}
+		}
+		convs := []protocol.Conversation{}
+		for _, f := range filters {
+			list, err := h.store.ListConversations(base, agent.ShopID, f)
+			if err != nil {
+				return nil, fmt.Errorf("agent socket: list conversations of agent %d: %w", agent.ID, err)
+			}
+			for _, s := range list {
+				convs = append(convs, protocol.ConversationOf(s, h.convs.QueuePosition(s.ShopID, s.ID)))
+			}
+		}
 		_, active := h.convs.Presence(agent)
 		return protocol.Encode(protocol.ReadyAgent{Type: protocol.TypeReady, Agent: protocol.AgentOf(agent, presence, active),
-			HeartbeatSec: heartbeatSec}), nil
+			Conversations: convs, HeartbeatSec: heartbeatSec}), nil
 	}
 	onClose := func() {
 		if connected {
@@ -196,13 +216,13 @@ func (h *handlers) handleFrame(cn *conn, actor conversation.Actor, f protocol.Cl
 		cn.Deliver(protocol.Encode(protocol.Ack{Type: protocol.TypeAck, ClientMsgID: f.ClientMsgID,
 			Message: protocol.MessageOf(msg), Duplicate: dup}))
 	case protocol.TypeSync:
-		msgs, more, err := h.convs.Sync(ctx, actor, f.ConversationID, f.AfterSeq, f.Limit)
+		page, err := h.convs.Sync(ctx, actor, f.ConversationID, f.AfterSeq, f.Limit)
 		if err != nil {
 			cn.Deliver(wsError(h.log, err, ""))
 			return
 		}
 		cn.Deliver(protocol.Encode(protocol.History{Type: protocol.TypeHistory, ConversationID: f.ConversationID,
-			Messages: protocol.MessagesOf(msgs), HasMore: more}))
+			Messages: protocol.MessagesOf(page.Messages), HasMore: page.HasMore, LastSeq: page.LastSeq}))
 	case protocol.TypeTyping:
 		if err := h.convs.Typing(ctx, actor, f.ConversationID); err != nil {
 			cn.Deliver(wsError(h.log, err, ""))
