@@ -210,3 +210,40 @@ func testTabsRacingOneClientMsgID(t *testing.T, e *env) {
 		}
 	}
 }
+
+// Behind --public-url the agent socket accepts the public URL's origin even
+// when the proxy passed on another Host; the request's own Host and no
+// Origin (not a browser) still work; any other origin is refused.
+func TestAgentSocketOriginBehindPublicURL(t *testing.T) {
+	e := newEnv(t)
+	for _, publicURL := range []string{"https://kefu.example.com/kefu", "https://Kefu.Example.com:443/"} {
+		e.publicURL = publicURL
+		e.restart()
+		token := e.login("acme", "wang")
+		for _, tc := range []struct {
+			origin string
+			ok     bool
+		}{
+			{"https://kefu.example.com", true},
+			{e.agentURL(), true},
+			{"", true},
+			{"http://kefu.example.com", false},
+			{"https://kefu.example.com:8443", false},
+			{"https://kefu.example.com.evil.example", false},
+			{"https://evil.example", false},
+		} {
+			c, err := e.tryDial("/ws/agent", token, tc.origin)
+			switch {
+			case tc.ok && err != nil:
+				t.Errorf("public URL %s, Origin %q: refused: %v", publicURL, tc.origin, err)
+			case tc.ok:
+				c.next("ready")
+				c.ws.Close(websocket.StatusNormalClosure, "")
+			case err == nil:
+				t.Errorf("public URL %s, Origin %q: accepted", publicURL, tc.origin)
+			case !strings.Contains(err.Error(), "403"):
+				t.Errorf("public URL %s, Origin %q: %v, want a 403 refusal", publicURL, tc.origin, err)
+			}
+		}
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
+	"strings"
 
 	"github.com/coder/websocket"
 	"github.com/gin-gonic/gin"
@@ -77,9 +79,10 @@ func (h *handlers) agentSocket(c *gin.Context) {
 		h.writeError(c, err)
 		return
 	}
-	// Default options: the Origin must be this server, so no other site can
-	// drive an agent's socket with their session.
-	ws, err := websocket.Accept(smallBuffers{c.Writer}, c.Request, nil)
+	// The Origin must be this server, so no other site can drive an agent's
+	// socket with their session: the request's Host, or the public URL's
+	// origin, which a proxy that rewrites Host still leaves in Origin.
+	ws, err := websocket.Accept(smallBuffers{c.Writer}, c.Request, h.agentSocketOptions())
 	if err != nil {
 		return
 	}
@@ -148,6 +151,23 @@ func (h *handlers) agentSocket(c *gin.Context) {
 			h.handleFrame(cn, actor, f)
 		}
 	})
+}
+
+// agentSocketOptions lets the agent socket accept the public URL's origin
+// besides the request's own Host (websocket.Accept's default check).
+func (h *handlers) agentSocketOptions() *websocket.AcceptOptions {
+	u, err := url.Parse(h.public)
+	if h.public == "" || err != nil || u.Host == "" {
+		return nil
+	}
+	host := u.Host
+	if p := u.Port(); (u.Scheme == "https" && p == "443") || (u.Scheme == "http" && p == "80") {
+		host = strings.TrimSuffix(host, ":"+p) // browsers leave a default port out of Origin
+	}
+	// Patterns are matched with path.Match: an IPv6 host's brackets must not
+	// read as a character class.
+	host = strings.NewReplacer(`\`, `\\`, "*", `\*`, "?", `\?`, "[", `\[`).Replace(host)
+	return &websocket.AcceptOptions{OriginPatterns: []string{u.Scheme + "://" + host}}
 }
 
 // serve runs an accepted socket until it ends. The ready frame is computed
