@@ -108,12 +108,12 @@ func (h *handlers) listMessages(c *gin.Context) {
 	if !ok {
 		return
 	}
-	msgs, more, err := h.convs.Sync(c.Request.Context(), actorOf(c), id, int64(after), limit)
+	page, err := h.convs.Sync(c.Request.Context(), actorOf(c), id, int64(after), limit)
 	if err != nil {
 		h.writeError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"messages": protocol.MessagesOf(msgs), "has_more": more})
+	c.JSON(http.StatusOK, gin.H{"messages": protocol.MessagesOf(page.Messages), "has_more": page.HasMore, "last_seq": page.LastSeq})
 }
 
 func (h *handlers) sendMessage(c *gin.Context) {

@@ -49,6 +49,8 @@ type env struct {
 	agents map[string]kefu.Agent
 	// Send limits for the next start; none by default.
 	buyerSends, agentSends api.SendLimiter
+	// publicURL for the next start; none by default.
+	publicURL string
 }
 
 func newEnv(t *testing.T) *env { return newEnvOn(t, "") }
@@ -86,7 +88,7 @@ func (e *env) start() {
 	}
 	e.store = st
 	e.srv = api.New(api.Config{Store: st, Conversations: convs, Now: e.clock.Now, BuyerSecret: secret,
-		BuyerSends: e.buyerSends, AgentSends: e.agentSends,
+		BuyerSends: e.buyerSends, AgentSends: e.agentSends, PublicURL: e.publicURL,
 		Widget: widget.Handler(), Console: agent.New(), OpenAPI: docs.Handler()})
 	e.ts = httptest.NewServer(e.srv)
 	t.Cleanup(e.stop)
@@ -233,6 +235,9 @@ type frame struct {
 	RawMessage     json.RawMessage        `json:"message"`
 	Msg            protocol.Message       `json:"-"` // ack and message frames
 	Text           string                 `json:"-"` // error frames
+
+	Conversations []protocol.Conversation `json:"conversations"` // agent ready
+	LastSeq       int64                   `json:"last_seq"`      // history
 }
 
 // client is a test socket: a reader goroutine queues every frame it gets.

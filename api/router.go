@@ -41,7 +41,7 @@ type Store interface {
 type Conversations interface {
 	Send(ctx context.Context, actor conversation.Actor, conversationID int64, clientMsgID, text string) (kefu.Message, bool, error)
 	Conversation(ctx context.Context, actor conversation.Actor, id int64) (kefu.Conversation, error)
-	Sync(ctx context.Context, actor conversation.Actor, id, afterSeq int64, limit int) ([]kefu.Message, bool, error)
+	Sync(ctx context.Context, actor conversation.Actor, id, afterSeq int64, limit int) (conversation.Page, error)
 	Read(ctx context.Context, actor conversation.Actor, id, seq int64) (kefu.Conversation, error)
 	Typing(ctx context.Context, actor conversation.Actor, id int64) error
 	Accept(ctx context.Context, actor conversation.Actor, id int64) (kefu.Conversation, error)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
+	"strings"
 
 	"github.com/coder/websocket"
 	"github.com/gin-gonic/gin"
@@ -77,9 +79,10 @@ func (h *handlers) agentSocket(c *gin.Context) {
 		h.writeError(c, err)
 		return
 	}
-	// Default options: the Origin must be this server, so no other site can
-	// drive an agent's socket with their session.
-	ws, err := websocket.Accept(smallBuffers{c.Writer}, c.Request, nil)
+	// The Origin must be this server, so no other site can drive an agent's
+	// socket with their session: the request's Host, or the public URL's
+	// origin, which a proxy that rewrites Host still leaves in Origin.
+	ws, err := websocket.Accept(smallBuffers{c.Writer}, c.Request, h.agentSocketOptions())
 	if err != nil {
 		return
 	}
@@ -101,9 +104,29 @@ func (h *handlers) agentSocket(c *gin.Context) {
 		}
 		presence := h.convs.AgentConnected(base, agent)
 		connected = true
+		// What GET /api/v1/conversations lists by default, read once the
+		// socket is subscribed and the agent online (what coming online
+		// assigned is in it), so nothing falls between it and live frames.
+		open := []kefu.ConversationStatus{kefu.StatusQueued, kefu.StatusAssigned}
+		filters := []kefu.ConversationFilter{{Statuses: open, Limit: kefu.MaxPageSize}}
+		if agent.Role == kefu.RoleAgent {
+			filters = []kefu.ConversationFilter{
+				{Statuses: []kefu.ConversationStatus{kefu.StatusAssigned}, AgentID: agent.ID, Limit: kefu.MaxPageSize},
+				{Statuses: []kefu.ConversationStatus{kefu.StatusQueued}, Limit: kefu.MaxPageSize}}
+		}
+		convs := []protocol.Conversation{}
+		for _, f := range filters {
+			list, err := h.store.ListConversations(base, agent.ShopID, f)
+			if err != nil {
+				return nil, fmt.Errorf("agent socket: list conversations of agent %d: %w", agent.ID, err)
+			}
+			for _, s := range list {
+				convs = append(convs, protocol.ConversationOf(s, h.convs.QueuePosition(s.ShopID, s.ID)))
+			}
+		}
 		_, active := h.convs.Presence(agent)
 		return protocol.Encode(protocol.ReadyAgent{Type: protocol.TypeReady, Agent: protocol.AgentOf(agent, presence, active),
-			HeartbeatSec: heartbeatSec}), nil
+			Conversations: convs, HeartbeatSec: heartbeatSec}), nil
 	}
 	onClose := func() {
 		if connected {
@@ -128,6 +151,23 @@ func (h *handlers) agentSocket(c *gin.Context) {
 			h.handleFrame(cn, actor, f)
 		}
 	})
+}
+
+// agentSocketOptions lets the agent socket accept the public URL's origin
+// besides the request's own Host (websocket.Accept's default check).
+func (h *handlers) agentSocketOptions() *websocket.AcceptOptions {
+	u, err := url.Parse(h.public)
+	if h.public == "" || err != nil || u.Host == "" {
+		return nil
+	}
+	host := u.Host
+	if p := u.Port(); (u.Scheme == "https" && p == "443") || (u.Scheme == "http" && p == "80") {
+		host = strings.TrimSuffix(host, ":"+p) // browsers leave a default port out of Origin
+	}
+	// Patterns are matched with path.Match: an IPv6 host's brackets must not
+	// read as a character class.
+	host = strings.NewReplacer(`\`, `\\`, "*", `\*`, "?", `\?`, "[", `\[`).Replace(host)
+	return &websocket.AcceptOptions{OriginPatterns: []string{u.Scheme + "://" + host}}
 }
 
 // serve runs an accepted socket until it ends. The ready frame is computed
@@ -196,13 +236,13 @@ func (h *handlers) handleFrame(cn *conn, actor conversation.Actor, f protocol.Cl
 		cn.Deliver(protocol.Encode(protocol.Ack{Type: protocol.TypeAck, ClientMsgID: f.ClientMsgID,
 			Message: protocol.MessageOf(msg), Duplicate: dup}))
 	case protocol.TypeSync:
-		msgs, more, err := h.convs.Sync(ctx, actor, f.ConversationID, f.AfterSeq, f.Limit)
+		page, err := h.convs.Sync(ctx, actor, f.ConversationID, f.AfterSeq, f.Limit)
 		if err != nil {
 			cn.Deliver(wsError(h.log, err, ""))
 			return
 		}
 		cn.Deliver(protocol.Encode(protocol.History{Type: protocol.TypeHistory, ConversationID: f.ConversationID,
-			Messages: protocol.MessagesOf(msgs), HasMore: more}))
+			Messages: protocol.MessagesOf(page.Messages), HasMore: page.HasMore, LastSeq: page.LastSeq}))
 	case protocol.TypeTyping:
 		if err := h.convs.Typing(ctx, actor, f.ConversationID); err != nil {
 			cn.Deliver(wsError(h.log, err, ""))

@@ -277,12 +277,31 @@ func mayWrite(actor Actor, conv kefu.Conversation) bool {
 	return actor.supervises() || (conv.AgentID == actor.ID && conv.Status != kefu.StatusQueued)
 }
 
+// Page is a stretch of a conversation's messages and where the conversation ends.
+type Page struct {
+	Messages []kefu.Message
+	HasMore  bool
+	// LastSeq is the conversation's last seq when the page was read (at least
+	// the page's last): a client holding more has state from somewhere else.
+	LastSeq int64
+}
+
 // Sync returns the messages after afterSeq of a conversation the actor may see.
-func (s *Service) Sync(ctx context.Context, actor Actor, id, afterSeq int64, limit int) ([]kefu.Message, bool, error) {
-	if _, err := s.Conversation(ctx, actor, id); err != nil {
-		return nil, false, err
+func (s *Service) Sync(ctx context.Context, actor Actor, id, afterSeq int64, limit int) (Page, error) {
+	conv, err := s.Conversation(ctx, actor, id)
+	if err != nil {
+		return Page{}, err
 	}
-	return s.store.Messages(ctx, actor.ShopID, id, afterSeq, limit)
+	msgs, more, err := s.store.Messages(ctx, actor.ShopID, id, afterSeq, limit)
+	if err != nil {
+		return Page{}, err
+	}
+	last := conv.LastSeq
+	if n := len(msgs); n > 0 {
+		// Messages stored after the conversation was read are in the page.
+		last = max(last, msgs[n-1].Seq)
+	}
+	return Page{Messages: msgs, HasMore: more, LastSeq: last}, nil
 }
 
 // Read records that the actor has seen the conversation up to seq and tells

@@ -342,11 +342,13 @@ type ReadyBuyer struct {
 	HeartbeatSec  int           `json:"heartbeat_sec"`
 }
 
-// ReadyAgent is the first frame on an agent socket.
+// ReadyAgent is the first frame on an agent socket. Conversations is what
+// GET /api/v1/conversations lists by default (never nil, so JSON shows []).
 type ReadyAgent struct {
-	Type         string `json:"type"`
-	Agent        Agent  `json:"agent"`
-	HeartbeatSec int    `json:"heartbeat_sec"`
+	Type          string         `json:"type"`
+	Agent         Agent          `json:"agent"`
+	Conversations []Conversation `json:"conversations"`
+	HeartbeatSec  int            `json:"heartbeat_sec"`
 }
 
 // Ack confirms a stored message to its sender.
@@ -363,12 +365,15 @@ type MessageFrame struct {
 	Message Message `json:"message"`
 }
 
-// History answers a sync.
+// History answers a sync. LastSeq is the conversation's last seq when the
+// page was read: an after_seq above it names messages this conversation
+// does not have.
 type History struct {
 	Type           string    `json:"type"`
 	ConversationID int64     `json:"conversation_id"`
 	Messages       []Message `json:"messages"`
 	HasMore        bool      `json:"has_more"`
+	LastSeq        int64     `json:"last_seq"`
 }
 
 // Typing says the other side is typing.
