@@ -52,6 +52,7 @@ type conn struct {
 	done    chan struct{} // closed by end: the writer closes the socket
 	once    sync.Once
 	session string // hash of the agent session token; empty for buyers
+	cork    *corkWriter
 
 	// Set once by end, before done is closed.
 	code   websocket.StatusCode
@@ -114,7 +115,7 @@ func (c *conn) writeLoop(first []byte) {
 	for {
 		select {
 		case frame := <-c.send:
-			if err := c.write(frame); err != nil {
+			if err := c.writeQueued(frame); err != nil {
 				c.end(websocket.StatusAbnormalClosure, "write failed", false)
 				c.ws.CloseNow()
 				return
@@ -131,6 +132,78 @@ func (c *conn) writeLoop(first []byte) {
 			return
 		}
 	}
+}
+
+// maxCoalesced bounds how many queued frames go out with one write.
+const maxCoalesced = 32
+
+// writeQueued writes frame and what is queued behind it with one write to
+// the connection: a message and its ack, a burst to a busy agent. A frame
+// that arrives alone is written at once.
+func (c *conn) writeQueued(frame []byte) error {
+	deadline := time.Now().Add(writeTimeout)
+	if c.cork == nil || len(c.send) == 0 {
+		return c.writeBy(frame, deadline)
+	}
+	c.cork.hold()
+	for n := 1; ; n++ {
+		if err := c.writeBy(frame, deadline); err != nil {
+			c.cork.release(deadline)
+			return err
+		}
+		if n == maxCoalesced || len(c.send) == 0 {
+			break
+		}
+		frame = <-c.send // only this goroutine receives: a queued frame is there
+	}
+	return c.cork.release(deadline)
+}
+
+// corkWriter sits between a socket's write buffer and its connection. While
+// held, what the websocket library flushes is kept, and release sends it all
+// with one write. The library may write a control frame (a pong) from the
+// reader's goroutine, hence the lock.
+type corkWriter struct {
+	conn    net.Conn
+	mu      sync.Mutex
+	held    bool
+	pending []byte
+}
+
+func (w *corkWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.held {
+		w.pending = append(w.pending, p...)
+		return len(p), nil
+	}
+	return w.conn.Write(p)
+}
+
+func (w *corkWriter) hold() {
+	w.mu.Lock()
+	w.held = true
+	w.mu.Unlock()
+}
+
+// release writes what was kept, by deadline, and stops keeping.
+func (w *corkWriter) release(deadline time.Time) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.held = false
+	if len(w.pending) == 0 {
+		return nil
+	}
+	w.conn.SetWriteDeadline(deadline)
+	_, err := w.conn.Write(w.pending)
+	w.conn.SetWriteDeadline(time.Time{})
+	// An idle socket keeps no large buffer.
+	if cap(w.pending) > 16<<10 {
+		w.pending = nil
+	} else {
+		w.pending = w.pending[:0]
+	}
+	return err
 }
 
 // drain writes what is buffered, giving up at deadline: a shutdown must not
@@ -310,18 +383,19 @@ const (
 // hijacked connection gets small buffers instead of net/http's.
 type smallBuffers struct {
 	http.ResponseWriter
+	cork *corkWriter // set by Hijack: the socket's writes go through it
 }
 
 // WriteHeaderNow passes gin's delayed header write through (coder/websocket
 // calls it to send the 101 before hijacking).
-func (w smallBuffers) WriteHeaderNow() {
+func (w *smallBuffers) WriteHeaderNow() {
 	if g, ok := w.ResponseWriter.(interface{ WriteHeaderNow() }); ok {
 		g.WriteHeaderNow()
 	}
 }
 
 // Hijack hijacks the underlying connection and keeps any bytes already read.
-func (w smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+func (w *smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	hj, ok := w.ResponseWriter.(http.Hijacker)
 	if !ok {
 		return nil, nil, errors.New("api: response writer cannot be hijacked")
@@ -348,5 +422,6 @@ func (w smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 			return nil, nil, err
 		}
 	}
-	return conn, bufio.NewReadWriter(r, bufio.NewWriterSize(conn, socketWriteBuffer)), nil
+	w.cork = &corkWriter{conn: conn}
+	return conn, bufio.NewReadWriter(r, bufio.NewWriterSize(w.cork, socketWriteBuffer)), nil
 }

@@ -41,7 +41,8 @@ func (h *handlers) buyerSocket(c *gin.Context) {
 	}
 	// The origin was checked against the shop's list above; an unknown token
 	// gets only a close frame, whatever the origin.
-	ws, err := websocket.Accept(smallBuffers{c.Writer}, c.Request, &websocket.AcceptOptions{InsecureSkipVerify: true})
+	sb := &smallBuffers{ResponseWriter: c.Writer}
+	ws, err := websocket.Accept(sb, c.Request, &websocket.AcceptOptions{InsecureSkipVerify: true})
 	if err != nil {
 		return
 	}
@@ -60,7 +61,9 @@ func (h *handlers) buyerSocket(c *gin.Context) {
 			Conversation: conv, QueuePosition: position, HeartbeatSec: heartbeatSec}), nil
 	}
 	actor := conversation.BuyerActor(buyer)
-	h.serve(ws, newConn(ws, buyerBufferFrames), []string{conversation.BuyerTopic(buyer.ID)}, ready, nil, func(cn *conn, f protocol.ClientFrame) {
+	cn := newConn(ws, buyerBufferFrames)
+	cn.cork = sb.cork
+	h.serve(ws, cn, []string{conversation.BuyerTopic(buyer.ID)}, ready, nil, func(cn *conn, f protocol.ClientFrame) {
 		if f.Type == protocol.TypePresence {
 			cn.Deliver(protocol.Encode(protocol.ErrorFrame{Type: protocol.TypeError, Code: protocol.CodeForbidden,
 				Message: "only agents have a presence"}))
@@ -82,7 +85,8 @@ func (h *handlers) agentSocket(c *gin.Context) {
 	// The Origin must be this server, so no other site can drive an agent's
 	// socket with their session: the request's Host, or the public URL's
 	// origin, which a proxy that rewrites Host still leaves in Origin.
-	ws, err := websocket.Accept(smallBuffers{c.Writer}, c.Request, h.agentSocketOptions())
+	sb := &smallBuffers{ResponseWriter: c.Writer}
+	ws, err := websocket.Accept(sb, c.Request, h.agentSocketOptions())
 	if err != nil {
 		return
 	}
@@ -139,6 +143,7 @@ func (h *handlers) agentSocket(c *gin.Context) {
 		topics = append(topics, conversation.SupervisorTopic(agent.ShopID))
 	}
 	cn := newConn(ws, agentBufferFrames)
+	cn.cork = sb.cork
 	cn.session = sessionHash
 	h.serve(ws, cn, topics, ready, onClose, func(cn *conn, f protocol.ClientFrame) {
 		switch {
@@ -228,13 +233,13 @@ func (h *handlers) handleFrame(cn *conn, actor conversation.Actor, f protocol.Cl
 			cn.Deliver(wsError(h.log, err, f.ClientMsgID))
 			return
 		}
-		msg, dup, err := h.convs.Send(ctx, actor, f.ConversationID, f.ClientMsgID, f.Text)
-		if err != nil {
+		// The service delivers the ack to this socket (a stored message's
+		// right behind its frame, at the commit); refusals are sent here.
+		actor.Socket = cn
+		if _, _, err := h.convs.Send(ctx, actor, f.ConversationID, f.ClientMsgID, f.Text); err != nil {
 			cn.Deliver(wsError(h.log, err, f.ClientMsgID))
 			return
 		}
-		cn.Deliver(protocol.Encode(protocol.Ack{Type: protocol.TypeAck, ClientMsgID: f.ClientMsgID,
-			Message: protocol.MessageOf(msg), Duplicate: dup}))
 	case protocol.TypeSync:
 		page, err := h.convs.Sync(ctx, actor, f.ConversationID, f.AfterSeq, f.Limit)
 		if err != nil {

@@ -12,6 +12,9 @@ type Broker interface {
 	// Publish delivers frame once to every subscriber of any of the topics,
 	// even one subscribed to several of them.
 	Publish(frame []byte, topics ...string)
+	// PublishExcept is Publish leaving out one subscriber (which the caller
+	// serves itself).
+	PublishExcept(frame []byte, except Subscriber, topics ...string)
 }
 
 // Subscriber receives frames published to its topics.

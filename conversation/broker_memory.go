@@ -42,21 +42,36 @@ func (b *MemoryBroker) Unsubscribe(topic string, sub Subscriber) {
 
 // Publish hands frame to every subscriber of the topics, once each.
 func (b *MemoryBroker) Publish(frame []byte, topics ...string) {
+	b.PublishExcept(frame, nil, topics...)
+}
+
+// PublishExcept hands frame to every subscriber of the topics but except,
+// once each.
+func (b *MemoryBroker) PublishExcept(frame []byte, except Subscriber, topics ...string) {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	if len(topics) == 1 {
 		for sub := range b.topics[topics[0]] {
-			sub.Deliver(frame)
+			if sub != except {
+				sub.Deliver(frame)
+			}
 		}
 		return
 	}
-	seen := map[Subscriber]bool{}
-	for _, t := range topics {
+	// A subscriber of an earlier topic has been served already: the topics'
+	// own sets tell, so nothing is allocated per publish.
+	for i, t := range topics {
+	subs:
 		for sub := range b.topics[t] {
-			if !seen[sub] {
-				seen[sub] = true
-				sub.Deliver(frame)
+			if sub == except {
+				continue
 			}
+			for _, prev := range topics[:i] {
+				if _, served := b.topics[prev][sub]; served {
+					continue subs
+				}
+			}
+			sub.Deliver(frame)
 		}
 	}
 }

@@ -59,6 +59,11 @@ type Actor struct {
 	ShopID int64
 	Name   string
 	Role   kefu.Role // agents only
+	// Socket is the socket the actor writes on, if any. Send delivers the
+	// ack of a message to it: a stored message's right behind its frame at
+	// the commit (after routing, for a conversation that waits), a
+	// duplicate's at once. The caller sends only refusals.
+	Socket Subscriber
 }
 
 // BuyerActor is the actor for a buyer.
@@ -117,6 +122,9 @@ func (s *Service) Restore(ctx context.Context) error {
 // conversation, which is started and routed if there is none. A retried
 // clientMsgID returns the first message with duplicate set.
 //
+// With actor.Socket set, the ack has been delivered to that socket when
+// Send returns without an error (see Actor.Socket).
+//
 // The usual case costs one write and no read: the store checks, in the
 // statement that writes, that the conversation is open and the sender's
 // (the buyer's own, or held by the agent), and that the client id is new.
@@ -139,27 +147,42 @@ func (s *Service) Send(ctx context.Context, actor Actor, conversationID int64, c
 // sent is what the writer saw at the commit of one message.
 type sent struct {
 	conv kefu.Conversation
+	ack  []byte // the ack, when it is to be delivered after routing
 }
 
 // appendAndPublish stores msg under rule; the writer publishes it at its
 // commit, in commit order, so every socket gets a conversation's messages in
 // seq order. senderAgentID is the writing agent (0 for buyers and system).
-func (s *Service) appendAndPublish(ctx context.Context, msg kefu.Message, rule kefu.WriteRule, senderAgentID int64) (kefu.Message, bool, sent, error) {
+func (s *Service) appendAndPublish(ctx context.Context, msg kefu.Message, rule kefu.WriteRule, senderAgentID int64, via Subscriber) (kefu.Message, bool, sent, error) {
 	var at sent
 	stored, dup, err := s.store.Append(ctx, msg, rule, func(m kefu.Message, conv kefu.Conversation) {
 		at.conv = conv
-		s.publishMessage(conv, m, senderAgentID)
+		// A message to a waiting conversation routes it: its ack follows
+		// the frames routing causes (docs/protocol.md).
+		at.ack = s.publishMessage(conv, m, senderAgentID, via, conv.Status == kefu.StatusQueued)
 	})
+	if err == nil && dup && via != nil {
+		via.Deliver(protocol.Encode(protocol.Ack{Type: protocol.TypeAck, ClientMsgID: stored.ClientMsgID,
+			Message: protocol.MessageOf(stored), Duplicate: true}))
+	}
 	return stored, dup, at, err
+}
+
+// deliverAck sends an ack held back for routing.
+func (s *Service) deliverAck(via Subscriber, at sent) {
+	if via != nil && at.ack != nil {
+		via.Deliver(at.ack)
+	}
 }
 
 func (s *Service) buyerSend(ctx context.Context, actor Actor, msg kefu.Message) (kefu.Message, bool, error) {
 	rule := kefu.WriteRule{OpenOnly: true, BuyerID: actor.ID}
 	if msg.ConversationID != 0 {
-		stored, dup, at, err := s.appendAndPublish(ctx, msg, rule, 0)
+		stored, dup, at, err := s.appendAndPublish(ctx, msg, rule, 0, actor.Socket)
 		switch {
 		case err == nil:
 			s.afterBuyerSend(ctx, stored, dup, at)
+			s.deliverAck(actor.Socket, at)
 			return stored, dup, nil
 		case !errors.Is(err, kefu.ErrConversationClosed) && !errors.Is(err, kefu.ErrNotFound):
 			return kefu.Message{}, false, err
@@ -172,6 +195,10 @@ func (s *Service) buyerSend(ctx context.Context, actor Actor, msg kefu.Message) 
 		prev, err := s.store.MessageByClientID(ctx, actor.ShopID, actor.Kind, actor.ID, msg.ClientMsgID)
 		if err == nil {
 			s.afterBuyerSend(ctx, prev, true, sent{})
+			if actor.Socket != nil {
+				actor.Socket.Deliver(protocol.Encode(protocol.Ack{Type: protocol.TypeAck, ClientMsgID: prev.ClientMsgID,
+					Message: protocol.MessageOf(prev), Duplicate: true}))
+			}
 			return prev, true, nil
 		} else if !errors.Is(err, kefu.ErrNotFound) {
 			return kefu.Message{}, false, err
@@ -183,7 +210,7 @@ func (s *Service) buyerSend(ctx context.Context, actor Actor, msg kefu.Message) 
 			return kefu.Message{}, false, err
 		}
 		msg.ConversationID = conv.ID
-		stored, dup, at, err := s.appendAndPublish(ctx, msg, rule, 0)
+		stored, dup, at, err := s.appendAndPublish(ctx, msg, rule, 0, actor.Socket)
 		if errors.Is(err, kefu.ErrConversationClosed) && attempt == 0 {
 			// Closed between our read and our write: start a new one.
 			continue
@@ -192,6 +219,7 @@ func (s *Service) buyerSend(ctx context.Context, actor Actor, msg kefu.Message) 
 			return kefu.Message{}, false, err
 		}
 		s.afterBuyerSend(ctx, stored, dup, at)
+		s.deliverAck(actor.Socket, at)
 		return stored, dup, nil
 	}
 }
@@ -224,7 +252,7 @@ func (s *Service) agentSend(ctx context.Context, actor Actor, msg kefu.Message) 
 	if !actor.supervises() {
 		rule.HolderID = actor.ID
 	}
-	stored, dup, _, err := s.appendAndPublish(ctx, msg, rule, actor.ID)
+	stored, dup, _, err := s.appendAndPublish(ctx, msg, rule, actor.ID, actor.Socket)
 	if err == nil || !refused(err) {
 		return stored, dup, err
 	}
@@ -244,7 +272,7 @@ func (s *Service) agentSend(ctx context.Context, actor Actor, msg kefu.Message) 
 	case !mayWrite(actor, conv):
 		return kefu.Message{}, false, fmt.Errorf("conversation %d belongs to another agent: %w", conv.ID, ErrForbidden)
 	}
-	stored, dup, _, err = s.appendAndPublish(ctx, msg, rule, actor.ID)
+	stored, dup, _, err = s.appendAndPublish(ctx, msg, rule, actor.ID, actor.Socket)
 	return stored, dup, err
 }
 
@@ -575,7 +603,7 @@ func (s *Service) assign(ctx context.Context, shopID int64, as queue.Assignment)
 // name is the agent it is about; text is the Chinese wording.
 func (s *Service) systemMessage(ctx context.Context, conv kefu.Conversation, code, name, text string) {
 	_, _, _, err := s.appendAndPublish(ctx, kefu.Message{ShopID: conv.ShopID, ConversationID: conv.ID,
-		Kind: kefu.KindSystem, Sender: kefu.SenderSystem, SenderName: name, Text: text, Code: code}, kefu.WriteRule{}, 0)
+		Kind: kefu.KindSystem, Sender: kefu.SenderSystem, SenderName: name, Text: text, Code: code}, kefu.WriteRule{}, 0, nil)
 	if err != nil {
 		s.log.Error("store system message", "conversation", conv.ID, "err", err)
 	}
@@ -584,13 +612,28 @@ func (s *Service) systemMessage(ctx context.Context, conv kefu.Conversation, cod
 // publishMessage delivers a stored message to the buyer and the agents of
 // the conversation, and to the sending agent's other sockets if they are not
 // the conversation's agent (a supervisor stepping in).
-func (s *Service) publishMessage(conv kefu.Conversation, msg kefu.Message, senderAgentID int64) {
-	frame := protocol.Encode(protocol.MessageFrame{Type: protocol.TypeMessage, Message: protocol.MessageOf(msg)})
+//
+// via, if not nil, is the socket the message was sent on: it gets the
+// message frame and right behind it the ack, in one go, so its writer can
+// send both with one write; or, with holdAck, the ack is returned for the
+// caller to deliver later.
+func (s *Service) publishMessage(conv kefu.Conversation, msg kefu.Message, senderAgentID int64, via Subscriber, holdAck bool) []byte {
 	topics := append(s.agentTopics(conv), BuyerTopic(conv.BuyerID))
 	if senderAgentID != 0 {
 		topics = append(topics, AgentTopic(senderAgentID))
 	}
-	s.broker.Publish(frame, topics...)
+	if via == nil {
+		s.broker.Publish(protocol.Encode(protocol.MessageFrame{Type: protocol.TypeMessage, Message: protocol.MessageOf(msg)}), topics...)
+		return nil
+	}
+	frame, ack := protocol.MessageAndAck(protocol.MessageOf(msg))
+	s.broker.PublishExcept(frame, via, topics...)
+	via.Deliver(frame)
+	if holdAck {
+		return ack
+	}
+	via.Deliver(ack)
+	return nil
 }
 
 func (s *Service) publishToBoth(conv kefu.Conversation, frame []byte) {

@@ -432,6 +432,20 @@ type Reconnect struct {
 // Pong answers a ping.
 var Pong = []byte(`{"type":"pong"}`)
 
+// MessageAndAck encodes a new message once, as the message frame everyone
+// concerned gets and as the ack its sender gets: the same bytes as
+// Encode(MessageFrame{...}) and Encode(Ack{...}) with Duplicate false.
+func MessageAndAck(m Message) (frame, ack []byte) {
+	body := Encode(m)
+	id := Encode(m.ClientMsgID)
+	frame = make([]byte, 0, len(body)+32)
+	frame = append(append(append(frame, `{"type":"message","message":`...), body...), '}')
+	ack = make([]byte, 0, len(body)+len(id)+64)
+	ack = append(append(ack, `{"type":"ack","client_msg_id":`...), id...)
+	ack = append(append(append(ack, `,"message":`...), body...), `,"duplicate":false}`...)
+	return frame, ack
+}
+
 // Encode marshals a server frame. Our frame types always marshal, so an error
 // here is a programming mistake and panics rather than sending a broken frame.
 func Encode(frame any) []byte {

@@ -387,3 +387,17 @@ func TestEncodeMessageFrame(t *testing.T) {
 		})
 	}
 }
+
+// The shared encoding of a new message is byte for byte what encoding the
+// two frames separately gives.
+func TestMessageAndAckMatchesFrames(t *testing.T) {
+	m := Message{ID: 7, ConversationID: 3, Seq: 2, Kind: "text", Sender: "buyer", SenderID: 9, SenderName: "访客 <b>",
+		Text: "有货吗？\"&", ClientMsgID: `c_"1`, CreatedAt: time.Date(2026, 11, 26, 12, 0, 3, 120000000, time.UTC)}
+	frame, ack := MessageAndAck(m)
+	if want := Encode(MessageFrame{Type: TypeMessage, Message: m}); string(frame) != string(want) {
+		t.Errorf("frame\n%s\nwant\n%s", frame, want)
+	}
+	if want := Encode(Ack{Type: TypeAck, ClientMsgID: m.ClientMsgID, Message: m}); string(ack) != string(want) {
+		t.Errorf("ack\n%s\nwant\n%s", ack, want)
+	}
+}
