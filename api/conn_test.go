@@ -1,6 +1,10 @@
 package api
 
-import "testing"
+import (
+	"net"
+	"testing"
+	"time"
+)
 
 // A full per-socket buffer never blocks the publisher: the socket is marked
 // for closing as a slow consumer instead, and later frames are dropped.
@@ -45,5 +49,46 @@ func TestDeliverAfterEndQueuesNothing(t *testing.T) {
 		if n := len(c.send); n != 0 {
 			t.Fatalf("try %d: %d frames queued after the socket began to end, want 0", i, n)
 		}
+	}
+}
+
+// countingConn is a net.Conn that counts and keeps what is written to it.
+type countingConn struct {
+	net.Conn
+	writes int
+	got    []byte
+}
+
+func (c *countingConn) Write(p []byte) (int, error) {
+	c.writes++
+	c.got = append(c.got, p...)
+	return len(p), nil
+}
+func (c *countingConn) SetWriteDeadline(time.Time) error { return nil }
+
+// While held, what the websocket library flushes is kept and goes out with
+// one write on release; unheld, every flush is a write of its own.
+func TestCorkWriterSendsHeldFramesInOneWrite(t *testing.T) {
+	under := &countingConn{}
+	w := &corkWriter{conn: under}
+	w.Write([]byte("a"))
+	if under.writes != 1 {
+		t.Fatalf("unheld write made %d writes, want 1", under.writes)
+	}
+	w.hold()
+	for _, f := range []string{"message", "ack", "typing"} {
+		w.Write([]byte(f))
+	}
+	if under.writes != 1 {
+		t.Fatalf("held frames were written before the release (%d writes)", under.writes)
+	}
+	if err := w.release(time.Now().Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if under.writes != 2 || string(under.got) != "amessageacktyping" {
+		t.Fatalf("after release: %d writes, %q; want 2 writes in order", under.writes, under.got)
+	}
+	if err := w.release(time.Now()); err != nil || under.writes != 2 {
+		t.Fatalf("an empty release wrote (%d writes, %v)", under.writes, err)
 	}
 }

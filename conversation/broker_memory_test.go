@@ -34,3 +34,17 @@ func TestMemoryBrokerDeliversOncePerSubscriber(t *testing.T) {
 		t.Fatalf("%d topics kept, want 2 (a and b still have subscribers)", len(b.topics))
 	}
 }
+
+// PublishExcept serves every subscriber of the topics once, but the one left out.
+func TestMemoryBrokerPublishExcept(t *testing.T) {
+	b := NewMemoryBroker()
+	sender, agent, both := &counter{}, &counter{}, &counter{}
+	b.Subscribe("buyer/1", sender)
+	b.Subscribe("agent/2", agent)
+	b.Subscribe("buyer/1", both)
+	b.Subscribe("agent/2", both)
+	b.PublishExcept([]byte("x"), sender, "agent/2", "buyer/1", "agent/2")
+	if sender.n.Load() != 0 || agent.n.Load() != 1 || both.n.Load() != 1 {
+		t.Errorf("sender %d, agent %d, both %d; want 0, 1, 1", sender.n.Load(), agent.n.Load(), both.n.Load())
+	}
+}
