@@ -54,11 +54,11 @@ func (s *Store) AppendMessage(ctx context.Context, m kefu.Message) (kefu.Message
 // conversation in the shop, or another buyer's) or kefu.ErrForbidden (not
 // held by the rule's agent).
 //
-// committed, if not nil, is called by the writer right after the commit,
-// with the message and the conversation's state at the commit (id, shop,
-// buyer, agent, status, last seq), before Append returns. The writer calls
-// it for every message in commit order, so a conversation's messages are
-// seen there in seq order; it must not block.
+// committed, if not nil, is called after the commit, with the message and
+// the conversation's state at the commit (id, shop, buyer, agent, status,
+// last seq), before Append returns. One goroutine calls it for every
+// message in commit order, so a conversation's messages are seen there in
+// seq order; it must not block.
 //
 // Messages are written by one goroutine that commits everything waiting in
 // one transaction (group commit): under load many messages share a commit,
@@ -88,19 +88,38 @@ func (s *Store) Append(ctx context.Context, m kefu.Message, rule kefu.WriteRule,
 	return r.msg, r.duplicate, r.err
 }
 
+// committedBatch is a written batch on its way to the publisher.
+type committedBatch struct {
+	reqs    []*appendRequest
+	results []appendResult
+}
+
 // writeAppends is the message writer: it takes what is waiting, up to
-// maxAppendBatch, and commits it together, until Close.
+// maxAppendBatch, and commits it together, until Close. Each committed batch
+// goes to publishCommitted, which runs beside it: while one batch is told
+// and answered, the next is written. One publisher keeps commit order.
 func (s *Store) writeAppends() {
 	maxAppendBatch := maxAppendBatchSQLite
 	if s.dialect.name == postgresDialect.name {
 		maxAppendBatch = maxAppendBatchPostgres
 	}
-	batch := make([]*appendRequest, 0, maxAppendBatch)
-	results := make([]appendResult, maxAppendBatch)
+	committed := make(chan committedBatch, 2)
+	published := make(chan struct{})
+	go func() {
+		defer close(published)
+		for b := range committed {
+			publishCommitted(b)
+		}
+	}()
+	defer func() {
+		close(committed)
+		<-published
+	}()
 	for {
+		var batch []*appendRequest
 		select {
 		case req := <-s.appends:
-			batch = append(batch[:0], req)
+			batch = append(make([]*appendRequest, 0, 16), req)
 		case <-s.stop:
 			return
 		}
@@ -113,13 +132,13 @@ func (s *Store) writeAppends() {
 				break fill
 			}
 		}
-		s.appendBatch(batch, results[:len(batch)])
+		committed <- committedBatch{reqs: batch, results: s.appendBatch(batch)}
 	}
 }
 
-// appendBatch writes a batch in one transaction, tells each request's
-// committed in commit order, then answers every request. The writer does no
-// reads of its own: a refusal is looked into by its caller.
+// appendBatch writes a batch in one transaction and returns what became of
+// each message. The writer does no reads of its own: a refusal is looked
+// into by its caller.
 //
 // The fast way has no savepoints: the conversation row is updated only if
 // the rule allows it and the sender has no message with that client id, so
@@ -127,10 +146,10 @@ func (s *Store) writeAppends() {
 // stored the same client id a moment before), the transaction is rolled back
 // and the batch is written again the careful way, a savepoint per message,
 // so a failing message undoes only itself, seq included.
-func (s *Store) appendBatch(batch []*appendRequest, results []appendResult) {
+func (s *Store) appendBatch(batch []*appendRequest) []appendResult {
 	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
 	defer cancel()
-	clear(results)
+	results := make([]appendResult, len(batch))
 	err := s.appendTx(ctx, batch, results, false)
 	if err != nil {
 		clear(results)
@@ -141,13 +160,19 @@ func (s *Store) appendBatch(batch []*appendRequest, results []appendResult) {
 			results[i] = appendResult{err: fmt.Errorf("store: append message to conversation %d: %w", req.msg.ConversationID, err)}
 		}
 	}
-	for i, req := range batch {
-		if r := results[i]; r.stored && req.committed != nil {
+	return results
+}
+
+// publishCommitted tells each stored message's committed, in commit order,
+// then answers every request of the batch.
+func publishCommitted(b committedBatch) {
+	for i, req := range b.reqs {
+		if r := b.results[i]; r.stored && req.committed != nil {
 			req.committed(r.msg, r.conv)
 		}
 	}
-	for i, req := range batch {
-		req.done <- results[i]
+	for i, req := range b.reqs {
+		req.done <- b.results[i]
 	}
 }
 
@@ -160,6 +185,12 @@ func (s *Store) appendTx(ctx context.Context, batch []*appendRequest, results []
 	}
 	defer tx.Rollback()
 	stmts := s.appendStmts.in(ctx, tx)
+	// The transaction holds the deadline. SQLite's driver watches a
+	// statement's context with a goroutine of its own per statement, so its
+	// statements get one without a deadline.
+	if s.dialect.name != postgresDialect.name {
+		ctx = context.Background()
+	}
 	for i, req := range batch {
 		if !careful {
 			if results[i], err = s.appendOne(ctx, stmts, req); err != nil {
