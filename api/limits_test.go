@@ -12,6 +12,7 @@ import (
 // Parallel attempts are counted before any password is checked: no more
 // than the limit get through.
 func TestLoginLimiterCountsBeforeChecking(t *testing.T) {
+	t.Parallel()
 	clock := testclock.New(time.Date(2026, 11, 11, 0, 0, 0, 0, time.UTC))
 	l := newLoginLimiter(clock.Now)
 	var wg sync.WaitGroup
@@ -37,6 +38,7 @@ func TestLoginLimiterCountsBeforeChecking(t *testing.T) {
 // Filling the table with other keys never lifts a lockout in force; IPv6
 // clients count per /64.
 func TestLoginLimiterKeepsLockoutsWhenFull(t *testing.T) {
+	t.Parallel()
 	clock := testclock.New(time.Date(2026, 11, 11, 0, 0, 0, 0, time.UTC))
 	l := newLoginLimiter(clock.Now)
 	for i := 0; i < maxFailsPerAccount; i++ {

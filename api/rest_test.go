@@ -19,6 +19,7 @@ import (
 
 // Another shop's agent gets 404 for every conversation call, never the data.
 func TestAgentOfAnotherShopGetsNotFound(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.seedShop("other", "http://other.example", "zhao")
 	_, ack := e.buyerWrites(7, "secret order question")
@@ -62,6 +63,7 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 // Sessions expire; an expired token is refused on REST and socket.
 func TestAgentSessionExpires(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	token := e.login("acme", "wang")
 	if code := e.do("GET", "/api/v1/me", token, "", nil, nil); code != 200 {
@@ -78,6 +80,7 @@ func TestAgentSessionExpires(t *testing.T) {
 }
 
 func TestLoginErrors(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	cases := []struct {
 		name string
@@ -103,6 +106,7 @@ func TestLoginErrors(t *testing.T) {
 
 // The widget session checks origin and, for logged-in buyers, the shop's signature.
 func TestWidgetSession(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	path := "/api/v1/widget/shops/acme/session"
 	good := api.BuyerSignature(e.shop.IdentitySecret, "u1")
@@ -157,6 +161,7 @@ func TestWidgetSession(t *testing.T) {
 // REST sending is idempotent by client_msg_id like the socket, and a closed
 // conversation refuses agent messages with 409.
 func TestRESTSendAndClose(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	token := e.login("acme", "wang")
 	agentSock := e.dial("/ws/agent", token, e.agentURL())
@@ -204,6 +209,7 @@ func TestRESTSendAndClose(t *testing.T) {
 // Every registered route is described in docs/openapi.yaml, and every
 // described operation exists.
 func TestOpenAPIDescribesEveryRoute(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	data, err := os.ReadFile("../docs/openapi.yaml")
 	if err != nil {
@@ -249,6 +255,7 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 // A plain agent cannot read or write a colleague's conversation; a
 // supervisor can.
 func TestAgentsSeeOnlyTheirOwnConversations(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	wang := e.login("acme", "wang")
 	sock := e.dial("/ws/agent", wang, e.agentURL())
@@ -278,6 +285,7 @@ func TestAgentsSeeOnlyTheirOwnConversations(t *testing.T) {
 
 // Signing out closes the agent's open sockets with 4401.
 func TestLogoutClosesSockets(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	token := e.login("acme", "wang")
 	sock := e.dial("/ws/agent", token, e.agentURL())
@@ -296,6 +304,7 @@ func TestLogoutClosesSockets(t *testing.T) {
 
 // Bodies over 64 KiB are refused with 413 before they are read whole.
 func TestOversizedBodyIsRefused(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	var out apiErr
 	body := map[string]string{"shop": "acme", "username": strings.Repeat("x", 70<<10), "password": "p"}
@@ -307,6 +316,7 @@ func TestOversizedBodyIsRefused(t *testing.T) {
 // Repeated wrong passwords lock the account's sign-in for a while, with
 // Retry-After; the right password works again once the window has passed.
 func TestLoginFailuresAreLimited(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	wrong := map[string]string{"shop": "acme", "username": "wang", "password": "wrong-pass"}
 	for i := 0; i < 10; i++ {

@@ -58,7 +58,7 @@ func createShop(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 	if len(*password) < 8 || len(*password) > 72 {
 		return errors.New("--password must be 8 to 72 bytes")
 	}
-	hash, err := api.HashPassword(*password)
+	hash, err := api.HashPassword(*password, api.DefaultPasswordCost)
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 )
 
 func TestCreateShop(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	var out bytes.Buffer
 	args := []string{"create-shop", "--data-dir", dir, "--slug", "acme", "--name", "Acme", "--password", "owner-pass-1", "--origins", "https://Shop.Example.com, http://localhost:3000"}

@@ -68,7 +68,7 @@ func storeOrigins(storeURL string) []string {
 
 // seedDemo creates the demo shop, its agents, buyers and orders if absent,
 // and registers the demo store page's origins.
-func seedDemo(ctx context.Context, st *store.Store, origins []string) (*demoShop, error) {
+func seedDemo(ctx context.Context, st *store.Store, origins []string, passwordCost int) (*demoShop, error) {
 	shop, err := st.ShopBySlug(ctx, "demo")
 	if errors.Is(err, kefu.ErrNotFound) {
 		secret := make([]byte, 24)
@@ -77,7 +77,7 @@ func seedDemo(ctx context.Context, st *store.Store, origins []string) (*demoShop
 		if err != nil {
 			return nil, fmt.Errorf("demo: %w", err)
 		}
-		hash, err := api.HashPassword(demoPassword)
+		hash, err := api.HashPassword(demoPassword, passwordCost)
 		if err != nil {
 			return nil, fmt.Errorf("demo: hash password: %w", err)
 		}

@@ -37,12 +37,15 @@ type serveConfig struct {
 	publicURL string
 	demo      bool
 	demoAddr  string
+	// passwordCost is the bcrypt cost of the hashes serve makes (no flag:
+	// api.DefaultPasswordCost; tests lower it).
+	passwordCost int
 }
 
 // parseServeFlags reads flags; each flag's default comes from its env var.
 func parseServeFlags(args []string, stderr io.Writer, getenv func(string) string) (serveConfig, error) {
 	env := envOr(getenv)
-	var cfg serveConfig
+	cfg := serveConfig{passwordCost: api.DefaultPasswordCost}
 	fs := flag.NewFlagSet("kefu serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.addr, "addr", env("KEFU_ADDR", "127.0.0.1:8080"), "listen address (env KEFU_ADDR)")
@@ -78,13 +81,18 @@ func parseProxies(list string) ([]string, error) {
 	return out, nil
 }
 
-// serve runs the server until ctx ends, then shuts down gracefully: stop
-// accepting, tell sockets to reconnect, flush, close the database.
+// serve is `kefu serve`: it reads the flags and runs the server.
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	cfg, err := parseServeFlags(args, stderr, getenv)
 	if err != nil {
 		return err
 	}
+	return runServer(ctx, cfg, stdout, stderr)
+}
+
+// runServer runs the server until ctx ends, then shuts down gracefully: stop
+// accepting, tell sockets to reconnect, flush, close the database.
+func runServer(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error {
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 
 	st, err := store.Open(ctx, cfg.store)
@@ -115,7 +123,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 			return fmt.Errorf("listen on %s for the demo store: %w", demoAddr, err)
 		}
 		storeURL := "http://" + browsable(demoLn.Addr().String())
-		if demoInfo, err = seedDemo(ctx, st, storeOrigins(storeURL)); err != nil {
+		if demoInfo, err = seedDemo(ctx, st, storeOrigins(storeURL), cfg.passwordCost); err != nil {
 			ln.Close()
 			demoLn.Close()
 			return err
@@ -131,7 +139,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	srv := api.New(api.Config{
 		Store: st, Conversations: convs, Log: log, BuyerSecret: secret, PublicURL: cfg.publicURL, TrustedProxies: cfg.proxies,
 		BuyerSends: ratelimit.NewMemory(buyerSendLimit, nil), AgentSends: ratelimit.NewMemory(agentSendLimit, nil),
-		Widget: widget.Handler(), Console: agent.New(), OpenAPI: docs.Handler(),
+		PasswordCost: cfg.passwordCost, Widget: widget.Handler(), Console: agent.New(), OpenAPI: docs.Handler(),
 	})
 	httpServer := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 	servers := []*http.Server{httpServer}
