@@ -53,7 +53,7 @@ func parseServeFlags(args []string, stderr io.Writer, getenv func(string) string
 	trustedProxies := fs.String("trusted-proxies", env("KEFU_TRUSTED_PROXIES", ""), "comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For names the client (env KEFU_TRUSTED_PROXIES)")
 	fs.StringVar(&cfg.publicURL, "public-url", env("KEFU_PUBLIC_URL", ""), "URL browsers reach kefu at, when behind a proxy (env KEFU_PUBLIC_URL)")
 	demoDefault, _ := strconv.ParseBool(env("KEFU_DEMO", "false"))
-	fs.BoolVar(&cfg.demo, "demo", demoDefault, "create the demo shop and serve a demo store page (env KEFU_DEMO)")
+	fs.BoolVar(&cfg.demo, "demo", demoDefault, "create the demo shop if absent, register the demo store page's origins if missing, serve the page (env KEFU_DEMO)")
 	fs.StringVar(&cfg.demoAddr, "demo-addr", env("KEFU_DEMO_ADDR", ""), "listen address of the demo store page; default: the port after --addr (env KEFU_DEMO_ADDR)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
