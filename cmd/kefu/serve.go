@@ -30,6 +30,27 @@ var (
 	agentSendLimit = ratelimit.Limit{Rate: 20, Burst: 100}
 )
 
+// httpTimeouts bound how long one connection may hold the server outside a
+// socket: a request's headers (readHeader) and whole request, body included
+// (read), counted from its first byte; writing the answer, counted from the
+// end of the headers (write); the wait for the next request on a kept-alive
+// connection, whose first bytes must also come within it (idle). An upgraded
+// socket is not bound by them (net/http clears a connection's deadlines
+// when the upgrade hijacks it): it has its own heartbeat and write deadlines
+// (docs/protocol.md).
+type httpTimeouts struct {
+	readHeader, read, write, idle time.Duration
+}
+
+// defaultHTTPTimeouts are roomy for a phone on a slow network: a request
+// body is at most 64 KiB and no answer is large.
+var defaultHTTPTimeouts = httpTimeouts{readHeader: 10 * time.Second, read: 30 * time.Second, write: 60 * time.Second, idle: 60 * time.Second}
+
+// server is an http.Server for h with these timeouts.
+func (t httpTimeouts) server(h http.Handler) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: t.readHeader, ReadTimeout: t.read, WriteTimeout: t.write, IdleTimeout: t.idle}
+}
+
 type serveConfig struct {
 	addr      string
 	store     store.Config
@@ -37,15 +58,17 @@ type serveConfig struct {
 	publicURL string
 	demo      bool
 	demoAddr  string
-	// passwordCost is the bcrypt cost of the hashes serve makes (no flag:
-	// api.DefaultPasswordCost; tests lower it).
+	// passwordCost is the bcrypt cost of the hashes serve makes, and
+	// timeouts the HTTP servers' (no flags: api.DefaultPasswordCost and
+	// defaultHTTPTimeouts; tests lower them).
 	passwordCost int
+	timeouts     httpTimeouts
 }
 
 // parseServeFlags reads flags; each flag's default comes from its env var.
 func parseServeFlags(args []string, stderr io.Writer, getenv func(string) string) (serveConfig, error) {
 	env := envOr(getenv)
-	cfg := serveConfig{passwordCost: api.DefaultPasswordCost}
+	cfg := serveConfig{passwordCost: api.DefaultPasswordCost, timeouts: defaultHTTPTimeouts}
 	fs := flag.NewFlagSet("kefu serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.addr, "addr", env("KEFU_ADDR", "127.0.0.1:8080"), "listen address (env KEFU_ADDR)")
@@ -141,12 +164,12 @@ func runServer(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) e
 		BuyerSends: ratelimit.NewMemory(buyerSendLimit, nil), AgentSends: ratelimit.NewMemory(agentSendLimit, nil),
 		PasswordCost: cfg.passwordCost, Widget: widget.Handler(), Console: agent.New(), OpenAPI: docs.Handler(),
 	})
-	httpServer := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	httpServer := cfg.timeouts.server(srv)
 	servers := []*http.Server{httpServer}
 	errc := make(chan error, 2)
 	go func() { errc <- httpServer.Serve(ln) }()
 	if demoInfo != nil {
-		demoServer := &http.Server{Handler: demoInfo.handler(), ReadHeaderTimeout: 10 * time.Second}
+		demoServer := cfg.timeouts.server(demoInfo.handler())
 		servers = append(servers, demoServer)
 		go func() { errc <- demoServer.Serve(demoLn) }()
 	}
