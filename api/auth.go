@@ -39,8 +39,8 @@ func (h *handlers) login(c *gin.Context) {
 		return
 	}
 	account, address := req.Shop+"/"+req.Username, c.ClientIP()
-	if d := h.logins.reserve(account, address); d > 0 {
-		h.writeError(c, &retryLater{errTooManyAttempts, d})
+	if err := h.logins.reserve(account, address); err != nil {
+		h.writeError(c, err)
 		return
 	}
 	ctx := c.Request.Context()

@@ -53,6 +53,9 @@ type env struct {
 	agents map[string]kefu.Agent
 	// Send limits for the next start; none by default.
 	buyerSends, agentSends api.SendLimiter
+	// Proxies trusted to name the client in X-Forwarded-For, for the next
+	// start; none by default.
+	trustedProxies []string
 }
 
 func newEnv(t *testing.T) *env { return newEnvOn(t, "") }
@@ -90,7 +93,7 @@ func (e *env) start() {
 	}
 	e.store = st
 	e.srv = api.New(api.Config{Store: st, Conversations: convs, Now: e.clock.Now, BuyerSecret: secret,
-		BuyerSends: e.buyerSends, AgentSends: e.agentSends, PasswordCost: passwordCost,
+		BuyerSends: e.buyerSends, AgentSends: e.agentSends, PasswordCost: passwordCost, TrustedProxies: e.trustedProxies,
 		Widget: widget.Handler(), Console: agent.New(), OpenAPI: docs.Handler()})
 	e.ts = httptest.NewServer(e.srv)
 	t.Cleanup(e.stop)
