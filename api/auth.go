@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"sync"
 
 	"github.com/gin-gonic/gin"
 	"golang.org/x/crypto/bcrypt"
@@ -14,17 +13,13 @@ import (
 	"github.com/kefu/kefu/protocol"
 )
 
-// dummyHash is compared against when the username does not exist, so a
-// wrong username takes as long as a wrong password.
-// It is made on first use, not at start.
-var dummyHash = sync.OnceValue(func() []byte {
-	h, _ := bcrypt.GenerateFromPassword([]byte("kefu-timing-equalizer"), bcrypt.DefaultCost)
-	return h
-})
+// DefaultPasswordCost is the bcrypt cost of stored password hashes.
+const DefaultPasswordCost = bcrypt.DefaultCost
 
-// HashPassword hashes a password for storage with bcrypt.
-func HashPassword(password string) (string, error) {
-	b, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+// HashPassword hashes a password for storage with bcrypt at cost (a cost
+// below bcrypt.MinCost, such as 0, means DefaultPasswordCost).
+func HashPassword(password string, cost int) (string, error) {
+	b, err := bcrypt.GenerateFromPassword([]byte(password), cost)
 	return string(b), err
 }
 
@@ -44,8 +39,8 @@ func (h *handlers) login(c *gin.Context) {
 		return
 	}
 	account, address := req.Shop+"/"+req.Username, c.ClientIP()
-	if d := h.logins.reserve(account, address); d > 0 {
-		h.writeError(c, &retryLater{errTooManyAttempts, d})
+	if err := h.logins.reserve(account, address); err != nil {
+		h.writeError(c, err)
 		return
 	}
 	ctx := c.Request.Context()
@@ -55,7 +50,7 @@ func (h *handlers) login(c *gin.Context) {
 		agent, err = h.store.AgentByUsername(ctx, shop.ID, req.Username)
 	}
 	if errors.Is(err, kefu.ErrNotFound) {
-		bcrypt.CompareHashAndPassword(dummyHash(), []byte(req.Password))
+		bcrypt.CompareHashAndPassword(h.dummyHash(), []byte(req.Password))
 		h.writeError(c, errInvalidCredentials)
 		return
 	}

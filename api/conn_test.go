@@ -9,6 +9,7 @@ import (
 // A full per-socket buffer never blocks the publisher: the socket is marked
 // for closing as a slow consumer instead, and later frames are dropped.
 func TestDeliverToFullBufferEndsConnection(t *testing.T) {
+	t.Parallel()
 	c := &conn{send: make(chan []byte, 2), done: make(chan struct{})}
 	c.Deliver([]byte("1"))
 	c.Deliver([]byte("2"))

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/kefu/kefu"
 	"github.com/kefu/kefu/agent"
@@ -34,6 +35,9 @@ const (
 	storeOrigin = "http://shop.example"
 	password    = "secret-pass"
 	waitFor     = 10 * time.Second // a deadline for failing, never a pause
+	// passwordCost keeps bcrypt cheap in tests; the cost is a setting
+	// (api.Config.PasswordCost), not what is tested.
+	passwordCost = bcrypt.MinCost
 )
 
 // env is a running kefu over a real SQLite database, with one or two shops.
@@ -51,6 +55,9 @@ type env struct {
 	buyerSends, agentSends api.SendLimiter
 	// publicURL for the next start; none by default.
 	publicURL string
+	// Proxies trusted to name the client in X-Forwarded-For, for the next
+	// start; none by default.
+	trustedProxies []string
 }
 
 func newEnv(t *testing.T) *env { return newEnvOn(t, "") }
@@ -89,6 +96,7 @@ func (e *env) start() {
 	e.store = st
 	e.srv = api.New(api.Config{Store: st, Conversations: convs, Now: e.clock.Now, BuyerSecret: secret,
 		BuyerSends: e.buyerSends, AgentSends: e.agentSends, PublicURL: e.publicURL,
+		PasswordCost: passwordCost, TrustedProxies: e.trustedProxies,
 		Widget: widget.Handler(), Console: agent.New(), OpenAPI: docs.Handler()})
 	e.ts = httptest.NewServer(e.srv)
 	t.Cleanup(e.stop)
@@ -119,7 +127,7 @@ func (e *env) seedShop(slug, origin string, agentNames ...string) kefu.Shop {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	hash, err := api.HashPassword(password)
+	hash, err := api.HashPassword(password, passwordCost)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -136,7 +144,7 @@ func (e *env) seedShop(slug, origin string, agentNames ...string) kefu.Shop {
 // addAgent adds an agent with the test password to the env's first shop.
 func (e *env) addAgent(username string, role kefu.Role) kefu.Agent {
 	e.t.Helper()
-	hash, err := api.HashPassword(password)
+	hash, err := api.HashPassword(password, passwordCost)
 	if err != nil {
 		e.t.Fatal(err)
 	}

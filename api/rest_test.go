@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
@@ -19,6 +20,7 @@ import (
 
 // Another shop's agent gets 404 for every conversation call, never the data.
 func TestAgentOfAnotherShopGetsNotFound(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.seedShop("other", "http://other.example", "zhao")
 	_, ack := e.buyerWrites(7, "secret order question")
@@ -62,6 +64,7 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 // Sessions expire; an expired token is refused on REST and socket.
 func TestAgentSessionExpires(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	token := e.login("acme", "wang")
 	if code := e.do("GET", "/api/v1/me", token, "", nil, nil); code != 200 {
@@ -78,6 +81,7 @@ func TestAgentSessionExpires(t *testing.T) {
 }
 
 func TestLoginErrors(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	cases := []struct {
 		name string
@@ -103,6 +107,7 @@ func TestLoginErrors(t *testing.T) {
 
 // The widget session checks origin and, for logged-in buyers, the shop's signature.
 func TestWidgetSession(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	path := "/api/v1/widget/shops/acme/session"
 	good := api.BuyerSignature(e.shop.IdentitySecret, "u1")
@@ -157,6 +162,7 @@ func TestWidgetSession(t *testing.T) {
 // REST sending is idempotent by client_msg_id like the socket, and a closed
 // conversation refuses agent messages with 409.
 func TestRESTSendAndClose(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	token := e.login("acme", "wang")
 	agentSock := e.dial("/ws/agent", token, e.agentURL())
@@ -204,6 +210,7 @@ func TestRESTSendAndClose(t *testing.T) {
 // Every registered route is described in docs/openapi.yaml, and every
 // described operation exists.
 func TestOpenAPIDescribesEveryRoute(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	data, err := os.ReadFile("../docs/openapi.yaml")
 	if err != nil {
@@ -249,6 +256,7 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 // A plain agent cannot read or write a colleague's conversation; a
 // supervisor can.
 func TestAgentsSeeOnlyTheirOwnConversations(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	wang := e.login("acme", "wang")
 	sock := e.dial("/ws/agent", wang, e.agentURL())
@@ -278,6 +286,7 @@ func TestAgentsSeeOnlyTheirOwnConversations(t *testing.T) {
 
 // Signing out closes the agent's open sockets with 4401.
 func TestLogoutClosesSockets(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	token := e.login("acme", "wang")
 	sock := e.dial("/ws/agent", token, e.agentURL())
@@ -296,6 +305,7 @@ func TestLogoutClosesSockets(t *testing.T) {
 
 // Bodies over 64 KiB are refused with 413 before they are read whole.
 func TestOversizedBodyIsRefused(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	var out apiErr
 	body := map[string]string{"shop": "acme", "username": strings.Repeat("x", 70<<10), "password": "p"}
@@ -304,27 +314,62 @@ func TestOversizedBodyIsRefused(t *testing.T) {
 	}
 }
 
-// Repeated wrong passwords lock the account's sign-in for a while, with
-// Retry-After; the right password works again once the window has passed.
+// Repeated wrong passwords lock the account's sign-in from that address for
+// a while, with Retry-After, not from the rightful user's address; then the
+// account is slowed for everyone else, by seconds. The right password works
+// again from the first address once the window has passed.
 func TestLoginFailuresAreLimited(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
-	wrong := map[string]string{"shop": "acme", "username": "wang", "password": "wrong-pass"}
+	e.trustedProxies = []string{"127.0.0.1"} // the test client stands for a proxy: X-Forwarded-For names the client
+	e.restart()
+	login := func(from, username, pass string) (int, string, string) {
+		t.Helper()
+		b, _ := json.Marshal(map[string]string{"shop": "acme", "username": username, "password": pass})
+		req, _ := http.NewRequest("POST", e.ts.URL+"/api/v1/auth/login", bytes.NewReader(b))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Forwarded-For", from)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var out apiErr
+		json.NewDecoder(res.Body).Decode(&out)
+		return res.StatusCode, out.Error.Code, res.Header.Get("Retry-After")
+	}
+	const attacker, user, other = "203.0.113.7", "198.51.100.20", "192.0.2.30"
 	for i := 0; i < 10; i++ {
-		if code := e.do("POST", "/api/v1/auth/login", "", "", wrong, nil); code != 401 {
+		if code, _, _ := login(attacker, "wang", "wrong-pass"); code != 401 {
 			t.Fatalf("attempt %d: %d, want 401", i+1, code)
 		}
 	}
-	right := map[string]string{"shop": "acme", "username": "wang", "password": password}
-	var out apiErr
-	if code := e.do("POST", "/api/v1/auth/login", "", "", right, &out); code != 429 || out.Error.Code != "too_many_attempts" {
-		t.Fatalf("11th attempt: %d %q, want 429 too_many_attempts", code, out.Error.Code)
+	if code, errCode, after := login(attacker, "wang", password); code != 429 || errCode != "too_many_attempts" || after != "601" {
+		t.Fatalf("11th attempt from that address: %d %q Retry-After %q, want 429 too_many_attempts 601", code, errCode, after)
 	}
 	// Another account from the same address is not locked by wang's failures.
-	if code := e.do("POST", "/api/v1/auth/login", "", "", map[string]string{"shop": "acme", "username": "li", "password": password}, nil); code != 200 {
+	if code, _, _ := login(attacker, "li", password); code != 200 {
 		t.Fatalf("other account: %d, want 200", code)
 	}
+	// The rightful user on their own address signs in.
+	if code, _, _ := login(user, "wang", password); code != 200 {
+		t.Fatalf("the rightful user's address: %d, want 200", code)
+	}
+	// The account has 10 failures: attempts from other addresses are
+	// spaced, the first a second after the last.
+	if code, errCode, after := login(other, "wang", "wrong-pass"); code != 429 || errCode != "too_many_attempts" || after != "2" {
+		t.Fatalf("a third address right after: %d %q Retry-After %q, want 429 too_many_attempts 2", code, errCode, after)
+	}
+	e.clock.Advance(time.Second)
+	if code, _, _ := login(other, "wang", "wrong-pass"); code != 401 {
+		t.Fatalf("a third address a second later: %d, want 401", code)
+	}
+	// Still locked from the attacker's address; open after the window.
+	if code, _, _ := login(attacker, "wang", password); code != 429 {
+		t.Fatalf("the attacker's address after the user's sign-in: %d, want 429", code)
+	}
 	e.clock.Advance(10 * time.Minute)
-	if code := e.do("POST", "/api/v1/auth/login", "", "", right, nil); code != 200 {
+	if code, _, _ := login(attacker, "wang", password); code != 200 {
 		t.Fatalf("after the window: %d, want 200", code)
 	}
 }

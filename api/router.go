@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -82,6 +83,11 @@ type Config struct {
 	// PublicURL is how browsers reach this server (e.g. https://kefu.example.com);
 	// empty means "as the request came in".
 	PublicURL string
+	// PasswordCost is the bcrypt cost of the password hashes the API makes
+	// (new agents, and the hash a sign-in for an unknown user is checked
+	// against, so that it takes as long as a real one); 0 means
+	// DefaultPasswordCost. Tests lower it to bcrypt.MinCost.
+	PasswordCost int
 	// Widget, Console and Docs serve the embedded assets.
 	Widget  http.Handler
 	Console http.Handler
@@ -128,6 +134,11 @@ type handlers struct {
 	shops  *shopCache
 	// sends bounds message sending per sender kind.
 	sends map[kefu.SenderKind]SendLimiter
+	// passwordCost is Config.PasswordCost. dummyHash is compared against
+	// when the username does not exist, so a wrong username takes as long as
+	// a wrong password; it is made on first use, not at start.
+	passwordCost int
+	dummyHash    func() []byte
 }
 
 // New builds the HTTP surface.
@@ -141,7 +152,11 @@ func New(cfg Config) *Server {
 	h := &handlers{store: cfg.Store, convs: cfg.Conversations, log: cfg.Log, now: cfg.Now,
 		tokens: buyerTokens{secret: cfg.BuyerSecret}, public: cfg.PublicURL, hub: newHub(), logins: newLoginLimiter(cfg.Now),
 		sends: map[kefu.SenderKind]SendLimiter{kefu.SenderBuyer: cfg.BuyerSends, kefu.SenderAgent: cfg.AgentSends},
-		shops: newShopCache(cfg.Store, cfg.Now)}
+		shops: newShopCache(cfg.Store, cfg.Now), passwordCost: cfg.PasswordCost}
+	h.dummyHash = sync.OnceValue(func() []byte {
+		hash, _ := HashPassword("kefu-timing-equalizer", h.passwordCost)
+		return []byte(hash)
+	})
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	// Client addresses come from the connection, or from X-Forwarded-For

@@ -139,7 +139,7 @@ func (h *handlers) createAgent(c *gin.Context) {
 	if !h.bindJSON(c, &req) {
 		return
 	}
-	a, err := newAgent(owner.ShopID, req)
+	a, err := newAgent(owner.ShopID, req, h.passwordCost)
 	if err != nil {
 		h.writeError(c, err)
 		return
@@ -156,8 +156,8 @@ func (h *handlers) createAgent(c *gin.Context) {
 	c.JSON(http.StatusCreated, gin.H{"agent": h.agentView(created)})
 }
 
-// newAgent validates a new agent's fields and hashes the password.
-func newAgent(shopID int64, req createAgentRequest) (kefu.Agent, error) {
+// newAgent validates a new agent's fields and hashes the password at cost.
+func newAgent(shopID int64, req createAgentRequest, cost int) (kefu.Agent, error) {
 	role := kefu.Role(req.Role)
 	if req.Role == "" {
 		role = kefu.RoleAgent
@@ -178,7 +178,7 @@ func newAgent(shopID int64, req createAgentRequest) (kefu.Agent, error) {
 	case req.MaxConcurrent < 0 || req.MaxConcurrent > 100:
 		return kefu.Agent{}, badRequest("invalid_max_concurrent", "max_concurrent must be from 1 to 100 (0 means the default, 5).")
 	}
-	hash, err := HashPassword(req.Password)
+	hash, err := HashPassword(req.Password, cost)
 	if err != nil {
 		return kefu.Agent{}, err
 	}

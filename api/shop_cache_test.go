@@ -9,6 +9,7 @@ import (
 // node applies at once (TestOwnerSetsWidgetOrigins); one made elsewhere (here:
 // straight in the database) within 30 seconds.
 func TestShopChangesMadeElsewhereApplyWithinTheTTL(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	body := map[string]string{"visitor_id": "v_abcdefgh"}
 	if code := e.do("POST", "/api/v1/widget/shops/acme/session", "", storeOrigin, body, nil); code != 200 {

@@ -3,11 +3,14 @@ package api_test
 import (
 	"testing"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/kefu/kefu"
 	"github.com/kefu/kefu/api"
 )
 
 func TestNormalizeOrigin(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		in, want string
 		ok       bool
@@ -34,6 +37,7 @@ func TestNormalizeOrigin(t *testing.T) {
 // The owner registers the origins the widget may be embedded on; the new
 // origin works at once and the old one stops working. Agents may not.
 func TestOwnerSetsWidgetOrigins(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.addAgent("boss", kefu.RoleOwner)
 	owner, agent := e.login("acme", "boss"), e.login("acme", "wang")
@@ -68,6 +72,7 @@ func TestOwnerSetsWidgetOrigins(t *testing.T) {
 }
 
 func TestOwnerAddsAgent(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.addAgent("boss", kefu.RoleOwner)
 	owner := e.login("acme", "boss")
@@ -94,6 +99,12 @@ func TestOwnerAddsAgent(t *testing.T) {
 	var me struct{ Token string }
 	if code := e.do("POST", "/api/v1/auth/login", "", "", map[string]string{"shop": "acme", "username": "zhou", "password": "long-enough"}, &me); code != 200 {
 		t.Fatalf("new agent cannot log in: %d", code)
+	}
+	// Hashed at the configured cost (Config.PasswordCost), not bcrypt's default.
+	if zhou, err := e.store.AgentByUsername(t.Context(), e.shop.ID, "zhou"); err != nil {
+		t.Fatal(err)
+	} else if cost, err := bcrypt.Cost([]byte(zhou.PasswordHash)); err != nil || cost != passwordCost {
+		t.Fatalf("new agent's hash has cost %d (%v), want %d", cost, err, passwordCost)
 	}
 	var out apiErr
 	if code := e.do("POST", "/api/v1/agents", me.Token, "", cases[0].body, &out); code != 403 {

@@ -23,7 +23,10 @@ import (
 )
 
 // A buyer's message reaches the agent, and the agent's answer reaches the buyer.
-func TestBuyerAgentBuyerRelay(t *testing.T) { onEachDatabase(t, testBuyerAgentBuyerRelay) }
+func TestBuyerAgentBuyerRelay(t *testing.T) {
+	t.Parallel()
+	onEachDatabase(t, testBuyerAgentBuyerRelay)
+}
 
 func testBuyerAgentBuyerRelay(t *testing.T, e *env) {
 	agent := e.dial("/ws/agent", e.login("acme", "wang"), e.agentURL())
@@ -66,6 +69,7 @@ func testBuyerAgentBuyerRelay(t *testing.T, e *env) {
 // The same client message id, on the same socket, a new socket, and after a
 // server restart, stores one message and always gets the same ack.
 func TestRetriedClientMsgIDStoresOneMessage(t *testing.T) {
+	t.Parallel()
 	onEachDatabase(t, testRetriedClientMsgIDStoresOneMessage)
 }
 
@@ -108,6 +112,7 @@ func testRetriedClientMsgIDStoresOneMessage(t *testing.T, e *env) {
 
 // A buyer who reconnects with the last seq they hold gets exactly what they missed, in order.
 func TestReconnectWithLastSeqGetsExactlyWhatWasMissed(t *testing.T) {
+	t.Parallel()
 	onEachDatabase(t, testReconnectWithLastSeqGetsExactlyWhatWasMissed)
 }
 
@@ -155,6 +160,8 @@ func testReconnectWithLastSeqGetsExactlyWhatWasMissed(t *testing.T, e *env) {
 
 // 50 buyers sending 40 messages each at once: every message is stored once,
 // in each buyer's order, and reaches the agent and the buyer exactly once.
+// Not parallel, like TestSlowBuyerIsDisconnectedAndResumes: a load test runs
+// alone, so other tests do not push it past its deadlines.
 func TestManyBuyersAtOnceArriveExactlyOnceInOrder(t *testing.T) {
 	onEachDatabase(t, testManyBuyersAtOnceArriveExactlyOnceInOrder)
 }
@@ -249,6 +256,7 @@ func testManyBuyersAtOnceArriveExactlyOnceInOrder(t *testing.T, e *env) {
 // Bad frames get an error with a stable code and the socket stays usable;
 // invalid UTF-8 closes with 1007 and an oversized frame with 1009.
 func TestBadFrames(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	token := e.buyerToken("acme", visitor(4))
 	b := e.dial("/ws/buyer", token, storeOrigin)
@@ -293,6 +301,7 @@ func TestBadFrames(t *testing.T) {
 // A buyer socket from an unregistered origin is refused before the upgrade;
 // a bad or expired token gets close code 4401.
 func TestBuyerSocketChecksOriginAndToken(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	token := e.buyerToken("acme", visitor(5))
 	if _, err := e.tryDial("/ws/buyer", token, "http://evil.example"); err == nil || !strings.Contains(err.Error(), "403") {
@@ -311,6 +320,7 @@ func TestBuyerSocketChecksOriginAndToken(t *testing.T) {
 
 // The agent socket accepts only the kefu origin and a live session.
 func TestAgentSocketChecksOriginAndSession(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	token := e.login("acme", "wang")
 	if _, err := e.tryDial("/ws/agent", token, "http://evil.example"); err == nil {
@@ -325,6 +335,7 @@ func TestAgentSocketChecksOriginAndSession(t *testing.T) {
 // With no agent online the buyer waits and is told their place; the queue
 // moves when an agent comes online.
 func TestQueuePositionAndAssignmentWhenAgentArrives(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	var buyers []*client
 	for i := 0; i < 2; i++ {
@@ -352,6 +363,7 @@ func TestQueuePositionAndAssignmentWhenAgentArrives(t *testing.T) {
 
 // Shutdown tells every socket to reconnect, then closes it with 1012.
 func TestShutdownSendsClientsAway(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	b := e.dial("/ws/buyer", e.buyerToken("acme", visitor(6)), storeOrigin)
 	b.next("ready")
@@ -368,6 +380,7 @@ func TestShutdownSendsClientsAway(t *testing.T) {
 // Closing a conversation frees the agent's slot and the next waiting buyer
 // gets it at once.
 func TestCloseFreesSlotForNextInQueue(t *testing.T) {
+	t.Parallel()
 	onEachDatabase(t, testCloseFreesSlotForNextInQueue)
 }
 
@@ -407,6 +420,7 @@ func testCloseFreesSlotForNextInQueue(t *testing.T, e *env) {
 // A colleague sees a conversation while it waits and when it leaves the
 // queue, but not what is said after it is assigned; a supervisor sees it all.
 func TestColleaguesDoNotReceiveEachOthersChats(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.addAgent("boss", kefu.RoleSupervisor)
 	// Li is away: connected, but takes no new conversations.
@@ -477,6 +491,7 @@ func TestColleaguesDoNotReceiveEachOthersChats(t *testing.T) {
 
 // A signed-in buyer who comes back without a name keeps the stored one.
 func TestIdentifiedBuyerKeepsNameWhenNoneIsGiven(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	sig := api.BuyerSignature(e.shop.IdentitySecret, "u7")
 	var out struct{ Buyer struct{ Name string } }
@@ -492,6 +507,7 @@ func TestIdentifiedBuyerKeepsNameWhenNoneIsGiven(t *testing.T) {
 // A buyer who stops reading is cut off as a slow consumer (4001) instead of
 // holding anyone up: the agent's sends keep being acknowledged meanwhile.
 // Reconnecting and syncing from the last seq it saw returns the rest.
+// Not parallel: a load test runs alone.
 func TestSlowBuyerIsDisconnectedAndResumes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("sends megabytes over loopback")
@@ -581,6 +597,7 @@ func TestSlowBuyerIsDisconnectedAndResumes(t *testing.T) {
 // Sending faster than the limit is refused with rate_limited and when to
 // retry; the same message goes through once the bucket refills.
 func TestSendsAreRateLimited(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.buyerSends = ratelimit.NewMemory(ratelimit.Limit{Rate: 1, Burst: 2}, e.clock.Now)
 	e.agentSends = ratelimit.NewMemory(ratelimit.Limit{Rate: 1, Burst: 1}, e.clock.Now)
@@ -617,6 +634,7 @@ func TestSendsAreRateLimited(t *testing.T) {
 // A client may send its first frame in the same packet as its handshake; the
 // server must not lose those bytes when it swaps in its own buffers.
 func TestFrameSentWithTheHandshakeIsRead(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	u, _ := url.Parse(e.ts.URL)
 	conn, err := net.Dial("tcp", u.Host)

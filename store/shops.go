@@ -77,6 +77,23 @@ func (s *Store) SetShopOrigins(ctx context.Context, shopID int64, origins []stri
 	return nil
 }
 
+// AddShopOrigins registers origins for the shop's widget in addition to
+// those it has; an origin already registered is left as it is.
+func (s *Store) AddShopOrigins(ctx context.Context, shopID int64, origins []string) error {
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		for _, o := range origins {
+			if err := tx.Exec(`INSERT INTO shop_origins (shop_id, origin) VALUES (?, ?) ON CONFLICT DO NOTHING`, shopID, o).Error; err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: add origins to shop %d: %w", shopID, err)
+	}
+	return nil
+}
+
 func setOrigins(tx *gorm.DB, shopID int64, origins []string) error {
 	seen := map[string]bool{}
 	for _, o := range origins {

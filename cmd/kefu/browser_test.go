@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/kefu/kefu/internal/testdb"
 )
 
@@ -21,6 +23,7 @@ import (
 // widget on the demo store page and the agent console in headless Chromium (e2e/browser.mjs),
 // on the embedded default and on PostgreSQL.
 func TestBrowserWidgetAndConsole(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
 	}
@@ -112,16 +115,31 @@ type demoServer struct {
 }
 
 // startDemoServer runs the server and waits for it to print its URLs. The server runs until
-// stop, or until the test ends.
+// stop, or until the test ends. Passwords are hashed at bcrypt's lowest cost.
 func startDemoServer(t *testing.T, serveArgs ...string) *demoServer {
+	t.Helper()
+	return startDemoServerWith(t, nil, serveArgs...)
+}
+
+// startDemoServerWith is startDemoServer with adjust applied to the parsed flags.
+func startDemoServerWith(t *testing.T, adjust func(*serveConfig), serveArgs ...string) *demoServer {
 	t.Helper()
 	dataDir := t.TempDir() // before the cleanup below, so it is removed after the server stops
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	s := &demoServer{cancel: cancel, done: make(chan error, 1), scanned: make(chan struct{})}
+	// Both on free ports: the port after kefu's may be another test's.
+	args := append([]string{"--demo", "--addr", "127.0.0.1:0", "--demo-addr", "127.0.0.1:0", "--data-dir", dataDir}, serveArgs...)
+	cfg, err := parseServeFlags(args, io.Discard, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.passwordCost = bcrypt.MinCost
+	if adjust != nil {
+		adjust(&cfg)
+	}
 	go func() {
-		args := append([]string{"serve", "--demo", "--addr", "127.0.0.1:0", "--data-dir", dataDir}, serveArgs...)
-		err := run(ctx, args, pw, io.Discard)
+		err := runServer(ctx, cfg, pw, io.Discard)
 		pw.Close()
 		s.done <- err
 	}()

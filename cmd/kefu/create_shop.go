@@ -18,8 +18,10 @@ import (
 )
 
 // createShop is `kefu create-shop`: an operator starting from nothing makes a
-// shop and its owner, who then adds agents and origins from the API.
-func createShop(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+// shop and its owner, who then adds agents and origins from the API. The
+// owner's password is hashed at passwordCost (api.DefaultPasswordCost; tests
+// lower it).
+func createShop(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string, passwordCost int) error {
 	env := envOr(getenv)
 	fs := flag.NewFlagSet("kefu create-shop", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -65,7 +67,7 @@ func createShop(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 	if len(*password) < 8 || len(*password) > 72 {
 		return errors.New("--password must be 8 to 72 bytes")
 	}
-	hash, err := api.HashPassword(*password)
+	hash, err := api.HashPassword(*password, passwordCost)
 	if err != nil {
 		return err
 	}

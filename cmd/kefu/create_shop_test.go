@@ -15,10 +15,14 @@ import (
 )
 
 func TestCreateShop(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
+	create := func(args []string, stdout io.Writer) error {
+		return createShop(context.Background(), args, stdout, io.Discard, func(string) string { return "" }, bcrypt.MinCost)
+	}
 	var out bytes.Buffer
-	args := []string{"create-shop", "--data-dir", dir, "--slug", "acme", "--name", "Acme", "--password", "owner-pass-1", "--origins", "https://Shop.Example.com, http://localhost:3000"}
-	if err := run(context.Background(), args, &out, io.Discard); err != nil {
+	args := []string{"--data-dir", dir, "--slug", "acme", "--name", "Acme", "--password", "owner-pass-1", "--origins", "https://Shop.Example.com, http://localhost:3000"}
+	if err := create(args, &out); err != nil {
 		t.Fatal(err)
 	}
 	st, err := store.Open(context.Background(), store.Config{DataDir: dir})
@@ -42,17 +46,17 @@ func TestCreateShop(t *testing.T) {
 	st.Close()
 
 	for _, bad := range [][]string{
-		{"create-shop", "--data-dir", dir, "--slug", "acme", "--name", "Again", "--password", "owner-pass-1"},
-		{"create-shop", "--data-dir", dir, "--slug", "Bad Slug", "--name", "x"},
-		{"create-shop", "--data-dir", dir, "--slug", "ok", "--name", "x", "--origins", "shop.example.com"},
-		{"create-shop", "--data-dir", dir, "--slug", "ok2", "--name", "x", "--password", "short"},
-		{"create-shop", "--data-dir", dir, "--slug", "ok3", "--name", "Acme\u202e", "--password", "owner-pass-1"},
-		{"create-shop", "--data-dir", dir, "--slug", "ok4", "--name", "Acme\x00", "--password", "owner-pass-1"},
-		{"create-shop", "--data-dir", dir, "--slug", "ok5", "--name", strings.Repeat("店", 65), "--password", "owner-pass-1"},
-		{"create-shop", "--data-dir", dir, "--slug", "ok6", "--name", "x", "--owner", "the boss", "--password", "owner-pass-1"},
-		{"create-shop", "--data-dir", dir, "--slug", "ok7", "--name", "x", "--owner", "boss\x00", "--password", "owner-pass-1"},
+		{"--data-dir", dir, "--slug", "acme", "--name", "Again", "--password", "owner-pass-1"},
+		{"--data-dir", dir, "--slug", "Bad Slug", "--name", "x"},
+		{"--data-dir", dir, "--slug", "ok", "--name", "x", "--origins", "shop.example.com"},
+		{"--data-dir", dir, "--slug", "ok2", "--name", "x", "--password", "short"},
+		{"--data-dir", dir, "--slug", "ok3", "--name", "Acme\u202e", "--password", "owner-pass-1"},
+		{"--data-dir", dir, "--slug", "ok4", "--name", "Acme\x00", "--password", "owner-pass-1"},
+		{"--data-dir", dir, "--slug", "ok5", "--name", strings.Repeat("店", 65), "--password", "owner-pass-1"},
+		{"--data-dir", dir, "--slug", "ok6", "--name", "x", "--owner", "the boss", "--password", "owner-pass-1"},
+		{"--data-dir", dir, "--slug", "ok7", "--name", "x", "--owner", "boss\x00", "--password", "owner-pass-1"},
 	} {
-		if err := run(context.Background(), bad, io.Discard, io.Discard); err == nil {
+		if err := create(bad, io.Discard); err == nil {
 			t.Errorf("%v: accepted", bad)
 		}
 	}

@@ -67,8 +67,9 @@ func storeOrigins(storeURL string) []string {
 }
 
 // seedDemo creates the demo shop, its agents, buyers and orders if absent,
-// and registers the demo store page's origins.
-func seedDemo(ctx context.Context, st *store.Store, origins []string) (*demoShop, error) {
+// and registers the demo store page's origins if they are not yet
+// registered. It never removes or replaces anything a shop owner set.
+func seedDemo(ctx context.Context, st *store.Store, origins []string, passwordCost int) (*demoShop, error) {
 	shop, err := st.ShopBySlug(ctx, "demo")
 	if errors.Is(err, kefu.ErrNotFound) {
 		secret := make([]byte, 24)
@@ -77,7 +78,7 @@ func seedDemo(ctx context.Context, st *store.Store, origins []string) (*demoShop
 		if err != nil {
 			return nil, fmt.Errorf("demo: %w", err)
 		}
-		hash, err := api.HashPassword(demoPassword)
+		hash, err := api.HashPassword(demoPassword, passwordCost)
 		if err != nil {
 			return nil, fmt.Errorf("demo: hash password: %w", err)
 		}
@@ -101,10 +102,17 @@ func seedDemo(ctx context.Context, st *store.Store, origins []string) (*demoShop
 		}
 	} else if err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
-	} else if err := st.SetShopOrigins(ctx, shop.ID, origins); err != nil {
-		return nil, fmt.Errorf("demo: %w", err)
+	} else {
+		// The shop is there from an earlier run: what its owner changed
+		// stays. Only this run's store page is registered if missing (its
+		// port may differ from the last run's); no origin is removed.
+		if err := st.AddShopOrigins(ctx, shop.ID, origins); err != nil {
+			return nil, fmt.Errorf("demo: %w", err)
+		}
+		if shop, err = st.Shop(ctx, shop.ID); err != nil {
+			return nil, fmt.Errorf("demo: %w", err)
+		}
 	}
-	shop.Origins = origins
 	return &demoShop{shop: shop}, nil
 }
 

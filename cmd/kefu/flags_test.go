@@ -5,10 +5,12 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/kefu/kefu/api"
 	"github.com/kefu/kefu/store"
 )
 
 func TestServeFlagsReadEnvAndFlagsWin(t *testing.T) {
+	t.Parallel()
 	env := map[string]string{"KEFU_ADDR": "0.0.0.0:9000", "KEFU_DEMO": "true", "KEFU_DATABASE_URL": "postgres://x@y/z"}
 	getenv := func(k string) string { return env[k] }
 	cases := []struct {
@@ -16,9 +18,9 @@ func TestServeFlagsReadEnvAndFlagsWin(t *testing.T) {
 		args []string
 		want serveConfig
 	}{
-		{"env only", nil, serveConfig{addr: "0.0.0.0:9000", store: store.Config{DataDir: "./kefu-data", DatabaseURL: "postgres://x@y/z"}, demo: true}},
+		{"env only", nil, serveConfig{addr: "0.0.0.0:9000", store: store.Config{DataDir: "./kefu-data", DatabaseURL: "postgres://x@y/z"}, demo: true, passwordCost: api.DefaultPasswordCost, timeouts: defaultHTTPTimeouts}},
 		{"flags win", []string{"--addr", "127.0.0.1:1", "--demo=false", "--data-dir", "/d"},
-			serveConfig{addr: "127.0.0.1:1", store: store.Config{DataDir: "/d", DatabaseURL: "postgres://x@y/z"}, demo: false}},
+			serveConfig{addr: "127.0.0.1:1", store: store.Config{DataDir: "/d", DatabaseURL: "postgres://x@y/z"}, demo: false, passwordCost: api.DefaultPasswordCost, timeouts: defaultHTTPTimeouts}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -44,6 +46,7 @@ func TestServeFlagsReadEnvAndFlagsWin(t *testing.T) {
 }
 
 func TestDemoAddresses(t *testing.T) {
+	t.Parallel()
 	cases := []struct{ in, next, browse string }{
 		{"127.0.0.1:8080", "127.0.0.1:8081", "127.0.0.1:8080"},
 		{"0.0.0.0:8080", "0.0.0.0:8081", "127.0.0.1:8080"},

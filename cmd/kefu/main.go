@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/kefu/kefu/api"
 	"github.com/kefu/kefu/store"
 )
 
@@ -40,7 +41,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "serve":
 		return serve(ctx, args[1:], stdout, stderr, os.Getenv)
 	case "create-shop":
-		return createShop(ctx, args[1:], stdout, stderr, os.Getenv)
+		return createShop(ctx, args[1:], stdout, stderr, os.Getenv, api.DefaultPasswordCost)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

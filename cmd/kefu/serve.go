@@ -30,6 +30,27 @@ var (
 	agentSendLimit = ratelimit.Limit{Rate: 20, Burst: 100}
 )
 
+// httpTimeouts bound how long one connection may hold the server outside a
+// socket: a request's headers (readHeader) and whole request, body included
+// (read), counted from its first byte; writing the answer, counted from the
+// end of the headers (write); the wait for the next request on a kept-alive
+// connection, whose first bytes must also come within it (idle). An upgraded
+// socket is not bound by them (net/http clears a connection's deadlines
+// when the upgrade hijacks it): it has its own heartbeat and write deadlines
+// (docs/protocol.md).
+type httpTimeouts struct {
+	readHeader, read, write, idle time.Duration
+}
+
+// defaultHTTPTimeouts are roomy for a phone on a slow network: a request
+// body is at most 64 KiB and no answer is large.
+var defaultHTTPTimeouts = httpTimeouts{readHeader: 10 * time.Second, read: 30 * time.Second, write: 60 * time.Second, idle: 60 * time.Second}
+
+// server is an http.Server for h with these timeouts.
+func (t httpTimeouts) server(h http.Handler) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: t.readHeader, ReadTimeout: t.read, WriteTimeout: t.write, IdleTimeout: t.idle}
+}
+
 type serveConfig struct {
 	addr      string
 	store     store.Config
@@ -38,12 +59,17 @@ type serveConfig struct {
 	demo      bool
 	demoAddr  string
 	debugAddr string
+	// passwordCost is the bcrypt cost of the hashes serve makes, and
+	// timeouts the HTTP servers' (no flags: api.DefaultPasswordCost and
+	// defaultHTTPTimeouts; tests lower them).
+	passwordCost int
+	timeouts     httpTimeouts
 }
 
 // parseServeFlags reads flags; each flag's default comes from its env var.
 func parseServeFlags(args []string, stderr io.Writer, getenv func(string) string) (serveConfig, error) {
 	env := envOr(getenv)
-	var cfg serveConfig
+	cfg := serveConfig{passwordCost: api.DefaultPasswordCost, timeouts: defaultHTTPTimeouts}
 	fs := flag.NewFlagSet("kefu serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.addr, "addr", env("KEFU_ADDR", "127.0.0.1:8080"), "listen address (env KEFU_ADDR)")
@@ -51,7 +77,7 @@ func parseServeFlags(args []string, stderr io.Writer, getenv func(string) string
 	trustedProxies := fs.String("trusted-proxies", env("KEFU_TRUSTED_PROXIES", ""), "comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For names the client (env KEFU_TRUSTED_PROXIES)")
 	fs.StringVar(&cfg.publicURL, "public-url", env("KEFU_PUBLIC_URL", ""), "URL browsers reach kefu at, when behind a proxy (env KEFU_PUBLIC_URL)")
 	demoDefault, _ := strconv.ParseBool(env("KEFU_DEMO", "false"))
-	fs.BoolVar(&cfg.demo, "demo", demoDefault, "create the demo shop and serve a demo store page (env KEFU_DEMO)")
+	fs.BoolVar(&cfg.demo, "demo", demoDefault, "create the demo shop if absent, register the demo store page's origins if missing, serve the page (env KEFU_DEMO)")
 	fs.StringVar(&cfg.demoAddr, "demo-addr", env("KEFU_DEMO_ADDR", ""), "listen address of the demo store page; default: the port after --addr (env KEFU_DEMO_ADDR)")
 	fs.StringVar(&cfg.debugAddr, "debug-addr", env("KEFU_DEBUG_ADDR", ""), "listen address of Go's profiler (/debug/pprof/); keep it private; default: off (env KEFU_DEBUG_ADDR)")
 	if err := fs.Parse(args); err != nil {
@@ -80,13 +106,18 @@ func parseProxies(list string) ([]string, error) {
 	return out, nil
 }
 
-// serve runs the server until ctx ends, then shuts down gracefully: stop
-// accepting, tell sockets to reconnect, flush, close the database.
+// serve is `kefu serve`: it reads the flags and runs the server.
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	cfg, err := parseServeFlags(args, stderr, getenv)
 	if err != nil {
 		return err
 	}
+	return runServer(ctx, cfg, stdout, stderr)
+}
+
+// runServer runs the server until ctx ends, then shuts down gracefully: stop
+// accepting, tell sockets to reconnect, flush, close the database.
+func runServer(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error {
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 
 	st, err := store.Open(ctx, cfg.store)
@@ -117,7 +148,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 			return fmt.Errorf("listen on %s for the demo store: %w", demoAddr, err)
 		}
 		storeURL := "http://" + browsable(demoLn.Addr().String())
-		if demoInfo, err = seedDemo(ctx, st, storeOrigins(storeURL)); err != nil {
+		if demoInfo, err = seedDemo(ctx, st, storeOrigins(storeURL), cfg.passwordCost); err != nil {
 			ln.Close()
 			demoLn.Close()
 			return err
@@ -133,14 +164,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	srv := api.New(api.Config{
 		Store: st, Conversations: convs, Log: log, BuyerSecret: secret, PublicURL: cfg.publicURL, TrustedProxies: cfg.proxies,
 		BuyerSends: ratelimit.NewMemory(buyerSendLimit, nil), AgentSends: ratelimit.NewMemory(agentSendLimit, nil),
-		Widget: widget.Handler(), Console: agent.New(), OpenAPI: docs.Handler(),
+		PasswordCost: cfg.passwordCost, Widget: widget.Handler(), Console: agent.New(), OpenAPI: docs.Handler(),
 	})
-	httpServer := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	httpServer := cfg.timeouts.server(srv)
 	servers := []*http.Server{httpServer}
 	errc := make(chan error, 3)
 	go func() { errc <- httpServer.Serve(ln) }()
 	if demoInfo != nil {
-		demoServer := &http.Server{Handler: demoInfo.handler(), ReadHeaderTimeout: 10 * time.Second}
+		demoServer := cfg.timeouts.server(demoInfo.handler())
 		servers = append(servers, demoServer)
 		go func() { errc <- demoServer.Serve(demoLn) }()
 	}

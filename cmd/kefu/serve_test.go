@@ -17,6 +17,7 @@ import (
 // then SIGINT (ctx cancelled) tells the socket to reconnect, closes it with
 // 1012 and run returns nil.
 func TestServeShutsDownGracefully(t *testing.T) {
+	t.Parallel()
 	srv := startDemoServer(t)
 	store, _ := url.Parse(srv.storeURL)
 	origin := store.Scheme + "://" + store.Host
