@@ -53,6 +53,8 @@ type env struct {
 	agents map[string]kefu.Agent
 	// Send limits for the next start; none by default.
 	buyerSends, agentSends api.SendLimiter
+	// socketWriteTimeout for the next start; the server's default when 0.
+	socketWriteTimeout time.Duration
 	// publicURL for the next start; none by default.
 	publicURL string
 	// Proxies trusted to name the client in X-Forwarded-For, for the next
@@ -96,7 +98,7 @@ func (e *env) start() {
 	e.store = st
 	e.srv = api.New(api.Config{Store: st, Conversations: convs, Now: e.clock.Now, BuyerSecret: secret,
 		BuyerSends: e.buyerSends, AgentSends: e.agentSends, PublicURL: e.publicURL,
-		PasswordCost: passwordCost, TrustedProxies: e.trustedProxies,
+		PasswordCost: passwordCost, TrustedProxies: e.trustedProxies, SocketWriteTimeout: e.socketWriteTimeout,
 		Widget: widget.Handler(), Console: agent.New(), OpenAPI: docs.Handler()})
 	e.ts = httptest.NewServer(e.srv)
 	t.Cleanup(e.stop)

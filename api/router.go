@@ -88,6 +88,9 @@ type Config struct {
 	// against, so that it takes as long as a real one); 0 means
 	// DefaultPasswordCost. Tests lower it to bcrypt.MinCost.
 	PasswordCost int
+	// SocketWriteTimeout bounds one write to a socket's client: a client
+	// that takes no bytes for this long is dropped; 10 s when 0.
+	SocketWriteTimeout time.Duration
 	// Widget, Console and Docs serve the embedded assets.
 	Widget  http.Handler
 	Console http.Handler
@@ -139,6 +142,8 @@ type handlers struct {
 	// a wrong password; it is made on first use, not at start.
 	passwordCost int
 	dummyHash    func() []byte
+	// socketWriteTimeout is Config.SocketWriteTimeout.
+	socketWriteTimeout time.Duration
 }
 
 // New builds the HTTP surface.
@@ -149,7 +154,10 @@ func New(cfg Config) *Server {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	h := &handlers{store: cfg.Store, convs: cfg.Conversations, log: cfg.Log, now: cfg.Now,
+	if cfg.SocketWriteTimeout <= 0 {
+		cfg.SocketWriteTimeout = writeTimeout
+	}
+	h := &handlers{socketWriteTimeout: cfg.SocketWriteTimeout, store: cfg.Store, convs: cfg.Conversations, log: cfg.Log, now: cfg.Now,
 		tokens: buyerTokens{secret: cfg.BuyerSecret}, public: cfg.PublicURL, hub: newHub(), logins: newLoginLimiter(cfg.Now),
 		sends: map[kefu.SenderKind]SendLimiter{kefu.SenderBuyer: cfg.BuyerSends, kefu.SenderAgent: cfg.AgentSends},
 		shops: newShopCache(cfg.Store, cfg.Now), passwordCost: cfg.PasswordCost}

@@ -23,9 +23,9 @@ import (
 const (
 	heartbeatSec      = 25
 	readTimeout       = 2 * heartbeatSec * time.Second // nothing heard for this long: the peer is gone
-	writeTimeout      = 10 * time.Second
-	frameTimeout      = 15 * time.Second // handling one client frame, store included
-	drainTimeout      = 3 * time.Second  // flushing a socket's buffer at shutdown
+	writeTimeout      = 10 * time.Second               // default of Config.SocketWriteTimeout
+	frameTimeout      = 15 * time.Second               // handling one client frame, store included
+	drainTimeout      = 3 * time.Second                // flushing a socket's buffer at shutdown
 	readLimit         = 16 << 10
 	buyerBufferFrames = 64
 	agentBufferFrames = 256
@@ -53,6 +53,9 @@ type conn struct {
 	once    sync.Once
 	session string // hash of the agent session token; empty for buyers
 	cork    *corkWriter
+	// writeTimeout bounds one write to the client: a socket that takes no
+	// bytes for this long is dropped.
+	writeTimeout time.Duration
 
 	// Set once by end, before done is closed.
 	code   websocket.StatusCode
@@ -65,7 +68,7 @@ var _ conversation.Subscriber = (*conn)(nil)
 
 func newConn(ws *websocket.Conn, buffer int) *conn {
 	ws.SetReadLimit(readLimit)
-	return &conn{ws: ws, send: make(chan []byte, buffer), done: make(chan struct{})}
+	return &conn{ws: ws, send: make(chan []byte, buffer), done: make(chan struct{}), writeTimeout: writeTimeout}
 }
 
 // Deliver queues a frame for the writer without waiting. Once the socket
@@ -101,7 +104,7 @@ func (c *conn) endWith(code websocket.StatusCode, reason string, flush bool, fin
 }
 
 func (c *conn) write(frame []byte) error {
-	return c.writeBy(frame, time.Now().Add(writeTimeout))
+	return c.writeBy(frame, time.Now().Add(c.writeTimeout))
 }
 
 // writeLoop sends first, then queued frames until end is called, then
@@ -141,7 +144,7 @@ const maxCoalesced = 32
 // the connection: a message and its ack, a burst to a busy agent. A frame
 // that arrives alone is written at once.
 func (c *conn) writeQueued(frame []byte) error {
-	deadline := time.Now().Add(writeTimeout)
+	deadline := time.Now().Add(c.writeTimeout)
 	if c.cork == nil || len(c.send) == 0 {
 		return c.writeBy(frame, deadline)
 	}
@@ -204,6 +207,19 @@ func (w *corkWriter) release(deadline time.Time) error {
 		w.pending = w.pending[:0]
 	}
 	return err
+}
+
+// corkedConn is the hijacked connection as the websocket library sees it:
+// closing it first sends what the cork holds (the library closes it right
+// after writing its echo of a client's close, which may sit in the cork).
+type corkedConn struct {
+	net.Conn
+	cork *corkWriter
+}
+
+func (c corkedConn) Close() error {
+	c.cork.release(time.Now().Add(time.Second))
+	return c.Conn.Close()
 }
 
 // drain writes what is buffered, giving up at deadline: a shutdown must not
@@ -423,5 +439,5 @@ func (w *smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		}
 	}
 	w.cork = &corkWriter{conn: conn}
-	return conn, bufio.NewReadWriter(r, bufio.NewWriterSize(w.cork, socketWriteBuffer)), nil
+	return corkedConn{conn, w.cork}, bufio.NewReadWriter(r, bufio.NewWriterSize(w.cork, socketWriteBuffer)), nil
 }

@@ -62,7 +62,7 @@ func (h *handlers) buyerSocket(c *gin.Context) {
 	}
 	actor := conversation.BuyerActor(buyer)
 	cn := newConn(ws, buyerBufferFrames)
-	cn.cork = sb.cork
+	cn.cork, cn.writeTimeout = sb.cork, h.socketWriteTimeout
 	h.serve(ws, cn, []string{conversation.BuyerTopic(buyer.ID)}, ready, nil, func(cn *conn, f protocol.ClientFrame) {
 		if f.Type == protocol.TypePresence {
 			cn.Deliver(protocol.Encode(protocol.ErrorFrame{Type: protocol.TypeError, Code: protocol.CodeForbidden,
@@ -143,7 +143,7 @@ func (h *handlers) agentSocket(c *gin.Context) {
 		topics = append(topics, conversation.SupervisorTopic(agent.ShopID))
 	}
 	cn := newConn(ws, agentBufferFrames)
-	cn.cork = sb.cork
+	cn.cork, cn.writeTimeout = sb.cork, h.socketWriteTimeout
 	cn.session = sessionHash
 	h.serve(ws, cn, topics, ready, onClose, func(cn *conn, f protocol.ClientFrame) {
 		switch {

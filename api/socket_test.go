@@ -513,6 +513,10 @@ func TestSlowBuyerIsDisconnectedAndResumes(t *testing.T) {
 		t.Skip("sends megabytes over loopback")
 	}
 	e := newEnv(t)
+	// However long the flood takes on a slow machine, the server keeps
+	// trying to write to the stuck socket until the test reads it.
+	e.socketWriteTimeout = 5 * time.Minute
+	e.restart()
 	agentToken := e.login("acme", "wang")
 	agent := e.dial("/ws/agent", agentToken, e.agentURL())
 	agent.next("ready")
@@ -534,15 +538,30 @@ func TestSlowBuyerIsDisconnectedAndResumes(t *testing.T) {
 		conv = agent.next("message").Msg.ConversationID
 	}
 
-	// Far more than the socket buffer and the kernel's buffers hold.
-	const flood = 1500
+	// Far more than the socket buffer and the kernel's buffers hold, sent
+	// over REST by several senders at once so the messages share commits:
+	// the flood must be over before the server gives up writing to the
+	// stuck socket (writeTimeout), or it cannot say 4001.
+	const flood, senders = 1500, 8
 	big := strings.Repeat("货", kefu.MaxTextRunes)
-	for i := 0; i < flood; i++ {
-		agent.send(sendFrame(conv, fmt.Sprintf("a%d", i), big))
+	var wg sync.WaitGroup
+	codes := make([]int, flood)
+	send := func(i int) {
+		codes[i] = e.do("POST", "/api/v1/conversations/"+itoa(conv)+"/messages", agentToken, "",
+			map[string]string{"client_msg_id": fmt.Sprintf("a%d", i), "text": big}, nil)
 	}
-	for i := 0; i < flood; i++ {
-		if f := agent.next("ack", "error"); f.Type != "ack" {
-			t.Fatalf("agent send %d refused: %+v", i, f)
+	send(0) // takes the conversation if it is still waiting
+	for s := range senders {
+		wg.Go(func() {
+			for i := s + 1; i < flood; i += senders {
+				send(i)
+			}
+		})
+	}
+	wg.Wait()
+	for i, code := range codes {
+		if code != 201 {
+			t.Fatalf("agent send %d: status %d", i, code)
 		}
 	}
 

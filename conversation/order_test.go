@@ -3,9 +3,11 @@ package conversation_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/kefu/kefu"
 	"github.com/kefu/kefu/conversation"
@@ -87,5 +89,57 @@ func TestLiveMessagesArriveInSeqOrder(t *testing.T) {
 	}
 	if c.Status != kefu.StatusAssigned {
 		t.Errorf("conversation %s", c.Status)
+	}
+}
+
+// frameRecorder keeps every frame a socket gets.
+type frameRecorder struct {
+	mu     sync.Mutex
+	frames [][]byte
+}
+
+func (r *frameRecorder) Deliver(frame []byte) {
+	r.mu.Lock()
+	r.frames = append(r.frames, frame)
+	r.mu.Unlock()
+}
+
+// A buyer naming another buyer's conversation is refused as not found and
+// nothing is stored; their first message, with no agent online, announces
+// the waiting conversation whole (its start time included).
+func TestBuyerWritesOnlyTheirOwnAndQueuedFramesAreWhole(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, 1)
+	shopSock := &frameRecorder{}
+	f.svc.Broker().Subscribe(conversation.ShopTopic(f.shop.ID), shopSock)
+	a, b := conversation.BuyerActor(f.buyer(t, 0)), conversation.BuyerActor(f.buyer(t, 1))
+	first, _, err := f.svc.Send(ctx, a, 0, "a1", "hi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.svc.Send(ctx, b, first.ConversationID, "b1", "not yours"); !errors.Is(err, kefu.ErrNotFound) {
+		t.Errorf("send into another buyer's conversation: %v, want not found", err)
+	}
+	if _, err := f.st.LatestConversation(ctx, f.shop.ID, b.ID); !errors.Is(err, kefu.ErrNotFound) {
+		t.Errorf("the refused send opened a conversation for the other buyer (%v)", err)
+	}
+	var queued struct {
+		Type         string `json:"type"`
+		Conversation struct {
+			Status    string    `json:"status"`
+			CreatedAt time.Time `json:"created_at"`
+		} `json:"conversation"`
+	}
+	found := false
+	for _, fr := range shopSock.frames {
+		if json.Unmarshal(fr, &queued) == nil && queued.Type == "conversation" && queued.Conversation.Status == "queued" {
+			found = true
+			if queued.Conversation.CreatedAt.IsZero() {
+				t.Errorf("queued conversation frame without its start time: %s", fr)
+			}
+		}
+	}
+	if !found {
+		t.Error("no queued conversation frame")
 	}
 }

@@ -184,11 +184,12 @@ func (s *Service) buyerSend(ctx context.Context, actor Actor, msg kefu.Message) 
 			s.afterBuyerSend(ctx, stored, dup, at)
 			s.deliverAck(actor.Socket, at)
 			return stored, dup, nil
-		case !errors.Is(err, kefu.ErrConversationClosed) && !errors.Is(err, kefu.ErrNotFound):
+		case !errors.Is(err, kefu.ErrConversationClosed):
+			// Another buyer's conversation, or none, is not_found.
 			return kefu.Message{}, false, err
 		}
-		// Closed, or not theirs: the store found no earlier message under
-		// this client id, so it goes to their open conversation.
+		// Closed: the store found no earlier message under this client id,
+		// so it goes to their open conversation, a new one if need be.
 	} else {
 		// A retry is answered before a conversation is opened for it, even if
 		// the conversation it went to has closed since.
@@ -543,6 +544,13 @@ func (s *Service) route(ctx context.Context, conv kefu.Conversation) {
 	assignments, added := s.router.Enqueue(conv.ShopID, conv.ID, conv.BuyerID)
 	if !added {
 		return
+	}
+	if conv.CreatedAt.IsZero() {
+		// The state a write saw holds only what routing needs; the frames
+		// below show the whole conversation.
+		if full, err := s.store.Conversation(ctx, conv.ShopID, conv.ID); err == nil {
+			conv = full
+		}
 	}
 	waiting := true
 	for _, as := range assignments {

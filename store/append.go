@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/kefu/kefu"
@@ -160,7 +161,13 @@ func (s *Store) appendBatch(batch []*appendRequest) []appendResult {
 	} else {
 		err = s.appendTx(ctx, batch, results, false)
 	}
-	if err != nil {
+	var stmtErr *statementError
+	if errors.As(err, &stmtErr) {
+		// A statement failed, so nothing of the batch was committed: write
+		// it again the careful way. Any other failure (the commit, the
+		// connection) leaves it unknown whether the batch was committed; it
+		// fails as one, and the senders' retries are answered by the
+		// client id.
 		clear(results)
 		err = s.appendTx(ctx, batch, results, true)
 	}
@@ -203,7 +210,7 @@ func (s *Store) appendTx(ctx context.Context, batch []*appendRequest, results []
 	for i, req := range batch {
 		if !careful {
 			if results[i], err = s.appendOne(ctx, stmts, req); err != nil {
-				return err
+				return &statementError{err}
 			}
 			continue
 		}
@@ -230,6 +237,13 @@ func (s *Store) appendTx(ctx context.Context, batch []*appendRequest, results []
 	}
 	return tx.Commit()
 }
+
+// statementError is a statement of a batch that failed before the commit:
+// the transaction is rolled back for sure.
+type statementError struct{ err error }
+
+func (e *statementError) Error() string { return e.err.Error() }
+func (e *statementError) Unwrap() error { return e.err }
 
 // appendPipelined is the fast way on PostgreSQL: the whole batch goes to the
 // server at once, one statement per message, and runs as one implicit
@@ -265,6 +279,10 @@ func (s *Store) appendPipelined(ctx context.Context, batch []*appendRequest, res
 				results[i] = appendResult{refused: true}
 			case err != nil:
 				br.Close()
+				var pgErr *pgconn.PgError
+				if errors.As(err, &pgErr) {
+					return &statementError{err} // the server refused it: the batch is rolled back
+				}
 				return err
 			default:
 				conv.Status, conv.LastSeq = kefu.ConversationStatus(status), m.Seq

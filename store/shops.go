@@ -80,6 +80,8 @@ func (s *Store) SetShopOrigins(ctx context.Context, shopID int64, origins []stri
 // AddShopOrigins registers origins for the shop's widget in addition to
 // those it has; an origin already registered is left as it is.
 func (s *Store) AddShopOrigins(ctx context.Context, shopID int64, origins []string) error {
+	ctx, cancel := bound(ctx)
+	defer cancel()
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		for _, o := range origins {
 			if err := tx.Exec(`INSERT INTO shop_origins (shop_id, origin) VALUES (?, ?) ON CONFLICT DO NOTHING`, shopID, o).Error; err != nil {

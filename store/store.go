@@ -104,12 +104,14 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		// One writer connection: SQLite allows one writer at a time anyway, and a
 		// single connection never waits on its own lock. Readers get their own pool.
 		dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
-			"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate" +
+			"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)" +
 			// A page cache of 64 MiB per connection and reads through mmap: the
 			// indexes the message path touches stay in memory, without a
 			// system call per page.
 			"&_pragma=cache_size(-65536)&_pragma=mmap_size(1073741824)"
-		db, err := gorm.Open(sqlite.Open(dsn), gcfg)
+		// The writer's transactions take the write lock when they begin; the
+		// readers' (if any) must never.
+		db, err := gorm.Open(sqlite.Open(dsn+"&_txlock=immediate"), gcfg)
 		if err != nil {
 			return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
 		}
@@ -191,7 +193,7 @@ func (s *Store) Secret(ctx context.Context, key string) ([]byte, error) {
 	ctx, cancel := bound(ctx)
 	defer cancel()
 	var value string
-	err := s.db.WithContext(ctx).Raw(`SELECT value FROM settings WHERE key = ?`, key).Row().Scan(&value)
+	err := s.rdb.WithContext(ctx).Raw(`SELECT value FROM settings WHERE key = ?`, key).Row().Scan(&value)
 	if err == nil {
 		return hex.DecodeString(value)
 	}
