@@ -210,3 +210,15 @@ func TestLoginLimiterKeysAreBounded(t *testing.T) {
 		}
 	}
 }
+
+// Remembered sign-in addresses stay under the memory bound too.
+func TestKnownAddressesAreBounded(t *testing.T) {
+	t.Parallel()
+	l, _ := newTestLimiter()
+	for i := 0; i < maxTrackedKeys+10; i++ {
+		l.succeeded(fmt.Sprintf("acme/u%d", i), "10.0.0.1")
+	}
+	if len(l.known) > maxTrackedKeys {
+		t.Fatalf("%d known addresses, over the bound %d", len(l.known), maxTrackedKeys)
+	}
+}
