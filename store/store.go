@@ -128,7 +128,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		if err != nil {
 			return nil, fmt.Errorf("store: open sqlite reader: %w", err)
 		}
+		// Idle readers are kept: opening one applies every pragma again.
 		r.SetMaxOpenConns(4)
+		r.SetMaxIdleConns(4)
 		s.db, s.rdb, s.dialect = db, rdb, sqliteDialect
 	}
 	var err error
