@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 
@@ -20,16 +21,26 @@ func (h *handlers) listConversations(c *gin.Context) {
 	var statuses []kefu.ConversationStatus
 	switch status := c.DefaultQuery("status", "open"); status {
 	case "open":
-		statuses = []kefu.ConversationStatus{kefu.StatusQueued, kefu.StatusAssigned}
+		statuses = openStatuses
 	case "queued", "assigned", "closed":
 		statuses = []kefu.ConversationStatus{kefu.ConversationStatus(status)}
 	default:
 		h.writeError(c, badRequest("invalid_status", "status must be open, queued, assigned or closed."))
 		return
 	}
-	ctx := c.Request.Context()
-	// Plain agents see their own conversations and the shared queue;
-	// owners and supervisors see the whole shop unless they ask for theirs.
+	out, err := h.agentConversations(c.Request.Context(), agent, statuses, mine, limit)
+	if err != nil {
+		h.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"conversations": out})
+}
+
+// agentConversations lists the conversations of the given statuses an agent
+// is shown: plain agents (and anyone asking for mine) their own, plus the
+// shared queue unless mine; owners and supervisors the whole shop. REST
+// lists and the agent socket's ready frame both come from here.
+func (h *handlers) agentConversations(ctx context.Context, agent kefu.Agent, statuses []kefu.ConversationStatus, mine bool, limit int) ([]protocol.Conversation, error) {
 	var filters []kefu.ConversationFilter
 	if mine || agent.Role == kefu.RoleAgent {
 		var own, queued []kefu.ConversationStatus
@@ -53,15 +64,17 @@ func (h *handlers) listConversations(c *gin.Context) {
 	for _, f := range filters {
 		list, err := h.store.ListConversations(ctx, agent.ShopID, f)
 		if err != nil {
-			h.writeError(c, err)
-			return
+			return nil, err
 		}
 		for _, s := range list {
 			out = append(out, protocol.ConversationOf(s, h.convs.QueuePosition(s.ShopID, s.ID)))
 		}
 	}
-	c.JSON(http.StatusOK, gin.H{"conversations": out})
+	return out, nil
 }
+
+// openStatuses is what "open" means in a conversation list.
+var openStatuses = []kefu.ConversationStatus{kefu.StatusQueued, kefu.StatusAssigned}
 
 // conversationID reads the :id path parameter, answering 404 when it is not an id.
 func (h *handlers) conversationID(c *gin.Context) (int64, bool) {

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/gin-gonic/gin"
 
 	"github.com/kefu/kefu"
@@ -144,6 +145,8 @@ type handlers struct {
 	dummyHash    func() []byte
 	// socketWriteTimeout is Config.SocketWriteTimeout.
 	socketWriteTimeout time.Duration
+	// agentAccept is how the agent socket is accepted (agentSocketOptions).
+	agentAccept *websocket.AcceptOptions
 }
 
 // New builds the HTTP surface.
@@ -157,7 +160,7 @@ func New(cfg Config) *Server {
 	if cfg.SocketWriteTimeout <= 0 {
 		cfg.SocketWriteTimeout = writeTimeout
 	}
-	h := &handlers{socketWriteTimeout: cfg.SocketWriteTimeout, store: cfg.Store, convs: cfg.Conversations, log: cfg.Log, now: cfg.Now,
+	h := &handlers{socketWriteTimeout: cfg.SocketWriteTimeout, agentAccept: agentSocketOptions(cfg.PublicURL), store: cfg.Store, convs: cfg.Conversations, log: cfg.Log, now: cfg.Now,
 		tokens: buyerTokens{secret: cfg.BuyerSecret}, public: cfg.PublicURL, hub: newHub(), logins: newLoginLimiter(cfg.Now),
 		sends: map[kefu.SenderKind]SendLimiter{kefu.SenderBuyer: cfg.BuyerSends, kefu.SenderAgent: cfg.AgentSends},
 		shops: newShopCache(cfg.Store, cfg.Now), passwordCost: cfg.PasswordCost}

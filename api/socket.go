@@ -66,9 +66,11 @@ type conn struct {
 
 var _ conversation.Subscriber = (*conn)(nil)
 
-func newConn(ws *websocket.Conn, buffer int) *conn {
+// newConn wraps a socket accepted through sb (whose cork its writes go
+// through), with a buffer of that many frames.
+func newConn(ws *websocket.Conn, sb *smallBuffers, buffer int, writeTimeout time.Duration) *conn {
 	ws.SetReadLimit(readLimit)
-	return &conn{ws: ws, send: make(chan []byte, buffer), done: make(chan struct{}), writeTimeout: writeTimeout}
+	return &conn{ws: ws, cork: sb.cork, send: make(chan []byte, buffer), done: make(chan struct{}), writeTimeout: writeTimeout}
 }
 
 // Deliver queues a frame for the writer without waiting. Once the socket

@@ -61,8 +61,7 @@ func (h *handlers) buyerSocket(c *gin.Context) {
 			Conversation: conv, QueuePosition: position, HeartbeatSec: heartbeatSec}), nil
 	}
 	actor := conversation.BuyerActor(buyer)
-	cn := newConn(ws, buyerBufferFrames)
-	cn.cork, cn.writeTimeout = sb.cork, h.socketWriteTimeout
+	cn := newConn(ws, sb, buyerBufferFrames, h.socketWriteTimeout)
 	h.serve(ws, cn, []string{conversation.BuyerTopic(buyer.ID)}, ready, nil, func(cn *conn, f protocol.ClientFrame) {
 		if f.Type == protocol.TypePresence {
 			cn.Deliver(protocol.Encode(protocol.ErrorFrame{Type: protocol.TypeError, Code: protocol.CodeForbidden,
@@ -86,7 +85,7 @@ func (h *handlers) agentSocket(c *gin.Context) {
 	// socket with their session: the request's Host, or the public URL's
 	// origin, which a proxy that rewrites Host still leaves in Origin.
 	sb := &smallBuffers{ResponseWriter: c.Writer}
-	ws, err := websocket.Accept(sb, c.Request, h.agentSocketOptions())
+	ws, err := websocket.Accept(sb, c.Request, h.agentAccept)
 	if err != nil {
 		return
 	}
@@ -111,22 +110,9 @@ func (h *handlers) agentSocket(c *gin.Context) {
 		// What GET /api/v1/conversations lists by default, read once the
 		// socket is subscribed and the agent online (what coming online
 		// assigned is in it), so nothing falls between it and live frames.
-		open := []kefu.ConversationStatus{kefu.StatusQueued, kefu.StatusAssigned}
-		filters := []kefu.ConversationFilter{{Statuses: open, Limit: kefu.MaxPageSize}}
-		if agent.Role == kefu.RoleAgent {
-			filters = []kefu.ConversationFilter{
-				{Statuses: []kefu.ConversationStatus{kefu.StatusAssigned}, AgentID: agent.ID, Limit: kefu.MaxPageSize},
-				{Statuses: []kefu.ConversationStatus{kefu.StatusQueued}, Limit: kefu.MaxPageSize}}
-		}
-		convs := []protocol.Conversation{}
-		for _, f := range filters {
-			list, err := h.store.ListConversations(base, agent.ShopID, f)
-			if err != nil {
-				return nil, fmt.Errorf("agent socket: list conversations of agent %d: %w", agent.ID, err)
-			}
-			for _, s := range list {
-				convs = append(convs, protocol.ConversationOf(s, h.convs.QueuePosition(s.ShopID, s.ID)))
-			}
+		convs, err := h.agentConversations(base, agent, openStatuses, false, kefu.MaxPageSize)
+		if err != nil {
+			return nil, fmt.Errorf("agent socket: list conversations of agent %d: %w", agent.ID, err)
 		}
 		_, active := h.convs.Presence(agent)
 		return protocol.Encode(protocol.ReadyAgent{Type: protocol.TypeReady, Agent: protocol.AgentOf(agent, presence, active),
@@ -142,8 +128,7 @@ func (h *handlers) agentSocket(c *gin.Context) {
 	if agent.Role == kefu.RoleOwner || agent.Role == kefu.RoleSupervisor {
 		topics = append(topics, conversation.SupervisorTopic(agent.ShopID))
 	}
-	cn := newConn(ws, agentBufferFrames)
-	cn.cork, cn.writeTimeout = sb.cork, h.socketWriteTimeout
+	cn := newConn(ws, sb, agentBufferFrames, h.socketWriteTimeout)
 	cn.session = sessionHash
 	h.serve(ws, cn, topics, ready, onClose, func(cn *conn, f protocol.ClientFrame) {
 		switch {
@@ -159,10 +144,11 @@ func (h *handlers) agentSocket(c *gin.Context) {
 }
 
 // agentSocketOptions lets the agent socket accept the public URL's origin
-// besides the request's own Host (websocket.Accept's default check).
-func (h *handlers) agentSocketOptions() *websocket.AcceptOptions {
-	u, err := url.Parse(h.public)
-	if h.public == "" || err != nil || u.Host == "" {
+// besides the request's own Host (websocket.Accept's default check); nil
+// without a public URL.
+func agentSocketOptions(public string) *websocket.AcceptOptions {
+	u, err := url.Parse(public)
+	if public == "" || err != nil || u.Host == "" {
 		return nil
 	}
 	host := u.Host

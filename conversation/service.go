@@ -161,16 +161,19 @@ func (s *Service) appendAndPublish(ctx context.Context, msg kefu.Message, rule k
 		// the frames routing causes (docs/protocol.md).
 		at.ack = s.publishMessage(conv, m, senderAgentID, via, conv.Status == kefu.StatusQueued)
 	})
-	if err == nil && dup && via != nil {
-		via.Deliver(protocol.Encode(protocol.Ack{Type: protocol.TypeAck, ClientMsgID: stored.ClientMsgID,
-			Message: protocol.MessageOf(stored), Duplicate: true}))
-	}
 	return stored, dup, at, err
 }
 
-// deliverAck sends an ack held back for routing.
-func (s *Service) deliverAck(via Subscriber, at sent) {
-	if via != nil && at.ack != nil {
+// deliverAck gives the sending socket (if any) the ack it is still owed for
+// msg: a duplicate's, or one held back for routing. Any other stored
+// message's ack went out at the commit, right behind its frame.
+func deliverAck(via Subscriber, msg kefu.Message, dup bool, at sent) {
+	switch {
+	case via == nil:
+	case dup:
+		via.Deliver(protocol.Encode(protocol.Ack{Type: protocol.TypeAck, ClientMsgID: msg.ClientMsgID,
+			Message: protocol.MessageOf(msg), Duplicate: true}))
+	case at.ack != nil:
 		via.Deliver(at.ack)
 	}
 }
@@ -181,8 +184,7 @@ func (s *Service) buyerSend(ctx context.Context, actor Actor, msg kefu.Message) 
 		stored, dup, at, err := s.appendAndPublish(ctx, msg, rule, 0, actor.Socket)
 		switch {
 		case err == nil:
-			s.afterBuyerSend(ctx, stored, dup, at)
-			s.deliverAck(actor.Socket, at)
+			s.afterBuyerSend(ctx, actor.Socket, stored, dup, at)
 			return stored, dup, nil
 		case !errors.Is(err, kefu.ErrConversationClosed):
 			// Another buyer's conversation, or none, is not_found.
@@ -195,11 +197,7 @@ func (s *Service) buyerSend(ctx context.Context, actor Actor, msg kefu.Message) 
 		// the conversation it went to has closed since.
 		prev, err := s.store.MessageByClientID(ctx, actor.ShopID, actor.Kind, actor.ID, msg.ClientMsgID)
 		if err == nil {
-			s.afterBuyerSend(ctx, prev, true, sent{})
-			if actor.Socket != nil {
-				actor.Socket.Deliver(protocol.Encode(protocol.Ack{Type: protocol.TypeAck, ClientMsgID: prev.ClientMsgID,
-					Message: protocol.MessageOf(prev), Duplicate: true}))
-			}
+			s.afterBuyerSend(ctx, actor.Socket, prev, true, sent{})
 			return prev, true, nil
 		} else if !errors.Is(err, kefu.ErrNotFound) {
 			return kefu.Message{}, false, err
@@ -219,26 +217,25 @@ func (s *Service) buyerSend(ctx context.Context, actor Actor, msg kefu.Message) 
 		if err != nil {
 			return kefu.Message{}, false, err
 		}
-		s.afterBuyerSend(ctx, stored, dup, at)
-		s.deliverAck(actor.Socket, at)
+		s.afterBuyerSend(ctx, actor.Socket, stored, dup, at)
 		return stored, dup, nil
 	}
 }
 
-// afterBuyerSend routes the conversation if it is waiting. The message is
-// stored: this happens even if the caller's deadline has passed. Any queued
-// conversation is handed to route, which leaves one it knows alone: a first
-// message may have been stored and then failed before routing, and its
-// retry (a duplicate) routes it.
-func (s *Service) afterBuyerSend(ctx context.Context, msg kefu.Message, dup bool, at sent) {
+// afterBuyerSend routes the conversation if it is waiting, then acks. The
+// message is stored: this happens even if the caller's deadline has passed.
+// Any queued conversation is handed to route, which leaves one it knows
+// alone: a first message may have been stored and then failed before
+// routing, and its retry (a duplicate) routes it.
+func (s *Service) afterBuyerSend(ctx context.Context, via Subscriber, msg kefu.Message, dup bool, at sent) {
 	ctx = context.WithoutCancel(ctx)
-	if dup {
+	switch {
+	case dup:
 		s.routeIfQueued(ctx, msg.ShopID, msg.ConversationID)
-		return
-	}
-	if at.conv.Status == kefu.StatusQueued {
+	case at.conv.Status == kefu.StatusQueued:
 		s.route(ctx, at.conv)
 	}
+	deliverAck(via, msg, dup, at)
 }
 
 // routeIfQueued routes a conversation that is still queued.
@@ -253,7 +250,10 @@ func (s *Service) agentSend(ctx context.Context, actor Actor, msg kefu.Message) 
 	if !actor.supervises() {
 		rule.HolderID = actor.ID
 	}
-	stored, dup, _, err := s.appendAndPublish(ctx, msg, rule, actor.ID, actor.Socket)
+	stored, dup, at, err := s.appendAndPublish(ctx, msg, rule, actor.ID, actor.Socket)
+	if err == nil {
+		deliverAck(actor.Socket, stored, dup, at)
+	}
 	if err == nil || !refused(err) {
 		return stored, dup, err
 	}
@@ -273,7 +273,10 @@ func (s *Service) agentSend(ctx context.Context, actor Actor, msg kefu.Message) 
 	case !mayWrite(actor, conv):
 		return kefu.Message{}, false, fmt.Errorf("conversation %d belongs to another agent: %w", conv.ID, ErrForbidden)
 	}
-	stored, dup, _, err = s.appendAndPublish(ctx, msg, rule, actor.ID, actor.Socket)
+	stored, dup, at, err = s.appendAndPublish(ctx, msg, rule, actor.ID, actor.Socket)
+	if err == nil {
+		deliverAck(actor.Socket, stored, dup, at)
+	}
 	return stored, dup, err
 }
 
@@ -544,13 +547,6 @@ func (s *Service) route(ctx context.Context, conv kefu.Conversation) {
 	assignments, added := s.router.Enqueue(conv.ShopID, conv.ID, conv.BuyerID)
 	if !added {
 		return
-	}
-	if conv.CreatedAt.IsZero() {
-		// The state a write saw holds only what routing needs; the frames
-		// below show the whole conversation.
-		if full, err := s.store.Conversation(ctx, conv.ShopID, conv.ID); err == nil {
-			conv = full
-		}
 	}
 	waiting := true
 	for _, as := range assignments {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -60,8 +59,7 @@ func (s *Store) AppendMessage(ctx context.Context, m kefu.Message) (kefu.Message
 // held by the rule's agent).
 //
 // committed, if not nil, is called after the commit, with the message and
-// the conversation's state at the commit (id, shop, buyer, agent, status,
-// last seq), before Append returns. One goroutine calls it for every
+// the conversation as its write left it, before Append returns. One goroutine calls it for every
 // message in commit order, so a conversation's messages are seen there in
 // seq order; it must not block.
 //
@@ -261,33 +259,23 @@ func (s *Store) appendPipelined(ctx context.Context, batch []*appendRequest, res
 			return fmt.Errorf("store: unexpected PostgreSQL driver connection %T", driverConn)
 		}
 		var b pgx.Batch
-		for _, req := range batch {
-			m, rule := req.msg, req.rule
-			b.Queue(appendPGSQL, string(m.Sender), m.ShopID, m.ConversationID, rule.OpenOnly, rule.BuyerID, rule.HolderID,
-				m.ClientMsgID, m.SenderID, rule.Assigned || rule.HolderID != 0, string(m.Kind), m.SenderName, m.Text, m.Code,
-				s.now().UTC().Truncate(microsecond))
+		msgs := make([]kefu.Message, len(batch))
+		for i, req := range batch {
+			msgs[i] = s.stamped(req.msg)
+			b.Queue(appendPGSQL, appendArgs(msgs[i], req.rule, true)...)
 		}
 		br := pc.Conn().SendBatch(ctx, &b)
-		for i, req := range batch {
-			m := req.msg
-			m.CreatedAt = b.QueuedQueries[i].Arguments[13].(time.Time)
-			conv := kefu.Conversation{ID: m.ConversationID, ShopID: m.ShopID}
-			var status string
-			err := br.QueryRow().Scan(&m.ID, &m.Seq, &status, &conv.BuyerID, &conv.AgentID)
-			switch {
-			case errors.Is(err, pgx.ErrNoRows):
-				results[i] = appendResult{refused: true}
-			case err != nil:
+		for i := range batch {
+			r, err := scanAppended(msgs[i], br.QueryRow().Scan, true)
+			if err != nil {
 				br.Close()
 				var pgErr *pgconn.PgError
 				if errors.As(err, &pgErr) {
 					return &statementError{err} // the server refused it: the batch is rolled back
 				}
 				return err
-			default:
-				conv.Status, conv.LastSeq = kefu.ConversationStatus(status), m.Seq
-				results[i] = appendResult{msg: m, conv: conv, stored: true}
 			}
+			results[i] = r
 		}
 		// Close reads the end of the batch: its commit.
 		return br.Close()
@@ -297,38 +285,59 @@ func (s *Store) appendPipelined(ctx context.Context, batch []*appendRequest, res
 // appendOne writes one message inside the batch transaction: the
 // conversation's seq (and the sender's read mark) moves up only if the rule
 // allows it and the client id is new; a refusal writes nothing.
-func (s *Store) appendOne(ctx context.Context, st *boundAppendStmts, req *appendRequest) (appendResult, error) {
-	m, rule := req.msg, req.rule
-	m.CreatedAt = s.now().UTC().Truncate(microsecond)
-	conv := kefu.Conversation{ID: m.ConversationID, ShopID: m.ShopID}
-	args := []any{string(m.Sender), m.ShopID, m.ConversationID, rule.OpenOnly, rule.BuyerID, rule.HolderID,
-		m.ClientMsgID, m.SenderID, rule.Assigned || rule.HolderID != 0}
-	var status string
+func (s *Store) appendOne(ctx context.Context, st appendStmts, req *appendRequest) (appendResult, error) {
+	m := s.stamped(req.msg)
 	if s.dialect.name == postgresDialect.name {
 		// One statement: the update and the insert in one round trip.
-		args = append(args, string(m.Kind), m.SenderName, m.Text, m.Code, m.CreatedAt)
-		err := st.appendPG.QueryRowContext(ctx, args...).Scan(&m.ID, &m.Seq, &status, &conv.BuyerID, &conv.AgentID)
-		if errors.Is(err, sql.ErrNoRows) {
-			return appendResult{refused: true}, nil
-		}
-		if err != nil {
-			return appendResult{}, err
-		}
-	} else {
-		err := st.bumpSeq.QueryRowContext(ctx, args...).Scan(&m.Seq, &status, &conv.BuyerID, &conv.AgentID)
-		if errors.Is(err, sql.ErrNoRows) {
-			return appendResult{refused: true}, nil
-		}
-		if err != nil {
-			return appendResult{}, err
-		}
-		if err := st.insertMsg.QueryRowContext(ctx, m.ShopID, m.ConversationID, m.Seq, string(m.Kind), string(m.Sender),
-			m.SenderID, m.SenderName, m.Text, m.Code, m.ClientMsgID, m.CreatedAt).Scan(&m.ID); err != nil {
-			return appendResult{}, err
-		}
+		return scanAppended(m, st.appendPG.QueryRowContext(ctx, appendArgs(m, req.rule, true)...).Scan, true)
 	}
-	conv.Status, conv.LastSeq = kefu.ConversationStatus(status), m.Seq
-	return appendResult{msg: m, conv: conv, stored: true}, nil
+	r, err := scanAppended(m, st.bumpSeq.QueryRowContext(ctx, appendArgs(m, req.rule, false)...).Scan, false)
+	if err != nil || !r.stored {
+		return r, err
+	}
+	if err := st.insertMsg.QueryRowContext(ctx, m.ShopID, m.ConversationID, r.msg.Seq, string(m.Kind), string(m.Sender),
+		m.SenderID, m.SenderName, m.Text, m.Code, m.ClientMsgID, m.CreatedAt).Scan(&r.msg.ID); err != nil {
+		return appendResult{}, err
+	}
+	return r, nil
+}
+
+// stamped is m with the time it is stored at.
+func (s *Store) stamped(m kefu.Message) kefu.Message {
+	m.CreatedAt = s.now().UTC().Truncate(microsecond)
+	return m
+}
+
+// appendArgs are the parameters of bumpSeqSQL, and with withInsert those of
+// appendPGSQL.
+func appendArgs(m kefu.Message, rule kefu.WriteRule, withInsert bool) []any {
+	args := []any{string(m.Sender), m.ShopID, m.ConversationID, rule.OpenOnly, rule.BuyerID, rule.HolderID,
+		m.ClientMsgID, m.SenderID, rule.Assigned || rule.HolderID != 0}
+	if withInsert {
+		args = append(args, string(m.Kind), m.SenderName, m.Text, m.Code, m.CreatedAt)
+	}
+	return args
+}
+
+// scanAppended reads what a message's statement returned: the conversation
+// row as the write left it and, withID (appendPGSQL), the new message's id
+// after it. No row means the rule or the client id refused the message.
+func scanAppended(m kefu.Message, scan func(dest ...any) error, withID bool) (appendResult, error) {
+	var c conversationRow
+	dest := []any{&c.ID, &c.ShopID, &c.BuyerID, &c.AgentID, &c.Status, &c.LastSeq, &c.AgentReadSeq, &c.BuyerReadSeq,
+		&c.CreatedAt, &c.QueuedAt, &c.AssignedAt, &c.ClosedAt}
+	if withID {
+		dest = append(dest, &m.ID)
+	}
+	err := scan(dest...)
+	if errors.Is(err, sql.ErrNoRows) || errors.Is(err, pgx.ErrNoRows) {
+		return appendResult{refused: true}, nil
+	}
+	if err != nil {
+		return appendResult{}, err
+	}
+	m.Seq = c.LastSeq
+	return appendResult{msg: m, conv: c.conversation(), stored: true}, nil
 }
 
 // explainRefusal answers a request the batch did not write: with the
@@ -371,13 +380,9 @@ type appendStmts struct {
 	bumpSeq, insertMsg, appendPG *sql.Stmt
 }
 
-type boundAppendStmts struct {
-	bumpSeq, insertMsg, appendPG *sql.Stmt
-}
-
 // bumpSeqSQL moves the conversation's seq up by one if the rule allows it
-// and the sender has stored nothing under the client id, and returns what
-// fan-out needs. Parameters: 1 sender, 2 shop, 3 conversation, 4 open only,
+// and the sender has stored nothing under the client id, and returns the
+// conversation row as it leaves it. Parameters: 1 sender, 2 shop, 3 conversation, 4 open only,
 // 5 buyer (0: any), 6 holder (0: any), 7 client id, 8 sender id,
 // 9 assigned only.
 const bumpSeqSQL = `UPDATE conversations SET last_seq = last_seq + 1,
@@ -389,7 +394,7 @@ WHERE shop_id = $2 AND id = $3
 	AND ($6 = 0 OR agent_id = $6) AND (status = 'assigned' OR NOT $9)
 	AND ($7 = '' OR NOT EXISTS (SELECT 1 FROM messages
 		WHERE shop_id = $2 AND sender = $1 AND sender_id = $8 AND client_msg_id = $7 AND client_msg_id <> ''))
-RETURNING last_seq, status, buyer_id, COALESCE(agent_id, 0)`
+RETURNING ` + conversationColumns
 
 const insertMsgSQL = `INSERT INTO messages (shop_id, conversation_id, seq, kind, sender, sender_id, sender_name, text, code, client_msg_id, created_at)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
@@ -406,13 +411,18 @@ WHERE shop_id = $2::bigint AND id = $3::bigint
 	AND ($6::bigint = 0 OR agent_id = $6::bigint) AND (status = 'assigned' OR NOT $9::boolean)
 	AND ($7::text = '' OR NOT EXISTS (SELECT 1 FROM messages
 		WHERE shop_id = $2::bigint AND sender = $1::text AND sender_id = $8::bigint AND client_msg_id = $7::text AND client_msg_id <> ''))
-RETURNING last_seq, status, buyer_id, COALESCE(agent_id, 0) AS agent_id
+RETURNING ` + conversationColumns + `
 ), m AS (
 INSERT INTO messages (shop_id, conversation_id, seq, kind, sender, sender_id, sender_name, text, code, client_msg_id, created_at)
 SELECT $2::bigint, $3::bigint, c.last_seq, $10::text, $1::text, $8::bigint, $11::text, $12::text, $13::text, $7::text, $14::timestamptz FROM c
-RETURNING id, seq
+RETURNING id
 )
-SELECT m.id, m.seq, c.status, c.buyer_id, c.agent_id FROM m, c`
+SELECT c.*, m.id FROM m, c`
+
+// conversationColumns are a conversation row's columns in the order
+// scanAppended reads them.
+const conversationColumns = `id, shop_id, buyer_id, agent_id, status, last_seq, agent_read_seq, buyer_read_seq,
+	created_at, queued_at, assigned_at, closed_at`
 
 // prepareAppend prepares the message path's statements on the writer pool.
 func (s *Store) prepareAppend(ctx context.Context) error {
@@ -431,14 +441,14 @@ func (s *Store) prepareAppend(ctx context.Context) error {
 
 // in binds the prepared statements to tx. On the connection they were
 // prepared on, database/sql reuses the prepared statement.
-func (a *appendStmts) in(ctx context.Context, tx *sql.Tx) *boundAppendStmts {
-	b := &boundAppendStmts{}
-	for _, p := range []struct{ from, to **sql.Stmt }{{&a.bumpSeq, &b.bumpSeq}, {&a.insertMsg, &b.insertMsg}, {&a.appendPG, &b.appendPG}} {
-		if *p.from != nil {
-			*p.to = tx.StmtContext(ctx, *p.from)
+func (a *appendStmts) in(ctx context.Context, tx *sql.Tx) appendStmts {
+	bind := func(st *sql.Stmt) *sql.Stmt {
+		if st == nil {
+			return nil
 		}
+		return tx.StmtContext(ctx, st)
 	}
-	return b
+	return appendStmts{bumpSeq: bind(a.bumpSeq), insertMsg: bind(a.insertMsg), appendPG: bind(a.appendPG)}
 }
 
 func (a *appendStmts) close() {

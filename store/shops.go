@@ -82,28 +82,18 @@ func (s *Store) SetShopOrigins(ctx context.Context, shopID int64, origins []stri
 func (s *Store) AddShopOrigins(ctx context.Context, shopID int64, origins []string) error {
 	ctx, cancel := bound(ctx)
 	defer cancel()
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		for _, o := range origins {
-			if err := tx.Exec(`INSERT INTO shop_origins (shop_id, origin) VALUES (?, ?) ON CONFLICT DO NOTHING`, shopID, o).Error; err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error { return setOrigins(tx, shopID, origins) })
 	if err != nil {
 		return fmt.Errorf("store: add origins to shop %d: %w", shopID, err)
 	}
 	return nil
 }
 
+// setOrigins registers origins for the shop; one already registered (or
+// named twice) is left as it is.
 func setOrigins(tx *gorm.DB, shopID int64, origins []string) error {
-	seen := map[string]bool{}
 	for _, o := range origins {
-		if seen[o] {
-			continue
-		}
-		seen[o] = true
-		if err := tx.Exec(`INSERT INTO shop_origins (shop_id, origin) VALUES (?, ?)`, shopID, o).Error; err != nil {
+		if err := tx.Exec(`INSERT INTO shop_origins (shop_id, origin) VALUES (?, ?) ON CONFLICT DO NOTHING`, shopID, o).Error; err != nil {
 			return err
 		}
 	}

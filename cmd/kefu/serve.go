@@ -134,6 +134,15 @@ func runServer(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) e
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.addr, err)
 	}
+	// Until the servers take them over, a failed start closes the listeners.
+	listeners, serving := []net.Listener{ln}, false
+	defer func() {
+		if !serving {
+			for _, l := range listeners {
+				l.Close()
+			}
+		}
+	}()
 	baseURL := "http://" + browsable(ln.Addr().String())
 
 	var demoLn net.Listener
@@ -144,21 +153,27 @@ func runServer(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) e
 			demoAddr = nextPort(ln.Addr().String())
 		}
 		if demoLn, err = net.Listen("tcp", demoAddr); err != nil {
-			ln.Close()
 			return fmt.Errorf("listen on %s for the demo store: %w", demoAddr, err)
 		}
+		listeners = append(listeners, demoLn)
 		storeURL := "http://" + browsable(demoLn.Addr().String())
 		if demoInfo, err = seedDemo(ctx, st, storeOrigins(storeURL), cfg.passwordCost); err != nil {
-			ln.Close()
-			demoLn.Close()
 			return err
 		}
 		demoInfo.storeURL, demoInfo.kefuURL = storeURL, baseURL
 	}
 
+	var debug *http.Server
+	var debugLn net.Listener
+	if cfg.debugAddr != "" {
+		if debug, debugLn, err = debugServer(cfg.debugAddr); err != nil {
+			return err
+		}
+		listeners = append(listeners, debugLn)
+	}
+
 	convs := conversation.New(st, queue.NewRouter(), conversation.NewMemoryBroker(), log)
 	if err := convs.Restore(ctx); err != nil {
-		ln.Close()
 		return err
 	}
 	srv := api.New(api.Config{
@@ -169,6 +184,7 @@ func runServer(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) e
 	httpServer := cfg.timeouts.server(srv)
 	servers := []*http.Server{httpServer}
 	errc := make(chan error, 3)
+	serving = true
 	go func() { errc <- httpServer.Serve(ln) }()
 	if demoInfo != nil {
 		demoServer := cfg.timeouts.server(demoInfo.handler())
@@ -176,18 +192,15 @@ func runServer(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) e
 		go func() { errc <- demoServer.Serve(demoLn) }()
 	}
 
-	if cfg.debugAddr != "" {
-		debug, debugLn, err := debugServer(cfg.debugAddr)
-		if err != nil {
-			ln.Close()
-			return err
-		}
+	if debug != nil {
 		servers = append(servers, debug)
 		go func() { errc <- debug.Serve(debugLn) }()
-		fmt.Fprintf(stdout, "  profiler:      http://%s/debug/pprof/\n", browsable(debugLn.Addr().String()))
 	}
 	fmt.Fprintf(stdout, "kefu listening on %s (database: %s)\n", baseURL, st.Dialect())
 	fmt.Fprintf(stdout, "  agent console: %s/agent/\n", baseURL)
+	if debug != nil {
+		fmt.Fprintf(stdout, "  profiler:      http://%s/debug/pprof/\n", browsable(debugLn.Addr().String()))
+	}
 	if demoInfo != nil {
 		demoInfo.printWelcome(stdout)
 	}
