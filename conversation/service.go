@@ -548,6 +548,11 @@ func (s *Service) route(ctx context.Context, conv kefu.Conversation) {
 	if !added {
 		return
 	}
+	// Once per conversation: the frames below show it whole, and what the
+	// message path hands over holds only its routing state.
+	if full, err := s.store.Conversation(ctx, conv.ShopID, conv.ID); err == nil {
+		conv = full
+	}
 	waiting := true
 	for _, as := range assignments {
 		if as.ConversationID == conv.ID {

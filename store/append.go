@@ -59,7 +59,8 @@ func (s *Store) AppendMessage(ctx context.Context, m kefu.Message) (kefu.Message
 // held by the rule's agent).
 //
 // committed, if not nil, is called after the commit, with the message and
-// the conversation as its write left it, before Append returns. One goroutine calls it for every
+// the conversation's routing state as the write left it (id, shop, buyer,
+// agent, status, last seq; no times or read marks), before Append returns. One goroutine calls it for every
 // message in commit order, so a conversation's messages are seen there in
 // seq order; it must not block.
 //
@@ -319,13 +320,13 @@ func appendArgs(m kefu.Message, rule kefu.WriteRule, withInsert bool) []any {
 	return args
 }
 
-// scanAppended reads what a message's statement returned: the conversation
-// row as the write left it and, withID (appendPGSQL), the new message's id
-// after it. No row means the rule or the client id refused the message.
+// scanAppended reads what a message's statement returned: the
+// conversation's routing state as the write left it and, withID
+// (appendPGSQL), the new message's id after it. No row means the rule or the
+// client id refused the message.
 func scanAppended(m kefu.Message, scan func(dest ...any) error, withID bool) (appendResult, error) {
 	var c conversationRow
-	dest := []any{&c.ID, &c.ShopID, &c.BuyerID, &c.AgentID, &c.Status, &c.LastSeq, &c.AgentReadSeq, &c.BuyerReadSeq,
-		&c.CreatedAt, &c.QueuedAt, &c.AssignedAt, &c.ClosedAt}
+	dest := []any{&c.ID, &c.ShopID, &c.BuyerID, &c.AgentID, &c.Status, &c.LastSeq}
 	if withID {
 		dest = append(dest, &m.ID)
 	}
@@ -382,7 +383,7 @@ type appendStmts struct {
 
 // bumpSeqSQL moves the conversation's seq up by one if the rule allows it
 // and the sender has stored nothing under the client id, and returns the
-// conversation row as it leaves it. Parameters: 1 sender, 2 shop, 3 conversation, 4 open only,
+// conversation's routing state as it leaves it. Parameters: 1 sender, 2 shop, 3 conversation, 4 open only,
 // 5 buyer (0: any), 6 holder (0: any), 7 client id, 8 sender id,
 // 9 assigned only.
 const bumpSeqSQL = `UPDATE conversations SET last_seq = last_seq + 1,
@@ -419,10 +420,10 @@ RETURNING id
 )
 SELECT c.*, m.id FROM m, c`
 
-// conversationColumns are a conversation row's columns in the order
-// scanAppended reads them.
-const conversationColumns = `id, shop_id, buyer_id, agent_id, status, last_seq, agent_read_seq, buyer_read_seq,
-	created_at, queued_at, assigned_at, closed_at`
+// conversationColumns are what scanAppended reads of the conversation: its
+// routing state, all that fan-out and routing need per message (the whole
+// row would have four times parsed for every message).
+const conversationColumns = `id, shop_id, buyer_id, agent_id, status, last_seq`
 
 // prepareAppend prepares the message path's statements on the writer pool.
 func (s *Store) prepareAppend(ctx context.Context) error {
