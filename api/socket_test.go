@@ -533,9 +533,15 @@ func TestSlowBuyerIsDisconnectedAndResumes(t *testing.T) {
 	if err := ws.Write(ctx, websocket.MessageText, []byte(`{"type":"send","client_msg_id":"s1","text":"hi"}`)); err != nil {
 		t.Fatal(err)
 	}
+	// The agent is online: routing gives them the conversation. Wait for
+	// that, so the flood below writes to a conversation they hold.
 	var conv int64
-	for conv == 0 {
-		conv = agent.next("message").Msg.ConversationID
+	for {
+		f := agent.next("conversation")
+		if f.Conversation != nil && f.Conversation.Status == "assigned" {
+			conv = f.Conversation.ID
+			break
+		}
 	}
 
 	// Far more than the socket buffer and the kernel's buffers hold, sent
@@ -550,10 +556,9 @@ func TestSlowBuyerIsDisconnectedAndResumes(t *testing.T) {
 		codes[i] = e.do("POST", "/api/v1/conversations/"+itoa(conv)+"/messages", agentToken, "",
 			map[string]string{"client_msg_id": fmt.Sprintf("a%d", i), "text": big}, nil)
 	}
-	send(0) // takes the conversation if it is still waiting
 	for s := range senders {
 		wg.Go(func() {
-			for i := s + 1; i < flood; i += senders {
+			for i := s; i < flood; i += senders {
 				send(i)
 			}
 		})
