@@ -223,3 +223,68 @@ type ConversationFilter struct {
 	BuyerID  int64                // non-zero: only this buyer's
 	Limit    int
 }
+
+// EventType names a change of state. Every command commits its rows and one
+// event of these types per change in the same transaction (docs/events.md).
+type EventType string
+
+// Event types.
+const (
+	// EventMessage: a message was stored (its id and seq are in the event).
+	EventMessage EventType = "message"
+	// EventQueued: a conversation started and waits in the shop's line.
+	EventQueued EventType = "conversation.queued"
+	// EventAssigned: a conversation was given to an agent, by routing
+	// (actor system) or by the agent taking it from the line (actor agent).
+	EventAssigned EventType = "conversation.assigned"
+	// EventClosed: a conversation ended.
+	EventClosed EventType = "conversation.closed"
+	// EventPresence: an agent's effective presence changed.
+	EventPresence EventType = "agent.presence"
+)
+
+// Event is one entry of a shop's append-only event log. Fields that do not
+// apply to its type are zero.
+type Event struct {
+	ID             int64 // ascending in commit order within a process's writer
+	ShopID         int64
+	Type           EventType
+	Actor          ActorRef // who caused it
+	ConversationID int64
+	BuyerID        int64
+	AgentID        int64 // the agent it is about: the assignee, the one who changed presence
+	MessageID      int64
+	Seq            int64
+	Data           EventData // what only some types carry
+	CreatedAt      time.Time
+}
+
+// ActorRef names who caused a change: a buyer or an agent by id, or kefu
+// itself (SenderSystem, id 0: routing, timers).
+type ActorRef struct {
+	Kind SenderKind
+	ID   int64
+}
+
+// SystemActor is kefu itself as the cause of a change.
+var SystemActor = ActorRef{Kind: SenderSystem}
+
+// EventData is the part of an event only some types carry; it is stored as JSON.
+type EventData struct {
+	Presence Presence `json:"presence,omitempty"` // EventPresence
+}
+
+// Change is a committed event with the state it left, as consumers of
+// committed events (socket fan-out, later the assistant, webhooks, report
+// roll-ups) are handed it.
+type Change struct {
+	Event Event
+	// Conversation is the conversation's routing state after the change (id,
+	// shop, buyer, agent, status, last seq), for events about a conversation.
+	Conversation Conversation
+	// Message is what an EventMessage stored.
+	Message *Message
+	// Summary is the conversation as a list shows it after an EventAssigned
+	// or EventClosed, read in the transaction that wrote it.
+	Summary *ConversationSummary
+}

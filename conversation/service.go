@@ -24,14 +24,16 @@ var (
 
 // Store is what the service needs from storage.
 type Store interface {
-	OpenConversation(ctx context.Context, shopID, buyerID int64) (kefu.Conversation, bool, error)
+	OpenConversation(ctx context.Context, shopID, buyerID int64, committed func(kefu.Change)) (kefu.Conversation, bool, error)
 	Conversation(ctx context.Context, shopID, id int64) (kefu.Conversation, error)
 	LatestConversation(ctx context.Context, shopID, buyerID int64) (kefu.Conversation, error)
 	OpenConversations(ctx context.Context) ([]kefu.Conversation, error)
-	AssignConversation(ctx context.Context, shopID, id, agentID int64) (kefu.Conversation, error)
-	CloseConversation(ctx context.Context, shopID, id, byAgentID int64) (kefu.Conversation, bool, error)
+	AssignConversation(ctx context.Context, shopID, id, agentID int64, by kefu.ActorRef,
+		announce func(agentName string) kefu.Message, committed func(kefu.Change)) (kefu.Conversation, error)
+	CloseConversation(ctx context.Context, shopID, id, byAgentID int64, by kefu.ActorRef, farewell kefu.Message,
+		committed func(kefu.Change)) (kefu.Conversation, bool, error)
 	MarkRead(ctx context.Context, shopID, id int64, reader kefu.SenderKind, seq int64) (kefu.Conversation, error)
-	Append(ctx context.Context, m kefu.Message, rule kefu.WriteRule, committed func(kefu.Message, kefu.Conversation)) (kefu.Message, bool, error)
+	Append(ctx context.Context, m kefu.Message, rule kefu.WriteRule, committed func(kefu.Change)) (kefu.Message, bool, error)
 	MessageByClientID(ctx context.Context, shopID int64, sender kefu.SenderKind, senderID int64, clientMsgID string) (kefu.Message, error)
 	Messages(ctx context.Context, shopID, conversationID, afterSeq int64, limit int) ([]kefu.Message, bool, error)
 	Summarize(ctx context.Context, c kefu.Conversation) (kefu.ConversationSummary, error)
@@ -155,11 +157,11 @@ type sent struct {
 // seq order. senderAgentID is the writing agent (0 for buyers and system).
 func (s *Service) appendAndPublish(ctx context.Context, msg kefu.Message, rule kefu.WriteRule, senderAgentID int64, via Subscriber) (kefu.Message, bool, sent, error) {
 	var at sent
-	stored, dup, err := s.store.Append(ctx, msg, rule, func(m kefu.Message, conv kefu.Conversation) {
-		at.conv = conv
+	stored, dup, err := s.store.Append(ctx, msg, rule, func(ch kefu.Change) {
+		at.conv = ch.Conversation
 		// A message to a waiting conversation routes it: its ack follows
 		// the frames routing causes (docs/protocol.md).
-		at.ack = s.publishMessage(conv, m, senderAgentID, via, conv.Status == kefu.StatusQueued)
+		at.ack = s.publishMessage(ch.Conversation, *ch.Message, senderAgentID, via, ch.Conversation.Status == kefu.StatusQueued)
 	})
 	return stored, dup, at, err
 }
@@ -204,7 +206,7 @@ func (s *Service) buyerSend(ctx context.Context, actor Actor, msg kefu.Message) 
 		}
 	}
 	for attempt := 0; ; attempt++ {
-		conv, _, err := s.store.OpenConversation(ctx, actor.ShopID, actor.ID)
+		conv, _, err := s.store.OpenConversation(ctx, actor.ShopID, actor.ID, nil)
 		if err != nil {
 			return kefu.Message{}, false, err
 		}
@@ -401,7 +403,8 @@ func (s *Service) Accept(ctx context.Context, actor Actor, id int64) (kefu.Conve
 	case conv.Status != kefu.StatusQueued || !s.router.Take(actor.ShopID, id, actor.ID):
 		return kefu.Conversation{}, fmt.Errorf("accept conversation %d: %w", id, ErrNotQueued)
 	}
-	conv, err = s.assign(ctx, actor.ShopID, queue.Assignment{ConversationID: conv.ID, BuyerID: conv.BuyerID, AgentID: actor.ID})
+	conv, err = s.assign(ctx, actor.ShopID, queue.Assignment{ConversationID: conv.ID, BuyerID: conv.BuyerID, AgentID: actor.ID},
+		kefu.ActorRef{Kind: kefu.SenderAgent, ID: actor.ID})
 	s.publishPositions(actor.ShopID)
 	if err != nil {
 		return kefu.Conversation{}, err
@@ -425,13 +428,13 @@ func (s *Service) Close(ctx context.Context, actor Actor, id int64) (kefu.Conver
 	if actor.supervises() {
 		byAgent = 0
 	}
-	closed, changed, err := s.store.CloseConversation(ctx, actor.ShopID, id, byAgent)
+	farewell := kefu.Message{Kind: kefu.KindSystem, Sender: kefu.SenderSystem, Text: "会话已结束", Code: kefu.SystemClosed}
+	closed, changed, err := s.store.CloseConversation(ctx, actor.ShopID, id, byAgent,
+		kefu.ActorRef{Kind: kefu.SenderAgent, ID: actor.ID}, farewell, s.tell)
 	if err != nil || !changed {
 		// Already closed, perhaps by a colleague a moment ago: nothing to undo twice.
 		return closed, err
 	}
-	s.systemMessage(ctx, closed, kefu.SystemClosed, "", "会话已结束")
-	s.publishConversation(ctx, closed, conv.Status == kefu.StatusQueued)
 	s.applyAssignments(ctx, actor.ShopID, s.router.Release(actor.ShopID, id))
 	s.publishPositions(actor.ShopID)
 	return closed, nil
@@ -574,18 +577,23 @@ func (s *Service) applyAssignments(ctx context.Context, shopID int64, assignment
 		return
 	}
 	for _, as := range assignments {
-		if _, err := s.assign(ctx, shopID, as); err != nil {
+		if _, err := s.assign(ctx, shopID, as, kefu.SystemActor); err != nil {
 			s.log.Error("assign conversation", "conversation", as.ConversationID, "agent", as.AgentID, "err", err)
 		}
 	}
 	s.publishPositions(shopID)
 }
 
-// assign persists an assignment the router already counted. If the
-// conversation closed meanwhile the router forgets it; if storing failed
-// otherwise, it goes back to the head of the line for the next event.
-func (s *Service) assign(ctx context.Context, shopID int64, as queue.Assignment) (kefu.Conversation, error) {
-	conv, err := s.store.AssignConversation(ctx, shopID, as.ConversationID, as.AgentID)
+// assign persists an assignment the router already counted, with the
+// buyer's "客服 X 为您服务" line. If the conversation closed meanwhile the
+// router forgets it; if storing failed otherwise, it goes back to the head of
+// the line for the next event.
+func (s *Service) assign(ctx context.Context, shopID int64, as queue.Assignment, by kefu.ActorRef) (kefu.Conversation, error) {
+	announce := func(agentName string) kefu.Message {
+		return kefu.Message{ShopID: shopID, ConversationID: as.ConversationID, Kind: kefu.KindSystem, Sender: kefu.SenderSystem,
+			SenderName: agentName, Text: fmt.Sprintf("客服 %s 为您服务", agentName), Code: kefu.SystemAssigned}
+	}
+	conv, err := s.store.AssignConversation(ctx, shopID, as.ConversationID, as.AgentID, by, announce, s.tell)
 	if errors.Is(err, kefu.ErrConversationClosed) || errors.Is(err, kefu.ErrNotFound) {
 		s.applyAssignments(ctx, shopID, s.router.Release(shopID, as.ConversationID))
 		return kefu.Conversation{}, err
@@ -594,27 +602,20 @@ func (s *Service) assign(ctx context.Context, shopID int64, as queue.Assignment)
 		s.router.Requeue(shopID, as.ConversationID)
 		return kefu.Conversation{}, err
 	}
-	// The view read for the conversation frame carries the agent's name too.
-	view, err := s.View(ctx, conv)
-	if err != nil {
-		s.log.Error("summarize conversation", "conversation", conv.ID, "err", err)
-		return conv, nil
-	}
-	s.publishView(conv, view, true)
-	s.systemMessage(ctx, conv, kefu.SystemAssigned, view.AgentName, fmt.Sprintf("客服 %s 为您服务", view.AgentName))
 	return conv, nil
 }
 
-// systemMessage stores and delivers a line from kefu itself. Failing to store
-// one is logged, not fatal: the state change it announces already happened.
-//
-// code tells clients what it means (kefu.SystemAssigned, kefu.SystemClosed),
-// name is the agent it is about; text is the Chinese wording.
-func (s *Service) systemMessage(ctx context.Context, conv kefu.Conversation, code, name, text string) {
-	_, _, _, err := s.appendAndPublish(ctx, kefu.Message{ShopID: conv.ShopID, ConversationID: conv.ID,
-		Kind: kefu.KindSystem, Sender: kefu.SenderSystem, SenderName: name, Text: text, Code: code}, kefu.WriteRule{}, 0, nil)
-	if err != nil {
-		s.log.Error("store system message", "conversation", conv.ID, "err", err)
+// tell fans a committed change of a command out to the sockets concerned, at
+// its commit, in commit order with every message.
+func (s *Service) tell(ch kefu.Change) {
+	switch {
+	case ch.Message != nil:
+		s.publishMessage(ch.Conversation, *ch.Message, 0, nil, false)
+	case ch.Summary != nil:
+		// A conversation leaving the queue is told to the whole shop, which
+		// saw it waiting; a closed one that waited has no agent, so its
+		// topics are the shop's already.
+		s.publishView(ch.Conversation, protocol.ConversationOf(*ch.Summary, 0), ch.Event.Type == kefu.EventAssigned)
 	}
 }
 

@@ -27,17 +27,19 @@ type hookStore struct {
 	lostAcks     int // stored, then reported as failed (a commit whose answer was lost)
 }
 
-func (h *hookStore) CloseConversation(ctx context.Context, shopID, id, byAgentID int64) (kefu.Conversation, bool, error) {
+func (h *hookStore) CloseConversation(ctx context.Context, shopID, id, byAgentID int64, by kefu.ActorRef, farewell kefu.Message,
+	committed func(kefu.Change)) (kefu.Conversation, bool, error) {
 	h.mu.Lock()
 	f := h.beforeClose
 	h.mu.Unlock()
 	if f != nil {
 		f()
 	}
-	return h.Store.CloseConversation(ctx, shopID, id, byAgentID)
+	return h.Store.CloseConversation(ctx, shopID, id, byAgentID, by, farewell, committed)
 }
 
-func (h *hookStore) AssignConversation(ctx context.Context, shopID, id, agentID int64) (kefu.Conversation, error) {
+func (h *hookStore) AssignConversation(ctx context.Context, shopID, id, agentID int64, by kefu.ActorRef,
+	announce func(string) kefu.Message, committed func(kefu.Change)) (kefu.Conversation, error) {
 	h.mu.Lock()
 	f := h.beforeAssign
 	fail := h.failAssign > 0
@@ -51,10 +53,10 @@ func (h *hookStore) AssignConversation(ctx context.Context, shopID, id, agentID 
 	if fail {
 		return kefu.Conversation{}, errors.New("injected transient error")
 	}
-	return h.Store.AssignConversation(ctx, shopID, id, agentID)
+	return h.Store.AssignConversation(ctx, shopID, id, agentID, by, announce, committed)
 }
 
-func (h *hookStore) Append(ctx context.Context, m kefu.Message, rule kefu.WriteRule, committed func(kefu.Message, kefu.Conversation)) (kefu.Message, bool, error) {
+func (h *hookStore) Append(ctx context.Context, m kefu.Message, rule kefu.WriteRule, committed func(kefu.Change)) (kefu.Message, bool, error) {
 	h.mu.Lock()
 	fail := h.failAppend > 0 && m.Sender == kefu.SenderBuyer
 	if fail {

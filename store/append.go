@@ -26,18 +26,29 @@ const (
 // ErrClosed is returned by calls made after Close.
 var ErrClosed = errors.New("store: closed")
 
+// appendRequest is what the writer is asked to do: append a message (batched
+// with the others waiting), or, with command set, run a command in a
+// transaction of its own between two batches.
 type appendRequest struct {
 	msg       kefu.Message
 	rule      kefu.WriteRule
-	committed func(kefu.Message, kefu.Conversation)
+	command   command
+	committed func(kefu.Change)
 	done      chan appendResult // buffered: the writer never waits for the caller
 }
+
+// A command changes state and returns the events it wrote in tx, with the
+// state each left, in the order it wrote them. It runs on the writer, so its
+// changes reach consumers in commit order with every message's.
+type command func(ctx context.Context, tx *sql.Tx) ([]kefu.Change, error)
 
 type appendResult struct {
 	msg       kefu.Message
 	conv      kefu.Conversation
-	stored    bool // written by this request
-	refused   bool // the rule or the client id check refused it: explain after the commit
+	event     kefu.Event
+	changes   []kefu.Change // a command's
+	stored    bool          // written by this request
+	refused   bool          // the rule or the client id check refused it: explain after the commit
 	duplicate bool
 	err       error
 }
@@ -58,11 +69,12 @@ func (s *Store) AppendMessage(ctx context.Context, m kefu.Message) (kefu.Message
 // conversation in the shop, or another buyer's) or kefu.ErrForbidden (not
 // held by the rule's agent).
 //
-// committed, if not nil, is called after the commit, with the message and
-// the conversation's routing state as the write left it (id, shop, buyer,
-// agent, status, last seq; no times or read marks), before Append returns. One goroutine calls it for every
-// message in commit order, so a conversation's messages are seen there in
-// seq order; it must not block.
+// committed, if not nil, is called after the commit with the message's
+// change: its event, the message, and the conversation's routing state as
+// the write left it (id, shop, buyer, agent, status, last seq; no times or
+// read marks), before Append returns. One goroutine calls it for every change
+// in commit order, so a conversation's messages are seen there in seq order;
+// it must not block.
 //
 // Messages are written by one goroutine that commits everything waiting in
 // one transaction (group commit): under load many messages share a commit,
@@ -70,7 +82,7 @@ func (s *Store) AppendMessage(ctx context.Context, m kefu.Message) (kefu.Message
 // ctx only bounds the wait for the writer to take the message: once taken,
 // the call waits for the commit whatever ctx says (the writer bounds it),
 // so the caller never reports "not stored" for a message that then is stored.
-func (s *Store) Append(ctx context.Context, m kefu.Message, rule kefu.WriteRule, committed func(kefu.Message, kefu.Conversation)) (kefu.Message, bool, error) {
+func (s *Store) Append(ctx context.Context, m kefu.Message, rule kefu.WriteRule, committed func(kefu.Change)) (kefu.Message, bool, error) {
 	ctx, cancel := bound(ctx)
 	defer cancel()
 	req := &appendRequest{msg: m, rule: rule, committed: committed, done: make(chan appendResult, 1)}
@@ -120,24 +132,75 @@ func (s *Store) writeAppends() {
 		<-published
 	}()
 	for {
-		var batch []*appendRequest
+		var first *appendRequest
 		select {
-		case req := <-s.appends:
-			batch = append(make([]*appendRequest, 0, 16), req)
+		case first = <-s.appends:
 		case <-s.stop:
 			return
 		}
+		if first.command != nil {
+			committed <- s.runCommand(first)
+			continue
+		}
+		batch := append(make([]*appendRequest, 0, 16), first)
+		var next *appendRequest // a command that ended the batch
 	fill:
 		for len(batch) < maxAppendBatch {
 			select {
 			case req := <-s.appends:
+				if req.command != nil {
+					next = req
+					break fill
+				}
 				batch = append(batch, req)
 			default:
 				break fill
 			}
 		}
 		committed <- committedBatch{reqs: batch, results: s.appendBatch(batch)}
+		if next != nil {
+			committed <- s.runCommand(next)
+		}
 	}
+}
+
+// runCommand runs a command in a transaction of its own.
+func (s *Store) runCommand(req *appendRequest) committedBatch {
+	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+	defer cancel()
+	var r appendResult
+	tx, err := s.sqlW.BeginTx(ctx, nil)
+	if err == nil {
+		r.changes, err = req.command(ctx, tx)
+		if err == nil {
+			err = tx.Commit()
+		} else {
+			tx.Rollback()
+		}
+	}
+	if err != nil {
+		r = appendResult{err: err}
+	}
+	r.stored = err == nil
+	return committedBatch{reqs: []*appendRequest{req}, results: []appendResult{r}}
+}
+
+// run hands a command to the writer and waits for its commit. Like Append,
+// once the writer took it, the call waits for the outcome whatever ctx says.
+// committed, if not nil, is told each change after the commit, in order.
+func (s *Store) run(ctx context.Context, cmd command, committed func(kefu.Change)) ([]kefu.Change, error) {
+	ctx, cancel := bound(ctx)
+	defer cancel()
+	req := &appendRequest{command: cmd, committed: committed, done: make(chan appendResult, 1)}
+	select {
+	case s.appends <- req:
+	case <-s.stop:
+		return nil, ErrClosed
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	r := <-req.done
+	return r.changes, r.err
 }
 
 // appendBatch writes a batch in one transaction and returns what became of
@@ -182,9 +245,17 @@ func (s *Store) appendBatch(batch []*appendRequest) []appendResult {
 // then answers every request of the batch.
 func publishCommitted(b committedBatch) {
 	for i, req := range b.reqs {
-		if r := b.results[i]; r.stored && req.committed != nil {
-			req.committed(r.msg, r.conv)
+		r := b.results[i]
+		if !r.stored || req.committed == nil {
+			continue
 		}
+		if req.command != nil {
+			for _, ch := range r.changes {
+				req.committed(ch)
+			}
+			continue
+		}
+		req.committed(kefu.Change{Event: r.event, Conversation: r.conv, Message: &r.msg})
 	}
 	for i, req := range b.reqs {
 		req.done <- b.results[i]
@@ -300,6 +371,12 @@ func (s *Store) appendOne(ctx context.Context, st appendStmts, req *appendReques
 		m.SenderID, m.SenderName, m.Text, m.Code, m.ClientMsgID, m.CreatedAt).Scan(&r.msg.ID); err != nil {
 		return appendResult{}, err
 	}
+	e := messageEvent(r.msg, r.conv)
+	if err := st.insertEvent.QueryRowContext(ctx, e.ShopID, string(e.Type), string(e.Actor.Kind), e.Actor.ID,
+		e.ConversationID, e.BuyerID, e.AgentID, e.MessageID, e.Seq, "{}", e.CreatedAt).Scan(&e.ID); err != nil {
+		return appendResult{}, err
+	}
+	r.event = e
 	return r, nil
 }
 
@@ -321,14 +398,15 @@ func appendArgs(m kefu.Message, rule kefu.WriteRule, withInsert bool) []any {
 }
 
 // scanAppended reads what a message's statement returned: the
-// conversation's routing state as the write left it and, withID
-// (appendPGSQL), the new message's id after it. No row means the rule or the
-// client id refused the message.
-func scanAppended(m kefu.Message, scan func(dest ...any) error, withID bool) (appendResult, error) {
+// conversation's routing state as the write left it and, withIDs
+// (appendPGSQL), the new message's and its event's ids after it. No row
+// means the rule or the client id refused the message.
+func scanAppended(m kefu.Message, scan func(dest ...any) error, withIDs bool) (appendResult, error) {
 	var c conversationRow
+	var eventID int64
 	dest := []any{&c.ID, &c.ShopID, &c.BuyerID, &c.AgentID, &c.Status, &c.LastSeq}
-	if withID {
-		dest = append(dest, &m.ID)
+	if withIDs {
+		dest = append(dest, &m.ID, &eventID)
 	}
 	err := scan(dest...)
 	if errors.Is(err, sql.ErrNoRows) || errors.Is(err, pgx.ErrNoRows) {
@@ -338,7 +416,12 @@ func scanAppended(m kefu.Message, scan func(dest ...any) error, withID bool) (ap
 		return appendResult{}, err
 	}
 	m.Seq = c.LastSeq
-	return appendResult{msg: m, conv: c.conversation(), stored: true}, nil
+	r := appendResult{msg: m, conv: c.conversation(), stored: true}
+	if withIDs {
+		r.event = messageEvent(m, r.conv)
+		r.event.ID = eventID
+	}
+	return r, nil
 }
 
 // explainRefusal answers a request the batch did not write: with the
@@ -376,9 +459,10 @@ func (s *Store) explainRefusal(ctx context.Context, req *appendRequest) appendRe
 }
 
 // The statements of the message path, prepared once on the writer pool.
-// SQLite: bumpSeq then insertMsg; PostgreSQL: appendPG, both in one.
+// SQLite: bumpSeq, insertMsg, then insertEvent; PostgreSQL: appendPG, all
+// three in one.
 type appendStmts struct {
-	bumpSeq, insertMsg, appendPG *sql.Stmt
+	bumpSeq, insertMsg, insertEvent, appendPG *sql.Stmt
 }
 
 // bumpSeqSQL moves the conversation's seq up by one if the rule allows it
@@ -400,8 +484,8 @@ RETURNING ` + conversationColumns
 const insertMsgSQL = `INSERT INTO messages (shop_id, conversation_id, seq, kind, sender, sender_id, sender_name, text, code, client_msg_id, created_at)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
 
-// appendPGSQL is bumpSeqSQL and the insert in one statement, with the
-// parameters typed. 10 kind, 11 sender name, 12 text, 13 code, 14 time.
+// appendPGSQL is bumpSeqSQL, the insert and the message's event in one
+// statement, with the parameters typed. 10 kind, 11 sender name, 12 text, 13 code, 14 time.
 const appendPGSQL = `WITH c AS (
 UPDATE conversations SET last_seq = last_seq + 1,
 	buyer_read_seq = CASE WHEN $1::text = 'buyer' THEN last_seq + 1 ELSE buyer_read_seq END,
@@ -417,8 +501,12 @@ RETURNING ` + conversationColumns + `
 INSERT INTO messages (shop_id, conversation_id, seq, kind, sender, sender_id, sender_name, text, code, client_msg_id, created_at)
 SELECT $2::bigint, $3::bigint, c.last_seq, $10::text, $1::text, $8::bigint, $11::text, $12::text, $13::text, $7::text, $14::timestamptz FROM c
 RETURNING id
+), e AS (
+INSERT INTO events (shop_id, type, actor_kind, actor_id, conversation_id, buyer_id, agent_id, message_id, seq, created_at)
+SELECT $2::bigint, 'message', $1::text, $8::bigint, $3::bigint, c.buyer_id, COALESCE(c.agent_id, 0), m.id, c.last_seq, $14::timestamptz FROM c, m
+RETURNING id
 )
-SELECT c.*, m.id FROM m, c`
+SELECT c.*, m.id, e.id FROM m, c, e`
 
 // conversationColumns are what scanAppended reads of the conversation: its
 // routing state, all that fan-out and routing need per message (the whole
@@ -436,7 +524,10 @@ func (s *Store) prepareAppend(ctx context.Context) error {
 	if s.appendStmts.bumpSeq, err = s.sqlW.PrepareContext(ctx, strings.ReplaceAll(bumpSeqSQL, "$", "?")); err != nil {
 		return err
 	}
-	s.appendStmts.insertMsg, err = s.sqlW.PrepareContext(ctx, insertMsgSQL)
+	if s.appendStmts.insertMsg, err = s.sqlW.PrepareContext(ctx, insertMsgSQL); err != nil {
+		return err
+	}
+	s.appendStmts.insertEvent, err = s.sqlW.PrepareContext(ctx, s.sql(insertEventSQL))
 	return err
 }
 
@@ -449,11 +540,11 @@ func (a *appendStmts) in(ctx context.Context, tx *sql.Tx) appendStmts {
 		}
 		return tx.StmtContext(ctx, st)
 	}
-	return appendStmts{bumpSeq: bind(a.bumpSeq), insertMsg: bind(a.insertMsg), appendPG: bind(a.appendPG)}
+	return appendStmts{bumpSeq: bind(a.bumpSeq), insertMsg: bind(a.insertMsg), insertEvent: bind(a.insertEvent), appendPG: bind(a.appendPG)}
 }
 
 func (a *appendStmts) close() {
-	for _, st := range []*sql.Stmt{a.bumpSeq, a.insertMsg, a.appendPG} {
+	for _, st := range []*sql.Stmt{a.bumpSeq, a.insertMsg, a.insertEvent, a.appendPG} {
 		if st != nil {
 			st.Close()
 		}

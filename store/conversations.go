@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -47,11 +49,11 @@ func rowOf(c kefu.Conversation) conversationRow {
 }
 
 // OpenConversation returns the buyer's open conversation, or starts a queued
-// one. created says whether it is new.
-func (s *Store) OpenConversation(ctx context.Context, shopID, buyerID int64) (kefu.Conversation, bool, error) {
+// one with its EventQueued. created says whether it is new; committed, if not
+// nil, is told the new conversation's change after the commit.
+func (s *Store) OpenConversation(ctx context.Context, shopID, buyerID int64, committed func(kefu.Change)) (kefu.Conversation, bool, error) {
 	ctx, cancel := bound(ctx)
 	defer cancel()
-	db := s.db.WithContext(ctx)
 	for attempt := 0; attempt < 2; attempt++ {
 		var row conversationRow
 		err := s.rdb.WithContext(ctx).Where("shop_id = ? AND buyer_id = ? AND status <> ?", shopID, buyerID, kefu.StatusClosed).Limit(1).Find(&row).Error
@@ -64,11 +66,24 @@ func (s *Store) OpenConversation(ctx context.Context, shopID, buyerID int64) (ke
 		if err := s.requireBuyer(ctx, shopID, buyerID); err != nil {
 			return kefu.Conversation{}, false, err
 		}
-		now := s.now().UTC()
-		row = conversationRow{ShopID: shopID, BuyerID: buyerID, Status: string(kefu.StatusQueued), CreatedAt: now, QueuedAt: now}
-		err = db.Create(&row).Error
+		var conv kefu.Conversation
+		_, err = s.run(ctx, func(ctx context.Context, tx *sql.Tx) ([]kefu.Change, error) {
+			now := s.now().UTC().Truncate(microsecond)
+			conv = kefu.Conversation{ShopID: shopID, BuyerID: buyerID, Status: kefu.StatusQueued, CreatedAt: now, QueuedAt: now}
+			if err := tx.QueryRowContext(ctx, s.sql(`INSERT INTO conversations (shop_id, buyer_id, status, last_seq,
+				agent_read_seq, buyer_read_seq, created_at, queued_at) VALUES ($1, $2, $3, 0, 0, 0, $4, $4) RETURNING id`),
+				shopID, buyerID, string(kefu.StatusQueued), now).Scan(&conv.ID); err != nil {
+				return nil, err
+			}
+			e, err := s.insertEvent(ctx, tx, kefu.Event{ShopID: shopID, Type: kefu.EventQueued,
+				Actor: kefu.ActorRef{Kind: kefu.SenderBuyer, ID: buyerID}, ConversationID: conv.ID, BuyerID: buyerID, CreatedAt: now})
+			if err != nil {
+				return nil, err
+			}
+			return []kefu.Change{{Event: e, Conversation: conv}}, nil
+		}, committed)
 		if err == nil {
-			return row.conversation(), true, nil
+			return conv, true, nil
 		}
 		if !isDuplicate(err) {
 			return kefu.Conversation{}, false, fmt.Errorf("store: start conversation of buyer %d: %w", buyerID, err)
@@ -116,47 +131,181 @@ func (s *Store) OpenConversations(ctx context.Context) ([]kefu.Conversation, err
 }
 
 // AssignConversation gives an open conversation to an agent of the same
-// shop. A closed conversation is kefu.ErrConversationClosed.
-func (s *Store) AssignConversation(ctx context.Context, shopID, id, agentID int64) (kefu.Conversation, error) {
-	ctx, cancel := bound(ctx)
-	defer cancel()
-	now := s.now().UTC()
-	res := s.db.WithContext(ctx).Exec(`UPDATE conversations SET status = ?, agent_id = ?, assigned_at = ?
-		WHERE shop_id = ? AND id = ? AND status <> ?
-		AND EXISTS (SELECT 1 FROM agents WHERE agents.shop_id = ? AND agents.id = ?)`,
-		kefu.StatusAssigned, agentID, now, shopID, id, kefu.StatusClosed, shopID, agentID)
-	if res.Error != nil {
-		return kefu.Conversation{}, fmt.Errorf("store: assign conversation %d: %w", id, res.Error)
-	}
-	if res.RowsAffected == 0 {
-		conv, err := s.Conversation(ctx, shopID, id)
-		if err == nil && conv.Status == kefu.StatusClosed {
-			return kefu.Conversation{}, fmt.Errorf("store: assign conversation %d: %w", id, kefu.ErrConversationClosed)
+// shop and stores announce(the agent's name) as its next message, with their
+// events (EventAssigned, EventMessage), in one transaction. by is who
+// assigned it: kefu itself (routing) or the agent taking it. A closed
+// conversation is kefu.ErrConversationClosed. committed, if not nil, is told
+// both changes after the commit.
+func (s *Store) AssignConversation(ctx context.Context, shopID, id, agentID int64, by kefu.ActorRef,
+	announce func(agentName string) kefu.Message, committed func(kefu.Change)) (kefu.Conversation, error) {
+	var conv kefu.Conversation
+	_, err := s.run(ctx, func(ctx context.Context, tx *sql.Tx) ([]kefu.Change, error) {
+		var name string
+		err := tx.QueryRowContext(ctx, s.sql(`SELECT name FROM agents WHERE shop_id = $1 AND id = $2`), shopID, agentID).Scan(&name)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("agent %d: %w", agentID, kefu.ErrNotFound)
 		}
-		return kefu.Conversation{}, fmt.Errorf("store: assign conversation %d to agent %d: %w", id, agentID, kefu.ErrNotFound)
+		if err != nil {
+			return nil, err
+		}
+		now := s.now().UTC().Truncate(microsecond)
+		res, err := tx.ExecContext(ctx, s.sql(`UPDATE conversations SET status = $1, agent_id = $2, assigned_at = $3
+			WHERE shop_id = $4 AND id = $5 AND status <> 'closed'`), string(kefu.StatusAssigned), agentID, now, shopID, id)
+		if err != nil {
+			return nil, err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			if err == nil {
+				err = s.whyNotOpen(ctx, tx, shopID, id)
+			}
+			return nil, err
+		}
+		if conv, err = s.conversationIn(ctx, tx, shopID, id); err != nil {
+			return nil, err
+		}
+		e, err := s.insertEvent(ctx, tx, kefu.Event{ShopID: shopID, Type: kefu.EventAssigned, Actor: by,
+			ConversationID: id, BuyerID: conv.BuyerID, AgentID: agentID, CreatedAt: now})
+		if err != nil {
+			return nil, err
+		}
+		changes := []kefu.Change{{Event: e, Conversation: conv}}
+		m := announce(name)
+		m.ShopID, m.ConversationID = shopID, id
+		msg, err := s.appendIn(ctx, tx, m)
+		if err != nil {
+			return nil, err
+		}
+		conv.LastSeq = msg.Conversation.LastSeq
+		if changes[0].Summary, err = s.summaryIn(ctx, tx, conv, name, msg.Message); err != nil {
+			return nil, err
+		}
+		return append(changes, msg), nil
+	}, committed)
+	if err != nil {
+		return kefu.Conversation{}, fmt.Errorf("store: assign conversation %d to agent %d: %w", id, agentID, err)
 	}
-	return s.Conversation(ctx, shopID, id)
+	return conv, nil
 }
 
-// CloseConversation closes a conversation. changed is false when it was
-// already closed: of two concurrent closes exactly one changes it, so only
-// that caller undoes its routing. A non-zero byAgentID may close only a
-// conversation waiting in the queue or held by that agent; otherwise
-// kefu.ErrForbidden.
-func (s *Store) CloseConversation(ctx context.Context, shopID, id, byAgentID int64) (conv kefu.Conversation, changed bool, err error) {
-	ctx, cancel := bound(ctx)
-	defer cancel()
-	res := s.db.WithContext(ctx).Exec(`UPDATE conversations SET status = ?, closed_at = ?
-		WHERE shop_id = ? AND id = ? AND status <> ? AND (? = 0 OR status = ? OR agent_id = ?)`,
-		kefu.StatusClosed, s.now().UTC(), shopID, id, kefu.StatusClosed, byAgentID, kefu.StatusQueued, byAgentID)
-	if res.Error != nil {
-		return kefu.Conversation{}, false, fmt.Errorf("store: close conversation %d: %w", id, res.Error)
+// CloseConversation closes a conversation and stores farewell as its last
+// message, with their events (EventMessage, then EventClosed), in one
+// transaction. changed is false when it was already closed: of two
+// concurrent closes exactly one changes it, so only that caller undoes its
+// routing. A non-zero byAgentID may close only a conversation waiting in the
+// queue or held by that agent; otherwise kefu.ErrForbidden. by is who closed
+// it. committed, if not nil, is told both changes after the commit.
+func (s *Store) CloseConversation(ctx context.Context, shopID, id, byAgentID int64, by kefu.ActorRef, farewell kefu.Message,
+	committed func(kefu.Change)) (conv kefu.Conversation, changed bool, err error) {
+	_, err = s.run(ctx, func(ctx context.Context, tx *sql.Tx) ([]kefu.Change, error) {
+		now := s.now().UTC().Truncate(microsecond)
+		res, err := tx.ExecContext(ctx, s.sql(`UPDATE conversations SET status = 'closed', closed_at = $1
+			WHERE shop_id = $2 AND id = $3 AND status <> 'closed' AND ($4 = 0 OR status = 'queued' OR agent_id = $4)`),
+			now, shopID, id, byAgentID)
+		if err != nil {
+			return nil, err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return nil, err
+		}
+		if conv, err = s.conversationIn(ctx, tx, shopID, id); err != nil {
+			return nil, err
+		}
+		if n == 0 {
+			if conv.Status != kefu.StatusClosed {
+				return nil, fmt.Errorf("held by agent %d: %w", conv.AgentID, kefu.ErrForbidden)
+			}
+			return nil, nil
+		}
+		changed = true
+		// The farewell line comes first, so the closed conversation's
+		// frame shows it as the last message (docs/protocol.md §5).
+		farewell.ShopID, farewell.ConversationID = shopID, id
+		msg, err := s.appendIn(ctx, tx, farewell)
+		if err != nil {
+			return nil, err
+		}
+		conv.LastSeq = msg.Conversation.LastSeq
+		e, err := s.insertEvent(ctx, tx, kefu.Event{ShopID: shopID, Type: kefu.EventClosed, Actor: by,
+			ConversationID: id, BuyerID: conv.BuyerID, AgentID: conv.AgentID, CreatedAt: now})
+		if err != nil {
+			return nil, err
+		}
+		closedChange := kefu.Change{Event: e, Conversation: conv}
+		var agentName string
+		if conv.AgentID != 0 {
+			if err := tx.QueryRowContext(ctx, s.sql(`SELECT name FROM agents WHERE shop_id = $1 AND id = $2`), shopID, conv.AgentID).
+				Scan(&agentName); err != nil {
+				return nil, err
+			}
+		}
+		if closedChange.Summary, err = s.summaryIn(ctx, tx, conv, agentName, msg.Message); err != nil {
+			return nil, err
+		}
+		return []kefu.Change{msg, closedChange}, nil
+	}, committed)
+	if err != nil {
+		return kefu.Conversation{}, false, fmt.Errorf("store: close conversation %d: %w", id, err)
 	}
-	conv, err = s.Conversation(ctx, shopID, id)
-	if err == nil && res.RowsAffected == 0 && conv.Status != kefu.StatusClosed {
-		return kefu.Conversation{}, false, fmt.Errorf("store: close conversation %d: held by agent %d: %w", id, conv.AgentID, kefu.ErrForbidden)
+	return conv, changed, nil
+}
+
+// appendIn stores a message of kefu's own inside a command's transaction,
+// with its event, and returns its change.
+func (s *Store) appendIn(ctx context.Context, tx *sql.Tx, m kefu.Message) (kefu.Change, error) {
+	r, err := s.appendOne(ctx, s.appendStmts.in(ctx, tx), &appendRequest{msg: m})
+	if err != nil {
+		return kefu.Change{}, err
 	}
-	return conv, res.RowsAffected > 0, err
+	if !r.stored {
+		return kefu.Change{}, fmt.Errorf("append to conversation %d: %w", m.ConversationID, kefu.ErrNotFound)
+	}
+	return kefu.Change{Event: r.event, Conversation: r.conv, Message: &r.msg}, nil
+}
+
+// conversationIn reads a conversation inside tx.
+func (s *Store) conversationIn(ctx context.Context, tx *sql.Tx, shopID, id int64) (kefu.Conversation, error) {
+	var r conversationRow
+	err := tx.QueryRowContext(ctx, s.sql(`SELECT id, shop_id, buyer_id, agent_id, status, last_seq, agent_read_seq,
+		buyer_read_seq, created_at, queued_at, assigned_at, closed_at FROM conversations WHERE shop_id = $1 AND id = $2`), shopID, id).
+		Scan(&r.ID, &r.ShopID, &r.BuyerID, &r.AgentID, &r.Status, &r.LastSeq, &r.AgentReadSeq, &r.BuyerReadSeq,
+			&r.CreatedAt, &r.QueuedAt, &r.AssignedAt, &r.ClosedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return kefu.Conversation{}, fmt.Errorf("conversation %d: %w", id, kefu.ErrNotFound)
+	}
+	if err != nil {
+		return kefu.Conversation{}, err
+	}
+	return r.conversation(), nil
+}
+
+// summaryIn is conv as a list shows it, read inside a command's transaction
+// that just stored last as its last message.
+func (s *Store) summaryIn(ctx context.Context, tx *sql.Tx, conv kefu.Conversation, agentName string, last *kefu.Message) (*kefu.ConversationSummary, error) {
+	sum := &kefu.ConversationSummary{Conversation: conv, AgentName: agentName, LastMessage: last}
+	var b buyerRow
+	if err := tx.QueryRowContext(ctx, s.sql(`SELECT id, shop_id, visitor_id, external_id, name, created_at FROM buyers
+		WHERE shop_id = $1 AND id = $2`), conv.ShopID, conv.BuyerID).Scan(&b.ID, &b.ShopID, &b.VisitorID, &b.ExternalID, &b.Name, &b.CreatedAt); err != nil {
+		return nil, fmt.Errorf("load buyer %d: %w", conv.BuyerID, err)
+	}
+	sum.Buyer = b.buyer()
+	if err := tx.QueryRowContext(ctx, s.sql(`SELECT COUNT(*) FROM messages WHERE shop_id = $1 AND conversation_id = $2
+		AND seq > $3 AND sender = 'buyer'`), conv.ShopID, conv.ID, conv.AgentReadSeq).Scan(&sum.Unread); err != nil {
+		return nil, fmt.Errorf("count unread: %w", err)
+	}
+	return sum, nil
+}
+
+// whyNotOpen explains an update of an open conversation that changed no row.
+func (s *Store) whyNotOpen(ctx context.Context, tx *sql.Tx, shopID, id int64) error {
+	conv, err := s.conversationIn(ctx, tx, shopID, id)
+	if err != nil {
+		return err
+	}
+	if conv.Status == kefu.StatusClosed {
+		return fmt.Errorf("conversation %d: %w", id, kefu.ErrConversationClosed)
+	}
+	return fmt.Errorf("conversation %d: %w", id, kefu.ErrConflict)
 }
 
 // MarkRead records that one side has read up to seq. It never moves backwards

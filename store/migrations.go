@@ -111,6 +111,42 @@ CREATE INDEX orders_buyer ON orders (shop_id, buyer_id, id);
 `,
 	// 2: system messages carry a code clients word in their own language.
 	`ALTER TABLE messages ADD COLUMN code TEXT NOT NULL DEFAULT ''`,
+	// 3: the event log. Every command writes its events in the transaction
+	// of its change (docs/events.md); history from before it is backfilled
+	// from the conversations and messages it can be read from. No foreign
+	// keys: every id comes from a row the same transaction wrote or
+	// checked, and the message path pays for each index and check.
+	`
+CREATE TABLE events (
+	id              {{id}},
+	shop_id         BIGINT NOT NULL,
+	type            TEXT NOT NULL,
+	actor_kind      TEXT NOT NULL,
+	actor_id        BIGINT NOT NULL DEFAULT 0,
+	conversation_id BIGINT NOT NULL DEFAULT 0,
+	buyer_id        BIGINT NOT NULL DEFAULT 0,
+	agent_id        BIGINT NOT NULL DEFAULT 0,
+	message_id      BIGINT NOT NULL DEFAULT 0,
+	seq             BIGINT NOT NULL DEFAULT 0,
+	data            TEXT NOT NULL DEFAULT '{}',
+	created_at      {{time}} NOT NULL
+);
+CREATE INDEX events_shop ON events (shop_id, id);
+INSERT INTO events (shop_id, type, actor_kind, actor_id, conversation_id, buyer_id, agent_id, message_id, seq, created_at)
+SELECT shop_id, type, actor_kind, actor_id, conversation_id, buyer_id, agent_id, message_id, seq, at FROM (
+	SELECT shop_id, 'conversation.queued' AS type, 'buyer' AS actor_kind, buyer_id AS actor_id, id AS conversation_id,
+		buyer_id, 0 AS agent_id, 0 AS message_id, 0 AS seq, queued_at AS at, 0 AS ord FROM conversations
+	UNION ALL
+	SELECT shop_id, 'conversation.assigned', 'system', 0, id, buyer_id, COALESCE(agent_id, 0), 0, 0, assigned_at, 1
+		FROM conversations WHERE assigned_at IS NOT NULL
+	UNION ALL
+	SELECT m.shop_id, 'message', m.sender, m.sender_id, m.conversation_id, c.buyer_id, COALESCE(c.agent_id, 0), m.id, m.seq,
+		m.created_at, 2 FROM messages m JOIN conversations c ON c.id = m.conversation_id
+	UNION ALL
+	SELECT shop_id, 'conversation.closed', 'system', 0, id, buyer_id, COALESCE(agent_id, 0), 0, 0, closed_at, 3
+		FROM conversations WHERE closed_at IS NOT NULL
+) h ORDER BY at, ord, conversation_id, seq
+`,
 }
 
 // migrate brings the schema up to date, one transaction per step. Several

@@ -50,6 +50,13 @@ func TestMigrationsUpgradeADatabaseHoldingData(t *testing.T) {
 	if err != nil || len(msgs) != 1 || msgs[0].Text != "from before" || msgs[0].Code != "" {
 		t.Fatalf("old message after the upgrade: %+v, %v", msgs, err)
 	}
+	// The event log starts with the history it could be read from.
+	events, err := st.Events(context.Background(), 1, 0, 0)
+	if err != nil || len(events) != 2 || events[0].Type != kefu.EventQueued || events[0].ConversationID != 1 ||
+		events[1].Type != kefu.EventMessage || events[1].MessageID != msgs[0].ID || events[1].Seq != 1 ||
+		events[1].Actor != (kefu.ActorRef{Kind: kefu.SenderBuyer, ID: 1}) {
+		t.Fatalf("events after the upgrade: %+v, %v", events, err)
+	}
 	// The new column works for new messages.
 	stored, _, err := st.AppendMessage(context.Background(), kefu.Message{ShopID: 1, ConversationID: 1,
 		Kind: kefu.KindSystem, Sender: kefu.SenderSystem, Text: "会话已结束", Code: kefu.SystemClosed})

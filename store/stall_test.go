@@ -37,7 +37,7 @@ func TestNoStallAfterRestart(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c, _, err := st.OpenConversation(ctx, shop.ID, b.ID)
+		c, _, err := st.OpenConversation(ctx, shop.ID, b.ID, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -63,6 +63,7 @@ func TestStore(t *testing.T) {
 		{"ConcurrentAppends", testConcurrentAppends},
 		{"ConcurrentRetries", testConcurrentRetries},
 		{"ListConversations", testListConversations},
+		{"Events", testEvents},
 		{"Orders", testOrders},
 		{"Secret", testSecret},
 	}
@@ -424,7 +425,7 @@ func testConversations(t *testing.T, e env) {
 	agentB := mustAgent(t, e, shopB.ID, "bob")
 	buyer := mustVisitor(t, e, shopA.ID, "v1")
 
-	first, created, err := e.st.OpenConversation(e.ctx, shopA.ID, buyer.ID)
+	first, created, err := e.st.OpenConversation(e.ctx, shopA.ID, buyer.ID, nil)
 	if err != nil || !created {
 		t.Fatalf("open = %+v, created %v, err %v; want a new conversation", first, created, err)
 	}
@@ -434,7 +435,7 @@ func testConversations(t *testing.T, e env) {
 
 	t.Run("open again returns the same", func(t *testing.T) {
 		for i := range 3 {
-			again, created, err := e.st.OpenConversation(e.ctx, shopA.ID, buyer.ID)
+			again, created, err := e.st.OpenConversation(e.ctx, shopA.ID, buyer.ID, nil)
 			if err != nil || created || again.ID != first.ID {
 				t.Errorf("open #%d = id %d, created %v, err %v; want id %d, not created", i, again.ID, created, err, first.ID)
 			}
@@ -445,7 +446,7 @@ func testConversations(t *testing.T, e env) {
 		if _, err := e.st.Conversation(e.ctx, shopB.ID, first.ID); !errors.Is(err, kefu.ErrNotFound) {
 			t.Errorf("conversation of shop a loaded in shop b: err = %v, want ErrNotFound", err)
 		}
-		if _, _, err := e.st.CloseConversation(e.ctx, shopB.ID, first.ID, 0); !errors.Is(err, kefu.ErrNotFound) {
+		if _, _, err := e.st.CloseConversation(e.ctx, shopB.ID, first.ID, 0, kefu.SystemActor, farewell, nil); !errors.Is(err, kefu.ErrNotFound) {
 			t.Errorf("close from shop b: err = %v, want ErrNotFound", err)
 		}
 		got, err := e.st.Conversation(e.ctx, shopA.ID, first.ID)
@@ -470,7 +471,7 @@ func testConversations(t *testing.T, e env) {
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
-				_, err := e.st.AssignConversation(e.ctx, tc.shop, first.ID, tc.agent)
+				_, err := e.st.AssignConversation(e.ctx, tc.shop, first.ID, tc.agent, kefu.SystemActor, announce, nil)
 				if !errors.Is(err, tc.wantErr) {
 					t.Fatalf("err = %v, want %v", err, tc.wantErr)
 				}
@@ -492,7 +493,7 @@ func testConversations(t *testing.T, e env) {
 				}
 			})
 		}
-		again, created, err := e.st.OpenConversation(e.ctx, shopA.ID, buyer.ID)
+		again, created, err := e.st.OpenConversation(e.ctx, shopA.ID, buyer.ID, nil)
 		if err != nil || created || again.ID != first.ID || again.AgentID != agentA.ID {
 			t.Errorf("open while assigned = %+v, created %v, err %v; want the assigned conversation %d", again, created, err, first.ID)
 		}
@@ -502,7 +503,7 @@ func testConversations(t *testing.T, e env) {
 	t.Run("close then open starts a new one", func(t *testing.T) {
 		e.clock.Advance(time.Minute)
 		closedAt := e.clock.Now()
-		closed, changed, err := e.st.CloseConversation(e.ctx, shopA.ID, first.ID, 0)
+		closed, changed, err := e.st.CloseConversation(e.ctx, shopA.ID, first.ID, 0, kefu.SystemActor, farewell, nil)
 		if err != nil || !changed {
 			t.Fatalf("close: changed=%v, %v", changed, err)
 		}
@@ -510,15 +511,15 @@ func testConversations(t *testing.T, e env) {
 			t.Fatalf("closed = %+v, want closed at %v", closed, closedAt)
 		}
 		e.clock.Advance(time.Minute)
-		again, changed, err := e.st.CloseConversation(e.ctx, shopA.ID, first.ID, 0)
+		again, changed, err := e.st.CloseConversation(e.ctx, shopA.ID, first.ID, 0, kefu.SystemActor, farewell, nil)
 		if err != nil || changed || again.ClosedAt == nil || !again.ClosedAt.Equal(closedAt) {
 			t.Errorf("closing twice = %+v, changed=%v, %v; want unchanged with ClosedAt kept at %v", again, changed, err, closedAt)
 		}
-		if _, err := e.st.AssignConversation(e.ctx, shopA.ID, first.ID, agentA.ID); !errors.Is(err, kefu.ErrConversationClosed) {
+		if _, err := e.st.AssignConversation(e.ctx, shopA.ID, first.ID, agentA.ID, kefu.SystemActor, announce, nil); !errors.Is(err, kefu.ErrConversationClosed) {
 			t.Errorf("assign closed conversation: err = %v, want ErrConversationClosed", err)
 		}
 		var created bool
-		second, created, err = e.st.OpenConversation(e.ctx, shopA.ID, buyer.ID)
+		second, created, err = e.st.OpenConversation(e.ctx, shopA.ID, buyer.ID, nil)
 		if err != nil || !created || second.ID == first.ID || second.Status != kefu.StatusQueued {
 			t.Fatalf("open after close = %+v, created %v, err %v; want a new queued conversation", second, created, err)
 		}
@@ -534,7 +535,7 @@ func testConversations(t *testing.T, e env) {
 	t.Run("open conversations of all shops, oldest first", func(t *testing.T) {
 		buyerB := mustVisitor(t, e, shopB.ID, "vb")
 		e.clock.Advance(time.Minute)
-		third, _, err := e.st.OpenConversation(e.ctx, shopB.ID, buyerB.ID)
+		third, _, err := e.st.OpenConversation(e.ctx, shopB.ID, buyerB.ID, nil)
 		if err != nil {
 			t.Fatalf("open in shop b: %v", err)
 		}
@@ -640,16 +641,17 @@ func testMessages(t *testing.T, e env) {
 		{"retry of the buyer message", false, fromBuyer("c1", "changed on retry"), nil, 1, true, "你好", 4},
 		{"retry of alice's message", false, fromAgent(alice, "c1", "changed"), nil, 2, true, "hello", 4},
 		{"new buyer message", false, fromBuyer("c2", "订单呢?"), nil, 5, false, "订单呢?", 5},
-		{"buyer to a closed conversation", true, fromBuyer("c3", "still there?"), kefu.ErrConversationClosed, 0, false, "", 5},
-		{"agent to a closed conversation", false, fromAgent(alice, "c3", "bye"), kefu.ErrConversationClosed, 0, false, "", 5},
-		{"retry to a closed conversation is still answered", false, fromBuyer("c2", "订单呢?"), nil, 5, true, "订单呢?", 5},
-		{"system message to a closed conversation", false, system("closed"), nil, 6, false, "closed", 6},
-		{"conversation of another shop", false, func() kefu.Message { m := system("x"); m.ShopID = shopB.ID; return m }(), kefu.ErrNotFound, 0, false, "", 6},
+		// The close stores its farewell line as seq 6.
+		{"buyer to a closed conversation", true, fromBuyer("c3", "still there?"), kefu.ErrConversationClosed, 0, false, "", 6},
+		{"agent to a closed conversation", false, fromAgent(alice, "c3", "bye"), kefu.ErrConversationClosed, 0, false, "", 6},
+		{"retry to a closed conversation is still answered", false, fromBuyer("c2", "订单呢?"), nil, 5, true, "订单呢?", 6},
+		{"system message to a closed conversation", false, system("closed"), nil, 7, false, "closed", 7},
+		{"conversation of another shop", false, func() kefu.Message { m := system("x"); m.ShopID = shopB.ID; return m }(), kefu.ErrNotFound, 0, false, "", 7},
 	}
 	for _, step := range steps {
 		t.Run(step.name, func(t *testing.T) {
 			if step.close {
-				if _, _, err := e.st.CloseConversation(e.ctx, shopA.ID, conv.ID, 0); err != nil {
+				if _, _, err := e.st.CloseConversation(e.ctx, shopA.ID, conv.ID, 0, kefu.SystemActor, farewell, nil); err != nil {
 					t.Fatalf("close: %v", err)
 				}
 			}
@@ -697,7 +699,8 @@ func testMessages(t *testing.T, e env) {
 		if err != nil || more {
 			t.Fatalf("messages: more %v, err %v", more, err)
 		}
-		wantTexts := []string{"你好", "hello", "hi too", "bob joined", "订单呢?", "closed"}
+		wantTexts := []string{"你好", "hello", "hi too", "bob joined", "订单呢?", "会话已结束", "closed"}
+		ids[6] = msgs[5].ID // the close's own line
 		for i, m := range msgs {
 			if m.Seq != int64(i+1) || m.ID != ids[m.Seq] || m.Text != wantTexts[i] {
 				t.Errorf("message %d = seq %d id %d text %q, want seq %d id %d text %q", i, m.Seq, m.ID, m.Text, i+1, ids[int64(i+1)], wantTexts[i])
@@ -912,14 +915,14 @@ func testListConversations(t *testing.T, e env) {
 	}
 	assign := func(c kefu.Conversation, agent kefu.Agent) {
 		t.Helper()
-		if _, err := e.st.AssignConversation(e.ctx, c.ShopID, c.ID, agent.ID); err != nil {
+		if _, err := e.st.AssignConversation(e.ctx, c.ShopID, c.ID, agent.ID, kefu.SystemActor, announce, nil); err != nil {
 			t.Fatalf("assign: %v", err)
 		}
 	}
 
 	c1 := mustConversation(t, e, shopA.ID, b1.ID) // closed, one unread buyer message
 	say(c1, kefu.SenderBuyer, "old")
-	if _, _, err := e.st.CloseConversation(e.ctx, shopA.ID, c1.ID, 0); err != nil {
+	if _, _, err := e.st.CloseConversation(e.ctx, shopA.ID, c1.ID, 0, kefu.SystemActor, farewell, nil); err != nil {
 		t.Fatalf("close: %v", err)
 	}
 	c2 := mustConversation(t, e, shopA.ID, b1.ID) // alice's, two buyer messages after her reply
@@ -992,10 +995,11 @@ func testListConversations(t *testing.T, e env) {
 			last      string // "" for no last message
 			lastSeq   int64
 		}{
-			{"closed", c1.ID, b1, "", 1, "old", 1},
-			{"unread after the agent's reply, system not counted", c2.ID, b1, alice.Name, 2, "note", 6},
+			// Closing and assigning each store a line of kefu's own.
+			{"closed", c1.ID, b1, "", 1, "会话已结束", 2},
+			{"unread after the agent's reply, system not counted", c2.ID, b1, alice.Name, 2, "note", 7},
 			{"queued", c3.ID, b2, "", 1, "q", 1},
-			{"silent", c4.ID, b3, bob.Name, 0, "", 0},
+			{"silent", c4.ID, b3, bob.Name, 0, "客服 Bob 为您服务", 1},
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
@@ -1020,7 +1024,7 @@ func testListConversations(t *testing.T, e env) {
 	})
 
 	t.Run("reading clears unread", func(t *testing.T) {
-		if _, err := e.st.MarkRead(e.ctx, shopA.ID, c2.ID, kefu.SenderAgent, 5); err != nil {
+		if _, err := e.st.MarkRead(e.ctx, shopA.ID, c2.ID, kefu.SenderAgent, 6); err != nil {
 			t.Fatalf("mark read: %v", err)
 		}
 		conv, err := e.st.Conversation(e.ctx, shopA.ID, c2.ID)
@@ -1373,7 +1377,7 @@ func mustVisitor(t *testing.T, e env, shopID int64, visitorID string) kefu.Buyer
 
 func mustConversation(t *testing.T, e env, shopID, buyerID int64) kefu.Conversation {
 	t.Helper()
-	c, created, err := e.st.OpenConversation(e.ctx, shopID, buyerID)
+	c, created, err := e.st.OpenConversation(e.ctx, shopID, buyerID, nil)
 	if err != nil || !created {
 		t.Fatalf("open conversation of buyer %d: created %v, err %v", buyerID, created, err)
 	}
@@ -1387,4 +1391,11 @@ func mustAppend(t *testing.T, e env, m kefu.Message) kefu.Message {
 		t.Fatalf("append %q: dup %v, err %v", m.Text, dup, err)
 	}
 	return got
+}
+
+// farewell and announce are the system lines tests close and assign with.
+var farewell = kefu.Message{Kind: kefu.KindSystem, Sender: kefu.SenderSystem, Text: "会话已结束", Code: kefu.SystemClosed}
+
+func announce(agentName string) kefu.Message {
+	return kefu.Message{Kind: kefu.KindSystem, Sender: kefu.SenderSystem, SenderName: agentName, Text: "客服 " + agentName + " 为您服务", Code: kefu.SystemAssigned}
 }
