@@ -84,10 +84,11 @@ func (a Actor) supervises() bool {
 
 // Service runs conversations.
 type Service struct {
-	store  Store
-	router Router
-	broker Broker
-	log    *slog.Logger
+	store     Store
+	router    Router
+	broker    Broker
+	consumers []Consumer // of committed changes, the fan-out first
+	log       *slog.Logger
 
 	mu       sync.Mutex
 	presence map[int64]*agentPresence // by agent id
@@ -98,12 +99,15 @@ type agentPresence struct {
 	sockets int
 }
 
-// New returns a service; call Restore before serving.
-func New(store Store, router Router, broker Broker, log *slog.Logger) *Service {
+// New returns a service; call Restore before serving. Every change the
+// service commits is told to the socket fan-out, then to each of consumers
+// in order.
+func New(store Store, router Router, broker Broker, log *slog.Logger, consumers ...Consumer) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{store: store, router: router, broker: broker, log: log, presence: map[int64]*agentPresence{}}
+	return &Service{store: store, router: router, broker: broker, log: log, presence: map[int64]*agentPresence{},
+		consumers: append([]Consumer{fanOut{broker: broker}}, consumers...)}
 }
 
 // Broker returns the broker sockets subscribe to.
@@ -152,17 +156,20 @@ type sent struct {
 	ack  []byte // the ack, when it is to be delivered after routing
 }
 
-// appendAndPublish stores msg under rule; the writer publishes it at its
+// appendAndPublish stores msg under rule; the consumers hear of it at its
 // commit, in commit order, so every socket gets a conversation's messages in
-// seq order. senderAgentID is the writing agent (0 for buyers and system).
-func (s *Service) appendAndPublish(ctx context.Context, msg kefu.Message, rule kefu.WriteRule, senderAgentID int64, via Subscriber) (kefu.Message, bool, sent, error) {
+// seq order. via is the socket it was sent on, if any: a message to a
+// waiting conversation routes it, and its ack, held by the fan-out, follows
+// the frames routing causes (docs/protocol.md).
+func (s *Service) appendAndPublish(ctx context.Context, msg kefu.Message, rule kefu.WriteRule, via Subscriber) (kefu.Message, bool, sent, error) {
 	var at sent
+	origin := &Origin{Socket: via}
+	tell := s.committed(origin)
 	stored, dup, err := s.store.Append(ctx, msg, rule, func(ch kefu.Change) {
 		at.conv = ch.Conversation
-		// A message to a waiting conversation routes it: its ack follows
-		// the frames routing causes (docs/protocol.md).
-		at.ack = s.publishMessage(ch.Conversation, *ch.Message, senderAgentID, via, ch.Conversation.Status == kefu.StatusQueued)
+		tell(ch)
 	})
+	at.ack = origin.HeldAck
 	return stored, dup, at, err
 }
 
@@ -183,7 +190,7 @@ func deliverAck(via Subscriber, msg kefu.Message, dup bool, at sent) {
 func (s *Service) buyerSend(ctx context.Context, actor Actor, msg kefu.Message) (kefu.Message, bool, error) {
 	rule := kefu.WriteRule{OpenOnly: true, BuyerID: actor.ID}
 	if msg.ConversationID != 0 {
-		stored, dup, at, err := s.appendAndPublish(ctx, msg, rule, 0, actor.Socket)
+		stored, dup, at, err := s.appendAndPublish(ctx, msg, rule, actor.Socket)
 		switch {
 		case err == nil:
 			s.afterBuyerSend(ctx, actor.Socket, stored, dup, at)
@@ -206,12 +213,12 @@ func (s *Service) buyerSend(ctx context.Context, actor Actor, msg kefu.Message) 
 		}
 	}
 	for attempt := 0; ; attempt++ {
-		conv, _, err := s.store.OpenConversation(ctx, actor.ShopID, actor.ID, nil)
+		conv, _, err := s.store.OpenConversation(ctx, actor.ShopID, actor.ID, s.committed(nil))
 		if err != nil {
 			return kefu.Message{}, false, err
 		}
 		msg.ConversationID = conv.ID
-		stored, dup, at, err := s.appendAndPublish(ctx, msg, rule, 0, actor.Socket)
+		stored, dup, at, err := s.appendAndPublish(ctx, msg, rule, actor.Socket)
 		if errors.Is(err, kefu.ErrConversationClosed) && attempt == 0 {
 			// Closed between our read and our write: start a new one.
 			continue
@@ -252,7 +259,7 @@ func (s *Service) agentSend(ctx context.Context, actor Actor, msg kefu.Message) 
 	if !actor.supervises() {
 		rule.HolderID = actor.ID
 	}
-	stored, dup, at, err := s.appendAndPublish(ctx, msg, rule, actor.ID, actor.Socket)
+	stored, dup, at, err := s.appendAndPublish(ctx, msg, rule, actor.Socket)
 	if err == nil {
 		deliverAck(actor.Socket, stored, dup, at)
 	}
@@ -275,7 +282,7 @@ func (s *Service) agentSend(ctx context.Context, actor Actor, msg kefu.Message) 
 	case !mayWrite(actor, conv):
 		return kefu.Message{}, false, fmt.Errorf("conversation %d belongs to another agent: %w", conv.ID, ErrForbidden)
 	}
-	stored, dup, at, err = s.appendAndPublish(ctx, msg, rule, actor.ID, actor.Socket)
+	stored, dup, at, err = s.appendAndPublish(ctx, msg, rule, actor.Socket)
 	if err == nil {
 		deliverAck(actor.Socket, stored, dup, at)
 	}
@@ -382,7 +389,7 @@ func (s *Service) Typing(ctx context.Context, actor Actor, id int64) error {
 	}
 	frame := protocol.Encode(protocol.Typing{Type: protocol.TypeTyping, ConversationID: conv.ID, Sender: string(actor.Kind), Name: actor.Name})
 	if actor.Kind == kefu.SenderBuyer {
-		s.broker.Publish(frame, s.agentTopics(conv)...)
+		s.broker.Publish(frame, agentTopics(conv)...)
 	} else {
 		s.broker.Publish(frame, BuyerTopic(conv.BuyerID))
 	}
@@ -430,7 +437,7 @@ func (s *Service) Close(ctx context.Context, actor Actor, id int64) (kefu.Conver
 	}
 	farewell := kefu.Message{Kind: kefu.KindSystem, Sender: kefu.SenderSystem, Text: "会话已结束", Code: kefu.SystemClosed}
 	closed, changed, err := s.store.CloseConversation(ctx, actor.ShopID, id, byAgent,
-		kefu.ActorRef{Kind: kefu.SenderAgent, ID: actor.ID}, farewell, s.tell)
+		kefu.ActorRef{Kind: kefu.SenderAgent, ID: actor.ID}, farewell, s.committed(nil))
 	if err != nil || !changed {
 		// Already closed, perhaps by a colleague a moment ago: nothing to undo twice.
 		return closed, err
@@ -593,7 +600,7 @@ func (s *Service) assign(ctx context.Context, shopID int64, as queue.Assignment,
 		return kefu.Message{ShopID: shopID, ConversationID: as.ConversationID, Kind: kefu.KindSystem, Sender: kefu.SenderSystem,
 			SenderName: agentName, Text: fmt.Sprintf("客服 %s 为您服务", agentName), Code: kefu.SystemAssigned}
 	}
-	conv, err := s.store.AssignConversation(ctx, shopID, as.ConversationID, as.AgentID, by, announce, s.tell)
+	conv, err := s.store.AssignConversation(ctx, shopID, as.ConversationID, as.AgentID, by, announce, s.committed(nil))
 	if errors.Is(err, kefu.ErrConversationClosed) || errors.Is(err, kefu.ErrNotFound) {
 		s.applyAssignments(ctx, shopID, s.router.Release(shopID, as.ConversationID))
 		return kefu.Conversation{}, err
@@ -605,59 +612,8 @@ func (s *Service) assign(ctx context.Context, shopID int64, as queue.Assignment,
 	return conv, nil
 }
 
-// tell fans a committed change of a command out to the sockets concerned, at
-// its commit, in commit order with every message.
-func (s *Service) tell(ch kefu.Change) {
-	switch {
-	case ch.Message != nil:
-		s.publishMessage(ch.Conversation, *ch.Message, 0, nil, false)
-	case ch.Summary != nil:
-		// A conversation leaving the queue is told to the whole shop, which
-		// saw it waiting; a closed one that waited has no agent, so its
-		// topics are the shop's already.
-		s.publishView(ch.Conversation, protocol.ConversationOf(*ch.Summary, 0), ch.Event.Type == kefu.EventAssigned)
-	}
-}
-
-// publishMessage delivers a stored message to the buyer and the agents of
-// the conversation, and to the sending agent's other sockets if they are not
-// the conversation's agent (a supervisor stepping in).
-//
-// via, if not nil, is the socket the message was sent on: it gets the
-// message frame and right behind it the ack, in one go, so its writer can
-// send both with one write; or, with holdAck, the ack is returned for the
-// caller to deliver later.
-func (s *Service) publishMessage(conv kefu.Conversation, msg kefu.Message, senderAgentID int64, via Subscriber, holdAck bool) []byte {
-	topics := append(s.agentTopics(conv), BuyerTopic(conv.BuyerID))
-	if senderAgentID != 0 {
-		topics = append(topics, AgentTopic(senderAgentID))
-	}
-	if via == nil {
-		s.broker.Publish(protocol.Encode(protocol.MessageFrame{Type: protocol.TypeMessage, Message: protocol.MessageOf(msg)}), topics...)
-		return nil
-	}
-	frame, ack := protocol.MessageAndAck(protocol.MessageOf(msg))
-	s.broker.PublishExcept(frame, via, topics...)
-	via.Deliver(frame)
-	if holdAck {
-		return ack
-	}
-	via.Deliver(ack)
-	return nil
-}
-
 func (s *Service) publishToBoth(conv kefu.Conversation, frame []byte) {
-	s.broker.Publish(frame, append(s.agentTopics(conv), BuyerTopic(conv.BuyerID))...)
-}
-
-// agentTopics is where the agents of a conversation listen: owners and
-// supervisors always; while it waits, every agent of the shop; then the
-// agent holding it.
-func (s *Service) agentTopics(conv kefu.Conversation) []string {
-	if conv.Status == kefu.StatusQueued || conv.AgentID == 0 {
-		return []string{ShopTopic(conv.ShopID), SupervisorTopic(conv.ShopID)}
-	}
-	return []string{AgentTopic(conv.AgentID), SupervisorTopic(conv.ShopID)}
+	s.broker.Publish(frame, append(agentTopics(conv), BuyerTopic(conv.BuyerID))...)
 }
 
 // publishConversation tells the buyer and the agents concerned that a
@@ -669,17 +625,7 @@ func (s *Service) publishConversation(ctx context.Context, conv kefu.Conversatio
 		s.log.Error("summarize conversation", "conversation", conv.ID, "err", err)
 		return
 	}
-	s.publishView(conv, view, leftQueue)
-}
-
-// publishView publishes a conversation frame already summarized.
-func (s *Service) publishView(conv kefu.Conversation, view protocol.Conversation, leftQueue bool) {
-	frame := protocol.Encode(protocol.ConversationFrame{Type: protocol.TypeConversation, Conversation: view})
-	topics := append(s.agentTopics(conv), BuyerTopic(conv.BuyerID))
-	if leftQueue {
-		topics = append(topics, ShopTopic(conv.ShopID))
-	}
-	s.broker.Publish(frame, topics...)
+	fanOut{broker: s.broker}.conversation(conv, view, leftQueue)
 }
 
 // publishPositions tells every waiting buyer of the shop their place in line.

@@ -1,0 +1,87 @@
+package conversation_test
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/kefu/kefu"
+	"github.com/kefu/kefu/conversation"
+	"github.com/kefu/kefu/internal/testdb"
+	"github.com/kefu/kefu/queue"
+)
+
+// recorder is a consumer of committed changes, added with one argument to
+// New and nothing else.
+type recorder struct {
+	mu      sync.Mutex
+	changes []kefu.Change
+}
+
+func (r *recorder) Consume(c conversation.Committed) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.changes = append(r.changes, c.Change)
+}
+
+func (r *recorder) types() []kefu.EventType {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []kefu.EventType
+	for _, c := range r.changes {
+		out = append(out, c.Event.Type)
+	}
+	return out
+}
+
+// A consumer given to New hears of every change the service commits, in
+// commit order, with the same events the log holds.
+func TestConsumerHearsEveryCommittedChange(t *testing.T) {
+	ctx := context.Background()
+	st := testdb.SQLite(t, nil)
+	shop, err := st.CreateShop(ctx, kefu.Shop{Slug: "s", Name: "s", IdentitySecret: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	agent, err := st.CreateAgent(ctx, kefu.Agent{ShopID: shop.ID, Username: "a", Name: "小王", Role: kefu.RoleAgent, PasswordHash: "-", MaxConcurrent: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	buyer, err := st.VisitorBuyer(ctx, shop.ID, "v_consumer01", "b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{}
+	svc := conversation.New(st, queue.NewRouter(), conversation.NewMemoryBroker(), nil, rec)
+
+	m, _, err := svc.Send(ctx, conversation.BuyerActor(buyer), 0, "c1", "在吗")
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc.AgentConnected(ctx, agent) // routing assigns the waiting conversation
+	if _, _, err := svc.Send(ctx, conversation.AgentActor(agent), m.ConversationID, "a1", "在的"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Close(ctx, conversation.AgentActor(agent), m.ConversationID); err != nil {
+		t.Fatal(err)
+	}
+
+	want := []kefu.EventType{kefu.EventQueued, kefu.EventMessage, kefu.EventAssigned, kefu.EventMessage,
+		kefu.EventMessage, kefu.EventMessage, kefu.EventClosed}
+	if got := rec.types(); !slices.Equal(got, want) {
+		t.Fatalf("consumer heard %v, want %v", got, want)
+	}
+	logged, err := st.Events(ctx, shop.ID, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, ev := range logged {
+		if got := rec.changes[i].Event; got.ID != ev.ID || got.Type != ev.Type {
+			t.Errorf("change %d heard as event %d %s, the log holds %d %s", i, got.ID, got.Type, ev.ID, ev.Type)
+		}
+	}
+	if len(logged) != len(want) {
+		t.Errorf("the log holds %d events, want %d", len(logged), len(want))
+	}
+}

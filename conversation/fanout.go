@@ -1,0 +1,75 @@
+package conversation
+
+import (
+	"github.com/kefu/kefu"
+	"github.com/kefu/kefu/protocol"
+)
+
+// fanOut is the consumer that tells sockets: each committed message and each
+// conversation's new state go, encoded once, to the topics of whoever may
+// hear of them.
+type fanOut struct {
+	broker Broker
+}
+
+var _ Consumer = fanOut{}
+
+func (f fanOut) Consume(c Committed) {
+	switch {
+	case c.Message != nil:
+		f.message(c)
+	case c.Summary != nil:
+		// A conversation leaving the queue is told to the whole shop, which
+		// saw it waiting; a closed one that waited has no agent, so its
+		// topics are the shop's already.
+		f.conversation(c.Conversation, protocol.ConversationOf(*c.Summary, 0), c.Event.Type == kefu.EventAssigned)
+	}
+}
+
+// message delivers a stored message to the buyer and the agents of the
+// conversation, and to the sending agent's other sockets if they are not the
+// conversation's agent (a supervisor stepping in).
+//
+// The socket it was sent on gets the message frame and right behind it the
+// ack, in one go, so its writer sends both with one write; or, while the
+// conversation waits for routing, the ack is held in the origin.
+func (f fanOut) message(c Committed) {
+	conv, msg := c.Conversation, *c.Message
+	topics := append(agentTopics(conv), BuyerTopic(conv.BuyerID))
+	if msg.Sender == kefu.SenderAgent {
+		topics = append(topics, AgentTopic(msg.SenderID))
+	}
+	if c.Origin == nil || c.Origin.Socket == nil {
+		f.broker.Publish(protocol.Encode(protocol.MessageFrame{Type: protocol.TypeMessage, Message: protocol.MessageOf(msg)}), topics...)
+		return
+	}
+	via := c.Origin.Socket
+	frame, ack := protocol.MessageAndAck(protocol.MessageOf(msg))
+	f.broker.PublishExcept(frame, via, topics...)
+	via.Deliver(frame)
+	if conv.Status == kefu.StatusQueued {
+		c.Origin.HeldAck = ack
+		return
+	}
+	via.Deliver(ack)
+}
+
+// conversation publishes a conversation frame already summarized.
+func (f fanOut) conversation(conv kefu.Conversation, view protocol.Conversation, leftQueue bool) {
+	frame := protocol.Encode(protocol.ConversationFrame{Type: protocol.TypeConversation, Conversation: view})
+	topics := append(agentTopics(conv), BuyerTopic(conv.BuyerID))
+	if leftQueue {
+		topics = append(topics, ShopTopic(conv.ShopID))
+	}
+	f.broker.Publish(frame, topics...)
+}
+
+// agentTopics is where the agents of a conversation listen: owners and
+// supervisors always; while it waits, every agent of the shop; then the
+// agent holding it.
+func agentTopics(conv kefu.Conversation) []string {
+	if conv.Status == kefu.StatusQueued || conv.AgentID == 0 {
+		return []string{ShopTopic(conv.ShopID), SupervisorTopic(conv.ShopID)}
+	}
+	return []string{AgentTopic(conv.AgentID), SupervisorTopic(conv.ShopID)}
+}
