@@ -288,3 +288,26 @@ type Change struct {
 	// or EventClosed, read in the transaction that wrote it.
 	Summary *ConversationSummary
 }
+
+// AgentLoad is what a routing decision knows of one agent of the shop.
+type AgentLoad struct {
+	ID       int64
+	Presence Presence
+	Active   int // open conversations assigned to them now
+	Cap      int // most open conversations at once
+	// LastAssignedAt is when routing or the agent last gave them one (zero: never).
+	LastAssignedAt time.Time
+}
+
+// Waiting is a conversation in its shop's line.
+type Waiting struct {
+	ConversationID int64
+	BuyerID        int64
+}
+
+// Assignment gives a waiting conversation to an agent.
+type Assignment struct {
+	ConversationID int64
+	BuyerID        int64
+	AgentID        int64
+}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -69,7 +70,12 @@ func (h *handlers) login(c *gin.Context) {
 		h.writeError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"token": token, "expires_at": expires, "agent": h.agentView(agent)})
+	view, err := h.agentView(ctx, agent)
+	if err != nil {
+		h.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"token": token, "expires_at": expires, "agent": view})
 }
 
 // requireAgent admits requests with a live agent session and puts the agent
@@ -102,9 +108,22 @@ func actorOf(c *gin.Context) conversation.Actor {
 	return conversation.AgentActor(currentAgent(c))
 }
 
-func (h *handlers) agentView(a kefu.Agent) protocol.Agent {
-	presence, active := h.convs.Presence(a)
-	return protocol.AgentOf(a, presence, active)
+func (h *handlers) agentView(ctx context.Context, a kefu.Agent) (protocol.Agent, error) {
+	presence, active, err := h.convs.Presence(ctx, a)
+	if err != nil {
+		return protocol.Agent{}, err
+	}
+	return protocol.AgentOf(a, presence, active), nil
+}
+
+// writeAgent answers with one agent and its live routing state.
+func (h *handlers) writeAgent(c *gin.Context, status int, a kefu.Agent) {
+	view, err := h.agentView(c.Request.Context(), a)
+	if err != nil {
+		h.writeError(c, err)
+		return
+	}
+	c.JSON(status, gin.H{"agent": view})
 }
 
 func (h *handlers) logout(c *gin.Context) {
@@ -118,7 +137,7 @@ func (h *handlers) logout(c *gin.Context) {
 }
 
 func (h *handlers) me(c *gin.Context) {
-	c.JSON(http.StatusOK, gin.H{"agent": h.agentView(currentAgent(c))})
+	h.writeAgent(c, http.StatusOK, currentAgent(c))
 }
 
 func (h *handlers) setPresence(c *gin.Context) {
@@ -135,7 +154,7 @@ func (h *handlers) setPresence(c *gin.Context) {
 	}
 	agent := currentAgent(c)
 	h.convs.SetPresence(c.Request.Context(), agent, p)
-	c.JSON(http.StatusOK, gin.H{"agent": h.agentView(agent)})
+	h.writeAgent(c, http.StatusOK, agent)
 }
 
 func (h *handlers) listAgents(c *gin.Context) {
@@ -146,7 +165,10 @@ func (h *handlers) listAgents(c *gin.Context) {
 	}
 	out := make([]protocol.Agent, len(agents))
 	for i, a := range agents {
-		out[i] = h.agentView(a)
+		if out[i], err = h.agentView(c.Request.Context(), a); err != nil {
+			h.writeError(c, err)
+			return
+		}
 	}
 	c.JSON(http.StatusOK, gin.H{"agents": out})
 }

@@ -61,13 +61,19 @@ func (h *handlers) agentConversations(ctx context.Context, agent kefu.Agent, sta
 		filters = append(filters, kefu.ConversationFilter{Statuses: statuses, Limit: limit})
 	}
 	out := []protocol.Conversation{}
+	var positions map[int64]int
 	for _, f := range filters {
 		list, err := h.store.ListConversations(ctx, agent.ShopID, f)
 		if err != nil {
 			return nil, err
 		}
 		for _, s := range list {
-			out = append(out, protocol.ConversationOf(s, h.convs.QueuePosition(s.ShopID, s.ID)))
+			if s.Status == kefu.StatusQueued && positions == nil {
+				if positions, err = h.convs.QueuePositions(ctx, agent.ShopID); err != nil {
+					return nil, err
+				}
+			}
+			out = append(out, protocol.ConversationOf(s, positions[s.ID]))
 		}
 	}
 	return out, nil

@@ -26,7 +26,6 @@ import (
 	"github.com/kefu/kefu/internal/testclock"
 	"github.com/kefu/kefu/internal/testdb"
 	"github.com/kefu/kefu/protocol"
-	"github.com/kefu/kefu/queue"
 	"github.com/kefu/kefu/store"
 	"github.com/kefu/kefu/widget"
 )
@@ -91,10 +90,7 @@ func (e *env) start() {
 	if err != nil {
 		t.Fatal(err)
 	}
-	convs := conversation.New(st, queue.NewRouter(), conversation.NewMemoryBroker(), slog.New(slog.NewTextHandler(os.Stderr, nil)))
-	if err := convs.Restore(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	convs := conversation.New(st, conversation.NewMemoryPresence(), conversation.NewMemoryBroker(), slog.New(slog.NewTextHandler(os.Stderr, nil)))
 	e.store = st
 	e.srv = api.New(api.Config{Store: st, Conversations: convs, Now: e.clock.Now, BuyerSecret: secret,
 		BuyerSends: e.buyerSends, AgentSends: e.agentSends, PublicURL: e.publicURL,

@@ -51,10 +51,10 @@ type Conversations interface {
 	AgentConnected(ctx context.Context, a kefu.Agent) kefu.Presence
 	AgentDisconnected(ctx context.Context, a kefu.Agent)
 	SetPresence(ctx context.Context, a kefu.Agent, presence kefu.Presence) kefu.Presence
-	Presence(a kefu.Agent) (kefu.Presence, int)
+	Presence(ctx context.Context, a kefu.Agent) (kefu.Presence, int, error)
 	BuyerState(ctx context.Context, b kefu.Buyer) (*protocol.Conversation, int, error)
 	View(ctx context.Context, conv kefu.Conversation) (protocol.Conversation, error)
-	QueuePosition(shopID, convID int64) int
+	QueuePositions(ctx context.Context, shopID int64) (map[int64]int, error)
 	Broker() conversation.Broker
 }
 

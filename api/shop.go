@@ -153,7 +153,7 @@ func (h *handlers) createAgent(c *gin.Context) {
 		h.writeError(c, err)
 		return
 	}
-	c.JSON(http.StatusCreated, gin.H{"agent": h.agentView(created)})
+	h.writeAgent(c, http.StatusCreated, created)
 }
 
 // newAgent validates a new agent's fields and hashes the password at cost.

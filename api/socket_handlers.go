@@ -114,7 +114,10 @@ func (h *handlers) agentSocket(c *gin.Context) {
 		if err != nil {
 			return nil, fmt.Errorf("agent socket: list conversations of agent %d: %w", agent.ID, err)
 		}
-		_, active := h.convs.Presence(agent)
+		_, active, err := h.convs.Presence(base, agent)
+		if err != nil {
+			return nil, fmt.Errorf("agent socket: load of agent %d: %w", agent.ID, err)
+		}
 		return protocol.Encode(protocol.ReadyAgent{Type: protocol.TypeReady, Agent: protocol.AgentOf(agent, presence, active),
 			Conversations: convs, HeartbeatSec: heartbeatSec}), nil
 	}

@@ -9,7 +9,6 @@ import (
 	"github.com/kefu/kefu"
 	"github.com/kefu/kefu/conversation"
 	"github.com/kefu/kefu/internal/testdb"
-	"github.com/kefu/kefu/queue"
 )
 
 // recorder is a consumer of committed changes, added with one argument to
@@ -53,7 +52,7 @@ func TestConsumerHearsEveryCommittedChange(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := &recorder{}
-	svc := conversation.New(st, queue.NewRouter(), conversation.NewMemoryBroker(), nil, rec)
+	svc := conversation.New(st, conversation.NewMemoryPresence(), conversation.NewMemoryBroker(), nil, rec)
 
 	m, _, err := svc.Send(ctx, conversation.BuyerActor(buyer), 0, "c1", "在吗")
 	if err != nil {

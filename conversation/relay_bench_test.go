@@ -10,7 +10,6 @@ import (
 	"github.com/kefu/kefu"
 	"github.com/kefu/kefu/conversation"
 	"github.com/kefu/kefu/internal/testdb"
-	"github.com/kefu/kefu/queue"
 	"github.com/kefu/kefu/store"
 )
 
@@ -39,7 +38,7 @@ func newRelayEnv(b *testing.B, st *store.Store, buyers int) *relayEnv {
 		b.Fatal(err)
 	}
 	e := &relayEnv{broker: conversation.NewMemoryBroker(), agent: agent, agentS: &countingSocket{}}
-	e.svc = conversation.New(st, queue.NewRouter(), e.broker, nil)
+	e.svc = conversation.New(st, conversation.NewMemoryPresence(), e.broker, nil)
 	e.broker.Subscribe(conversation.AgentTopic(agent.ID), e.agentS)
 	e.svc.AgentConnected(ctx, agent)
 	for i := 0; i < buyers; i++ {

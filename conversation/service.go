@@ -13,7 +13,6 @@ import (
 
 	"github.com/kefu/kefu"
 	"github.com/kefu/kefu/protocol"
-	"github.com/kefu/kefu/queue"
 )
 
 // Errors the service returns besides kefu.ErrNotFound and kefu.ErrConversationClosed.
@@ -27,9 +26,14 @@ type Store interface {
 	OpenConversation(ctx context.Context, shopID, buyerID int64, committed func(kefu.Change)) (kefu.Conversation, bool, error)
 	Conversation(ctx context.Context, shopID, id int64) (kefu.Conversation, error)
 	LatestConversation(ctx context.Context, shopID, buyerID int64) (kefu.Conversation, error)
-	OpenConversations(ctx context.Context) ([]kefu.Conversation, error)
-	AssignConversation(ctx context.Context, shopID, id, agentID int64, by kefu.ActorRef,
+	RouteShop(ctx context.Context, shopID int64, presence func(agentID int64) kefu.Presence,
+		decide func(agents []kefu.AgentLoad, waiting []kefu.Waiting) []kefu.Assignment,
+		announce func(agentName string) kefu.Message, committed func(kefu.Change)) ([]kefu.Assignment, error)
+	TakeConversation(ctx context.Context, shopID, id, agentID int64,
 		announce func(agentName string) kefu.Message, committed func(kefu.Change)) (kefu.Conversation, error)
+	Waiting(ctx context.Context, shopID int64) ([]kefu.Waiting, error)
+	QueuePosition(ctx context.Context, conv kefu.Conversation) (int, error)
+	ActiveConversations(ctx context.Context, shopID, agentID int64) (int, error)
 	CloseConversation(ctx context.Context, shopID, id, byAgentID int64, by kefu.ActorRef, farewell kefu.Message,
 		committed func(kefu.Change)) (kefu.Conversation, bool, error)
 	MarkRead(ctx context.Context, shopID, id int64, reader kefu.SenderKind, seq int64) (kefu.Conversation, error)
@@ -38,21 +42,6 @@ type Store interface {
 	Messages(ctx context.Context, shopID, conversationID, afterSeq int64, limit int) ([]kefu.Message, bool, error)
 	Summarize(ctx context.Context, c kefu.Conversation) (kefu.ConversationSummary, error)
 }
-
-// Router is the routing state the service decides with (queue.Router in one process).
-type Router interface {
-	Restore(convs []kefu.Conversation)
-	SetAgent(shopID, agentID int64, presence kefu.Presence, cap int) []queue.Assignment
-	Enqueue(shopID, convID, buyerID int64) ([]queue.Assignment, bool)
-	Take(shopID, convID, agentID int64) bool
-	Release(shopID, convID int64) []queue.Assignment
-	Requeue(shopID, convID int64)
-	Waiting(shopID int64) []queue.Waiter
-	Position(shopID, convID int64) int
-	Agent(shopID, agentID int64) queue.AgentLoad
-}
-
-var _ Router = (*queue.Router)(nil)
 
 // Actor is who asks: a buyer or an agent, always inside one shop.
 type Actor struct {
@@ -83,45 +72,36 @@ func (a Actor) supervises() bool {
 }
 
 // Service runs conversations.
+//
+// It keeps no routing state of its own: who holds what and who waits is in
+// the store, and every decision is taken inside the store's per-shop
+// serialization (RouteShop), so several processes on one database route one
+// shop without putting an agent over cap or a conversation with two agents.
+// Only presence (which sockets are open) lives beside it, in Presence.
 type Service struct {
 	store     Store
-	router    Router
+	presence  Presence
 	broker    Broker
 	consumers []Consumer // of committed changes, the fan-out first
 	log       *slog.Logger
 
-	mu       sync.Mutex
-	presence map[int64]*agentPresence // by agent id
+	// mu orders presence changes with the presence frames that tell them,
+	// so consoles see the last change last.
+	mu sync.Mutex
 }
 
-type agentPresence struct {
-	wanted  kefu.Presence // what the agent chose; effective only while a socket is open
-	sockets int
-}
-
-// New returns a service; call Restore before serving. Every change the
-// service commits is told to the socket fan-out, then to each of consumers
-// in order.
-func New(store Store, router Router, broker Broker, log *slog.Logger, consumers ...Consumer) *Service {
+// New returns a service. Every change the service commits is told to the
+// socket fan-out, then to each of consumers in order.
+func New(store Store, presence Presence, broker Broker, log *slog.Logger, consumers ...Consumer) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{store: store, router: router, broker: broker, log: log, presence: map[int64]*agentPresence{},
+	return &Service{store: store, presence: presence, broker: broker, log: log,
 		consumers: append([]Consumer{fanOut{broker: broker}}, consumers...)}
 }
 
 // Broker returns the broker sockets subscribe to.
 func (s *Service) Broker() Broker { return s.broker }
-
-// Restore rebuilds routing state from the open conversations in the store.
-func (s *Service) Restore(ctx context.Context) error {
-	convs, err := s.store.OpenConversations(ctx)
-	if err != nil {
-		return err
-	}
-	s.router.Restore(convs)
-	return nil
-}
 
 // Send stores a text message from the actor and delivers it. A buyer may pass
 // conversationID 0 (or a closed one): the message goes to their open
@@ -233,25 +213,18 @@ func (s *Service) buyerSend(ctx context.Context, actor Actor, msg kefu.Message) 
 
 // afterBuyerSend routes the conversation if it is waiting, then acks. The
 // message is stored: this happens even if the caller's deadline has passed.
-// Any queued conversation is handed to route, which leaves one it knows
-// alone: a first message may have been stored and then failed before
-// routing, and its retry (a duplicate) routes it.
+// A conversation's first message routes it; so does the retry of one whose
+// conversation still waits (the first try may have been stored and then
+// failed before routing).
 func (s *Service) afterBuyerSend(ctx context.Context, via Subscriber, msg kefu.Message, dup bool, at sent) {
 	ctx = context.WithoutCancel(ctx)
 	switch {
 	case dup:
 		s.routeIfQueued(ctx, msg.ShopID, msg.ConversationID)
-	case at.conv.Status == kefu.StatusQueued:
+	case at.conv.Status == kefu.StatusQueued && at.conv.LastSeq == 1:
 		s.route(ctx, at.conv)
 	}
 	deliverAck(via, msg, dup, at)
-}
-
-// routeIfQueued routes a conversation that is still queued.
-func (s *Service) routeIfQueued(ctx context.Context, shopID, convID int64) {
-	if conv, err := s.store.Conversation(ctx, shopID, convID); err == nil && conv.Status == kefu.StatusQueued {
-		s.route(ctx, conv)
-	}
 }
 
 func (s *Service) agentSend(ctx context.Context, actor Actor, msg kefu.Message) (kefu.Message, bool, error) {
@@ -396,7 +369,8 @@ func (s *Service) Typing(ctx context.Context, actor Actor, id int64) error {
 	return nil
 }
 
-// Accept gives a waiting conversation to the agent who picked it.
+// Accept gives a waiting conversation to the agent who picked it, whatever
+// their load.
 func (s *Service) Accept(ctx context.Context, actor Actor, id int64) (kefu.Conversation, error) {
 	conv, err := s.Conversation(ctx, actor, id)
 	if err != nil {
@@ -407,15 +381,17 @@ func (s *Service) Accept(ctx context.Context, actor Actor, id int64) (kefu.Conve
 		return kefu.Conversation{}, ErrForbidden
 	case conv.Status == kefu.StatusClosed:
 		return kefu.Conversation{}, fmt.Errorf("accept conversation %d: %w", id, kefu.ErrConversationClosed)
-	case conv.Status != kefu.StatusQueued || !s.router.Take(actor.ShopID, id, actor.ID):
+	case conv.Status != kefu.StatusQueued:
 		return kefu.Conversation{}, fmt.Errorf("accept conversation %d: %w", id, ErrNotQueued)
 	}
-	conv, err = s.assign(ctx, actor.ShopID, queue.Assignment{ConversationID: conv.ID, BuyerID: conv.BuyerID, AgentID: actor.ID},
-		kefu.ActorRef{Kind: kefu.SenderAgent, ID: actor.ID})
-	s.publishPositions(actor.ShopID)
-	if err != nil {
+	conv, err = s.store.TakeConversation(ctx, actor.ShopID, id, actor.ID, announce, s.committed(nil))
+	switch {
+	case errors.Is(err, kefu.ErrConflict):
+		return kefu.Conversation{}, fmt.Errorf("accept conversation %d: %w", id, ErrNotQueued)
+	case err != nil:
 		return kefu.Conversation{}, err
 	}
+	s.publishPositions(ctx, actor.ShopID)
 	return conv, nil
 }
 
@@ -439,177 +415,14 @@ func (s *Service) Close(ctx context.Context, actor Actor, id int64) (kefu.Conver
 	closed, changed, err := s.store.CloseConversation(ctx, actor.ShopID, id, byAgent,
 		kefu.ActorRef{Kind: kefu.SenderAgent, ID: actor.ID}, farewell, s.committed(nil))
 	if err != nil || !changed {
-		// Already closed, perhaps by a colleague a moment ago: nothing to undo twice.
+		// Already closed, perhaps by a colleague a moment ago.
 		return closed, err
 	}
-	s.applyAssignments(ctx, actor.ShopID, s.router.Release(actor.ShopID, id))
-	s.publishPositions(actor.ShopID)
+	// A slot is free, or the line is shorter.
+	if len(s.drain(ctx, actor.ShopID)) == 0 && conv.Status == kefu.StatusQueued {
+		s.publishPositions(ctx, actor.ShopID)
+	}
 	return closed, nil
-}
-
-// AgentConnected counts an agent socket; the first one makes the agent's
-// chosen presence effective (online unless they chose away).
-func (s *Service) AgentConnected(ctx context.Context, a kefu.Agent) kefu.Presence {
-	s.mu.Lock()
-	p := s.agentPresence(a)
-	p.sockets++
-	wanted := p.wanted
-	var assignments []queue.Assignment
-	if p.sockets == 1 {
-		assignments = s.setRouting(a, wanted)
-	}
-	s.mu.Unlock()
-	s.applyAssignments(ctx, a.ShopID, assignments)
-	return wanted
-}
-
-// AgentDisconnected uncounts an agent socket; with the last one gone the
-// agent is offline for routing, and keeps their conversations.
-func (s *Service) AgentDisconnected(ctx context.Context, a kefu.Agent) {
-	s.mu.Lock()
-	p := s.agentPresence(a)
-	var assignments []queue.Assignment
-	if p.sockets > 0 {
-		p.sockets--
-		if p.sockets == 0 {
-			assignments = s.setRouting(a, kefu.PresenceOffline)
-		}
-	}
-	s.mu.Unlock()
-	s.applyAssignments(ctx, a.ShopID, assignments)
-}
-
-// SetPresence records the agent's chosen presence. It takes effect while the
-// agent has a socket open; offline takes effect at once.
-func (s *Service) SetPresence(ctx context.Context, a kefu.Agent, presence kefu.Presence) kefu.Presence {
-	s.mu.Lock()
-	p := s.agentPresence(a)
-	p.wanted = presence
-	effective := presence
-	if p.sockets == 0 {
-		effective = kefu.PresenceOffline
-	}
-	assignments := s.setRouting(a, effective)
-	s.mu.Unlock()
-	s.applyAssignments(ctx, a.ShopID, assignments)
-	return effective
-}
-
-// agentPresence returns the agent's presence record. s.mu is held.
-func (s *Service) agentPresence(a kefu.Agent) *agentPresence {
-	p := s.presence[a.ID]
-	if p == nil {
-		p = &agentPresence{wanted: kefu.PresenceOnline}
-		s.presence[a.ID] = p
-	}
-	return p
-}
-
-// setRouting tells the router and the shop's agents. It runs under s.mu so
-// that presence changes reach the router in the order sockets came and went;
-// neither call does I/O or blocks.
-func (s *Service) setRouting(a kefu.Agent, presence kefu.Presence) []queue.Assignment {
-	assignments := s.router.SetAgent(a.ShopID, a.ID, presence, a.MaxConcurrent)
-	s.broker.Publish(protocol.Encode(protocol.PresenceFrame{Type: protocol.TypePresence, AgentID: a.ID, Status: string(presence)}),
-		ShopTopic(a.ShopID), SupervisorTopic(a.ShopID))
-	return assignments
-}
-
-// Presence returns an agent's effective presence and current load.
-func (s *Service) Presence(a kefu.Agent) (kefu.Presence, int) {
-	load := s.router.Agent(a.ShopID, a.ID)
-	return load.Presence, load.Active
-}
-
-// BuyerState is what a buyer's socket shows on connect: their latest
-// conversation (nil if none) and their place in line.
-func (s *Service) BuyerState(ctx context.Context, b kefu.Buyer) (*protocol.Conversation, int, error) {
-	conv, err := s.store.LatestConversation(ctx, b.ShopID, b.ID)
-	if errors.Is(err, kefu.ErrNotFound) {
-		return nil, 0, nil
-	}
-	if err != nil {
-		return nil, 0, err
-	}
-	view, err := s.View(ctx, conv)
-	if err != nil {
-		return nil, 0, err
-	}
-	return &view, view.QueuePosition, nil
-}
-
-// View is a conversation as clients see it, with its place in line.
-func (s *Service) View(ctx context.Context, conv kefu.Conversation) (protocol.Conversation, error) {
-	sum, err := s.store.Summarize(ctx, conv)
-	if err != nil {
-		return protocol.Conversation{}, err
-	}
-	return protocol.ConversationOf(sum, s.router.Position(conv.ShopID, conv.ID)), nil
-}
-
-// QueuePosition is a conversation's place in line, 0 if not waiting.
-func (s *Service) QueuePosition(shopID, convID int64) int { return s.router.Position(shopID, convID) }
-
-// route sends a queued conversation to an agent, or into the line. It may be
-// called for any queued conversation: one the router already knows (waiting,
-// or being assigned) is left alone and nobody is told anything twice.
-func (s *Service) route(ctx context.Context, conv kefu.Conversation) {
-	assignments, added := s.router.Enqueue(conv.ShopID, conv.ID, conv.BuyerID)
-	if !added {
-		return
-	}
-	// Once per conversation: the frames below show it whole, and what the
-	// message path hands over holds only its routing state.
-	if full, err := s.store.Conversation(ctx, conv.ShopID, conv.ID); err == nil {
-		conv = full
-	}
-	waiting := true
-	for _, as := range assignments {
-		if as.ConversationID == conv.ID {
-			waiting = false
-		}
-	}
-	if waiting {
-		s.publishConversation(ctx, conv, false)
-		if len(assignments) == 0 {
-			s.publishPositions(conv.ShopID) // applyAssignments does it otherwise
-		}
-	}
-	s.applyAssignments(ctx, conv.ShopID, assignments)
-}
-
-// applyAssignments stores what the router decided and tells everyone.
-func (s *Service) applyAssignments(ctx context.Context, shopID int64, assignments []queue.Assignment) {
-	if len(assignments) == 0 {
-		return
-	}
-	for _, as := range assignments {
-		if _, err := s.assign(ctx, shopID, as, kefu.SystemActor); err != nil {
-			s.log.Error("assign conversation", "conversation", as.ConversationID, "agent", as.AgentID, "err", err)
-		}
-	}
-	s.publishPositions(shopID)
-}
-
-// assign persists an assignment the router already counted, with the
-// buyer's "客服 X 为您服务" line. If the conversation closed meanwhile the
-// router forgets it; if storing failed otherwise, it goes back to the head of
-// the line for the next event.
-func (s *Service) assign(ctx context.Context, shopID int64, as queue.Assignment, by kefu.ActorRef) (kefu.Conversation, error) {
-	announce := func(agentName string) kefu.Message {
-		return kefu.Message{ShopID: shopID, ConversationID: as.ConversationID, Kind: kefu.KindSystem, Sender: kefu.SenderSystem,
-			SenderName: agentName, Text: fmt.Sprintf("客服 %s 为您服务", agentName), Code: kefu.SystemAssigned}
-	}
-	conv, err := s.store.AssignConversation(ctx, shopID, as.ConversationID, as.AgentID, by, announce, s.committed(nil))
-	if errors.Is(err, kefu.ErrConversationClosed) || errors.Is(err, kefu.ErrNotFound) {
-		s.applyAssignments(ctx, shopID, s.router.Release(shopID, as.ConversationID))
-		return kefu.Conversation{}, err
-	}
-	if err != nil {
-		s.router.Requeue(shopID, as.ConversationID)
-		return kefu.Conversation{}, err
-	}
-	return conv, nil
 }
 
 func (s *Service) publishToBoth(conv kefu.Conversation, frame []byte) {
@@ -626,12 +439,4 @@ func (s *Service) publishConversation(ctx context.Context, conv kefu.Conversatio
 		return
 	}
 	fanOut{broker: s.broker}.conversation(conv, view, leftQueue)
-}
-
-// publishPositions tells every waiting buyer of the shop their place in line.
-func (s *Service) publishPositions(shopID int64) {
-	for i, w := range s.router.Waiting(shopID) {
-		s.broker.Publish(protocol.Encode(protocol.Queue{Type: protocol.TypeQueue, ConversationID: w.ConversationID, Position: i + 1}),
-			BuyerTopic(w.BuyerID))
-	}
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/kefu/kefu"
 	"github.com/kefu/kefu/conversation"
 	"github.com/kefu/kefu/internal/testdb"
-	"github.com/kefu/kefu/queue"
 	"github.com/kefu/kefu/store"
 )
 
@@ -38,22 +37,30 @@ func (h *hookStore) CloseConversation(ctx context.Context, shopID, id, byAgentID
 	return h.Store.CloseConversation(ctx, shopID, id, byAgentID, by, farewell, committed)
 }
 
-func (h *hookStore) AssignConversation(ctx context.Context, shopID, id, agentID int64, by kefu.ActorRef,
+func (h *hookStore) TakeConversation(ctx context.Context, shopID, id, agentID int64,
 	announce func(string) kefu.Message, committed func(kefu.Change)) (kefu.Conversation, error) {
 	h.mu.Lock()
 	f := h.beforeAssign
+	h.mu.Unlock()
+	if f != nil {
+		f(id)
+	}
+	return h.Store.TakeConversation(ctx, shopID, id, agentID, announce, committed)
+}
+
+func (h *hookStore) RouteShop(ctx context.Context, shopID int64, presence func(int64) kefu.Presence,
+	decide func([]kefu.AgentLoad, []kefu.Waiting) []kefu.Assignment,
+	announce func(string) kefu.Message, committed func(kefu.Change)) ([]kefu.Assignment, error) {
+	h.mu.Lock()
 	fail := h.failAssign > 0
 	if fail {
 		h.failAssign--
 	}
 	h.mu.Unlock()
-	if f != nil {
-		f(id)
-	}
 	if fail {
-		return kefu.Conversation{}, errors.New("injected transient error")
+		return nil, errors.New("injected transient error")
 	}
-	return h.Store.AssignConversation(ctx, shopID, id, agentID, by, announce, committed)
+	return h.Store.RouteShop(ctx, shopID, presence, decide, announce, committed)
 }
 
 func (h *hookStore) Append(ctx context.Context, m kefu.Message, rule kefu.WriteRule, committed func(kefu.Change)) (kefu.Message, bool, error) {
@@ -79,7 +86,6 @@ func (h *hookStore) Append(ctx context.Context, m kefu.Message, rule kefu.WriteR
 
 type fixture struct {
 	st     *hookStore
-	router *queue.Router
 	svc    *conversation.Service
 	shop   kefu.Shop
 	agents []kefu.Agent
@@ -93,8 +99,8 @@ func newFixture(t *testing.T, nAgents int) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{st: hs, router: queue.NewRouter(), shop: shop}
-	f.svc = conversation.New(hs, f.router, conversation.NewMemoryBroker(), nil)
+	f := &fixture{st: hs, shop: shop}
+	f.svc = conversation.New(hs, conversation.NewMemoryPresence(), conversation.NewMemoryBroker(), nil)
 	for i := 0; i < nAgents; i++ {
 		a, err := raw.CreateAgent(ctx, kefu.Agent{ShopID: shop.ID, Username: fmt.Sprint("a", i), Name: fmt.Sprint("a", i), Role: kefu.RoleAgent, PasswordHash: "-", MaxConcurrent: 5})
 		if err != nil {
@@ -114,13 +120,22 @@ func (f *fixture) buyer(t *testing.T, n int) kefu.Buyer {
 }
 
 func (f *fixture) openCount(t *testing.T, agentID int64) int {
-	convs, err := f.st.OpenConversations(context.Background())
+	n, err := f.st.ActiveConversations(context.Background(), f.shop.ID, agentID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// events counts the shop's logged events of a type.
+func (f *fixture) events(t *testing.T, typ kefu.EventType) int {
+	events, err := f.st.Events(context.Background(), f.shop.ID, 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	n := 0
-	for _, c := range convs {
-		if c.Status == kefu.StatusAssigned && c.AgentID == agentID {
+	for _, e := range events {
+		if e.Type == typ {
 			n++
 		}
 	}
@@ -163,11 +178,11 @@ func TestConcurrentClosesReleaseOnce(t *testing.T) {
 			closes++
 		}
 	}
-	if active, stored := f.router.Agent(f.shop.ID, a.ID).Active, f.openCount(t, a.ID); active != stored {
-		t.Errorf("router counts %d active conversations, the store %d", active, stored)
+	if closes != 1 || f.events(t, kefu.EventClosed) != 1 {
+		t.Errorf("stored %d close system messages and %d closed events, want one of each", closes, f.events(t, kefu.EventClosed))
 	}
-	if closes != 1 {
-		t.Errorf("stored %d close system messages", closes)
+	if n := f.openCount(t, a.ID); n != 1 {
+		t.Errorf("agent holds %d conversations, want the other one", n)
 	}
 }
 
@@ -186,8 +201,9 @@ func TestCloseWhileDrainAssignsKeepsCounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.st.beforeClose = nil
-	if active, stored := f.router.Agent(f.shop.ID, a.ID).Active, f.openCount(t, a.ID); active != stored {
-		t.Errorf("router counts %d active conversations, the store %d", active, stored)
+	c, _ := f.st.Conversation(ctx, f.shop.ID, m.ConversationID)
+	if c.Status != kefu.StatusClosed || f.openCount(t, a.ID) != 0 {
+		t.Errorf("conversation is %s and the agent holds %d, want closed and 0", c.Status, f.openCount(t, a.ID))
 	}
 }
 
@@ -215,11 +231,11 @@ func TestAcceptOfClosedConversationDoesNotRequeue(t *testing.T) {
 	if _, _, err := f.svc.Send(ctx, conversation.BuyerActor(f.buyer(t, 1)), 0, "c1", "hi"); err != nil {
 		t.Fatal(err)
 	}
-	if w := f.router.Waiting(f.shop.ID); len(w) > 0 && w[0].ConversationID == m.ConversationID {
+	if w, _ := f.st.Waiting(ctx, f.shop.ID); len(w) > 0 && w[0].ConversationID == m.ConversationID {
 		t.Errorf("closed conversation %d is back at the head of the line", m.ConversationID)
 	}
-	if active := f.router.Agent(f.shop.ID, a.ID).Active; active != f.openCount(t, a.ID) {
-		t.Errorf("agent a holds %d in the router, %d in the store", active, f.openCount(t, a.ID))
+	if n := f.openCount(t, a.ID); n != 0 {
+		t.Errorf("agent a holds %d conversations, want 0", n)
 	}
 }
 
@@ -242,33 +258,31 @@ func TestTransientAssignFailureIsRetried(t *testing.T) {
 	if c1.Status != kefu.StatusAssigned {
 		t.Errorf("conversation 1 is %s after the next routing event, want assigned", c1.Status)
 	}
-	if active, stored := f.router.Agent(f.shop.ID, a.ID).Active, f.openCount(t, a.ID); active != stored || stored != 2 {
-		t.Errorf("router counts %d, store %d; want both 2", active, stored)
+	if n := f.openCount(t, a.ID); n != 2 {
+		t.Errorf("agent holds %d conversations, want 2", n)
 	}
 }
 
-// slowRouter holds one SetAgent(offline) until released, to line up the
-// worst interleaving of a console reload.
-type slowRouter struct {
-	*queue.Router
+// slowPresence holds one Disconnect until released, to line up the worst
+// interleaving of a console reload.
+type slowPresence struct {
+	*conversation.MemoryPresence
 	mu      sync.Mutex
 	armed   bool
 	gate    chan struct{}
 	entered chan struct{}
 }
 
-func (r *slowRouter) SetAgent(shopID, agentID int64, p kefu.Presence, cap int) []queue.Assignment {
-	r.mu.Lock()
-	armed := r.armed && p == kefu.PresenceOffline
+func (p *slowPresence) Disconnect(ctx context.Context, a kefu.Agent) (kefu.Presence, error) {
+	p.mu.Lock()
+	armed := p.armed
+	p.armed = false
+	p.mu.Unlock()
 	if armed {
-		r.armed = false
+		close(p.entered)
+		<-p.gate
 	}
-	r.mu.Unlock()
-	if armed {
-		close(r.entered)
-		<-r.gate
-	}
-	return r.Router.SetAgent(shopID, agentID, p, cap)
+	return p.MemoryPresence.Disconnect(ctx, a)
 }
 
 // A console reload (new socket connects while the old one's disconnect is
@@ -277,21 +291,21 @@ func TestReconnectDuringDisconnectKeepsAgentOnline(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, 1)
 	a := f.agents[0]
-	sr := &slowRouter{Router: f.router, gate: make(chan struct{}), entered: make(chan struct{})}
-	svc := conversation.New(f.st, sr, conversation.NewMemoryBroker(), nil)
+	sp := &slowPresence{MemoryPresence: conversation.NewMemoryPresence(), gate: make(chan struct{}), entered: make(chan struct{})}
+	svc := conversation.New(f.st, sp, conversation.NewMemoryBroker(), nil)
 	svc.AgentConnected(ctx, a)
-	sr.mu.Lock()
-	sr.armed = true
-	sr.mu.Unlock()
+	sp.mu.Lock()
+	sp.armed = true
+	sp.mu.Unlock()
 	done := make(chan struct{})
 	go func() { svc.AgentDisconnected(ctx, a); close(done) }()
-	<-sr.entered
+	<-sp.entered
 	connected := make(chan struct{})
 	go func() { svc.AgentConnected(ctx, a); close(connected) }()
-	close(sr.gate)
+	close(sp.gate)
 	<-done
 	<-connected
-	if p, _ := svc.Presence(a); p != kefu.PresenceOnline {
+	if p, _, _ := svc.Presence(ctx, a); p != kefu.PresenceOnline {
 		t.Errorf("agent with an open socket is %s", p)
 	}
 }

@@ -2,7 +2,8 @@
 // pure core (this file): it reads a snapshot of agents and the waiting line
 // and returns assignments, with no I/O and no clock, so later rules (groups,
 // sticky agent, VIP, order state) can be added and tested exhaustively.
-// router.go keeps the live per-shop state the core decides on.
+// The state it decides on is read by the store inside the shop's routing
+// serialization (store.RouteShop), never kept here.
 package queue
 
 import (
@@ -29,7 +30,7 @@ func (a AgentLoad) HasRoom() bool {
 }
 
 // Assignment gives a conversation to an agent. BuyerID is filled in by the
-// Router (the pure core does not need it).
+// caller (the pure core does not need it).
 type Assignment struct {
 	ConversationID int64
 	BuyerID        int64

@@ -131,60 +131,83 @@ func (s *Store) OpenConversations(ctx context.Context) ([]kefu.Conversation, err
 }
 
 // AssignConversation gives an open conversation to an agent of the same
-// shop and stores announce(the agent's name) as its next message, with their
-// events (EventAssigned, EventMessage), in one transaction. by is who
-// assigned it: kefu itself (routing) or the agent taking it. A closed
-// conversation is kefu.ErrConversationClosed. committed, if not nil, is told
-// both changes after the commit.
+// shop, whatever it held before, and stores announce(the agent's name) as its
+// next message, with their events (EventAssigned, EventMessage), in one
+// transaction inside the shop's routing serialization. by is who assigned
+// it. A closed conversation is kefu.ErrConversationClosed. committed, if not
+// nil, is told both changes after the commit.
 func (s *Store) AssignConversation(ctx context.Context, shopID, id, agentID int64, by kefu.ActorRef,
 	announce func(agentName string) kefu.Message, committed func(kefu.Change)) (kefu.Conversation, error) {
 	var conv kefu.Conversation
 	_, err := s.run(ctx, func(ctx context.Context, tx *sql.Tx) ([]kefu.Change, error) {
-		var name string
-		err := tx.QueryRowContext(ctx, s.sql(`SELECT name FROM agents WHERE shop_id = $1 AND id = $2`), shopID, agentID).Scan(&name)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, fmt.Errorf("agent %d: %w", agentID, kefu.ErrNotFound)
-		}
-		if err != nil {
+		if err := s.lockShopRouting(ctx, tx, shopID); err != nil {
 			return nil, err
 		}
-		now := s.now().UTC().Truncate(microsecond)
-		res, err := tx.ExecContext(ctx, s.sql(`UPDATE conversations SET status = $1, agent_id = $2, assigned_at = $3
-			WHERE shop_id = $4 AND id = $5 AND status <> 'closed'`), string(kefu.StatusAssigned), agentID, now, shopID, id)
-		if err != nil {
-			return nil, err
-		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			if err == nil {
-				err = s.whyNotOpen(ctx, tx, shopID, id)
-			}
-			return nil, err
-		}
-		if conv, err = s.conversationIn(ctx, tx, shopID, id); err != nil {
-			return nil, err
-		}
-		e, err := s.insertEvent(ctx, tx, kefu.Event{ShopID: shopID, Type: kefu.EventAssigned, Actor: by,
-			ConversationID: id, BuyerID: conv.BuyerID, AgentID: agentID, CreatedAt: now})
-		if err != nil {
-			return nil, err
-		}
-		changes := []kefu.Change{{Event: e, Conversation: conv}}
-		m := announce(name)
-		m.ShopID, m.ConversationID = shopID, id
-		msg, err := s.appendIn(ctx, tx, m)
-		if err != nil {
-			return nil, err
-		}
-		conv.LastSeq = msg.Conversation.LastSeq
-		if changes[0].Summary, err = s.summaryIn(ctx, tx, conv, name, msg.Message); err != nil {
-			return nil, err
-		}
-		return append(changes, msg), nil
+		var changes []kefu.Change
+		var err error
+		changes, conv, err = s.assignIn(ctx, tx, shopID, id, agentID, by, announce, false)
+		return changes, err
 	}, committed)
 	if err != nil {
 		return kefu.Conversation{}, fmt.Errorf("store: assign conversation %d to agent %d: %w", id, agentID, err)
 	}
 	return conv, nil
+}
+
+// assignIn gives conversation id to agentID inside tx, with the agent's
+// announcement line, and returns both changes. queuedOnly refuses a
+// conversation that is not waiting (kefu.ErrConflict, or
+// kefu.ErrConversationClosed).
+func (s *Store) assignIn(ctx context.Context, tx *sql.Tx, shopID, id, agentID int64, by kefu.ActorRef,
+	announce func(agentName string) kefu.Message, queuedOnly bool) ([]kefu.Change, kefu.Conversation, error) {
+	var name string
+	err := tx.QueryRowContext(ctx, s.sql(`SELECT name FROM agents WHERE shop_id = $1 AND id = $2`), shopID, agentID).Scan(&name)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, kefu.Conversation{}, fmt.Errorf("agent %d: %w", agentID, kefu.ErrNotFound)
+	}
+	if err != nil {
+		return nil, kefu.Conversation{}, err
+	}
+	now := s.now().UTC().Truncate(microsecond)
+	from := "status <> 'closed'"
+	if queuedOnly {
+		from = "status = 'queued'"
+	}
+	res, err := tx.ExecContext(ctx, s.sql(`UPDATE conversations SET status = $1, agent_id = $2, assigned_at = $3
+		WHERE shop_id = $4 AND id = $5 AND `+from), string(kefu.StatusAssigned), agentID, now, shopID, id)
+	if err != nil {
+		return nil, kefu.Conversation{}, err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		if err == nil {
+			err = s.whyNotOpen(ctx, tx, shopID, id)
+		}
+		return nil, kefu.Conversation{}, err
+	}
+	if _, err := tx.ExecContext(ctx, s.sql(`UPDATE agents SET last_assigned_at = $1 WHERE shop_id = $2 AND id = $3`), now, shopID, agentID); err != nil {
+		return nil, kefu.Conversation{}, err
+	}
+	conv, err := s.conversationIn(ctx, tx, shopID, id)
+	if err != nil {
+		return nil, kefu.Conversation{}, err
+	}
+	e, err := s.insertEvent(ctx, tx, kefu.Event{ShopID: shopID, Type: kefu.EventAssigned, Actor: by,
+		ConversationID: id, BuyerID: conv.BuyerID, AgentID: agentID, CreatedAt: now})
+	if err != nil {
+		return nil, kefu.Conversation{}, err
+	}
+	assigned := kefu.Change{Event: e, Conversation: conv}
+	m := announce(name)
+	m.ShopID, m.ConversationID = shopID, id
+	msg, err := s.appendIn(ctx, tx, m)
+	if err != nil {
+		return nil, kefu.Conversation{}, err
+	}
+	conv.LastSeq = msg.Conversation.LastSeq
+	if assigned.Summary, err = s.summaryIn(ctx, tx, conv, name, msg.Message); err != nil {
+		return nil, kefu.Conversation{}, err
+	}
+	return []kefu.Change{assigned, msg}, conv, nil
 }
 
 // CloseConversation closes a conversation and stores farewell as its last

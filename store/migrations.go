@@ -147,6 +147,10 @@ SELECT shop_id, type, actor_kind, actor_id, conversation_id, buyer_id, agent_id,
 		FROM conversations WHERE closed_at IS NOT NULL
 ) h ORDER BY at, ord, conversation_id, seq
 `,
+	// 4: routing reads agents' loads from the database; when each agent was
+	// last given a conversation breaks ties between equal loads.
+	`ALTER TABLE agents ADD COLUMN last_assigned_at {{time}};
+UPDATE agents SET last_assigned_at = (SELECT MAX(c.assigned_at) FROM conversations c WHERE c.agent_id = agents.id)`,
 }
 
 // migrate brings the schema up to date, one transaction per step. Several

@@ -17,7 +17,6 @@ import (
 	"github.com/kefu/kefu/api"
 	"github.com/kefu/kefu/conversation"
 	"github.com/kefu/kefu/docs"
-	"github.com/kefu/kefu/queue"
 	"github.com/kefu/kefu/ratelimit"
 	"github.com/kefu/kefu/store"
 	"github.com/kefu/kefu/widget"
@@ -172,10 +171,8 @@ func runServer(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) e
 		listeners = append(listeners, debugLn)
 	}
 
-	convs := conversation.New(st, queue.NewRouter(), conversation.NewMemoryBroker(), log)
-	if err := convs.Restore(ctx); err != nil {
-		return err
-	}
+	// Routing state is in the store; the line moves as agents come online.
+	convs := conversation.New(st, conversation.NewMemoryPresence(), conversation.NewMemoryBroker(), log)
 	srv := api.New(api.Config{
 		Store: st, Conversations: convs, Log: log, BuyerSecret: secret, PublicURL: cfg.publicURL, TrustedProxies: cfg.proxies,
 		BuyerSends: ratelimit.NewMemory(buyerSendLimit, nil), AgentSends: ratelimit.NewMemory(agentSendLimit, nil),

@@ -1,0 +1,215 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/kefu/kefu"
+)
+
+// Routing decisions are taken inside a per-shop serialization: what a
+// decision reads (agents' loads, the line) cannot change under it until it
+// commits. On PostgreSQL that is a transaction-scoped advisory lock on the
+// shop, so kefu processes sharing one database decide one at a time per
+// shop; on SQLite the writer's transaction holds the database's one write
+// lock from its first statement.
+
+// routingLockSpace is the first key of the shops' routing locks
+// (pg_advisory_xact_lock(int, int)); PostgreSQL keeps two-key locks apart
+// from one-key ones such as the migration lock.
+const routingLockSpace = 0x6b656675 // "kefu"
+
+// lockShopRouting takes the shop's routing lock for the rest of tx.
+func (s *Store) lockShopRouting(ctx context.Context, tx *sql.Tx, shopID int64) error {
+	if s.dialect.name != postgresDialect.name {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1, $2::int)`, routingLockSpace, shopID); err != nil {
+		return fmt.Errorf("lock routing of shop %d: %w", shopID, err)
+	}
+	return nil
+}
+
+// RouteShop assigns the shop's waiting conversations while agents have room,
+// in one transaction inside the shop's routing serialization: it reads every
+// agent's load (presence from presence, open conversations and cap from the
+// database), reads as much of the line as there are free slots, asks decide
+// (the pure routing core) who takes what, and stores each assignment with its
+// announcement line and events. It returns the assignments made.
+//
+// presence is asked inside the decision and must not block. committed, if
+// not nil, is told every change after the commit.
+func (s *Store) RouteShop(ctx context.Context, shopID int64, presence func(agentID int64) kefu.Presence,
+	decide func(agents []kefu.AgentLoad, waiting []kefu.Waiting) []kefu.Assignment,
+	announce func(agentName string) kefu.Message, committed func(kefu.Change)) ([]kefu.Assignment, error) {
+	var made []kefu.Assignment
+	_, err := s.run(ctx, func(ctx context.Context, tx *sql.Tx) ([]kefu.Change, error) {
+		made = nil
+		if err := s.lockShopRouting(ctx, tx, shopID); err != nil {
+			return nil, err
+		}
+		agents, err := s.agentLoads(ctx, tx, shopID, presence)
+		if err != nil {
+			return nil, err
+		}
+		free := 0
+		for _, a := range agents {
+			if a.Presence == kefu.PresenceOnline && a.Active < a.Cap {
+				free += a.Cap - a.Active
+			}
+		}
+		if free == 0 {
+			return nil, nil
+		}
+		waiting, err := s.waitingIn(ctx, tx, shopID, free)
+		if err != nil || len(waiting) == 0 {
+			return nil, err
+		}
+		var changes []kefu.Change
+		for _, as := range decide(agents, waiting) {
+			ch, _, err := s.assignIn(ctx, tx, shopID, as.ConversationID, as.AgentID, kefu.SystemActor, announce, true)
+			if err != nil {
+				return nil, fmt.Errorf("assign conversation %d to agent %d: %w", as.ConversationID, as.AgentID, err)
+			}
+			changes = append(changes, ch...)
+			made = append(made, as)
+		}
+		return changes, nil
+	}, committed)
+	if err != nil {
+		return nil, fmt.Errorf("store: route shop %d: %w", shopID, err)
+	}
+	return made, nil
+}
+
+// TakeConversation gives a waiting conversation to the agent who picked it,
+// whatever their load, inside the shop's routing serialization, with its
+// announcement line and events. One that is no longer waiting is
+// kefu.ErrConflict (taken) or kefu.ErrConversationClosed.
+func (s *Store) TakeConversation(ctx context.Context, shopID, id, agentID int64,
+	announce func(agentName string) kefu.Message, committed func(kefu.Change)) (kefu.Conversation, error) {
+	var conv kefu.Conversation
+	_, err := s.run(ctx, func(ctx context.Context, tx *sql.Tx) ([]kefu.Change, error) {
+		if err := s.lockShopRouting(ctx, tx, shopID); err != nil {
+			return nil, err
+		}
+		changes, c, err := s.assignIn(ctx, tx, shopID, id, agentID, kefu.ActorRef{Kind: kefu.SenderAgent, ID: agentID}, announce, true)
+		conv = c
+		return changes, err
+	}, committed)
+	if err != nil {
+		return kefu.Conversation{}, fmt.Errorf("store: agent %d takes conversation %d: %w", agentID, id, err)
+	}
+	return conv, nil
+}
+
+// agentLoads reads every agent of the shop with their open conversations.
+func (s *Store) agentLoads(ctx context.Context, tx *sql.Tx, shopID int64, presence func(int64) kefu.Presence) ([]kefu.AgentLoad, error) {
+	active := map[int64]int{}
+	rows, err := tx.QueryContext(ctx, s.sql(`SELECT agent_id, COUNT(*) FROM conversations
+		WHERE shop_id = $1 AND status = 'assigned' GROUP BY agent_id`), shopID)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var id int64
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		active[id] = n
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	rows, err = tx.QueryContext(ctx, s.sql(`SELECT id, max_concurrent, last_assigned_at FROM agents WHERE shop_id = $1 ORDER BY id`), shopID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []kefu.AgentLoad
+	for rows.Next() {
+		var a kefu.AgentLoad
+		var last *time.Time
+		if err := rows.Scan(&a.ID, &a.Cap, &last); err != nil {
+			return nil, err
+		}
+		if last != nil {
+			a.LastAssignedAt = *last
+		}
+		a.Active = active[a.ID]
+		a.Presence = presence(a.ID)
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// waitingIn reads the first limit conversations of the shop's line, oldest first.
+func (s *Store) waitingIn(ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, shopID int64, limit int) ([]kefu.Waiting, error) {
+	rows, err := q.QueryContext(ctx, s.sql(`SELECT id, buyer_id FROM conversations
+		WHERE shop_id = $1 AND status = 'queued' ORDER BY queued_at, id LIMIT $2`), shopID, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []kefu.Waiting
+	for rows.Next() {
+		var w kefu.Waiting
+		if err := rows.Scan(&w.ConversationID, &w.BuyerID); err != nil {
+			return nil, err
+		}
+		out = append(out, w)
+	}
+	return out, rows.Err()
+}
+
+// maxLine bounds how much of a shop's line one read returns.
+const maxLine = 10000
+
+// Waiting returns the shop's line, oldest first (at most 10,000).
+func (s *Store) Waiting(ctx context.Context, shopID int64) ([]kefu.Waiting, error) {
+	ctx, cancel := bound(ctx)
+	defer cancel()
+	db, err := s.rdb.DB()
+	if err != nil {
+		return nil, fmt.Errorf("store: read the line of shop %d: %w", shopID, err)
+	}
+	out, err := s.waitingIn(ctx, db, shopID, maxLine)
+	if err != nil {
+		return nil, fmt.Errorf("store: read the line of shop %d: %w", shopID, err)
+	}
+	return out, nil
+}
+
+// QueuePosition returns a conversation's place in its shop's line (1 =
+// next), 0 if it is not waiting.
+func (s *Store) QueuePosition(ctx context.Context, conv kefu.Conversation) (int, error) {
+	ctx, cancel := bound(ctx)
+	defer cancel()
+	var n int
+	err := s.rdb.WithContext(ctx).Raw(`SELECT COUNT(*) FROM conversations c, conversations me
+		WHERE me.shop_id = ? AND me.id = ? AND me.status = ? AND c.shop_id = me.shop_id AND c.status = ?
+		AND (c.queued_at < me.queued_at OR (c.queued_at = me.queued_at AND c.id <= me.id))`,
+		conv.ShopID, conv.ID, kefu.StatusQueued, kefu.StatusQueued).Scan(&n).Error
+	if err != nil {
+		return 0, fmt.Errorf("store: place of conversation %d in line: %w", conv.ID, err)
+	}
+	return n, nil
+}
+
+// ActiveConversations counts the open conversations assigned to an agent.
+func (s *Store) ActiveConversations(ctx context.Context, shopID, agentID int64) (int, error) {
+	ctx, cancel := bound(ctx)
+	defer cancel()
+	var n int
+	if err := s.rdb.WithContext(ctx).Raw(`SELECT COUNT(*) FROM conversations WHERE shop_id = ? AND agent_id = ? AND status = ?`,
+		shopID, agentID, kefu.StatusAssigned).Scan(&n).Error; err != nil {
+		return 0, fmt.Errorf("store: count conversations of agent %d: %w", agentID, err)
+	}
+	return n, nil
+}
