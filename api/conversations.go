@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/kefu/kefu"
+	"github.com/kefu/kefu/conversation"
 	"github.com/kefu/kefu/protocol"
 )
 
@@ -37,29 +38,10 @@ func (h *handlers) listConversations(c *gin.Context) {
 }
 
 // agentConversations lists the conversations of the given statuses an agent
-// is shown: plain agents (and anyone asking for mine) their own, plus the
-// shared queue unless mine; owners and supervisors the whole shop. REST
-// lists and the agent socket's ready frame both come from here.
+// is shown (conversation.ListFilters says which). REST lists and the agent
+// socket's ready frame both come from here.
 func (h *handlers) agentConversations(ctx context.Context, agent kefu.Agent, statuses []kefu.ConversationStatus, mine bool, limit int) ([]protocol.Conversation, error) {
-	var filters []kefu.ConversationFilter
-	if mine || agent.Role == kefu.RoleAgent {
-		var own, queued []kefu.ConversationStatus
-		for _, s := range statuses {
-			if s == kefu.StatusQueued && !mine {
-				queued = append(queued, s)
-			} else {
-				own = append(own, s)
-			}
-		}
-		if len(own) > 0 {
-			filters = append(filters, kefu.ConversationFilter{Statuses: own, AgentID: agent.ID, Limit: limit})
-		}
-		if len(queued) > 0 {
-			filters = append(filters, kefu.ConversationFilter{Statuses: queued, Limit: limit})
-		}
-	} else {
-		filters = append(filters, kefu.ConversationFilter{Statuses: statuses, Limit: limit})
-	}
+	filters := conversation.ListFilters(agent, statuses, mine, limit)
 	out := []protocol.Conversation{}
 	var positions map[int64]int
 	for _, f := range filters {

@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/kefu/kefu"
+	"github.com/kefu/kefu/conversation"
 	"github.com/kefu/kefu/protocol"
 )
 
@@ -19,7 +20,7 @@ const maxOrigins = 50
 var errOwnerOnly = newError(http.StatusForbidden, "owner_only", "Only the shop owner may do this.")
 
 func requireOwner(a kefu.Agent) error {
-	if a.Role != kefu.RoleOwner {
+	if !conversation.ManagesShop(a) {
 		return errOwnerOnly
 	}
 	return nil
@@ -39,7 +40,7 @@ func shopViewFor(shop kefu.Shop, viewer kefu.Agent) shopView {
 	if v.Origins == nil {
 		v.Origins = []string{}
 	}
-	if viewer.Role == kefu.RoleOwner {
+	if conversation.ManagesShop(viewer) {
 		v.IdentitySecret = shop.IdentitySecret
 	}
 	return v

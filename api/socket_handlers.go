@@ -62,7 +62,7 @@ func (h *handlers) buyerSocket(c *gin.Context) {
 	}
 	actor := conversation.BuyerActor(buyer)
 	cn := newConn(ws, sb, buyerBufferFrames, h.socketWriteTimeout)
-	h.serve(ws, cn, []string{conversation.BuyerTopic(buyer.ID)}, ready, nil, func(cn *conn, f protocol.ClientFrame) {
+	h.serve(ws, cn, conversation.BuyerSocketTopics(buyer), ready, nil, func(cn *conn, f protocol.ClientFrame) {
 		if f.Type == protocol.TypePresence {
 			cn.Deliver(protocol.Encode(protocol.ErrorFrame{Type: protocol.TypeError, Code: protocol.CodeForbidden,
 				Message: "only agents have a presence"}))
@@ -127,10 +127,7 @@ func (h *handlers) agentSocket(c *gin.Context) {
 		}
 	}
 	actor := conversation.AgentActor(agent)
-	topics := []string{conversation.AgentTopic(agent.ID), conversation.ShopTopic(agent.ShopID)}
-	if agent.Role == kefu.RoleOwner || agent.Role == kefu.RoleSupervisor {
-		topics = append(topics, conversation.SupervisorTopic(agent.ShopID))
-	}
+	topics := conversation.AgentSocketTopics(agent)
 	cn := newConn(ws, sb, agentBufferFrames, h.socketWriteTimeout)
 	cn.session = sessionHash
 	h.serve(ws, cn, topics, ready, onClose, func(cn *conn, f protocol.ClientFrame) {

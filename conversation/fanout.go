@@ -35,7 +35,7 @@ func (f fanOut) Consume(c Committed) {
 // conversation waits for routing, the ack is held in the origin.
 func (f fanOut) message(c Committed) {
 	conv, msg := c.Conversation, *c.Message
-	topics := append(agentTopics(conv), BuyerTopic(conv.BuyerID))
+	topics := conversationTopics(conv)
 	if msg.Sender == kefu.SenderAgent {
 		topics = append(topics, AgentTopic(msg.SenderID))
 	}
@@ -57,19 +57,9 @@ func (f fanOut) message(c Committed) {
 // conversation publishes a conversation frame already summarized.
 func (f fanOut) conversation(conv kefu.Conversation, view protocol.Conversation, leftQueue bool) {
 	frame := protocol.Encode(protocol.ConversationFrame{Type: protocol.TypeConversation, Conversation: view})
-	topics := append(agentTopics(conv), BuyerTopic(conv.BuyerID))
+	topics := conversationTopics(conv)
 	if leftQueue {
 		topics = append(topics, ShopTopic(conv.ShopID))
 	}
 	f.broker.Publish(frame, topics...)
-}
-
-// agentTopics is where the agents of a conversation listen: owners and
-// supervisors always; while it waits, every agent of the shop; then the
-// agent holding it.
-func agentTopics(conv kefu.Conversation) []string {
-	if conv.Status == kefu.StatusQueued || conv.AgentID == 0 {
-		return []string{ShopTopic(conv.ShopID), SupervisorTopic(conv.ShopID)}
-	}
-	return []string{AgentTopic(conv.AgentID), SupervisorTopic(conv.ShopID)}
 }

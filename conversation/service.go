@@ -67,10 +67,6 @@ func AgentActor(a kefu.Agent) Actor {
 	return Actor{Kind: kefu.SenderAgent, ID: a.ID, ShopID: a.ShopID, Name: a.Name, Role: a.Role}
 }
 
-func (a Actor) supervises() bool {
-	return a.Kind == kefu.SenderAgent && (a.Role == kefu.RoleOwner || a.Role == kefu.RoleSupervisor)
-}
-
 // Service runs conversations.
 //
 // It keeps no routing state of its own: who holds what and who waits is in
@@ -168,7 +164,7 @@ func deliverAck(via Subscriber, msg kefu.Message, dup bool, at sent) {
 }
 
 func (s *Service) buyerSend(ctx context.Context, actor Actor, msg kefu.Message) (kefu.Message, bool, error) {
-	rule := kefu.WriteRule{OpenOnly: true, BuyerID: actor.ID}
+	rule := writeRule(actor)
 	if msg.ConversationID != 0 {
 		stored, dup, at, err := s.appendAndPublish(ctx, msg, rule, actor.Socket)
 		switch {
@@ -228,10 +224,7 @@ func (s *Service) afterBuyerSend(ctx context.Context, via Subscriber, msg kefu.M
 }
 
 func (s *Service) agentSend(ctx context.Context, actor Actor, msg kefu.Message) (kefu.Message, bool, error) {
-	rule := kefu.WriteRule{OpenOnly: true, Assigned: true}
-	if !actor.supervises() {
-		rule.HolderID = actor.ID
-	}
+	rule := writeRule(actor)
 	stored, dup, at, err := s.appendAndPublish(ctx, msg, rule, actor.Socket)
 	if err == nil {
 		deliverAck(actor.Socket, stored, dup, at)
@@ -276,19 +269,10 @@ func (s *Service) Conversation(ctx context.Context, actor Actor, id int64) (kefu
 	if err != nil {
 		return kefu.Conversation{}, err
 	}
-	switch {
-	case actor.Kind == kefu.SenderBuyer && conv.BuyerID != actor.ID:
-		return kefu.Conversation{}, fmt.Errorf("conversation %d: %w", id, kefu.ErrNotFound)
-	case actor.Kind == kefu.SenderAgent && !actor.supervises() && conv.AgentID != actor.ID && conv.Status != kefu.StatusQueued:
-		return kefu.Conversation{}, fmt.Errorf("conversation %d belongs to another agent: %w", id, ErrForbidden)
+	if err := mayRead(actor, conv); err != nil {
+		return kefu.Conversation{}, err
 	}
 	return conv, nil
-}
-
-// mayWrite says whether an agent may write to, mark read or type in a
-// conversation: the agent holding it, or an owner or supervisor.
-func mayWrite(actor Actor, conv kefu.Conversation) bool {
-	return actor.supervises() || (conv.AgentID == actor.ID && conv.Status != kefu.StatusQueued)
 }
 
 // Page is a stretch of a conversation's messages and where the conversation ends.
@@ -402,15 +386,12 @@ func (s *Service) Close(ctx context.Context, actor Actor, id int64) (kefu.Conver
 	if err != nil {
 		return kefu.Conversation{}, err
 	}
-	if actor.Kind != kefu.SenderAgent || (conv.AgentID != actor.ID && conv.Status == kefu.StatusAssigned && !actor.supervises()) {
+	if !mayClose(actor, conv) {
 		return kefu.Conversation{}, fmt.Errorf("close conversation %d: %w", id, ErrForbidden)
 	}
 	// The ownership rule is checked again by the store in the same statement:
 	// a colleague may have taken the conversation since it was read.
-	byAgent := actor.ID
-	if actor.supervises() {
-		byAgent = 0
-	}
+	byAgent := closeHolder(actor)
 	farewell := kefu.Message{Kind: kefu.KindSystem, Sender: kefu.SenderSystem, Text: "会话已结束", Code: kefu.SystemClosed}
 	closed, changed, err := s.store.CloseConversation(ctx, actor.ShopID, id, byAgent,
 		kefu.ActorRef{Kind: kefu.SenderAgent, ID: actor.ID}, farewell, s.committed(nil))
@@ -426,7 +407,7 @@ func (s *Service) Close(ctx context.Context, actor Actor, id int64) (kefu.Conver
 }
 
 func (s *Service) publishToBoth(conv kefu.Conversation, frame []byte) {
-	s.broker.Publish(frame, append(agentTopics(conv), BuyerTopic(conv.BuyerID))...)
+	s.broker.Publish(frame, conversationTopics(conv)...)
 }
 
 // publishConversation tells the buyer and the agents concerned that a

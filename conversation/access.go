@@ -1,0 +1,131 @@
+package conversation
+
+import (
+	"fmt"
+
+	"github.com/kefu/kefu"
+)
+
+// This file is the one place that says who may see, write and be told about
+// what. The service's commands, the REST handlers, the sockets and the
+// fan-out all ask here.
+//
+//   - A buyer sees and writes their own conversations only; anyone else's is
+//     not found (never "forbidden": that would confirm it exists).
+//   - A plain agent sees the shop's queue and the conversations they hold or
+//     held; writes (messages, read marks, typing) and closes only what they
+//     hold, and may close a waiting one.
+//   - Owners and supervisors see, write and close everything in their shop.
+//   - Only the owner manages the shop (origins, the identity secret, the team).
+
+// supervises reports whether the actor is an owner or supervisor.
+func (a Actor) supervises() bool {
+	return a.Kind == kefu.SenderAgent && supervisorRole(a.Role)
+}
+
+func supervisorRole(r kefu.Role) bool { return r == kefu.RoleOwner || r == kefu.RoleSupervisor }
+
+// ManagesShop reports whether an agent may change the shop's settings.
+func ManagesShop(a kefu.Agent) bool { return a.Role == kefu.RoleOwner }
+
+// mayRead returns nil if the actor may see the conversation, or why not.
+func mayRead(actor Actor, conv kefu.Conversation) error {
+	switch {
+	case actor.Kind == kefu.SenderBuyer && conv.BuyerID != actor.ID:
+		return fmt.Errorf("conversation %d: %w", conv.ID, kefu.ErrNotFound)
+	case actor.Kind == kefu.SenderAgent && !actor.supervises() && conv.AgentID != actor.ID && conv.Status != kefu.StatusQueued:
+		return fmt.Errorf("conversation %d belongs to another agent: %w", conv.ID, ErrForbidden)
+	}
+	return nil
+}
+
+// mayWrite says whether an agent may write to, mark read or type in a
+// conversation: the agent holding it, or an owner or supervisor.
+func mayWrite(actor Actor, conv kefu.Conversation) bool {
+	return actor.supervises() || (conv.AgentID == actor.ID && conv.Status != kefu.StatusQueued)
+}
+
+// mayClose says whether an agent may close a conversation: their own, one
+// still waiting, or any for an owner or supervisor.
+func mayClose(actor Actor, conv kefu.Conversation) bool {
+	return actor.Kind == kefu.SenderAgent && (conv.AgentID == actor.ID || conv.Status != kefu.StatusAssigned || actor.supervises())
+}
+
+// closeHolder is who the store checks a close against, in the statement that
+// closes: the agent, who may close only what waits or what they hold; 0 for
+// owners and supervisors, who may close anything of their shop.
+func closeHolder(actor Actor) int64 {
+	if actor.supervises() {
+		return 0
+	}
+	return actor.ID
+}
+
+// writeRule is what the store checks, in the statement that writes, before
+// it appends a message from the actor: a buyer writes to their own open
+// conversation; an agent to an open one assigned to them, or (owners and
+// supervisors) to any assigned one.
+func writeRule(actor Actor) kefu.WriteRule {
+	if actor.Kind == kefu.SenderBuyer {
+		return kefu.WriteRule{OpenOnly: true, BuyerID: actor.ID}
+	}
+	rule := kefu.WriteRule{OpenOnly: true, Assigned: true}
+	if !actor.supervises() {
+		rule.HolderID = actor.ID
+	}
+	return rule
+}
+
+// agentTopics is where the agents told about a conversation listen: owners
+// and supervisors always; while it waits, every agent of the shop; then the
+// agent holding it.
+func agentTopics(conv kefu.Conversation) []string {
+	if conv.Status == kefu.StatusQueued || conv.AgentID == 0 {
+		return []string{ShopTopic(conv.ShopID), SupervisorTopic(conv.ShopID)}
+	}
+	return []string{AgentTopic(conv.AgentID), SupervisorTopic(conv.ShopID)}
+}
+
+// conversationTopics is everyone told about a conversation: its agents and its buyer.
+func conversationTopics(conv kefu.Conversation) []string {
+	return append(agentTopics(conv), BuyerTopic(conv.BuyerID))
+}
+
+// BuyerSocketTopics are what a buyer's socket hears: their own conversations.
+func BuyerSocketTopics(b kefu.Buyer) []string { return []string{BuyerTopic(b.ID)} }
+
+// AgentSocketTopics are what an agent's socket hears: their own
+// conversations, the shop's queue and presence, and for owners and
+// supervisors everything in the shop.
+func AgentSocketTopics(a kefu.Agent) []string {
+	topics := []string{AgentTopic(a.ID), ShopTopic(a.ShopID)}
+	if supervisorRole(a.Role) {
+		topics = append(topics, SupervisorTopic(a.ShopID))
+	}
+	return topics
+}
+
+// ListFilters are the lists of conversations of the given statuses an agent
+// is shown: a plain agent (and anyone asking for mine only) their own, plus
+// the shared queue unless mine; owners and supervisors the whole shop.
+func ListFilters(a kefu.Agent, statuses []kefu.ConversationStatus, mine bool, limit int) []kefu.ConversationFilter {
+	if !mine && supervisorRole(a.Role) {
+		return []kefu.ConversationFilter{{Statuses: statuses, Limit: limit}}
+	}
+	var own, queued []kefu.ConversationStatus
+	for _, s := range statuses {
+		if s == kefu.StatusQueued && !mine {
+			queued = append(queued, s)
+		} else {
+			own = append(own, s)
+		}
+	}
+	var filters []kefu.ConversationFilter
+	if len(own) > 0 {
+		filters = append(filters, kefu.ConversationFilter{Statuses: own, AgentID: a.ID, Limit: limit})
+	}
+	if len(queued) > 0 {
+		filters = append(filters, kefu.ConversationFilter{Statuses: queued, Limit: limit})
+	}
+	return filters
+}

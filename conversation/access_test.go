@@ -1,0 +1,107 @@
+package conversation
+
+import (
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/kefu/kefu"
+)
+
+// The access rules, case by case: who may see, write and close a
+// conversation, and who is told about it.
+func TestAccessRules(t *testing.T) {
+	const shop, buyer, holder, colleague = 1, 7, 2, 3
+	assigned := kefu.Conversation{ID: 10, ShopID: shop, BuyerID: buyer, AgentID: holder, Status: kefu.StatusAssigned}
+	queued := kefu.Conversation{ID: 11, ShopID: shop, BuyerID: buyer, Status: kefu.StatusQueued}
+	closed := kefu.Conversation{ID: 12, ShopID: shop, BuyerID: buyer, AgentID: holder, Status: kefu.StatusClosed}
+
+	theBuyer := Actor{Kind: kefu.SenderBuyer, ID: buyer, ShopID: shop}
+	otherBuyer := Actor{Kind: kefu.SenderBuyer, ID: buyer + 1, ShopID: shop}
+	theAgent := Actor{Kind: kefu.SenderAgent, ID: holder, ShopID: shop, Role: kefu.RoleAgent}
+	otherAgent := Actor{Kind: kefu.SenderAgent, ID: colleague, ShopID: shop, Role: kefu.RoleAgent}
+	supervisor := Actor{Kind: kefu.SenderAgent, ID: 4, ShopID: shop, Role: kefu.RoleSupervisor}
+	owner := Actor{Kind: kefu.SenderAgent, ID: 5, ShopID: shop, Role: kefu.RoleOwner}
+
+	cases := []struct {
+		name       string
+		actor      Actor
+		conv       kefu.Conversation
+		readErr    error // nil: may see it
+		write      bool
+		mayCloseIt bool
+	}{
+		{"buyer, own", theBuyer, assigned, nil, false, false},
+		{"buyer, another's", otherBuyer, assigned, kefu.ErrNotFound, false, false},
+		{"agent holding it", theAgent, assigned, nil, true, true},
+		{"agent, a colleague's", otherAgent, assigned, ErrForbidden, false, false},
+		{"agent, waiting", otherAgent, queued, nil, false, true},
+		{"agent, held before, closed", theAgent, closed, nil, true, true},
+		{"agent, a colleague's, closed", otherAgent, closed, ErrForbidden, false, true},
+		{"supervisor, a colleague's", supervisor, assigned, nil, true, true},
+		{"owner, waiting", owner, queued, nil, true, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := mayRead(tc.actor, tc.conv)
+			if (tc.readErr == nil) != (err == nil) || (tc.readErr != nil && !errors.Is(err, tc.readErr)) {
+				t.Errorf("mayRead = %v, want %v", err, tc.readErr)
+			}
+			if tc.actor.Kind == kefu.SenderAgent {
+				if got := mayWrite(tc.actor, tc.conv); got != tc.write {
+					t.Errorf("mayWrite = %v, want %v", got, tc.write)
+				}
+			}
+			if got := mayClose(tc.actor, tc.conv); got != tc.mayCloseIt {
+				t.Errorf("mayClose = %v, want %v", got, tc.mayCloseIt)
+			}
+		})
+	}
+
+	t.Run("write rules", func(t *testing.T) {
+		if r := writeRule(theBuyer); r != (kefu.WriteRule{OpenOnly: true, BuyerID: buyer}) {
+			t.Errorf("buyer's rule %+v", r)
+		}
+		if r := writeRule(theAgent); r != (kefu.WriteRule{OpenOnly: true, Assigned: true, HolderID: holder}) {
+			t.Errorf("agent's rule %+v", r)
+		}
+		if r := writeRule(supervisor); r != (kefu.WriteRule{OpenOnly: true, Assigned: true}) {
+			t.Errorf("supervisor's rule %+v", r)
+		}
+		if closeHolder(theAgent) != holder || closeHolder(owner) != 0 {
+			t.Error("close is checked against the agent, or nobody for owners")
+		}
+	})
+	t.Run("who is told", func(t *testing.T) {
+		if got, want := conversationTopics(queued), []string{"shop/1", "supervisor/1", "buyer/7"}; !slices.Equal(got, want) {
+			t.Errorf("waiting: %v, want %v", got, want)
+		}
+		if got, want := conversationTopics(assigned), []string{"agent/2", "supervisor/1", "buyer/7"}; !slices.Equal(got, want) {
+			t.Errorf("assigned: %v, want %v", got, want)
+		}
+		if got, want := AgentSocketTopics(kefu.Agent{ID: holder, ShopID: shop, Role: kefu.RoleAgent}), []string{"agent/2", "shop/1"}; !slices.Equal(got, want) {
+			t.Errorf("agent socket: %v, want %v", got, want)
+		}
+		if got := AgentSocketTopics(kefu.Agent{ID: 4, ShopID: shop, Role: kefu.RoleSupervisor}); !slices.Contains(got, "supervisor/1") {
+			t.Errorf("supervisor socket: %v", got)
+		}
+	})
+	t.Run("lists", func(t *testing.T) {
+		open := []kefu.ConversationStatus{kefu.StatusQueued, kefu.StatusAssigned}
+		agent := kefu.Agent{ID: holder, ShopID: shop, Role: kefu.RoleAgent}
+		got := ListFilters(agent, open, false, 50)
+		if len(got) != 2 || got[0].AgentID != holder || !slices.Equal(got[0].Statuses, []kefu.ConversationStatus{kefu.StatusAssigned}) ||
+			got[1].AgentID != 0 || !slices.Equal(got[1].Statuses, []kefu.ConversationStatus{kefu.StatusQueued}) {
+			t.Errorf("plain agent's lists: %+v", got)
+		}
+		if got := ListFilters(kefu.Agent{ID: 5, ShopID: shop, Role: kefu.RoleOwner}, open, false, 50); len(got) != 1 || got[0].AgentID != 0 {
+			t.Errorf("owner's lists: %+v", got)
+		}
+		if got := ListFilters(kefu.Agent{ID: 5, ShopID: shop, Role: kefu.RoleOwner}, open, true, 50); len(got) != 1 || got[0].AgentID != 5 {
+			t.Errorf("owner's own lists: %+v", got)
+		}
+		if !ManagesShop(kefu.Agent{Role: kefu.RoleOwner}) || ManagesShop(kefu.Agent{Role: kefu.RoleSupervisor}) {
+			t.Error("only the owner manages the shop")
+		}
+	})
+}
