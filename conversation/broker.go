@@ -1,20 +1,27 @@
 package conversation
 
-import "fmt"
+import (
+	"context"
+	"fmt"
+)
 
-// Broker fans encoded frames out to the sockets subscribed to a topic.
-// Publish never blocks on a socket: a Subscriber must take a frame without
-// waiting (queue it or drop the connection). The in-process implementation is
-// MemoryBroker; a Redis one for many nodes comes later behind this interface.
+// Broker carries encoded frames to the sockets subscribed to a topic, on
+// every kefu process. Sockets subscribe on the process that holds them; the
+// broker keeps one subscription per topic per process and its local Hub fans
+// a frame out to that process's sockets. Publish never blocks on a socket: a
+// Subscriber must take a frame without waiting (queue it or drop the
+// connection). The in-process implementation is MemoryBroker; a Redis one for
+// many nodes comes later behind this interface.
 type Broker interface {
+	// Subscribe adds a socket of this process to topic; twice is once.
 	Subscribe(topic string, sub Subscriber)
+	// Unsubscribe removes it.
 	Unsubscribe(topic string, sub Subscriber)
 	// Publish delivers frame once to every subscriber of any of the topics,
-	// even one subscribed to several of them.
-	Publish(frame []byte, topics ...string)
-	// PublishExcept is Publish leaving out one subscriber (which the caller
-	// serves itself).
-	PublishExcept(frame []byte, except Subscriber, topics ...string)
+	// even one subscribed to several, but except (a socket of this process
+	// the caller serves itself, or nil). An error means some processes may
+	// not have had it; clients recover what they missed by seq.
+	Publish(ctx context.Context, frame []byte, except Subscriber, topics ...string) error
 }
 
 // Subscriber receives frames published to its topics.

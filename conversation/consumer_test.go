@@ -58,7 +58,7 @@ func TestConsumerHearsEveryCommittedChange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc.AgentConnected(ctx, agent) // routing assigns the waiting conversation
+	svc.AgentConnected(ctx, agent) // online, and routing assigns the waiting conversation
 	if _, _, err := svc.Send(ctx, conversation.AgentActor(agent), m.ConversationID, "a1", "在的"); err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +66,7 @@ func TestConsumerHearsEveryCommittedChange(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	want := []kefu.EventType{kefu.EventQueued, kefu.EventMessage, kefu.EventAssigned, kefu.EventMessage,
+	want := []kefu.EventType{kefu.EventQueued, kefu.EventMessage, kefu.EventPresence, kefu.EventAssigned, kefu.EventMessage,
 		kefu.EventMessage, kefu.EventMessage, kefu.EventClosed}
 	if got := rec.types(); !slices.Equal(got, want) {
 		t.Fatalf("consumer heard %v, want %v", got, want)
@@ -82,5 +82,18 @@ func TestConsumerHearsEveryCommittedChange(t *testing.T) {
 	}
 	if len(logged) != len(want) {
 		t.Errorf("the log holds %d events, want %d", len(logged), len(want))
+	}
+	if p := rec.changes[2].Event; p.AgentID != agent.ID || p.Data.Presence != kefu.PresenceOnline {
+		t.Errorf("presence event %+v, want agent %d online", p, agent.ID)
+	}
+	// A second socket of the agent changes nothing, and writes nothing.
+	svc.AgentConnected(ctx, agent)
+	if n := len(rec.types()); n != len(want) {
+		t.Errorf("a second socket wrote %d events", n-len(want))
+	}
+	svc.AgentDisconnected(ctx, agent)
+	svc.AgentDisconnected(ctx, agent)
+	if got := rec.types(); got[len(got)-1] != kefu.EventPresence || rec.changes[len(got)-1].Event.Data.Presence != kefu.PresenceOffline {
+		t.Errorf("after the last socket closed the consumer heard %v, want the agent offline last", got)
 	}
 }

@@ -1,6 +1,9 @@
 package conversation
 
 import (
+	"context"
+	"log/slog"
+
 	"github.com/kefu/kefu"
 	"github.com/kefu/kefu/protocol"
 )
@@ -10,12 +13,15 @@ import (
 // hear of them.
 type fanOut struct {
 	broker Broker
+	log    *slog.Logger
 }
 
 var _ Consumer = fanOut{}
 
 func (f fanOut) Consume(c Committed) {
 	switch {
+	case c.Event.Type == kefu.EventPresence:
+		f.publish(presenceFrame(c.Event.AgentID, c.Event.Data.Presence), nil, []string{ShopTopic(c.Event.ShopID), SupervisorTopic(c.Event.ShopID)})
 	case c.Message != nil:
 		f.message(c)
 	case c.Summary != nil:
@@ -40,12 +46,12 @@ func (f fanOut) message(c Committed) {
 		topics = append(topics, AgentTopic(msg.SenderID))
 	}
 	if c.Origin == nil || c.Origin.Socket == nil {
-		f.broker.Publish(protocol.Encode(protocol.MessageFrame{Type: protocol.TypeMessage, Message: protocol.MessageOf(msg)}), topics...)
+		f.publish(protocol.Encode(protocol.MessageFrame{Type: protocol.TypeMessage, Message: protocol.MessageOf(msg)}), nil, topics)
 		return
 	}
 	via := c.Origin.Socket
 	frame, ack := protocol.MessageAndAck(protocol.MessageOf(msg))
-	f.broker.PublishExcept(frame, via, topics...)
+	f.publish(frame, via, topics)
 	via.Deliver(frame)
 	if conv.Status == kefu.StatusQueued {
 		c.Origin.HeldAck = ack
@@ -61,5 +67,13 @@ func (f fanOut) conversation(conv kefu.Conversation, view protocol.Conversation,
 	if leftQueue {
 		topics = append(topics, ShopTopic(conv.ShopID))
 	}
-	f.broker.Publish(frame, topics...)
+	f.publish(frame, nil, topics)
+}
+
+// publish hands a frame to the broker. A frame it could not carry is lost to
+// live delivery only: clients get it back by seq.
+func (f fanOut) publish(frame []byte, except Subscriber, topics []string) {
+	if err := f.broker.Publish(context.Background(), frame, except, topics...); err != nil {
+		f.log.Error("publish", "topics", topics, "err", err)
+	}
 }

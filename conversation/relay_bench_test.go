@@ -20,7 +20,7 @@ func (s *countingSocket) Deliver([]byte) { s.frames.Add(1) }
 
 type relayEnv struct {
 	svc    *conversation.Service
-	broker *conversation.MemoryBroker
+	broker conversation.MemoryBroker
 	agent  kefu.Agent
 	buyers []kefu.Buyer
 	convs  []int64

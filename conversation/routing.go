@@ -14,38 +14,56 @@ import (
 // chosen presence effective (online unless they chose away), and the line
 // moves if they have room.
 func (s *Service) AgentConnected(ctx context.Context, a kefu.Agent) kefu.Presence {
-	return s.changePresence(ctx, a, func() (kefu.Presence, error) { return s.presence.Connect(ctx, a) })
+	return s.changePresence(ctx, a, false, func() (kefu.Presence, error) { return s.presence.Connect(ctx, a) })
 }
 
 // AgentDisconnected uncounts an agent socket; with the last one gone the
 // agent is offline for routing, and keeps their conversations.
 func (s *Service) AgentDisconnected(ctx context.Context, a kefu.Agent) {
-	s.changePresence(ctx, a, func() (kefu.Presence, error) { return s.presence.Disconnect(ctx, a) })
+	s.changePresence(ctx, a, false, func() (kefu.Presence, error) { return s.presence.Disconnect(ctx, a) })
 }
 
 // SetPresence records the agent's chosen presence. It takes effect while the
 // agent has a socket open; offline takes effect at once.
 func (s *Service) SetPresence(ctx context.Context, a kefu.Agent, presence kefu.Presence) kefu.Presence {
-	return s.changePresence(ctx, a, func() (kefu.Presence, error) { return s.presence.Choose(ctx, a, presence) })
+	return s.changePresence(ctx, a, true, func() (kefu.Presence, error) { return s.presence.Choose(ctx, a, presence) })
 }
 
-// changePresence applies a presence change, tells the shop's consoles the
-// agent's presence after it, and routes if they may take conversations.
-func (s *Service) changePresence(ctx context.Context, a kefu.Agent, change func() (kefu.Presence, error)) kefu.Presence {
+// changePresence applies a presence change. A change of the agent's
+// effective presence is an EventPresence, whose fan-out tells the shop's
+// consoles; an explicit choice that changes nothing is still answered with
+// a presence frame. Routing follows if the agent may take conversations.
+func (s *Service) changePresence(ctx context.Context, a kefu.Agent, chosen bool, change func() (kefu.Presence, error)) kefu.Presence {
+	// One change at a time, so the log and the frames show the last change last.
 	s.mu.Lock()
+	before := s.presence.Effective(a.ShopID, a.ID)
 	p, err := change()
 	if err != nil {
 		s.mu.Unlock()
 		s.log.Error("presence", "agent", a.ID, "err", err)
 		return kefu.PresenceOffline
 	}
-	s.broker.Publish(protocol.Encode(protocol.PresenceFrame{Type: protocol.TypePresence, AgentID: a.ID, Status: string(p)}),
-		ShopTopic(a.ShopID), SupervisorTopic(a.ShopID))
+	told := false
+	if p != before {
+		if err := s.store.RecordPresence(context.WithoutCancel(ctx), a.ShopID, a.ID, p, s.committed(nil)); err != nil {
+			s.log.Error("record presence", "agent", a.ID, "err", err)
+		} else {
+			told = true
+		}
+	}
+	if !told && (chosen || p != before) {
+		s.publish(ctx, presenceFrame(a.ID, p), ShopTopic(a.ShopID), SupervisorTopic(a.ShopID))
+	}
 	s.mu.Unlock()
 	if p == kefu.PresenceOnline {
 		s.drain(context.WithoutCancel(ctx), a.ShopID)
 	}
 	return p
+}
+
+// presenceFrame tells consoles an agent's presence.
+func presenceFrame(agentID int64, p kefu.Presence) []byte {
+	return protocol.Encode(protocol.PresenceFrame{Type: protocol.TypePresence, AgentID: agentID, Status: string(p)})
 }
 
 // Presence returns an agent's effective presence and how many open
@@ -187,7 +205,7 @@ func (s *Service) publishPositions(ctx context.Context, shopID int64) {
 		return
 	}
 	for i, w := range line {
-		s.broker.Publish(protocol.Encode(protocol.Queue{Type: protocol.TypeQueue, ConversationID: w.ConversationID, Position: i + 1}),
+		s.publish(ctx, protocol.Encode(protocol.Queue{Type: protocol.TypeQueue, ConversationID: w.ConversationID, Position: i + 1}),
 			BuyerTopic(w.BuyerID))
 	}
 }

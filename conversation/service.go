@@ -34,6 +34,7 @@ type Store interface {
 	Waiting(ctx context.Context, shopID int64) ([]kefu.Waiting, error)
 	QueuePosition(ctx context.Context, conv kefu.Conversation) (int, error)
 	ActiveConversations(ctx context.Context, shopID, agentID int64) (int, error)
+	RecordPresence(ctx context.Context, shopID, agentID int64, p kefu.Presence, committed func(kefu.Change)) error
 	CloseConversation(ctx context.Context, shopID, id, byAgentID int64, by kefu.ActorRef, farewell kefu.Message,
 		committed func(kefu.Change)) (kefu.Conversation, bool, error)
 	MarkRead(ctx context.Context, shopID, id int64, reader kefu.SenderKind, seq int64) (kefu.Conversation, error)
@@ -93,7 +94,7 @@ func New(store Store, presence Presence, broker Broker, log *slog.Logger, consum
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Service{store: store, presence: presence, broker: broker, log: log,
-		consumers: append([]Consumer{fanOut{broker: broker}}, consumers...)}
+		consumers: append([]Consumer{fanOut{broker: broker, log: log}}, consumers...)}
 }
 
 // Broker returns the broker sockets subscribe to.
@@ -346,9 +347,9 @@ func (s *Service) Typing(ctx context.Context, actor Actor, id int64) error {
 	}
 	frame := protocol.Encode(protocol.Typing{Type: protocol.TypeTyping, ConversationID: conv.ID, Sender: string(actor.Kind), Name: actor.Name})
 	if actor.Kind == kefu.SenderBuyer {
-		s.broker.Publish(frame, agentTopics(conv)...)
+		s.publish(ctx, frame, agentTopics(conv)...)
 	} else {
-		s.broker.Publish(frame, BuyerTopic(conv.BuyerID))
+		s.publish(ctx, frame, BuyerTopic(conv.BuyerID))
 	}
 	return nil
 }
@@ -407,7 +408,7 @@ func (s *Service) Close(ctx context.Context, actor Actor, id int64) (kefu.Conver
 }
 
 func (s *Service) publishToBoth(conv kefu.Conversation, frame []byte) {
-	s.broker.Publish(frame, conversationTopics(conv)...)
+	s.publish(context.Background(), frame, conversationTopics(conv)...)
 }
 
 // publishConversation tells the buyer and the agents concerned that a
@@ -419,5 +420,13 @@ func (s *Service) publishConversation(ctx context.Context, conv kefu.Conversatio
 		s.log.Error("summarize conversation", "conversation", conv.ID, "err", err)
 		return
 	}
-	fanOut{broker: s.broker}.conversation(conv, view, leftQueue)
+	fanOut{broker: s.broker, log: s.log}.conversation(conv, view, leftQueue)
+}
+
+// publish hands a frame that is not a committed change (typing, read marks,
+// presence, places in line) to the broker; one it could not carry is logged.
+func (s *Service) publish(ctx context.Context, frame []byte, topics ...string) {
+	if err := s.broker.Publish(ctx, frame, nil, topics...); err != nil {
+		s.log.Error("publish", "topics", topics, "err", err)
+	}
 }
