@@ -77,6 +77,9 @@ const (
 	DefaultPageSize    = 100
 	MaxNameRunes       = 64
 	MaxExternalIDBytes = 128
+	MaxOrderNoBytes    = 64
+	MaxStickyDays      = 90
+	DefaultStickyDays  = 3
 )
 
 // Shop is a tenant: one store with its agents, buyers and conversations.
@@ -84,6 +87,9 @@ type Shop struct {
 	ID   int64
 	Slug string
 	Name string
+	// StickyDays is how long a buyer's last agent stays theirs for routing
+	// (0: never).
+	StickyDays int
 	// IdentitySecret signs logged-in buyer ids (HMAC-SHA256), computed by the shop's server.
 	IdentitySecret string
 	// Origins are the store-page origins allowed to open the widget socket.
@@ -110,7 +116,12 @@ type Buyer struct {
 	VisitorID  string
 	ExternalID string // the shop's own buyer id; empty for anonymous visitors
 	Name       string
-	CreatedAt  time.Time
+	// DedicatedAgentID is the buyer's dedicated agent (专属客服), 0 for none:
+	// routing gives them the buyer when the buyer's recent agent cannot.
+	DedicatedAgentID int64
+	// VIP buyers' conversations are served before others in the line.
+	VIP       bool
+	CreatedAt time.Time
 }
 
 // IdentifiedBuyerName is what a buyer the shop identified without a name is called.
@@ -125,6 +136,8 @@ type Conversation struct {
 	ShopID       int64
 	BuyerID      int64
 	AgentID      int64 // 0 while queued
+	GroupID      int64 // the group it is routed to; 0: the whole shop
+	Priority     int   // higher is served first (a VIP buyer)
 	Status       ConversationStatus
 	LastSeq      int64
 	AgentReadSeq int64
@@ -272,6 +285,7 @@ var SystemActor = ActorRef{Kind: SenderSystem}
 // EventData is the part of an event only some types carry; it is stored as JSON.
 type EventData struct {
 	Presence Presence `json:"presence,omitempty"` // EventPresence
+	GroupID  int64    `json:"group_id,omitempty"` // EventQueued: the group it is routed to
 }
 
 // Change is a committed event with the state it left, as consumers of
@@ -293,16 +307,21 @@ type Change struct {
 type AgentLoad struct {
 	ID       int64
 	Presence Presence
-	Active   int // open conversations assigned to them now
-	Cap      int // most open conversations at once
+	Active   int           // open conversations assigned to them now
+	Cap      int           // most open conversations at once
+	Groups   map[int64]int // group id → weight, for the groups they are in
 	// LastAssignedAt is when routing or the agent last gave them one (zero: never).
 	LastAssignedAt time.Time
 }
 
-// Waiting is a conversation in its shop's line.
+// Waiting is a conversation in its shop's line, with what routing weighs.
 type Waiting struct {
-	ConversationID int64
-	BuyerID        int64
+	ConversationID   int64
+	BuyerID          int64
+	GroupID          int64
+	Priority         int
+	LastAgentID      int64 // the buyer's agent in the shop's sticky window, 0 if none
+	DedicatedAgentID int64 // the buyer's dedicated agent (专属客服), 0 if none
 }
 
 // Assignment gives a waiting conversation to an agent.
@@ -310,4 +329,60 @@ type Assignment struct {
 	ConversationID int64
 	BuyerID        int64
 	AgentID        int64
+}
+
+// GroupScope says which conversations a group serves when the buyer did not
+// pick a group: none, pre-sales (售前) or after-sales (售后, a conversation
+// about an order that has shipped or is being refunded).
+type GroupScope string
+
+// Group scopes.
+const (
+	ScopeNone       GroupScope = ""
+	ScopePreSales   GroupScope = "presales"
+	ScopeAfterSales GroupScope = "aftersales"
+)
+
+// Valid reports whether s is a known scope.
+func (s GroupScope) Valid() bool { return s == ScopeNone || s == ScopePreSales || s == ScopeAfterSales }
+
+// Group is a team of agents a conversation can be routed to (售前, 售后, ...).
+type Group struct {
+	ID        int64
+	ShopID    int64
+	Slug      string // what a store page names it by (data-group); lower-case ASCII
+	Name      string
+	Scope     GroupScope
+	Members   []GroupMember
+	CreatedAt time.Time
+}
+
+// GroupMember is an agent in a group. A higher weight takes a larger share
+// of the group's conversations.
+type GroupMember struct {
+	AgentID int64
+	Weight  int
+}
+
+// Limits on groups.
+const (
+	MaxGroupsPerShop = 50
+	MaxGroupWeight   = 100
+)
+
+// AfterSalesOrder reports whether an order in this status is after-sales
+// business (shipped, delivered, completed, or being returned or refunded).
+func AfterSalesOrder(status string) bool {
+	switch status {
+	case "shipped", "delivered", "completed", "returning", "refunding", "refunded", "after_sale":
+		return true
+	}
+	return false
+}
+
+// Entry is how a buyer came to start a conversation: the group the store
+// page asked for (its slug), or the order they are asking about.
+type Entry struct {
+	Group   string
+	OrderNo string
 }

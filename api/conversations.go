@@ -64,8 +64,8 @@ func (h *handlers) agentConversations(ctx context.Context, agent kefu.Agent, sta
 // openStatuses is what "open" means in a conversation list.
 var openStatuses = []kefu.ConversationStatus{kefu.StatusQueued, kefu.StatusAssigned}
 
-// conversationID reads the :id path parameter, answering 404 when it is not an id.
-func (h *handlers) conversationID(c *gin.Context) (int64, bool) {
+// pathID reads the :id path parameter, answering 404 when it is not an id.
+func (h *handlers) pathID(c *gin.Context) (int64, bool) {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil || id <= 0 {
 		h.writeError(c, errNotFound)
@@ -88,7 +88,7 @@ func (h *handlers) respondConversation(c *gin.Context, conv kefu.Conversation, e
 }
 
 func (h *handlers) getConversation(c *gin.Context) {
-	id, ok := h.conversationID(c)
+	id, ok := h.pathID(c)
 	if !ok {
 		return
 	}
@@ -97,7 +97,7 @@ func (h *handlers) getConversation(c *gin.Context) {
 }
 
 func (h *handlers) listMessages(c *gin.Context) {
-	id, ok := h.conversationID(c)
+	id, ok := h.pathID(c)
 	if !ok {
 		return
 	}
@@ -118,7 +118,7 @@ func (h *handlers) listMessages(c *gin.Context) {
 }
 
 func (h *handlers) sendMessage(c *gin.Context) {
-	id, ok := h.conversationID(c)
+	id, ok := h.pathID(c)
 	if !ok {
 		return
 	}
@@ -146,7 +146,7 @@ func (h *handlers) sendMessage(c *gin.Context) {
 }
 
 func (h *handlers) markRead(c *gin.Context) {
-	id, ok := h.conversationID(c)
+	id, ok := h.pathID(c)
 	if !ok {
 		return
 	}
@@ -165,7 +165,7 @@ func (h *handlers) markRead(c *gin.Context) {
 }
 
 func (h *handlers) acceptConversation(c *gin.Context) {
-	id, ok := h.conversationID(c)
+	id, ok := h.pathID(c)
 	if !ok {
 		return
 	}
@@ -174,7 +174,7 @@ func (h *handlers) acceptConversation(c *gin.Context) {
 }
 
 func (h *handlers) closeConversation(c *gin.Context) {
-	id, ok := h.conversationID(c)
+	id, ok := h.pathID(c)
 	if !ok {
 		return
 	}
@@ -183,7 +183,7 @@ func (h *handlers) closeConversation(c *gin.Context) {
 }
 
 func (h *handlers) buyerOrders(c *gin.Context) {
-	id, ok := h.conversationID(c)
+	id, ok := h.pathID(c)
 	if !ok {
 		return
 	}

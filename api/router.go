@@ -28,6 +28,14 @@ type Store interface {
 	AgentByUsername(ctx context.Context, shopID int64, username string) (kefu.Agent, error)
 	Agents(ctx context.Context, shopID int64) ([]kefu.Agent, error)
 	CreateAgent(ctx context.Context, a kefu.Agent) (kefu.Agent, error)
+	Agent(ctx context.Context, shopID, id int64) (kefu.Agent, error)
+	SetAgentCap(ctx context.Context, shopID, agentID int64, cap int) error
+	Groups(ctx context.Context, shopID int64) ([]kefu.Group, error)
+	CreateGroup(ctx context.Context, g kefu.Group) (kefu.Group, error)
+	UpdateGroup(ctx context.Context, g kefu.Group) (kefu.Group, error)
+	DeleteGroup(ctx context.Context, shopID, id int64) error
+	SetShopRouting(ctx context.Context, shopID int64, stickyDays int) error
+	SetBuyerRouting(ctx context.Context, shopID, buyerID, dedicatedAgentID int64, vip bool) (kefu.Buyer, error)
 	SetShopOrigins(ctx context.Context, shopID int64, origins []string) error
 	CreateSession(ctx context.Context, shopID, agentID int64, tokenHash string, expires time.Time) error
 	SessionAgent(ctx context.Context, tokenHash string) (kefu.Agent, time.Time, error)
@@ -55,6 +63,7 @@ type Conversations interface {
 	BuyerState(ctx context.Context, b kefu.Buyer) (*protocol.Conversation, int, error)
 	View(ctx context.Context, conv kefu.Conversation) (protocol.Conversation, error)
 	QueuePositions(ctx context.Context, shopID int64) (map[int64]int, error)
+	Reroute(ctx context.Context, shopID int64)
 	Broker() conversation.Broker
 }
 
@@ -208,8 +217,14 @@ func routes(r *gin.Engine, h *handlers, cfg Config) {
 	agent.PUT("/me/presence", h.setPresence)
 	agent.GET("/agents", h.listAgents)
 	agent.POST("/agents", h.createAgent)
+	agent.PATCH("/agents/:id", h.updateAgent)
+	agent.GET("/groups", h.listGroups)
+	agent.POST("/groups", h.createGroup)
+	agent.PUT("/groups/:id", h.updateGroup)
+	agent.DELETE("/groups/:id", h.deleteGroup)
 	agent.GET("/shop", h.getShop)
 	agent.PUT("/shop/origins", h.setShopOrigins)
+	agent.PUT("/shop/routing", h.setShopRouting)
 	agent.GET("/conversations", h.listConversations)
 	agent.GET("/conversations/:id", h.getConversation)
 	agent.GET("/conversations/:id/messages", h.listMessages)
@@ -218,6 +233,7 @@ func routes(r *gin.Engine, h *handlers, cfg Config) {
 	agent.POST("/conversations/:id/accept", h.acceptConversation)
 	agent.POST("/conversations/:id/close", h.closeConversation)
 	agent.GET("/buyers/:id/orders", h.buyerOrders)
+	agent.PUT("/buyers/:id/routing", h.setBuyerRouting)
 
 	r.GET("/ws/buyer", h.buyerSocket)
 	r.GET("/ws/agent", h.agentSocket)

@@ -27,16 +27,17 @@ func requireOwner(a kefu.Agent) error {
 }
 
 type shopView struct {
-	Slug    string   `json:"slug"`
-	Name    string   `json:"name"`
-	Origins []string `json:"origins"`
+	Slug    string      `json:"slug"`
+	Name    string      `json:"name"`
+	Origins []string    `json:"origins"`
+	Routing routingView `json:"routing"`
 	// IdentitySecret is shown to the owner only: the shop's server signs
 	// logged-in buyers with it.
 	IdentitySecret string `json:"identity_secret,omitempty"`
 }
 
 func shopViewFor(shop kefu.Shop, viewer kefu.Agent) shopView {
-	v := shopView{Slug: shop.Slug, Name: shop.Name, Origins: shop.Origins}
+	v := shopView{Slug: shop.Slug, Name: shop.Name, Origins: shop.Origins, Routing: routingView{StickyDays: shop.StickyDays}}
 	if v.Origins == nil {
 		v.Origins = []string{}
 	}

@@ -222,6 +222,7 @@ func (h *handlers) handleFrame(cn *conn, actor conversation.Actor, f protocol.Cl
 		// The service delivers the ack to this socket (a stored message's
 		// right behind its frame, at the commit); refusals are sent here.
 		actor.Socket = cn
+		actor.Entry = kefu.Entry{Group: f.Group, OrderNo: f.OrderNo}
 		if _, _, err := h.convs.Send(ctx, actor, f.ConversationID, f.ClientMsgID, f.Text); err != nil {
 			cn.Deliver(wsError(h.log, err, f.ClientMsgID))
 			return

@@ -16,7 +16,9 @@ import (
 //     held; writes (messages, read marks, typing) and closes only what they
 //     hold, and may close a waiting one.
 //   - Owners and supervisors see, write and close everything in their shop.
-//   - Only the owner manages the shop (origins, the identity secret, the team).
+//   - Only the owner manages the shop (origins, the identity secret, new
+//     agents); owners and supervisors manage the team's routing (groups,
+//     caps).
 
 // supervises reports whether the actor is an owner or supervisor.
 func (a Actor) supervises() bool {
@@ -27,6 +29,9 @@ func supervisorRole(r kefu.Role) bool { return r == kefu.RoleOwner || r == kefu.
 
 // ManagesShop reports whether an agent may change the shop's settings.
 func ManagesShop(a kefu.Agent) bool { return a.Role == kefu.RoleOwner }
+
+// ManagesRouting reports whether an agent may change groups and caps.
+func ManagesRouting(a kefu.Agent) bool { return supervisorRole(a.Role) }
 
 // mayRead returns nil if the actor may see the conversation, or why not.
 func mayRead(actor Actor, conv kefu.Conversation) error {

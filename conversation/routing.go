@@ -150,6 +150,12 @@ func (s *Service) routeIfQueued(ctx context.Context, shopID, convID int64) {
 	}
 }
 
+// Reroute moves the shop's line after a change routing weighs (a cap, a
+// group's members).
+func (s *Service) Reroute(ctx context.Context, shopID int64) {
+	s.drain(context.WithoutCancel(ctx), shopID)
+}
+
 // drain assigns the shop's waiting conversations while agents have room,
 // decided by the pure core inside the store's per-shop serialization, and
 // tells the waiting buyers their new places. A failure is logged: the line
@@ -167,26 +173,30 @@ func (s *Service) drain(ctx context.Context, shopID int64) []kefu.Assignment {
 	return made
 }
 
-// decide is the pure routing core (queue.Drain) over what the store read.
+// decide is the pure routing core (queue.Decide) over what the store read:
+// the buyer's recent agent, then their dedicated agent, then the
+// conversation's group by weight and load; higher priority first, first come
+// first served within it.
 func decide(agents []kefu.AgentLoad, waiting []kefu.Waiting) []kefu.Assignment {
-	loads := make([]queue.AgentLoad, len(agents))
+	loads := make([]queue.Agent, len(agents))
 	var latest uint64 // the core counts on from the latest assignment
 	for i, a := range agents {
-		loads[i] = queue.AgentLoad{ID: a.ID, Presence: a.Presence, Active: a.Active, Cap: a.Cap}
+		loads[i] = queue.Agent{ID: a.ID, Presence: a.Presence, Active: a.Active, Cap: a.Cap, Groups: a.Groups}
 		if !a.LastAssignedAt.IsZero() {
 			loads[i].LastAssigned = uint64(a.LastAssignedAt.UnixMicro())
 			latest = max(latest, loads[i].LastAssigned)
 		}
 	}
-	ids := make([]int64, len(waiting))
+	line := make([]queue.Waiter, len(waiting))
 	for i, w := range waiting {
-		ids[i] = w.ConversationID
+		// The store reads the line in serving order: its place is its arrival.
+		line[i] = queue.Waiter{ConversationID: w.ConversationID, BuyerID: w.BuyerID, GroupID: w.GroupID, Priority: w.Priority,
+			Arrived: uint64(i), LastAgentID: w.LastAgentID, DedicatedAgentID: w.DedicatedAgentID}
 	}
-	picked := queue.Drain(loads, ids, latest)
+	picked := queue.Decide(loads, line, latest)
 	out := make([]kefu.Assignment, len(picked))
 	for i, p := range picked {
-		// Drain assigns from the head of the line, in order.
-		out[i] = kefu.Assignment{ConversationID: p.ConversationID, BuyerID: waiting[i].BuyerID, AgentID: p.AgentID}
+		out[i] = kefu.Assignment{ConversationID: p.ConversationID, BuyerID: p.BuyerID, AgentID: p.AgentID}
 	}
 	return out
 }
@@ -208,4 +218,50 @@ func (s *Service) publishPositions(ctx context.Context, shopID int64) {
 		s.publish(ctx, protocol.Encode(protocol.Queue{Type: protocol.TypeQueue, ConversationID: w.ConversationID, Position: i + 1}),
 			BuyerTopic(w.BuyerID))
 	}
+}
+
+// entryGroup is the group a buyer's new conversation goes to: the one the
+// store page named; else, for a buyer asking about one of their orders, the
+// shop's after-sales group (the order has shipped, or is being returned or
+// refunded) or pre-sales group; else 0, the whole shop. A group the shop
+// does not have is the whole shop too: a store page out of date must not
+// keep a buyer from an agent.
+func (s *Service) entryGroup(ctx context.Context, shopID, buyerID int64, e kefu.Entry) int64 {
+	if e.Group != "" {
+		g, err := s.store.GroupBySlug(ctx, shopID, e.Group)
+		if err == nil {
+			return g.ID
+		}
+		if !errors.Is(err, kefu.ErrNotFound) {
+			s.log.Error("entry group", "shop", shopID, "group", e.Group, "err", err)
+		}
+	}
+	if e.OrderNo == "" {
+		return 0
+	}
+	orders, err := s.store.BuyerOrders(ctx, shopID, buyerID)
+	if err != nil {
+		s.log.Error("entry order", "shop", shopID, "buyer", buyerID, "err", err)
+		return 0
+	}
+	for _, o := range orders {
+		if o.OrderNo != e.OrderNo {
+			continue
+		}
+		scope := kefu.ScopePreSales
+		if kefu.AfterSalesOrder(o.Status) {
+			scope = kefu.ScopeAfterSales
+		}
+		groups, err := s.store.Groups(ctx, shopID)
+		if err != nil {
+			s.log.Error("entry groups", "shop", shopID, "err", err)
+			return 0
+		}
+		for _, g := range groups {
+			if g.Scope == scope {
+				return g.ID
+			}
+		}
+	}
+	return 0
 }

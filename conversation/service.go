@@ -23,7 +23,10 @@ var (
 
 // Store is what the service needs from storage.
 type Store interface {
-	OpenConversation(ctx context.Context, shopID, buyerID int64, committed func(kefu.Change)) (kefu.Conversation, bool, error)
+	StartConversation(ctx context.Context, shopID, buyerID, groupID int64, committed func(kefu.Change)) (kefu.Conversation, bool, error)
+	GroupBySlug(ctx context.Context, shopID int64, slug string) (kefu.Group, error)
+	Groups(ctx context.Context, shopID int64) ([]kefu.Group, error)
+	BuyerOrders(ctx context.Context, shopID, buyerID int64) ([]kefu.Order, error)
 	Conversation(ctx context.Context, shopID, id int64) (kefu.Conversation, error)
 	LatestConversation(ctx context.Context, shopID, buyerID int64) (kefu.Conversation, error)
 	RouteShop(ctx context.Context, shopID int64, presence func(agentID int64) kefu.Presence,
@@ -56,6 +59,9 @@ type Actor struct {
 	// the commit (after routing, for a conversation that waits), a
 	// duplicate's at once. The caller sends only refusals.
 	Socket Subscriber
+	// Entry is how a buyer came (the store page's group, the order they ask
+	// about); it routes a conversation their message starts.
+	Entry kefu.Entry
 }
 
 // BuyerActor is the actor for a buyer.
@@ -189,8 +195,9 @@ func (s *Service) buyerSend(ctx context.Context, actor Actor, msg kefu.Message) 
 			return kefu.Message{}, false, err
 		}
 	}
+	group := s.entryGroup(ctx, actor.ShopID, actor.ID, actor.Entry)
 	for attempt := 0; ; attempt++ {
-		conv, _, err := s.store.OpenConversation(ctx, actor.ShopID, actor.ID, s.committed(nil))
+		conv, _, err := s.store.StartConversation(ctx, actor.ShopID, actor.ID, group, s.committed(nil))
 		if err != nil {
 			return kefu.Message{}, false, err
 		}

@@ -81,6 +81,11 @@ type ClientFrame struct {
 	Limit          int    `json:"limit,omitempty"`
 	Seq            int64  `json:"seq,omitempty"`
 	Status         string `json:"status,omitempty"`
+	// Group and OrderNo say how a buyer came (send only): the group the store
+	// page asked for (its slug) and the order the buyer asks about. They
+	// route the conversation the message starts, and are ignored otherwise.
+	Group   string `json:"group,omitempty"`
+	OrderNo string `json:"order_no,omitempty"`
 }
 
 // DecodeClientFrame parses and validates one client frame. Rules that depend
@@ -97,6 +102,12 @@ func DecodeClientFrame(data []byte) (ClientFrame, *Error) {
 		}
 		if e := ValidateText(f.Text); e != nil {
 			return f, e
+		}
+		if f.Group != "" && !ValidGroupSlug(f.Group) {
+			return f, Errorf(CodeInvalidFrame, "group must be a group's slug: 1 to 32 lower-case letters, digits, '-' or '_', starting with a letter or digit")
+		}
+		if len(f.OrderNo) > kefu.MaxOrderNoBytes || !printableASCII(f.OrderNo) {
+			return f, Errorf(CodeInvalidFrame, "order_no must be at most %d printable ASCII characters", kefu.MaxOrderNoBytes)
 		}
 	case TypeSync:
 		if f.ConversationID <= 0 {
@@ -454,4 +465,32 @@ func Encode(frame any) []byte {
 		panic(fmt.Sprintf("protocol: encode %T: %v", frame, err))
 	}
 	return b
+}
+
+// ValidGroupSlug reports whether s can name a group: 1 to 32 lower-case
+// ASCII letters, digits, '-' or '_', starting with a letter or digit.
+func ValidGroupSlug(s string) bool {
+	if len(s) == 0 || len(s) > 32 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+		case (c == '-' || c == '_') && i > 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// printableASCII reports whether s holds only '!' to '~' (an empty s does).
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '!' || s[i] > '~' {
+			return false
+		}
+	}
+	return true
 }

@@ -10,18 +10,21 @@ import (
 )
 
 type buyerRow struct {
-	ID         int64 `gorm:"primaryKey"`
-	ShopID     int64
-	VisitorID  string
-	ExternalID string
-	Name       string
-	CreatedAt  time.Time
+	ID               int64 `gorm:"primaryKey"`
+	ShopID           int64
+	VisitorID        string
+	ExternalID       string
+	Name             string
+	DedicatedAgentID int64
+	VIP              bool `gorm:"column:vip"`
+	CreatedAt        time.Time
 }
 
 func (buyerRow) TableName() string { return "buyers" }
 
 func (r buyerRow) buyer() kefu.Buyer {
-	return kefu.Buyer{ID: r.ID, ShopID: r.ShopID, VisitorID: r.VisitorID, ExternalID: r.ExternalID, Name: r.Name, CreatedAt: r.CreatedAt}
+	return kefu.Buyer{ID: r.ID, ShopID: r.ShopID, VisitorID: r.VisitorID, ExternalID: r.ExternalID, Name: r.Name,
+		DedicatedAgentID: r.DedicatedAgentID, VIP: r.VIP, CreatedAt: r.CreatedAt}
 }
 
 // VisitorBuyer returns the anonymous buyer with this visitor id, creating it
@@ -89,6 +92,23 @@ func (s *Store) Buyer(ctx context.Context, shopID, id int64) (kefu.Buyer, error)
 		return kefu.Buyer{}, notFound(err, "load buyer", id)
 	}
 	return row.buyer(), nil
+}
+
+// SetBuyerRouting sets a buyer's dedicated agent (0: none) and VIP mark. A
+// dedicated agent who is not an agent of the shop is kefu.ErrNotFound.
+func (s *Store) SetBuyerRouting(ctx context.Context, shopID, buyerID, dedicatedAgentID int64, vip bool) (kefu.Buyer, error) {
+	ctx, cancel := bound(ctx)
+	defer cancel()
+	res := s.db.WithContext(ctx).Exec(`UPDATE buyers SET dedicated_agent_id = ?, vip = ? WHERE shop_id = ? AND id = ?
+		AND (? = 0 OR EXISTS (SELECT 1 FROM agents WHERE agents.shop_id = ? AND agents.id = ?))`,
+		dedicatedAgentID, vip, shopID, buyerID, dedicatedAgentID, shopID, dedicatedAgentID)
+	if res.Error != nil {
+		return kefu.Buyer{}, fmt.Errorf("store: set routing of buyer %d: %w", buyerID, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return kefu.Buyer{}, fmt.Errorf("store: set routing of buyer %d (agent %d): %w", buyerID, dedicatedAgentID, kefu.ErrNotFound)
+	}
+	return s.Buyer(ctx, shopID, buyerID)
 }
 
 type orderRow struct {

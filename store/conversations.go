@@ -15,6 +15,8 @@ type conversationRow struct {
 	ShopID       int64
 	BuyerID      int64
 	AgentID      *int64
+	GroupID      int64
+	Priority     int
 	Status       string
 	LastSeq      int64
 	AgentReadSeq int64
@@ -28,7 +30,8 @@ type conversationRow struct {
 func (conversationRow) TableName() string { return "conversations" }
 
 func (r conversationRow) conversation() kefu.Conversation {
-	c := kefu.Conversation{ID: r.ID, ShopID: r.ShopID, BuyerID: r.BuyerID, Status: kefu.ConversationStatus(r.Status),
+	c := kefu.Conversation{ID: r.ID, ShopID: r.ShopID, BuyerID: r.BuyerID, GroupID: r.GroupID, Priority: r.Priority,
+		Status:  kefu.ConversationStatus(r.Status),
 		LastSeq: r.LastSeq, AgentReadSeq: r.AgentReadSeq, BuyerReadSeq: r.BuyerReadSeq,
 		CreatedAt: r.CreatedAt, QueuedAt: r.QueuedAt, AssignedAt: r.AssignedAt, ClosedAt: r.ClosedAt}
 	if r.AgentID != nil {
@@ -38,7 +41,8 @@ func (r conversationRow) conversation() kefu.Conversation {
 }
 
 func rowOf(c kefu.Conversation) conversationRow {
-	r := conversationRow{ID: c.ID, ShopID: c.ShopID, BuyerID: c.BuyerID, Status: string(c.Status), LastSeq: c.LastSeq,
+	r := conversationRow{ID: c.ID, ShopID: c.ShopID, BuyerID: c.BuyerID, GroupID: c.GroupID, Priority: c.Priority,
+		Status: string(c.Status), LastSeq: c.LastSeq,
 		AgentReadSeq: c.AgentReadSeq, BuyerReadSeq: c.BuyerReadSeq, CreatedAt: c.CreatedAt, QueuedAt: c.QueuedAt,
 		AssignedAt: c.AssignedAt, ClosedAt: c.ClosedAt}
 	if c.AgentID != 0 {
@@ -49,9 +53,17 @@ func rowOf(c kefu.Conversation) conversationRow {
 }
 
 // OpenConversation returns the buyer's open conversation, or starts a queued
-// one with its EventQueued. created says whether it is new; committed, if not
-// nil, is told the new conversation's change after the commit.
+// one for the whole shop. See StartConversation.
 func (s *Store) OpenConversation(ctx context.Context, shopID, buyerID int64, committed func(kefu.Change)) (kefu.Conversation, bool, error) {
+	return s.StartConversation(ctx, shopID, buyerID, 0, committed)
+}
+
+// StartConversation returns the buyer's open conversation, or starts a
+// queued one routed to groupID (0: the whole shop; a group the shop does not
+// have counts as 0), with its EventQueued. A VIP buyer's conversation gets a
+// higher priority. created says whether it is new; committed, if not nil, is
+// told the new conversation's change after the commit.
+func (s *Store) StartConversation(ctx context.Context, shopID, buyerID, groupID int64, committed func(kefu.Change)) (kefu.Conversation, bool, error) {
 	ctx, cancel := bound(ctx)
 	defer cancel()
 	for attempt := 0; attempt < 2; attempt++ {
@@ -63,20 +75,38 @@ func (s *Store) OpenConversation(ctx context.Context, shopID, buyerID int64, com
 		if row.ID != 0 {
 			return row.conversation(), false, nil
 		}
-		if err := s.requireBuyer(ctx, shopID, buyerID); err != nil {
-			return kefu.Conversation{}, false, err
-		}
 		var conv kefu.Conversation
 		_, err = s.run(ctx, func(ctx context.Context, tx *sql.Tx) ([]kefu.Change, error) {
+			var vip bool
+			err := tx.QueryRowContext(ctx, s.sql(`SELECT vip FROM buyers WHERE shop_id = $1 AND id = $2`), shopID, buyerID).Scan(&vip)
+			if errors.Is(err, sql.ErrNoRows) {
+				return nil, fmt.Errorf("buyer %d of shop %d: %w", buyerID, shopID, kefu.ErrNotFound)
+			}
+			if err != nil {
+				return nil, err
+			}
+			if groupID != 0 {
+				var n int
+				if err := tx.QueryRowContext(ctx, s.sql(`SELECT COUNT(*) FROM agent_groups WHERE shop_id = $1 AND id = $2`), shopID, groupID).Scan(&n); err != nil {
+					return nil, err
+				}
+				if n == 0 {
+					groupID = 0
+				}
+			}
 			now := s.now().UTC().Truncate(microsecond)
-			conv = kefu.Conversation{ShopID: shopID, BuyerID: buyerID, Status: kefu.StatusQueued, CreatedAt: now, QueuedAt: now}
-			if err := tx.QueryRowContext(ctx, s.sql(`INSERT INTO conversations (shop_id, buyer_id, status, last_seq,
-				agent_read_seq, buyer_read_seq, created_at, queued_at) VALUES ($1, $2, $3, 0, 0, 0, $4, $4) RETURNING id`),
-				shopID, buyerID, string(kefu.StatusQueued), now).Scan(&conv.ID); err != nil {
+			conv = kefu.Conversation{ShopID: shopID, BuyerID: buyerID, GroupID: groupID, Status: kefu.StatusQueued, CreatedAt: now, QueuedAt: now}
+			if vip {
+				conv.Priority = 1
+			}
+			if err := tx.QueryRowContext(ctx, s.sql(`INSERT INTO conversations (shop_id, buyer_id, group_id, priority, status, last_seq,
+				agent_read_seq, buyer_read_seq, created_at, queued_at) VALUES ($1, $2, $3, $4, $5, 0, 0, 0, $6, $6) RETURNING id`),
+				shopID, buyerID, groupID, conv.Priority, string(kefu.StatusQueued), now).Scan(&conv.ID); err != nil {
 				return nil, err
 			}
 			e, err := s.insertEvent(ctx, tx, kefu.Event{ShopID: shopID, Type: kefu.EventQueued,
-				Actor: kefu.ActorRef{Kind: kefu.SenderBuyer, ID: buyerID}, ConversationID: conv.ID, BuyerID: buyerID, CreatedAt: now})
+				Actor: kefu.ActorRef{Kind: kefu.SenderBuyer, ID: buyerID}, ConversationID: conv.ID, BuyerID: buyerID,
+				Data: kefu.EventData{GroupID: groupID}, CreatedAt: now})
 			if err != nil {
 				return nil, err
 			}
@@ -84,6 +114,9 @@ func (s *Store) OpenConversation(ctx context.Context, shopID, buyerID int64, com
 		}, committed)
 		if err == nil {
 			return conv, true, nil
+		}
+		if errors.Is(err, kefu.ErrNotFound) {
+			return kefu.Conversation{}, false, fmt.Errorf("store: start conversation: %w", err)
 		}
 		if !isDuplicate(err) {
 			return kefu.Conversation{}, false, fmt.Errorf("store: start conversation of buyer %d: %w", buyerID, err)
@@ -289,9 +322,9 @@ func (s *Store) appendIn(ctx context.Context, tx *sql.Tx, m kefu.Message) (kefu.
 // conversationIn reads a conversation inside tx.
 func (s *Store) conversationIn(ctx context.Context, tx *sql.Tx, shopID, id int64) (kefu.Conversation, error) {
 	var r conversationRow
-	err := tx.QueryRowContext(ctx, s.sql(`SELECT id, shop_id, buyer_id, agent_id, status, last_seq, agent_read_seq,
+	err := tx.QueryRowContext(ctx, s.sql(`SELECT id, shop_id, buyer_id, agent_id, group_id, priority, status, last_seq, agent_read_seq,
 		buyer_read_seq, created_at, queued_at, assigned_at, closed_at FROM conversations WHERE shop_id = $1 AND id = $2`), shopID, id).
-		Scan(&r.ID, &r.ShopID, &r.BuyerID, &r.AgentID, &r.Status, &r.LastSeq, &r.AgentReadSeq, &r.BuyerReadSeq,
+		Scan(&r.ID, &r.ShopID, &r.BuyerID, &r.AgentID, &r.GroupID, &r.Priority, &r.Status, &r.LastSeq, &r.AgentReadSeq, &r.BuyerReadSeq,
 			&r.CreatedAt, &r.QueuedAt, &r.AssignedAt, &r.ClosedAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return kefu.Conversation{}, fmt.Errorf("conversation %d: %w", id, kefu.ErrNotFound)

@@ -151,6 +151,33 @@ SELECT shop_id, type, actor_kind, actor_id, conversation_id, buyer_id, agent_id,
 	// last given a conversation breaks ties between equal loads.
 	`ALTER TABLE agents ADD COLUMN last_assigned_at {{time}};
 UPDATE agents SET last_assigned_at = (SELECT MAX(c.assigned_at) FROM conversations c WHERE c.agent_id = agents.id)`,
+	// 5: agent groups (售前, 售后, ...) with weights; a conversation's group and
+	// priority; a buyer's dedicated agent and VIP mark; how long a buyer's
+	// last agent stays theirs.
+	`
+CREATE TABLE agent_groups (
+	id         {{id}},
+	shop_id    BIGINT NOT NULL REFERENCES shops(id),
+	slug       TEXT NOT NULL,
+	name       TEXT NOT NULL,
+	scope      TEXT NOT NULL DEFAULT '',
+	created_at {{time}} NOT NULL,
+	UNIQUE (shop_id, slug)
+);
+CREATE TABLE agent_group_members (
+	shop_id  BIGINT NOT NULL REFERENCES shops(id),
+	group_id BIGINT NOT NULL REFERENCES agent_groups(id),
+	agent_id BIGINT NOT NULL REFERENCES agents(id),
+	weight   INTEGER NOT NULL DEFAULT 1,
+	PRIMARY KEY (group_id, agent_id)
+);
+CREATE INDEX agent_group_members_shop ON agent_group_members (shop_id, agent_id);
+ALTER TABLE conversations ADD COLUMN group_id BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE conversations ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE buyers ADD COLUMN dedicated_agent_id BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE buyers ADD COLUMN vip BOOLEAN NOT NULL DEFAULT FALSE;
+ALTER TABLE shops ADD COLUMN sticky_days INTEGER NOT NULL DEFAULT 3
+`,
 }
 
 // migrate brings the schema up to date, one transaction per step. Several

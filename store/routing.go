@@ -63,7 +63,7 @@ func (s *Store) RouteShop(ctx context.Context, shopID int64, presence func(agent
 		if free == 0 {
 			return nil, nil
 		}
-		waiting, err := s.waitingIn(ctx, tx, shopID, free)
+		waiting, err := s.lineForDecision(ctx, tx, shopID)
 		if err != nil || len(waiting) == 0 {
 			return nil, err
 		}
@@ -125,6 +125,26 @@ func (s *Store) agentLoads(ctx context.Context, tx *sql.Tx, shopID int64, presen
 	if err := rows.Close(); err != nil {
 		return nil, err
 	}
+	groups := map[int64]map[int64]int{} // agent → group → weight
+	rows, err = tx.QueryContext(ctx, s.sql(`SELECT agent_id, group_id, weight FROM agent_group_members WHERE shop_id = $1`), shopID)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var agent, group int64
+		var weight int
+		if err := rows.Scan(&agent, &group, &weight); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		if groups[agent] == nil {
+			groups[agent] = map[int64]int{}
+		}
+		groups[agent][group] = weight
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
 	rows, err = tx.QueryContext(ctx, s.sql(`SELECT id, max_concurrent, last_assigned_at FROM agents WHERE shop_id = $1 ORDER BY id`), shopID)
 	if err != nil {
 		return nil, err
@@ -142,17 +162,80 @@ func (s *Store) agentLoads(ctx context.Context, tx *sql.Tx, shopID int64, presen
 		}
 		a.Active = active[a.ID]
 		a.Presence = presence(a.ID)
+		a.Groups = groups[a.ID]
 		out = append(out, a)
 	}
 	return out, rows.Err()
 }
 
-// waitingIn reads the first limit conversations of the shop's line, oldest first.
+// maxDecisionLine bounds how much of the line one routing decision weighs:
+// the first 500 waiting conversations in serving order. Those further back
+// are weighed once the line has moved up to them.
+const maxDecisionLine = 500
+
+// lineForDecision reads the head of the shop's line with what routing
+// weighs for each conversation: its group and priority, the buyer's
+// dedicated agent, and the agent who last served the buyer within the
+// shop's sticky window.
+func (s *Store) lineForDecision(ctx context.Context, tx *sql.Tx, shopID int64) ([]kefu.Waiting, error) {
+	rows, err := tx.QueryContext(ctx, s.sql(`SELECT c.id, c.buyer_id, c.group_id, c.priority, b.dedicated_agent_id
+		FROM conversations c JOIN buyers b ON b.id = c.buyer_id
+		WHERE c.shop_id = $1 AND c.status = 'queued' ORDER BY c.priority DESC, c.queued_at, c.id LIMIT $2`), shopID, maxDecisionLine)
+	if err != nil {
+		return nil, err
+	}
+	var line []kefu.Waiting
+	for rows.Next() {
+		var w kefu.Waiting
+		if err := rows.Scan(&w.ConversationID, &w.BuyerID, &w.GroupID, &w.Priority, &w.DedicatedAgentID); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		line = append(line, w)
+	}
+	if err := rows.Close(); err != nil || len(line) == 0 {
+		return line, err
+	}
+	var days int
+	if err := tx.QueryRowContext(ctx, s.sql(`SELECT sticky_days FROM shops WHERE id = $1`), shopID).Scan(&days); err != nil {
+		return nil, err
+	}
+	if days <= 0 {
+		return line, nil
+	}
+	since := s.now().UTC().Add(-time.Duration(days) * 24 * time.Hour)
+	rows, err = tx.QueryContext(ctx, s.sql(`SELECT c.buyer_id, c.agent_id FROM conversations c
+		WHERE c.shop_id = $1 AND c.status = 'closed' AND c.agent_id IS NOT NULL AND c.closed_at >= $2
+		AND c.buyer_id IN (SELECT q.buyer_id FROM conversations q WHERE q.shop_id = $1 AND q.status = 'queued')
+		ORDER BY c.id`), shopID, since)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	last := map[int64]int64{} // buyer → their latest conversation's agent
+	for rows.Next() {
+		var buyer, agent int64
+		if err := rows.Scan(&buyer, &agent); err != nil {
+			return nil, err
+		}
+		last[buyer] = agent
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for i := range line {
+		line[i].LastAgentID = last[line[i].BuyerID]
+	}
+	return line, nil
+}
+
+// waitingIn reads the first limit conversations of the shop's line in
+// serving order: higher priority first, then first come first served.
 func (s *Store) waitingIn(ctx context.Context, q interface {
 	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
 }, shopID int64, limit int) ([]kefu.Waiting, error) {
-	rows, err := q.QueryContext(ctx, s.sql(`SELECT id, buyer_id FROM conversations
-		WHERE shop_id = $1 AND status = 'queued' ORDER BY queued_at, id LIMIT $2`), shopID, limit)
+	rows, err := q.QueryContext(ctx, s.sql(`SELECT id, buyer_id, group_id, priority FROM conversations
+		WHERE shop_id = $1 AND status = 'queued' ORDER BY priority DESC, queued_at, id LIMIT $2`), shopID, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -160,7 +243,7 @@ func (s *Store) waitingIn(ctx context.Context, q interface {
 	var out []kefu.Waiting
 	for rows.Next() {
 		var w kefu.Waiting
-		if err := rows.Scan(&w.ConversationID, &w.BuyerID); err != nil {
+		if err := rows.Scan(&w.ConversationID, &w.BuyerID, &w.GroupID, &w.Priority); err != nil {
 			return nil, err
 		}
 		out = append(out, w)
@@ -171,7 +254,7 @@ func (s *Store) waitingIn(ctx context.Context, q interface {
 // maxLine bounds how much of a shop's line one read returns.
 const maxLine = 10000
 
-// Waiting returns the shop's line, oldest first (at most 10,000).
+// Waiting returns the shop's line in serving order (at most 10,000).
 func (s *Store) Waiting(ctx context.Context, shopID int64) ([]kefu.Waiting, error) {
 	ctx, cancel := bound(ctx)
 	defer cancel()
@@ -194,7 +277,8 @@ func (s *Store) QueuePosition(ctx context.Context, conv kefu.Conversation) (int,
 	var n int
 	err := s.rdb.WithContext(ctx).Raw(`SELECT COUNT(*) FROM conversations c, conversations me
 		WHERE me.shop_id = ? AND me.id = ? AND me.status = ? AND c.shop_id = me.shop_id AND c.status = ?
-		AND (c.queued_at < me.queued_at OR (c.queued_at = me.queued_at AND c.id <= me.id))`,
+		AND (c.priority > me.priority OR (c.priority = me.priority AND (c.queued_at < me.queued_at
+			OR (c.queued_at = me.queued_at AND c.id <= me.id))))`,
 		conv.ShopID, conv.ID, kefu.StatusQueued, kefu.StatusQueued).Scan(&n).Error
 	if err != nil {
 		return 0, fmt.Errorf("store: place of conversation %d in line: %w", conv.ID, err)

@@ -17,6 +17,7 @@ type shopRow struct {
 	Slug           string
 	Name           string
 	IdentitySecret string
+	StickyDays     int
 	CreatedAt      time.Time
 }
 
@@ -44,7 +45,10 @@ func (r agentRow) agent() kefu.Agent {
 func (s *Store) CreateShop(ctx context.Context, shop kefu.Shop) (kefu.Shop, error) {
 	ctx, cancel := bound(ctx)
 	defer cancel()
-	row := shopRow{Slug: shop.Slug, Name: shop.Name, IdentitySecret: shop.IdentitySecret, CreatedAt: s.now().UTC()}
+	if shop.StickyDays == 0 {
+		shop.StickyDays = kefu.DefaultStickyDays
+	}
+	row := shopRow{Slug: shop.Slug, Name: shop.Name, IdentitySecret: shop.IdentitySecret, StickyDays: shop.StickyDays, CreatedAt: s.now().UTC()}
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Create(&row).Error; err != nil {
 			return err
@@ -134,7 +138,7 @@ func (s *Store) Shop(ctx context.Context, id int64) (kefu.Shop, error) {
 }
 
 func (s *Store) withOrigins(ctx context.Context, row shopRow) (kefu.Shop, error) {
-	shop := kefu.Shop{ID: row.ID, Slug: row.Slug, Name: row.Name, IdentitySecret: row.IdentitySecret, CreatedAt: row.CreatedAt}
+	shop := kefu.Shop{ID: row.ID, Slug: row.Slug, Name: row.Name, StickyDays: row.StickyDays, IdentitySecret: row.IdentitySecret, CreatedAt: row.CreatedAt}
 	if err := s.rdb.WithContext(ctx).Raw(`SELECT origin FROM shop_origins WHERE shop_id = ? ORDER BY origin`, row.ID).
 		Scan(&shop.Origins).Error; err != nil {
 		return kefu.Shop{}, fmt.Errorf("store: load origins of shop %d: %w", row.ID, err)
@@ -256,6 +260,21 @@ func (s *Store) SetAgentCap(ctx context.Context, shopID, agentID int64, cap int)
 	}
 	if res.RowsAffected == 0 {
 		return fmt.Errorf("store: set cap of agent %d: %w", agentID, kefu.ErrNotFound)
+	}
+	return nil
+}
+
+// SetShopRouting changes the shop's routing settings (today: how many days a
+// buyer's last agent stays theirs, 0 to 90).
+func (s *Store) SetShopRouting(ctx context.Context, shopID int64, stickyDays int) error {
+	ctx, cancel := bound(ctx)
+	defer cancel()
+	res := s.db.WithContext(ctx).Exec(`UPDATE shops SET sticky_days = ? WHERE id = ?`, stickyDays, shopID)
+	if res.Error != nil {
+		return fmt.Errorf("store: set routing of shop %d: %w", shopID, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("store: set routing of shop %d: %w", shopID, kefu.ErrNotFound)
 	}
 	return nil
 }

@@ -14,6 +14,10 @@
   // kefu may live under a path prefix (https://host/kefu/widget.js): keep it for API calls.
   var base = src.origin + (cut > 0 ? src.pathname.slice(0, cut) : '');
   var lang = pickLang(me.getAttribute('data-lang'));
+  // Where a conversation this page starts is routed: a group's slug (data-group, or
+  // kefu('group', …)) and the order the buyer asks about (kefu('order', …)). See docs/widget.md.
+  var group = slug(me.getAttribute('data-group')), orderNo = '';
+  function slug(g) { return /^[a-z0-9][a-z0-9_-]{0,31}$/.test(g || '') ? g : ''; }
 
   // Calls made before this file loaded sit in kefu.q (see docs/widget.md); keep a stub until boot.
   W.kefu = W.kefu || function () { (W.kefu.q = W.kefu.q || []).push(arguments); };
@@ -413,8 +417,13 @@
   function transmit(item) {
     if (!isReady) return;
     var f = { type: 'send', client_msg_id: item.id, text: item.text };
-    // A closed conversation takes no messages; without an id the server opens a new one.
+    // A closed conversation takes no messages; without an id the server opens a new one,
+    // routed by this page's group and order.
     if (cur && !isClosed(cur)) f.conversation_id = cur;
+    else {
+      if (group) f.group = group;
+      if (orderNo) f.order_no = orderNo;
+    }
     put(f);
   }
 
@@ -637,6 +646,8 @@
     send: send,
     identify: identify,
     lang: function (l) { lang = pickLang(l); paint(); },
+    group: function (g) { group = slug(g); },
+    order: function (no) { no = String(no == null ? '' : no); orderNo = /^[!-~]{1,64}$/.test(no) ? no : ''; },
     on: function (ev, fn) { if (typeof fn === 'function') (handlers[ev] = handlers[ev] || []).push(fn); },
     off: function (ev, fn) { handlers[ev] = (handlers[ev] || []).filter(function (f) { return f !== fn; }); },
     unread: function () { return Math.max(unread, 0); }

@@ -1,0 +1,279 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/kefu/kefu"
+	"github.com/kefu/kefu/conversation"
+	"github.com/kefu/kefu/protocol"
+)
+
+var errSupervisorOnly = newError(http.StatusForbidden, "supervisor_only", "Only the shop owner or a supervisor may do this.")
+
+func requireSupervisor(a kefu.Agent) error {
+	if !conversation.ManagesRouting(a) {
+		return errSupervisorOnly
+	}
+	return nil
+}
+
+type groupMemberJSON struct {
+	AgentID int64 `json:"agent_id"`
+	Weight  int   `json:"weight"`
+}
+
+type groupJSON struct {
+	ID      int64             `json:"id"`
+	Slug    string            `json:"slug"`
+	Name    string            `json:"name"`
+	Scope   string            `json:"scope"`
+	Members []groupMemberJSON `json:"members"`
+}
+
+func groupView(g kefu.Group) groupJSON {
+	v := groupJSON{ID: g.ID, Slug: g.Slug, Name: g.Name, Scope: string(g.Scope), Members: []groupMemberJSON{}}
+	for _, m := range g.Members {
+		v.Members = append(v.Members, groupMemberJSON{AgentID: m.AgentID, Weight: m.Weight})
+	}
+	return v
+}
+
+type groupRequest struct {
+	Slug    string            `json:"slug"`
+	Name    string            `json:"name"`
+	Scope   string            `json:"scope"`
+	Members []groupMemberJSON `json:"members"`
+}
+
+// group validates a group's fields; slug only when creating.
+func (req groupRequest) group(shopID int64, creating bool) (kefu.Group, error) {
+	name := strings.TrimSpace(req.Name)
+	scope := kefu.GroupScope(req.Scope)
+	switch {
+	case creating && !protocol.ValidGroupSlug(req.Slug):
+		return kefu.Group{}, badRequest("invalid_slug", "slug must be 1 to 32 lower-case letters, digits, '-' or '_', starting with a letter or digit.")
+	case name == "" || len([]rune(name)) > 32:
+		return kefu.Group{}, badRequest(protocol.CodeInvalidName, "name must be 1 to 32 characters.")
+	case !scope.Valid():
+		return kefu.Group{}, badRequest("invalid_scope", "scope must be \"\", \"presales\" or \"aftersales\".")
+	case len(req.Members) > 1000:
+		return kefu.Group{}, badRequest("too_many_members", "a group has at most 1000 members.")
+	}
+	if err := protocol.ValidateName(name); err != nil {
+		return kefu.Group{}, err
+	}
+	g := kefu.Group{ShopID: shopID, Slug: req.Slug, Name: name, Scope: scope, Members: []kefu.GroupMember{}}
+	seen := map[int64]bool{}
+	for _, m := range req.Members {
+		switch {
+		case m.AgentID <= 0 || seen[m.AgentID]:
+			return kefu.Group{}, badRequest("invalid_members", "members must name each agent once, by a positive agent_id.")
+		case m.Weight < 0 || m.Weight > kefu.MaxGroupWeight:
+			return kefu.Group{}, badRequest("invalid_weight", "weight must be from 1 to 100 (0 or absent means 1).")
+		}
+		seen[m.AgentID] = true
+		w := m.Weight
+		if w == 0 {
+			w = 1
+		}
+		g.Members = append(g.Members, kefu.GroupMember{AgentID: m.AgentID, Weight: w})
+	}
+	return g, nil
+}
+
+func (h *handlers) listGroups(c *gin.Context) {
+	groups, err := h.store.Groups(c.Request.Context(), currentAgent(c).ShopID)
+	if err != nil {
+		h.writeError(c, err)
+		return
+	}
+	out := []groupJSON{}
+	for _, g := range groups {
+		out = append(out, groupView(g))
+	}
+	c.JSON(http.StatusOK, gin.H{"groups": out})
+}
+
+func (h *handlers) createGroup(c *gin.Context) {
+	agent := currentAgent(c)
+	if err := requireSupervisor(agent); err != nil {
+		h.writeError(c, err)
+		return
+	}
+	var req groupRequest
+	if !h.bindJSON(c, &req) {
+		return
+	}
+	g, err := req.group(agent.ShopID, true)
+	if err != nil {
+		h.writeError(c, err)
+		return
+	}
+	created, err := h.store.CreateGroup(c.Request.Context(), g)
+	if err != nil {
+		h.writeError(c, groupError(err))
+		return
+	}
+	h.convs.Reroute(c.Request.Context(), agent.ShopID) // its members may serve its waiting buyers now
+	c.JSON(http.StatusCreated, gin.H{"group": groupView(created)})
+}
+
+func (h *handlers) updateGroup(c *gin.Context) {
+	agent := currentAgent(c)
+	if err := requireSupervisor(agent); err != nil {
+		h.writeError(c, err)
+		return
+	}
+	id, ok := h.pathID(c)
+	if !ok {
+		return
+	}
+	var req groupRequest
+	if !h.bindJSON(c, &req) {
+		return
+	}
+	g, err := req.group(agent.ShopID, false)
+	if err != nil {
+		h.writeError(c, err)
+		return
+	}
+	g.ID = id
+	updated, err := h.store.UpdateGroup(c.Request.Context(), g)
+	if err != nil {
+		h.writeError(c, groupError(err))
+		return
+	}
+	h.convs.Reroute(c.Request.Context(), agent.ShopID)
+	c.JSON(http.StatusOK, gin.H{"group": groupView(updated)})
+}
+
+func (h *handlers) deleteGroup(c *gin.Context) {
+	agent := currentAgent(c)
+	if err := requireSupervisor(agent); err != nil {
+		h.writeError(c, err)
+		return
+	}
+	id, ok := h.pathID(c)
+	if !ok {
+		return
+	}
+	if err := h.store.DeleteGroup(c.Request.Context(), agent.ShopID, id); err != nil {
+		h.writeError(c, err)
+		return
+	}
+	h.convs.Reroute(c.Request.Context(), agent.ShopID) // its buyers wait for the whole shop now
+	c.Status(http.StatusNoContent)
+}
+
+// groupError names what a group write ran into.
+func groupError(err error) error {
+	switch {
+	case errors.Is(err, kefu.ErrConflict):
+		return newError(http.StatusConflict, "group_conflict", "The shop already has a group with that slug, or the most groups a shop may have (50).")
+	case errors.Is(err, kefu.ErrNotFound):
+		return newError(http.StatusNotFound, "not_found", "No such group, or a member is not an agent of this shop.")
+	}
+	return err
+}
+
+type updateAgentRequest struct {
+	MaxConcurrent *int `json:"max_concurrent"`
+}
+
+// updateAgent changes an agent's routing settings (today: their cap).
+func (h *handlers) updateAgent(c *gin.Context) {
+	viewer := currentAgent(c)
+	if err := requireSupervisor(viewer); err != nil {
+		h.writeError(c, err)
+		return
+	}
+	id, ok := h.pathID(c)
+	if !ok {
+		return
+	}
+	var req updateAgentRequest
+	if !h.bindJSON(c, &req) {
+		return
+	}
+	if req.MaxConcurrent == nil || *req.MaxConcurrent < 1 || *req.MaxConcurrent > 100 {
+		h.writeError(c, badRequest("invalid_max_concurrent", "max_concurrent must be from 1 to 100."))
+		return
+	}
+	ctx := c.Request.Context()
+	if err := h.store.SetAgentCap(ctx, viewer.ShopID, id, *req.MaxConcurrent); err != nil {
+		h.writeError(c, err)
+		return
+	}
+	agent, err := h.store.Agent(ctx, viewer.ShopID, id)
+	if err != nil {
+		h.writeError(c, err)
+		return
+	}
+	// A larger cap may take conversations from the line at once.
+	h.convs.Reroute(ctx, viewer.ShopID)
+	h.writeAgent(c, http.StatusOK, agent)
+}
+
+// routingView is the shop's routing settings.
+type routingView struct {
+	StickyDays int `json:"sticky_days"`
+}
+
+// setShopRouting changes the shop's routing settings.
+func (h *handlers) setShopRouting(c *gin.Context) {
+	agent := currentAgent(c)
+	if err := requireSupervisor(agent); err != nil {
+		h.writeError(c, err)
+		return
+	}
+	var req struct {
+		StickyDays *int `json:"sticky_days"`
+	}
+	if !h.bindJSON(c, &req) {
+		return
+	}
+	if req.StickyDays == nil || *req.StickyDays < 0 || *req.StickyDays > kefu.MaxStickyDays {
+		h.writeError(c, badRequest("invalid_sticky_days", "sticky_days must be from 0 (off) to 90."))
+		return
+	}
+	if err := h.store.SetShopRouting(c.Request.Context(), agent.ShopID, *req.StickyDays); err != nil {
+		h.writeError(c, err)
+		return
+	}
+	h.shops.forget(agent.ShopID)
+	h.getShop(c)
+}
+
+// setBuyerRouting sets a buyer's dedicated agent and VIP mark.
+func (h *handlers) setBuyerRouting(c *gin.Context) {
+	agent := currentAgent(c)
+	if err := requireSupervisor(agent); err != nil {
+		h.writeError(c, err)
+		return
+	}
+	id, ok := h.pathID(c)
+	if !ok {
+		return
+	}
+	var req struct {
+		DedicatedAgentID int64 `json:"dedicated_agent_id"`
+		VIP              bool  `json:"vip"`
+	}
+	if !h.bindJSON(c, &req) {
+		return
+	}
+	if req.DedicatedAgentID < 0 {
+		h.writeError(c, badRequest("invalid_agent", "dedicated_agent_id must be an agent's id, or 0 for none."))
+		return
+	}
+	b, err := h.store.SetBuyerRouting(c.Request.Context(), agent.ShopID, id, req.DedicatedAgentID, req.VIP)
+	if err != nil {
+		h.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"routing": gin.H{"buyer_id": b.ID, "dedicated_agent_id": b.DedicatedAgentID, "vip": b.VIP}})
+}
