@@ -3,6 +3,7 @@ package conversation_test
 import (
 	"bufio"
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"os/exec"
@@ -229,6 +230,9 @@ func TestKillDuringRoutingLeavesNothingToDrift(t *testing.T) {
 			for i := 0; i < 12; i++ {
 				ids = append(ids, fmt.Sprintf("v_kill_buyer%02d", i))
 			}
+			// This process's own connections end before the helper starts, so
+			// that every connection left after the kill is the helper's.
+			st.Close()
 			cmd := exec.Command(os.Args[0], "-test.run", "^TestRoutingHelperProcess$", "-test.count=1")
 			cmd.Env = append(os.Environ(), append(env, "KEFU_ROUTING_HELPER=1", "KEFU_ROUTING_CHURN=1",
 				fmt.Sprint("KEFU_ROUTING_SHOP=", shop.ID), "KEFU_ROUTING_BUYERS="+strings.Join(ids, ","))...)
@@ -247,6 +251,16 @@ func TestKillDuringRoutingLeavesNothingToDrift(t *testing.T) {
 			}
 			cmd.Process.Kill() // SIGKILL, mid-way through whatever it was doing
 			cmd.Wait()
+			if backend == "postgres" {
+				// A transaction the killed process had sent whole may still
+				// commit on the server: wait until its connections are gone,
+				// so what is read below is what will stay.
+				endOtherBackends(t, cfg.DatabaseURL)
+			}
+			if st, err = store.Open(ctx, cfg); err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
 
 			list, err := st.ListConversations(ctx, shop.ID, kefu.ConversationFilter{Limit: kefu.MaxPageSize})
 			if err != nil {
@@ -322,5 +336,20 @@ func checkLog(t *testing.T, st *store.Store, shopID int64, convs []kefu.Conversa
 		if c.Status == kefu.StatusAssigned && assignedTo[c.ID] != c.AgentID {
 			t.Errorf("conversation %d is held by agent %d, its last assignment event names %d", c.ID, c.AgentID, assignedTo[c.ID])
 		}
+	}
+}
+
+// endOtherBackends terminates every other connection to the database at url
+// and waits until each has ended (PostgreSQL 14+).
+func endOtherBackends(t *testing.T, url string) {
+	t.Helper()
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity
+		WHERE datname = current_database() AND pid <> pg_backend_pid()`); err != nil {
+		t.Fatalf("end the killed process's connections: %v", err)
 	}
 }

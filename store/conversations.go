@@ -147,24 +147,9 @@ func (s *Store) LatestConversation(ctx context.Context, shopID, buyerID int64) (
 	return row.conversation(), nil
 }
 
-// OpenConversations lists every conversation not closed, in all shops, oldest
-// queued first: what the router rebuilds its state from at start.
-func (s *Store) OpenConversations(ctx context.Context) ([]kefu.Conversation, error) {
-	ctx, cancel := bound(ctx)
-	defer cancel()
-	var rows []conversationRow
-	if err := s.rdb.WithContext(ctx).Where("status <> ?", kefu.StatusClosed).Order("queued_at, id").Find(&rows).Error; err != nil {
-		return nil, fmt.Errorf("store: list open conversations: %w", err)
-	}
-	out := make([]kefu.Conversation, len(rows))
-	for i, r := range rows {
-		out[i] = r.conversation()
-	}
-	return out, nil
-}
-
 // AssignConversation gives an open conversation to an agent of the same
-// shop, whatever it held before, and stores announce(the agent's name) as its
+// shop, whatever it held before and whatever the agent's load (an owner's
+// hand, not routing: RouteShop and TakeConversation are routing's), and stores announce(the agent's name) as its
 // next message, with their events (EventAssigned, EventMessage), in one
 // transaction inside the shop's routing serialization. by is who assigned
 // it. A closed conversation is kefu.ErrConversationClosed. committed, if not
@@ -253,6 +238,11 @@ func (s *Store) assignIn(ctx context.Context, tx *sql.Tx, shopID, id, agentID in
 func (s *Store) CloseConversation(ctx context.Context, shopID, id, byAgentID int64, by kefu.ActorRef, farewell kefu.Message,
 	committed func(kefu.Change)) (conv kefu.Conversation, changed bool, err error) {
 	_, err = s.run(ctx, func(ctx context.Context, tx *sql.Tx) ([]kefu.Change, error) {
+		// A close frees a slot or shortens the line: it changes what a
+		// routing decision reads, so it waits for one in progress.
+		if err := s.lockShopRouting(ctx, tx, shopID); err != nil {
+			return nil, err
+		}
 		now := s.now().UTC().Truncate(microsecond)
 		res, err := tx.ExecContext(ctx, s.sql(`UPDATE conversations SET status = 'closed', closed_at = $1
 			WHERE shop_id = $2 AND id = $3 AND status <> 'closed' AND ($4 = 0 OR status = 'queued' OR agent_id = $4)`),

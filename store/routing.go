@@ -3,8 +3,11 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/kefu/kefu"
 )
@@ -26,7 +29,9 @@ func (s *Store) lockShopRouting(ctx context.Context, tx *sql.Tx, shopID int64) e
 	if s.dialect.name != postgresDialect.name {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1, $2::int)`, routingLockSpace, shopID); err != nil {
+	// Two 32-bit keys: the space mixed with the id's high half, then its low half.
+	high, low := int32(uint32(routingLockSpace)^uint32(uint64(shopID)>>32)), int32(uint32(uint64(shopID)))
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1::int, $2::int)`, high, low); err != nil {
 		return fmt.Errorf("lock routing of shop %d: %w", shopID, err)
 	}
 	return nil
@@ -45,7 +50,7 @@ func (s *Store) RouteShop(ctx context.Context, shopID int64, presence func(agent
 	decide func(agents []kefu.AgentLoad, waiting []kefu.Waiting) []kefu.Assignment,
 	announce func(agentName string) kefu.Message, committed func(kefu.Change)) ([]kefu.Assignment, error) {
 	var made []kefu.Assignment
-	_, err := s.run(ctx, func(ctx context.Context, tx *sql.Tx) ([]kefu.Change, error) {
+	cmd := func(ctx context.Context, tx *sql.Tx) ([]kefu.Change, error) {
 		made = nil
 		if err := s.lockShopRouting(ctx, tx, shopID); err != nil {
 			return nil, err
@@ -70,6 +75,12 @@ func (s *Store) RouteShop(ctx context.Context, shopID int64, presence func(agent
 		var changes []kefu.Change
 		for _, as := range decide(agents, waiting) {
 			ch, _, err := s.assignIn(ctx, tx, shopID, as.ConversationID, as.AgentID, kefu.SystemActor, announce, true)
+			if errors.Is(err, kefu.ErrConflict) || errors.Is(err, kefu.ErrConversationClosed) {
+				// No longer waiting (a command that does not take the
+				// routing lock changed it): the next decision weighs the
+				// line again.
+				continue
+			}
 			if err != nil {
 				return nil, fmt.Errorf("assign conversation %d to agent %d: %w", as.ConversationID, as.AgentID, err)
 			}
@@ -77,11 +88,24 @@ func (s *Store) RouteShop(ctx context.Context, shopID int64, presence func(agent
 			made = append(made, as)
 		}
 		return changes, nil
-	}, committed)
+	}
+	_, err := s.run(ctx, cmd, committed)
+	if isDeadlock(err) {
+		// PostgreSQL chose this decision to break a deadlock with another
+		// process's writes (their row locks, taken in another order): it
+		// was rolled back whole, so it is taken again.
+		_, err = s.run(ctx, cmd, committed)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("store: route shop %d: %w", shopID, err)
 	}
 	return made, nil
+}
+
+// isDeadlock reports PostgreSQL's deadlock_detected.
+func isDeadlock(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "40P01"
 }
 
 // TakeConversation gives a waiting conversation to the agent who picked it,

@@ -111,7 +111,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 			"&_pragma=cache_size(-65536)&_pragma=mmap_size(1073741824)"
 		// The writer's transactions take the write lock when they begin; the
 		// readers' (if any) must never.
-		db, err := gorm.Open(sqlite.Open(dsn+"&_txlock=immediate"), gcfg)
+		db, err := openSQLite(ctx, dsn+"&_txlock=immediate", gcfg)
 		if err != nil {
 			return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
 		}
@@ -120,7 +120,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 			return nil, fmt.Errorf("store: open sqlite: %w", err)
 		}
 		w.SetMaxOpenConns(1)
-		rdb, err := gorm.Open(sqlite.Open(dsn+"&_pragma=query_only(1)"), gcfg)
+		rdb, err := openSQLite(ctx, dsn+"&_pragma=query_only(1)", gcfg)
 		if err != nil {
 			return nil, fmt.Errorf("store: open sqlite reader: %w", err)
 		}
@@ -151,6 +151,25 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		s.writeAppends()
 	}()
 	return s, nil
+}
+
+// openSQLite opens a SQLite pool. Switching a new database file to WAL can
+// fail at once with SQLITE_BUSY, without waiting for busy_timeout, while
+// another connection (another kefu starting on the same file) switches it
+// too; that first open is tried again for up to callTimeout.
+func openSQLite(ctx context.Context, dsn string, cfg *gorm.Config) (*gorm.DB, error) {
+	deadline := time.Now().Add(callTimeout)
+	for {
+		db, err := gorm.Open(sqlite.Open(dsn), cfg)
+		if err == nil || !strings.Contains(err.Error(), "SQLITE_BUSY") || time.Now().After(deadline) {
+			return db, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 // Close stops the message writer and releases the database connections.

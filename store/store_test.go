@@ -532,23 +532,21 @@ func testConversations(t *testing.T, e env) {
 		}
 	})
 
-	t.Run("open conversations of all shops, oldest first", func(t *testing.T) {
+	t.Run("each shop's line is its own", func(t *testing.T) {
 		buyerB := mustVisitor(t, e, shopB.ID, "vb")
 		e.clock.Advance(time.Minute)
 		third, _, err := e.st.OpenConversation(e.ctx, shopB.ID, buyerB.ID, nil)
 		if err != nil {
 			t.Fatalf("open in shop b: %v", err)
 		}
-		open, err := e.st.OpenConversations(e.ctx)
-		if err != nil {
-			t.Fatalf("open conversations: %v", err)
-		}
-		var ids []int64
-		for _, c := range open {
-			ids = append(ids, c.ID)
-		}
-		if want := []int64{second.ID, third.ID}; !slices.Equal(ids, want) {
-			t.Errorf("open conversations = %v, want %v", ids, want)
+		for _, tc := range []struct {
+			shop int64
+			want int64
+		}{{shopA.ID, second.ID}, {shopB.ID, third.ID}} {
+			line, err := e.st.Waiting(e.ctx, tc.shop)
+			if err != nil || len(line) != 1 || line[0].ConversationID != tc.want {
+				t.Errorf("line of shop %d = %+v (%v), want conversation %d alone", tc.shop, line, err, tc.want)
+			}
 		}
 	})
 }
