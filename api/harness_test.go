@@ -46,6 +46,7 @@ type env struct {
 	dbURL  string // PostgreSQL; empty for SQLite in dir
 	clock  *testclock.Clock
 	store  *store.Store
+	convs  *conversation.Service
 	srv    *api.Server
 	ts     *httptest.Server
 	shop   kefu.Shop
@@ -91,6 +92,8 @@ func (e *env) start() {
 		t.Fatal(err)
 	}
 	convs := conversation.New(st, conversation.NewMemoryPresence(), conversation.NewMemoryBroker(), slog.New(slog.NewTextHandler(os.Stderr, nil)))
+	convs.SetClock(e.clock.Now)
+	e.convs = convs
 	e.store = st
 	e.srv = api.New(api.Config{Store: st, Conversations: convs, Now: e.clock.Now, BuyerSecret: secret,
 		BuyerSends: e.buyerSends, AgentSends: e.agentSends, PublicURL: e.publicURL,
@@ -391,5 +394,9 @@ func sendFrame(convID int64, clientMsgID, text string) map[string]any {
 }
 
 func (e *env) agentURL() string { return e.ts.URL }
+
+// tick runs the service's once-a-second work now (kefu serve runs it on a
+// timer): waiting buyers hear their places.
+func (e *env) tick() { e.convs.Tick(context.Background()) }
 
 func visitor(n int) string { return fmt.Sprintf("v_visitor%08d", n) }

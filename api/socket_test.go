@@ -343,6 +343,12 @@ func TestQueuePositionAndAssignmentWhenAgentArrives(t *testing.T) {
 		b.next("ready")
 		b.send(sendFrame(0, "hi", "在吗"))
 		b.next("ack")
+		// Joining, the buyer learns their place from the conversation frame;
+		// the tick tells every waiting buyer theirs.
+		if f := b.next("conversation"); f.Conversation.Status != "queued" || f.Conversation.QueuePosition != i+1 {
+			t.Fatalf("buyer %d joined as %+v, want queued at %d", i, f.Conversation, i+1)
+		}
+		e.tick()
 		if q := b.next("queue"); q.Position != i+1 {
 			t.Fatalf("buyer %d position %d, want %d", i, q.Position, i+1)
 		}
@@ -398,6 +404,7 @@ func testCloseFreesSlotForNextInQueue(t *testing.T, e *env) {
 	second := e.dial("/ws/buyer", e.buyerToken("acme", visitor(21)), storeOrigin)
 	second.send(sendFrame(0, "s1", "second"))
 	second.next("ack")
+	e.tick()
 	if q := second.next("queue"); q.Position != 1 {
 		t.Fatalf("second buyer position %d, want 1 (agent at cap)", q.Position)
 	}

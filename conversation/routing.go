@@ -139,7 +139,6 @@ func (s *Service) route(ctx context.Context, conv kefu.Conversation) {
 	}
 	if full.Status == kefu.StatusQueued {
 		s.publishConversation(ctx, full, false)
-		s.publishPositions(ctx, conv.ShopID)
 	}
 }
 
@@ -166,9 +165,6 @@ func (s *Service) drain(ctx context.Context, shopID int64) []kefu.Assignment {
 	if err != nil {
 		s.log.Error("route", "shop", shopID, "err", err)
 		return nil
-	}
-	if len(made) > 0 {
-		s.publishPositions(ctx, shopID)
 	}
 	return made
 }
@@ -205,19 +201,6 @@ func decide(agents []kefu.AgentLoad, waiting []kefu.Waiting) []kefu.Assignment {
 func announce(agentName string) kefu.Message {
 	return kefu.Message{Kind: kefu.KindSystem, Sender: kefu.SenderSystem, SenderName: agentName,
 		Text: fmt.Sprintf("客服 %s 为您服务", agentName), Code: kefu.SystemAssigned}
-}
-
-// publishPositions tells every waiting buyer of the shop their place in line.
-func (s *Service) publishPositions(ctx context.Context, shopID int64) {
-	line, err := s.store.Waiting(ctx, shopID)
-	if err != nil {
-		s.log.Error("read the line", "shop", shopID, "err", err)
-		return
-	}
-	for i, w := range line {
-		s.publish(ctx, protocol.Encode(protocol.Queue{Type: protocol.TypeQueue, ConversationID: w.ConversationID, Position: i + 1}),
-			BuyerTopic(w.BuyerID))
-	}
 }
 
 // entryGroup is the group a buyer's new conversation goes to: the one the

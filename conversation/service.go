@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/kefu/kefu"
 	"github.com/kefu/kefu/protocol"
@@ -87,6 +88,8 @@ type Service struct {
 	broker    Broker
 	consumers []Consumer // of committed changes, the fan-out first
 	log       *slog.Logger
+	now       func() time.Time
+	line      *line
 
 	// mu orders presence changes with the presence frames that tell them,
 	// so consoles see the last change last.
@@ -99,9 +102,13 @@ func New(store Store, presence Presence, broker Broker, log *slog.Logger, consum
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{store: store, presence: presence, broker: broker, log: log,
-		consumers: append([]Consumer{fanOut{broker: broker, log: log}}, consumers...)}
+	l := newLine()
+	return &Service{store: store, presence: presence, broker: broker, log: log, now: time.Now, line: l,
+		consumers: append([]Consumer{fanOut{broker: broker, log: log}, l}, consumers...)}
 }
+
+// SetClock makes the service read time from now (tests); time.Now otherwise.
+func (s *Service) SetClock(now func() time.Time) { s.now = now }
 
 // Broker returns the broker sockets subscribe to.
 func (s *Service) Broker() Broker { return s.broker }
@@ -383,7 +390,6 @@ func (s *Service) Accept(ctx context.Context, actor Actor, id int64) (kefu.Conve
 	case err != nil:
 		return kefu.Conversation{}, err
 	}
-	s.publishPositions(ctx, actor.ShopID)
 	return conv, nil
 }
 
@@ -407,10 +413,7 @@ func (s *Service) Close(ctx context.Context, actor Actor, id int64) (kefu.Conver
 		// Already closed, perhaps by a colleague a moment ago.
 		return closed, err
 	}
-	// A slot is free, or the line is shorter.
-	if len(s.drain(ctx, actor.ShopID)) == 0 && conv.Status == kefu.StatusQueued {
-		s.publishPositions(ctx, actor.ShopID)
-	}
+	s.drain(ctx, actor.ShopID) // a slot is free, or the line is shorter
 	return closed, nil
 }
 

@@ -414,6 +414,9 @@ type Queue struct {
 	Type           string `json:"type"`
 	ConversationID int64  `json:"conversation_id"`
 	Position       int    `json:"position"`
+	// ETASeconds estimates the wait from the shop's recent pace; absent
+	// when there is too little to go by.
+	ETASeconds int64 `json:"eta_seconds,omitempty"`
 }
 
 // PresenceFrame says an agent's presence changed.

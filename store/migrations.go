@@ -178,6 +178,8 @@ ALTER TABLE buyers ADD COLUMN dedicated_agent_id BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE buyers ADD COLUMN vip BOOLEAN NOT NULL DEFAULT FALSE;
 ALTER TABLE shops ADD COLUMN sticky_days INTEGER NOT NULL DEFAULT 3
 `,
+	// 6: a routing decision reads the head of each group's line in serving order.
+	`CREATE INDEX conversations_line ON conversations (shop_id, status, group_id, priority DESC, queued_at, id)`,
 }
 
 // migrate brings the schema up to date, one transaction per step. Several

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -68,7 +70,7 @@ func (s *Store) RouteShop(ctx context.Context, shopID int64, presence func(agent
 		if free == 0 {
 			return nil, nil
 		}
-		waiting, err := s.lineForDecision(ctx, tx, shopID)
+		waiting, err := s.lineForDecision(ctx, tx, shopID, agents)
 		if err != nil || len(waiting) == 0 {
 			return nil, err
 		}
@@ -192,33 +194,73 @@ func (s *Store) agentLoads(ctx context.Context, tx *sql.Tx, shopID int64, presen
 	return out, rows.Err()
 }
 
-// maxDecisionLine bounds how much of the line one routing decision weighs:
-// the first 500 waiting conversations in serving order. Those further back
-// are weighed once the line has moved up to them.
-const maxDecisionLine = 500
-
-// lineForDecision reads the head of the shop's line with what routing
-// weighs for each conversation: its group and priority, the buyer's
-// dedicated agent, and the agent who last served the buyer within the
-// shop's sticky window.
-func (s *Store) lineForDecision(ctx context.Context, tx *sql.Tx, shopID int64) ([]kefu.Waiting, error) {
-	rows, err := tx.QueryContext(ctx, s.sql(`SELECT c.id, c.buyer_id, c.group_id, c.priority, b.dedicated_agent_id
-		FROM conversations c JOIN buyers b ON b.id = c.buyer_id
-		WHERE c.shop_id = $1 AND c.status = 'queued' ORDER BY c.priority DESC, c.queued_at, c.id LIMIT $2`), shopID, maxDecisionLine)
-	if err != nil {
-		return nil, err
+// lineForDecision reads the part of the shop's line a decision can serve,
+// with what routing weighs for each conversation (its group and priority, the
+// buyer's dedicated agent, the agent who last served the buyer within the
+// shop's sticky window), in serving order. At most as many conversations can
+// be assigned as there are free slots, and a group's conversations only to
+// its members: so of each group with a member with room it reads as many
+// from the head as the members have free slots, and of those waiting for the
+// whole shop as many as the shop has. (A conversation whose group is full is
+// weighed once the group has room, even if the buyer's recent or dedicated
+// agent has room before.)
+func (s *Store) lineForDecision(ctx context.Context, tx *sql.Tx, shopID int64, agents []kefu.AgentLoad) ([]kefu.Waiting, error) {
+	total := 0
+	byGroup := map[int64]int{}
+	for _, a := range agents {
+		if a.Presence != kefu.PresenceOnline || a.Active >= a.Cap {
+			continue
+		}
+		total += a.Cap - a.Active
+		for g := range a.Groups {
+			byGroup[g] += a.Cap - a.Active
+		}
 	}
-	var line []kefu.Waiting
-	for rows.Next() {
-		var w kefu.Waiting
-		if err := rows.Scan(&w.ConversationID, &w.BuyerID, &w.GroupID, &w.Priority, &w.DedicatedAgentID); err != nil {
-			rows.Close()
+	byGroup[0] = total
+	type waiter struct {
+		kefu.Waiting
+		queuedAt time.Time
+	}
+	var all []waiter
+	for g, free := range byGroup {
+		if free == 0 {
+			continue
+		}
+		rows, err := tx.QueryContext(ctx, s.sql(`SELECT c.id, c.buyer_id, c.group_id, c.priority, c.queued_at, b.dedicated_agent_id
+			FROM conversations c JOIN buyers b ON b.id = c.buyer_id
+			WHERE c.shop_id = $1 AND c.status = 'queued' AND c.group_id = $2
+			ORDER BY c.priority DESC, c.queued_at, c.id LIMIT $3`), shopID, g, free)
+		if err != nil {
 			return nil, err
 		}
-		line = append(line, w)
+		for rows.Next() {
+			var w waiter
+			if err := rows.Scan(&w.ConversationID, &w.BuyerID, &w.GroupID, &w.Priority, &w.queuedAt, &w.DedicatedAgentID); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			all = append(all, w)
+		}
+		if err := rows.Close(); err != nil {
+			return nil, err
+		}
 	}
-	if err := rows.Close(); err != nil || len(line) == 0 {
-		return line, err
+	if len(all) == 0 {
+		return nil, nil
+	}
+	sort.Slice(all, func(i, j int) bool {
+		a, b := all[i], all[j]
+		if a.Priority != b.Priority {
+			return a.Priority > b.Priority
+		}
+		if !a.queuedAt.Equal(b.queuedAt) {
+			return a.queuedAt.Before(b.queuedAt)
+		}
+		return a.ConversationID < b.ConversationID
+	})
+	line := make([]kefu.Waiting, len(all))
+	for i, w := range all {
+		line[i] = w.Waiting
 	}
 	var days int
 	if err := tx.QueryRowContext(ctx, s.sql(`SELECT sticky_days FROM shops WHERE id = $1`), shopID).Scan(&days); err != nil {
@@ -228,10 +270,18 @@ func (s *Store) lineForDecision(ctx context.Context, tx *sql.Tx, shopID int64) (
 		return line, nil
 	}
 	since := s.now().UTC().Add(-time.Duration(days) * 24 * time.Hour)
-	rows, err = tx.QueryContext(ctx, s.sql(`SELECT c.buyer_id, c.agent_id FROM conversations c
-		WHERE c.shop_id = $1 AND c.status = 'closed' AND c.agent_id IS NOT NULL AND c.closed_at >= $2
-		AND c.buyer_id IN (SELECT q.buyer_id FROM conversations q WHERE q.shop_id = $1 AND q.status = 'queued')
-		ORDER BY c.id`), shopID, since)
+	// The buyers' own conversations, through the (shop, buyer) index: the
+	// shop's closed history is never scanned.
+	args := []any{shopID, since}
+	marks := make([]string, len(line))
+	for i, w := range line {
+		args = append(args, w.BuyerID)
+		marks[i] = fmt.Sprintf("$%d", i+3)
+	}
+	rows, err := tx.QueryContext(ctx, s.sql(`SELECT c.buyer_id, c.agent_id FROM conversations c
+		WHERE c.shop_id = $1 AND c.buyer_id IN (`+strings.Join(marks, ", ")+`)
+		AND c.status = 'closed' AND c.agent_id IS NOT NULL AND c.closed_at >= $2
+		ORDER BY c.id`), args...)
 	if err != nil {
 		return nil, err
 	}

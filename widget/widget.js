@@ -26,14 +26,14 @@
     zh: {
       title: '在线客服', open: '联系客服', close: '关闭', send: '发送', list: '聊天记录', input: '输入消息',
       ph: '输入消息，Enter 发送', pending: '发送中…', read: '已读', unread: '未读',
-      failed: '发送失败', typing: '对方正在输入…', queue: '您排在第 {n} 位', connecting: '连接中…',
+      failed: '发送失败', typing: '对方正在输入…', queue: '您排在第 {n} 位', eta: '，预计等待约 {n} 分钟', connecting: '连接中…',
       hello: '您好，有什么可以帮您？', queued: '正在为您转接客服，请稍候', serving: '客服 {n} 为您服务',
       closed: '会话已结束，发送消息可重新咨询', ended: '会话已结束', newConv: '新会话'
     },
     en: {
       title: 'Customer service', open: 'Chat with us', close: 'Close', send: 'Send', list: 'Messages',
       input: 'Message', ph: 'Type a message, Enter to send', pending: 'Sending…', read: 'Read',
-      unread: 'Delivered', failed: 'Not sent', typing: 'Typing…', queue: 'You are number {n} in line',
+      unread: 'Delivered', failed: 'Not sent', typing: 'Typing…', queue: 'You are number {n} in line', eta: ', about {n} min',
       connecting: 'Connecting…', hello: 'Hi! How can we help?', queued: 'Finding an agent for you…',
       serving: '{n} is here to help', closed: 'Chat ended. Send a message to start a new one.', ended: 'Chat ended',
       newConv: 'New conversation'
@@ -77,7 +77,7 @@
   // sync in flight, last conversation object, seq read by the agent / by us (local, sent),
   // highest seq not written by the buyer.
   var seen = {}, held = {}, syncing = {}, conv = {}, agentRead = {}, readSeq = {}, sentRead = {}, lastOther = {};
-  var queuePos = 0, typingT = 0, lastTyping = 0, isOpen = false, unread = -1;
+  var queuePos = 0, queueEta = 0, typingT = 0, lastTyping = 0, isOpen = false, unread = -1;
   var handlers = {};
   var host, root, wrap, bubble, badge, panel, nameEl, subEl, closeBtn, queueEl, list, pend, typingEl, input, sendBtn;
 
@@ -209,10 +209,13 @@
       : c.status === 'queued' || queuePos ? t('queued') : t('hello');
   }
 
-  function setQueue(n) {
+  // setQueue shows the buyer's place in line and, when the server can tell, the expected wait.
+  function setQueue(n, etaSec) {
+    if (n !== queuePos) queueEta = 0;
     queuePos = n > 0 ? n : 0;
+    if (etaSec > 0) queueEta = etaSec;
     queueEl.hidden = !queuePos;
-    queueEl.textContent = t('queue', queuePos);
+    queueEl.textContent = t('queue', queuePos) + (queuePos && queueEta ? t('eta', Math.max(1, Math.round(queueEta / 60))) : '');
   }
 
   function showTyping() {
@@ -571,7 +574,7 @@
       case 'message': receive(f.message); break;
       case 'history': onHistory(f); break;
       case 'conversation': onConv(f.conversation); break;
-      case 'queue': if (adopt(f.conversation_id) && f.conversation_id === cur) { setQueue(f.position); status(); } break;
+      case 'queue': if (adopt(f.conversation_id) && f.conversation_id === cur) { setQueue(f.position, f.eta_seconds); status(); } break;
       case 'typing': if (f.sender !== 'buyer') showTyping(); break;
       case 'read':
         if (f.reader === 'buyer') readSeq[f.conversation_id] = Math.max(readSeq[f.conversation_id] || 0, f.seq); // read in another tab

@@ -173,6 +173,12 @@ func runServer(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) e
 
 	// Routing state is in the store; the line moves as agents come online.
 	convs := conversation.New(st, conversation.NewMemoryPresence(), conversation.NewMemoryBroker(), log)
+	// Waiting buyers hear their place and wait each second their shop's line
+	// moved. The ticker ends before the store closes.
+	tickCtx, stopTicks := context.WithCancel(ctx)
+	ticked := make(chan struct{})
+	go func() { defer close(ticked); convs.Run(tickCtx, time.Second) }()
+	defer func() { stopTicks(); <-ticked }()
 	srv := api.New(api.Config{
 		Store: st, Conversations: convs, Log: log, BuyerSecret: secret, PublicURL: cfg.publicURL, TrustedProxies: cfg.proxies,
 		BuyerSends: ratelimit.NewMemory(buyerSendLimit, nil), AgentSends: ratelimit.NewMemory(agentSendLimit, nil),

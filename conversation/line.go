@@ -1,0 +1,136 @@
+package conversation
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/kefu/kefu"
+	"github.com/kefu/kefu/protocol"
+)
+
+// Waiting buyers are told their place in line and an estimated wait on a
+// tick, per shop, only when the shop's line changed since the last tick:
+// never one frame to every waiting buyer on every event, which on a long
+// line costs O(n) per event (O(n²) while the line drains). A buyer joining
+// the line learns their place at once from the conversation frame.
+
+// etaWindow is how far back assignments count toward a shop's pace.
+const etaWindow = 15 * time.Minute
+
+// maxPace bounds the assignments kept per shop for the estimate.
+const maxPace = 200
+
+// line is what the service keeps about the shops' lines between ticks: which
+// changed, and each shop's recent assignments (a cache of the event log:
+// lost with the process, it only makes the first estimates after a start
+// unknown).
+type line struct {
+	mu      sync.Mutex
+	changed map[int64]bool
+	pace    map[int64][]time.Time // by shop: recent assignment times, oldest first
+}
+
+func newLine() *line {
+	return &line{changed: map[int64]bool{}, pace: map[int64][]time.Time{}}
+}
+
+// moved notes that a shop's line changed.
+func (l *line) moved(shopID int64) {
+	l.mu.Lock()
+	l.changed[shopID] = true
+	l.mu.Unlock()
+}
+
+// take returns the shops whose line changed, and forgets them.
+func (l *line) take() []int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make([]int64, 0, len(l.changed))
+	for id := range l.changed {
+		out = append(out, id)
+	}
+	clear(l.changed)
+	return out
+}
+
+// Consume keeps each shop's pace from its committed assignments and notes
+// every change to a line: a conversation joining, leaving it assigned, or
+// closed.
+func (l *line) Consume(c Committed) {
+	switch c.Event.Type {
+	case kefu.EventAssigned:
+		l.mu.Lock()
+		p := append(l.pace[c.Event.ShopID], c.Event.CreatedAt)
+		if len(p) > maxPace {
+			p = p[len(p)-maxPace:]
+		}
+		l.pace[c.Event.ShopID] = p
+		l.changed[c.Event.ShopID] = true
+		l.mu.Unlock()
+	case kefu.EventQueued, kefu.EventClosed:
+		l.moved(c.Event.ShopID)
+	}
+}
+
+// eta estimates how long the conversation at position waits, from how fast
+// the shop assigned conversations in the last etaWindow; 0 when it cannot
+// tell (fewer than two assignments in the window).
+func (l *line) eta(shopID int64, position int, now time.Time) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	p := l.pace[shopID]
+	cut := 0
+	for cut < len(p) && now.Sub(p[cut]) > etaWindow {
+		cut++
+	}
+	p = p[cut:]
+	l.pace[shopID] = p
+	if len(p) < 2 {
+		return 0
+	}
+	// The pace is the mean gap between the window's assignments, counting
+	// from the window's start so that a long silence lengthens it.
+	span := now.Sub(p[0])
+	if span <= 0 {
+		return 0
+	}
+	per := span / time.Duration(len(p))
+	return per * time.Duration(position)
+}
+
+// Tick tells the waiting buyers of every shop whose line changed since the
+// last tick their place and estimated wait. kefu serve calls it every second
+// (Run); tests call it with the clock they set.
+func (s *Service) Tick(ctx context.Context) {
+	now := s.now()
+	for _, shopID := range s.line.take() {
+		line, err := s.store.Waiting(ctx, shopID)
+		if err != nil {
+			s.log.Error("read the line", "shop", shopID, "err", err)
+			s.line.moved(shopID) // try again on the next tick
+			continue
+		}
+		for i, w := range line {
+			q := protocol.Queue{Type: protocol.TypeQueue, ConversationID: w.ConversationID, Position: i + 1}
+			if eta := s.line.eta(shopID, i+1, now); eta > 0 {
+				q.ETASeconds = int64((eta + time.Second - 1) / time.Second)
+			}
+			s.publish(ctx, protocol.Encode(q), BuyerTopic(w.BuyerID))
+		}
+	}
+}
+
+// Run calls Tick every interval until ctx ends.
+func (s *Service) Run(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			s.Tick(ctx)
+		}
+	}
+}
