@@ -185,6 +185,9 @@ const (
 	SystemAssigned = "assigned"
 	// SystemClosed: the conversation has ended.
 	SystemClosed = "closed"
+	// SystemRequeued: the agent (named in SenderName) left; the buyer waits
+	// for another.
+	SystemRequeued = "requeued"
 )
 
 // Order is a shop order, linked to the buyer who placed it.
@@ -254,6 +257,9 @@ const (
 	EventClosed EventType = "conversation.closed"
 	// EventPresence: an agent's effective presence changed.
 	EventPresence EventType = "agent.presence"
+	// EventRequeued: an assigned conversation went back to the front of the
+	// line because its agent left (their grace ended with no socket open).
+	EventRequeued EventType = "conversation.requeued"
 )
 
 // Event is one entry of a shop's append-only event log. Fields that do not
@@ -286,7 +292,12 @@ var SystemActor = ActorRef{Kind: SenderSystem}
 type EventData struct {
 	Presence Presence `json:"presence,omitempty"` // EventPresence
 	GroupID  int64    `json:"group_id,omitempty"` // EventQueued: the group it is routed to
+	Reason   string   `json:"reason,omitempty"`   // EventRequeued: why ("agent_left")
 }
+
+// PriorityReturned is the priority of a conversation its agent left: it goes
+// back in front of everyone waiting, VIP buyers included.
+const PriorityReturned = 2
 
 // Change is a committed event with the state it left, as consumers of
 // committed events (socket fan-out, later the assistant, webhooks, report

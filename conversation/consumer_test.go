@@ -5,9 +5,11 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/kefu/kefu"
 	"github.com/kefu/kefu/conversation"
+	"github.com/kefu/kefu/internal/testclock"
 	"github.com/kefu/kefu/internal/testdb"
 )
 
@@ -53,6 +55,8 @@ func TestConsumerHearsEveryCommittedChange(t *testing.T) {
 	}
 	rec := &recorder{}
 	svc := conversation.New(st, conversation.NewMemoryPresence(), conversation.NewMemoryBroker(), nil, rec)
+	clock := testclock.New(time.Date(2026, 11, 11, 10, 0, 0, 0, time.UTC))
+	svc.SetClock(clock.Now)
 
 	m, _, err := svc.Send(ctx, conversation.BuyerActor(buyer), 0, "c1", "在吗")
 	if err != nil {
@@ -93,7 +97,13 @@ func TestConsumerHearsEveryCommittedChange(t *testing.T) {
 	}
 	svc.AgentDisconnected(ctx, agent)
 	svc.AgentDisconnected(ctx, agent)
+	// In grace nothing changes; once it ends the agent is offline.
+	if n := len(rec.types()); n != len(want) {
+		t.Errorf("the last socket closing wrote %d events within the grace period", n-len(want))
+	}
+	clock.Advance(conversation.DefaultPresenceGrace)
+	svc.Tick(ctx)
 	if got := rec.types(); got[len(got)-1] != kefu.EventPresence || rec.changes[len(got)-1].Event.Data.Presence != kefu.PresenceOffline {
-		t.Errorf("after the last socket closed the consumer heard %v, want the agent offline last", got)
+		t.Errorf("after the grace the consumer heard %v, want the agent offline last", got)
 	}
 }

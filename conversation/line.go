@@ -68,7 +68,7 @@ func (l *line) Consume(c Committed) {
 		l.pace[c.Event.ShopID] = p
 		l.changed[c.Event.ShopID] = true
 		l.mu.Unlock()
-	case kefu.EventQueued, kefu.EventClosed:
+	case kefu.EventQueued, kefu.EventClosed, kefu.EventRequeued:
 		l.moved(c.Event.ShopID)
 	}
 }
@@ -99,10 +99,13 @@ func (l *line) eta(shopID int64, position int, now time.Time) time.Duration {
 	return per * time.Duration(position)
 }
 
-// Tick tells the waiting buyers of every shop whose line changed since the
-// last tick their place and estimated wait. kefu serve calls it every second
-// (Run); tests call it with the clock they set.
+// Tick does the service's once-a-second work: agents whose grace ended are
+// offline and their conversations go back to the line; then the waiting
+// buyers of every shop whose line changed since the last tick hear their
+// place and estimated wait. kefu serve calls it every second (Run); tests
+// call it with the clock they set.
 func (s *Service) Tick(ctx context.Context) {
+	s.departures(ctx)
 	now := s.now()
 	for _, shopID := range s.line.take() {
 		line, err := s.store.Waiting(ctx, shopID)

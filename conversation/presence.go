@@ -2,6 +2,7 @@ package conversation
 
 import (
 	"context"
+	"time"
 
 	"github.com/kefu/kefu"
 )
@@ -9,7 +10,10 @@ import (
 // Presence keeps which agents have a socket open and what each chose
 // (online or away). An agent's effective presence is what they chose while
 // at least one of their sockets is open, offline otherwise; several sockets
-// (console tabs) are one presence.
+// (console tabs) are one presence. When the last socket closes the agent is
+// in grace (DefaultPresenceGrace): still what they chose, so a dropped
+// connection that comes back changes nothing, but given no new
+// conversations; once grace ends without a socket they have departed.
 //
 // It is the one piece of routing state that lives outside the database: it
 // changes with every socket and is worthless once its process is gone. So
@@ -24,7 +28,22 @@ type Presence interface {
 	Disconnect(ctx context.Context, a kefu.Agent) (kefu.Presence, error)
 	// Choose records what the agent chose and returns their effective presence.
 	Choose(ctx context.Context, a kefu.Agent, p kefu.Presence) (kefu.Presence, error)
-	// Effective returns an agent's effective presence. It is asked inside
-	// routing decisions, so it answers from memory and never blocks.
+	// Effective returns an agent's effective presence, from memory.
 	Effective(shopID, agentID int64) kefu.Presence
+	// Routable reports whether routing may give the agent a new
+	// conversation: online with a socket open (not in grace). It is asked
+	// inside routing decisions, so it answers from memory and never blocks.
+	Routable(shopID, agentID int64) bool
+	// Departed returns the agents whose grace ended since the last call,
+	// once each: they are offline now.
+	Departed(ctx context.Context) ([]AgentRef, error)
 }
+
+// AgentRef names an agent of a shop.
+type AgentRef struct {
+	ShopID, AgentID int64
+}
+
+// DefaultPresenceGrace is how long an agent whose last socket closed stays
+// as they were: longer than the blip of a page reload or a network change.
+const DefaultPresenceGrace = 30 * time.Second

@@ -3,6 +3,7 @@ package conversation
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/kefu/kefu"
 )
@@ -12,6 +13,8 @@ import (
 // for it (every socket it counted ended too).
 type MemoryPresence struct {
 	mu     sync.Mutex
+	now    func() time.Time
+	grace  time.Duration
 	agents map[int64]*agentPresence // by agent id (ids are unique across shops)
 }
 
@@ -19,20 +22,31 @@ var _ Presence = (*MemoryPresence)(nil)
 
 type agentPresence struct {
 	shopID  int64
-	wanted  kefu.Presence // what the agent chose; effective only while a socket is open
+	wanted  kefu.Presence // what the agent chose; effective only while present
 	sockets int
+	leftAt  time.Time // when the last socket closed, while in grace; zero otherwise
 }
 
+// effective is what the agent's presence is: what they chose while a socket
+// is open or they are in grace, offline after.
 func (p *agentPresence) effective() kefu.Presence {
-	if p.sockets == 0 {
+	if p.sockets == 0 && p.leftAt.IsZero() {
 		return kefu.PresenceOffline
 	}
 	return p.wanted
 }
 
-// NewMemoryPresence returns an empty MemoryPresence.
+// NewMemoryPresence returns an empty MemoryPresence with the default grace
+// period (DefaultPresenceGrace).
 func NewMemoryPresence() *MemoryPresence {
-	return &MemoryPresence{agents: map[int64]*agentPresence{}}
+	return &MemoryPresence{now: time.Now, grace: DefaultPresenceGrace, agents: map[int64]*agentPresence{}}
+}
+
+// SetClock makes presence read time from now (tests).
+func (m *MemoryPresence) SetClock(now func() time.Time) {
+	m.mu.Lock()
+	m.now = now
+	m.mu.Unlock()
 }
 
 // agent returns the agent's record. p.mu is held.
@@ -50,6 +64,7 @@ func (m *MemoryPresence) Connect(_ context.Context, a kefu.Agent) (kefu.Presence
 	defer m.mu.Unlock()
 	p := m.agent(a.ShopID, a.ID)
 	p.sockets++
+	p.leftAt = time.Time{} // back within grace: nothing happened
 	return p.effective(), nil
 }
 
@@ -59,6 +74,9 @@ func (m *MemoryPresence) Disconnect(_ context.Context, a kefu.Agent) (kefu.Prese
 	p := m.agent(a.ShopID, a.ID)
 	if p.sockets > 0 {
 		p.sockets--
+		if p.sockets == 0 && p.wanted != kefu.PresenceOffline {
+			p.leftAt = m.now()
+		}
 	}
 	return p.effective(), nil
 }
@@ -68,6 +86,9 @@ func (m *MemoryPresence) Choose(_ context.Context, a kefu.Agent, presence kefu.P
 	defer m.mu.Unlock()
 	p := m.agent(a.ShopID, a.ID)
 	p.wanted = presence
+	if presence == kefu.PresenceOffline {
+		p.leftAt = time.Time{} // offline by choice: at once, no grace
+	}
 	return p.effective(), nil
 }
 
@@ -78,4 +99,25 @@ func (m *MemoryPresence) Effective(shopID, agentID int64) kefu.Presence {
 		return p.effective()
 	}
 	return kefu.PresenceOffline
+}
+
+func (m *MemoryPresence) Routable(shopID, agentID int64) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	p := m.agents[agentID]
+	return p != nil && p.shopID == shopID && p.sockets > 0 && p.wanted == kefu.PresenceOnline
+}
+
+func (m *MemoryPresence) Departed(_ context.Context) ([]AgentRef, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.now()
+	var out []AgentRef
+	for id, p := range m.agents {
+		if !p.leftAt.IsZero() && p.sockets == 0 && now.Sub(p.leftAt) >= m.grace {
+			p.leftAt = time.Time{}
+			out = append(out, AgentRef{ShopID: p.shopID, AgentID: id})
+		}
+	}
+	return out, nil
 }

@@ -45,7 +45,8 @@ func (s *Service) changePresence(ctx context.Context, a kefu.Agent, chosen bool,
 	}
 	told := false
 	if p != before {
-		if err := s.store.RecordPresence(context.WithoutCancel(ctx), a.ShopID, a.ID, p, s.committed(nil)); err != nil {
+		by := kefu.ActorRef{Kind: kefu.SenderAgent, ID: a.ID}
+		if err := s.store.RecordPresence(context.WithoutCancel(ctx), a.ShopID, a.ID, p, by, s.committed(nil)); err != nil {
 			s.log.Error("record presence", "agent", a.ID, "err", err)
 		} else {
 			told = true
@@ -160,7 +161,14 @@ func (s *Service) Reroute(ctx context.Context, shopID int64) {
 // tells the waiting buyers their new places. A failure is logged: the line
 // is in the database and the next event moves it.
 func (s *Service) drain(ctx context.Context, shopID int64) []kefu.Assignment {
-	presence := func(agentID int64) kefu.Presence { return s.presence.Effective(shopID, agentID) }
+	// An agent in grace (their last socket just closed) keeps what they
+	// hold but takes nothing new.
+	presence := func(agentID int64) kefu.Presence {
+		if s.presence.Routable(shopID, agentID) {
+			return kefu.PresenceOnline
+		}
+		return kefu.PresenceOffline
+	}
 	made, err := s.store.RouteShop(ctx, shopID, presence, decide, announce, s.committed(nil))
 	if err != nil {
 		s.log.Error("route", "shop", shopID, "err", err)
@@ -247,4 +255,34 @@ func (s *Service) entryGroup(ctx context.Context, shopID, buyerID int64, e kefu.
 		}
 	}
 	return 0
+}
+
+// departures handles agents whose grace ended without a socket: they are
+// offline, and their open conversations go back to the front of the line for
+// others to take.
+func (s *Service) departures(ctx context.Context) {
+	gone, err := s.presence.Departed(ctx)
+	if err != nil {
+		s.log.Error("presence departures", "err", err)
+		return
+	}
+	for _, a := range gone {
+		s.mu.Lock()
+		if err := s.store.RecordPresence(ctx, a.ShopID, a.AgentID, kefu.PresenceOffline, kefu.SystemActor, s.committed(nil)); err != nil {
+			s.log.Error("record presence", "agent", a.AgentID, "err", err)
+			s.publish(ctx, presenceFrame(a.AgentID, kefu.PresenceOffline), ShopTopic(a.ShopID), SupervisorTopic(a.ShopID))
+		}
+		s.mu.Unlock()
+		if _, err := s.store.RequeueAgent(ctx, a.ShopID, a.AgentID, leftNotice, s.committed(nil)); err != nil {
+			s.log.Error("requeue", "agent", a.AgentID, "err", err)
+			continue
+		}
+		s.drain(ctx, a.ShopID)
+	}
+}
+
+// leftNotice is the buyer's line when their agent left.
+func leftNotice(agentName string) kefu.Message {
+	return kefu.Message{Kind: kefu.KindSystem, Sender: kefu.SenderSystem, SenderName: agentName,
+		Text: fmt.Sprintf("客服 %s 已离开，正在为您转接其他客服", agentName), Code: kefu.SystemRequeued}
 }

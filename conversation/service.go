@@ -38,7 +38,8 @@ type Store interface {
 	Waiting(ctx context.Context, shopID int64) ([]kefu.Waiting, error)
 	QueuePosition(ctx context.Context, conv kefu.Conversation) (int, error)
 	ActiveConversations(ctx context.Context, shopID, agentID int64) (int, error)
-	RecordPresence(ctx context.Context, shopID, agentID int64, p kefu.Presence, committed func(kefu.Change)) error
+	RecordPresence(ctx context.Context, shopID, agentID int64, p kefu.Presence, by kefu.ActorRef, committed func(kefu.Change)) error
+	RequeueAgent(ctx context.Context, shopID, agentID int64, notice func(agentName string) kefu.Message, committed func(kefu.Change)) (int, error)
 	CloseConversation(ctx context.Context, shopID, id, byAgentID int64, by kefu.ActorRef, farewell kefu.Message,
 		committed func(kefu.Change)) (kefu.Conversation, bool, error)
 	MarkRead(ctx context.Context, shopID, id int64, reader kefu.SenderKind, seq int64) (kefu.Conversation, error)
@@ -107,8 +108,14 @@ func New(store Store, presence Presence, broker Broker, log *slog.Logger, consum
 		consumers: append([]Consumer{fanOut{broker: broker, log: log}, l}, consumers...)}
 }
 
-// SetClock makes the service read time from now (tests); time.Now otherwise.
-func (s *Service) SetClock(now func() time.Time) { s.now = now }
+// SetClock makes the service, and its presence if it keeps time, read time
+// from now (tests); time.Now otherwise.
+func (s *Service) SetClock(now func() time.Time) {
+	s.now = now
+	if p, ok := s.presence.(interface{ SetClock(func() time.Time) }); ok {
+		p.SetClock(now)
+	}
+}
 
 // Broker returns the broker sockets subscribe to.
 func (s *Service) Broker() Broker { return s.broker }

@@ -97,13 +97,14 @@ func messageEvent(m kefu.Message, conv kefu.Conversation) kefu.Event {
 }
 
 // RecordPresence writes an agent's change of effective presence to the
-// shop's log (EventPresence). Presence itself lives outside the database
+// shop's log (EventPresence); by is the agent, or kefu itself when a grace
+// period ended. Presence itself lives outside the database
 // (conversation.Presence); the log keeps its history for reports.
 // committed, if not nil, is told the change after the commit.
-func (s *Store) RecordPresence(ctx context.Context, shopID, agentID int64, p kefu.Presence, committed func(kefu.Change)) error {
+func (s *Store) RecordPresence(ctx context.Context, shopID, agentID int64, p kefu.Presence, by kefu.ActorRef, committed func(kefu.Change)) error {
 	_, err := s.run(ctx, func(ctx context.Context, tx *sql.Tx) ([]kefu.Change, error) {
 		e, err := s.insertEvent(ctx, tx, kefu.Event{ShopID: shopID, Type: kefu.EventPresence,
-			Actor: kefu.ActorRef{Kind: kefu.SenderAgent, ID: agentID}, AgentID: agentID, Data: kefu.EventData{Presence: p}})
+			Actor: by, AgentID: agentID, Data: kefu.EventData{Presence: p}})
 		if err != nil {
 			return nil, err
 		}

@@ -371,3 +371,77 @@ func (s *Store) ActiveConversations(ctx context.Context, shopID, agentID int64) 
 	}
 	return n, nil
 }
+
+// RequeueAgent puts every open conversation assigned to an agent who left
+// back at the front of the shop's line (priority kefu.PriorityReturned,
+// their original place in time), each with notice(the agent's name) as its
+// next message and their events (EventRequeued, EventMessage), in one
+// transaction inside the shop's routing serialization. It returns how many
+// went back. committed, if not nil, is told every change after the commit.
+func (s *Store) RequeueAgent(ctx context.Context, shopID, agentID int64, notice func(agentName string) kefu.Message,
+	committed func(kefu.Change)) (int, error) {
+	n := 0
+	_, err := s.run(ctx, func(ctx context.Context, tx *sql.Tx) ([]kefu.Change, error) {
+		n = 0
+		if err := s.lockShopRouting(ctx, tx, shopID); err != nil {
+			return nil, err
+		}
+		var name string
+		if err := tx.QueryRowContext(ctx, s.sql(`SELECT name FROM agents WHERE shop_id = $1 AND id = $2`), shopID, agentID).Scan(&name); err != nil {
+			return nil, fmt.Errorf("agent %d: %w", agentID, err)
+		}
+		rows, err := tx.QueryContext(ctx, s.sql(`SELECT id FROM conversations WHERE shop_id = $1 AND agent_id = $2 AND status = 'assigned' ORDER BY id`),
+			shopID, agentID)
+		if err != nil {
+			return nil, err
+		}
+		var ids []int64
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			ids = append(ids, id)
+		}
+		if err := rows.Close(); err != nil {
+			return nil, err
+		}
+		var changes []kefu.Change
+		now := s.now().UTC().Truncate(microsecond)
+		for _, id := range ids {
+			if _, err := tx.ExecContext(ctx, s.sql(`UPDATE conversations SET status = 'queued', agent_id = NULL, assigned_at = NULL,
+				priority = $1 WHERE shop_id = $2 AND id = $3`), kefu.PriorityReturned, shopID, id); err != nil {
+				return nil, err
+			}
+			m := notice(name)
+			m.ShopID, m.ConversationID = shopID, id
+			msg, err := s.appendIn(ctx, tx, m)
+			if err != nil {
+				return nil, err
+			}
+			conv, err := s.conversationIn(ctx, tx, shopID, id)
+			if err != nil {
+				return nil, err
+			}
+			e, err := s.insertEvent(ctx, tx, kefu.Event{ShopID: shopID, Type: kefu.EventRequeued, Actor: kefu.SystemActor,
+				ConversationID: id, BuyerID: conv.BuyerID, AgentID: agentID, Data: kefu.EventData{Reason: "agent_left"}, CreatedAt: now})
+			if err != nil {
+				return nil, err
+			}
+			requeued := kefu.Change{Event: e, Conversation: conv}
+			if requeued.Summary, err = s.summaryIn(ctx, tx, conv, "", msg.Message); err != nil {
+				return nil, err
+			}
+			// The line comes first, so the conversation frame (queued)
+			// shows it as the last message.
+			changes = append(changes, msg, requeued)
+			n++
+		}
+		return changes, nil
+	}, committed)
+	if err != nil {
+		return 0, fmt.Errorf("store: requeue conversations of agent %d: %w", agentID, err)
+	}
+	return n, nil
+}

@@ -1,0 +1,107 @@
+package conversation_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/kefu/kefu"
+	"github.com/kefu/kefu/conversation"
+	"github.com/kefu/kefu/internal/testclock"
+	"github.com/kefu/kefu/internal/testdb"
+)
+
+// A dropped connection that comes back within the grace period changes
+// nothing; an agent who stays away past it is offline and their buyers go
+// back to the front of the line, to another agent at once if one has room.
+func TestPresenceGraceAndDeparture(t *testing.T) {
+	ctx := context.Background()
+	clock := testclock.New(time.Date(2026, 11, 11, 10, 0, 0, 0, time.UTC))
+	st := testdb.SQLite(t, clock.Now)
+	shop, err := st.CreateShop(ctx, kefu.Shop{Slug: "s", Name: "s", IdentitySecret: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	newAgent := func(name string) kefu.Agent {
+		a, err := st.CreateAgent(ctx, kefu.Agent{ShopID: shop.ID, Username: name, Name: name, Role: kefu.RoleAgent, PasswordHash: "-", MaxConcurrent: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	a, b := newAgent("a"), newAgent("b")
+	svc := conversation.New(st, conversation.NewMemoryPresence(), conversation.NewMemoryBroker(), nil)
+	svc.SetClock(clock.Now)
+	svc.AgentConnected(ctx, a)
+	var held []int64
+	for i := 0; i < 2; i++ {
+		bb, err := st.VisitorBuyer(ctx, shop.ID, "v_grace"+itoa(i), "b")
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := send(t, svc, st, bb, kefu.Entry{})
+		if c.AgentID != a.ID {
+			t.Fatalf("conversation %d went to %d, want a", c.ID, c.AgentID)
+		}
+		held = append(held, c.ID)
+	}
+	eventsSoFar := func() int {
+		ev, err := st.Events(ctx, shop.ID, 0, kefu.MaxPageSize)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(ev)
+	}
+
+	// A blip: the socket drops and is back within the grace period.
+	before := eventsSoFar()
+	svc.AgentDisconnected(ctx, a)
+	clock.Advance(10 * time.Second)
+	svc.Tick(ctx)
+	if p, _, _ := svc.Presence(ctx, a); p != kefu.PresenceOnline {
+		t.Errorf("in grace the agent shows %s, want online", p)
+	}
+	// Meanwhile a new buyer does not go to the agent who dropped.
+	svc.AgentConnected(ctx, b)
+	nb, err := st.VisitorBuyer(ctx, shop.ID, "v_grace_new", "b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := send(t, svc, st, nb, kefu.Entry{}); c.AgentID != b.ID {
+		t.Errorf("a new buyer during a's grace went to %d, want b", c.AgentID)
+	}
+	svc.AgentConnected(ctx, a)
+	clock.Advance(time.Minute)
+	svc.Tick(ctx)
+	for _, id := range held {
+		if c, _ := st.Conversation(ctx, shop.ID, id); c.AgentID != a.ID || c.Status != kefu.StatusAssigned {
+			t.Errorf("after a blip conversation %d is %s with %d, want still a's", id, c.Status, c.AgentID)
+		}
+	}
+	// b's presence and the new buyer's conversation were written; a's blip wrote nothing.
+	if n := eventsSoFar() - before; n != 1+4 {
+		t.Errorf("the blip and what happened meanwhile wrote %d events, want 5 (b online; the new buyer's start, message, assignment, line)", n)
+	}
+
+	// A departure: gone past the grace period.
+	svc.AgentDisconnected(ctx, a)
+	clock.Advance(conversation.DefaultPresenceGrace)
+	svc.Tick(ctx)
+	if p, _, _ := svc.Presence(ctx, a); p != kefu.PresenceOffline {
+		t.Errorf("after the grace the agent shows %s, want offline", p)
+	}
+	for _, id := range held {
+		c, _ := st.Conversation(ctx, shop.ID, id)
+		if c.AgentID != b.ID || c.Status != kefu.StatusAssigned || c.Priority != kefu.PriorityReturned {
+			t.Errorf("after a left, conversation %d is %s with %d (priority %d), want b's, returned", id, c.Status, c.AgentID, c.Priority)
+		}
+		msgs, _, _ := st.Messages(ctx, shop.ID, id, 0, 10)
+		var codes []string
+		for _, m := range msgs {
+			codes = append(codes, m.Code)
+		}
+		if len(codes) < 3 || codes[len(codes)-2] != kefu.SystemRequeued || codes[len(codes)-1] != kefu.SystemAssigned {
+			t.Errorf("conversation %d's lines: %v, want the departure notice, then the new agent's", id, codes)
+		}
+	}
+}
