@@ -79,6 +79,7 @@ const (
 	MaxExternalIDBytes = 128
 	MaxOrderNoBytes    = 64
 	MaxStickyDays      = 90
+	MaxNoteRunes       = 500
 	DefaultStickyDays  = 3
 )
 
@@ -132,20 +133,24 @@ func (b Buyer) Identified() bool { return b.ExternalID != "" }
 
 // Conversation is one chat between a buyer and the shop.
 type Conversation struct {
-	ID           int64
-	ShopID       int64
-	BuyerID      int64
-	AgentID      int64 // 0 while queued
-	GroupID      int64 // the group it is routed to; 0: the whole shop
-	Priority     int   // higher is served first (a VIP buyer)
-	Status       ConversationStatus
-	LastSeq      int64
-	AgentReadSeq int64
-	BuyerReadSeq int64
-	CreatedAt    time.Time
-	QueuedAt     time.Time
-	AssignedAt   *time.Time
-	ClosedAt     *time.Time
+	ID       int64
+	ShopID   int64
+	BuyerID  int64
+	AgentID  int64 // 0 while queued
+	GroupID  int64 // the group it is routed to; 0: the whole shop
+	Priority int   // higher is served first (a VIP buyer)
+	// TransferFromAgentID and TransferNote are the latest transfer's: who
+	// handed it over and what they told the next agent (agents only).
+	TransferFromAgentID int64
+	TransferNote        string
+	Status              ConversationStatus
+	LastSeq             int64
+	AgentReadSeq        int64
+	BuyerReadSeq        int64
+	CreatedAt           time.Time
+	QueuedAt            time.Time
+	AssignedAt          *time.Time
+	ClosedAt            *time.Time
 }
 
 // Open reports whether the conversation still takes messages.
@@ -188,6 +193,9 @@ const (
 	// SystemRequeued: the agent (named in SenderName) left; the buyer waits
 	// for another.
 	SystemRequeued = "requeued"
+	// SystemTransferred: the conversation was handed to the agent or group
+	// named in SenderName.
+	SystemTransferred = "transferred"
 )
 
 // Order is a shop order, linked to the buyer who placed it.
@@ -257,6 +265,9 @@ const (
 	EventClosed EventType = "conversation.closed"
 	// EventPresence: an agent's effective presence changed.
 	EventPresence EventType = "agent.presence"
+	// EventTransferred: an agent (or a supervisor) handed a conversation to
+	// another agent, or to a group's line, with a note for the next agent.
+	EventTransferred EventType = "conversation.transferred"
 	// EventRequeued: an assigned conversation went back to the front of the
 	// line because its agent left (their grace ended with no socket open).
 	EventRequeued EventType = "conversation.requeued"
@@ -293,6 +304,9 @@ type EventData struct {
 	Presence Presence `json:"presence,omitempty"` // EventPresence
 	GroupID  int64    `json:"group_id,omitempty"` // EventQueued: the group it is routed to
 	Reason   string   `json:"reason,omitempty"`   // EventRequeued: why ("agent_left")
+	// EventTransferred: the agent who held it, and the note for the next one.
+	FromAgentID int64  `json:"from_agent_id,omitempty"`
+	Note        string `json:"note,omitempty"`
 }
 
 // PriorityReturned is the priority of a conversation its agent left: it goes
@@ -333,6 +347,7 @@ type Waiting struct {
 	Priority         int
 	LastAgentID      int64 // the buyer's agent in the shop's sticky window, 0 if none
 	DedicatedAgentID int64 // the buyer's dedicated agent (专属客服), 0 if none
+	AvoidAgentID     int64 // the agent who handed it over by a transfer, 0 if none
 }
 
 // Assignment gives a waiting conversation to an agent.
@@ -396,4 +411,12 @@ func AfterSalesOrder(status string) bool {
 type Entry struct {
 	Group   string
 	OrderNo string
+}
+
+// Transfer says where a conversation is handed to: an agent, or the front of
+// a group's line; with a note the next agent sees (never the buyer).
+type Transfer struct {
+	ToAgentID int64 // 0 when ToGroupID is set
+	ToGroupID int64
+	Note      string
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -179,6 +181,38 @@ func (h *handlers) closeConversation(c *gin.Context) {
 		return
 	}
 	conv, err := h.convs.Close(c.Request.Context(), actorOf(c), id)
+	h.respondConversation(c, conv, err)
+}
+
+func (h *handlers) transferConversation(c *gin.Context) {
+	id, ok := h.pathID(c)
+	if !ok {
+		return
+	}
+	var req struct {
+		AgentID int64  `json:"agent_id"`
+		GroupID int64  `json:"group_id"`
+		Note    string `json:"note"`
+	}
+	if !h.bindJSON(c, &req) {
+		return
+	}
+	note := strings.TrimSpace(req.Note)
+	switch {
+	case (req.AgentID > 0) == (req.GroupID > 0) || req.AgentID < 0 || req.GroupID < 0:
+		h.writeError(c, badRequest("invalid_transfer", "name exactly one of agent_id and group_id."))
+		return
+	case utf8.RuneCountInString(note) > kefu.MaxNoteRunes:
+		h.writeError(c, badRequest("note_too_long", "note must be at most 500 characters."))
+		return
+	}
+	if note != "" {
+		if err := protocol.ValidateText(note); err != nil {
+			h.writeError(c, err)
+			return
+		}
+	}
+	conv, err := h.convs.Transfer(c.Request.Context(), actorOf(c), id, kefu.Transfer{ToAgentID: req.AgentID, ToGroupID: req.GroupID, Note: note})
 	h.respondConversation(c, conv, err)
 }
 

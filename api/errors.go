@@ -75,6 +75,10 @@ func toAPIError(err error) (*apiError, bool) {
 		return errForbidden, true
 	case errors.Is(err, conversation.ErrNotQueued):
 		return errNotQueued, true
+	case errors.Is(err, conversation.ErrAgentUnavailable):
+		return newError(http.StatusConflict, "agent_unavailable", "That agent is not online with a free slot (or already holds the conversation)."), true
+	case errors.Is(err, conversation.ErrNotAssigned):
+		return newError(http.StatusConflict, "not_assigned", "Only a conversation an agent holds can be transferred."), true
 	}
 	return errInternal, false
 }

@@ -158,3 +158,90 @@ func TestSendFrameGroupRoutes(t *testing.T) {
 		t.Fatalf("the refused frame stored something: the first message has seq %d", ack.Msg.Seq)
 	}
 }
+
+// An agent hands a conversation to a colleague with a note the colleague
+// sees and the buyer never does, or to the front of a group's line, never
+// back to themselves.
+func TestTransfer(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	zhou := e.addAgent("zhou", kefu.RoleAgent)
+	wang := e.agents["acme/wang"]
+	wangToken := e.login("acme", "wang")
+	wangSock := e.dial("/ws/agent", wangToken, e.agentURL())
+	wangSock.next("ready")
+	b, ack := e.buyerWrites(61, "我要退货")
+	conv := ack.Msg.ConversationID
+	path := "/api/v1/conversations/" + itoa(conv) + "/transfer"
+	if c, _ := e.store.Conversation(context.Background(), e.shop.ID, conv); c.AgentID != wang.ID {
+		t.Fatalf("conversation went to %d, want wang", c.AgentID)
+	}
+
+	var out apiErr
+	if code := e.do("POST", path, wangToken, "", map[string]any{"agent_id": zhou.ID, "group_id": 1}, &out); code != 400 || out.Error.Code != "invalid_transfer" {
+		t.Fatalf("both targets: %d %q", code, out.Error.Code)
+	}
+	if code := e.do("POST", path, wangToken, "", map[string]any{"agent_id": zhou.ID}, &out); code != 409 || out.Error.Code != "agent_unavailable" {
+		t.Fatalf("to an agent who is offline: %d %q", code, out.Error.Code)
+	}
+	zhouToken := e.login("acme", "zhou")
+	zhouSock := e.dial("/ws/agent", zhouToken, e.agentURL())
+	zhouSock.next("ready")
+	if code := e.do("POST", path, zhouToken, "", map[string]any{"agent_id": zhou.ID}, &out); code != 403 {
+		t.Fatalf("by an agent who does not hold it: %d %q", code, out.Error.Code)
+	}
+	var moved struct {
+		Conversation struct {
+			AgentID  int64 `json:"agent_id"`
+			Transfer *struct {
+				FromAgentID int64 `json:"from_agent_id"`
+				Note        string
+			}
+		}
+	}
+	if code := e.do("POST", path, wangToken, "", map[string]any{"agent_id": zhou.ID, "note": "买家要退货，订单 123"}, &moved); code != 200 ||
+		moved.Conversation.AgentID != zhou.ID || moved.Conversation.Transfer == nil || moved.Conversation.Transfer.Note != "买家要退货，订单 123" {
+		t.Fatalf("transfer: %d %+v", code, moved)
+	}
+	// The colleague sees the note; the agent who handed it over is told; the buyer is told where, not the note.
+	f := zhouSock.next("conversation")
+	if f.Conversation.Transfer == nil || f.Conversation.Transfer.FromAgentID != wang.ID || f.Conversation.Transfer.Note != "买家要退货，订单 123" {
+		t.Fatalf("the new agent's frame: %+v", f.Conversation)
+	}
+	// The old agent heard of the assignment first, then of the transfer.
+	old := wangSock.next("conversation")
+	for old.Conversation.LastSeq < 3 {
+		old = wangSock.next("conversation")
+	}
+	if old.Conversation.AgentID == nil || *old.Conversation.AgentID != zhou.ID {
+		t.Fatalf("the old agent's frame: %+v", old.Conversation)
+	}
+	line := b.next("message")
+	for line.Msg.Code != kefu.SystemTransferred {
+		line = b.next("message")
+	}
+	if line.Msg.SenderName != "zhou" {
+		t.Fatalf("the buyer's line: %+v", line.Msg)
+	}
+	bf := b.next("conversation")
+	for bf.Conversation.LastSeq < 3 {
+		bf = b.next("conversation")
+	}
+	if bf.Conversation.Transfer != nil || *bf.Conversation.AgentID != zhou.ID {
+		t.Fatalf("the buyer's frame: %+v, want zhou's without the note", bf.Conversation)
+	}
+
+	// To a group whose members are zhou and wang: zhou hands it over, wang takes it.
+	g, err := e.store.CreateGroup(context.Background(), kefu.Group{ShopID: e.shop.ID, Slug: "aftersales", Name: "售后",
+		Members: []kefu.GroupMember{{AgentID: zhou.ID, Weight: 5}, {AgentID: wang.ID, Weight: 1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code := e.do("POST", path, zhouToken, "", map[string]any{"group_id": g.ID, "note": "请售后处理"}, &moved); code != 200 {
+		t.Fatalf("transfer to a group: %d", code)
+	}
+	c, _ := e.store.Conversation(context.Background(), e.shop.ID, conv)
+	if c.AgentID != wang.ID || c.GroupID != g.ID || c.TransferNote != "请售后处理" {
+		t.Fatalf("after the transfer to the group: %+v, want wang's (zhou handed it over, however heavy their weight)", c)
+	}
+}

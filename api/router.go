@@ -64,6 +64,7 @@ type Conversations interface {
 	View(ctx context.Context, conv kefu.Conversation) (protocol.Conversation, error)
 	QueuePositions(ctx context.Context, shopID int64) (map[int64]int, error)
 	Reroute(ctx context.Context, shopID int64)
+	Transfer(ctx context.Context, actor conversation.Actor, id int64, to kefu.Transfer) (kefu.Conversation, error)
 	Broker() conversation.Broker
 }
 
@@ -232,6 +233,7 @@ func routes(r *gin.Engine, h *handlers, cfg Config) {
 	agent.POST("/conversations/:id/read", h.markRead)
 	agent.POST("/conversations/:id/accept", h.acceptConversation)
 	agent.POST("/conversations/:id/close", h.closeConversation)
+	agent.POST("/conversations/:id/transfer", h.transferConversation)
 	agent.GET("/buyers/:id/orders", h.buyerOrders)
 	agent.PUT("/buyers/:id/routing", h.setBuyerRouting)
 

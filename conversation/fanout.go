@@ -27,8 +27,13 @@ func (f fanOut) Consume(c Committed) {
 	case c.Summary != nil:
 		// A conversation leaving the queue is told to the whole shop, which
 		// saw it waiting; a closed one that waited has no agent, so its
-		// topics are the shop's already.
-		f.conversation(c.Conversation, protocol.ConversationOf(*c.Summary, 0), c.Event.Type == kefu.EventAssigned)
+		// topics are the shop's already; one transferred is told to the
+		// agent who handed it over too.
+		var also []string
+		if c.Event.Type == kefu.EventTransferred {
+			also = append(also, AgentTopic(c.Event.Data.FromAgentID))
+		}
+		f.conversation(c.Conversation, protocol.ConversationOf(*c.Summary, 0), c.Event.Type == kefu.EventAssigned, also...)
 	}
 }
 
@@ -60,14 +65,21 @@ func (f fanOut) message(c Committed) {
 	via.Deliver(ack)
 }
 
-// conversation publishes a conversation frame already summarized.
-func (f fanOut) conversation(conv kefu.Conversation, view protocol.Conversation, leftQueue bool) {
+// conversation publishes a conversation frame already summarized. The buyer
+// gets it without what is for agents only (a transfer's note).
+func (f fanOut) conversation(conv kefu.Conversation, view protocol.Conversation, leftQueue bool, also ...string) {
 	frame := protocol.Encode(protocol.ConversationFrame{Type: protocol.TypeConversation, Conversation: view})
-	topics := conversationTopics(conv)
+	topics := append(agentTopics(conv), also...)
 	if leftQueue {
 		topics = append(topics, ShopTopic(conv.ShopID))
 	}
+	buyer := BuyerTopic(conv.BuyerID)
+	if view.Transfer == nil {
+		f.publish(frame, nil, append(topics, buyer))
+		return
+	}
 	f.publish(frame, nil, topics)
+	f.publish(protocol.Encode(protocol.ConversationFrame{Type: protocol.TypeConversation, Conversation: view.ForBuyer()}), nil, []string{buyer})
 }
 
 // publish hands a frame to the broker. A frame it could not carry is lost to

@@ -91,6 +91,7 @@ func (s *Service) BuyerState(ctx context.Context, b kefu.Buyer) (*protocol.Conve
 	if err != nil {
 		return nil, 0, err
 	}
+	view = view.ForBuyer()
 	return &view, view.QueuePosition, nil
 }
 
@@ -195,7 +196,7 @@ func decide(agents []kefu.AgentLoad, waiting []kefu.Waiting) []kefu.Assignment {
 	for i, w := range waiting {
 		// The store reads the line in serving order: its place is its arrival.
 		line[i] = queue.Waiter{ConversationID: w.ConversationID, BuyerID: w.BuyerID, GroupID: w.GroupID, Priority: w.Priority,
-			Arrived: uint64(i), LastAgentID: w.LastAgentID, DedicatedAgentID: w.DedicatedAgentID}
+			Arrived: uint64(i), LastAgentID: w.LastAgentID, DedicatedAgentID: w.DedicatedAgentID, AvoidAgentID: w.AvoidAgentID}
 	}
 	picked := queue.Decide(loads, line, latest)
 	out := make([]kefu.Assignment, len(picked))
@@ -285,4 +286,71 @@ func (s *Service) departures(ctx context.Context) {
 func leftNotice(agentName string) kefu.Message {
 	return kefu.Message{Kind: kefu.KindSystem, Sender: kefu.SenderSystem, SenderName: agentName,
 		Text: fmt.Sprintf("客服 %s 已离开，正在为您转接其他客服", agentName), Code: kefu.SystemRequeued}
+}
+
+// Errors of a transfer the caller can correct.
+var (
+	ErrAgentUnavailable = errors.New("the agent is not online with a free slot")
+	ErrNotAssigned      = errors.New("only a conversation an agent holds can be transferred")
+)
+
+// Transfer hands a conversation the actor holds (an owner or supervisor:
+// any held one) to another agent who is online with a free slot, or to the
+// front of a group's line, with a note the next agent sees and the buyer
+// never does. The buyer is told where they are going.
+func (s *Service) Transfer(ctx context.Context, actor Actor, id int64, to kefu.Transfer) (kefu.Conversation, error) {
+	conv, err := s.Conversation(ctx, actor, id)
+	if err != nil {
+		return kefu.Conversation{}, err
+	}
+	switch {
+	case actor.Kind != kefu.SenderAgent || !mayWrite(actor, conv):
+		return kefu.Conversation{}, fmt.Errorf("transfer conversation %d: %w", id, ErrForbidden)
+	case conv.Status != kefu.StatusAssigned:
+		return kefu.Conversation{}, fmt.Errorf("transfer conversation %d (%s): %w", id, conv.Status, ErrNotAssigned)
+	case to.ToAgentID == conv.AgentID:
+		return kefu.Conversation{}, fmt.Errorf("transfer conversation %d to the agent who holds it: %w", id, ErrAgentUnavailable)
+	}
+	var line func(string) kefu.Message
+	if to.ToAgentID != 0 {
+		target, err := s.store.Agent(ctx, actor.ShopID, to.ToAgentID)
+		if err != nil {
+			return kefu.Conversation{}, err
+		}
+		active, err := s.store.ActiveConversations(ctx, actor.ShopID, target.ID)
+		if err != nil {
+			return kefu.Conversation{}, err
+		}
+		if !s.presence.Routable(actor.ShopID, target.ID) || active >= target.MaxConcurrent {
+			return kefu.Conversation{}, fmt.Errorf("transfer conversation %d to agent %d: %w", id, target.ID, ErrAgentUnavailable)
+		}
+		line = func(name string) kefu.Message {
+			return kefu.Message{Kind: kefu.KindSystem, Sender: kefu.SenderSystem, SenderName: name,
+				Text: fmt.Sprintf("已为您转接至客服 %s", name), Code: kefu.SystemTransferred}
+		}
+	} else {
+		if _, err := s.store.Group(ctx, actor.ShopID, to.ToGroupID); err != nil {
+			return kefu.Conversation{}, err
+		}
+		line = func(name string) kefu.Message {
+			return kefu.Message{Kind: kefu.KindSystem, Sender: kefu.SenderSystem, SenderName: name,
+				Text: fmt.Sprintf("正在为您转接至 %s，请稍候", name), Code: kefu.SystemTransferred}
+		}
+	}
+	from := conv.AgentID
+	if actor.supervises() {
+		from = 0 // whoever holds it
+	}
+	by := kefu.ActorRef{Kind: kefu.SenderAgent, ID: actor.ID}
+	conv, err = s.store.TransferConversation(ctx, actor.ShopID, id, from, by, to, line, s.committed(nil))
+	switch {
+	case errors.Is(err, kefu.ErrConflict):
+		return kefu.Conversation{}, fmt.Errorf("transfer conversation %d: %w", id, ErrNotAssigned)
+	case err != nil:
+		return kefu.Conversation{}, err
+	}
+	if to.ToGroupID != 0 {
+		s.drain(context.WithoutCancel(ctx), actor.ShopID)
+	}
+	return conv, nil
 }

@@ -40,6 +40,10 @@ type Store interface {
 	ActiveConversations(ctx context.Context, shopID, agentID int64) (int, error)
 	RecordPresence(ctx context.Context, shopID, agentID int64, p kefu.Presence, by kefu.ActorRef, committed func(kefu.Change)) error
 	RequeueAgent(ctx context.Context, shopID, agentID int64, notice func(agentName string) kefu.Message, committed func(kefu.Change)) (int, error)
+	TransferConversation(ctx context.Context, shopID, id, fromAgentID int64, by kefu.ActorRef, to kefu.Transfer,
+		line func(targetName string) kefu.Message, committed func(kefu.Change)) (kefu.Conversation, error)
+	Agent(ctx context.Context, shopID, id int64) (kefu.Agent, error)
+	Group(ctx context.Context, shopID, id int64) (kefu.Group, error)
 	CloseConversation(ctx context.Context, shopID, id, byAgentID int64, by kefu.ActorRef, farewell kefu.Message,
 		committed func(kefu.Change)) (kefu.Conversation, bool, error)
 	MarkRead(ctx context.Context, shopID, id int64, reader kefu.SenderKind, seq int64) (kefu.Conversation, error)

@@ -298,6 +298,20 @@ type Conversation struct {
 	CreatedAt     time.Time  `json:"created_at"`
 	AssignedAt    *time.Time `json:"assigned_at"`
 	ClosedAt      *time.Time `json:"closed_at"`
+	// Transfer is the latest transfer, for agents only (never sent to a buyer).
+	Transfer *Transfer `json:"transfer,omitempty"`
+}
+
+// Transfer is who handed a conversation over and what they told the next agent.
+type Transfer struct {
+	FromAgentID int64  `json:"from_agent_id"`
+	Note        string `json:"note"`
+}
+
+// ForBuyer is c as its buyer may see it: without what is for agents only.
+func (c Conversation) ForBuyer() Conversation {
+	c.Transfer = nil
+	return c
 }
 
 // ConversationOf converts a summary; position is the queue place (0 if not queued).
@@ -312,6 +326,9 @@ func ConversationOf(s kefu.ConversationSummary, position int) Conversation {
 	if s.LastMessage != nil {
 		m := MessageOf(*s.LastMessage)
 		c.LastMessage = &m
+	}
+	if s.TransferFromAgentID != 0 {
+		c.Transfer = &Transfer{FromAgentID: s.TransferFromAgentID, Note: s.TransferNote}
 	}
 	return c
 }

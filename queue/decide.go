@@ -152,6 +152,7 @@ type Waiter struct {
 	Arrived          uint64 // arrival order: smaller arrived earlier
 	LastAgentID      int64  // the buyer's last agent (within the shop's sticky window), 0 if none
 	DedicatedAgentID int64  // the buyer's dedicated agent (专属客服), 0 if none
+	AvoidAgentID     int64  // the agent who handed it over (a transfer): never given it back
 }
 
 // servedFirst orders the line: higher priority first, then first come first
@@ -187,6 +188,8 @@ func servedFirst(a, b Waiter) int {
 //     still decided: a full group does not hold up another group.
 //   - Each assignment counts against its agent (Active+1, LastAssigned set to
 //     the next counter value) before the next waiter is decided.
+//   - A waiter is never given to its AvoidAgentID (the agent who just handed
+//     it over), by any step.
 //
 // FIFO within a group needs no rule of its own. Room only shrinks during a
 // decision, so once a waiter is left waiting, its own agents and every agent
@@ -235,13 +238,13 @@ func Decide(agents []Agent, waiting []Waiter, counter uint64) []Assignment {
 // buyer's last agent, their dedicated agent, then the best of the group.
 func choose(agents []Agent, byID map[int64]int, w Waiter) (int, bool) {
 	for _, own := range []int64{w.LastAgentID, w.DedicatedAgentID} {
-		if i, ok := byID[own]; ok && own != 0 && agents[i].hasRoom() {
+		if i, ok := byID[own]; ok && own != 0 && own != w.AvoidAgentID && agents[i].hasRoom() {
 			return i, true
 		}
 	}
 	best := -1
 	for i, a := range agents {
-		if !a.hasRoom() || !a.inGroup(w.GroupID) {
+		if !a.hasRoom() || !a.inGroup(w.GroupID) || (w.AvoidAgentID != 0 && a.ID == w.AvoidAgentID) {
 			continue
 		}
 		if best < 0 || preferred(a, agents[best], w.GroupID) {

@@ -246,6 +246,14 @@ func TestDecide(t *testing.T) {
 			waiting: []Waiter{waiter(1, g7), waiter(2, g8), waiter(3, g7)},
 			want:    []Assignment{to(1, 2), to(2, 1), to(3, 3)}},
 
+		// The agent who handed a conversation over never gets it back.
+		{name: "avoided agent: the next of the group", agents: []Agent{staff(1, 0, 5, g7), staff(2, 3, 5, g7)},
+			waiting: []Waiter{avoid(waiter(1, g7), 1)}, want: []Assignment{to(1, 2)}},
+		{name: "avoided agent even when sticky", agents: []Agent{staff(1, 0, 5, g7), staff(2, 3, 5, g7)},
+			waiting: []Waiter{avoid(stickyTo(waiter(1, g7), 1), 1)}, want: []Assignment{to(1, 2)}},
+		{name: "only the avoided agent has room: waits", agents: []Agent{staff(1, 0, 5, g7), staff(2, 5, 5, g7)},
+			waiting: []Waiter{avoid(waiter(1, g7), 1)}},
+
 		// Sticky (last agent) and dedicated agent.
 		{name: "sticky beats the group", agents: []Agent{staff(1, 0, 5, g7), staff(2, 2, 5)},
 			waiting: []Waiter{stickyTo(waiter(1, g7), 2)}, want: []Assignment{to(1, 2)}},
@@ -400,4 +408,9 @@ func reversedOf[T any](s []T) []T {
 	out := slices.Clone(s)
 	slices.Reverse(out)
 	return out
+}
+
+func avoid(w Waiter, agentID int64) Waiter {
+	w.AvoidAgentID = agentID
+	return w
 }

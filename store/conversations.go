@@ -17,6 +17,8 @@ type conversationRow struct {
 	AgentID      *int64
 	GroupID      int64
 	Priority     int
+	TransferFrom int64
+	TransferNote string
 	Status       string
 	LastSeq      int64
 	AgentReadSeq int64
@@ -31,7 +33,7 @@ func (conversationRow) TableName() string { return "conversations" }
 
 func (r conversationRow) conversation() kefu.Conversation {
 	c := kefu.Conversation{ID: r.ID, ShopID: r.ShopID, BuyerID: r.BuyerID, GroupID: r.GroupID, Priority: r.Priority,
-		Status:  kefu.ConversationStatus(r.Status),
+		TransferFromAgentID: r.TransferFrom, TransferNote: r.TransferNote, Status: kefu.ConversationStatus(r.Status),
 		LastSeq: r.LastSeq, AgentReadSeq: r.AgentReadSeq, BuyerReadSeq: r.BuyerReadSeq,
 		CreatedAt: r.CreatedAt, QueuedAt: r.QueuedAt, AssignedAt: r.AssignedAt, ClosedAt: r.ClosedAt}
 	if r.AgentID != nil {
@@ -42,7 +44,7 @@ func (r conversationRow) conversation() kefu.Conversation {
 
 func rowOf(c kefu.Conversation) conversationRow {
 	r := conversationRow{ID: c.ID, ShopID: c.ShopID, BuyerID: c.BuyerID, GroupID: c.GroupID, Priority: c.Priority,
-		Status: string(c.Status), LastSeq: c.LastSeq,
+		TransferFrom: c.TransferFromAgentID, TransferNote: c.TransferNote, Status: string(c.Status), LastSeq: c.LastSeq,
 		AgentReadSeq: c.AgentReadSeq, BuyerReadSeq: c.BuyerReadSeq, CreatedAt: c.CreatedAt, QueuedAt: c.QueuedAt,
 		AssignedAt: c.AssignedAt, ClosedAt: c.ClosedAt}
 	if c.AgentID != 0 {
@@ -312,10 +314,11 @@ func (s *Store) appendIn(ctx context.Context, tx *sql.Tx, m kefu.Message) (kefu.
 // conversationIn reads a conversation inside tx.
 func (s *Store) conversationIn(ctx context.Context, tx *sql.Tx, shopID, id int64) (kefu.Conversation, error) {
 	var r conversationRow
-	err := tx.QueryRowContext(ctx, s.sql(`SELECT id, shop_id, buyer_id, agent_id, group_id, priority, status, last_seq, agent_read_seq,
-		buyer_read_seq, created_at, queued_at, assigned_at, closed_at FROM conversations WHERE shop_id = $1 AND id = $2`), shopID, id).
-		Scan(&r.ID, &r.ShopID, &r.BuyerID, &r.AgentID, &r.GroupID, &r.Priority, &r.Status, &r.LastSeq, &r.AgentReadSeq, &r.BuyerReadSeq,
-			&r.CreatedAt, &r.QueuedAt, &r.AssignedAt, &r.ClosedAt)
+	err := tx.QueryRowContext(ctx, s.sql(`SELECT id, shop_id, buyer_id, agent_id, group_id, priority, transfer_from, transfer_note,
+		status, last_seq, agent_read_seq, buyer_read_seq, created_at, queued_at, assigned_at, closed_at
+		FROM conversations WHERE shop_id = $1 AND id = $2`), shopID, id).
+		Scan(&r.ID, &r.ShopID, &r.BuyerID, &r.AgentID, &r.GroupID, &r.Priority, &r.TransferFrom, &r.TransferNote,
+			&r.Status, &r.LastSeq, &r.AgentReadSeq, &r.BuyerReadSeq, &r.CreatedAt, &r.QueuedAt, &r.AssignedAt, &r.ClosedAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return kefu.Conversation{}, fmt.Errorf("conversation %d: %w", id, kefu.ErrNotFound)
 	}

@@ -180,6 +180,9 @@ ALTER TABLE shops ADD COLUMN sticky_days INTEGER NOT NULL DEFAULT 3
 `,
 	// 6: a routing decision reads the head of each group's line in serving order.
 	`CREATE INDEX conversations_line ON conversations (shop_id, status, group_id, priority DESC, queued_at, id)`,
+	// 7: the latest transfer's note for the next agent, and who wrote it.
+	`ALTER TABLE conversations ADD COLUMN transfer_from BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE conversations ADD COLUMN transfer_note TEXT NOT NULL DEFAULT ''`,
 }
 
 // migrate brings the schema up to date, one transaction per step. Several

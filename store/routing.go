@@ -226,8 +226,8 @@ func (s *Store) lineForDecision(ctx context.Context, tx *sql.Tx, shopID int64, a
 		if free == 0 {
 			continue
 		}
-		rows, err := tx.QueryContext(ctx, s.sql(`SELECT c.id, c.buyer_id, c.group_id, c.priority, c.queued_at, b.dedicated_agent_id
-			FROM conversations c JOIN buyers b ON b.id = c.buyer_id
+		rows, err := tx.QueryContext(ctx, s.sql(`SELECT c.id, c.buyer_id, c.group_id, c.priority, c.queued_at, b.dedicated_agent_id,
+			c.transfer_from FROM conversations c JOIN buyers b ON b.id = c.buyer_id
 			WHERE c.shop_id = $1 AND c.status = 'queued' AND c.group_id = $2
 			ORDER BY c.priority DESC, c.queued_at, c.id LIMIT $3`), shopID, g, free)
 		if err != nil {
@@ -235,7 +235,7 @@ func (s *Store) lineForDecision(ctx context.Context, tx *sql.Tx, shopID int64, a
 		}
 		for rows.Next() {
 			var w waiter
-			if err := rows.Scan(&w.ConversationID, &w.BuyerID, &w.GroupID, &w.Priority, &w.queuedAt, &w.DedicatedAgentID); err != nil {
+			if err := rows.Scan(&w.ConversationID, &w.BuyerID, &w.GroupID, &w.Priority, &w.queuedAt, &w.DedicatedAgentID, &w.AvoidAgentID); err != nil {
 				rows.Close()
 				return nil, err
 			}
@@ -444,4 +444,89 @@ func (s *Store) RequeueAgent(ctx context.Context, shopID, agentID int64, notice 
 		return 0, fmt.Errorf("store: requeue conversations of agent %d: %w", agentID, err)
 	}
 	return n, nil
+}
+
+// TransferConversation hands a conversation held by fromAgentID (0: by
+// whoever holds it, for owners and supervisors) to another agent, or puts it
+// at the front of a group's line, with line(the agent's or group's name) as
+// its next message and their events (EventMessage, then EventTransferred),
+// in one transaction inside the shop's routing serialization. by is who
+// transferred it. One not held (any more) by fromAgentID is kefu.ErrForbidden;
+// a closed or waiting one kefu.ErrConflict; a target not of the shop
+// kefu.ErrNotFound.
+func (s *Store) TransferConversation(ctx context.Context, shopID, id, fromAgentID int64, by kefu.ActorRef, to kefu.Transfer,
+	line func(targetName string) kefu.Message, committed func(kefu.Change)) (kefu.Conversation, error) {
+	var conv kefu.Conversation
+	_, err := s.run(ctx, func(ctx context.Context, tx *sql.Tx) ([]kefu.Change, error) {
+		if err := s.lockShopRouting(ctx, tx, shopID); err != nil {
+			return nil, err
+		}
+		before, err := s.conversationIn(ctx, tx, shopID, id)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case before.Status != kefu.StatusAssigned:
+			return nil, fmt.Errorf("conversation %d is %s: %w", id, before.Status, kefu.ErrConflict)
+		case fromAgentID != 0 && before.AgentID != fromAgentID:
+			return nil, fmt.Errorf("conversation %d is held by agent %d: %w", id, before.AgentID, kefu.ErrForbidden)
+		}
+		now := s.now().UTC().Truncate(microsecond)
+		var target string
+		if to.ToAgentID != 0 {
+			if err := tx.QueryRowContext(ctx, s.sql(`SELECT name FROM agents WHERE shop_id = $1 AND id = $2`), shopID, to.ToAgentID).Scan(&target); err != nil {
+				if errors.Is(err, sql.ErrNoRows) {
+					return nil, fmt.Errorf("agent %d: %w", to.ToAgentID, kefu.ErrNotFound)
+				}
+				return nil, err
+			}
+			if _, err := tx.ExecContext(ctx, s.sql(`UPDATE conversations SET agent_id = $1, assigned_at = $2, transfer_from = $3,
+				transfer_note = $4 WHERE shop_id = $5 AND id = $6`), to.ToAgentID, now, before.AgentID, to.Note, shopID, id); err != nil {
+				return nil, err
+			}
+			if _, err := tx.ExecContext(ctx, s.sql(`UPDATE agents SET last_assigned_at = $1 WHERE shop_id = $2 AND id = $3`), now, shopID, to.ToAgentID); err != nil {
+				return nil, err
+			}
+		} else {
+			if err := tx.QueryRowContext(ctx, s.sql(`SELECT name FROM agent_groups WHERE shop_id = $1 AND id = $2`), shopID, to.ToGroupID).Scan(&target); err != nil {
+				if errors.Is(err, sql.ErrNoRows) {
+					return nil, fmt.Errorf("group %d: %w", to.ToGroupID, kefu.ErrNotFound)
+				}
+				return nil, err
+			}
+			if _, err := tx.ExecContext(ctx, s.sql(`UPDATE conversations SET status = 'queued', agent_id = NULL, assigned_at = NULL,
+				group_id = $1, priority = $2, transfer_from = $3, transfer_note = $4 WHERE shop_id = $5 AND id = $6`),
+				to.ToGroupID, kefu.PriorityReturned, before.AgentID, to.Note, shopID, id); err != nil {
+				return nil, err
+			}
+		}
+		m := line(target)
+		m.ShopID, m.ConversationID = shopID, id
+		msg, err := s.appendIn(ctx, tx, m)
+		if err != nil {
+			return nil, err
+		}
+		if conv, err = s.conversationIn(ctx, tx, shopID, id); err != nil {
+			return nil, err
+		}
+		e, err := s.insertEvent(ctx, tx, kefu.Event{ShopID: shopID, Type: kefu.EventTransferred, Actor: by, ConversationID: id,
+			BuyerID: conv.BuyerID, AgentID: conv.AgentID,
+			Data: kefu.EventData{FromAgentID: before.AgentID, GroupID: to.ToGroupID, Note: to.Note}, CreatedAt: now})
+		if err != nil {
+			return nil, err
+		}
+		agentName := ""
+		if to.ToAgentID != 0 {
+			agentName = target
+		}
+		transferred := kefu.Change{Event: e, Conversation: conv}
+		if transferred.Summary, err = s.summaryIn(ctx, tx, conv, agentName, msg.Message); err != nil {
+			return nil, err
+		}
+		return []kefu.Change{msg, transferred}, nil
+	}, committed)
+	if err != nil {
+		return kefu.Conversation{}, fmt.Errorf("store: transfer conversation %d: %w", id, err)
+	}
+	return conv, nil
 }
