@@ -70,17 +70,18 @@ const (
 
 // Limits on what clients may send.
 const (
-	MaxTextRunes       = 2000
-	MaxClientMsgIDLen  = 64
-	DefaultAgentCap    = 5
-	MaxPageSize        = 200
-	DefaultPageSize    = 100
-	MaxNameRunes       = 64
-	MaxExternalIDBytes = 128
-	MaxOrderNoBytes    = 64
-	MaxStickyDays      = 90
-	MaxNoteRunes       = 500
-	DefaultStickyDays  = 3
+	MaxTextRunes        = 2000
+	MaxClientMsgIDLen   = 64
+	DefaultAgentCap     = 5
+	MaxPageSize         = 200
+	DefaultPageSize     = 100
+	MaxNameRunes        = 64
+	MaxExternalIDBytes  = 128
+	MaxOrderNoBytes     = 64
+	MaxStickyDays       = 90
+	MaxAutoCloseMinutes = 7 * 24 * 60
+	MaxNoteRunes        = 500
+	DefaultStickyDays   = 3
 )
 
 // Shop is a tenant: one store with its agents, buyers and conversations.
@@ -91,6 +92,9 @@ type Shop struct {
 	// StickyDays is how long a buyer's last agent stays theirs for routing
 	// (0: never).
 	StickyDays int
+	// AutoCloseMinutes closes an assigned conversation with no new message
+	// for that long (0: never).
+	AutoCloseMinutes int
 	// IdentitySecret signs logged-in buyer ids (HMAC-SHA256), computed by the shop's server.
 	IdentitySecret string
 	// Origins are the store-page origins allowed to open the widget socket.

@@ -220,10 +220,12 @@ func (h *handlers) updateAgent(c *gin.Context) {
 
 // routingView is the shop's routing settings.
 type routingView struct {
-	StickyDays int `json:"sticky_days"`
+	StickyDays       int `json:"sticky_days"`
+	AutoCloseMinutes int `json:"auto_close_minutes"`
 }
 
-// setShopRouting changes the shop's routing settings.
+// setShopRouting changes the shop's routing settings; a field left out
+// keeps its value.
 func (h *handlers) setShopRouting(c *gin.Context) {
 	agent := currentAgent(c)
 	if err := requireSupervisor(agent); err != nil {
@@ -231,16 +233,34 @@ func (h *handlers) setShopRouting(c *gin.Context) {
 		return
 	}
 	var req struct {
-		StickyDays *int `json:"sticky_days"`
+		StickyDays       *int `json:"sticky_days"`
+		AutoCloseMinutes *int `json:"auto_close_minutes"`
 	}
 	if !h.bindJSON(c, &req) {
 		return
 	}
-	if req.StickyDays == nil || *req.StickyDays < 0 || *req.StickyDays > kefu.MaxStickyDays {
-		h.writeError(c, badRequest("invalid_sticky_days", "sticky_days must be from 0 (off) to 90."))
+	ctx := c.Request.Context()
+	shop, err := h.store.Shop(ctx, agent.ShopID)
+	if err != nil {
+		h.writeError(c, err)
 		return
 	}
-	if err := h.store.SetShopRouting(c.Request.Context(), agent.ShopID, *req.StickyDays); err != nil {
+	sticky, quiet := shop.StickyDays, shop.AutoCloseMinutes
+	if req.StickyDays != nil {
+		sticky = *req.StickyDays
+	}
+	if req.AutoCloseMinutes != nil {
+		quiet = *req.AutoCloseMinutes
+	}
+	switch {
+	case sticky < 0 || sticky > kefu.MaxStickyDays:
+		h.writeError(c, badRequest("invalid_sticky_days", "sticky_days must be from 0 (off) to 90."))
+		return
+	case quiet < 0 || quiet > kefu.MaxAutoCloseMinutes:
+		h.writeError(c, badRequest("invalid_auto_close_minutes", "auto_close_minutes must be from 0 (off) to 10080 (a week)."))
+		return
+	}
+	if err := h.store.SetShopRouting(ctx, agent.ShopID, sticky, quiet); err != nil {
 		h.writeError(c, err)
 		return
 	}

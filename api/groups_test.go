@@ -95,7 +95,22 @@ func TestGroupsAndCapsREST(t *testing.T) {
 	if code := e.do("PUT", "/api/v1/shop/routing", lead, "", map[string]any{"sticky_days": 7}, &shop); code != 200 || shop.Shop.Routing.StickyDays != 7 {
 		t.Fatalf("set sticky days: %d %+v", code, shop)
 	}
+	var both struct {
+		Shop struct {
+			Routing struct {
+				StickyDays       int `json:"sticky_days"`
+				AutoCloseMinutes int `json:"auto_close_minutes"`
+			}
+		}
+	}
+	if code := e.do("PUT", "/api/v1/shop/routing", lead, "", map[string]any{"auto_close_minutes": 30}, &both); code != 200 ||
+		both.Shop.Routing.AutoCloseMinutes != 30 || both.Shop.Routing.StickyDays != 7 {
+		t.Fatalf("set auto close, keep sticky days: %d %+v", code, both)
+	}
 	var refused apiErr
+	if code := e.do("PUT", "/api/v1/shop/routing", lead, "", map[string]any{"auto_close_minutes": -1}, &refused); code != 400 || refused.Error.Code != "invalid_auto_close_minutes" {
+		t.Fatalf("auto close -1: %d %q", code, refused.Error.Code)
+	}
 	if code := e.do("PUT", "/api/v1/shop/routing", lead, "", map[string]any{"sticky_days": 91}, &refused); code != 400 || refused.Error.Code != "invalid_sticky_days" {
 		t.Fatalf("sticky days 91: %d %q", code, refused.Error.Code)
 	}

@@ -100,13 +100,18 @@ func (l *line) eta(shopID int64, position int, now time.Time) time.Duration {
 }
 
 // Tick does the service's once-a-second work: agents whose grace ended are
-// offline and their conversations go back to the line; then the waiting
+// offline and their conversations go back to the line; every 30 s,
+// conversations that went quiet past their shop's limit close; then the waiting
 // buyers of every shop whose line changed since the last tick hear their
 // place and estimated wait. kefu serve calls it every second (Run); tests
 // call it with the clock they set.
 func (s *Service) Tick(ctx context.Context) {
 	s.departures(ctx)
 	now := s.now()
+	if now.Sub(s.lastSweep) >= quietSweep {
+		s.lastSweep = now
+		s.closeQuiet(ctx, now)
+	}
 	for _, shopID := range s.line.take() {
 		line, err := s.store.Waiting(ctx, shopID)
 		if err != nil {
@@ -135,5 +140,34 @@ func (s *Service) Run(ctx context.Context, interval time.Duration) {
 		case <-t.C:
 			s.Tick(ctx)
 		}
+	}
+}
+
+// quietSweep is how often Tick looks for conversations gone quiet.
+const quietSweep = 30 * time.Second
+
+// closeQuiet closes the assigned conversations whose shop closes quiet ones
+// and whose last message is older than its limit, as kefu itself, and lets
+// the line move into the freed slots.
+func (s *Service) closeQuiet(ctx context.Context, now time.Time) {
+	quiet, err := s.store.QuietConversations(ctx, now)
+	if err != nil {
+		s.log.Error("quiet conversations", "err", err)
+		return
+	}
+	shops := map[int64]bool{}
+	for _, c := range quiet {
+		farewell := kefu.Message{Kind: kefu.KindSystem, Sender: kefu.SenderSystem, Text: "会话因长时间没有新消息已自动结束", Code: kefu.SystemClosed}
+		_, changed, err := s.store.CloseConversation(ctx, c.ShopID, c.ID, 0, kefu.SystemActor, farewell, s.committed(nil))
+		if err != nil {
+			s.log.Error("close quiet conversation", "conversation", c.ID, "err", err)
+			continue
+		}
+		if changed {
+			shops[c.ShopID] = true
+		}
+	}
+	for shopID := range shops {
+		s.drain(ctx, shopID)
 	}
 }

@@ -105,3 +105,64 @@ func TestPresenceGraceAndDeparture(t *testing.T) {
 		}
 	}
 }
+
+// A shop that closes quiet conversations closes, as kefu itself, an assigned
+// one whose last message is older than its limit, and the freed slot goes to
+// the next buyer in line.
+func TestQuietConversationsClose(t *testing.T) {
+	ctx := context.Background()
+	clock := testclock.New(time.Date(2026, 11, 11, 10, 0, 0, 0, time.UTC))
+	st := testdb.SQLite(t, clock.Now)
+	shop, err := st.CreateShop(ctx, kefu.Shop{Slug: "s", Name: "s", IdentitySecret: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetShopRouting(ctx, shop.ID, kefu.DefaultStickyDays, 10); err != nil {
+		t.Fatal(err)
+	}
+	a, err := st.CreateAgent(ctx, kefu.Agent{ShopID: shop.ID, Username: "a", Name: "a", Role: kefu.RoleAgent, PasswordHash: "-", MaxConcurrent: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := conversation.New(st, conversation.NewMemoryPresence(), conversation.NewMemoryBroker(), nil)
+	svc.SetClock(clock.Now)
+	svc.AgentConnected(ctx, a)
+	buyer := func(n int) kefu.Buyer {
+		b, err := st.VisitorBuyer(ctx, shop.ID, "v_quiet"+itoa(n), "b")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	first := send(t, svc, st, buyer(0), kefu.Entry{})
+	next := send(t, svc, st, buyer(1), kefu.Entry{})
+	if first.AgentID != a.ID || next.Status != kefu.StatusQueued {
+		t.Fatalf("first %s with %d, next %s; want a's and waiting", first.Status, first.AgentID, next.Status)
+	}
+	clock.Advance(9 * time.Minute)
+	svc.Tick(ctx)
+	if c, _ := st.Conversation(ctx, shop.ID, first.ID); c.Status != kefu.StatusAssigned {
+		t.Fatalf("closed after 9 quiet minutes of 10: %s", c.Status)
+	}
+	clock.Advance(2 * time.Minute)
+	svc.Tick(ctx)
+	if c, _ := st.Conversation(ctx, shop.ID, first.ID); c.Status != kefu.StatusClosed {
+		t.Fatalf("open after 11 quiet minutes of 10: %s", c.Status)
+	}
+	if c, _ := st.Conversation(ctx, shop.ID, next.ID); c.AgentID != a.ID {
+		t.Errorf("the freed slot went to %d, want the waiting buyer with a", c.AgentID)
+	}
+	events, err := st.Events(ctx, shop.ID, 0, kefu.MaxPageSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	closedBySystem := false
+	for _, e := range events {
+		if e.Type == kefu.EventClosed && e.ConversationID == first.ID && e.Actor == kefu.SystemActor {
+			closedBySystem = true
+		}
+	}
+	if !closedBySystem {
+		t.Error("no closed event with kefu itself as the actor")
+	}
+}

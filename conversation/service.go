@@ -40,6 +40,7 @@ type Store interface {
 	ActiveConversations(ctx context.Context, shopID, agentID int64) (int, error)
 	RecordPresence(ctx context.Context, shopID, agentID int64, p kefu.Presence, by kefu.ActorRef, committed func(kefu.Change)) error
 	RequeueAgent(ctx context.Context, shopID, agentID int64, notice func(agentName string) kefu.Message, committed func(kefu.Change)) (int, error)
+	QuietConversations(ctx context.Context, now time.Time) ([]kefu.Conversation, error)
 	TransferConversation(ctx context.Context, shopID, id, fromAgentID int64, by kefu.ActorRef, to kefu.Transfer,
 		line func(targetName string) kefu.Message, committed func(kefu.Change)) (kefu.Conversation, error)
 	Agent(ctx context.Context, shopID, id int64) (kefu.Agent, error)
@@ -95,6 +96,7 @@ type Service struct {
 	log       *slog.Logger
 	now       func() time.Time
 	line      *line
+	lastSweep time.Time // of quiet conversations; Tick's goroutine only
 
 	// mu orders presence changes with the presence frames that tell them,
 	// so consoles see the last change last.

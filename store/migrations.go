@@ -183,6 +183,8 @@ ALTER TABLE shops ADD COLUMN sticky_days INTEGER NOT NULL DEFAULT 3
 	// 7: the latest transfer's note for the next agent, and who wrote it.
 	`ALTER TABLE conversations ADD COLUMN transfer_from BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE conversations ADD COLUMN transfer_note TEXT NOT NULL DEFAULT ''`,
+	// 8: a shop may close conversations that went quiet.
+	`ALTER TABLE shops ADD COLUMN auto_close_minutes INTEGER NOT NULL DEFAULT 0`,
 }
 
 // migrate brings the schema up to date, one transaction per step. Several

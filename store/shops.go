@@ -13,12 +13,13 @@ import (
 )
 
 type shopRow struct {
-	ID             int64 `gorm:"primaryKey"`
-	Slug           string
-	Name           string
-	IdentitySecret string
-	StickyDays     int
-	CreatedAt      time.Time
+	ID               int64 `gorm:"primaryKey"`
+	Slug             string
+	Name             string
+	IdentitySecret   string
+	StickyDays       int
+	AutoCloseMinutes int
+	CreatedAt        time.Time
 }
 
 func (shopRow) TableName() string { return "shops" }
@@ -138,7 +139,8 @@ func (s *Store) Shop(ctx context.Context, id int64) (kefu.Shop, error) {
 }
 
 func (s *Store) withOrigins(ctx context.Context, row shopRow) (kefu.Shop, error) {
-	shop := kefu.Shop{ID: row.ID, Slug: row.Slug, Name: row.Name, StickyDays: row.StickyDays, IdentitySecret: row.IdentitySecret, CreatedAt: row.CreatedAt}
+	shop := kefu.Shop{ID: row.ID, Slug: row.Slug, Name: row.Name, StickyDays: row.StickyDays, AutoCloseMinutes: row.AutoCloseMinutes,
+		IdentitySecret: row.IdentitySecret, CreatedAt: row.CreatedAt}
 	if err := s.rdb.WithContext(ctx).Raw(`SELECT origin FROM shop_origins WHERE shop_id = ? ORDER BY origin`, row.ID).
 		Scan(&shop.Origins).Error; err != nil {
 		return kefu.Shop{}, fmt.Errorf("store: load origins of shop %d: %w", row.ID, err)
@@ -264,12 +266,13 @@ func (s *Store) SetAgentCap(ctx context.Context, shopID, agentID int64, cap int)
 	return nil
 }
 
-// SetShopRouting changes the shop's routing settings (today: how many days a
-// buyer's last agent stays theirs, 0 to 90).
-func (s *Store) SetShopRouting(ctx context.Context, shopID int64, stickyDays int) error {
+// SetShopRouting changes the shop's routing settings: how many days a
+// buyer's last agent stays theirs (0 to 90), and after how many quiet
+// minutes an assigned conversation closes (0: never).
+func (s *Store) SetShopRouting(ctx context.Context, shopID int64, stickyDays, autoCloseMinutes int) error {
 	ctx, cancel := bound(ctx)
 	defer cancel()
-	res := s.db.WithContext(ctx).Exec(`UPDATE shops SET sticky_days = ? WHERE id = ?`, stickyDays, shopID)
+	res := s.db.WithContext(ctx).Exec(`UPDATE shops SET sticky_days = ?, auto_close_minutes = ? WHERE id = ?`, stickyDays, autoCloseMinutes, shopID)
 	if res.Error != nil {
 		return fmt.Errorf("store: set routing of shop %d: %w", shopID, res.Error)
 	}
@@ -277,4 +280,30 @@ func (s *Store) SetShopRouting(ctx context.Context, shopID int64, stickyDays int
 		return fmt.Errorf("store: set routing of shop %d: %w", shopID, kefu.ErrNotFound)
 	}
 	return nil
+}
+
+// QuietConversations lists, for every shop that closes quiet conversations,
+// its assigned conversations whose last message is older than the shop's
+// limit at now.
+func (s *Store) QuietConversations(ctx context.Context, now time.Time) ([]kefu.Conversation, error) {
+	ctx, cancel := bound(ctx)
+	defer cancel()
+	var shops []shopRow
+	if err := s.rdb.WithContext(ctx).Select("id", "auto_close_minutes").Where("auto_close_minutes > 0").Find(&shops).Error; err != nil {
+		return nil, fmt.Errorf("store: shops that close quiet conversations: %w", err)
+	}
+	var out []kefu.Conversation
+	for _, sh := range shops {
+		cutoff := now.UTC().Add(-time.Duration(sh.AutoCloseMinutes) * time.Minute)
+		var rows []conversationRow
+		if err := s.rdb.WithContext(ctx).Raw(`SELECT c.* FROM conversations c JOIN messages m ON m.conversation_id = c.id AND m.seq = c.last_seq
+			WHERE c.shop_id = ? AND c.status = ? AND m.created_at < ? ORDER BY c.id LIMIT 1000`, sh.ID, kefu.StatusAssigned, cutoff).
+			Scan(&rows).Error; err != nil {
+			return nil, fmt.Errorf("store: quiet conversations of shop %d: %w", sh.ID, err)
+		}
+		for _, r := range rows {
+			out = append(out, r.conversation())
+		}
+	}
+	return out, nil
 }
