@@ -98,57 +98,46 @@ func (h *handlers) listGroups(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"groups": out})
 }
 
-func (h *handlers) createGroup(c *gin.Context) {
-	agent := currentAgent(c)
-	if err := requireSupervisor(agent); err != nil {
-		h.writeError(c, err)
-		return
-	}
-	var req groupRequest
-	if !h.bindJSON(c, &req) {
-		return
-	}
-	g, err := req.group(agent.ShopID, true)
-	if err != nil {
-		h.writeError(c, err)
-		return
-	}
-	created, err := h.store.CreateGroup(c.Request.Context(), g)
-	if err != nil {
-		h.writeError(c, groupError(err))
-		return
-	}
-	h.convs.Reroute(c.Request.Context(), agent.ShopID) // its members may serve its waiting buyers now
-	c.JSON(http.StatusCreated, gin.H{"group": groupView(created)})
-}
+func (h *handlers) createGroup(c *gin.Context) { h.saveGroup(c, 0) }
 
 func (h *handlers) updateGroup(c *gin.Context) {
+	if id, ok := h.pathID(c); ok {
+		h.saveGroup(c, id)
+	}
+}
+
+// saveGroup creates a group (id 0) or replaces one, then lets the line move:
+// the group's members may serve its waiting buyers now.
+func (h *handlers) saveGroup(c *gin.Context, id int64) {
 	agent := currentAgent(c)
 	if err := requireSupervisor(agent); err != nil {
 		h.writeError(c, err)
-		return
-	}
-	id, ok := h.pathID(c)
-	if !ok {
 		return
 	}
 	var req groupRequest
 	if !h.bindJSON(c, &req) {
 		return
 	}
-	g, err := req.group(agent.ShopID, false)
+	g, err := req.group(agent.ShopID, id == 0)
 	if err != nil {
 		h.writeError(c, err)
 		return
 	}
-	g.ID = id
-	updated, err := h.store.UpdateGroup(c.Request.Context(), g)
+	ctx := c.Request.Context()
+	status := http.StatusOK
+	if id == 0 {
+		g, err = h.store.CreateGroup(ctx, g)
+		status = http.StatusCreated
+	} else {
+		g.ID = id
+		g, err = h.store.UpdateGroup(ctx, g)
+	}
 	if err != nil {
 		h.writeError(c, groupError(err))
 		return
 	}
-	h.convs.Reroute(c.Request.Context(), agent.ShopID)
-	c.JSON(http.StatusOK, gin.H{"group": groupView(updated)})
+	h.convs.Reroute(ctx, agent.ShopID)
+	c.JSON(status, gin.H{"group": groupView(g)})
 }
 
 func (h *handlers) deleteGroup(c *gin.Context) {

@@ -6,10 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kefu/kefu"
 	"github.com/kefu/kefu/conversation"
-	"github.com/kefu/kefu/internal/testclock"
-	"github.com/kefu/kefu/internal/testdb"
 )
 
 // queueFrames returns the queue frames a recorder got, and forgets them.
@@ -48,24 +45,13 @@ func queueFrames(t *testing.T, r *frameRecorder) []struct {
 // once, with an estimate from the shop's recent pace when there is one.
 func TestPlacesInLineGoOutOnTheTick(t *testing.T) {
 	ctx := context.Background()
-	clock := testclock.New(time.Date(2026, 11, 11, 10, 0, 0, 0, time.UTC))
-	st := testdb.SQLite(t, clock.Now)
-	shop, err := st.CreateShop(ctx, kefu.Shop{Slug: "s", Name: "s", IdentitySecret: "x"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	agent, err := st.CreateAgent(ctx, kefu.Agent{ShopID: shop.ID, Username: "a", Name: "a", Role: kefu.RoleAgent, PasswordHash: "-", MaxConcurrent: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	broker := conversation.NewMemoryBroker()
-	svc := conversation.New(st, conversation.NewMemoryPresence(), broker, nil)
-	svc.SetClock(clock.Now)
-	svc.AgentConnected(ctx, agent)
+	ts := newTestShop(t)
+	st, svc, clock, broker := ts.st, ts.svc, ts.clock, ts.broker
+	agent := ts.online("a", 1)
 	var convs []int64
 	var sockets []*frameRecorder
 	for i := 0; i < 3; i++ {
-		b, err := st.VisitorBuyer(ctx, shop.ID, "v_line"+itoa(i), "b")
+		b, err := st.VisitorBuyer(ctx, ts.shop.ID, "v_line"+itoa(i), "b")
 		if err != nil {
 			t.Fatal(err)
 		}

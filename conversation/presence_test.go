@@ -7,8 +7,6 @@ import (
 
 	"github.com/kefu/kefu"
 	"github.com/kefu/kefu/conversation"
-	"github.com/kefu/kefu/internal/testclock"
-	"github.com/kefu/kefu/internal/testdb"
 )
 
 // A dropped connection that comes back within the grace period changes
@@ -16,30 +14,12 @@ import (
 // back to the front of the line, to another agent at once if one has room.
 func TestPresenceGraceAndDeparture(t *testing.T) {
 	ctx := context.Background()
-	clock := testclock.New(time.Date(2026, 11, 11, 10, 0, 0, 0, time.UTC))
-	st := testdb.SQLite(t, clock.Now)
-	shop, err := st.CreateShop(ctx, kefu.Shop{Slug: "s", Name: "s", IdentitySecret: "x"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	newAgent := func(name string) kefu.Agent {
-		a, err := st.CreateAgent(ctx, kefu.Agent{ShopID: shop.ID, Username: name, Name: name, Role: kefu.RoleAgent, PasswordHash: "-", MaxConcurrent: 5})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return a
-	}
-	a, b := newAgent("a"), newAgent("b")
-	svc := conversation.New(st, conversation.NewMemoryPresence(), conversation.NewMemoryBroker(), nil)
-	svc.SetClock(clock.Now)
-	svc.AgentConnected(ctx, a)
+	ts := newTestShop(t)
+	st, shop, svc, clock := ts.st, ts.shop, ts.svc, ts.clock
+	a, b := ts.online("a", 5), ts.agent("b", 5)
 	var held []int64
-	for i := 0; i < 2; i++ {
-		bb, err := st.VisitorBuyer(ctx, shop.ID, "v_grace"+itoa(i), "b")
-		if err != nil {
-			t.Fatal(err)
-		}
-		c := send(t, svc, st, bb, kefu.Entry{})
+	for _, name := range []string{"one", "two"} {
+		c := ts.writes(name, kefu.Entry{})
 		if c.AgentID != a.ID {
 			t.Fatalf("conversation %d went to %d, want a", c.ID, c.AgentID)
 		}
@@ -63,11 +43,7 @@ func TestPresenceGraceAndDeparture(t *testing.T) {
 	}
 	// Meanwhile a new buyer does not go to the agent who dropped.
 	svc.AgentConnected(ctx, b)
-	nb, err := st.VisitorBuyer(ctx, shop.ID, "v_grace_new", "b")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c := send(t, svc, st, nb, kefu.Entry{}); c.AgentID != b.ID {
+	if c := ts.writes("new", kefu.Entry{}); c.AgentID != b.ID {
 		t.Errorf("a new buyer during a's grace went to %d, want b", c.AgentID)
 	}
 	svc.AgentConnected(ctx, a)
@@ -111,31 +87,14 @@ func TestPresenceGraceAndDeparture(t *testing.T) {
 // the next buyer in line.
 func TestQuietConversationsClose(t *testing.T) {
 	ctx := context.Background()
-	clock := testclock.New(time.Date(2026, 11, 11, 10, 0, 0, 0, time.UTC))
-	st := testdb.SQLite(t, clock.Now)
-	shop, err := st.CreateShop(ctx, kefu.Shop{Slug: "s", Name: "s", IdentitySecret: "x"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ts := newTestShop(t)
+	st, shop, svc, clock := ts.st, ts.shop, ts.svc, ts.clock
 	if err := st.SetShopRouting(ctx, shop.ID, kefu.DefaultStickyDays, 10); err != nil {
 		t.Fatal(err)
 	}
-	a, err := st.CreateAgent(ctx, kefu.Agent{ShopID: shop.ID, Username: "a", Name: "a", Role: kefu.RoleAgent, PasswordHash: "-", MaxConcurrent: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := conversation.New(st, conversation.NewMemoryPresence(), conversation.NewMemoryBroker(), nil)
-	svc.SetClock(clock.Now)
-	svc.AgentConnected(ctx, a)
-	buyer := func(n int) kefu.Buyer {
-		b, err := st.VisitorBuyer(ctx, shop.ID, "v_quiet"+itoa(n), "b")
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
-	first := send(t, svc, st, buyer(0), kefu.Entry{})
-	next := send(t, svc, st, buyer(1), kefu.Entry{})
+	a := ts.online("a", 1)
+	first := ts.writes("first", kefu.Entry{})
+	next := ts.writes("next", kefu.Entry{})
 	if first.AgentID != a.ID || next.Status != kefu.StatusQueued {
 		t.Fatalf("first %s with %d, next %s; want a's and waiting", first.Status, first.AgentID, next.Status)
 	}
