@@ -232,6 +232,13 @@ var ErrConflict = errors.New("conflict")
 // may not act on it (a plain agent and a colleague's conversation).
 var ErrForbidden = errors.New("forbidden")
 
+// ErrTooMany is returned when a shop already has as many of a thing as it may.
+var ErrTooMany = errors.New("too many")
+
+// ErrAgentFull is returned when an agent named to take a conversation holds
+// as many as their cap.
+var ErrAgentFull = errors.New("agent holds as many conversations as their cap")
+
 // ErrConversationClosed is returned when a message is sent to a closed conversation.
 var ErrConversationClosed = errors.New("conversation closed")
 
@@ -352,6 +359,7 @@ type Waiting struct {
 	LastAgentID      int64 // the buyer's agent in the shop's sticky window, 0 if none
 	DedicatedAgentID int64 // the buyer's dedicated agent (专属客服), 0 if none
 	AvoidAgentID     int64 // the agent who handed it over by a transfer, 0 if none
+	GroupOnly        bool  // sent to its group by a transfer: only the group's agents take it
 }
 
 // Assignment gives a waiting conversation to an agent.

@@ -161,8 +161,10 @@ func (h *handlers) deleteGroup(c *gin.Context) {
 // groupError names what a group write ran into.
 func groupError(err error) error {
 	switch {
+	case errors.Is(err, kefu.ErrTooMany):
+		return newError(http.StatusConflict, "too_many_groups", "A shop has at most 50 groups.")
 	case errors.Is(err, kefu.ErrConflict):
-		return newError(http.StatusConflict, "group_conflict", "The shop already has a group with that slug, or the most groups a shop may have (50).")
+		return newError(http.StatusConflict, "group_conflict", "The shop already has a group with that slug.")
 	case errors.Is(err, kefu.ErrNotFound):
 		return newError(http.StatusNotFound, "not_found", "No such group, or a member is not an agent of this shop.")
 	}

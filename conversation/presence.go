@@ -37,6 +37,10 @@ type Presence interface {
 	// Departed returns the agents whose grace ended since the last call,
 	// once each: they are offline now.
 	Departed(ctx context.Context) ([]AgentRef, error)
+	// Expect starts a grace period for an agent with no socket open (one
+	// who holds conversations when kefu starts, or whose departure could
+	// not be handled): unless they connect, they depart when it ends.
+	Expect(ctx context.Context, a AgentRef) error
 }
 
 // AgentRef names an agent of a shop.

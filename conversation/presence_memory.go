@@ -74,7 +74,7 @@ func (m *MemoryPresence) Disconnect(_ context.Context, a kefu.Agent) (kefu.Prese
 	p := m.agent(a.ShopID, a.ID)
 	if p.sockets > 0 {
 		p.sockets--
-		if p.sockets == 0 && p.wanted != kefu.PresenceOffline {
+		if p.sockets == 0 {
 			p.leftAt = m.now()
 		}
 	}
@@ -86,9 +86,6 @@ func (m *MemoryPresence) Choose(_ context.Context, a kefu.Agent, presence kefu.P
 	defer m.mu.Unlock()
 	p := m.agent(a.ShopID, a.ID)
 	p.wanted = presence
-	if presence == kefu.PresenceOffline {
-		p.leftAt = time.Time{} // offline by choice: at once, no grace
-	}
 	return p.effective(), nil
 }
 
@@ -120,4 +117,14 @@ func (m *MemoryPresence) Departed(_ context.Context) ([]AgentRef, error) {
 		}
 	}
 	return out, nil
+}
+
+func (m *MemoryPresence) Expect(_ context.Context, a AgentRef) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	p := m.agent(a.ShopID, a.AgentID)
+	if p.sockets == 0 && p.leftAt.IsZero() {
+		p.leftAt = m.now()
+	}
+	return nil
 }

@@ -260,26 +260,50 @@ func (s *Service) entryGroup(ctx context.Context, shopID, buyerID int64, e kefu.
 
 // departures handles agents whose grace ended without a socket: they are
 // offline, and their open conversations go back to the front of the line for
-// others to take.
+// others to take. It runs under s.mu, as every presence change does, so an
+// agent who reconnects just as their grace ends is either back before this
+// looks or departs whole before their socket counts.
 func (s *Service) departures(ctx context.Context) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	gone, err := s.presence.Departed(ctx)
 	if err != nil {
 		s.log.Error("presence departures", "err", err)
 		return
 	}
+	shops := map[int64]bool{}
 	for _, a := range gone {
-		s.mu.Lock()
 		if err := s.store.RecordPresence(ctx, a.ShopID, a.AgentID, kefu.PresenceOffline, kefu.SystemActor, s.committed(nil)); err != nil {
 			s.log.Error("record presence", "agent", a.AgentID, "err", err)
 			s.publish(ctx, presenceFrame(a.AgentID, kefu.PresenceOffline), ShopTopic(a.ShopID), SupervisorTopic(a.ShopID))
 		}
-		s.mu.Unlock()
 		if _, err := s.store.RequeueAgent(ctx, a.ShopID, a.AgentID, leftNotice, s.committed(nil)); err != nil {
 			s.log.Error("requeue", "agent", a.AgentID, "err", err)
+			s.presence.Expect(ctx, a) // tried again when another grace period ends
 			continue
 		}
-		s.drain(ctx, a.ShopID)
+		shops[a.ShopID] = true
 	}
+	for shopID := range shops {
+		s.drain(ctx, shopID)
+	}
+}
+
+// Start prepares the service for a process that starts: every agent who
+// holds conversations and has no socket here yet gets a grace period, so
+// that one who never comes back (their console closed while kefu was down)
+// departs and their buyers are served by others.
+func (s *Service) Start(ctx context.Context) error {
+	holders, err := s.store.AgentsHoldingConversations(ctx)
+	if err != nil {
+		return err
+	}
+	for _, a := range holders {
+		if err := s.presence.Expect(ctx, AgentRef{ShopID: a.ShopID, AgentID: a.ID}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // leftNotice is the buyer's line when their agent left.
@@ -346,11 +370,12 @@ func (s *Service) Transfer(ctx context.Context, actor Actor, id int64, to kefu.T
 	switch {
 	case errors.Is(err, kefu.ErrConflict):
 		return kefu.Conversation{}, fmt.Errorf("transfer conversation %d: %w", id, ErrNotAssigned)
+	case errors.Is(err, kefu.ErrAgentFull):
+		return kefu.Conversation{}, fmt.Errorf("transfer conversation %d: %w", id, ErrAgentUnavailable)
 	case err != nil:
 		return kefu.Conversation{}, err
 	}
-	if to.ToGroupID != 0 {
-		s.drain(context.WithoutCancel(ctx), actor.ShopID)
-	}
+	// The sender has a free slot now, and a conversation sent to a group waits.
+	s.drain(context.WithoutCancel(ctx), actor.ShopID)
 	return conv, nil
 }

@@ -152,7 +152,8 @@ type Waiter struct {
 	Arrived          uint64 // arrival order: smaller arrived earlier
 	LastAgentID      int64  // the buyer's last agent (within the shop's sticky window), 0 if none
 	DedicatedAgentID int64  // the buyer's dedicated agent (专属客服), 0 if none
-	AvoidAgentID     int64  // the agent who handed it over (a transfer): never given it back
+	AvoidAgentID     int64  // the agent who handed it over (a transfer): given it back only if nobody else can take it
+	GroupOnly        bool   // sent to its group by a transfer: no sticky or dedicated agent outside the group
 }
 
 // servedFirst orders the line: higher priority first, then first come first
@@ -188,8 +189,11 @@ func servedFirst(a, b Waiter) int {
 //     still decided: a full group does not hold up another group.
 //   - Each assignment counts against its agent (Active+1, LastAssigned set to
 //     the next counter value) before the next waiter is decided.
-//   - A waiter is never given to its AvoidAgentID (the agent who just handed
-//     it over), by any step.
+//   - A waiter goes to its AvoidAgentID (the agent who just handed it over)
+//     only when no other agent of its group has room, and never as its
+//     sticky or dedicated agent. A GroupOnly waiter (sent to its group by a
+//     transfer) goes to its sticky or dedicated agent only if they are in
+//     the group.
 //
 // FIFO within a group needs no rule of its own. Room only shrinks during a
 // decision, so once a waiter is left waiting, its own agents and every agent
@@ -238,18 +242,28 @@ func Decide(agents []Agent, waiting []Waiter, counter uint64) []Assignment {
 // buyer's last agent, their dedicated agent, then the best of the group.
 func choose(agents []Agent, byID map[int64]int, w Waiter) (int, bool) {
 	for _, own := range []int64{w.LastAgentID, w.DedicatedAgentID} {
-		if i, ok := byID[own]; ok && own != 0 && own != w.AvoidAgentID && agents[i].hasRoom() {
+		i, ok := byID[own]
+		if ok && own != 0 && own != w.AvoidAgentID && agents[i].hasRoom() && (!w.GroupOnly || agents[i].inGroup(w.GroupID)) {
 			return i, true
 		}
 	}
-	best := -1
+	best, avoided := -1, -1
 	for i, a := range agents {
-		if !a.hasRoom() || !a.inGroup(w.GroupID) || (w.AvoidAgentID != 0 && a.ID == w.AvoidAgentID) {
+		if !a.hasRoom() || !a.inGroup(w.GroupID) {
+			continue
+		}
+		if w.AvoidAgentID != 0 && a.ID == w.AvoidAgentID {
+			avoided = i
 			continue
 		}
 		if best < 0 || preferred(a, agents[best], w.GroupID) {
 			best = i
 		}
+	}
+	if best < 0 {
+		// Nobody else can take it: back to the one who handed it over
+		// rather than nobody.
+		best = avoided
 	}
 	return best, best >= 0
 }

@@ -251,8 +251,12 @@ func TestDecide(t *testing.T) {
 			waiting: []Waiter{avoid(waiter(1, g7), 1)}, want: []Assignment{to(1, 2)}},
 		{name: "avoided agent even when sticky", agents: []Agent{staff(1, 0, 5, g7), staff(2, 3, 5, g7)},
 			waiting: []Waiter{avoid(stickyTo(waiter(1, g7), 1), 1)}, want: []Assignment{to(1, 2)}},
-		{name: "only the avoided agent has room: waits", agents: []Agent{staff(1, 0, 5, g7), staff(2, 5, 5, g7)},
-			waiting: []Waiter{avoid(waiter(1, g7), 1)}},
+		{name: "only the avoided agent has room: back to them rather than nobody", agents: []Agent{staff(1, 0, 5, g7), staff(2, 5, 5, g7)},
+			waiting: []Waiter{avoid(waiter(1, g7), 1)}, want: []Assignment{to(1, 1)}},
+		{name: "sent to a group: a sticky agent outside it is passed over", agents: []Agent{staff(1, 0, 5), staff(2, 3, 5, g7)},
+			waiting: []Waiter{groupOnly(stickyTo(waiter(1, g7), 1))}, want: []Assignment{to(1, 2)}},
+		{name: "sent to a group: a sticky agent inside it is kept", agents: []Agent{staff(1, 4, 5, g7), staff(2, 0, 5, g7)},
+			waiting: []Waiter{groupOnly(stickyTo(waiter(1, g7), 1))}, want: []Assignment{to(1, 1)}},
 
 		// Sticky (last agent) and dedicated agent.
 		{name: "sticky beats the group", agents: []Agent{staff(1, 0, 5, g7), staff(2, 2, 5)},
@@ -412,5 +416,10 @@ func reversedOf[T any](s []T) []T {
 
 func avoid(w Waiter, agentID int64) Waiter {
 	w.AvoidAgentID = agentID
+	return w
+}
+
+func groupOnly(w Waiter) Waiter {
+	w.GroupOnly = true
 	return w
 }

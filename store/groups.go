@@ -44,7 +44,7 @@ func (s *Store) CreateGroup(ctx context.Context, g kefu.Group) (kefu.Group, erro
 			return err
 		}
 		if n >= kefu.MaxGroupsPerShop {
-			return fmt.Errorf("shop %d has %d groups already: %w", g.ShopID, n, kefu.ErrConflict)
+			return fmt.Errorf("shop %d has %d groups already: %w", g.ShopID, n, kefu.ErrTooMany)
 		}
 		if err := tx.Create(&row).Error; err != nil {
 			if isDuplicate(err) {

@@ -57,37 +57,20 @@ func (s *Store) RouteShop(ctx context.Context, shopID int64, presence func(agent
 		if err := s.lockShopRouting(ctx, tx, shopID); err != nil {
 			return nil, err
 		}
-		agents, err := s.agentLoads(ctx, tx, shopID, presence)
-		if err != nil {
-			return nil, err
-		}
-		free := 0
-		for _, a := range agents {
-			if a.Presence == kefu.PresenceOnline && a.Active < a.Cap {
-				free += a.Cap - a.Active
-			}
-		}
-		if free == 0 {
-			return nil, nil
-		}
-		waiting, err := s.lineForDecision(ctx, tx, shopID, agents)
-		if err != nil || len(waiting) == 0 {
-			return nil, err
-		}
 		var changes []kefu.Change
-		for _, as := range decide(agents, waiting) {
-			ch, _, err := s.assignIn(ctx, tx, shopID, as.ConversationID, as.AgentID, kefu.SystemActor, announce, true)
-			if errors.Is(err, kefu.ErrConflict) || errors.Is(err, kefu.ErrConversationClosed) {
-				// No longer waiting (a command that does not take the
-				// routing lock changed it): the next decision weighs the
-				// line again.
-				continue
-			}
+		// Decided again while a decision assigns something: a conversation
+		// of a group that went to the buyer's own agent outside it leaves
+		// the group's slot for the next of its line, which the first read
+		// did not reach.
+		for round := 0; round < maxRoutingRounds; round++ {
+			ch, n, err := s.routeOnce(ctx, tx, shopID, presence, decide, announce, &made)
 			if err != nil {
-				return nil, fmt.Errorf("assign conversation %d to agent %d: %w", as.ConversationID, as.AgentID, err)
+				return nil, err
 			}
 			changes = append(changes, ch...)
-			made = append(made, as)
+			if n == 0 {
+				break
+			}
 		}
 		return changes, nil
 	}
@@ -102,6 +85,51 @@ func (s *Store) RouteShop(ctx context.Context, shopID int64, presence func(agent
 		return nil, fmt.Errorf("store: route shop %d: %w", shopID, err)
 	}
 	return made, nil
+}
+
+// maxRoutingRounds bounds the decisions one RouteShop takes.
+const maxRoutingRounds = 8
+
+// routeOnce takes one decision inside RouteShop's transaction and returns
+// its changes and how many it assigned.
+func (s *Store) routeOnce(ctx context.Context, tx *sql.Tx, shopID int64, presence func(agentID int64) kefu.Presence,
+	decide func(agents []kefu.AgentLoad, waiting []kefu.Waiting) []kefu.Assignment,
+	announce func(agentName string) kefu.Message, made *[]kefu.Assignment) ([]kefu.Change, int, error) {
+	agents, err := s.agentLoads(ctx, tx, shopID, presence)
+	if err != nil {
+		return nil, 0, err
+	}
+	free := 0
+	for _, a := range agents {
+		if a.Presence == kefu.PresenceOnline && a.Active < a.Cap {
+			free += a.Cap - a.Active
+		}
+	}
+	if free == 0 {
+		return nil, 0, nil
+	}
+	waiting, err := s.lineForDecision(ctx, tx, shopID, agents)
+	if err != nil || len(waiting) == 0 {
+		return nil, 0, err
+	}
+	var changes []kefu.Change
+	n := 0
+	for _, as := range decide(agents, waiting) {
+		ch, _, err := s.assignIn(ctx, tx, shopID, as.ConversationID, as.AgentID, kefu.SystemActor, announce, true)
+		if errors.Is(err, kefu.ErrConflict) || errors.Is(err, kefu.ErrConversationClosed) {
+			// No longer waiting (a command that does not take the
+			// routing lock changed it): the next decision weighs the
+			// line again.
+			continue
+		}
+		if err != nil {
+			return nil, 0, fmt.Errorf("assign conversation %d to agent %d: %w", as.ConversationID, as.AgentID, err)
+		}
+		changes = append(changes, ch...)
+		*made = append(*made, as)
+		n++
+	}
+	return changes, n, nil
 }
 
 // isDeadlock reports PostgreSQL's deadlock_detected.
@@ -239,6 +267,9 @@ func (s *Store) lineForDecision(ctx context.Context, tx *sql.Tx, shopID int64, a
 				rows.Close()
 				return nil, err
 			}
+			// Waiting after a transfer (a departure clears it): it was sent
+			// to its group on purpose.
+			w.GroupOnly = w.AvoidAgentID != 0 && w.GroupID != 0
 			all = append(all, w)
 		}
 		if err := rows.Close(); err != nil {
@@ -410,8 +441,10 @@ func (s *Store) RequeueAgent(ctx context.Context, shopID, agentID int64, notice 
 		var changes []kefu.Change
 		now := s.now().UTC().Truncate(microsecond)
 		for _, id := range ids {
+			// A transfer's note and its sender are stale once the agent who
+			// took it left.
 			if _, err := tx.ExecContext(ctx, s.sql(`UPDATE conversations SET status = 'queued', agent_id = NULL, assigned_at = NULL,
-				priority = $1 WHERE shop_id = $2 AND id = $3`), kefu.PriorityReturned, shopID, id); err != nil {
+				priority = $1, transfer_from = 0, transfer_note = '' WHERE shop_id = $2 AND id = $3`), kefu.PriorityReturned, shopID, id); err != nil {
 				return nil, err
 			}
 			m := notice(name)
@@ -474,11 +507,22 @@ func (s *Store) TransferConversation(ctx context.Context, shopID, id, fromAgentI
 		now := s.now().UTC().Truncate(microsecond)
 		var target string
 		if to.ToAgentID != 0 {
-			if err := tx.QueryRowContext(ctx, s.sql(`SELECT name FROM agents WHERE shop_id = $1 AND id = $2`), shopID, to.ToAgentID).Scan(&target); err != nil {
+			var cap, held int
+			if err := tx.QueryRowContext(ctx, s.sql(`SELECT name, max_concurrent FROM agents WHERE shop_id = $1 AND id = $2`), shopID, to.ToAgentID).
+				Scan(&target, &cap); err != nil {
 				if errors.Is(err, sql.ErrNoRows) {
 					return nil, fmt.Errorf("agent %d: %w", to.ToAgentID, kefu.ErrNotFound)
 				}
 				return nil, err
+			}
+			// Counted inside the lock: routing or another transfer may have
+			// filled the agent since the caller looked.
+			if err := tx.QueryRowContext(ctx, s.sql(`SELECT COUNT(*) FROM conversations WHERE shop_id = $1 AND agent_id = $2 AND status = 'assigned'`),
+				shopID, to.ToAgentID).Scan(&held); err != nil {
+				return nil, err
+			}
+			if held >= cap {
+				return nil, fmt.Errorf("agent %d holds %d of %d: %w", to.ToAgentID, held, cap, kefu.ErrAgentFull)
 			}
 			if _, err := tx.ExecContext(ctx, s.sql(`UPDATE conversations SET agent_id = $1, assigned_at = $2, transfer_from = $3,
 				transfer_note = $4 WHERE shop_id = $5 AND id = $6`), to.ToAgentID, now, before.AgentID, to.Note, shopID, id); err != nil {
@@ -529,4 +573,25 @@ func (s *Store) TransferConversation(ctx context.Context, shopID, id, fromAgentI
 		return kefu.Conversation{}, fmt.Errorf("store: transfer conversation %d: %w", id, err)
 	}
 	return conv, nil
+}
+
+// AgentsHoldingConversations lists, across shops, the agents who hold an
+// open conversation (id and shop only): at start, those not yet back get a
+// grace period, then their buyers go to others.
+func (s *Store) AgentsHoldingConversations(ctx context.Context) ([]kefu.Agent, error) {
+	ctx, cancel := bound(ctx)
+	defer cancel()
+	var rows []struct {
+		ShopID  int64
+		AgentID int64
+	}
+	if err := s.rdb.WithContext(ctx).Raw(`SELECT DISTINCT shop_id, agent_id FROM conversations WHERE status = ? AND agent_id IS NOT NULL`,
+		kefu.StatusAssigned).Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("store: agents holding conversations: %w", err)
+	}
+	out := make([]kefu.Agent, len(rows))
+	for i, r := range rows {
+		out[i] = kefu.Agent{ID: r.AgentID, ShopID: r.ShopID}
+	}
+	return out, nil
 }

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -67,12 +68,16 @@ func TestRouteShopIsSerializedAcrossStores(t *testing.T) {
 
 			secondDone := make(chan struct{})
 			secondStarted := make(chan struct{})
+			var hold sync.Once
 			held := func(int64) kefu.Presence {
-				close(secondStarted)
-				select {
-				case <-secondDone:
-				case <-time.After(time.Second):
-				}
+				// Held once, in the first decision, after the loads were read.
+				hold.Do(func() {
+					close(secondStarted)
+					select {
+					case <-secondDone:
+					case <-time.After(time.Second):
+					}
+				})
 				return kefu.PresenceOnline
 			}
 			firstDone := make(chan error, 1)

@@ -173,6 +173,9 @@ func runServer(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) e
 
 	// Routing state is in the store; the line moves as agents come online.
 	convs := conversation.New(st, conversation.NewMemoryPresence(), conversation.NewMemoryBroker(), log)
+	if err := convs.Start(ctx); err != nil {
+		return err
+	}
 	// Waiting buyers hear their place and wait each second their shop's line
 	// moved. The ticker ends before the store closes.
 	tickCtx, stopTicks := context.WithCancel(ctx)
