@@ -58,10 +58,9 @@ func (s *Store) RouteShop(ctx context.Context, shopID int64, presence func(agent
 			return nil, err
 		}
 		var changes []kefu.Change
-		// Decided again while a decision assigns something: a conversation
-		// of a group that went to the buyer's own agent outside it leaves
-		// the group's slot for the next of its line, which the first read
-		// did not reach.
+		// Decided again while a decision gives a group's conversation to the
+		// buyer's own agent outside the group: that leaves the group's slot
+		// for the next of its line, which the first read did not reach.
 		for round := 0; round < maxRoutingRounds; round++ {
 			ch, n, err := s.routeOnce(ctx, tx, shopID, presence, decide, announce, &made)
 			if err != nil {
@@ -91,7 +90,9 @@ func (s *Store) RouteShop(ctx context.Context, shopID int64, presence func(agent
 const maxRoutingRounds = 8
 
 // routeOnce takes one decision inside RouteShop's transaction and returns
-// its changes and how many it assigned.
+// its changes and how many of its assignments went to an agent outside the
+// conversation's group (the buyer's own agent): each leaves a group slot the
+// decision's read of the line did not count on.
 func (s *Store) routeOnce(ctx context.Context, tx *sql.Tx, shopID int64, presence func(agentID int64) kefu.Presence,
 	decide func(agents []kefu.AgentLoad, waiting []kefu.Waiting) []kefu.Assignment,
 	announce func(agentName string) kefu.Message, made *[]kefu.Assignment) ([]kefu.Change, int, error) {
@@ -112,9 +113,25 @@ func (s *Store) routeOnce(ctx context.Context, tx *sql.Tx, shopID int64, presenc
 	if err != nil || len(waiting) == 0 {
 		return nil, 0, err
 	}
+	groupOf := make(map[int64]int64, len(waiting))
+	for _, w := range waiting {
+		groupOf[w.ConversationID] = w.GroupID
+	}
+	inGroup := func(agentID, groupID int64) bool {
+		for _, a := range agents {
+			if a.ID == agentID {
+				_, ok := a.Groups[groupID]
+				return ok
+			}
+		}
+		return false
+	}
 	var changes []kefu.Change
-	n := 0
+	n := 0 // assignments that went outside their group: the group's slots were not all read
 	for _, as := range decide(agents, waiting) {
+		if g := groupOf[as.ConversationID]; g != 0 && !inGroup(as.AgentID, g) {
+			n++
+		}
 		ch, _, err := s.assignIn(ctx, tx, shopID, as.ConversationID, as.AgentID, kefu.SystemActor, announce, true)
 		if errors.Is(err, kefu.ErrConflict) || errors.Is(err, kefu.ErrConversationClosed) {
 			// No longer waiting (a command that does not take the
@@ -127,7 +144,6 @@ func (s *Store) routeOnce(ctx context.Context, tx *sql.Tx, shopID int64, presenc
 		}
 		changes = append(changes, ch...)
 		*made = append(*made, as)
-		n++
 	}
 	return changes, n, nil
 }
