@@ -200,6 +200,9 @@ const (
 	// SystemTransferred: the conversation was handed to the agent or group
 	// named in SenderName.
 	SystemTransferred = "transferred"
+	// SystemLeaveMessage: nobody of the shop is online; the buyer's messages
+	// are kept and answered when an agent comes.
+	SystemLeaveMessage = "leave_message"
 )
 
 // Order is a shop order, linked to the buyer who placed it.

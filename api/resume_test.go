@@ -116,7 +116,7 @@ func marshal(t *testing.T, v any) string {
 func TestHistoryCarriesLastSeq(t *testing.T) { onEachDatabase(t, testHistoryCarriesLastSeq) }
 
 func testHistoryCarriesLastSeq(t *testing.T, e *env) {
-	b, ack := e.buyerWrites(3, "one") // nobody online: no assignment notice
+	b, ack := e.buyerWrites(3, "one") // nobody online: the leave-message line is seq 2, no assignment notice
 	conv := ack.Msg.ConversationID
 	b.send(sendFrame(conv, "c2", "two"))
 	b.next("ack")
@@ -125,14 +125,14 @@ func testHistoryCarriesLastSeq(t *testing.T, e *env) {
 		b.send(map[string]any{"type": "sync", "conversation_id": conv, "after_seq": after, "limit": limit})
 		return b.next("history")
 	}
-	if h := sync(0, 0); len(h.Messages) != 2 || h.HasMore || h.LastSeq != 2 {
-		t.Errorf("sync from 0: %d messages, more=%v, last_seq %d; want 2, false, 2", len(h.Messages), h.HasMore, h.LastSeq)
+	if h := sync(0, 0); len(h.Messages) != 3 || h.HasMore || h.LastSeq != 3 || h.Messages[1].Code != kefu.SystemLeaveMessage {
+		t.Errorf("sync from 0: %d messages, more=%v, last_seq %d; want 3 (the second the leave-message line), false, 3", len(h.Messages), h.HasMore, h.LastSeq)
 	}
-	if h := sync(0, 1); len(h.Messages) != 1 || !h.HasMore || h.LastSeq != 2 {
-		t.Errorf("sync from 0, limit 1: %d messages, more=%v, last_seq %d; want 1, true, 2", len(h.Messages), h.HasMore, h.LastSeq)
+	if h := sync(0, 1); len(h.Messages) != 1 || !h.HasMore || h.LastSeq != 3 {
+		t.Errorf("sync from 0, limit 1: %d messages, more=%v, last_seq %d; want 1, true, 3", len(h.Messages), h.HasMore, h.LastSeq)
 	}
-	if h := sync(9, 0); len(h.Messages) != 0 || h.HasMore || h.LastSeq != 2 {
-		t.Errorf("sync from beyond the end: %d messages, more=%v, last_seq %d; want 0, false, 2", len(h.Messages), h.HasMore, h.LastSeq)
+	if h := sync(9, 0); len(h.Messages) != 0 || h.HasMore || h.LastSeq != 3 {
+		t.Errorf("sync from beyond the end: %d messages, more=%v, last_seq %d; want 0, false, 3", len(h.Messages), h.HasMore, h.LastSeq)
 	}
 
 	var page struct {
@@ -144,8 +144,8 @@ func testHistoryCarriesLastSeq(t *testing.T, e *env) {
 	if code := e.do("GET", "/api/v1/conversations/"+itoa(conv)+"/messages?after_seq=9", token, "", nil, &page); code != 200 {
 		t.Fatalf("REST messages: %d", code)
 	}
-	if len(page.Messages) != 0 || page.LastSeq == nil || *page.LastSeq != 2 {
-		t.Errorf("REST messages after 9: %d messages, last_seq %v; want 0 and 2", len(page.Messages), page.LastSeq)
+	if len(page.Messages) != 0 || page.LastSeq == nil || *page.LastSeq != 3 {
+		t.Errorf("REST messages after 9: %d messages, last_seq %v; want 0 and 3", len(page.Messages), page.LastSeq)
 	}
 }
 

@@ -157,3 +157,30 @@ func send(t *testing.T, svc *conversation.Service, st interface {
 }
 
 func itoa(n int) string { return string(rune('a'+n/26)) + string(rune('a'+n%26)) + "0000000" }
+
+// With nobody of the shop online, a buyer who starts a conversation is told
+// to leave a message; with agents online but busy, they just wait in line.
+func TestLeaveMessageWhenNobodyIsOnline(t *testing.T) {
+	ctx := context.Background()
+	ts := newTestShop(t)
+	codes := func(id int64) []string {
+		msgs, _, err := ts.st.Messages(ctx, ts.shop.ID, id, 0, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, m := range msgs {
+			out = append(out, m.Code)
+		}
+		return out
+	}
+	alone := ts.writes("alone", kefu.Entry{})
+	if got := codes(alone.ID); len(got) != 2 || got[1] != kefu.SystemLeaveMessage {
+		t.Errorf("nobody online: lines %v, want the buyer's then the leave-message line", got)
+	}
+	ts.online("a", 1) // takes "alone"
+	busy := ts.writes("busy", kefu.Entry{})
+	if got := codes(busy.ID); len(got) != 1 || busy.Status != kefu.StatusQueued {
+		t.Errorf("an agent online but full: %s with lines %v, want waiting with the buyer's line only", busy.Status, got)
+	}
+}

@@ -34,6 +34,9 @@ type Presence interface {
 	// conversation: online with a socket open (not in grace). It is asked
 	// inside routing decisions, so it answers from memory and never blocks.
 	Routable(shopID, agentID int64) bool
+	// AnyOnline reports whether any agent of the shop is online with a
+	// socket open, from memory.
+	AnyOnline(shopID int64) bool
 	// Departed returns the agents whose grace ended since the last call,
 	// once each: they are offline now.
 	Departed(ctx context.Context) ([]AgentRef, error)

@@ -128,3 +128,14 @@ func (m *MemoryPresence) Expect(_ context.Context, a AgentRef) error {
 	}
 	return nil
 }
+
+func (m *MemoryPresence) AnyOnline(shopID int64) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, p := range m.agents {
+		if p.shopID == shopID && p.sockets > 0 && p.wanted == kefu.PresenceOnline {
+			return true
+		}
+	}
+	return false
+}

@@ -139,8 +139,18 @@ func (s *Service) route(ctx context.Context, conv kefu.Conversation) {
 		s.log.Error("load conversation", "conversation", conv.ID, "err", err)
 		return
 	}
-	if full.Status == kefu.StatusQueued {
-		s.publishConversation(ctx, full, false)
+	if full.Status != kefu.StatusQueued {
+		return
+	}
+	s.publishConversation(ctx, full, false)
+	if !s.presence.AnyOnline(conv.ShopID) {
+		// The leave-message rule (留言): nobody will answer soon, and the
+		// buyer is told so instead of watching a place in line.
+		line := kefu.Message{ShopID: conv.ShopID, ConversationID: conv.ID, Kind: kefu.KindSystem, Sender: kefu.SenderSystem,
+			Text: "当前没有客服在线，请留言，客服上线后会尽快回复您", Code: kefu.SystemLeaveMessage}
+		if _, _, err := s.store.Append(ctx, line, kefu.WriteRule{OpenOnly: true}, s.committed(nil)); err != nil {
+			s.log.Error("leave-message line", "conversation", conv.ID, "err", err)
+		}
 	}
 }
 
