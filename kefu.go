@@ -70,18 +70,20 @@ const (
 
 // Limits on what clients may send.
 const (
-	MaxTextRunes        = 2000
-	MaxClientMsgIDLen   = 64
-	DefaultAgentCap     = 5
-	MaxPageSize         = 200
-	DefaultPageSize     = 100
-	MaxNameRunes        = 64
-	MaxExternalIDBytes  = 128
-	MaxOrderNoBytes     = 64
-	MaxStickyDays       = 90
-	MaxAutoCloseMinutes = 7 * 24 * 60
-	MaxNoteRunes        = 500
-	DefaultStickyDays   = 3
+	MaxTextRunes            = 2000
+	MaxClientMsgIDLen       = 64
+	DefaultAgentCap         = 5
+	MaxPageSize             = 200
+	DefaultPageSize         = 100
+	MaxNameRunes            = 64
+	MaxExternalIDBytes      = 128
+	MaxOrderNoBytes         = 64
+	MaxStickyDays           = 90
+	MaxAutoCloseMinutes     = 7 * 24 * 60
+	MaxSlowReplySeconds     = 3600
+	MaxNoteRunes            = 500
+	DefaultStickyDays       = 3
+	DefaultSlowReplySeconds = 100
 )
 
 // Shop is a tenant: one store with its agents, buyers and conversations.
@@ -95,6 +97,9 @@ type Shop struct {
 	// AutoCloseMinutes closes an assigned conversation with no new message
 	// for that long (0: never).
 	AutoCloseMinutes int
+	// SlowReplySeconds nudges the agent when a buyer has waited that long
+	// for an answer (0: never; 100 for a new shop, Taobao's alert).
+	SlowReplySeconds int
 	// IdentitySecret signs logged-in buyer ids (HMAC-SHA256), computed by the shop's server.
 	IdentitySecret string
 	// Origins are the store-page origins allowed to open the widget socket.
@@ -143,6 +148,9 @@ type Conversation struct {
 	AgentID  int64 // 0 while queued
 	GroupID  int64 // the group it is routed to; 0: the whole shop
 	Priority int   // higher is served first (a VIP buyer)
+	// AwaitingSince is when the buyer's oldest message the agent has not
+	// answered was written; nil when nothing waits for an answer.
+	AwaitingSince *time.Time
 	// TransferFromAgentID and TransferNote are the latest transfer's: who
 	// handed it over and what they told the next agent (agents only).
 	TransferFromAgentID int64
@@ -282,6 +290,9 @@ const (
 	// EventTransferred: an agent (or a supervisor) handed a conversation to
 	// another agent, or to a group's line, with a note for the next agent.
 	EventTransferred EventType = "conversation.transferred"
+	// EventNudged: a buyer has waited the shop's slow-reply limit for the
+	// agent's answer; the agent was nudged (once per wait).
+	EventNudged EventType = "conversation.nudged"
 	// EventRequeued: an assigned conversation went back to the front of the
 	// line because its agent left (their grace ended with no socket open).
 	EventRequeued EventType = "conversation.requeued"

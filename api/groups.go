@@ -213,6 +213,7 @@ func (h *handlers) updateAgent(c *gin.Context) {
 type routingView struct {
 	StickyDays       int `json:"sticky_days"`
 	AutoCloseMinutes int `json:"auto_close_minutes"`
+	SlowReplySeconds int `json:"slow_reply_seconds"`
 }
 
 // setShopRouting changes the shop's routing settings; a field left out
@@ -226,6 +227,7 @@ func (h *handlers) setShopRouting(c *gin.Context) {
 	var req struct {
 		StickyDays       *int `json:"sticky_days"`
 		AutoCloseMinutes *int `json:"auto_close_minutes"`
+		SlowReplySeconds *int `json:"slow_reply_seconds"`
 	}
 	if !h.bindJSON(c, &req) {
 		return
@@ -236,12 +238,15 @@ func (h *handlers) setShopRouting(c *gin.Context) {
 		h.writeError(c, err)
 		return
 	}
-	sticky, quiet := shop.StickyDays, shop.AutoCloseMinutes
+	sticky, quiet, slow := shop.StickyDays, shop.AutoCloseMinutes, shop.SlowReplySeconds
 	if req.StickyDays != nil {
 		sticky = *req.StickyDays
 	}
 	if req.AutoCloseMinutes != nil {
 		quiet = *req.AutoCloseMinutes
+	}
+	if req.SlowReplySeconds != nil {
+		slow = *req.SlowReplySeconds
 	}
 	switch {
 	case sticky < 0 || sticky > kefu.MaxStickyDays:
@@ -250,8 +255,11 @@ func (h *handlers) setShopRouting(c *gin.Context) {
 	case quiet < 0 || quiet > kefu.MaxAutoCloseMinutes:
 		h.writeError(c, badRequest("invalid_auto_close_minutes", "auto_close_minutes must be from 0 (off) to 10080 (a week)."))
 		return
+	case slow < 0 || slow > kefu.MaxSlowReplySeconds:
+		h.writeError(c, badRequest("invalid_slow_reply_seconds", "slow_reply_seconds must be from 0 (off) to 3600."))
+		return
 	}
-	if err := h.store.SetShopRouting(ctx, agent.ShopID, sticky, quiet); err != nil {
+	if err := h.store.SetShopRouting(ctx, agent.ShopID, sticky, quiet, slow); err != nil {
 		h.writeError(c, err)
 		return
 	}

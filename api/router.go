@@ -34,7 +34,7 @@ type Store interface {
 	CreateGroup(ctx context.Context, g kefu.Group) (kefu.Group, error)
 	UpdateGroup(ctx context.Context, g kefu.Group) (kefu.Group, error)
 	DeleteGroup(ctx context.Context, shopID, id int64) error
-	SetShopRouting(ctx context.Context, shopID int64, stickyDays, autoCloseMinutes int) error
+	SetShopRouting(ctx context.Context, shopID int64, stickyDays, autoCloseMinutes, slowReplySeconds int) error
 	SetBuyerRouting(ctx context.Context, shopID, buyerID, dedicatedAgentID int64, vip bool) (kefu.Buyer, error)
 	SetShopOrigins(ctx context.Context, shopID int64, origins []string) error
 	CreateSession(ctx context.Context, shopID, agentID int64, tokenHash string, expires time.Time) error

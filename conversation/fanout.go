@@ -3,6 +3,7 @@ package conversation
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/kefu/kefu"
 	"github.com/kefu/kefu/protocol"
@@ -20,6 +21,13 @@ var _ Consumer = fanOut{}
 
 func (f fanOut) Consume(c Committed) {
 	switch {
+	case c.Event.Type == kefu.EventNudged:
+		var since time.Time
+		if c.Conversation.AwaitingSince != nil {
+			since = *c.Conversation.AwaitingSince
+		}
+		f.publish(protocol.Encode(protocol.Nudge{Type: protocol.TypeNudge, ConversationID: c.Event.ConversationID,
+			WaitingSince: since.UTC()}), nil, agentTopics(c.Conversation))
 	case c.Event.Type == kefu.EventPresence:
 		f.publish(presenceFrame(c.Event.AgentID, c.Event.Data.Presence), nil, []string{ShopTopic(c.Event.ShopID), SupervisorTopic(c.Event.ShopID)})
 	case c.Message != nil:

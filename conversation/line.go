@@ -112,6 +112,7 @@ func (s *Service) Tick(ctx context.Context) {
 		s.lastSweep = now
 		s.closeQuiet(ctx, now)
 	}
+	s.nudgeSlowReplies(ctx, now)
 	for _, shopID := range s.line.take() {
 		line, err := s.store.Waiting(ctx, shopID)
 		if err != nil {
@@ -169,5 +170,20 @@ func (s *Service) closeQuiet(ctx context.Context, now time.Time) {
 	}
 	for shopID := range shops {
 		s.drain(ctx, shopID)
+	}
+}
+
+// nudgeSlowReplies nudges the agents whose buyers have waited their shop's
+// slow-reply limit for an answer, once per wait (the slow-reply guard).
+func (s *Service) nudgeSlowReplies(ctx context.Context, now time.Time) {
+	slow, err := s.store.SlowReplies(ctx, now)
+	if err != nil {
+		s.log.Error("slow replies", "err", err)
+		return
+	}
+	for _, c := range slow {
+		if _, err := s.store.Nudge(ctx, c, s.committed(nil)); err != nil {
+			s.log.Error("nudge", "conversation", c.ID, "err", err)
+		}
 	}
 }

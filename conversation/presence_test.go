@@ -2,6 +2,7 @@ package conversation_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -89,7 +90,7 @@ func TestQuietConversationsClose(t *testing.T) {
 	ctx := context.Background()
 	ts := newTestShop(t)
 	st, shop, svc, clock := ts.st, ts.shop, ts.svc, ts.clock
-	if err := st.SetShopRouting(ctx, shop.ID, kefu.DefaultStickyDays, 10); err != nil {
+	if err := st.SetShopRouting(ctx, shop.ID, kefu.DefaultStickyDays, 10, 0); err != nil {
 		t.Fatal(err)
 	}
 	a := ts.online("a", 1)
@@ -123,5 +124,57 @@ func TestQuietConversationsClose(t *testing.T) {
 	}
 	if !closedBySystem {
 		t.Error("no closed event with kefu itself as the actor")
+	}
+}
+
+// A buyer waiting 100 s (the shop's slow-reply limit) for an answer nudges
+// their agent, once per wait; an answer ends the wait.
+func TestSlowReplyGuardNudgesOncePerWait(t *testing.T) {
+	ctx := context.Background()
+	ts := newTestShop(t)
+	a := ts.online("a", 5)
+	agentSock := &frameRecorder{}
+	ts.broker.Subscribe(conversation.AgentTopic(a.ID), agentSock)
+	b := ts.buyer("b")
+	c := send(t, ts.svc, ts.st, b, kefu.Entry{})
+	nudges := func() int {
+		agentSock.mu.Lock()
+		defer agentSock.mu.Unlock()
+		n := 0
+		for _, f := range agentSock.frames {
+			if strings.Contains(string(f), `"type":"nudge"`) {
+				n++
+			}
+		}
+		agentSock.frames = nil
+		return n
+	}
+	ts.clock.Advance(99 * time.Second)
+	ts.svc.Tick(ctx)
+	if n := nudges(); n != 0 {
+		t.Fatalf("nudged after 99 s: %d", n)
+	}
+	ts.clock.Advance(2 * time.Second)
+	ts.svc.Tick(ctx)
+	ts.svc.Tick(ctx)
+	if n := nudges(); n != 1 {
+		t.Fatalf("after 101 s and two ticks: %d nudges, want 1", n)
+	}
+	// The agent answers; the buyer writes again; a new wait, a new nudge.
+	if _, _, err := ts.svc.Send(ctx, conversation.AgentActor(a), c.ID, "a1", "在的"); err != nil {
+		t.Fatal(err)
+	}
+	ts.clock.Advance(200 * time.Second)
+	ts.svc.Tick(ctx)
+	if n := nudges(); n != 0 {
+		t.Fatalf("nudged with nothing waiting for an answer: %d", n)
+	}
+	if _, _, err := ts.svc.Send(ctx, conversation.BuyerActor(b), c.ID, "c2", "还在吗"); err != nil {
+		t.Fatal(err)
+	}
+	ts.clock.Advance(101 * time.Second)
+	ts.svc.Tick(ctx)
+	if n := nudges(); n != 1 {
+		t.Fatalf("a second wait: %d nudges, want 1", n)
 	}
 }

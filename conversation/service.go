@@ -41,6 +41,8 @@ type Store interface {
 	RecordPresence(ctx context.Context, shopID, agentID int64, p kefu.Presence, by kefu.ActorRef, committed func(kefu.Change)) error
 	RequeueAgent(ctx context.Context, shopID, agentID int64, notice func(agentName string) kefu.Message, committed func(kefu.Change)) (int, error)
 	QuietConversations(ctx context.Context, now time.Time) ([]kefu.Conversation, error)
+	SlowReplies(ctx context.Context, now time.Time) ([]kefu.Conversation, error)
+	Nudge(ctx context.Context, conv kefu.Conversation, committed func(kefu.Change)) (bool, error)
 	AgentsHoldingConversations(ctx context.Context) ([]kefu.Agent, error)
 	TransferConversation(ctx context.Context, shopID, id, fromAgentID int64, by kefu.ActorRef, to kefu.Transfer,
 		line func(targetName string) kefu.Message, committed func(kefu.Change)) (kefu.Conversation, error)

@@ -33,6 +33,7 @@ const (
 	TypeHistory      = "history"
 	TypeConversation = "conversation"
 	TypeQueue        = "queue"
+	TypeNudge        = "nudge"
 	TypeError        = "error"
 	TypePong         = "pong"
 	TypeReconnect    = "reconnect"
@@ -434,6 +435,14 @@ type Queue struct {
 	// ETASeconds estimates the wait from the shop's recent pace; absent
 	// when there is too little to go by.
 	ETASeconds int64 `json:"eta_seconds,omitempty"`
+}
+
+// Nudge tells an agent (and the shop's supervisors) that a buyer has waited
+// the shop's slow-reply limit for their answer.
+type Nudge struct {
+	Type           string    `json:"type"`
+	ConversationID int64     `json:"conversation_id"`
+	WaitingSince   time.Time `json:"waiting_since"`
 }
 
 // PresenceFrame says an agent's presence changed.

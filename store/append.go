@@ -393,6 +393,8 @@ func appendArgs(m kefu.Message, rule kefu.WriteRule, withInsert bool) []any {
 		m.ClientMsgID, m.SenderID, rule.Assigned || rule.HolderID != 0}
 	if withInsert {
 		args = append(args, string(m.Kind), m.SenderName, m.Text, m.Code, m.CreatedAt)
+	} else {
+		args = append(args, m.CreatedAt)
 	}
 	return args
 }
@@ -466,13 +468,15 @@ type appendStmts struct {
 }
 
 // bumpSeqSQL moves the conversation's seq up by one if the rule allows it
-// and the sender has stored nothing under the client id, and returns the
-// conversation's routing state as it leaves it. Parameters: 1 sender, 2 shop, 3 conversation, 4 open only,
+// and the sender has stored nothing under the client id, keeps since when a
+// buyer has been waiting for an agent's answer (the slow-reply guard), and
+// returns the conversation's routing state as it leaves it. Parameters: 1 sender, 2 shop, 3 conversation, 4 open only,
 // 5 buyer (0: any), 6 holder (0: any), 7 client id, 8 sender id,
-// 9 assigned only.
+// 9 assigned only, 10 the message's time.
 const bumpSeqSQL = `UPDATE conversations SET last_seq = last_seq + 1,
 	buyer_read_seq = CASE WHEN $1 = 'buyer' THEN last_seq + 1 ELSE buyer_read_seq END,
-	agent_read_seq = CASE WHEN $1 = 'agent' THEN last_seq + 1 ELSE agent_read_seq END
+	agent_read_seq = CASE WHEN $1 = 'agent' THEN last_seq + 1 ELSE agent_read_seq END,
+	awaiting_since = CASE WHEN $1 = 'buyer' THEN COALESCE(awaiting_since, $10) WHEN $1 = 'agent' THEN NULL ELSE awaiting_since END
 WHERE shop_id = $2 AND id = $3
 	AND (status <> 'closed' OR NOT $4)
 	AND ($5 = 0 OR buyer_id = $5)
@@ -489,7 +493,8 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
 const appendPGSQL = `WITH c AS (
 UPDATE conversations SET last_seq = last_seq + 1,
 	buyer_read_seq = CASE WHEN $1::text = 'buyer' THEN last_seq + 1 ELSE buyer_read_seq END,
-	agent_read_seq = CASE WHEN $1::text = 'agent' THEN last_seq + 1 ELSE agent_read_seq END
+	agent_read_seq = CASE WHEN $1::text = 'agent' THEN last_seq + 1 ELSE agent_read_seq END,
+	awaiting_since = CASE WHEN $1::text = 'buyer' THEN COALESCE(awaiting_since, $14::timestamptz) WHEN $1::text = 'agent' THEN NULL ELSE awaiting_since END
 WHERE shop_id = $2::bigint AND id = $3::bigint
 	AND (status <> 'closed' OR NOT $4::boolean)
 	AND ($5::bigint = 0 OR buyer_id = $5::bigint)

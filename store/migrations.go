@@ -185,6 +185,12 @@ ALTER TABLE shops ADD COLUMN sticky_days INTEGER NOT NULL DEFAULT 3
 ALTER TABLE conversations ADD COLUMN transfer_note TEXT NOT NULL DEFAULT ''`,
 	// 8: a shop may close conversations that went quiet.
 	`ALTER TABLE shops ADD COLUMN auto_close_minutes INTEGER NOT NULL DEFAULT 0`,
+	// 9: the slow-reply guard: since when a buyer waits for an answer, when
+	// the agent was last nudged about it, and after how long a shop nudges.
+	`ALTER TABLE conversations ADD COLUMN awaiting_since {{time}};
+ALTER TABLE conversations ADD COLUMN nudged_at {{time}};
+CREATE INDEX conversations_awaiting ON conversations (status, awaiting_since);
+ALTER TABLE shops ADD COLUMN slow_reply_seconds INTEGER NOT NULL DEFAULT 100`,
 }
 
 // migrate brings the schema up to date, one transaction per step. Several

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -19,6 +20,7 @@ type shopRow struct {
 	IdentitySecret   string
 	StickyDays       int
 	AutoCloseMinutes int
+	SlowReplySeconds int
 	CreatedAt        time.Time
 }
 
@@ -49,7 +51,11 @@ func (s *Store) CreateShop(ctx context.Context, shop kefu.Shop) (kefu.Shop, erro
 	if shop.StickyDays == 0 {
 		shop.StickyDays = kefu.DefaultStickyDays
 	}
-	row := shopRow{Slug: shop.Slug, Name: shop.Name, IdentitySecret: shop.IdentitySecret, StickyDays: shop.StickyDays, CreatedAt: s.now().UTC()}
+	if shop.SlowReplySeconds == 0 {
+		shop.SlowReplySeconds = kefu.DefaultSlowReplySeconds
+	}
+	row := shopRow{Slug: shop.Slug, Name: shop.Name, IdentitySecret: shop.IdentitySecret, StickyDays: shop.StickyDays,
+		SlowReplySeconds: shop.SlowReplySeconds, CreatedAt: s.now().UTC()}
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Create(&row).Error; err != nil {
 			return err
@@ -140,7 +146,8 @@ func (s *Store) Shop(ctx context.Context, id int64) (kefu.Shop, error) {
 
 func (s *Store) withOrigins(ctx context.Context, row shopRow) (kefu.Shop, error) {
 	shop := kefu.Shop{ID: row.ID, Slug: row.Slug, Name: row.Name, StickyDays: row.StickyDays, AutoCloseMinutes: row.AutoCloseMinutes,
-		IdentitySecret: row.IdentitySecret, CreatedAt: row.CreatedAt}
+		SlowReplySeconds: row.SlowReplySeconds,
+		IdentitySecret:   row.IdentitySecret, CreatedAt: row.CreatedAt}
 	if err := s.rdb.WithContext(ctx).Raw(`SELECT origin FROM shop_origins WHERE shop_id = ? ORDER BY origin`, row.ID).
 		Scan(&shop.Origins).Error; err != nil {
 		return kefu.Shop{}, fmt.Errorf("store: load origins of shop %d: %w", row.ID, err)
@@ -267,12 +274,14 @@ func (s *Store) SetAgentCap(ctx context.Context, shopID, agentID int64, cap int)
 }
 
 // SetShopRouting changes the shop's routing settings: how many days a
-// buyer's last agent stays theirs (0 to 90), and after how many quiet
-// minutes an assigned conversation closes (0: never).
-func (s *Store) SetShopRouting(ctx context.Context, shopID int64, stickyDays, autoCloseMinutes int) error {
+// buyer's last agent stays theirs (0 to 90), after how many quiet minutes an
+// assigned conversation closes (0: never), and after how many seconds a
+// waiting buyer nudges their agent (0: never).
+func (s *Store) SetShopRouting(ctx context.Context, shopID int64, stickyDays, autoCloseMinutes, slowReplySeconds int) error {
 	ctx, cancel := bound(ctx)
 	defer cancel()
-	res := s.db.WithContext(ctx).Exec(`UPDATE shops SET sticky_days = ?, auto_close_minutes = ? WHERE id = ?`, stickyDays, autoCloseMinutes, shopID)
+	res := s.db.WithContext(ctx).Exec(`UPDATE shops SET sticky_days = ?, auto_close_minutes = ?, slow_reply_seconds = ? WHERE id = ?`,
+		stickyDays, autoCloseMinutes, slowReplySeconds, shopID)
 	if res.Error != nil {
 		return fmt.Errorf("store: set routing of shop %d: %w", shopID, res.Error)
 	}
@@ -306,4 +315,65 @@ func (s *Store) QuietConversations(ctx context.Context, now time.Time) ([]kefu.C
 		}
 	}
 	return out, nil
+}
+
+// SlowReplies lists, for every shop with a slow-reply limit, its assigned
+// conversations whose buyer has waited longer than the limit at now and whose
+// agent was not yet nudged about this wait.
+func (s *Store) SlowReplies(ctx context.Context, now time.Time) ([]kefu.Conversation, error) {
+	ctx, cancel := bound(ctx)
+	defer cancel()
+	var shops []shopRow
+	if err := s.rdb.WithContext(ctx).Select("id", "slow_reply_seconds").Where("slow_reply_seconds > 0").Find(&shops).Error; err != nil {
+		return nil, fmt.Errorf("store: shops with a slow-reply limit: %w", err)
+	}
+	var out []kefu.Conversation
+	for _, sh := range shops {
+		cutoff := now.UTC().Add(-time.Duration(sh.SlowReplySeconds) * time.Second)
+		var rows []conversationRow
+		if err := s.rdb.WithContext(ctx).Raw(`SELECT * FROM conversations WHERE status = ? AND awaiting_since <= ? AND shop_id = ?
+			AND (nudged_at IS NULL OR nudged_at < awaiting_since) ORDER BY awaiting_since LIMIT 1000`, kefu.StatusAssigned, cutoff, sh.ID).
+			Scan(&rows).Error; err != nil {
+			return nil, fmt.Errorf("store: slow replies of shop %d: %w", sh.ID, err)
+		}
+		for _, r := range rows {
+			out = append(out, r.conversation())
+		}
+	}
+	return out, nil
+}
+
+// Nudge records that a conversation's agent was nudged about the buyer
+// waiting since awaitingSince (EventNudged), once per wait: it reports false
+// if the agent already was, or answered meanwhile. committed, if not nil,
+// is told the change after the commit.
+func (s *Store) Nudge(ctx context.Context, conv kefu.Conversation, committed func(kefu.Change)) (bool, error) {
+	if conv.AwaitingSince == nil {
+		return false, nil
+	}
+	nudged := false
+	_, err := s.run(ctx, func(ctx context.Context, tx *sql.Tx) ([]kefu.Change, error) {
+		nudged = false
+		now := s.now().UTC().Truncate(microsecond)
+		res, err := tx.ExecContext(ctx, s.sql(`UPDATE conversations SET nudged_at = $1 WHERE shop_id = $2 AND id = $3
+			AND status = 'assigned' AND awaiting_since = $4 AND (nudged_at IS NULL OR nudged_at < awaiting_since)`),
+			now, conv.ShopID, conv.ID, *conv.AwaitingSince)
+		if err != nil {
+			return nil, err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return nil, err
+		}
+		nudged = true
+		e, err := s.insertEvent(ctx, tx, kefu.Event{ShopID: conv.ShopID, Type: kefu.EventNudged, Actor: kefu.SystemActor,
+			ConversationID: conv.ID, BuyerID: conv.BuyerID, AgentID: conv.AgentID, CreatedAt: now})
+		if err != nil {
+			return nil, err
+		}
+		return []kefu.Change{{Event: e, Conversation: conv}}, nil
+	}, committed)
+	if err != nil {
+		return false, fmt.Errorf("store: nudge about conversation %d: %w", conv.ID, err)
+	}
+	return nudged, nil
 }
