@@ -81,6 +81,7 @@ const (
 	MaxStickyDays           = 90
 	MaxAutoCloseMinutes     = 7 * 24 * 60
 	MaxSlowReplySeconds     = 3600
+	MaxAutoAwayMinutes      = 240
 	MaxNoteRunes            = 500
 	DefaultStickyDays       = 3
 	DefaultSlowReplySeconds = 100
@@ -100,6 +101,9 @@ type Shop struct {
 	// SlowReplySeconds nudges the agent when a buyer has waited that long
 	// for an answer (0: never; 100 for a new shop, Taobao's alert).
 	SlowReplySeconds int
+	// AutoAwayMinutes makes an online agent who did nothing for that long
+	// away until they do something (0: never).
+	AutoAwayMinutes int
 	// IdentitySecret signs logged-in buyer ids (HMAC-SHA256), computed by the shop's server.
 	IdentitySecret string
 	// Origins are the store-page origins allowed to open the widget socket.
@@ -445,4 +449,18 @@ type Transfer struct {
 	ToAgentID int64 // 0 when ToGroupID is set
 	ToGroupID int64
 	Note      string
+}
+
+// RoutingSettings are a shop's routing settings (see Shop).
+type RoutingSettings struct {
+	StickyDays       int
+	AutoCloseMinutes int
+	SlowReplySeconds int
+	AutoAwayMinutes  int
+}
+
+// Routing returns the shop's routing settings.
+func (s Shop) Routing() RoutingSettings {
+	return RoutingSettings{StickyDays: s.StickyDays, AutoCloseMinutes: s.AutoCloseMinutes,
+		SlowReplySeconds: s.SlowReplySeconds, AutoAwayMinutes: s.AutoAwayMinutes}
 }

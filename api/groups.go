@@ -214,6 +214,12 @@ type routingView struct {
 	StickyDays       int `json:"sticky_days"`
 	AutoCloseMinutes int `json:"auto_close_minutes"`
 	SlowReplySeconds int `json:"slow_reply_seconds"`
+	AutoAwayMinutes  int `json:"auto_away_minutes"`
+}
+
+func routingOf(r kefu.RoutingSettings) routingView {
+	return routingView{StickyDays: r.StickyDays, AutoCloseMinutes: r.AutoCloseMinutes,
+		SlowReplySeconds: r.SlowReplySeconds, AutoAwayMinutes: r.AutoAwayMinutes}
 }
 
 // setShopRouting changes the shop's routing settings; a field left out
@@ -228,6 +234,7 @@ func (h *handlers) setShopRouting(c *gin.Context) {
 		StickyDays       *int `json:"sticky_days"`
 		AutoCloseMinutes *int `json:"auto_close_minutes"`
 		SlowReplySeconds *int `json:"slow_reply_seconds"`
+		AutoAwayMinutes  *int `json:"auto_away_minutes"`
 	}
 	if !h.bindJSON(c, &req) {
 		return
@@ -238,28 +245,29 @@ func (h *handlers) setShopRouting(c *gin.Context) {
 		h.writeError(c, err)
 		return
 	}
-	sticky, quiet, slow := shop.StickyDays, shop.AutoCloseMinutes, shop.SlowReplySeconds
-	if req.StickyDays != nil {
-		sticky = *req.StickyDays
+	r := shop.Routing()
+	for _, f := range []struct {
+		from *int
+		to   *int
+		max  int
+		code string
+		what string
+	}{
+		{req.StickyDays, &r.StickyDays, kefu.MaxStickyDays, "invalid_sticky_days", "sticky_days must be from 0 (off) to 90."},
+		{req.AutoCloseMinutes, &r.AutoCloseMinutes, kefu.MaxAutoCloseMinutes, "invalid_auto_close_minutes", "auto_close_minutes must be from 0 (off) to 10080 (a week)."},
+		{req.SlowReplySeconds, &r.SlowReplySeconds, kefu.MaxSlowReplySeconds, "invalid_slow_reply_seconds", "slow_reply_seconds must be from 0 (off) to 3600."},
+		{req.AutoAwayMinutes, &r.AutoAwayMinutes, kefu.MaxAutoAwayMinutes, "invalid_auto_away_minutes", "auto_away_minutes must be from 0 (off) to 240."},
+	} {
+		if f.from == nil {
+			continue
+		}
+		if *f.from < 0 || *f.from > f.max {
+			h.writeError(c, badRequest(f.code, f.what))
+			return
+		}
+		*f.to = *f.from
 	}
-	if req.AutoCloseMinutes != nil {
-		quiet = *req.AutoCloseMinutes
-	}
-	if req.SlowReplySeconds != nil {
-		slow = *req.SlowReplySeconds
-	}
-	switch {
-	case sticky < 0 || sticky > kefu.MaxStickyDays:
-		h.writeError(c, badRequest("invalid_sticky_days", "sticky_days must be from 0 (off) to 90."))
-		return
-	case quiet < 0 || quiet > kefu.MaxAutoCloseMinutes:
-		h.writeError(c, badRequest("invalid_auto_close_minutes", "auto_close_minutes must be from 0 (off) to 10080 (a week)."))
-		return
-	case slow < 0 || slow > kefu.MaxSlowReplySeconds:
-		h.writeError(c, badRequest("invalid_slow_reply_seconds", "slow_reply_seconds must be from 0 (off) to 3600."))
-		return
-	}
-	if err := h.store.SetShopRouting(ctx, agent.ShopID, sticky, quiet, slow); err != nil {
+	if err := h.store.SetShopRouting(ctx, agent.ShopID, r); err != nil {
 		h.writeError(c, err)
 		return
 	}

@@ -34,7 +34,7 @@ type Store interface {
 	CreateGroup(ctx context.Context, g kefu.Group) (kefu.Group, error)
 	UpdateGroup(ctx context.Context, g kefu.Group) (kefu.Group, error)
 	DeleteGroup(ctx context.Context, shopID, id int64) error
-	SetShopRouting(ctx context.Context, shopID int64, stickyDays, autoCloseMinutes, slowReplySeconds int) error
+	SetShopRouting(ctx context.Context, shopID int64, r kefu.RoutingSettings) error
 	SetBuyerRouting(ctx context.Context, shopID, buyerID, dedicatedAgentID int64, vip bool) (kefu.Buyer, error)
 	SetShopOrigins(ctx context.Context, shopID int64, origins []string) error
 	CreateSession(ctx context.Context, shopID, agentID int64, tokenHash string, expires time.Time) error
@@ -65,6 +65,7 @@ type Conversations interface {
 	QueuePositions(ctx context.Context, shopID int64) (map[int64]int, error)
 	Reroute(ctx context.Context, shopID int64)
 	Transfer(ctx context.Context, actor conversation.Actor, id int64, to kefu.Transfer) (kefu.Conversation, error)
+	AgentActive(ctx context.Context, a kefu.Agent)
 	Broker() conversation.Broker
 }
 

@@ -37,8 +37,7 @@ type shopView struct {
 }
 
 func shopViewFor(shop kefu.Shop, viewer kefu.Agent) shopView {
-	v := shopView{Slug: shop.Slug, Name: shop.Name, Origins: shop.Origins, Routing: routingView{StickyDays: shop.StickyDays,
-		AutoCloseMinutes: shop.AutoCloseMinutes, SlowReplySeconds: shop.SlowReplySeconds}}
+	v := shopView{Slug: shop.Slug, Name: shop.Name, Origins: shop.Origins, Routing: routingOf(shop.Routing())}
 	if v.Origins == nil {
 		v.Origins = []string{}
 	}

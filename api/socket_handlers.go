@@ -131,6 +131,10 @@ func (h *handlers) agentSocket(c *gin.Context) {
 	cn := newConn(ws, sb, agentBufferFrames, h.socketWriteTimeout)
 	cn.session = sessionHash
 	h.serve(ws, cn, topics, ready, onClose, func(cn *conn, f protocol.ClientFrame) {
+		if f.Type != protocol.TypePing {
+			// A person at work, not a heartbeat: not idle.
+			h.convs.AgentActive(base, agent)
+		}
 		switch {
 		case f.Type == protocol.TypePresence:
 			h.convs.SetPresence(base, agent, kefu.Presence(f.Status))

@@ -101,7 +101,8 @@ func (l *line) eta(shopID int64, position int, now time.Time) time.Duration {
 
 // Tick does the service's once-a-second work: agents whose grace ended are
 // offline and their conversations go back to the line; every 30 s,
-// conversations that went quiet past their shop's limit close; then the waiting
+// conversations that went quiet past their shop's limit close and idle
+// agents are made away; then the waiting
 // buyers of every shop whose line changed since the last tick hear their
 // place and estimated wait. kefu serve calls it every second (Run); tests
 // call it with the clock they set.
@@ -111,6 +112,7 @@ func (s *Service) Tick(ctx context.Context) {
 	if now.Sub(s.lastSweep) >= quietSweep {
 		s.lastSweep = now
 		s.closeQuiet(ctx, now)
+		s.awayIdle(ctx, now)
 	}
 	s.nudgeSlowReplies(ctx, now)
 	for _, shopID := range s.line.take() {

@@ -40,6 +40,13 @@ type Presence interface {
 	// Departed returns the agents whose grace ended since the last call,
 	// once each: they are offline now.
 	Departed(ctx context.Context) ([]AgentRef, error)
+	// Active records that the agent did something (sent, typed, read,
+	// chose); it reports whether they were away only because they had been
+	// idle, so the caller brings them back online.
+	Active(shopID, agentID int64) bool
+	// IdleSince marks away, as idle, the online agents of the shop who did
+	// nothing since before, and returns them.
+	IdleSince(shopID int64, before time.Time) []AgentRef
 	// Expect starts a grace period for an agent with no socket open (one
 	// who holds conversations when kefu starts, or whose departure could
 	// not be handled): unless they connect, they depart when it ends.

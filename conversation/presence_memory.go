@@ -21,10 +21,12 @@ type MemoryPresence struct {
 var _ Presence = (*MemoryPresence)(nil)
 
 type agentPresence struct {
-	shopID  int64
-	wanted  kefu.Presence // what the agent chose; effective only while present
-	sockets int
-	leftAt  time.Time // when the last socket closed, while in grace; zero otherwise
+	shopID     int64
+	wanted     kefu.Presence // what the agent chose; effective only while present
+	sockets    int
+	leftAt     time.Time // when the last socket closed, while in grace; zero otherwise
+	lastActive time.Time // when they last did something
+	idleAway   bool      // away because idle, not by choice
 }
 
 // effective is what the agent's presence is: what they chose while a socket
@@ -65,6 +67,7 @@ func (m *MemoryPresence) Connect(_ context.Context, a kefu.Agent) (kefu.Presence
 	p := m.agent(a.ShopID, a.ID)
 	p.sockets++
 	p.leftAt = time.Time{} // back within grace: nothing happened
+	p.lastActive = m.now()
 	return p.effective(), nil
 }
 
@@ -86,6 +89,8 @@ func (m *MemoryPresence) Choose(_ context.Context, a kefu.Agent, presence kefu.P
 	defer m.mu.Unlock()
 	p := m.agent(a.ShopID, a.ID)
 	p.wanted = presence
+	p.idleAway = false
+	p.lastActive = m.now()
 	return p.effective(), nil
 }
 
@@ -138,4 +143,30 @@ func (m *MemoryPresence) AnyOnline(shopID int64) bool {
 		}
 	}
 	return false
+}
+
+func (m *MemoryPresence) Active(shopID, agentID int64) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	p := m.agents[agentID]
+	if p == nil || p.shopID != shopID {
+		return false
+	}
+	p.lastActive = m.now()
+	wasIdle := p.idleAway
+	p.idleAway = false
+	return wasIdle
+}
+
+func (m *MemoryPresence) IdleSince(shopID int64, before time.Time) []AgentRef {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []AgentRef
+	for id, p := range m.agents {
+		if p.shopID == shopID && p.sockets > 0 && p.wanted == kefu.PresenceOnline && p.lastActive.Before(before) {
+			p.wanted, p.idleAway = kefu.PresenceAway, true
+			out = append(out, AgentRef{ShopID: shopID, AgentID: id})
+		}
+	}
+	return out
 }

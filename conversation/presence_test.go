@@ -90,7 +90,7 @@ func TestQuietConversationsClose(t *testing.T) {
 	ctx := context.Background()
 	ts := newTestShop(t)
 	st, shop, svc, clock := ts.st, ts.shop, ts.svc, ts.clock
-	if err := st.SetShopRouting(ctx, shop.ID, kefu.DefaultStickyDays, 10, 0); err != nil {
+	if err := st.SetShopRouting(ctx, shop.ID, kefu.RoutingSettings{StickyDays: kefu.DefaultStickyDays, AutoCloseMinutes: 10}); err != nil {
 		t.Fatal(err)
 	}
 	a := ts.online("a", 1)
@@ -176,5 +176,43 @@ func TestSlowReplyGuardNudgesOncePerWait(t *testing.T) {
 	ts.svc.Tick(ctx)
 	if n := nudges(); n != 1 {
 		t.Fatalf("a second wait: %d nudges, want 1", n)
+	}
+}
+
+// In a shop that makes idle agents away, an agent who did nothing for its
+// limit takes no new buyers until they do something, and is back at once.
+func TestIdleAgentIsAwayUntilTheyAct(t *testing.T) {
+	ctx := context.Background()
+	ts := newTestShop(t)
+	if err := ts.st.SetShopRouting(ctx, ts.shop.ID, kefu.RoutingSettings{StickyDays: 3, SlowReplySeconds: 0, AutoAwayMinutes: 10}); err != nil {
+		t.Fatal(err)
+	}
+	a := ts.online("a", 5)
+	ts.clock.Advance(9 * time.Minute)
+	ts.svc.Tick(ctx)
+	if p, _, _ := ts.svc.Presence(ctx, a); p != kefu.PresenceOnline {
+		t.Fatalf("after 9 idle minutes of 10: %s", p)
+	}
+	ts.clock.Advance(2 * time.Minute)
+	ts.svc.Tick(ctx)
+	if p, _, _ := ts.svc.Presence(ctx, a); p != kefu.PresenceAway {
+		t.Fatalf("after 11 idle minutes: %s, want away", p)
+	}
+	waits := ts.writes("b", kefu.Entry{})
+	if waits.Status != kefu.StatusQueued {
+		t.Fatalf("a new buyer went to the idle agent: %s with %d", waits.Status, waits.AgentID)
+	}
+	ts.svc.AgentActive(ctx, a)
+	if p, _, _ := ts.svc.Presence(ctx, a); p != kefu.PresenceOnline {
+		t.Fatalf("after doing something: %s, want online", p)
+	}
+	if c := ts.conv(waits.ID); c.AgentID != a.ID {
+		t.Errorf("back online, a did not get the waiting buyer: %s with %d", c.Status, c.AgentID)
+	}
+	// Away by choice is not undone by activity.
+	ts.svc.SetPresence(ctx, a, kefu.PresenceAway)
+	ts.svc.AgentActive(ctx, a)
+	if p, _, _ := ts.svc.Presence(ctx, a); p != kefu.PresenceAway {
+		t.Errorf("chose away, did something: %s, want still away", p)
 	}
 }

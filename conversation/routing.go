@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/kefu/kefu"
 	"github.com/kefu/kefu/protocol"
@@ -65,6 +66,34 @@ func (s *Service) changePresence(ctx context.Context, a kefu.Agent, chosen bool,
 // presenceFrame tells consoles an agent's presence.
 func presenceFrame(agentID int64, p kefu.Presence) []byte {
 	return protocol.Encode(protocol.PresenceFrame{Type: protocol.TypePresence, AgentID: agentID, Status: string(p)})
+}
+
+// AgentActive records that an agent did something on a socket (sent,
+// typed, read); one the shop had made away for being idle is online again.
+func (s *Service) AgentActive(ctx context.Context, a kefu.Agent) {
+	if s.presence.Active(a.ShopID, a.ID) {
+		s.SetPresence(ctx, a, kefu.PresenceOnline)
+	}
+}
+
+// awayIdle makes away the online agents of shops that do so who did nothing
+// for the shop's limit, each with an agent.presence event (actor system).
+func (s *Service) awayIdle(ctx context.Context, now time.Time) {
+	shops, err := s.store.AutoAwayShops(ctx)
+	if err != nil {
+		s.log.Error("auto-away shops", "err", err)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for shopID, minutes := range shops {
+		for _, a := range s.presence.IdleSince(shopID, now.Add(-time.Duration(minutes)*time.Minute)) {
+			if err := s.store.RecordPresence(ctx, a.ShopID, a.AgentID, kefu.PresenceAway, kefu.SystemActor, s.committed(nil)); err != nil {
+				s.log.Error("record presence", "agent", a.AgentID, "err", err)
+				s.publish(ctx, presenceFrame(a.AgentID, kefu.PresenceAway), ShopTopic(a.ShopID), SupervisorTopic(a.ShopID))
+			}
+		}
+	}
 }
 
 // Presence returns an agent's effective presence and how many open

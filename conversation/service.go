@@ -42,6 +42,7 @@ type Store interface {
 	RequeueAgent(ctx context.Context, shopID, agentID int64, notice func(agentName string) kefu.Message, committed func(kefu.Change)) (int, error)
 	QuietConversations(ctx context.Context, now time.Time) ([]kefu.Conversation, error)
 	SlowReplies(ctx context.Context, now time.Time) ([]kefu.Conversation, error)
+	AutoAwayShops(ctx context.Context) (map[int64]int, error)
 	Nudge(ctx context.Context, conv kefu.Conversation, committed func(kefu.Change)) (bool, error)
 	AgentsHoldingConversations(ctx context.Context) ([]kefu.Agent, error)
 	TransferConversation(ctx context.Context, shopID, id, fromAgentID int64, by kefu.ActorRef, to kefu.Transfer,

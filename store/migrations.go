@@ -191,6 +191,8 @@ ALTER TABLE conversations ADD COLUMN transfer_note TEXT NOT NULL DEFAULT ''`,
 ALTER TABLE conversations ADD COLUMN nudged_at {{time}};
 CREATE INDEX conversations_awaiting ON conversations (status, awaiting_since);
 ALTER TABLE shops ADD COLUMN slow_reply_seconds INTEGER NOT NULL DEFAULT 100`,
+	// 10: a shop may make idle agents away.
+	`ALTER TABLE shops ADD COLUMN auto_away_minutes INTEGER NOT NULL DEFAULT 0`,
 }
 
 // migrate brings the schema up to date, one transaction per step. Several

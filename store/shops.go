@@ -21,6 +21,7 @@ type shopRow struct {
 	StickyDays       int
 	AutoCloseMinutes int
 	SlowReplySeconds int
+	AutoAwayMinutes  int
 	CreatedAt        time.Time
 }
 
@@ -146,8 +147,8 @@ func (s *Store) Shop(ctx context.Context, id int64) (kefu.Shop, error) {
 
 func (s *Store) withOrigins(ctx context.Context, row shopRow) (kefu.Shop, error) {
 	shop := kefu.Shop{ID: row.ID, Slug: row.Slug, Name: row.Name, StickyDays: row.StickyDays, AutoCloseMinutes: row.AutoCloseMinutes,
-		SlowReplySeconds: row.SlowReplySeconds,
-		IdentitySecret:   row.IdentitySecret, CreatedAt: row.CreatedAt}
+		SlowReplySeconds: row.SlowReplySeconds, AutoAwayMinutes: row.AutoAwayMinutes,
+		IdentitySecret: row.IdentitySecret, CreatedAt: row.CreatedAt}
 	if err := s.rdb.WithContext(ctx).Raw(`SELECT origin FROM shop_origins WHERE shop_id = ? ORDER BY origin`, row.ID).
 		Scan(&shop.Origins).Error; err != nil {
 		return kefu.Shop{}, fmt.Errorf("store: load origins of shop %d: %w", row.ID, err)
@@ -275,13 +276,14 @@ func (s *Store) SetAgentCap(ctx context.Context, shopID, agentID int64, cap int)
 
 // SetShopRouting changes the shop's routing settings: how many days a
 // buyer's last agent stays theirs (0 to 90), after how many quiet minutes an
-// assigned conversation closes (0: never), and after how many seconds a
-// waiting buyer nudges their agent (0: never).
-func (s *Store) SetShopRouting(ctx context.Context, shopID int64, stickyDays, autoCloseMinutes, slowReplySeconds int) error {
+// assigned conversation closes, after how many seconds a waiting buyer
+// nudges their agent, after how many idle minutes an agent is away (0:
+// never, for each of the last three).
+func (s *Store) SetShopRouting(ctx context.Context, shopID int64, r kefu.RoutingSettings) error {
 	ctx, cancel := bound(ctx)
 	defer cancel()
-	res := s.db.WithContext(ctx).Exec(`UPDATE shops SET sticky_days = ?, auto_close_minutes = ?, slow_reply_seconds = ? WHERE id = ?`,
-		stickyDays, autoCloseMinutes, slowReplySeconds, shopID)
+	res := s.db.WithContext(ctx).Exec(`UPDATE shops SET sticky_days = ?, auto_close_minutes = ?, slow_reply_seconds = ?, auto_away_minutes = ?
+		WHERE id = ?`, r.StickyDays, r.AutoCloseMinutes, r.SlowReplySeconds, r.AutoAwayMinutes, shopID)
 	if res.Error != nil {
 		return fmt.Errorf("store: set routing of shop %d: %w", shopID, res.Error)
 	}
@@ -289,6 +291,22 @@ func (s *Store) SetShopRouting(ctx context.Context, shopID int64, stickyDays, au
 		return fmt.Errorf("store: set routing of shop %d: %w", shopID, kefu.ErrNotFound)
 	}
 	return nil
+}
+
+// AutoAwayShops returns the idle limit of every shop that makes idle agents
+// away, by shop id.
+func (s *Store) AutoAwayShops(ctx context.Context) (map[int64]int, error) {
+	ctx, cancel := bound(ctx)
+	defer cancel()
+	var shops []shopRow
+	if err := s.rdb.WithContext(ctx).Select("id", "auto_away_minutes").Where("auto_away_minutes > 0").Find(&shops).Error; err != nil {
+		return nil, fmt.Errorf("store: shops that make idle agents away: %w", err)
+	}
+	out := make(map[int64]int, len(shops))
+	for _, sh := range shops {
+		out[sh.ID] = sh.AutoAwayMinutes
+	}
+	return out, nil
 }
 
 // QuietConversations lists, for every shop that closes quiet conversations,
