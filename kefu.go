@@ -82,6 +82,7 @@ const (
 	MaxAutoCloseMinutes     = 7 * 24 * 60
 	MaxSlowReplySeconds     = 3600
 	MaxAutoAwayMinutes      = 240
+	MaxReopenHours          = 72
 	MaxNoteRunes            = 500
 	DefaultStickyDays       = 3
 	DefaultSlowReplySeconds = 100
@@ -104,6 +105,9 @@ type Shop struct {
 	// AutoAwayMinutes makes an online agent who did nothing for that long
 	// away until they do something (0: never).
 	AutoAwayMinutes int
+	// ReopenHours reopens a buyer's conversation closed less than that long
+	// ago when they write again, instead of starting a new one (0: never).
+	ReopenHours int
 	// IdentitySecret signs logged-in buyer ids (HMAC-SHA256), computed by the shop's server.
 	IdentitySecret string
 	// Origins are the store-page origins allowed to open the widget socket.
@@ -212,6 +216,9 @@ const (
 	// SystemTransferred: the conversation was handed to the agent or group
 	// named in SenderName.
 	SystemTransferred = "transferred"
+	// SystemReopened: the conversation was closed a moment ago and is open
+	// again.
+	SystemReopened = "reopened"
 	// SystemLeaveMessage: nobody of the shop is online; the buyer's messages
 	// are kept and answered when an agent comes.
 	SystemLeaveMessage = "leave_message"
@@ -294,6 +301,9 @@ const (
 	// EventTransferred: an agent (or a supervisor) handed a conversation to
 	// another agent, or to a group's line, with a note for the next agent.
 	EventTransferred EventType = "conversation.transferred"
+	// EventReopened: a buyer wrote again soon after a close, and the
+	// conversation opened again (to the same agent when they had room).
+	EventReopened EventType = "conversation.reopened"
 	// EventNudged: a buyer has waited the shop's slow-reply limit for the
 	// agent's answer; the agent was nudged (once per wait).
 	EventNudged EventType = "conversation.nudged"
@@ -457,10 +467,11 @@ type RoutingSettings struct {
 	AutoCloseMinutes int
 	SlowReplySeconds int
 	AutoAwayMinutes  int
+	ReopenHours      int
 }
 
 // Routing returns the shop's routing settings.
 func (s Shop) Routing() RoutingSettings {
 	return RoutingSettings{StickyDays: s.StickyDays, AutoCloseMinutes: s.AutoCloseMinutes,
-		SlowReplySeconds: s.SlowReplySeconds, AutoAwayMinutes: s.AutoAwayMinutes}
+		SlowReplySeconds: s.SlowReplySeconds, AutoAwayMinutes: s.AutoAwayMinutes, ReopenHours: s.ReopenHours}
 }

@@ -215,11 +215,12 @@ type routingView struct {
 	AutoCloseMinutes int `json:"auto_close_minutes"`
 	SlowReplySeconds int `json:"slow_reply_seconds"`
 	AutoAwayMinutes  int `json:"auto_away_minutes"`
+	ReopenHours      int `json:"reopen_hours"`
 }
 
 func routingOf(r kefu.RoutingSettings) routingView {
 	return routingView{StickyDays: r.StickyDays, AutoCloseMinutes: r.AutoCloseMinutes,
-		SlowReplySeconds: r.SlowReplySeconds, AutoAwayMinutes: r.AutoAwayMinutes}
+		SlowReplySeconds: r.SlowReplySeconds, AutoAwayMinutes: r.AutoAwayMinutes, ReopenHours: r.ReopenHours}
 }
 
 // setShopRouting changes the shop's routing settings; a field left out
@@ -235,6 +236,7 @@ func (h *handlers) setShopRouting(c *gin.Context) {
 		AutoCloseMinutes *int `json:"auto_close_minutes"`
 		SlowReplySeconds *int `json:"slow_reply_seconds"`
 		AutoAwayMinutes  *int `json:"auto_away_minutes"`
+		ReopenHours      *int `json:"reopen_hours"`
 	}
 	if !h.bindJSON(c, &req) {
 		return
@@ -257,6 +259,7 @@ func (h *handlers) setShopRouting(c *gin.Context) {
 		{req.AutoCloseMinutes, &r.AutoCloseMinutes, kefu.MaxAutoCloseMinutes, "invalid_auto_close_minutes", "auto_close_minutes must be from 0 (off) to 10080 (a week)."},
 		{req.SlowReplySeconds, &r.SlowReplySeconds, kefu.MaxSlowReplySeconds, "invalid_slow_reply_seconds", "slow_reply_seconds must be from 0 (off) to 3600."},
 		{req.AutoAwayMinutes, &r.AutoAwayMinutes, kefu.MaxAutoAwayMinutes, "invalid_auto_away_minutes", "auto_away_minutes must be from 0 (off) to 240."},
+		{req.ReopenHours, &r.ReopenHours, kefu.MaxReopenHours, "invalid_reopen_hours", "reopen_hours must be from 0 (off) to 72."},
 	} {
 		if f.from == nil {
 			continue

@@ -68,7 +68,7 @@ func (l *line) Consume(c Committed) {
 		l.pace[c.Event.ShopID] = p
 		l.changed[c.Event.ShopID] = true
 		l.mu.Unlock()
-	case kefu.EventQueued, kefu.EventClosed, kefu.EventRequeued, kefu.EventTransferred:
+	case kefu.EventQueued, kefu.EventClosed, kefu.EventRequeued, kefu.EventTransferred, kefu.EventReopened:
 		l.moved(c.Event.ShopID)
 	}
 }

@@ -418,3 +418,27 @@ func (s *Service) Transfer(ctx context.Context, actor Actor, id int64, to kefu.T
 	s.drain(context.WithoutCancel(ctx), actor.ShopID)
 	return conv, nil
 }
+
+// reopen opens again the buyer's conversation closed less than the shop's
+// reopen_hours ago, to its agent when they are online with room; ok is false
+// when the shop does not reopen or there is nothing recent to reopen.
+func (s *Service) reopen(ctx context.Context, actor Actor) (kefu.Conversation, bool) {
+	shop, err := s.store.Shop(ctx, actor.ShopID)
+	if err != nil || shop.ReopenHours <= 0 {
+		return kefu.Conversation{}, false
+	}
+	routable := func(agentID int64) bool { return s.presence.Routable(actor.ShopID, agentID) }
+	line := func(agentName string) kefu.Message {
+		text := "会话已重新开启，正在为您转接客服"
+		if agentName != "" {
+			text = fmt.Sprintf("会话已重新开启，客服 %s 继续为您服务", agentName)
+		}
+		return kefu.Message{Kind: kefu.KindSystem, Sender: kefu.SenderSystem, SenderName: agentName, Text: text, Code: kefu.SystemReopened}
+	}
+	conv, ok, err := s.store.ReopenConversation(ctx, actor.ShopID, actor.ID, time.Duration(shop.ReopenHours)*time.Hour, routable, line, s.committed(nil))
+	if err != nil {
+		s.log.Error("reopen", "buyer", actor.ID, "err", err)
+		return kefu.Conversation{}, false
+	}
+	return conv, ok
+}

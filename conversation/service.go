@@ -43,6 +43,9 @@ type Store interface {
 	QuietConversations(ctx context.Context, now time.Time) ([]kefu.Conversation, error)
 	SlowReplies(ctx context.Context, now time.Time) ([]kefu.Conversation, error)
 	AutoAwayShops(ctx context.Context) (map[int64]int, error)
+	Shop(ctx context.Context, id int64) (kefu.Shop, error)
+	ReopenConversation(ctx context.Context, shopID, buyerID int64, within time.Duration, routable func(agentID int64) bool,
+		line func(agentName string) kefu.Message, committed func(kefu.Change)) (kefu.Conversation, bool, error)
 	Nudge(ctx context.Context, conv kefu.Conversation, committed func(kefu.Change)) (bool, error)
 	AgentsHoldingConversations(ctx context.Context) ([]kefu.Agent, error)
 	TransferConversation(ctx context.Context, shopID, id, fromAgentID int64, by kefu.ActorRef, to kefu.Transfer,
@@ -218,6 +221,21 @@ func (s *Service) buyerSend(ctx context.Context, actor Actor, msg kefu.Message) 
 		} else if !errors.Is(err, kefu.ErrNotFound) {
 			return kefu.Message{}, false, err
 		}
+	}
+	if conv, ok := s.reopen(ctx, actor); ok {
+		msg.ConversationID = conv.ID
+		stored, dup, at, err := s.appendAndPublish(ctx, msg, rule, actor.Socket)
+		if err == nil {
+			if at.conv.Status == kefu.StatusQueued {
+				s.drain(context.WithoutCancel(ctx), actor.ShopID)
+			}
+			s.afterBuyerSend(ctx, actor.Socket, stored, dup, at)
+			return stored, dup, nil
+		}
+		if !errors.Is(err, kefu.ErrConversationClosed) {
+			return kefu.Message{}, false, err
+		}
+		// Closed again in between: a new one.
 	}
 	group := s.entryGroup(ctx, actor.ShopID, actor.ID, actor.Entry)
 	for attempt := 0; ; attempt++ {

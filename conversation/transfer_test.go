@@ -3,6 +3,7 @@ package conversation_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/kefu/kefu"
 	"github.com/kefu/kefu/conversation"
@@ -164,4 +165,64 @@ func TestAgentNotBackAfterAStartDeparts(t *testing.T) {
 		t.Errorf("a never came back; the conversation is with %d, want b", c.AgentID)
 	}
 	_ = a
+}
+
+// In a shop that reopens, a buyer who writes again soon after a close gets
+// the same conversation back, with the same agent if they have room; after
+// the window, a new one.
+func TestBuyerWritingSoonAfterACloseReopens(t *testing.T) {
+	ctx := context.Background()
+	ts := newTestShop(t)
+	if err := ts.st.SetShopRouting(ctx, ts.shop.ID, kefu.RoutingSettings{StickyDays: 3, ReopenHours: 2}); err != nil {
+		t.Fatal(err)
+	}
+	a := ts.online("a", 5)
+	buyer := ts.buyer("x")
+	say := func(id string) kefu.Conversation {
+		t.Helper()
+		m, _, err := ts.svc.Send(ctx, conversation.BuyerActor(buyer), 0, id, "在吗")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ts.conv(m.ConversationID)
+	}
+	first := say("c1")
+	if _, err := ts.svc.Close(ctx, conversation.AgentActor(a), first.ID); err != nil {
+		t.Fatal(err)
+	}
+	ts.clock.Advance(30 * time.Minute)
+	again := say("c2")
+	if again.ID != first.ID || again.Status != kefu.StatusAssigned || again.AgentID != a.ID {
+		t.Fatalf("30 minutes after the close: conversation %d %s with %d, want %d again with a", again.ID, again.Status, again.AgentID, first.ID)
+	}
+	// Away: the reopened conversation waits for whoever has room.
+	if _, err := ts.svc.Close(ctx, conversation.AgentActor(a), first.ID); err != nil {
+		t.Fatal(err)
+	}
+	ts.svc.SetPresence(ctx, a, kefu.PresenceAway)
+	b := ts.online("b", 5)
+	third := say("c3")
+	if third.ID != first.ID || third.AgentID != b.ID {
+		t.Fatalf("with a away: conversation %d with %d, want %d reopened and given to b", third.ID, third.AgentID, first.ID)
+	}
+	if _, err := ts.svc.Close(ctx, conversation.AgentActor(b), first.ID); err != nil {
+		t.Fatal(err)
+	}
+	ts.clock.Advance(3 * time.Hour)
+	if late := say("c4"); late.ID == first.ID {
+		t.Fatalf("3 hours after the close the buyer's message reopened %d, want a new conversation", late.ID)
+	}
+	events, err := ts.st.Events(ctx, ts.shop.ID, 0, kefu.MaxPageSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reopened := 0
+	for _, e := range events {
+		if e.Type == kefu.EventReopened {
+			reopened++
+		}
+	}
+	if reopened != 2 {
+		t.Errorf("%d reopened events, want 2", reopened)
+	}
 }

@@ -193,6 +193,8 @@ CREATE INDEX conversations_awaiting ON conversations (status, awaiting_since);
 ALTER TABLE shops ADD COLUMN slow_reply_seconds INTEGER NOT NULL DEFAULT 100`,
 	// 10: a shop may make idle agents away.
 	`ALTER TABLE shops ADD COLUMN auto_away_minutes INTEGER NOT NULL DEFAULT 0`,
+	// 11: a shop may reopen a conversation the buyer writes to soon after its close.
+	`ALTER TABLE shops ADD COLUMN reopen_hours INTEGER NOT NULL DEFAULT 0`,
 }
 
 // migrate brings the schema up to date, one transaction per step. Several

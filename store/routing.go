@@ -611,3 +611,85 @@ func (s *Store) AgentsHoldingConversations(ctx context.Context) ([]kefu.Agent, e
 	}
 	return out, nil
 }
+
+// ReopenConversation opens again the buyer's latest conversation if it was
+// closed less than within ago (and the buyer has no open one): to the agent
+// who held it when routable says they may take it and they have room, else
+// back in the line; with its event (EventReopened) and line(agent's name, or
+// "" when it waits) as its next message, in one transaction inside the shop's
+// routing serialization. ok is false when there was nothing to reopen.
+func (s *Store) ReopenConversation(ctx context.Context, shopID, buyerID int64, within time.Duration, routable func(agentID int64) bool,
+	line func(agentName string) kefu.Message, committed func(kefu.Change)) (conv kefu.Conversation, ok bool, err error) {
+	_, err = s.run(ctx, func(ctx context.Context, tx *sql.Tx) ([]kefu.Change, error) {
+		ok = false
+		if err := s.lockShopRouting(ctx, tx, shopID); err != nil {
+			return nil, err
+		}
+		var id int64
+		err := tx.QueryRowContext(ctx, s.sql(`SELECT id FROM conversations WHERE shop_id = $1 AND buyer_id = $2 ORDER BY id DESC LIMIT 1`),
+			shopID, buyerID).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		last, err := s.conversationIn(ctx, tx, shopID, id)
+		if err != nil {
+			return nil, err
+		}
+		now := s.now().UTC().Truncate(microsecond)
+		if last.Status != kefu.StatusClosed || last.ClosedAt == nil || now.Sub(*last.ClosedAt) > within {
+			return nil, nil
+		}
+		agent, name := last.AgentID, ""
+		if agent != 0 {
+			var cap, held int
+			if err := tx.QueryRowContext(ctx, s.sql(`SELECT name, max_concurrent FROM agents WHERE shop_id = $1 AND id = $2`), shopID, agent).
+				Scan(&name, &cap); err != nil {
+				return nil, err
+			}
+			if err := tx.QueryRowContext(ctx, s.sql(`SELECT COUNT(*) FROM conversations WHERE shop_id = $1 AND agent_id = $2 AND status = 'assigned'`),
+				shopID, agent).Scan(&held); err != nil {
+				return nil, err
+			}
+			if !routable(agent) || held >= cap {
+				agent, name = 0, ""
+			}
+		}
+		if agent != 0 {
+			_, err = tx.ExecContext(ctx, s.sql(`UPDATE conversations SET status = 'assigned', closed_at = NULL, assigned_at = $1
+				WHERE shop_id = $2 AND id = $3`), now, shopID, id)
+		} else {
+			_, err = tx.ExecContext(ctx, s.sql(`UPDATE conversations SET status = 'queued', closed_at = NULL, agent_id = NULL,
+				assigned_at = NULL, queued_at = $1 WHERE shop_id = $2 AND id = $3`), now, shopID, id)
+		}
+		if err != nil {
+			return nil, err // a second open conversation of the buyer is a unique violation: nothing changed
+		}
+		m := line(name)
+		m.ShopID, m.ConversationID = shopID, id
+		msg, err := s.appendIn(ctx, tx, m)
+		if err != nil {
+			return nil, err
+		}
+		if conv, err = s.conversationIn(ctx, tx, shopID, id); err != nil {
+			return nil, err
+		}
+		e, err := s.insertEvent(ctx, tx, kefu.Event{ShopID: shopID, Type: kefu.EventReopened, Actor: kefu.ActorRef{Kind: kefu.SenderBuyer, ID: buyerID},
+			ConversationID: id, BuyerID: buyerID, AgentID: agent, CreatedAt: now})
+		if err != nil {
+			return nil, err
+		}
+		reopened := kefu.Change{Event: e, Conversation: conv}
+		if reopened.Summary, err = s.summaryIn(ctx, tx, conv, name, msg.Message); err != nil {
+			return nil, err
+		}
+		ok = true
+		return []kefu.Change{msg, reopened}, nil
+	}, committed)
+	if err != nil {
+		return kefu.Conversation{}, false, fmt.Errorf("store: reopen the latest conversation of buyer %d: %w", buyerID, err)
+	}
+	return conv, ok, nil
+}

@@ -22,6 +22,7 @@ type shopRow struct {
 	AutoCloseMinutes int
 	SlowReplySeconds int
 	AutoAwayMinutes  int
+	ReopenHours      int
 	CreatedAt        time.Time
 }
 
@@ -147,7 +148,7 @@ func (s *Store) Shop(ctx context.Context, id int64) (kefu.Shop, error) {
 
 func (s *Store) withOrigins(ctx context.Context, row shopRow) (kefu.Shop, error) {
 	shop := kefu.Shop{ID: row.ID, Slug: row.Slug, Name: row.Name, StickyDays: row.StickyDays, AutoCloseMinutes: row.AutoCloseMinutes,
-		SlowReplySeconds: row.SlowReplySeconds, AutoAwayMinutes: row.AutoAwayMinutes,
+		SlowReplySeconds: row.SlowReplySeconds, AutoAwayMinutes: row.AutoAwayMinutes, ReopenHours: row.ReopenHours,
 		IdentitySecret: row.IdentitySecret, CreatedAt: row.CreatedAt}
 	if err := s.rdb.WithContext(ctx).Raw(`SELECT origin FROM shop_origins WHERE shop_id = ? ORDER BY origin`, row.ID).
 		Scan(&shop.Origins).Error; err != nil {
@@ -277,13 +278,14 @@ func (s *Store) SetAgentCap(ctx context.Context, shopID, agentID int64, cap int)
 // SetShopRouting changes the shop's routing settings: how many days a
 // buyer's last agent stays theirs (0 to 90), after how many quiet minutes an
 // assigned conversation closes, after how many seconds a waiting buyer
-// nudges their agent, after how many idle minutes an agent is away (0:
-// never, for each of the last three).
+// nudges their agent, after how many idle minutes an agent is away, within
+// how many hours of a close a buyer's message reopens the conversation (0:
+// never, for each of the last four).
 func (s *Store) SetShopRouting(ctx context.Context, shopID int64, r kefu.RoutingSettings) error {
 	ctx, cancel := bound(ctx)
 	defer cancel()
-	res := s.db.WithContext(ctx).Exec(`UPDATE shops SET sticky_days = ?, auto_close_minutes = ?, slow_reply_seconds = ?, auto_away_minutes = ?
-		WHERE id = ?`, r.StickyDays, r.AutoCloseMinutes, r.SlowReplySeconds, r.AutoAwayMinutes, shopID)
+	res := s.db.WithContext(ctx).Exec(`UPDATE shops SET sticky_days = ?, auto_close_minutes = ?, slow_reply_seconds = ?, auto_away_minutes = ?,
+		reopen_hours = ? WHERE id = ?`, r.StickyDays, r.AutoCloseMinutes, r.SlowReplySeconds, r.AutoAwayMinutes, r.ReopenHours, shopID)
 	if res.Error != nil {
 		return fmt.Errorf("store: set routing of shop %d: %w", shopID, res.Error)
 	}
