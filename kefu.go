@@ -459,6 +459,9 @@ type Transfer struct {
 	ToAgentID int64 // 0 when ToGroupID is set
 	ToGroupID int64
 	Note      string
+	// TakeOver is an owner or supervisor taking it themselves (ToAgentID),
+	// whatever their load.
+	TakeOver bool
 }
 
 // RoutingSettings are a shop's routing settings (see Shop).

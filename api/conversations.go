@@ -216,6 +216,15 @@ func (h *handlers) transferConversation(c *gin.Context) {
 	h.respondConversation(c, conv, err)
 }
 
+func (h *handlers) takeOverConversation(c *gin.Context) {
+	id, ok := h.pathID(c)
+	if !ok {
+		return
+	}
+	conv, err := h.convs.TakeOver(c.Request.Context(), actorOf(c), id)
+	h.respondConversation(c, conv, err)
+}
+
 func (h *handlers) buyerOrders(c *gin.Context) {
 	id, ok := h.pathID(c)
 	if !ok {

@@ -260,3 +260,39 @@ func TestTransfer(t *testing.T) {
 		t.Fatalf("after the transfer to the group: %+v, want wang's (zhou handed it over, however heavy their weight)", c)
 	}
 }
+
+// An owner or supervisor takes a colleague's conversation themselves,
+// whatever their own load; a plain agent may not.
+func TestSupervisorTakesOver(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	lead := e.addAgent("lead", kefu.RoleSupervisor)
+	e.addAgent("zhou", kefu.RoleAgent)
+	wangSock := e.dial("/ws/agent", e.login("acme", "wang"), e.agentURL())
+	wangSock.next("ready")
+	_, ack := e.buyerWrites(71, "投诉")
+	path := "/api/v1/conversations/" + itoa(ack.Msg.ConversationID) + "/takeover"
+	var out apiErr
+	if code := e.do("POST", path, e.login("acme", "zhou"), "", nil, &out); code != 403 {
+		t.Fatalf("a plain agent took over: %d %q", code, out.Error.Code)
+	}
+	if err := e.store.SetAgentCap(context.Background(), e.shop.ID, lead.ID, 1); err != nil {
+		t.Fatal(err)
+	}
+	var taken struct {
+		Conversation struct {
+			AgentID int64 `json:"agent_id"`
+		}
+	}
+	if code := e.do("POST", path, e.login("acme", "lead"), "", nil, &taken); code != 200 || taken.Conversation.AgentID != lead.ID {
+		t.Fatalf("take over: %d %+v", code, taken)
+	}
+	// Again, at their cap of 1 and holding it: nothing changes.
+	if code := e.do("POST", path, e.login("acme", "lead"), "", nil, &taken); code != 200 || taken.Conversation.AgentID != lead.ID {
+		t.Fatalf("take over twice: %d %+v", code, taken)
+	}
+	f := wangSock.next("conversation")
+	for f.Conversation.AgentID == nil || *f.Conversation.AgentID != lead.ID {
+		f = wangSock.next("conversation")
+	}
+}

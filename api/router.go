@@ -66,6 +66,7 @@ type Conversations interface {
 	Reroute(ctx context.Context, shopID int64)
 	Transfer(ctx context.Context, actor conversation.Actor, id int64, to kefu.Transfer) (kefu.Conversation, error)
 	AgentActive(ctx context.Context, a kefu.Agent)
+	TakeOver(ctx context.Context, actor conversation.Actor, id int64) (kefu.Conversation, error)
 	Broker() conversation.Broker
 }
 
@@ -235,6 +236,7 @@ func routes(r *gin.Engine, h *handlers, cfg Config) {
 	agent.POST("/conversations/:id/accept", h.acceptConversation)
 	agent.POST("/conversations/:id/close", h.closeConversation)
 	agent.POST("/conversations/:id/transfer", h.transferConversation)
+	agent.POST("/conversations/:id/takeover", h.takeOverConversation)
 	agent.GET("/buyers/:id/orders", h.buyerOrders)
 	agent.PUT("/buyers/:id/routing", h.setBuyerRouting)
 

@@ -442,3 +442,39 @@ func (s *Service) reopen(ctx context.Context, actor Actor) (kefu.Conversation, b
 	}
 	return conv, ok
 }
+
+// TakeOver gives an owner or supervisor a conversation of their shop
+// themselves, whatever their load: a waiting one as Accept does, one a
+// colleague holds as a transfer to them (the colleague and the buyer are
+// told).
+func (s *Service) TakeOver(ctx context.Context, actor Actor, id int64) (kefu.Conversation, error) {
+	if !actor.supervises() {
+		return kefu.Conversation{}, fmt.Errorf("take over conversation %d: %w", id, ErrForbidden)
+	}
+	conv, err := s.Conversation(ctx, actor, id)
+	if err != nil {
+		return kefu.Conversation{}, err
+	}
+	switch {
+	case conv.Status == kefu.StatusQueued:
+		return s.Accept(ctx, actor, id)
+	case conv.Status == kefu.StatusClosed:
+		return kefu.Conversation{}, fmt.Errorf("take over conversation %d: %w", id, kefu.ErrConversationClosed)
+	case conv.AgentID == actor.ID:
+		return conv, nil
+	}
+	line := func(name string) kefu.Message {
+		return kefu.Message{Kind: kefu.KindSystem, Sender: kefu.SenderSystem, SenderName: name,
+			Text: fmt.Sprintf("已为您转接至客服 %s", name), Code: kefu.SystemTransferred}
+	}
+	by := kefu.ActorRef{Kind: kefu.SenderAgent, ID: actor.ID}
+	conv, err = s.store.TransferConversation(ctx, actor.ShopID, id, 0, by, kefu.Transfer{ToAgentID: actor.ID, TakeOver: true}, line, s.committed(nil))
+	if errors.Is(err, kefu.ErrConflict) {
+		return kefu.Conversation{}, fmt.Errorf("take over conversation %d: %w", id, ErrNotAssigned)
+	}
+	if err != nil {
+		return kefu.Conversation{}, err
+	}
+	s.drain(context.WithoutCancel(ctx), actor.ShopID) // the colleague has a free slot
+	return conv, nil
+}

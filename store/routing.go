@@ -537,7 +537,7 @@ func (s *Store) TransferConversation(ctx context.Context, shopID, id, fromAgentI
 				shopID, to.ToAgentID).Scan(&held); err != nil {
 				return nil, err
 			}
-			if held >= cap {
+			if held >= cap && !to.TakeOver {
 				return nil, fmt.Errorf("agent %d holds %d of %d: %w", to.ToAgentID, held, cap, kefu.ErrAgentFull)
 			}
 			if _, err := tx.ExecContext(ctx, s.sql(`UPDATE conversations SET agent_id = $1, assigned_at = $2, transfer_from = $3,
