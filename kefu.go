@@ -83,6 +83,7 @@ const (
 	MaxSlowReplySeconds     = 3600
 	MaxAutoAwayMinutes      = 240
 	MaxReopenHours          = 72
+	MaxHighValueCents       = 1_000_000_000_000
 	MaxNoteRunes            = 500
 	DefaultStickyDays       = 3
 	DefaultSlowReplySeconds = 100
@@ -108,6 +109,9 @@ type Shop struct {
 	// ReopenHours reopens a buyer's conversation closed less than that long
 	// ago when they write again, instead of starting a new one (0: never).
 	ReopenHours int
+	// HighValueCents serves a conversation about an order of at least that
+	// amount before others, as a VIP's (0: never).
+	HighValueCents int64
 	// IdentitySecret signs logged-in buyer ids (HMAC-SHA256), computed by the shop's server.
 	IdentitySecret string
 	// Origins are the store-page origins allowed to open the widget socket.
@@ -348,6 +352,10 @@ type EventData struct {
 	Note        string `json:"note,omitempty"`
 }
 
+// PriorityVIP is the priority of a VIP buyer's conversation, and of one
+// about a high-value order.
+const PriorityVIP = 1
+
 // PriorityReturned is the priority of a conversation its agent left: it goes
 // back in front of everyone waiting, VIP buyers included.
 const PriorityReturned = 2
@@ -471,10 +479,12 @@ type RoutingSettings struct {
 	SlowReplySeconds int
 	AutoAwayMinutes  int
 	ReopenHours      int
+	HighValueCents   int64
 }
 
 // Routing returns the shop's routing settings.
 func (s Shop) Routing() RoutingSettings {
 	return RoutingSettings{StickyDays: s.StickyDays, AutoCloseMinutes: s.AutoCloseMinutes,
-		SlowReplySeconds: s.SlowReplySeconds, AutoAwayMinutes: s.AutoAwayMinutes, ReopenHours: s.ReopenHours}
+		SlowReplySeconds: s.SlowReplySeconds, AutoAwayMinutes: s.AutoAwayMinutes, ReopenHours: s.ReopenHours,
+		HighValueCents: s.HighValueCents}
 }

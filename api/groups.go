@@ -211,16 +211,18 @@ func (h *handlers) updateAgent(c *gin.Context) {
 
 // routingView is the shop's routing settings.
 type routingView struct {
-	StickyDays       int `json:"sticky_days"`
-	AutoCloseMinutes int `json:"auto_close_minutes"`
-	SlowReplySeconds int `json:"slow_reply_seconds"`
-	AutoAwayMinutes  int `json:"auto_away_minutes"`
-	ReopenHours      int `json:"reopen_hours"`
+	StickyDays       int   `json:"sticky_days"`
+	AutoCloseMinutes int   `json:"auto_close_minutes"`
+	SlowReplySeconds int   `json:"slow_reply_seconds"`
+	AutoAwayMinutes  int   `json:"auto_away_minutes"`
+	ReopenHours      int   `json:"reopen_hours"`
+	HighValueCents   int64 `json:"high_value_cents"`
 }
 
 func routingOf(r kefu.RoutingSettings) routingView {
 	return routingView{StickyDays: r.StickyDays, AutoCloseMinutes: r.AutoCloseMinutes,
-		SlowReplySeconds: r.SlowReplySeconds, AutoAwayMinutes: r.AutoAwayMinutes, ReopenHours: r.ReopenHours}
+		SlowReplySeconds: r.SlowReplySeconds, AutoAwayMinutes: r.AutoAwayMinutes, ReopenHours: r.ReopenHours,
+		HighValueCents: r.HighValueCents}
 }
 
 // setShopRouting changes the shop's routing settings; a field left out
@@ -232,11 +234,12 @@ func (h *handlers) setShopRouting(c *gin.Context) {
 		return
 	}
 	var req struct {
-		StickyDays       *int `json:"sticky_days"`
-		AutoCloseMinutes *int `json:"auto_close_minutes"`
-		SlowReplySeconds *int `json:"slow_reply_seconds"`
-		AutoAwayMinutes  *int `json:"auto_away_minutes"`
-		ReopenHours      *int `json:"reopen_hours"`
+		StickyDays       *int   `json:"sticky_days"`
+		AutoCloseMinutes *int   `json:"auto_close_minutes"`
+		SlowReplySeconds *int   `json:"slow_reply_seconds"`
+		AutoAwayMinutes  *int   `json:"auto_away_minutes"`
+		ReopenHours      *int   `json:"reopen_hours"`
+		HighValueCents   *int64 `json:"high_value_cents"`
 	}
 	if !h.bindJSON(c, &req) {
 		return
@@ -269,6 +272,13 @@ func (h *handlers) setShopRouting(c *gin.Context) {
 			return
 		}
 		*f.to = *f.from
+	}
+	if v := req.HighValueCents; v != nil {
+		if *v < 0 || *v > kefu.MaxHighValueCents {
+			h.writeError(c, badRequest("invalid_high_value_cents", "high_value_cents must be from 0 (off) to 1,000,000,000,000."))
+			return
+		}
+		r.HighValueCents = *v
 	}
 	if err := h.store.SetShopRouting(ctx, agent.ShopID, r); err != nil {
 		h.writeError(c, err)

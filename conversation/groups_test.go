@@ -184,3 +184,34 @@ func TestLeaveMessageWhenNobodyIsOnline(t *testing.T) {
 		t.Errorf("an agent online but full: %s with lines %v, want waiting with the buyer's line only", busy.Status, got)
 	}
 }
+
+// In a shop that serves high-value orders first, a conversation about one
+// goes before others waiting, as a VIP's.
+func TestHighValueOrderIsServedFirst(t *testing.T) {
+	ctx := context.Background()
+	ts := newTestShop(t)
+	if err := ts.st.SetShopRouting(ctx, ts.shop.ID, kefu.RoutingSettings{StickyDays: 3, HighValueCents: 100000}); err != nil {
+		t.Fatal(err)
+	}
+	regular := ts.writes("regular", kefu.Entry{})
+	for _, tc := range []struct {
+		name   string
+		amount int64
+		want   int
+	}{{"small", 99999, 0}, {"big", 100000, kefu.PriorityVIP}} {
+		b := ts.buyer(tc.name)
+		if _, err := ts.st.CreateOrder(ctx, kefu.Order{ShopID: ts.shop.ID, BuyerID: b.ID, OrderNo: "no-" + tc.name, Status: "paid",
+			AmountCents: tc.amount, Currency: "CNY"}); err != nil {
+			t.Fatal(err)
+		}
+		c := send(t, ts.svc, ts.st, b, kefu.Entry{OrderNo: "no-" + tc.name})
+		if c.Priority != tc.want {
+			t.Errorf("an order of %d: priority %d, want %d", tc.amount, c.Priority, tc.want)
+		}
+		if tc.want > 0 {
+			if pos, err := ts.svc.QueuePositions(ctx, ts.shop.ID); err != nil || pos[c.ID] != 1 || pos[regular.ID] != 2 {
+				t.Errorf("places %v (%v), want the high-value one first", pos, err)
+			}
+		}
+	}
+}

@@ -251,33 +251,39 @@ func announce(agentName string) kefu.Message {
 		Text: fmt.Sprintf("客服 %s 为您服务", agentName), Code: kefu.SystemAssigned}
 }
 
-// entryGroup is the group a buyer's new conversation goes to: the one the
-// store page named; else, for a buyer asking about one of their orders, the
-// shop's after-sales group (the order has shipped, or is being returned or
-// refunded) or pre-sales group; else 0, the whole shop. A group the shop
+// entry is where a buyer's new conversation goes and how soon: the group
+// the store page named; else, for a buyer asking about one of their orders,
+// the shop's after-sales group (the order has shipped, or is being returned
+// or refunded) or pre-sales group; else 0, the whole shop. A group the shop
 // does not have is the whole shop too: a store page out of date must not
-// keep a buyer from an agent.
-func (s *Service) entryGroup(ctx context.Context, shopID, buyerID int64, e kefu.Entry) int64 {
+// keep a buyer from an agent. A conversation about an order of at least the
+// shop's high_value_cents is served first, as a VIP's.
+func (s *Service) entry(ctx context.Context, shopID, buyerID int64, e kefu.Entry) (group int64, priority int) {
 	if e.Group != "" {
 		g, err := s.store.GroupBySlug(ctx, shopID, e.Group)
 		if err == nil {
-			return g.ID
-		}
-		if !errors.Is(err, kefu.ErrNotFound) {
+			group = g.ID
+		} else if !errors.Is(err, kefu.ErrNotFound) {
 			s.log.Error("entry group", "shop", shopID, "group", e.Group, "err", err)
 		}
 	}
 	if e.OrderNo == "" {
-		return 0
+		return group, 0
 	}
 	orders, err := s.store.BuyerOrders(ctx, shopID, buyerID)
 	if err != nil {
 		s.log.Error("entry order", "shop", shopID, "buyer", buyerID, "err", err)
-		return 0
+		return group, 0
 	}
 	for _, o := range orders {
 		if o.OrderNo != e.OrderNo {
 			continue
+		}
+		if shop, err := s.store.Shop(ctx, shopID); err == nil && shop.HighValueCents > 0 && o.AmountCents >= shop.HighValueCents {
+			priority = kefu.PriorityVIP
+		}
+		if group != 0 {
+			return group, priority
 		}
 		scope := kefu.ScopePreSales
 		if kefu.AfterSalesOrder(o.Status) {
@@ -286,15 +292,16 @@ func (s *Service) entryGroup(ctx context.Context, shopID, buyerID int64, e kefu.
 		groups, err := s.store.Groups(ctx, shopID)
 		if err != nil {
 			s.log.Error("entry groups", "shop", shopID, "err", err)
-			return 0
+			return 0, priority
 		}
 		for _, g := range groups {
 			if g.Scope == scope {
-				return g.ID
+				return g.ID, priority
 			}
 		}
+		return 0, priority
 	}
-	return 0
+	return group, 0
 }
 
 // departures handles agents whose grace ended without a socket: they are

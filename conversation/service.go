@@ -24,7 +24,7 @@ var (
 
 // Store is what the service needs from storage.
 type Store interface {
-	StartConversation(ctx context.Context, shopID, buyerID, groupID int64, committed func(kefu.Change)) (kefu.Conversation, bool, error)
+	StartConversation(ctx context.Context, shopID, buyerID, groupID int64, priority int, committed func(kefu.Change)) (kefu.Conversation, bool, error)
 	GroupBySlug(ctx context.Context, shopID int64, slug string) (kefu.Group, error)
 	Groups(ctx context.Context, shopID int64) ([]kefu.Group, error)
 	BuyerOrders(ctx context.Context, shopID, buyerID int64) ([]kefu.Order, error)
@@ -237,9 +237,9 @@ func (s *Service) buyerSend(ctx context.Context, actor Actor, msg kefu.Message) 
 		}
 		// Closed again in between: a new one.
 	}
-	group := s.entryGroup(ctx, actor.ShopID, actor.ID, actor.Entry)
+	group, priority := s.entry(ctx, actor.ShopID, actor.ID, actor.Entry)
 	for attempt := 0; ; attempt++ {
-		conv, _, err := s.store.StartConversation(ctx, actor.ShopID, actor.ID, group, s.committed(nil))
+		conv, _, err := s.store.StartConversation(ctx, actor.ShopID, actor.ID, group, priority, s.committed(nil))
 		if err != nil {
 			return kefu.Message{}, false, err
 		}

@@ -58,15 +58,15 @@ func rowOf(c kefu.Conversation) conversationRow {
 // OpenConversation returns the buyer's open conversation, or starts a queued
 // one for the whole shop. See StartConversation.
 func (s *Store) OpenConversation(ctx context.Context, shopID, buyerID int64, committed func(kefu.Change)) (kefu.Conversation, bool, error) {
-	return s.StartConversation(ctx, shopID, buyerID, 0, committed)
+	return s.StartConversation(ctx, shopID, buyerID, 0, 0, committed)
 }
 
 // StartConversation returns the buyer's open conversation, or starts a
 // queued one routed to groupID (0: the whole shop; a group the shop does not
-// have counts as 0), with its EventQueued. A VIP buyer's conversation gets a
-// higher priority. created says whether it is new; committed, if not nil, is
+// have counts as 0) at priority, with its EventQueued. A VIP buyer's
+// conversation gets at least kefu.PriorityVIP. created says whether it is new; committed, if not nil, is
 // told the new conversation's change after the commit.
-func (s *Store) StartConversation(ctx context.Context, shopID, buyerID, groupID int64, committed func(kefu.Change)) (kefu.Conversation, bool, error) {
+func (s *Store) StartConversation(ctx context.Context, shopID, buyerID, groupID int64, priority int, committed func(kefu.Change)) (kefu.Conversation, bool, error) {
 	ctx, cancel := bound(ctx)
 	defer cancel()
 	for attempt := 0; attempt < 2; attempt++ {
@@ -99,8 +99,9 @@ func (s *Store) StartConversation(ctx context.Context, shopID, buyerID, groupID 
 			}
 			now := s.now().UTC().Truncate(microsecond)
 			conv = kefu.Conversation{ShopID: shopID, BuyerID: buyerID, GroupID: groupID, Status: kefu.StatusQueued, CreatedAt: now, QueuedAt: now}
+			conv.Priority = priority
 			if vip {
-				conv.Priority = 1
+				conv.Priority = max(conv.Priority, kefu.PriorityVIP)
 			}
 			if err := tx.QueryRowContext(ctx, s.sql(`INSERT INTO conversations (shop_id, buyer_id, group_id, priority, status, last_seq,
 				agent_read_seq, buyer_read_seq, created_at, queued_at) VALUES ($1, $2, $3, $4, $5, 0, 0, 0, $6, $6) RETURNING id`),

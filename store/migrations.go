@@ -195,6 +195,8 @@ ALTER TABLE shops ADD COLUMN slow_reply_seconds INTEGER NOT NULL DEFAULT 100`,
 	`ALTER TABLE shops ADD COLUMN auto_away_minutes INTEGER NOT NULL DEFAULT 0`,
 	// 11: a shop may reopen a conversation the buyer writes to soon after its close.
 	`ALTER TABLE shops ADD COLUMN reopen_hours INTEGER NOT NULL DEFAULT 0`,
+	// 12: a shop may serve conversations about high-value orders first.
+	`ALTER TABLE shops ADD COLUMN high_value_cents BIGINT NOT NULL DEFAULT 0`,
 }
 
 // migrate brings the schema up to date, one transaction per step. Several

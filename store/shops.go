@@ -23,6 +23,7 @@ type shopRow struct {
 	SlowReplySeconds int
 	AutoAwayMinutes  int
 	ReopenHours      int
+	HighValueCents   int64
 	CreatedAt        time.Time
 }
 
@@ -149,6 +150,7 @@ func (s *Store) Shop(ctx context.Context, id int64) (kefu.Shop, error) {
 func (s *Store) withOrigins(ctx context.Context, row shopRow) (kefu.Shop, error) {
 	shop := kefu.Shop{ID: row.ID, Slug: row.Slug, Name: row.Name, StickyDays: row.StickyDays, AutoCloseMinutes: row.AutoCloseMinutes,
 		SlowReplySeconds: row.SlowReplySeconds, AutoAwayMinutes: row.AutoAwayMinutes, ReopenHours: row.ReopenHours,
+		HighValueCents: row.HighValueCents,
 		IdentitySecret: row.IdentitySecret, CreatedAt: row.CreatedAt}
 	if err := s.rdb.WithContext(ctx).Raw(`SELECT origin FROM shop_origins WHERE shop_id = ? ORDER BY origin`, row.ID).
 		Scan(&shop.Origins).Error; err != nil {
@@ -285,7 +287,8 @@ func (s *Store) SetShopRouting(ctx context.Context, shopID int64, r kefu.Routing
 	ctx, cancel := bound(ctx)
 	defer cancel()
 	res := s.db.WithContext(ctx).Exec(`UPDATE shops SET sticky_days = ?, auto_close_minutes = ?, slow_reply_seconds = ?, auto_away_minutes = ?,
-		reopen_hours = ? WHERE id = ?`, r.StickyDays, r.AutoCloseMinutes, r.SlowReplySeconds, r.AutoAwayMinutes, r.ReopenHours, shopID)
+		reopen_hours = ?, high_value_cents = ? WHERE id = ?`, r.StickyDays, r.AutoCloseMinutes, r.SlowReplySeconds, r.AutoAwayMinutes,
+		r.ReopenHours, r.HighValueCents, shopID)
 	if res.Error != nil {
 		return fmt.Errorf("store: set routing of shop %d: %w", shopID, res.Error)
 	}
