@@ -258,7 +258,8 @@ func announce(agentName string) kefu.Message {
 // does not have is the whole shop too: a store page out of date must not
 // keep a buyer from an agent. A conversation about an order of at least the
 // shop's high_value_cents is served first, as a VIP's.
-func (s *Service) entry(ctx context.Context, shopID, buyerID int64, e kefu.Entry) (group int64, priority int) {
+func (s *Service) entry(ctx context.Context, shop kefu.Shop, buyerID int64, e kefu.Entry) (group int64, priority int) {
+	shopID := shop.ID
 	if e.Group != "" {
 		g, err := s.store.GroupBySlug(ctx, shopID, e.Group)
 		if err == nil {
@@ -279,7 +280,7 @@ func (s *Service) entry(ctx context.Context, shopID, buyerID int64, e kefu.Entry
 		if o.OrderNo != e.OrderNo {
 			continue
 		}
-		if shop, err := s.store.Shop(ctx, shopID); err == nil && shop.HighValueCents > 0 && o.AmountCents >= shop.HighValueCents {
+		if shop.HighValueCents > 0 && o.AmountCents >= shop.HighValueCents {
 			priority = kefu.PriorityVIP
 		}
 		if group != 0 {
@@ -429,9 +430,8 @@ func (s *Service) Transfer(ctx context.Context, actor Actor, id int64, to kefu.T
 // reopen opens again the buyer's conversation closed less than the shop's
 // reopen_hours ago, to its agent when they are online with room; ok is false
 // when the shop does not reopen or there is nothing recent to reopen.
-func (s *Service) reopen(ctx context.Context, actor Actor) (kefu.Conversation, bool) {
-	shop, err := s.store.Shop(ctx, actor.ShopID)
-	if err != nil || shop.ReopenHours <= 0 {
+func (s *Service) reopen(ctx context.Context, actor Actor, shop kefu.Shop) (kefu.Conversation, bool) {
+	if shop.ReopenHours <= 0 {
 		return kefu.Conversation{}, false
 	}
 	routable := func(agentID int64) bool { return s.presence.Routable(actor.ShopID, agentID) }

@@ -222,7 +222,12 @@ func (s *Service) buyerSend(ctx context.Context, actor Actor, msg kefu.Message) 
 			return kefu.Message{}, false, err
 		}
 	}
-	if conv, ok := s.reopen(ctx, actor); ok {
+	// One read of the shop's settings for what a new conversation weighs.
+	shop, err := s.store.Shop(ctx, actor.ShopID)
+	if err != nil {
+		return kefu.Message{}, false, err
+	}
+	if conv, ok := s.reopen(ctx, actor, shop); ok {
 		msg.ConversationID = conv.ID
 		stored, dup, at, err := s.appendAndPublish(ctx, msg, rule, actor.Socket)
 		if err == nil {
@@ -237,7 +242,7 @@ func (s *Service) buyerSend(ctx context.Context, actor Actor, msg kefu.Message) 
 		}
 		// Closed again in between: a new one.
 	}
-	group, priority := s.entry(ctx, actor.ShopID, actor.ID, actor.Entry)
+	group, priority := s.entry(ctx, shop, actor.ID, actor.Entry)
 	for attempt := 0; ; attempt++ {
 		conv, _, err := s.store.StartConversation(ctx, actor.ShopID, actor.ID, group, priority, s.committed(nil))
 		if err != nil {

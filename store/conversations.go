@@ -268,20 +268,6 @@ func (s *Store) CloseConversation(ctx context.Context, shopID, id, byAgentID int
 			return nil, nil
 		}
 		changed = true
-		// The farewell line comes first, so the closed conversation's
-		// frame shows it as the last message (docs/protocol.md §5).
-		farewell.ShopID, farewell.ConversationID = shopID, id
-		msg, err := s.appendIn(ctx, tx, farewell)
-		if err != nil {
-			return nil, err
-		}
-		conv.LastSeq = msg.Conversation.LastSeq
-		e, err := s.insertEvent(ctx, tx, kefu.Event{ShopID: shopID, Type: kefu.EventClosed, Actor: by,
-			ConversationID: id, BuyerID: conv.BuyerID, AgentID: conv.AgentID, CreatedAt: now})
-		if err != nil {
-			return nil, err
-		}
-		closedChange := kefu.Change{Event: e, Conversation: conv}
 		var agentName string
 		if conv.AgentID != 0 {
 			if err := tx.QueryRowContext(ctx, s.sql(`SELECT name FROM agents WHERE shop_id = $1 AND id = $2`), shopID, conv.AgentID).
@@ -289,10 +275,10 @@ func (s *Store) CloseConversation(ctx context.Context, shopID, id, byAgentID int
 				return nil, err
 			}
 		}
-		if closedChange.Summary, err = s.summaryIn(ctx, tx, conv, agentName, msg.Message); err != nil {
-			return nil, err
-		}
-		return []kefu.Change{msg, closedChange}, nil
+		var changes []kefu.Change
+		conv, changes, err = s.lineThenEvent(ctx, tx, farewell,
+			kefu.Event{ShopID: shopID, Type: kefu.EventClosed, Actor: by, ConversationID: id, AgentID: conv.AgentID, CreatedAt: now}, agentName)
+		return changes, err
 	}, committed)
 	if err != nil {
 		return kefu.Conversation{}, false, fmt.Errorf("store: close conversation %d: %w", id, err)
@@ -311,6 +297,32 @@ func (s *Store) appendIn(ctx context.Context, tx *sql.Tx, m kefu.Message) (kefu.
 		return kefu.Change{}, fmt.Errorf("append to conversation %d: %w", m.ConversationID, kefu.ErrNotFound)
 	}
 	return kefu.Change{Event: r.event, Conversation: r.conv, Message: &r.msg}, nil
+}
+
+// lineThenEvent is how a command that changed a conversation ends: it
+// stores m (kefu's line about the change) as the conversation's next
+// message, then e, and returns the conversation after both and their
+// changes in that order, e's carrying the conversation as a list shows it
+// (agentName its agent's), so its frame shows the line as the last message.
+func (s *Store) lineThenEvent(ctx context.Context, tx *sql.Tx, m kefu.Message, e kefu.Event, agentName string) (kefu.Conversation, []kefu.Change, error) {
+	m.ShopID, m.ConversationID = e.ShopID, e.ConversationID
+	msg, err := s.appendIn(ctx, tx, m)
+	if err != nil {
+		return kefu.Conversation{}, nil, err
+	}
+	conv, err := s.conversationIn(ctx, tx, e.ShopID, e.ConversationID)
+	if err != nil {
+		return kefu.Conversation{}, nil, err
+	}
+	e.BuyerID = conv.BuyerID
+	if e, err = s.insertEvent(ctx, tx, e); err != nil {
+		return kefu.Conversation{}, nil, err
+	}
+	change := kefu.Change{Event: e, Conversation: conv}
+	if change.Summary, err = s.summaryIn(ctx, tx, conv, agentName, msg.Message); err != nil {
+		return kefu.Conversation{}, nil, err
+	}
+	return conv, []kefu.Change{msg, change}, nil
 }
 
 // conversationIn reads a conversation inside tx.

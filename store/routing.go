@@ -463,28 +463,12 @@ func (s *Store) RequeueAgent(ctx context.Context, shopID, agentID int64, notice 
 				priority = $1, transfer_from = 0, transfer_note = '' WHERE shop_id = $2 AND id = $3`), kefu.PriorityReturned, shopID, id); err != nil {
 				return nil, err
 			}
-			m := notice(name)
-			m.ShopID, m.ConversationID = shopID, id
-			msg, err := s.appendIn(ctx, tx, m)
+			_, ch, err := s.lineThenEvent(ctx, tx, notice(name), kefu.Event{ShopID: shopID, Type: kefu.EventRequeued,
+				Actor: kefu.SystemActor, ConversationID: id, AgentID: agentID, Data: kefu.EventData{Reason: "agent_left"}, CreatedAt: now}, "")
 			if err != nil {
 				return nil, err
 			}
-			conv, err := s.conversationIn(ctx, tx, shopID, id)
-			if err != nil {
-				return nil, err
-			}
-			e, err := s.insertEvent(ctx, tx, kefu.Event{ShopID: shopID, Type: kefu.EventRequeued, Actor: kefu.SystemActor,
-				ConversationID: id, BuyerID: conv.BuyerID, AgentID: agentID, Data: kefu.EventData{Reason: "agent_left"}, CreatedAt: now})
-			if err != nil {
-				return nil, err
-			}
-			requeued := kefu.Change{Event: e, Conversation: conv}
-			if requeued.Summary, err = s.summaryIn(ctx, tx, conv, "", msg.Message); err != nil {
-				return nil, err
-			}
-			// The line comes first, so the conversation frame (queued)
-			// shows it as the last message.
-			changes = append(changes, msg, requeued)
+			changes = append(changes, ch...)
 			n++
 		}
 		return changes, nil
@@ -523,23 +507,16 @@ func (s *Store) TransferConversation(ctx context.Context, shopID, id, fromAgentI
 		now := s.now().UTC().Truncate(microsecond)
 		var target string
 		if to.ToAgentID != 0 {
-			var cap, held int
-			if err := tx.QueryRowContext(ctx, s.sql(`SELECT name, max_concurrent FROM agents WHERE shop_id = $1 AND id = $2`), shopID, to.ToAgentID).
-				Scan(&target, &cap); err != nil {
-				if errors.Is(err, sql.ErrNoRows) {
-					return nil, fmt.Errorf("agent %d: %w", to.ToAgentID, kefu.ErrNotFound)
-				}
-				return nil, err
-			}
 			// Counted inside the lock: routing or another transfer may have
 			// filled the agent since the caller looked.
-			if err := tx.QueryRowContext(ctx, s.sql(`SELECT COUNT(*) FROM conversations WHERE shop_id = $1 AND agent_id = $2 AND status = 'assigned'`),
-				shopID, to.ToAgentID).Scan(&held); err != nil {
+			name, room, err := s.agentRoom(ctx, tx, shopID, to.ToAgentID)
+			if err != nil {
 				return nil, err
 			}
-			if held >= cap && !to.TakeOver {
-				return nil, fmt.Errorf("agent %d holds %d of %d: %w", to.ToAgentID, held, cap, kefu.ErrAgentFull)
+			if !room && !to.TakeOver {
+				return nil, fmt.Errorf("agent %d: %w", to.ToAgentID, kefu.ErrAgentFull)
 			}
+			target = name
 			if _, err := tx.ExecContext(ctx, s.sql(`UPDATE conversations SET agent_id = $1, assigned_at = $2, transfer_from = $3,
 				transfer_note = $4 WHERE shop_id = $5 AND id = $6`), to.ToAgentID, now, before.AgentID, to.Note, shopID, id); err != nil {
 				return nil, err
@@ -560,30 +537,15 @@ func (s *Store) TransferConversation(ctx context.Context, shopID, id, fromAgentI
 				return nil, err
 			}
 		}
-		m := line(target)
-		m.ShopID, m.ConversationID = shopID, id
-		msg, err := s.appendIn(ctx, tx, m)
-		if err != nil {
-			return nil, err
-		}
-		if conv, err = s.conversationIn(ctx, tx, shopID, id); err != nil {
-			return nil, err
-		}
-		e, err := s.insertEvent(ctx, tx, kefu.Event{ShopID: shopID, Type: kefu.EventTransferred, Actor: by, ConversationID: id,
-			BuyerID: conv.BuyerID, AgentID: conv.AgentID,
-			Data: kefu.EventData{FromAgentID: before.AgentID, GroupID: to.ToGroupID, Note: to.Note}, CreatedAt: now})
-		if err != nil {
-			return nil, err
-		}
 		agentName := ""
 		if to.ToAgentID != 0 {
 			agentName = target
 		}
-		transferred := kefu.Change{Event: e, Conversation: conv}
-		if transferred.Summary, err = s.summaryIn(ctx, tx, conv, agentName, msg.Message); err != nil {
-			return nil, err
-		}
-		return []kefu.Change{msg, transferred}, nil
+		var changes []kefu.Change
+		conv, changes, err = s.lineThenEvent(ctx, tx, line(target), kefu.Event{ShopID: shopID, Type: kefu.EventTransferred, Actor: by,
+			ConversationID: id, AgentID: to.ToAgentID, Data: kefu.EventData{FromAgentID: before.AgentID, GroupID: to.ToGroupID, Note: to.Note},
+			CreatedAt: now}, agentName)
+		return changes, err
 	}, committed)
 	if err != nil {
 		return kefu.Conversation{}, fmt.Errorf("store: transfer conversation %d: %w", id, err)
@@ -644,16 +606,11 @@ func (s *Store) ReopenConversation(ctx context.Context, shopID, buyerID int64, w
 		}
 		agent, name := last.AgentID, ""
 		if agent != 0 {
-			var cap, held int
-			if err := tx.QueryRowContext(ctx, s.sql(`SELECT name, max_concurrent FROM agents WHERE shop_id = $1 AND id = $2`), shopID, agent).
-				Scan(&name, &cap); err != nil {
+			var room bool
+			if name, room, err = s.agentRoom(ctx, tx, shopID, agent); err != nil {
 				return nil, err
 			}
-			if err := tx.QueryRowContext(ctx, s.sql(`SELECT COUNT(*) FROM conversations WHERE shop_id = $1 AND agent_id = $2 AND status = 'assigned'`),
-				shopID, agent).Scan(&held); err != nil {
-				return nil, err
-			}
-			if !routable(agent) || held >= cap {
+			if !room || !routable(agent) {
 				agent, name = 0, ""
 			}
 		}
@@ -667,29 +624,32 @@ func (s *Store) ReopenConversation(ctx context.Context, shopID, buyerID int64, w
 		if err != nil {
 			return nil, err // a second open conversation of the buyer is a unique violation: nothing changed
 		}
-		m := line(name)
-		m.ShopID, m.ConversationID = shopID, id
-		msg, err := s.appendIn(ctx, tx, m)
-		if err != nil {
-			return nil, err
-		}
-		if conv, err = s.conversationIn(ctx, tx, shopID, id); err != nil {
-			return nil, err
-		}
-		e, err := s.insertEvent(ctx, tx, kefu.Event{ShopID: shopID, Type: kefu.EventReopened, Actor: kefu.ActorRef{Kind: kefu.SenderBuyer, ID: buyerID},
-			ConversationID: id, BuyerID: buyerID, AgentID: agent, CreatedAt: now})
-		if err != nil {
-			return nil, err
-		}
-		reopened := kefu.Change{Event: e, Conversation: conv}
-		if reopened.Summary, err = s.summaryIn(ctx, tx, conv, name, msg.Message); err != nil {
-			return nil, err
-		}
-		ok = true
-		return []kefu.Change{msg, reopened}, nil
+		var changes []kefu.Change
+		conv, changes, err = s.lineThenEvent(ctx, tx, line(name), kefu.Event{ShopID: shopID, Type: kefu.EventReopened,
+			Actor: kefu.ActorRef{Kind: kefu.SenderBuyer, ID: buyerID}, ConversationID: id, AgentID: agent, CreatedAt: now}, name)
+		ok = err == nil
+		return changes, err
 	}, committed)
 	if err != nil {
 		return kefu.Conversation{}, false, fmt.Errorf("store: reopen the latest conversation of buyer %d: %w", buyerID, err)
 	}
 	return conv, ok, nil
+}
+
+// agentRoom reads an agent's name inside tx and whether they hold fewer open
+// conversations than their cap. An agent not of the shop is kefu.ErrNotFound.
+func (s *Store) agentRoom(ctx context.Context, tx *sql.Tx, shopID, agentID int64) (name string, room bool, err error) {
+	var cap, held int
+	err = tx.QueryRowContext(ctx, s.sql(`SELECT name, max_concurrent FROM agents WHERE shop_id = $1 AND id = $2`), shopID, agentID).Scan(&name, &cap)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, fmt.Errorf("agent %d: %w", agentID, kefu.ErrNotFound)
+	}
+	if err != nil {
+		return "", false, err
+	}
+	if err := tx.QueryRowContext(ctx, s.sql(`SELECT COUNT(*) FROM conversations WHERE shop_id = $1 AND agent_id = $2 AND status = 'assigned'`),
+		shopID, agentID).Scan(&held); err != nil {
+		return "", false, err
+	}
+	return name, held < cap, nil
 }
