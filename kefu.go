@@ -370,9 +370,12 @@ type Change struct {
 	Conversation Conversation
 	// Message is what an EventMessage stored.
 	Message *Message
-	// Summary is the conversation as a list shows it after an EventAssigned
-	// or EventClosed, read in the transaction that wrote it.
+	// Summary is the conversation as a list shows it after a change of its
+	// state (assigned, closed, transferred, requeued, reopened), read in the
+	// transaction that wrote it.
 	Summary *ConversationSummary
+	// Position is its place in line when the change left it waiting.
+	Position int
 }
 
 // AgentLoad is what a routing decision knows of one agent of the shop.

@@ -41,7 +41,7 @@ func (f fanOut) Consume(c Committed) {
 		if c.Event.Type == kefu.EventTransferred {
 			also = append(also, AgentTopic(c.Event.Data.FromAgentID))
 		}
-		f.conversation(c.Conversation, protocol.ConversationOf(*c.Summary, 0), c.Event.Type == kefu.EventAssigned, also...)
+		f.conversation(c.Conversation, protocol.ConversationOf(*c.Summary, c.Position), c.Event.Type == kefu.EventAssigned, also...)
 	}
 }
 

@@ -2,6 +2,7 @@ package conversation_test
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -79,12 +80,32 @@ func TestGroupTransferStaysInTheGroupAndEndsWithTheNextDeparture(t *testing.T) {
 		t.Fatalf("sent to after-sales, the conversation went to %d, want its member c (not the buyer's agent d)", got.AgentID)
 	}
 	// c leaves: the conversation goes back to after-sales' line, the
-	// transfer over (its note was for c).
+	// transfer over (its note was for c), and the buyer is told its place.
+	buyerSock := &frameRecorder{}
+	ts.broker.Subscribe(conversation.BuyerTopic(buyer.ID), buyerSock)
 	ts.svc.AgentDisconnected(ctx, c)
 	ts.clock.Advance(conversation.DefaultPresenceGrace)
 	ts.svc.Tick(ctx)
 	if got := ts.conv(again.ID); got.Status != kefu.StatusQueued || got.GroupID != g.ID || got.TransferNote != "" || got.TransferFromAgentID != 0 {
 		t.Errorf("after c left: %s in group %d, note %q from %d; want waiting for after-sales, the transfer over", got.Status, got.GroupID, got.TransferNote, got.TransferFromAgentID)
+	}
+	buyerSock.mu.Lock()
+	defer buyerSock.mu.Unlock()
+	told := false
+	for _, f := range buyerSock.frames {
+		var cf struct {
+			Type         string `json:"type"`
+			Conversation struct {
+				Status        string `json:"status"`
+				QueuePosition int    `json:"queue_position"`
+			} `json:"conversation"`
+		}
+		if json.Unmarshal(f, &cf) == nil && cf.Type == "conversation" && cf.Conversation.Status == "queued" {
+			told = cf.Conversation.QueuePosition == 1
+		}
+	}
+	if !told {
+		t.Error("the buyer's conversation frame after the requeue does not say they are first in line")
 	}
 	_ = a
 }

@@ -303,7 +303,8 @@ func (s *Store) appendIn(ctx context.Context, tx *sql.Tx, m kefu.Message) (kefu.
 // stores m (kefu's line about the change) as the conversation's next
 // message, then e, and returns the conversation after both and their
 // changes in that order, e's carrying the conversation as a list shows it
-// (agentName its agent's), so its frame shows the line as the last message.
+// (agentName its agent's; its place if it waits), so its frame shows the
+// line as the last message.
 func (s *Store) lineThenEvent(ctx context.Context, tx *sql.Tx, m kefu.Message, e kefu.Event, agentName string) (kefu.Conversation, []kefu.Change, error) {
 	m.ShopID, m.ConversationID = e.ShopID, e.ConversationID
 	msg, err := s.appendIn(ctx, tx, m)
@@ -321,6 +322,11 @@ func (s *Store) lineThenEvent(ctx context.Context, tx *sql.Tx, m kefu.Message, e
 	change := kefu.Change{Event: e, Conversation: conv}
 	if change.Summary, err = s.summaryIn(ctx, tx, conv, agentName, msg.Message); err != nil {
 		return kefu.Conversation{}, nil, err
+	}
+	if conv.Status == kefu.StatusQueued {
+		if err := tx.QueryRowContext(ctx, s.sql(queuePositionSQL), conv.ShopID, conv.ID).Scan(&change.Position); err != nil {
+			return kefu.Conversation{}, nil, err
+		}
 	}
 	return conv, []kefu.Change{msg, change}, nil
 }

@@ -390,18 +390,25 @@ func (s *Store) Waiting(ctx context.Context, shopID int64) ([]kefu.Waiting, erro
 	return out, nil
 }
 
+// queuePositionSQL counts a waiting conversation's place in its shop's line
+// (0 if it is not waiting): those served before it, and itself. Parameters:
+// 1 shop, 2 conversation.
+const queuePositionSQL = `SELECT COUNT(*) FROM conversations c, conversations me
+	WHERE me.shop_id = $1 AND me.id = $2 AND me.status = 'queued' AND c.shop_id = me.shop_id AND c.status = 'queued'
+	AND (c.priority > me.priority OR (c.priority = me.priority AND (c.queued_at < me.queued_at
+		OR (c.queued_at = me.queued_at AND c.id <= me.id))))`
+
 // QueuePosition returns a conversation's place in its shop's line (1 =
 // next), 0 if it is not waiting.
 func (s *Store) QueuePosition(ctx context.Context, conv kefu.Conversation) (int, error) {
 	ctx, cancel := bound(ctx)
 	defer cancel()
-	var n int
-	err := s.rdb.WithContext(ctx).Raw(`SELECT COUNT(*) FROM conversations c, conversations me
-		WHERE me.shop_id = ? AND me.id = ? AND me.status = ? AND c.shop_id = me.shop_id AND c.status = ?
-		AND (c.priority > me.priority OR (c.priority = me.priority AND (c.queued_at < me.queued_at
-			OR (c.queued_at = me.queued_at AND c.id <= me.id))))`,
-		conv.ShopID, conv.ID, kefu.StatusQueued, kefu.StatusQueued).Scan(&n).Error
+	db, err := s.rdb.DB()
 	if err != nil {
+		return 0, fmt.Errorf("store: place of conversation %d in line: %w", conv.ID, err)
+	}
+	var n int
+	if err := db.QueryRowContext(ctx, s.sql(queuePositionSQL), conv.ShopID, conv.ID).Scan(&n); err != nil {
 		return 0, fmt.Errorf("store: place of conversation %d in line: %w", conv.ID, err)
 	}
 	return n, nil
