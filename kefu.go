@@ -167,14 +167,32 @@ type Conversation struct {
 	// handed it over and what they told the next agent (agents only).
 	TransferFromAgentID int64
 	TransferNote        string
-	Status              ConversationStatus
-	LastSeq             int64
-	AgentReadSeq        int64
-	BuyerReadSeq        int64
-	CreatedAt           time.Time
-	QueuedAt            time.Time
-	AssignedAt          *time.Time
-	ClosedAt            *time.Time
+	// HelperIDs are the agents invited into the conversation beside its
+	// holder (多方洽谈): they read and write it until they leave, and do not
+	// count against their cap. Cleared when it closes or goes back to the line.
+	HelperIDs    []int64
+	Status       ConversationStatus
+	LastSeq      int64
+	AgentReadSeq int64
+	BuyerReadSeq int64
+	CreatedAt    time.Time
+	QueuedAt     time.Time
+	AssignedAt   *time.Time
+	ClosedAt     *time.Time
+}
+
+// MaxHelpers bounds how many agents are invited into one conversation at once.
+const MaxHelpers = 3
+
+// Helps reports whether agentID was invited into the conversation and has
+// not left.
+func (c Conversation) Helps(agentID int64) bool {
+	for _, id := range c.HelperIDs {
+		if id == agentID {
+			return true
+		}
+	}
+	return false
 }
 
 // Open reports whether the conversation still takes messages.
@@ -223,6 +241,11 @@ const (
 	// SystemReopened: the conversation was closed a moment ago and is open
 	// again.
 	SystemReopened = "reopened"
+	// SystemJoined: an agent (named in SenderName) was invited into the
+	// conversation beside the one serving the buyer.
+	SystemJoined = "joined"
+	// SystemLeft: an invited agent (named in SenderName) left the conversation.
+	SystemLeft = "left"
 	// SystemLeaveMessage: nobody of the shop is online; the buyer's messages
 	// are kept and answered when an agent comes.
 	SystemLeaveMessage = "leave_message"
@@ -280,7 +303,8 @@ type ConversationSummary struct {
 // ConversationFilter selects conversations to list.
 type ConversationFilter struct {
 	Statuses []ConversationStatus // empty: all
-	AgentID  int64                // non-zero: only this agent's
+	AgentID  int64                // non-zero: only this agent's (held, or helped in)
+	BeforeID int64                // non-zero: only older than this conversation (paging)
 	BuyerID  int64                // non-zero: only this buyer's
 	Limit    int
 }
@@ -314,6 +338,11 @@ const (
 	// EventRequeued: an assigned conversation went back to the front of the
 	// line because its agent left (their grace ended with no socket open).
 	EventRequeued EventType = "conversation.requeued"
+	// EventInvited: the agent holding a conversation (or a supervisor)
+	// invited another agent (AgentID) to help in it.
+	EventInvited EventType = "conversation.invited"
+	// EventLeft: an invited agent (AgentID) left the conversation.
+	EventLeft EventType = "conversation.left"
 )
 
 // Event is one entry of a shop's append-only event log. Fields that do not

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -21,6 +22,10 @@ func (h *handlers) listConversations(c *gin.Context) {
 	if !ok {
 		return
 	}
+	before, ok := h.queryInt(c, "before", 0, 1, math.MaxInt)
+	if !ok {
+		return
+	}
 	var statuses []kefu.ConversationStatus
 	switch status := c.DefaultQuery("status", "open"); status {
 	case "open":
@@ -31,7 +36,7 @@ func (h *handlers) listConversations(c *gin.Context) {
 		h.writeError(c, badRequest("invalid_status", "status must be open, queued, assigned or closed."))
 		return
 	}
-	out, err := h.agentConversations(c.Request.Context(), agent, statuses, mine, limit)
+	out, err := h.agentConversations(c.Request.Context(), agent, statuses, mine, limit, int64(before))
 	if err != nil {
 		h.writeError(c, err)
 		return
@@ -42,11 +47,12 @@ func (h *handlers) listConversations(c *gin.Context) {
 // agentConversations lists the conversations of the given statuses an agent
 // is shown (conversation.ListFilters says which). REST lists and the agent
 // socket's ready frame both come from here.
-func (h *handlers) agentConversations(ctx context.Context, agent kefu.Agent, statuses []kefu.ConversationStatus, mine bool, limit int) ([]protocol.Conversation, error) {
+func (h *handlers) agentConversations(ctx context.Context, agent kefu.Agent, statuses []kefu.ConversationStatus, mine bool, limit int, before int64) ([]protocol.Conversation, error) {
 	filters := conversation.ListFilters(agent, statuses, mine, limit)
 	out := []protocol.Conversation{}
 	var positions map[int64]int
 	for _, f := range filters {
+		f.BeforeID = before
 		list, err := h.store.ListConversations(ctx, agent.ShopID, f)
 		if err != nil {
 			return nil, err
@@ -222,6 +228,34 @@ func (h *handlers) takeOverConversation(c *gin.Context) {
 		return
 	}
 	conv, err := h.convs.TakeOver(c.Request.Context(), actorOf(c), id)
+	h.respondConversation(c, conv, err)
+}
+
+func (h *handlers) inviteAgent(c *gin.Context) {
+	id, ok := h.pathID(c)
+	if !ok {
+		return
+	}
+	var req struct {
+		AgentID int64 `json:"agent_id"`
+	}
+	if !h.bindJSON(c, &req) {
+		return
+	}
+	if req.AgentID <= 0 {
+		h.writeError(c, badRequest("invalid_agent_id", "agent_id must name an agent of the shop."))
+		return
+	}
+	conv, err := h.convs.Invite(c.Request.Context(), actorOf(c), id, req.AgentID)
+	h.respondConversation(c, conv, err)
+}
+
+func (h *handlers) leaveConversation(c *gin.Context) {
+	id, ok := h.pathID(c)
+	if !ok {
+		return
+	}
+	conv, err := h.convs.Leave(c.Request.Context(), actorOf(c), id)
 	h.respondConversation(c, conv, err)
 }
 

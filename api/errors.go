@@ -78,7 +78,11 @@ func toAPIError(err error) (*apiError, bool) {
 	case errors.Is(err, conversation.ErrAgentUnavailable):
 		return newError(http.StatusConflict, "agent_unavailable", "That agent is not online with a free slot (or already holds the conversation)."), true
 	case errors.Is(err, conversation.ErrNotAssigned):
-		return newError(http.StatusConflict, "not_assigned", "Only a conversation an agent holds can be transferred."), true
+		return newError(http.StatusConflict, "not_assigned", "Only a conversation an agent holds can be transferred, shared or taken over."), true
+	case errors.Is(err, conversation.ErrCannotInvite):
+		return newError(http.StatusConflict, "cannot_invite", "That agent is in the conversation already, or it has 3 helpers."), true
+	case errors.Is(err, conversation.ErrNotHelping):
+		return newError(http.StatusConflict, "not_helping", "You were not invited into this conversation (or left it already)."), true
 	}
 	return errInternal, false
 }

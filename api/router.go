@@ -67,6 +67,8 @@ type Conversations interface {
 	Transfer(ctx context.Context, actor conversation.Actor, id int64, to kefu.Transfer) (kefu.Conversation, error)
 	AgentActive(ctx context.Context, a kefu.Agent)
 	TakeOver(ctx context.Context, actor conversation.Actor, id int64) (kefu.Conversation, error)
+	Invite(ctx context.Context, actor conversation.Actor, id, helperID int64) (kefu.Conversation, error)
+	Leave(ctx context.Context, actor conversation.Actor, id int64) (kefu.Conversation, error)
 	Broker() conversation.Broker
 }
 
@@ -237,6 +239,8 @@ func routes(r *gin.Engine, h *handlers, cfg Config) {
 	agent.POST("/conversations/:id/close", h.closeConversation)
 	agent.POST("/conversations/:id/transfer", h.transferConversation)
 	agent.POST("/conversations/:id/takeover", h.takeOverConversation)
+	agent.POST("/conversations/:id/invite", h.inviteAgent)
+	agent.POST("/conversations/:id/leave", h.leaveConversation)
 	agent.GET("/buyers/:id/orders", h.buyerOrders)
 	agent.PUT("/buyers/:id/routing", h.setBuyerRouting)
 

@@ -14,7 +14,9 @@ import (
 //     not found (never "forbidden": that would confirm it exists).
 //   - A plain agent sees the shop's queue and the conversations they hold or
 //     held; writes (messages, read marks, typing) and closes only what they
-//     hold, and may close a waiting one.
+//     hold, and may close a waiting one. An agent invited into a
+//     conversation (a helper) sees and writes it until they leave, and
+//     neither closes nor transfers it.
 //   - Owners and supervisors see, write and close everything in their shop.
 //   - Only the owner manages the shop (origins, the identity secret, new
 //     agents); owners and supervisors manage the team's routing (groups,
@@ -38,16 +40,30 @@ func mayRead(actor Actor, conv kefu.Conversation) error {
 	switch {
 	case actor.Kind == kefu.SenderBuyer && conv.BuyerID != actor.ID:
 		return fmt.Errorf("conversation %d: %w", conv.ID, kefu.ErrNotFound)
-	case actor.Kind == kefu.SenderAgent && !actor.supervises() && conv.AgentID != actor.ID && conv.Status != kefu.StatusQueued:
+	case actor.Kind == kefu.SenderAgent && !actor.supervises() && conv.AgentID != actor.ID && conv.Status != kefu.StatusQueued &&
+		!conv.Helps(actor.ID):
 		return fmt.Errorf("conversation %d belongs to another agent: %w", conv.ID, ErrForbidden)
 	}
 	return nil
 }
 
 // mayWrite says whether an agent may write to, mark read or type in a
-// conversation: the agent holding it, or an owner or supervisor.
+// conversation: the agent holding it or helping in it, or an owner or
+// supervisor.
 func mayWrite(actor Actor, conv kefu.Conversation) bool {
-	return actor.supervises() || (conv.AgentID == actor.ID && conv.Status != kefu.StatusQueued)
+	return actor.supervises() || mayHelp(actor, conv)
+}
+
+// mayHelp says whether an agent serves the conversation themselves: they
+// hold it (or held it, once closed), or were invited into it.
+func mayHelp(actor Actor, conv kefu.Conversation) bool {
+	return conv.Status != kefu.StatusQueued && (conv.AgentID == actor.ID || conv.Helps(actor.ID))
+}
+
+// mayManage says whether an agent may hand a conversation on (transfer) or
+// invite others into it: the agent holding it, or an owner or supervisor.
+func mayManage(actor Actor, conv kefu.Conversation) bool {
+	return actor.Kind == kefu.SenderAgent && (actor.supervises() || (conv.AgentID == actor.ID && conv.Status != kefu.StatusQueued))
 }
 
 // mayClose says whether an agent may close a conversation: their own, one
@@ -68,8 +84,8 @@ func closeHolder(actor Actor) int64 {
 
 // writeRule is what the store checks, in the statement that writes, before
 // it appends a message from the actor: a buyer writes to their own open
-// conversation; an agent to an open one assigned to them, or (owners and
-// supervisors) to any assigned one.
+// conversation; an agent to an open one assigned to them or that they help
+// in, or (owners and supervisors) to any assigned one.
 func writeRule(actor Actor) kefu.WriteRule {
 	if actor.Kind == kefu.SenderBuyer {
 		return kefu.WriteRule{OpenOnly: true, BuyerID: actor.ID}
@@ -83,12 +99,16 @@ func writeRule(actor Actor) kefu.WriteRule {
 
 // agentTopics is where the agents told about a conversation listen: owners
 // and supervisors always; while it waits, every agent of the shop; then the
-// agent holding it.
+// agent holding it and those helping in it.
 func agentTopics(conv kefu.Conversation) []string {
 	if conv.Status == kefu.StatusQueued || conv.AgentID == 0 {
 		return []string{ShopTopic(conv.ShopID), SupervisorTopic(conv.ShopID)}
 	}
-	return []string{AgentTopic(conv.AgentID), SupervisorTopic(conv.ShopID)}
+	topics := []string{AgentTopic(conv.AgentID), SupervisorTopic(conv.ShopID)}
+	for _, id := range conv.HelperIDs {
+		topics = append(topics, AgentTopic(id))
+	}
+	return topics
 }
 
 // conversationTopics is everyone told about a conversation: its agents and its buyer.

@@ -36,10 +36,13 @@ func (f fanOut) Consume(c Committed) {
 		// A conversation leaving the queue is told to the whole shop, which
 		// saw it waiting; a closed one that waited has no agent, so its
 		// topics are the shop's already; one transferred is told to the
-		// agent who handed it over too.
+		// agent who handed it over too, and one a helper left to the helper.
 		var also []string
-		if c.Event.Type == kefu.EventTransferred {
+		switch c.Event.Type {
+		case kefu.EventTransferred:
 			also = append(also, AgentTopic(c.Event.Data.FromAgentID))
+		case kefu.EventLeft:
+			also = append(also, AgentTopic(c.Event.AgentID))
 		}
 		f.conversation(c.Conversation, protocol.ConversationOf(*c.Summary, c.Position), c.Event.Type == kefu.EventAssigned, also...)
 	}
@@ -74,7 +77,8 @@ func (f fanOut) message(c Committed) {
 }
 
 // conversation publishes a conversation frame already summarized. The buyer
-// gets it without what is for agents only (a transfer's note).
+// gets it without what is for agents only (a transfer's note, helpers, the
+// wait for an answer).
 func (f fanOut) conversation(conv kefu.Conversation, view protocol.Conversation, leftQueue bool, also ...string) {
 	frame := protocol.Encode(protocol.ConversationFrame{Type: protocol.TypeConversation, Conversation: view})
 	topics := append(agentTopics(conv), also...)
@@ -82,7 +86,7 @@ func (f fanOut) conversation(conv kefu.Conversation, view protocol.Conversation,
 		topics = append(topics, ShopTopic(conv.ShopID))
 	}
 	buyer := BuyerTopic(conv.BuyerID)
-	if view.Transfer == nil {
+	if !view.HasAgentsOnly() {
 		f.publish(frame, nil, append(topics, buyer))
 		return
 	}

@@ -362,7 +362,7 @@ func leftNotice(agentName string) kefu.Message {
 // Errors of a transfer the caller can correct.
 var (
 	ErrAgentUnavailable = errors.New("the agent is not online with a free slot")
-	ErrNotAssigned      = errors.New("only a conversation an agent holds can be transferred")
+	ErrNotAssigned      = errors.New("only a conversation an agent holds can be transferred or shared")
 )
 
 // Transfer hands a conversation the actor holds (an owner or supervisor:
@@ -375,7 +375,7 @@ func (s *Service) Transfer(ctx context.Context, actor Actor, id int64, to kefu.T
 		return kefu.Conversation{}, err
 	}
 	switch {
-	case actor.Kind != kefu.SenderAgent || !mayWrite(actor, conv):
+	case !mayManage(actor, conv):
 		return kefu.Conversation{}, fmt.Errorf("transfer conversation %d: %w", id, ErrForbidden)
 	case conv.Status != kefu.StatusAssigned:
 		return kefu.Conversation{}, fmt.Errorf("transfer conversation %d (%s): %w", id, conv.Status, ErrNotAssigned)

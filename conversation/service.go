@@ -50,6 +50,10 @@ type Store interface {
 	AgentsHoldingConversations(ctx context.Context) ([]kefu.Agent, error)
 	TransferConversation(ctx context.Context, shopID, id, fromAgentID int64, by kefu.ActorRef, to kefu.Transfer,
 		line func(targetName string) kefu.Message, committed func(kefu.Change)) (kefu.Conversation, error)
+	InviteAgent(ctx context.Context, shopID, id, holderID, helperID int64, by kefu.ActorRef,
+		line func(helperName string) kefu.Message, committed func(kefu.Change)) (kefu.Conversation, error)
+	LeaveConversation(ctx context.Context, shopID, id, helperID int64, by kefu.ActorRef,
+		line func(helperName string) kefu.Message, committed func(kefu.Change)) (kefu.Conversation, error)
 	Agent(ctx context.Context, shopID, id int64) (kefu.Agent, error)
 	Group(ctx context.Context, shopID, id int64) (kefu.Group, error)
 	CloseConversation(ctx context.Context, shopID, id, byAgentID int64, by kefu.ActorRef, farewell kefu.Message,

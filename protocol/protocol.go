@@ -301,6 +301,12 @@ type Conversation struct {
 	ClosedAt      *time.Time `json:"closed_at"`
 	// Transfer is the latest transfer, for agents only (never sent to a buyer).
 	Transfer *Transfer `json:"transfer,omitempty"`
+	// HelperIDs are the agents invited into it beside its agent (agents only;
+	// absent when none).
+	HelperIDs []int64 `json:"helper_ids,omitempty"`
+	// AwaitingSince is when the buyer's oldest unanswered message was written
+	// (agents only; absent when nothing waits for an answer).
+	AwaitingSince *time.Time `json:"awaiting_since,omitempty"`
 }
 
 // Transfer is who handed a conversation over and what they told the next agent.
@@ -309,9 +315,14 @@ type Transfer struct {
 	Note        string `json:"note"`
 }
 
+// HasAgentsOnly reports whether c carries anything a buyer may not see.
+func (c Conversation) HasAgentsOnly() bool {
+	return c.Transfer != nil || c.HelperIDs != nil || c.AwaitingSince != nil
+}
+
 // ForBuyer is c as its buyer may see it: without what is for agents only.
 func (c Conversation) ForBuyer() Conversation {
-	c.Transfer = nil
+	c.Transfer, c.HelperIDs, c.AwaitingSince = nil, nil, nil
 	return c
 }
 
@@ -319,7 +330,8 @@ func (c Conversation) ForBuyer() Conversation {
 func ConversationOf(s kefu.ConversationSummary, position int) Conversation {
 	c := Conversation{ID: s.ID, Status: string(s.Status), Buyer: BuyerOf(s.Buyer), AgentName: s.AgentName,
 		LastSeq: s.LastSeq, AgentReadSeq: s.AgentReadSeq, BuyerReadSeq: s.BuyerReadSeq, Unread: s.Unread,
-		QueuePosition: position, CreatedAt: s.CreatedAt.UTC(), AssignedAt: utc(s.AssignedAt), ClosedAt: utc(s.ClosedAt)}
+		QueuePosition: position, CreatedAt: s.CreatedAt.UTC(), AssignedAt: utc(s.AssignedAt), ClosedAt: utc(s.ClosedAt),
+		HelperIDs: s.HelperIDs, AwaitingSince: utc(s.AwaitingSince)}
 	if s.AgentID != 0 {
 		id := s.AgentID
 		c.AgentID = &id

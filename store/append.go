@@ -406,7 +406,7 @@ func appendArgs(m kefu.Message, rule kefu.WriteRule, withInsert bool) []any {
 func scanAppended(m kefu.Message, scan func(dest ...any) error, withIDs bool) (appendResult, error) {
 	var c conversationRow
 	var eventID int64
-	dest := []any{&c.ID, &c.ShopID, &c.BuyerID, &c.AgentID, &c.Status, &c.LastSeq}
+	dest := []any{&c.ID, &c.ShopID, &c.BuyerID, &c.AgentID, &c.Status, &c.LastSeq, &c.Helpers}
 	if withIDs {
 		dest = append(dest, &m.ID, &eventID)
 	}
@@ -480,7 +480,7 @@ const bumpSeqSQL = `UPDATE conversations SET last_seq = last_seq + 1,
 WHERE shop_id = $2 AND id = $3
 	AND (status <> 'closed' OR NOT $4)
 	AND ($5 = 0 OR buyer_id = $5)
-	AND ($6 = 0 OR agent_id = $6) AND (status = 'assigned' OR NOT $9)
+	AND ($6 = 0 OR agent_id = $6 OR (helpers <> '' AND ',' || helpers || ',' LIKE '%,' || $6 || ',%')) AND (status = 'assigned' OR NOT $9)
 	AND ($7 = '' OR NOT EXISTS (SELECT 1 FROM messages
 		WHERE shop_id = $2 AND sender = $1 AND sender_id = $8 AND client_msg_id = $7 AND client_msg_id <> ''))
 RETURNING ` + conversationColumns
@@ -498,7 +498,8 @@ UPDATE conversations SET last_seq = last_seq + 1,
 WHERE shop_id = $2::bigint AND id = $3::bigint
 	AND (status <> 'closed' OR NOT $4::boolean)
 	AND ($5::bigint = 0 OR buyer_id = $5::bigint)
-	AND ($6::bigint = 0 OR agent_id = $6::bigint) AND (status = 'assigned' OR NOT $9::boolean)
+	AND ($6::bigint = 0 OR agent_id = $6::bigint OR (helpers <> '' AND ',' || helpers || ',' LIKE '%,' || $6::bigint || ',%'))
+	AND (status = 'assigned' OR NOT $9::boolean)
 	AND ($7::text = '' OR NOT EXISTS (SELECT 1 FROM messages
 		WHERE shop_id = $2::bigint AND sender = $1::text AND sender_id = $8::bigint AND client_msg_id = $7::text AND client_msg_id <> ''))
 RETURNING ` + conversationColumns + `
@@ -516,7 +517,7 @@ SELECT c.*, m.id, e.id FROM m, c, e`
 // conversationColumns are what scanAppended reads of the conversation: its
 // routing state, all that fan-out and routing need per message (the whole
 // row would have four times parsed for every message).
-const conversationColumns = `id, shop_id, buyer_id, agent_id, status, last_seq`
+const conversationColumns = `id, shop_id, buyer_id, agent_id, status, last_seq, helpers`
 
 // prepareAppend prepares the message path's statements on the writer pool.
 func (s *Store) prepareAppend(ctx context.Context) error {

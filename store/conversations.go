@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/kefu/kefu"
@@ -19,6 +21,7 @@ type conversationRow struct {
 	Priority      int
 	TransferFrom  int64
 	TransferNote  string
+	Helpers       string // agent ids, comma-separated: see kefu.Conversation.HelperIDs
 	AwaitingSince *time.Time
 	Status        string
 	LastSeq       int64
@@ -36,7 +39,7 @@ func (r conversationRow) conversation() kefu.Conversation {
 	c := kefu.Conversation{ID: r.ID, ShopID: r.ShopID, BuyerID: r.BuyerID, GroupID: r.GroupID, Priority: r.Priority,
 		TransferFromAgentID: r.TransferFrom, TransferNote: r.TransferNote, AwaitingSince: r.AwaitingSince,
 		Status: kefu.ConversationStatus(r.Status), LastSeq: r.LastSeq, AgentReadSeq: r.AgentReadSeq, BuyerReadSeq: r.BuyerReadSeq,
-		CreatedAt: r.CreatedAt, QueuedAt: r.QueuedAt, AssignedAt: r.AssignedAt, ClosedAt: r.ClosedAt}
+		CreatedAt: r.CreatedAt, QueuedAt: r.QueuedAt, AssignedAt: r.AssignedAt, ClosedAt: r.ClosedAt, HelperIDs: parseIDs(r.Helpers)}
 	if r.AgentID != nil {
 		c.AgentID = *r.AgentID
 	}
@@ -47,7 +50,7 @@ func rowOf(c kefu.Conversation) conversationRow {
 	r := conversationRow{ID: c.ID, ShopID: c.ShopID, BuyerID: c.BuyerID, GroupID: c.GroupID, Priority: c.Priority,
 		TransferFrom: c.TransferFromAgentID, TransferNote: c.TransferNote, AwaitingSince: c.AwaitingSince, Status: string(c.Status), LastSeq: c.LastSeq,
 		AgentReadSeq: c.AgentReadSeq, BuyerReadSeq: c.BuyerReadSeq, CreatedAt: c.CreatedAt, QueuedAt: c.QueuedAt,
-		AssignedAt: c.AssignedAt, ClosedAt: c.ClosedAt}
+		AssignedAt: c.AssignedAt, ClosedAt: c.ClosedAt, Helpers: formatIDs(c.HelperIDs)}
 	if c.AgentID != 0 {
 		id := c.AgentID
 		r.AgentID = &id
@@ -213,6 +216,14 @@ func (s *Store) assignIn(ctx context.Context, tx *sql.Tx, shopID, id, agentID in
 	if err != nil {
 		return nil, kefu.Conversation{}, err
 	}
+	if conv.Helps(agentID) {
+		// A helper given the conversation (a take-over) holds it now.
+		conv.HelperIDs = without(conv.HelperIDs, agentID)
+		if _, err := tx.ExecContext(ctx, s.sql(`UPDATE conversations SET helpers = $1 WHERE shop_id = $2 AND id = $3`),
+			formatIDs(conv.HelperIDs), shopID, id); err != nil {
+			return nil, kefu.Conversation{}, err
+		}
+	}
 	e, err := s.insertEvent(ctx, tx, kefu.Event{ShopID: shopID, Type: kefu.EventAssigned, Actor: by,
 		ConversationID: id, BuyerID: conv.BuyerID, AgentID: agentID, CreatedAt: now})
 	if err != nil {
@@ -248,7 +259,7 @@ func (s *Store) CloseConversation(ctx context.Context, shopID, id, byAgentID int
 			return nil, err
 		}
 		now := s.now().UTC().Truncate(microsecond)
-		res, err := tx.ExecContext(ctx, s.sql(`UPDATE conversations SET status = 'closed', closed_at = $1
+		res, err := tx.ExecContext(ctx, s.sql(`UPDATE conversations SET status = 'closed', closed_at = $1, helpers = ''
 			WHERE shop_id = $2 AND id = $3 AND status <> 'closed' AND ($4 = 0 OR status = 'queued' OR agent_id = $4)`),
 			now, shopID, id, byAgentID)
 		if err != nil {
@@ -334,10 +345,10 @@ func (s *Store) lineThenEvent(ctx context.Context, tx *sql.Tx, m kefu.Message, e
 // conversationIn reads a conversation inside tx.
 func (s *Store) conversationIn(ctx context.Context, tx *sql.Tx, shopID, id int64) (kefu.Conversation, error) {
 	var r conversationRow
-	err := tx.QueryRowContext(ctx, s.sql(`SELECT id, shop_id, buyer_id, agent_id, group_id, priority, transfer_from, transfer_note,
-		status, last_seq, agent_read_seq, buyer_read_seq, created_at, queued_at, assigned_at, closed_at
+	err := tx.QueryRowContext(ctx, s.sql(`SELECT id, shop_id, buyer_id, agent_id, group_id, priority, transfer_from, transfer_note, helpers,
+		awaiting_since, status, last_seq, agent_read_seq, buyer_read_seq, created_at, queued_at, assigned_at, closed_at
 		FROM conversations WHERE shop_id = $1 AND id = $2`), shopID, id).
-		Scan(&r.ID, &r.ShopID, &r.BuyerID, &r.AgentID, &r.GroupID, &r.Priority, &r.TransferFrom, &r.TransferNote,
+		Scan(&r.ID, &r.ShopID, &r.BuyerID, &r.AgentID, &r.GroupID, &r.Priority, &r.TransferFrom, &r.TransferNote, &r.Helpers, &r.AwaitingSince,
 			&r.Status, &r.LastSeq, &r.AgentReadSeq, &r.BuyerReadSeq, &r.CreatedAt, &r.QueuedAt, &r.AssignedAt, &r.ClosedAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return kefu.Conversation{}, fmt.Errorf("conversation %d: %w", id, kefu.ErrNotFound)
@@ -407,7 +418,10 @@ func (s *Store) ListConversations(ctx context.Context, shopID int64, f kefu.Conv
 		q = q.Where("status IN ?", f.Statuses)
 	}
 	if f.AgentID != 0 {
-		q = q.Where("agent_id = ?", f.AgentID)
+		q = q.Where("(agent_id = ? OR (helpers <> '' AND ',' || helpers || ',' LIKE ?))", f.AgentID, "%,"+strconv.FormatInt(f.AgentID, 10)+",%")
+	}
+	if f.BeforeID != 0 {
+		q = q.Where("id < ?", f.BeforeID)
 	}
 	if f.BuyerID != 0 {
 		q = q.Where("buyer_id = ?", f.BuyerID)
@@ -584,4 +598,27 @@ func (s *Store) requireBuyer(ctx context.Context, shopID, buyerID int64) error {
 		return fmt.Errorf("store: buyer %d of shop %d: %w", buyerID, shopID, kefu.ErrNotFound)
 	}
 	return nil
+}
+
+// parseIDs reads a comma-separated list of ids (the helpers column).
+func parseIDs(s string) []int64 {
+	if s == "" {
+		return nil
+	}
+	var ids []int64
+	for _, f := range strings.Split(s, ",") {
+		if id, err := strconv.ParseInt(f, 10, 64); err == nil {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// formatIDs writes ids as parseIDs reads them.
+func formatIDs(ids []int64) string {
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		parts[i] = strconv.FormatInt(id, 10)
+	}
+	return strings.Join(parts, ",")
 }

@@ -197,6 +197,9 @@ ALTER TABLE shops ADD COLUMN slow_reply_seconds INTEGER NOT NULL DEFAULT 100`,
 	`ALTER TABLE shops ADD COLUMN reopen_hours INTEGER NOT NULL DEFAULT 0`,
 	// 12: a shop may serve conversations about high-value orders first.
 	`ALTER TABLE shops ADD COLUMN high_value_cents BIGINT NOT NULL DEFAULT 0`,
+	// 13: agents invited into a conversation beside its holder (多方洽谈), as
+	// a comma-separated list of agent ids read with the row on every write.
+	`ALTER TABLE conversations ADD COLUMN helpers TEXT NOT NULL DEFAULT ''`,
 }
 
 // migrate brings the schema up to date, one transaction per step. Several

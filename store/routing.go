@@ -465,9 +465,9 @@ func (s *Store) RequeueAgent(ctx context.Context, shopID, agentID int64, notice 
 		now := s.now().UTC().Truncate(microsecond)
 		for _, id := range ids {
 			// A transfer's note and its sender are stale once the agent who
-			// took it left.
+			// took it left, and so are the helpers they invited.
 			if _, err := tx.ExecContext(ctx, s.sql(`UPDATE conversations SET status = 'queued', agent_id = NULL, assigned_at = NULL,
-				priority = $1, transfer_from = 0, transfer_note = '' WHERE shop_id = $2 AND id = $3`), kefu.PriorityReturned, shopID, id); err != nil {
+				priority = $1, transfer_from = 0, transfer_note = '', helpers = '' WHERE shop_id = $2 AND id = $3`), kefu.PriorityReturned, shopID, id); err != nil {
 				return nil, err
 			}
 			_, ch, err := s.lineThenEvent(ctx, tx, notice(name), kefu.Event{ShopID: shopID, Type: kefu.EventRequeued,
@@ -524,8 +524,10 @@ func (s *Store) TransferConversation(ctx context.Context, shopID, id, fromAgentI
 				return nil, fmt.Errorf("agent %d: %w", to.ToAgentID, kefu.ErrAgentFull)
 			}
 			target = name
+			// A helper who takes the conversation over holds it now.
 			if _, err := tx.ExecContext(ctx, s.sql(`UPDATE conversations SET agent_id = $1, assigned_at = $2, transfer_from = $3,
-				transfer_note = $4 WHERE shop_id = $5 AND id = $6`), to.ToAgentID, now, before.AgentID, to.Note, shopID, id); err != nil {
+				transfer_note = $4, helpers = $5 WHERE shop_id = $6 AND id = $7`), to.ToAgentID, now, before.AgentID, to.Note,
+				formatIDs(without(before.HelperIDs, to.ToAgentID)), shopID, id); err != nil {
 				return nil, err
 			}
 			if _, err := tx.ExecContext(ctx, s.sql(`UPDATE agents SET last_assigned_at = $1 WHERE shop_id = $2 AND id = $3`), now, shopID, to.ToAgentID); err != nil {
@@ -539,7 +541,7 @@ func (s *Store) TransferConversation(ctx context.Context, shopID, id, fromAgentI
 				return nil, err
 			}
 			if _, err := tx.ExecContext(ctx, s.sql(`UPDATE conversations SET status = 'queued', agent_id = NULL, assigned_at = NULL,
-				group_id = $1, priority = $2, transfer_from = $3, transfer_note = $4 WHERE shop_id = $5 AND id = $6`),
+				group_id = $1, priority = $2, transfer_from = $3, transfer_note = $4, helpers = '' WHERE shop_id = $5 AND id = $6`),
 				to.ToGroupID, kefu.PriorityReturned, before.AgentID, to.Note, shopID, id); err != nil {
 				return nil, err
 			}

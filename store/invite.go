@@ -1,0 +1,121 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/kefu/kefu"
+)
+
+// InviteAgent adds helperID to the agents helping in an assigned
+// conversation beside its holder (多方洽谈), with line(the helper's name) as
+// its next message and their events (EventMessage, then EventInvited), in
+// one transaction inside the shop's routing serialization. holderID, if not
+// 0, must hold the conversation (kefu.ErrForbidden otherwise); by is who
+// invited. A conversation not assigned is kefu.ErrConflict; a helper not of
+// the shop kefu.ErrNotFound; the holder, an agent already helping, or a
+// conversation with kefu.MaxHelpers helpers kefu.ErrAgentFull.
+func (s *Store) InviteAgent(ctx context.Context, shopID, id, holderID, helperID int64, by kefu.ActorRef,
+	line func(helperName string) kefu.Message, committed func(kefu.Change)) (kefu.Conversation, error) {
+	var conv kefu.Conversation
+	_, err := s.run(ctx, func(ctx context.Context, tx *sql.Tx) ([]kefu.Change, error) {
+		if err := s.lockShopRouting(ctx, tx, shopID); err != nil {
+			return nil, err
+		}
+		before, err := s.conversationIn(ctx, tx, shopID, id)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case before.Status != kefu.StatusAssigned:
+			return nil, fmt.Errorf("conversation %d is %s: %w", id, before.Status, kefu.ErrConflict)
+		case holderID != 0 && before.AgentID != holderID:
+			return nil, fmt.Errorf("conversation %d is held by agent %d: %w", id, before.AgentID, kefu.ErrForbidden)
+		case before.AgentID == helperID || before.Helps(helperID):
+			return nil, fmt.Errorf("agent %d is in conversation %d already: %w", helperID, id, kefu.ErrAgentFull)
+		case len(before.HelperIDs) >= kefu.MaxHelpers:
+			return nil, fmt.Errorf("conversation %d has %d helpers: %w", id, len(before.HelperIDs), kefu.ErrAgentFull)
+		}
+		name, holder, err := s.agentNames(ctx, tx, shopID, helperID, before.AgentID)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := tx.ExecContext(ctx, s.sql(`UPDATE conversations SET helpers = $1 WHERE shop_id = $2 AND id = $3`),
+			formatIDs(append(before.HelperIDs, helperID)), shopID, id); err != nil {
+			return nil, err
+		}
+		var changes []kefu.Change
+		conv, changes, err = s.lineThenEvent(ctx, tx, line(name), kefu.Event{ShopID: shopID, Type: kefu.EventInvited, Actor: by,
+			ConversationID: id, AgentID: helperID, CreatedAt: s.now().UTC().Truncate(microsecond)}, holder)
+		return changes, err
+	}, committed)
+	if err != nil {
+		return kefu.Conversation{}, fmt.Errorf("store: invite agent %d into conversation %d: %w", helperID, id, err)
+	}
+	return conv, nil
+}
+
+// LeaveConversation takes helperID out of the agents helping in a
+// conversation, with line(the helper's name) as its next message and their
+// events (EventMessage, then EventLeft), in one transaction. One the agent
+// does not help in (any more) is kefu.ErrConflict.
+func (s *Store) LeaveConversation(ctx context.Context, shopID, id, helperID int64, by kefu.ActorRef,
+	line func(helperName string) kefu.Message, committed func(kefu.Change)) (kefu.Conversation, error) {
+	var conv kefu.Conversation
+	_, err := s.run(ctx, func(ctx context.Context, tx *sql.Tx) ([]kefu.Change, error) {
+		before, err := s.conversationIn(ctx, tx, shopID, id)
+		if err != nil {
+			return nil, err
+		}
+		if !before.Helps(helperID) {
+			return nil, fmt.Errorf("agent %d does not help in conversation %d: %w", helperID, id, kefu.ErrConflict)
+		}
+		name, holder, err := s.agentNames(ctx, tx, shopID, helperID, before.AgentID)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := tx.ExecContext(ctx, s.sql(`UPDATE conversations SET helpers = $1 WHERE shop_id = $2 AND id = $3`),
+			formatIDs(without(before.HelperIDs, helperID)), shopID, id); err != nil {
+			return nil, err
+		}
+		var changes []kefu.Change
+		conv, changes, err = s.lineThenEvent(ctx, tx, line(name), kefu.Event{ShopID: shopID, Type: kefu.EventLeft, Actor: by,
+			ConversationID: id, AgentID: helperID, CreatedAt: s.now().UTC().Truncate(microsecond)}, holder)
+		return changes, err
+	}, committed)
+	if err != nil {
+		return kefu.Conversation{}, fmt.Errorf("store: agent %d leaves conversation %d: %w", helperID, id, err)
+	}
+	return conv, nil
+}
+
+// agentNames reads, inside tx, the name of agent id and that of holderID (""
+// for 0). An agent not of the shop is kefu.ErrNotFound.
+func (s *Store) agentNames(ctx context.Context, tx *sql.Tx, shopID, id, holderID int64) (name, holder string, err error) {
+	read := func(id int64) (string, error) {
+		var name string
+		err := tx.QueryRowContext(ctx, s.sql(`SELECT name FROM agents WHERE shop_id = $1 AND id = $2`), shopID, id).Scan(&name)
+		if errors.Is(err, sql.ErrNoRows) {
+			return "", fmt.Errorf("agent %d: %w", id, kefu.ErrNotFound)
+		}
+		return name, err
+	}
+	if name, err = read(id); err != nil || holderID == 0 {
+		return name, "", err
+	}
+	holder, err = read(holderID)
+	return name, holder, err
+}
+
+// without is ids less id.
+func without(ids []int64, id int64) []int64 {
+	out := make([]int64, 0, len(ids))
+	for _, x := range ids {
+		if x != id {
+			out = append(out, x)
+		}
+	}
+	return out
+}
