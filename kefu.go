@@ -81,6 +81,7 @@ const (
 	MaxStickyDays           = 90
 	MaxAutoCloseMinutes     = 7 * 24 * 60
 	MaxSlowReplySeconds     = 3600
+	MaxReassignSeconds      = 3600
 	MaxAutoAwayMinutes      = 240
 	MaxReopenHours          = 72
 	MaxHighValueCents       = 1_000_000_000_000
@@ -103,6 +104,9 @@ type Shop struct {
 	// SlowReplySeconds nudges the agent when a buyer has waited that long
 	// for an answer (0: never; 100 for a new shop, Taobao's alert).
 	SlowReplySeconds int
+	// ReassignSeconds hands the conversation to another agent with a free
+	// slot when a buyer has waited that long for an answer (0: never).
+	ReassignSeconds int
 	// AutoAwayMinutes makes an online agent who did nothing for that long
 	// away until they do something (0: never).
 	AutoAwayMinutes int
@@ -338,6 +342,9 @@ const (
 	// EventRequeued: an assigned conversation went back to the front of the
 	// line because its agent left (their grace ended with no socket open).
 	EventRequeued EventType = "conversation.requeued"
+	// EventReassigned: a buyer waited the shop's reassign_seconds for an
+	// answer, and kefu handed the conversation to another agent with room.
+	EventReassigned EventType = "conversation.reassigned"
 	// EventInvited: the agent holding a conversation (or a supervisor)
 	// invited another agent (AgentID) to help in it.
 	EventInvited EventType = "conversation.invited"
@@ -509,6 +516,7 @@ type RoutingSettings struct {
 	StickyDays       int
 	AutoCloseMinutes int
 	SlowReplySeconds int
+	ReassignSeconds  int
 	AutoAwayMinutes  int
 	ReopenHours      int
 	HighValueCents   int64
@@ -517,6 +525,6 @@ type RoutingSettings struct {
 // Routing returns the shop's routing settings.
 func (s Shop) Routing() RoutingSettings {
 	return RoutingSettings{StickyDays: s.StickyDays, AutoCloseMinutes: s.AutoCloseMinutes,
-		SlowReplySeconds: s.SlowReplySeconds, AutoAwayMinutes: s.AutoAwayMinutes, ReopenHours: s.ReopenHours,
-		HighValueCents: s.HighValueCents}
+		SlowReplySeconds: s.SlowReplySeconds, ReassignSeconds: s.ReassignSeconds, AutoAwayMinutes: s.AutoAwayMinutes,
+		ReopenHours: s.ReopenHours, HighValueCents: s.HighValueCents}
 }

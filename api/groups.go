@@ -214,6 +214,7 @@ type routingView struct {
 	StickyDays       int   `json:"sticky_days"`
 	AutoCloseMinutes int   `json:"auto_close_minutes"`
 	SlowReplySeconds int   `json:"slow_reply_seconds"`
+	ReassignSeconds  int   `json:"reassign_seconds"`
 	AutoAwayMinutes  int   `json:"auto_away_minutes"`
 	ReopenHours      int   `json:"reopen_hours"`
 	HighValueCents   int64 `json:"high_value_cents"`
@@ -221,7 +222,7 @@ type routingView struct {
 
 func routingOf(r kefu.RoutingSettings) routingView {
 	return routingView{StickyDays: r.StickyDays, AutoCloseMinutes: r.AutoCloseMinutes,
-		SlowReplySeconds: r.SlowReplySeconds, AutoAwayMinutes: r.AutoAwayMinutes, ReopenHours: r.ReopenHours,
+		SlowReplySeconds: r.SlowReplySeconds, ReassignSeconds: r.ReassignSeconds, AutoAwayMinutes: r.AutoAwayMinutes, ReopenHours: r.ReopenHours,
 		HighValueCents: r.HighValueCents}
 }
 
@@ -237,6 +238,7 @@ func (h *handlers) setShopRouting(c *gin.Context) {
 		StickyDays       *int   `json:"sticky_days"`
 		AutoCloseMinutes *int   `json:"auto_close_minutes"`
 		SlowReplySeconds *int   `json:"slow_reply_seconds"`
+		ReassignSeconds  *int   `json:"reassign_seconds"`
 		AutoAwayMinutes  *int   `json:"auto_away_minutes"`
 		ReopenHours      *int   `json:"reopen_hours"`
 		HighValueCents   *int64 `json:"high_value_cents"`
@@ -261,6 +263,7 @@ func (h *handlers) setShopRouting(c *gin.Context) {
 		{req.StickyDays, &r.StickyDays, kefu.MaxStickyDays, "invalid_sticky_days", "sticky_days must be from 0 (off) to 90."},
 		{req.AutoCloseMinutes, &r.AutoCloseMinutes, kefu.MaxAutoCloseMinutes, "invalid_auto_close_minutes", "auto_close_minutes must be from 0 (off) to 10080 (a week)."},
 		{req.SlowReplySeconds, &r.SlowReplySeconds, kefu.MaxSlowReplySeconds, "invalid_slow_reply_seconds", "slow_reply_seconds must be from 0 (off) to 3600."},
+		{req.ReassignSeconds, &r.ReassignSeconds, kefu.MaxReassignSeconds, "invalid_reassign_seconds", "reassign_seconds must be from 0 (off) to 3600."},
 		{req.AutoAwayMinutes, &r.AutoAwayMinutes, kefu.MaxAutoAwayMinutes, "invalid_auto_away_minutes", "auto_away_minutes must be from 0 (off) to 240."},
 		{req.ReopenHours, &r.ReopenHours, kefu.MaxReopenHours, "invalid_reopen_hours", "reopen_hours must be from 0 (off) to 72."},
 	} {

@@ -114,6 +114,19 @@ func TestGroupsAndCapsREST(t *testing.T) {
 	if code := e.do("PUT", "/api/v1/shop/routing", lead, "", map[string]any{"sticky_days": 91}, &refused); code != 400 || refused.Error.Code != "invalid_sticky_days" {
 		t.Fatalf("sticky days 91: %d %q", code, refused.Error.Code)
 	}
+	var reassign struct {
+		Shop struct {
+			Routing struct {
+				ReassignSeconds int `json:"reassign_seconds"`
+			}
+		}
+	}
+	if code := e.do("PUT", "/api/v1/shop/routing", lead, "", map[string]any{"reassign_seconds": 300}, &reassign); code != 200 || reassign.Shop.Routing.ReassignSeconds != 300 {
+		t.Fatalf("set reassign seconds: %d %+v", code, reassign)
+	}
+	if code := e.do("PUT", "/api/v1/shop/routing", lead, "", map[string]any{"reassign_seconds": 3601}, &refused); code != 400 || refused.Error.Code != "invalid_reassign_seconds" {
+		t.Fatalf("reassign seconds 3601: %d %q", code, refused.Error.Code)
+	}
 	_, ack := e.buyerWrites(41, "在吗")
 	buyerID := ack.Msg.SenderID
 	var routing struct {

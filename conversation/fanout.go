@@ -39,7 +39,7 @@ func (f fanOut) Consume(c Committed) {
 		// agent who handed it over too, and one a helper left to the helper.
 		var also []string
 		switch c.Event.Type {
-		case kefu.EventTransferred:
+		case kefu.EventTransferred, kefu.EventReassigned:
 			also = append(also, AgentTopic(c.Event.Data.FromAgentID))
 		case kefu.EventLeft:
 			also = append(also, AgentTopic(c.Event.AgentID))

@@ -2,6 +2,7 @@ package conversation
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -115,6 +116,7 @@ func (s *Service) Tick(ctx context.Context) {
 		s.awayIdle(ctx, now)
 	}
 	s.nudgeSlowReplies(ctx, now)
+	s.reassignLongWaits(ctx, now)
 	for _, shopID := range s.line.take() {
 		line, err := s.store.Waiting(ctx, shopID)
 		if err != nil {
@@ -187,5 +189,35 @@ func (s *Service) nudgeSlowReplies(ctx context.Context, now time.Time) {
 		if _, err := s.store.Nudge(ctx, c, s.committed(nil)); err != nil {
 			s.log.Error("nudge", "conversation", c.ID, "err", err)
 		}
+	}
+}
+
+// reassignLongWaits hands to another agent with a free slot the
+// conversations whose buyers have waited their shop's reassign_seconds for
+// an answer, once per wait; the buyer is told who serves them now. The
+// agent it leaves has a free slot, so the line moves.
+func (s *Service) reassignLongWaits(ctx context.Context, now time.Time) {
+	long, err := s.store.LongWaits(ctx, now)
+	if err != nil {
+		s.log.Error("long waits", "err", err)
+		return
+	}
+	shops := map[int64]bool{}
+	for _, c := range long {
+		presence := func(agentID int64) kefu.Presence { return s.presence.Effective(c.ShopID, agentID) }
+		line := func(name string) kefu.Message {
+			return kefu.Message{Kind: kefu.KindSystem, Sender: kefu.SenderSystem, SenderName: name,
+				Text: fmt.Sprintf("让您久等了，已为您转接至客服 %s", name), Code: kefu.SystemTransferred}
+		}
+		_, ok, err := s.store.ReassignConversation(ctx, c, presence, decide, line, s.committed(nil))
+		if err != nil {
+			s.log.Error("reassign", "conversation", c.ID, "err", err)
+		}
+		if ok {
+			shops[c.ShopID] = true
+		}
+	}
+	for shopID := range shops {
+		s.drain(ctx, shopID)
 	}
 }

@@ -42,6 +42,10 @@ type Store interface {
 	RequeueAgent(ctx context.Context, shopID, agentID int64, notice func(agentName string) kefu.Message, committed func(kefu.Change)) (int, error)
 	QuietConversations(ctx context.Context, now time.Time) ([]kefu.Conversation, error)
 	SlowReplies(ctx context.Context, now time.Time) ([]kefu.Conversation, error)
+	LongWaits(ctx context.Context, now time.Time) ([]kefu.Conversation, error)
+	ReassignConversation(ctx context.Context, conv kefu.Conversation, presence func(agentID int64) kefu.Presence,
+		decide func(agents []kefu.AgentLoad, waiting []kefu.Waiting) []kefu.Assignment,
+		line func(agentName string) kefu.Message, committed func(kefu.Change)) (kefu.Conversation, bool, error)
 	AutoAwayShops(ctx context.Context) (map[int64]int, error)
 	Shop(ctx context.Context, id int64) (kefu.Shop, error)
 	ReopenConversation(ctx context.Context, shopID, buyerID int64, within time.Duration, routable func(agentID int64) bool,

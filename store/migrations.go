@@ -200,6 +200,9 @@ ALTER TABLE shops ADD COLUMN slow_reply_seconds INTEGER NOT NULL DEFAULT 100`,
 	// 13: agents invited into a conversation beside its holder (多方洽谈), as
 	// a comma-separated list of agent ids read with the row on every write.
 	`ALTER TABLE conversations ADD COLUMN helpers TEXT NOT NULL DEFAULT ''`,
+	// 14: a shop may hand a buyer left waiting for an answer to another agent.
+	`ALTER TABLE shops ADD COLUMN reassign_seconds INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE conversations ADD COLUMN reassigned_at {{time}}`,
 }
 
 // migrate brings the schema up to date, one transaction per step. Several

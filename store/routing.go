@@ -662,3 +662,105 @@ func (s *Store) agentRoom(ctx context.Context, tx *sql.Tx, shopID, agentID int64
 	}
 	return name, held < cap, nil
 }
+
+// LongWaits lists, across shops that hand long waits on (reassign_seconds),
+// the assigned conversations whose buyer has waited that long for an answer
+// and that were not handed on yet for this wait, oldest wait first.
+func (s *Store) LongWaits(ctx context.Context, now time.Time) ([]kefu.Conversation, error) {
+	ctx, cancel := bound(ctx)
+	defer cancel()
+	var shops []shopRow
+	if err := s.rdb.WithContext(ctx).Select("id", "reassign_seconds").Where("reassign_seconds > 0").Find(&shops).Error; err != nil {
+		return nil, fmt.Errorf("store: shops that reassign long waits: %w", err)
+	}
+	var out []kefu.Conversation
+	for _, sh := range shops {
+		cutoff := now.UTC().Add(-time.Duration(sh.ReassignSeconds) * time.Second)
+		var rows []conversationRow
+		if err := s.rdb.WithContext(ctx).Raw(`SELECT * FROM conversations WHERE status = ? AND awaiting_since <= ? AND shop_id = ?
+			AND (reassigned_at IS NULL OR reassigned_at < awaiting_since) ORDER BY awaiting_since LIMIT 1000`, kefu.StatusAssigned, cutoff, sh.ID).
+			Scan(&rows).Error; err != nil {
+			return nil, fmt.Errorf("store: long waits of shop %d: %w", sh.ID, err)
+		}
+		for _, r := range rows {
+			out = append(out, r.conversation())
+		}
+	}
+	return out, nil
+}
+
+// ReassignConversation hands an assigned conversation whose buyer has waited
+// since conv.AwaitingSince to another agent, the one decide (the pure routing
+// core) picks among the others online with a free slot (of its group, for a
+// group's conversation), with line(that agent's name) as its next message
+// and their events (EventMessage, then EventReassigned), in one transaction
+// inside the shop's routing serialization. It is tried once per wait: ok is
+// false, and nothing but that try is recorded, when nobody else has room;
+// it is false with nothing changed when the agent answered or the
+// conversation moved meanwhile.
+func (s *Store) ReassignConversation(ctx context.Context, conv kefu.Conversation, presence func(agentID int64) kefu.Presence,
+	decide func(agents []kefu.AgentLoad, waiting []kefu.Waiting) []kefu.Assignment,
+	line func(agentName string) kefu.Message, committed func(kefu.Change)) (after kefu.Conversation, ok bool, err error) {
+	if conv.AwaitingSince == nil {
+		return conv, false, nil
+	}
+	_, err = s.run(ctx, func(ctx context.Context, tx *sql.Tx) ([]kefu.Change, error) {
+		ok = false
+		if err := s.lockShopRouting(ctx, tx, conv.ShopID); err != nil {
+			return nil, err
+		}
+		now := s.now().UTC().Truncate(microsecond)
+		// Claimed first, for this wait only: a wait answered or moved since
+		// the caller looked claims nothing.
+		res, err := tx.ExecContext(ctx, s.sql(`UPDATE conversations SET reassigned_at = $1 WHERE shop_id = $2 AND id = $3
+			AND status = 'assigned' AND agent_id = $4 AND awaiting_since = $5 AND (reassigned_at IS NULL OR reassigned_at < awaiting_since)`),
+			now, conv.ShopID, conv.ID, conv.AgentID, *conv.AwaitingSince)
+		if err != nil {
+			return nil, err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return nil, err
+		}
+		before, err := s.conversationIn(ctx, tx, conv.ShopID, conv.ID)
+		if err != nil {
+			return nil, err
+		}
+		loads, err := s.agentLoads(ctx, tx, conv.ShopID, presence)
+		if err != nil {
+			return nil, err
+		}
+		others := loads[:0:0]
+		for _, a := range loads {
+			if a.ID != before.AgentID {
+				others = append(others, a)
+			}
+		}
+		picked := decide(others, []kefu.Waiting{{ConversationID: before.ID, BuyerID: before.BuyerID, GroupID: before.GroupID,
+			Priority: before.Priority, GroupOnly: before.GroupID != 0}})
+		if len(picked) == 0 {
+			return nil, nil // nobody else has room: it stays, tried once for this wait
+		}
+		to := picked[0].AgentID
+		var name string
+		if err := tx.QueryRowContext(ctx, s.sql(`SELECT name FROM agents WHERE shop_id = $1 AND id = $2`), conv.ShopID, to).Scan(&name); err != nil {
+			return nil, err
+		}
+		if _, err := tx.ExecContext(ctx, s.sql(`UPDATE conversations SET agent_id = $1, assigned_at = $2, transfer_from = $3, transfer_note = '',
+			helpers = $4 WHERE shop_id = $5 AND id = $6`), to, now, before.AgentID, formatIDs(without(before.HelperIDs, to)), conv.ShopID, conv.ID); err != nil {
+			return nil, err
+		}
+		if _, err := tx.ExecContext(ctx, s.sql(`UPDATE agents SET last_assigned_at = $1 WHERE shop_id = $2 AND id = $3`), now, conv.ShopID, to); err != nil {
+			return nil, err
+		}
+		var changes []kefu.Change
+		after, changes, err = s.lineThenEvent(ctx, tx, line(name), kefu.Event{ShopID: conv.ShopID, Type: kefu.EventReassigned,
+			Actor: kefu.SystemActor, ConversationID: conv.ID, AgentID: to,
+			Data: kefu.EventData{FromAgentID: before.AgentID, Reason: "slow_reply"}, CreatedAt: now}, name)
+		ok = err == nil
+		return changes, err
+	}, committed)
+	if err != nil {
+		return kefu.Conversation{}, false, fmt.Errorf("store: reassign conversation %d: %w", conv.ID, err)
+	}
+	return after, ok, nil
+}

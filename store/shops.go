@@ -21,6 +21,7 @@ type shopRow struct {
 	StickyDays       int
 	AutoCloseMinutes int
 	SlowReplySeconds int
+	ReassignSeconds  int
 	AutoAwayMinutes  int
 	ReopenHours      int
 	HighValueCents   int64
@@ -149,8 +150,8 @@ func (s *Store) Shop(ctx context.Context, id int64) (kefu.Shop, error) {
 
 func (s *Store) withOrigins(ctx context.Context, row shopRow) (kefu.Shop, error) {
 	shop := kefu.Shop{ID: row.ID, Slug: row.Slug, Name: row.Name, StickyDays: row.StickyDays, AutoCloseMinutes: row.AutoCloseMinutes,
-		SlowReplySeconds: row.SlowReplySeconds, AutoAwayMinutes: row.AutoAwayMinutes, ReopenHours: row.ReopenHours,
-		HighValueCents: row.HighValueCents,
+		SlowReplySeconds: row.SlowReplySeconds, ReassignSeconds: row.ReassignSeconds, AutoAwayMinutes: row.AutoAwayMinutes,
+		ReopenHours: row.ReopenHours, HighValueCents: row.HighValueCents,
 		IdentitySecret: row.IdentitySecret, CreatedAt: row.CreatedAt}
 	if err := s.rdb.WithContext(ctx).Raw(`SELECT origin FROM shop_origins WHERE shop_id = ? ORDER BY origin`, row.ID).
 		Scan(&shop.Origins).Error; err != nil {
@@ -280,15 +281,15 @@ func (s *Store) SetAgentCap(ctx context.Context, shopID, agentID int64, cap int)
 // SetShopRouting changes the shop's routing settings: how many days a
 // buyer's last agent stays theirs (0 to 90), after how many quiet minutes an
 // assigned conversation closes, after how many seconds a waiting buyer
-// nudges their agent, after how many idle minutes an agent is away, within
+// nudges their agent, and is handed to another, after how many idle minutes an agent is away, within
 // how many hours of a close a buyer's message reopens the conversation (0:
 // never, for each of the last four).
 func (s *Store) SetShopRouting(ctx context.Context, shopID int64, r kefu.RoutingSettings) error {
 	ctx, cancel := bound(ctx)
 	defer cancel()
-	res := s.db.WithContext(ctx).Exec(`UPDATE shops SET sticky_days = ?, auto_close_minutes = ?, slow_reply_seconds = ?, auto_away_minutes = ?,
-		reopen_hours = ?, high_value_cents = ? WHERE id = ?`, r.StickyDays, r.AutoCloseMinutes, r.SlowReplySeconds, r.AutoAwayMinutes,
-		r.ReopenHours, r.HighValueCents, shopID)
+	res := s.db.WithContext(ctx).Exec(`UPDATE shops SET sticky_days = ?, auto_close_minutes = ?, slow_reply_seconds = ?, reassign_seconds = ?,
+		auto_away_minutes = ?, reopen_hours = ?, high_value_cents = ? WHERE id = ?`, r.StickyDays, r.AutoCloseMinutes, r.SlowReplySeconds,
+		r.ReassignSeconds, r.AutoAwayMinutes, r.ReopenHours, r.HighValueCents, shopID)
 	if res.Error != nil {
 		return fmt.Errorf("store: set routing of shop %d: %w", shopID, res.Error)
 	}
