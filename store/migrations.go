@@ -197,6 +197,8 @@ ALTER TABLE shops ADD COLUMN slow_reply_seconds INTEGER NOT NULL DEFAULT 100`,
 	`ALTER TABLE shops ADD COLUMN reopen_hours INTEGER NOT NULL DEFAULT 0`,
 	// 12: a shop may serve conversations about high-value orders first.
 	`ALTER TABLE shops ADD COLUMN high_value_cents BIGINT NOT NULL DEFAULT 0`,
+	// 13: an owner may disable an agent's account.
+	`ALTER TABLE agents ADD COLUMN disabled BOOLEAN NOT NULL DEFAULT FALSE`,
 }
 
 // migrate brings the schema up to date, one transaction per step. Several
