@@ -132,7 +132,46 @@ type Agent struct {
 	Role          Role
 	PasswordHash  string
 	MaxConcurrent int
-	CreatedAt     time.Time
+	// Disabled agents cannot sign in, have no sessions and are never routed to.
+	Disabled  bool
+	CreatedAt time.Time
+}
+
+// AgentChange is a change to an agent's account; a nil field keeps its value.
+type AgentChange struct {
+	Name          *string
+	Role          *Role
+	MaxConcurrent *int
+	Disabled      *bool
+	PasswordHash  *string // a new password's hash
+	// KeepSession is the token hash of a session a password change does not
+	// end (an owner changing their own password keeps the one they use).
+	KeepSession string
+}
+
+// AgentUpdate is what a change to an agent's account did.
+type AgentUpdate struct {
+	Agent Agent // after the change
+	// Fields are what changed: "name", "max_concurrent", "role", "password",
+	// "disabled"; none when the change set what already was.
+	Fields []string
+	// EndedSessions are the token hashes of the sessions it ended.
+	EndedSessions []string
+}
+
+// Changed reports whether the update changed field.
+func (u AgentUpdate) Changed(field string) bool {
+	for _, f := range u.Fields {
+		if f == field {
+			return true
+		}
+	}
+	return false
+}
+
+// Empty reports whether the change names no field.
+func (c AgentChange) Empty() bool {
+	return c.Name == nil && c.Role == nil && c.MaxConcurrent == nil && c.Disabled == nil && c.PasswordHash == nil
 }
 
 // Buyer is a shopper: an anonymous visitor or identified by the shop's buyer id.
@@ -288,6 +327,10 @@ var ErrForbidden = errors.New("forbidden")
 // ErrTooMany is returned when a shop already has as many of a thing as it may.
 var ErrTooMany = errors.New("too many")
 
+// ErrLastOwner is returned when a change would leave a shop without an
+// enabled owner.
+var ErrLastOwner = errors.New("the shop would have no enabled owner")
+
 // ErrAgentFull is returned when an agent named to take a conversation holds
 // as many as their cap.
 var ErrAgentFull = errors.New("agent holds as many conversations as their cap")
@@ -340,7 +383,8 @@ const (
 	// agent's answer; the agent was nudged (once per wait).
 	EventNudged EventType = "conversation.nudged"
 	// EventRequeued: an assigned conversation went back to the front of the
-	// line because its agent left (their grace ended with no socket open).
+	// line because its agent left (their grace ended with no socket open) or
+	// their account was disabled.
 	EventRequeued EventType = "conversation.requeued"
 	// EventReassigned: a buyer waited the shop's reassign_seconds for an
 	// answer, and kefu handed the conversation to another agent with room.
@@ -350,6 +394,14 @@ const (
 	EventInvited EventType = "conversation.invited"
 	// EventLeft: an invited agent (AgentID) left the conversation.
 	EventLeft EventType = "conversation.left"
+	// EventAgentUpdated: an owner or supervisor changed an agent's name,
+	// cap, role or password (data.fields names which).
+	EventAgentUpdated EventType = "agent.updated"
+	// EventAgentDisabled: an owner disabled an agent's account; their
+	// sessions ended and their conversations went back to the line.
+	EventAgentDisabled EventType = "agent.disabled"
+	// EventAgentEnabled: an owner enabled a disabled account again.
+	EventAgentEnabled EventType = "agent.enabled"
 )
 
 // Event is one entry of a shop's append-only event log. Fields that do not
@@ -382,10 +434,14 @@ var SystemActor = ActorRef{Kind: SenderSystem}
 type EventData struct {
 	Presence Presence `json:"presence,omitempty"` // EventPresence
 	GroupID  int64    `json:"group_id,omitempty"` // EventQueued: the group it is routed to
-	Reason   string   `json:"reason,omitempty"`   // EventRequeued: why ("agent_left")
+	Reason   string   `json:"reason,omitempty"`   // EventRequeued: why ("agent_left", "agent_disabled")
 	// EventTransferred: the agent who held it, and the note for the next one.
 	FromAgentID int64  `json:"from_agent_id,omitempty"`
 	Note        string `json:"note,omitempty"`
+	// EventAgentUpdated: the fields changed ("name", "max_concurrent",
+	// "role", "password"), and the new role when it changed.
+	Fields []string `json:"fields,omitempty"`
+	Role   Role     `json:"role,omitempty"`
 }
 
 // PriorityVIP is the priority of a VIP buyer's conversation, and of one

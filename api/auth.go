@@ -63,6 +63,12 @@ func (h *handlers) login(c *gin.Context) {
 		h.writeError(c, errInvalidCredentials)
 		return
 	}
+	// Said only to whoever knows the password: to anyone else a disabled
+	// account is a wrong password like any other.
+	if agent.Disabled {
+		h.writeError(c, errAccountDisabled)
+		return
+	}
 	h.logins.succeeded(account, address)
 	token, hash := newSessionToken()
 	expires := h.now().Add(AgentSessionTTL).UTC()
@@ -132,7 +138,7 @@ func (h *handlers) logout(c *gin.Context) {
 		h.writeError(c, err)
 		return
 	}
-	h.hub.endSession(hash)
+	h.hub.endSession(hash, "logged_out")
 	c.Status(http.StatusNoContent)
 }
 

@@ -77,6 +77,14 @@ func toAPIError(err error) (*apiError, bool) {
 		return errNotQueued, true
 	case errors.Is(err, conversation.ErrAgentUnavailable):
 		return newError(http.StatusConflict, "agent_unavailable", "That agent is not online with a free slot (or already holds the conversation)."), true
+	case errors.Is(err, conversation.ErrOwnerOnly):
+		return errOwnerOnly, true
+	case errors.Is(err, conversation.ErrSupervisorOnly):
+		return errSupervisorOnly, true
+	case errors.Is(err, conversation.ErrSelfLockout):
+		return errSelfLockout, true
+	case errors.Is(err, kefu.ErrLastOwner):
+		return errLastOwner, true
 	case errors.Is(err, conversation.ErrNotAssigned):
 		return newError(http.StatusConflict, "not_assigned", "Only a conversation an agent holds can be transferred, shared or taken over."), true
 	case errors.Is(err, conversation.ErrCannotInvite):

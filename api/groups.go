@@ -171,44 +171,6 @@ func groupError(err error) error {
 	return err
 }
 
-type updateAgentRequest struct {
-	MaxConcurrent *int `json:"max_concurrent"`
-}
-
-// updateAgent changes an agent's routing settings (today: their cap).
-func (h *handlers) updateAgent(c *gin.Context) {
-	viewer := currentAgent(c)
-	if err := requireSupervisor(viewer); err != nil {
-		h.writeError(c, err)
-		return
-	}
-	id, ok := h.pathID(c)
-	if !ok {
-		return
-	}
-	var req updateAgentRequest
-	if !h.bindJSON(c, &req) {
-		return
-	}
-	if req.MaxConcurrent == nil || *req.MaxConcurrent < 1 || *req.MaxConcurrent > 100 {
-		h.writeError(c, badRequest("invalid_max_concurrent", "max_concurrent must be from 1 to 100."))
-		return
-	}
-	ctx := c.Request.Context()
-	if err := h.store.SetAgentCap(ctx, viewer.ShopID, id, *req.MaxConcurrent); err != nil {
-		h.writeError(c, err)
-		return
-	}
-	agent, err := h.store.Agent(ctx, viewer.ShopID, id)
-	if err != nil {
-		h.writeError(c, err)
-		return
-	}
-	// A larger cap may take conversations from the line at once.
-	h.convs.Reroute(ctx, viewer.ShopID)
-	h.writeAgent(c, http.StatusOK, agent)
-}
-
 // routingView is the shop's routing settings.
 type routingView struct {
 	StickyDays       int   `json:"sticky_days"`

@@ -29,7 +29,6 @@ type Store interface {
 	Agents(ctx context.Context, shopID int64) ([]kefu.Agent, error)
 	CreateAgent(ctx context.Context, a kefu.Agent) (kefu.Agent, error)
 	Agent(ctx context.Context, shopID, id int64) (kefu.Agent, error)
-	SetAgentCap(ctx context.Context, shopID, agentID int64, cap int) error
 	Groups(ctx context.Context, shopID int64) ([]kefu.Group, error)
 	CreateGroup(ctx context.Context, g kefu.Group) (kefu.Group, error)
 	UpdateGroup(ctx context.Context, g kefu.Group) (kefu.Group, error)
@@ -37,6 +36,7 @@ type Store interface {
 	SetShopRouting(ctx context.Context, shopID int64, r kefu.RoutingSettings) error
 	SetBuyerRouting(ctx context.Context, shopID, buyerID, dedicatedAgentID int64, vip bool) (kefu.Buyer, error)
 	SetShopOrigins(ctx context.Context, shopID int64, origins []string) error
+	SetIdentitySecret(ctx context.Context, shopID int64, secret string) error
 	CreateSession(ctx context.Context, shopID, agentID int64, tokenHash string, expires time.Time) error
 	SessionAgent(ctx context.Context, tokenHash string) (kefu.Agent, time.Time, error)
 	DeleteSession(ctx context.Context, tokenHash string) error
@@ -69,6 +69,7 @@ type Conversations interface {
 	TakeOver(ctx context.Context, actor conversation.Actor, id int64) (kefu.Conversation, error)
 	Invite(ctx context.Context, actor conversation.Actor, id, helperID int64) (kefu.Conversation, error)
 	Leave(ctx context.Context, actor conversation.Actor, id int64) (kefu.Conversation, error)
+	UpdateAgent(ctx context.Context, viewer kefu.Agent, agentID int64, ch kefu.AgentChange) (kefu.AgentUpdate, error)
 	Broker() conversation.Broker
 }
 
@@ -229,6 +230,7 @@ func routes(r *gin.Engine, h *handlers, cfg Config) {
 	agent.DELETE("/groups/:id", h.deleteGroup)
 	agent.GET("/shop", h.getShop)
 	agent.PUT("/shop/origins", h.setShopOrigins)
+	agent.POST("/shop/identity-secret", h.rotateIdentitySecret)
 	agent.PUT("/shop/routing", h.setShopRouting)
 	agent.GET("/conversations", h.listConversations)
 	agent.GET("/conversations/:id", h.getConversation)

@@ -110,6 +110,22 @@ func (h *handlers) setShopOrigins(c *gin.Context) {
 	h.getShop(c)
 }
 
+// rotateIdentitySecret gives the shop a new identity secret, at once: a
+// signature made with the old one no longer identifies a buyer.
+func (h *handlers) rotateIdentitySecret(c *gin.Context) {
+	agent := currentAgent(c)
+	if err := requireOwner(agent); err != nil {
+		h.writeError(c, err)
+		return
+	}
+	if err := h.store.SetIdentitySecret(c.Request.Context(), agent.ShopID, NewIdentitySecret()); err != nil {
+		h.writeError(c, err)
+		return
+	}
+	h.shops.forget(agent.ShopID)
+	h.getShop(c)
+}
+
 type createAgentRequest struct {
 	Username      string `json:"username"`
 	Name          string `json:"name"`
@@ -164,19 +180,18 @@ func newAgent(shopID int64, req createAgentRequest, cost int) (kefu.Agent, error
 	if req.Role == "" {
 		role = kefu.RoleAgent
 	}
-	name := strings.TrimSpace(req.Name)
-	nameErr := protocol.ValidateName(name)
-	switch {
-	case !ValidUsername(req.Username):
+	if !ValidUsername(req.Username) {
 		return kefu.Agent{}, badRequest("invalid_username", "username must be 2 to 32 of a-z, 0-9, '_', '-', '.'.")
-	case name == "":
-		return kefu.Agent{}, badRequest(protocol.CodeInvalidName, "name must be 1 to 64 characters.")
-	case nameErr != nil:
-		return kefu.Agent{}, nameErr
+	}
+	name, err := agentName(req.Name)
+	if err != nil {
+		return kefu.Agent{}, err
+	}
+	switch {
 	case !role.Valid():
-		return kefu.Agent{}, badRequest("invalid_role", "role must be owner, supervisor or agent.")
-	case len(req.Password) < 8 || len(req.Password) > 72:
-		return kefu.Agent{}, badRequest("weak_password", "password must be 8 to 72 bytes.")
+		return kefu.Agent{}, errInvalidRole
+	case !validPassword(req.Password):
+		return kefu.Agent{}, errWeakPassword
 	case req.MaxConcurrent < 0 || req.MaxConcurrent > 100:
 		return kefu.Agent{}, badRequest("invalid_max_concurrent", "max_concurrent must be from 1 to 100 (0 means the default, 5).")
 	}
@@ -186,6 +201,28 @@ func newAgent(shopID int64, req createAgentRequest, cost int) (kefu.Agent, error
 	}
 	return kefu.Agent{ShopID: shopID, Username: req.Username, Name: name, Role: role, PasswordHash: hash, MaxConcurrent: req.MaxConcurrent}, nil
 }
+
+// Refusals of an agent's fields, on create and change alike.
+var (
+	errInvalidRole  = badRequest("invalid_role", "role must be owner, supervisor or agent.")
+	errWeakPassword = badRequest("weak_password", "password must be 8 to 72 bytes.")
+)
+
+// agentName is an agent's display name as sent, trimmed, if it is one.
+func agentName(s string) (string, error) {
+	name := strings.TrimSpace(s)
+	if name == "" {
+		return "", badRequest(protocol.CodeInvalidName, "name must be 1 to 64 characters.")
+	}
+	if err := protocol.ValidateName(name); err != nil {
+		return "", err
+	}
+	return name, nil
+}
+
+// validPassword reports whether s may be a password: 8 to 72 bytes (bcrypt
+// reads no further).
+func validPassword(s string) bool { return len(s) >= 8 && len(s) <= 72 }
 
 func truncate(s string, n int) string {
 	if len(s) <= n {

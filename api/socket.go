@@ -37,8 +37,9 @@ var errSocketUnauthorized = errors.New("api: socket credentials revoked")
 
 // Close codes of our own (4000–4999 is the application range).
 const (
-	closeSlowConsumer websocket.StatusCode = 4001
-	closeUnauthorized websocket.StatusCode = 4401
+	closeSlowConsumer   websocket.StatusCode = 4001
+	closeAccountChanged websocket.StatusCode = 4003
+	closeUnauthorized   websocket.StatusCode = 4401
 )
 
 // conn is one open socket. Exactly two goroutines use it: the reader (the
@@ -52,6 +53,7 @@ type conn struct {
 	done    chan struct{} // closed by end: the writer closes the socket
 	once    sync.Once
 	session string // hash of the agent session token; empty for buyers
+	agentID int64  // the agent's id; 0 for buyers
 	cork    *corkWriter
 	// writeTimeout bounds one write to the client: a socket that takes no
 	// bytes for this long is dropped.
@@ -348,13 +350,25 @@ func (h *hub) remove(c *conn) {
 	h.wg.Done()
 }
 
-// endSession closes every socket opened with an agent session (logout).
-func (h *hub) endSession(sessionHash string) {
+// endSession closes every socket opened with an agent session that ended
+// (logout, a password reset, a disabled account), with 4401 and reason.
+func (h *hub) endSession(sessionHash, reason string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for c := range h.conns {
 		if c.session == sessionHash {
-			c.end(closeUnauthorized, "logged_out", false)
+			c.end(closeUnauthorized, reason, false)
+		}
+	}
+}
+
+// endAgent closes every socket of an agent with code and reason.
+func (h *hub) endAgent(agentID int64, code websocket.StatusCode, reason string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for c := range h.conns {
+		if c.agentID == agentID {
+			c.end(code, reason, false)
 		}
 	}
 }

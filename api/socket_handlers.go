@@ -129,7 +129,7 @@ func (h *handlers) agentSocket(c *gin.Context) {
 	actor := conversation.AgentActor(agent)
 	topics := conversation.AgentSocketTopics(agent)
 	cn := newConn(ws, sb, agentBufferFrames, h.socketWriteTimeout)
-	cn.session = sessionHash
+	cn.session, cn.agentID = sessionHash, agent.ID
 	h.serve(ws, cn, topics, ready, onClose, func(cn *conn, f protocol.ClientFrame) {
 		if f.Type != protocol.TypePing {
 			// A person at work, not a heartbeat: not idle.

@@ -87,6 +87,14 @@ func hashToken(token string) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// NewIdentitySecret returns a new random identity secret for a shop: 24
+// random bytes in hex, the form `kefu create-shop` gives a new shop.
+func NewIdentitySecret() string {
+	buf := make([]byte, 24)
+	rand.Read(buf)
+	return hex.EncodeToString(buf)
+}
+
 // BuyerSignature is what a shop's server computes to vouch for a logged-in
 // buyer: hex(HMAC-SHA256(identity secret, buyer id)).
 func BuyerSignature(identitySecret, buyerID string) string {

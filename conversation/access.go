@@ -1,6 +1,7 @@
 package conversation
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/kefu/kefu"
@@ -21,6 +22,11 @@ import (
 //   - Only the owner manages the shop (origins, the identity secret, new
 //     agents); owners and supervisors manage the team's routing (groups,
 //     caps).
+//   - An agent's account: owners and supervisors change names and caps,
+//     supervisors only of agents who are not owners; only owners change
+//     roles, disable and enable accounts and reset passwords; nobody demotes
+//     or disables themselves (and the store keeps an enabled owner in every
+//     shop, whatever else happens at the same time).
 
 // supervises reports whether the actor is an owner or supervisor.
 func (a Actor) supervises() bool {
@@ -34,6 +40,42 @@ func ManagesShop(a kefu.Agent) bool { return a.Role == kefu.RoleOwner }
 
 // ManagesRouting reports whether an agent may change groups and caps.
 func ManagesRouting(a kefu.Agent) bool { return supervisorRole(a.Role) }
+
+// Refusals of a change to an agent's account.
+var (
+	ErrOwnerOnly      = errors.New("only the shop owner may do this")
+	ErrSupervisorOnly = errors.New("only the shop owner or a supervisor may do this")
+	ErrSelfLockout    = errors.New("an owner cannot demote or disable themselves")
+)
+
+// MayChangeAgents returns nil if viewer may make a change of ch's fields to
+// some agent of their shop, or why not (ErrSupervisorOnly, ErrOwnerOnly):
+// what can be told before the agent is read.
+func MayChangeAgents(viewer kefu.Agent, ch kefu.AgentChange) error {
+	switch {
+	case !supervisorRole(viewer.Role):
+		return ErrSupervisorOnly
+	case (ch.Role != nil || ch.Disabled != nil || ch.PasswordHash != nil) && !ManagesShop(viewer):
+		return ErrOwnerOnly
+	}
+	return nil
+}
+
+// MayChangeAgent returns nil if viewer may make the change ch to target, an
+// agent of their shop, or why not (ErrSupervisorOnly, ErrOwnerOnly,
+// ErrSelfLockout).
+func MayChangeAgent(viewer, target kefu.Agent, ch kefu.AgentChange) error {
+	if err := MayChangeAgents(viewer, ch); err != nil {
+		return err
+	}
+	switch {
+	case target.Role == kefu.RoleOwner && !ManagesShop(viewer):
+		return ErrOwnerOnly
+	case target.ID == viewer.ID && ((ch.Role != nil && *ch.Role != kefu.RoleOwner) || (ch.Disabled != nil && *ch.Disabled)):
+		return ErrSelfLockout
+	}
+	return nil
+}
 
 // mayRead returns nil if the actor may see the conversation, or why not.
 func mayRead(actor Actor, conv kefu.Conversation) error {

@@ -105,3 +105,45 @@ func TestAccessRules(t *testing.T) {
 		}
 	})
 }
+
+// Who may change what of an agent's account.
+func TestAgentChangeRules(t *testing.T) {
+	owner := kefu.Agent{ID: 1, ShopID: 1, Role: kefu.RoleOwner}
+	otherOwner := kefu.Agent{ID: 2, ShopID: 1, Role: kefu.RoleOwner}
+	supervisor := kefu.Agent{ID: 3, ShopID: 1, Role: kefu.RoleSupervisor}
+	agent := kefu.Agent{ID: 4, ShopID: 1, Role: kefu.RoleAgent}
+	name, cap, yes, no := "新名字", 3, true, false
+	role := func(r kefu.Role) *kefu.Role { return &r }
+	hash := "hash"
+
+	cases := []struct {
+		name           string
+		viewer, target kefu.Agent
+		ch             kefu.AgentChange
+		want           error
+	}{
+		{"an agent renames a colleague", agent, supervisor, kefu.AgentChange{Name: &name}, ErrSupervisorOnly},
+		{"an agent renames themselves", agent, agent, kefu.AgentChange{Name: &name}, ErrSupervisorOnly},
+		{"a supervisor renames an agent", supervisor, agent, kefu.AgentChange{Name: &name, MaxConcurrent: &cap}, nil},
+		{"a supervisor changes their own cap", supervisor, supervisor, kefu.AgentChange{MaxConcurrent: &cap}, nil},
+		{"a supervisor renames an owner", supervisor, owner, kefu.AgentChange{Name: &name}, ErrOwnerOnly},
+		{"a supervisor sets a role", supervisor, agent, kefu.AgentChange{Role: role(kefu.RoleSupervisor)}, ErrOwnerOnly},
+		{"a supervisor disables", supervisor, agent, kefu.AgentChange{Disabled: &yes}, ErrOwnerOnly},
+		{"a supervisor enables", supervisor, agent, kefu.AgentChange{Disabled: &no}, ErrOwnerOnly},
+		{"a supervisor resets a password", supervisor, agent, kefu.AgentChange{PasswordHash: &hash}, ErrOwnerOnly},
+		{"an owner does all to an agent", owner, agent, kefu.AgentChange{Name: &name, Role: role(kefu.RoleOwner), Disabled: &yes, PasswordHash: &hash}, nil},
+		{"an owner demotes another owner", owner, otherOwner, kefu.AgentChange{Role: role(kefu.RoleAgent)}, nil},
+		{"an owner disables another owner", owner, otherOwner, kefu.AgentChange{Disabled: &yes}, nil},
+		{"an owner demotes themselves", owner, owner, kefu.AgentChange{Role: role(kefu.RoleSupervisor)}, ErrSelfLockout},
+		{"an owner disables themselves", owner, owner, kefu.AgentChange{Disabled: &yes}, ErrSelfLockout},
+		{"an owner keeps their role, renames and resets themselves", owner, owner,
+			kefu.AgentChange{Role: role(kefu.RoleOwner), Disabled: &no, Name: &name, PasswordHash: &hash}, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := MayChangeAgent(tc.viewer, tc.target, tc.ch); !errors.Is(err, tc.want) {
+				t.Fatalf("MayChangeAgent = %v, want %v", err, tc.want)
+			}
+		})
+	}
+}

@@ -97,11 +97,15 @@ func (s *Service) awayIdle(ctx context.Context, now time.Time) {
 }
 
 // Presence returns an agent's effective presence and how many open
-// conversations they hold.
+// conversations they hold. A disabled agent is offline, even while their
+// last sockets are being closed or their grace period runs.
 func (s *Service) Presence(ctx context.Context, a kefu.Agent) (kefu.Presence, int, error) {
 	active, err := s.store.ActiveConversations(ctx, a.ShopID, a.ID)
 	if err != nil {
 		return "", 0, err
+	}
+	if a.Disabled {
+		return kefu.PresenceOffline, active, nil
 	}
 	return s.presence.Effective(a.ShopID, a.ID), active, nil
 }

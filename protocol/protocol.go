@@ -364,12 +364,13 @@ type Agent struct {
 	Presence      string `json:"presence"`
 	MaxConcurrent int    `json:"max_concurrent"`
 	ActiveCount   int    `json:"active_count"`
+	Disabled      bool   `json:"disabled"`
 }
 
 // AgentOf converts a domain agent with its presence and current load.
 func AgentOf(a kefu.Agent, presence kefu.Presence, active int) Agent {
 	return Agent{ID: a.ID, ShopID: a.ShopID, Username: a.Username, Name: a.Name, Role: string(a.Role),
-		Presence: string(presence), MaxConcurrent: a.MaxConcurrent, ActiveCount: active}
+		Presence: string(presence), MaxConcurrent: a.MaxConcurrent, ActiveCount: active, Disabled: a.Disabled}
 }
 
 // Server frames. Each is encoded with Encode.

@@ -182,16 +182,21 @@ func (s *Store) AssignConversation(ctx context.Context, shopID, id, agentID int6
 // assignIn gives conversation id to agentID inside tx, with the agent's
 // announcement line, and returns both changes. queuedOnly refuses a
 // conversation that is not waiting (kefu.ErrConflict, or
-// kefu.ErrConversationClosed).
+// kefu.ErrConversationClosed); a disabled agent is kefu.ErrForbidden.
 func (s *Store) assignIn(ctx context.Context, tx *sql.Tx, shopID, id, agentID int64, by kefu.ActorRef,
 	announce func(agentName string) kefu.Message, queuedOnly bool) ([]kefu.Change, kefu.Conversation, error) {
 	var name string
-	err := tx.QueryRowContext(ctx, s.sql(`SELECT name FROM agents WHERE shop_id = $1 AND id = $2`), shopID, agentID).Scan(&name)
+	var disabled bool
+	err := tx.QueryRowContext(ctx, s.sql(`SELECT name, disabled FROM agents WHERE shop_id = $1 AND id = $2`), shopID, agentID).Scan(&name, &disabled)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, kefu.Conversation{}, fmt.Errorf("agent %d: %w", agentID, kefu.ErrNotFound)
 	}
 	if err != nil {
 		return nil, kefu.Conversation{}, err
+	}
+	if disabled {
+		// An agent disabled a moment ago may still have a socket open.
+		return nil, kefu.Conversation{}, fmt.Errorf("agent %d is disabled: %w", agentID, kefu.ErrForbidden)
 	}
 	now := s.now().UTC().Truncate(microsecond)
 	from := "status <> 'closed'"

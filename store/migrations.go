@@ -197,10 +197,12 @@ ALTER TABLE shops ADD COLUMN slow_reply_seconds INTEGER NOT NULL DEFAULT 100`,
 	`ALTER TABLE shops ADD COLUMN reopen_hours INTEGER NOT NULL DEFAULT 0`,
 	// 12: a shop may serve conversations about high-value orders first.
 	`ALTER TABLE shops ADD COLUMN high_value_cents BIGINT NOT NULL DEFAULT 0`,
-	// 13: agents invited into a conversation beside its holder (多方洽谈), as
+	// 13: an owner may disable an agent's account.
+	`ALTER TABLE agents ADD COLUMN disabled BOOLEAN NOT NULL DEFAULT FALSE`,
+	// 14: agents invited into a conversation beside its holder (多方洽谈), as
 	// a comma-separated list of agent ids read with the row on every write.
 	`ALTER TABLE conversations ADD COLUMN helpers TEXT NOT NULL DEFAULT ''`,
-	// 14: a shop may hand a buyer left waiting for an answer to another agent.
+	// 15: a shop may hand a buyer left waiting for an answer to another agent.
 	`ALTER TABLE shops ADD COLUMN reassign_seconds INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE conversations ADD COLUMN reassigned_at {{time}}`,
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"path/filepath"
 	"testing"
 	"time"
@@ -12,8 +13,8 @@ import (
 	"github.com/kefu/kefu"
 )
 
-// A database left at schema version 1, holding a conversation and a
-// message, is brought up to date by Open, and what it held is still there.
+// A database left at schema version 1, holding an agent, a conversation and
+// a message, is brought up to date by Open, and what it held is still there.
 func TestMigrationsUpgradeADatabaseHoldingData(t *testing.T) {
 	dir := t.TempDir()
 	raw, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "kefu.db"))
@@ -25,6 +26,7 @@ func TestMigrationsUpgradeADatabaseHoldingData(t *testing.T) {
 		`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at DATETIME NOT NULL)`,
 		`INSERT INTO schema_migrations VALUES (1, '2026-11-01 00:00:00')`,
 		`INSERT INTO shops (id, slug, name, identity_secret, created_at) VALUES (1, 'old', 'Old', 's', '2026-11-01 00:00:00')`,
+		`INSERT INTO agents (id, shop_id, username, name, role, password_hash, created_at) VALUES (1, 1, 'boss', 'Boss', 'owner', 'h', '2026-11-01 00:00:00')`,
 		`INSERT INTO buyers (id, shop_id, visitor_id, name, created_at) VALUES (1, 1, 'v_oldvisitor', 'b', '2026-11-01 00:00:00')`,
 		`INSERT INTO conversations (id, shop_id, buyer_id, status, last_seq, created_at, queued_at) VALUES (1, 1, 1, 'queued', 1, '2026-11-01 00:00:00', '2026-11-01 00:00:00')`,
 		`INSERT INTO messages (shop_id, conversation_id, seq, kind, sender, sender_id, text, client_msg_id, created_at) VALUES (1, 1, 1, 'text', 'buyer', 1, 'from before', 'c1', '2026-11-01 00:00:00')`,
@@ -56,6 +58,25 @@ func TestMigrationsUpgradeADatabaseHoldingData(t *testing.T) {
 		events[1].Type != kefu.EventMessage || events[1].MessageID != msgs[0].ID || events[1].Seq != 1 ||
 		events[1].Actor != (kefu.ActorRef{Kind: kefu.SenderBuyer, ID: 1}) {
 		t.Fatalf("events after the upgrade: %+v, %v", events, err)
+	}
+	// Agents from before accounts could be disabled are enabled, and can be
+	// disabled now (column 13).
+	boss, err := st.Agent(context.Background(), 1, 1)
+	if err != nil || boss.Disabled || boss.Role != kefu.RoleOwner {
+		t.Fatalf("old agent after the upgrade: %+v, %v", boss, err)
+	}
+	yes := true
+	disable := kefu.AgentChange{Disabled: &yes}
+	if _, err := st.UpdateAgent(context.Background(), 1, 1, disable, kefu.SystemActor,
+		func(kefu.Agent) error { return nil }, nil, nil); !errors.Is(err, kefu.ErrLastOwner) {
+		t.Fatalf("disable the old shop's only owner: %v, want ErrLastOwner", err)
+	}
+	if _, err := st.CreateAgent(context.Background(), kefu.Agent{ShopID: 1, Username: "second", Name: "S", Role: kefu.RoleOwner, PasswordHash: "h"}); err != nil {
+		t.Fatal(err)
+	}
+	if up, err := st.UpdateAgent(context.Background(), 1, 1, disable, kefu.SystemActor,
+		func(kefu.Agent) error { return nil }, nil, nil); err != nil || !up.Agent.Disabled {
+		t.Fatalf("disable the old owner beside a new one: %+v, %v", up, err)
 	}
 	// The new column works for new messages.
 	stored, _, err := st.AppendMessage(context.Background(), kefu.Message{ShopID: 1, ConversationID: 1,

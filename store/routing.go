@@ -215,7 +215,8 @@ func (s *Store) agentLoads(ctx context.Context, tx *sql.Tx, shopID int64, presen
 	if err := rows.Close(); err != nil {
 		return nil, err
 	}
-	rows, err = tx.QueryContext(ctx, s.sql(`SELECT id, max_concurrent, last_assigned_at FROM agents WHERE shop_id = $1 ORDER BY id`), shopID)
+	// A disabled agent is no candidate, whatever sockets they still have.
+	rows, err = tx.QueryContext(ctx, s.sql(`SELECT id, max_concurrent, last_assigned_at FROM agents WHERE shop_id = $1 AND NOT disabled ORDER BY id`), shopID)
 	if err != nil {
 		return nil, err
 	}
@@ -444,46 +445,57 @@ func (s *Store) RequeueAgent(ctx context.Context, shopID, agentID int64, notice 
 		if err := tx.QueryRowContext(ctx, s.sql(`SELECT name FROM agents WHERE shop_id = $1 AND id = $2`), shopID, agentID).Scan(&name); err != nil {
 			return nil, fmt.Errorf("agent %d: %w", agentID, err)
 		}
-		rows, err := tx.QueryContext(ctx, s.sql(`SELECT id FROM conversations WHERE shop_id = $1 AND agent_id = $2 AND status = 'assigned' ORDER BY id`),
-			shopID, agentID)
-		if err != nil {
-			return nil, err
-		}
-		var ids []int64
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			ids = append(ids, id)
-		}
-		if err := rows.Close(); err != nil {
-			return nil, err
-		}
 		var changes []kefu.Change
-		now := s.now().UTC().Truncate(microsecond)
-		for _, id := range ids {
-			// A transfer's note and its sender are stale once the agent who
-			// took it left, and so are the helpers they invited.
-			if _, err := tx.ExecContext(ctx, s.sql(`UPDATE conversations SET status = 'queued', agent_id = NULL, assigned_at = NULL,
-				priority = $1, transfer_from = 0, transfer_note = '', helpers = '' WHERE shop_id = $2 AND id = $3`), kefu.PriorityReturned, shopID, id); err != nil {
-				return nil, err
-			}
-			_, ch, err := s.lineThenEvent(ctx, tx, notice(name), kefu.Event{ShopID: shopID, Type: kefu.EventRequeued,
-				Actor: kefu.SystemActor, ConversationID: id, AgentID: agentID, Data: kefu.EventData{Reason: "agent_left"}, CreatedAt: now}, "")
-			if err != nil {
-				return nil, err
-			}
-			changes = append(changes, ch...)
-			n++
-		}
-		return changes, nil
+		var err error
+		n, changes, err = s.requeueIn(ctx, tx, shopID, agentID, name, "agent_left", kefu.SystemActor, notice)
+		return changes, err
 	}, committed)
 	if err != nil {
 		return 0, fmt.Errorf("store: requeue conversations of agent %d: %w", agentID, err)
 	}
 	return n, nil
+}
+
+// requeueIn puts the agent's open conversations back at the front of the
+// line inside tx, which holds the shop's routing lock: each gets
+// notice(name) as its next message, then an EventRequeued for reason, by
+// actor. It returns how many went back and their changes.
+func (s *Store) requeueIn(ctx context.Context, tx *sql.Tx, shopID, agentID int64, name, reason string, actor kefu.ActorRef,
+	notice func(agentName string) kefu.Message) (int, []kefu.Change, error) {
+	rows, err := tx.QueryContext(ctx, s.sql(`SELECT id FROM conversations WHERE shop_id = $1 AND agent_id = $2 AND status = 'assigned' ORDER BY id`),
+		shopID, agentID)
+	if err != nil {
+		return 0, nil, err
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return 0, nil, err
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Close(); err != nil {
+		return 0, nil, err
+	}
+	var changes []kefu.Change
+	now := s.now().UTC().Truncate(microsecond)
+	for _, id := range ids {
+		// A transfer's note and its sender are stale once the agent who
+		// took it left.
+		if _, err := tx.ExecContext(ctx, s.sql(`UPDATE conversations SET status = 'queued', agent_id = NULL, assigned_at = NULL,
+			priority = $1, transfer_from = 0, transfer_note = '', helpers = '' WHERE shop_id = $2 AND id = $3`), kefu.PriorityReturned, shopID, id); err != nil {
+			return 0, nil, err
+		}
+		_, ch, err := s.lineThenEvent(ctx, tx, notice(name), kefu.Event{ShopID: shopID, Type: kefu.EventRequeued,
+			Actor: actor, ConversationID: id, AgentID: agentID, Data: kefu.EventData{Reason: reason}, CreatedAt: now}, "")
+		if err != nil {
+			return 0, nil, err
+		}
+		changes = append(changes, ch...)
+	}
+	return len(ids), changes, nil
 }
 
 // TransferConversation hands a conversation held by fromAgentID (0: by
@@ -646,10 +658,13 @@ func (s *Store) ReopenConversation(ctx context.Context, shopID, buyerID int64, w
 }
 
 // agentRoom reads an agent's name inside tx and whether they hold fewer open
-// conversations than their cap. An agent not of the shop is kefu.ErrNotFound.
+// conversations than their cap (a disabled agent has no room). An agent not
+// of the shop is kefu.ErrNotFound.
 func (s *Store) agentRoom(ctx context.Context, tx *sql.Tx, shopID, agentID int64) (name string, room bool, err error) {
 	var cap, held int
-	err = tx.QueryRowContext(ctx, s.sql(`SELECT name, max_concurrent FROM agents WHERE shop_id = $1 AND id = $2`), shopID, agentID).Scan(&name, &cap)
+	var disabled bool
+	err = tx.QueryRowContext(ctx, s.sql(`SELECT name, max_concurrent, disabled FROM agents WHERE shop_id = $1 AND id = $2`), shopID, agentID).
+		Scan(&name, &cap, &disabled)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", false, fmt.Errorf("agent %d: %w", agentID, kefu.ErrNotFound)
 	}
@@ -660,7 +675,7 @@ func (s *Store) agentRoom(ctx context.Context, tx *sql.Tx, shopID, agentID int64
 		shopID, agentID).Scan(&held); err != nil {
 		return "", false, err
 	}
-	return name, held < cap, nil
+	return name, held < cap && !disabled, nil
 }
 
 // LongWaits lists, across shops that hand long waits on (reassign_seconds),

@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -38,6 +40,7 @@ type agentRow struct {
 	Role          string
 	PasswordHash  string
 	MaxConcurrent int
+	Disabled      bool
 	CreatedAt     time.Time
 }
 
@@ -45,7 +48,7 @@ func (agentRow) TableName() string { return "agents" }
 
 func (r agentRow) agent() kefu.Agent {
 	return kefu.Agent{ID: r.ID, ShopID: r.ShopID, Username: r.Username, Name: r.Name, Role: kefu.Role(r.Role),
-		PasswordHash: r.PasswordHash, MaxConcurrent: r.MaxConcurrent, CreatedAt: r.CreatedAt}
+		PasswordHash: r.PasswordHash, MaxConcurrent: r.MaxConcurrent, Disabled: r.Disabled, CreatedAt: r.CreatedAt}
 }
 
 // CreateShop stores a new shop with its allowed origins. A taken slug is kefu.ErrConflict.
@@ -232,7 +235,8 @@ func (s *Store) CreateSession(ctx context.Context, shopID, agentID int64, tokenH
 }
 
 // SessionAgent returns the agent owning an unexpired session; an unknown or
-// expired session is kefu.ErrNotFound.
+// expired session, or one of a disabled agent (signed in as they were
+// disabled), is kefu.ErrNotFound.
 func (s *Store) SessionAgent(ctx context.Context, tokenHash string) (kefu.Agent, time.Time, error) {
 	ctx, cancel := bound(ctx)
 	defer cancel()
@@ -250,6 +254,9 @@ func (s *Store) SessionAgent(ctx context.Context, tokenHash string) (kefu.Agent,
 		return kefu.Agent{}, time.Time{}, fmt.Errorf("store: session expired: %w", kefu.ErrNotFound)
 	}
 	a, err := s.Agent(ctx, sess.ShopID, sess.AgentID)
+	if err == nil && a.Disabled {
+		return kefu.Agent{}, time.Time{}, fmt.Errorf("store: session of disabled agent %d: %w", a.ID, kefu.ErrNotFound)
+	}
 	return a, sess.ExpiresAt, err
 }
 
@@ -274,6 +281,172 @@ func (s *Store) SetAgentCap(ctx context.Context, shopID, agentID int64, cap int)
 	}
 	if res.RowsAffected == 0 {
 		return fmt.Errorf("store: set cap of agent %d: %w", agentID, kefu.ErrNotFound)
+	}
+	return nil
+}
+
+// UpdateAgent applies ch to an agent of the shop, in one transaction inside
+// the shop's routing serialization. allow is asked first with the agent as
+// it is; its error refuses the change whole. A change that would leave the
+// shop with no enabled owner is kefu.ErrLastOwner. Disabling the agent ends
+// their sessions and puts their open conversations back at the front of the
+// line as RequeueAgent does (reason agent_disabled, notice(their name) as
+// each one's next message); a new password ends their sessions but
+// ch.KeepSession. What changed writes its events (EventAgentUpdated,
+// EventAgentDisabled or EventAgentEnabled; by made the change); a change to
+// what already is writes nothing. committed, if not nil, is told every
+// change after the commit.
+func (s *Store) UpdateAgent(ctx context.Context, shopID, agentID int64, ch kefu.AgentChange, by kefu.ActorRef,
+	allow func(before kefu.Agent) error, notice func(agentName string) kefu.Message, committed func(kefu.Change)) (kefu.AgentUpdate, error) {
+	var up kefu.AgentUpdate
+	_, err := s.run(ctx, func(ctx context.Context, tx *sql.Tx) ([]kefu.Change, error) {
+		up = kefu.AgentUpdate{}
+		if err := s.lockShopRouting(ctx, tx, shopID); err != nil {
+			return nil, err
+		}
+		before, err := s.agentIn(ctx, tx, shopID, agentID)
+		if err != nil {
+			return nil, err
+		}
+		if err := allow(before); err != nil {
+			return nil, err
+		}
+		after := before
+		var fields []string
+		if ch.Name != nil && *ch.Name != before.Name {
+			after.Name, fields = *ch.Name, append(fields, "name")
+		}
+		if ch.MaxConcurrent != nil && *ch.MaxConcurrent != before.MaxConcurrent {
+			after.MaxConcurrent, fields = *ch.MaxConcurrent, append(fields, "max_concurrent")
+		}
+		if ch.Role != nil && *ch.Role != before.Role {
+			after.Role, fields = *ch.Role, append(fields, "role")
+		}
+		if ch.PasswordHash != nil {
+			after.PasswordHash, fields = *ch.PasswordHash, append(fields, "password")
+		}
+		if ch.Disabled != nil {
+			after.Disabled = *ch.Disabled
+		}
+		toggled := after.Disabled != before.Disabled
+		up.Agent, up.Fields = after, fields
+		if toggled {
+			up.Fields = append(slices.Clone(fields), "disabled")
+		}
+		if len(up.Fields) == 0 {
+			return nil, nil
+		}
+		if _, err := tx.ExecContext(ctx, s.sql(`UPDATE agents SET name = $1, max_concurrent = $2, role = $3, password_hash = $4, disabled = $5
+			WHERE shop_id = $6 AND id = $7`), after.Name, after.MaxConcurrent, string(after.Role), after.PasswordHash, after.Disabled,
+			shopID, agentID); err != nil {
+			return nil, err
+		}
+		wasOwner := before.Role == kefu.RoleOwner && !before.Disabled
+		if wasOwner && (after.Role != kefu.RoleOwner || after.Disabled) {
+			var owners int
+			if err := tx.QueryRowContext(ctx, s.sql(`SELECT COUNT(*) FROM agents WHERE shop_id = $1 AND role = $2 AND NOT disabled`),
+				shopID, string(kefu.RoleOwner)).Scan(&owners); err != nil {
+				return nil, err
+			}
+			if owners == 0 {
+				return nil, kefu.ErrLastOwner
+			}
+		}
+		if (after.Disabled && toggled) || ch.PasswordHash != nil {
+			keep := ch.KeepSession
+			if after.Disabled {
+				keep = ""
+			}
+			if up.EndedSessions, err = s.endSessionsIn(ctx, tx, shopID, agentID, keep); err != nil {
+				return nil, err
+			}
+		}
+		now := s.now().UTC().Truncate(microsecond)
+		var changes []kefu.Change
+		if len(fields) > 0 {
+			data := kefu.EventData{Fields: fields}
+			if after.Role != before.Role {
+				data.Role = after.Role
+			}
+			e, err := s.insertEvent(ctx, tx, kefu.Event{ShopID: shopID, Type: kefu.EventAgentUpdated, Actor: by, AgentID: agentID, Data: data, CreatedAt: now})
+			if err != nil {
+				return nil, err
+			}
+			changes = append(changes, kefu.Change{Event: e})
+		}
+		if toggled {
+			typ := kefu.EventAgentEnabled
+			if after.Disabled {
+				typ = kefu.EventAgentDisabled
+			}
+			e, err := s.insertEvent(ctx, tx, kefu.Event{ShopID: shopID, Type: typ, Actor: by, AgentID: agentID, CreatedAt: now})
+			if err != nil {
+				return nil, err
+			}
+			changes = append(changes, kefu.Change{Event: e})
+		}
+		if after.Disabled && toggled {
+			_, requeued, err := s.requeueIn(ctx, tx, shopID, agentID, before.Name, "agent_disabled", by, notice)
+			if err != nil {
+				return nil, err
+			}
+			changes = append(changes, requeued...)
+		}
+		return changes, nil
+	}, committed)
+	if err != nil {
+		return kefu.AgentUpdate{}, fmt.Errorf("store: update agent %d: %w", agentID, err)
+	}
+	return up, nil
+}
+
+// agentIn reads an agent of the shop inside tx; one not of the shop is
+// kefu.ErrNotFound.
+func (s *Store) agentIn(ctx context.Context, tx *sql.Tx, shopID, id int64) (kefu.Agent, error) {
+	var r agentRow
+	err := tx.QueryRowContext(ctx, s.sql(`SELECT id, shop_id, username, name, role, password_hash, max_concurrent, disabled, created_at
+		FROM agents WHERE shop_id = $1 AND id = $2`), shopID, id).
+		Scan(&r.ID, &r.ShopID, &r.Username, &r.Name, &r.Role, &r.PasswordHash, &r.MaxConcurrent, &r.Disabled, &r.CreatedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return kefu.Agent{}, fmt.Errorf("agent %d: %w", id, kefu.ErrNotFound)
+	}
+	if err != nil {
+		return kefu.Agent{}, err
+	}
+	return r.agent(), nil
+}
+
+// endSessionsIn deletes the agent's sessions but the one whose hash is keep
+// (none when empty) inside tx, and returns the hashes it deleted.
+func (s *Store) endSessionsIn(ctx context.Context, tx *sql.Tx, shopID, agentID int64, keep string) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, s.sql(`DELETE FROM agent_sessions WHERE shop_id = $1 AND agent_id = $2 AND token_hash <> $3
+		RETURNING token_hash`), shopID, agentID, keep)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var h string
+		if err := rows.Scan(&h); err != nil {
+			return nil, err
+		}
+		out = append(out, h)
+	}
+	return out, rows.Err()
+}
+
+// SetIdentitySecret replaces the secret the shop's server signs logged-in
+// buyers with.
+func (s *Store) SetIdentitySecret(ctx context.Context, shopID int64, secret string) error {
+	ctx, cancel := bound(ctx)
+	defer cancel()
+	res := s.db.WithContext(ctx).Exec(`UPDATE shops SET identity_secret = ? WHERE id = ?`, secret, shopID)
+	if res.Error != nil {
+		return fmt.Errorf("store: set identity secret of shop %d: %w", shopID, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("store: set identity secret of shop %d: %w", shopID, kefu.ErrNotFound)
 	}
 	return nil
 }

@@ -54,6 +54,7 @@ func TestStore(t *testing.T) {
 	}{
 		{"Shops", testShops},
 		{"Agents", testAgents},
+		{"UpdateAgent", testUpdateAgent},
 		{"Sessions", testSessions},
 		{"Buyers", testBuyers},
 		{"Conversations", testConversations},
