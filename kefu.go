@@ -389,6 +389,9 @@ const (
 	// EventReassigned: a buyer waited the shop's reassign_seconds for an
 	// answer, and kefu handed the conversation to another agent with room.
 	EventReassigned EventType = "conversation.reassigned"
+	// EventAbandoned: a buyer whose conversation waits in line closed every
+	// widget and did not come back within a minute (they left the line).
+	EventAbandoned EventType = "conversation.abandoned"
 	// EventInvited: the agent holding a conversation (or a supervisor)
 	// invited another agent (AgentID) to help in it.
 	EventInvited EventType = "conversation.invited"

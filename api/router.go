@@ -58,6 +58,8 @@ type Conversations interface {
 	Close(ctx context.Context, actor conversation.Actor, id int64) (kefu.Conversation, error)
 	AgentConnected(ctx context.Context, a kefu.Agent) kefu.Presence
 	AgentDisconnected(ctx context.Context, a kefu.Agent)
+	BuyerConnected(b kefu.Buyer)
+	BuyerDisconnected(b kefu.Buyer)
 	SetPresence(ctx context.Context, a kefu.Agent, presence kefu.Presence) kefu.Presence
 	Presence(ctx context.Context, a kefu.Agent) (kefu.Presence, int, error)
 	BuyerState(ctx context.Context, b kefu.Buyer) (*protocol.Conversation, int, error)

@@ -52,7 +52,12 @@ func (h *handlers) buyerSocket(c *gin.Context) {
 	}
 	// The socket outlives the request and its context.
 	base := context.WithoutCancel(ctx)
+	connected := false
 	ready := func() ([]byte, error) {
+		// Counted once subscribed: a buyer who leaves the line is told
+		// apart from one reloading the page.
+		h.convs.BuyerConnected(buyer)
+		connected = true
 		conv, position, err := h.convs.BuyerState(base, buyer)
 		if err != nil {
 			return nil, fmt.Errorf("buyer socket: load state of buyer %d: %w", buyer.ID, err)
@@ -62,7 +67,12 @@ func (h *handlers) buyerSocket(c *gin.Context) {
 	}
 	actor := conversation.BuyerActor(buyer)
 	cn := newConn(ws, sb, buyerBufferFrames, h.socketWriteTimeout)
-	h.serve(ws, cn, conversation.BuyerSocketTopics(buyer), ready, nil, func(cn *conn, f protocol.ClientFrame) {
+	onClose := func() {
+		if connected {
+			h.convs.BuyerDisconnected(buyer)
+		}
+	}
+	h.serve(ws, cn, conversation.BuyerSocketTopics(buyer), ready, onClose, func(cn *conn, f protocol.ClientFrame) {
 		if f.Type == protocol.TypePresence {
 			cn.Deliver(protocol.Encode(protocol.ErrorFrame{Type: protocol.TypeError, Code: protocol.CodeForbidden,
 				Message: "only agents have a presence"}))

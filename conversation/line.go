@@ -103,7 +103,8 @@ func (l *line) eta(shopID int64, position int, now time.Time) time.Duration {
 // Tick does the service's once-a-second work: agents whose grace ended are
 // offline and their conversations go back to the line; every 30 s,
 // conversations that went quiet past their shop's limit close and idle
-// agents are made away; then the waiting
+// agents are made away; buyers left waiting too long are nudged about,
+// handed on, or counted as gone; then the waiting
 // buyers of every shop whose line changed since the last tick hear their
 // place and estimated wait. kefu serve calls it every second (Run); tests
 // call it with the clock they set.
@@ -117,6 +118,7 @@ func (s *Service) Tick(ctx context.Context) {
 	}
 	s.nudgeSlowReplies(ctx, now)
 	s.reassignLongWaits(ctx, now)
+	s.countAbandoned(ctx, now)
 	for _, shopID := range s.line.take() {
 		line, err := s.store.Waiting(ctx, shopID)
 		if err != nil {

@@ -91,3 +91,71 @@ func TestLongWaitIsReassignedOnce(t *testing.T) {
 		t.Errorf("x moved again in the same wait, to %d", c.AgentID)
 	}
 }
+
+// A waiting buyer who closes every widget and stays away a minute left the
+// line: counted once (an event), while the conversation keeps waiting; a
+// reload (back within the minute) or a buyer already served is not.
+func TestBuyerWhoLeavesTheLineIsCountedOnce(t *testing.T) {
+	ctx := context.Background()
+	ts := newTestShop(t)
+	a := ts.online("a", 1)
+	served := ts.writes("served", kefu.Entry{})
+	leaver := ts.buyer("leaver")
+	waiting := send(t, ts.svc, ts.st, leaver, kefu.Entry{})
+	reloader := ts.buyer("reloader")
+	send(t, ts.svc, ts.st, reloader, kefu.Entry{})
+	if ts.conv(served.ID).AgentID != a.ID || ts.conv(waiting.ID).Status != kefu.StatusQueued {
+		t.Fatalf("want served assigned and the others waiting")
+	}
+	servedBuyer := kefu.Buyer{ID: served.BuyerID, ShopID: ts.shop.ID}
+	for _, b := range []kefu.Buyer{servedBuyer, leaver, reloader} {
+		ts.svc.BuyerConnected(b)
+		ts.svc.BuyerConnected(b) // two tabs
+		ts.svc.BuyerDisconnected(b)
+	}
+	ts.svc.BuyerDisconnected(leaver)
+	ts.svc.BuyerDisconnected(servedBuyer)
+	ts.svc.BuyerDisconnected(reloader)
+	ts.clock.Advance(30 * time.Second)
+	ts.svc.BuyerConnected(reloader) // back within the minute
+	ts.clock.Advance(conversation.AbandonGrace)
+	ts.svc.Tick(ctx)
+	ts.svc.Tick(ctx)
+	events, err := ts.st.Events(ctx, ts.shop.ID, 0, 500)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var left []int64
+	for _, e := range events {
+		if e.Type == kefu.EventAbandoned {
+			left = append(left, e.ConversationID)
+			if e.Actor != (kefu.ActorRef{Kind: kefu.SenderBuyer, ID: leaver.ID}) || e.Data.Reason != "buyer_left" {
+				t.Errorf("event %+v", e)
+			}
+		}
+	}
+	if len(left) != 1 || left[0] != waiting.ID {
+		t.Fatalf("abandoned: %v, want only the leaver's conversation %d", left, waiting.ID)
+	}
+	if c := ts.conv(waiting.ID); c.Status != kefu.StatusQueued {
+		t.Errorf("the leaver's conversation is %s, want still waiting", c.Status)
+	}
+	// Gone again, later: still counted once.
+	ts.svc.BuyerConnected(leaver)
+	ts.svc.BuyerDisconnected(leaver)
+	ts.clock.Advance(2 * conversation.AbandonGrace)
+	ts.svc.Tick(ctx)
+	if events, _ = ts.st.Events(ctx, ts.shop.ID, 0, 500); countType(events, kefu.EventAbandoned) != 1 {
+		t.Errorf("%d abandoned events after a second departure, want 1", countType(events, kefu.EventAbandoned))
+	}
+}
+
+func countType(events []kefu.Event, typ kefu.EventType) int {
+	n := 0
+	for _, e := range events {
+		if e.Type == typ {
+			n++
+		}
+	}
+	return n
+}

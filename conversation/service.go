@@ -45,6 +45,7 @@ type Store interface {
 	QuietConversations(ctx context.Context, now time.Time) ([]kefu.Conversation, error)
 	SlowReplies(ctx context.Context, now time.Time) ([]kefu.Conversation, error)
 	LongWaits(ctx context.Context, now time.Time) ([]kefu.Conversation, error)
+	Abandon(ctx context.Context, shopID, buyerID int64, committed func(kefu.Change)) (bool, error)
 	ReassignConversation(ctx context.Context, conv kefu.Conversation, presence func(agentID int64) kefu.Presence,
 		decide func(agents []kefu.AgentLoad, waiting []kefu.Waiting) []kefu.Assignment,
 		line func(agentName string) kefu.Message, committed func(kefu.Change)) (kefu.Conversation, bool, error)
@@ -113,6 +114,7 @@ type Service struct {
 	log       *slog.Logger
 	now       func() time.Time
 	line      *line
+	buyers    *buyerSockets
 	lastSweep time.Time // of quiet conversations; Tick's goroutine only
 
 	// mu orders presence changes with the presence frames that tell them,
@@ -127,7 +129,7 @@ func New(store Store, presence Presence, broker Broker, log *slog.Logger, consum
 		log = slog.New(slog.DiscardHandler)
 	}
 	l := newLine()
-	return &Service{store: store, presence: presence, broker: broker, log: log, now: time.Now, line: l,
+	return &Service{store: store, presence: presence, broker: broker, log: log, now: time.Now, line: l, buyers: newBuyerSockets(),
 		consumers: append([]Consumer{fanOut{broker: broker, log: log}, l}, consumers...)}
 }
 

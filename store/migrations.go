@@ -205,6 +205,8 @@ ALTER TABLE shops ADD COLUMN slow_reply_seconds INTEGER NOT NULL DEFAULT 100`,
 	// 15: a shop may hand a buyer left waiting for an answer to another agent.
 	`ALTER TABLE shops ADD COLUMN reassign_seconds INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE conversations ADD COLUMN reassigned_at {{time}}`,
+	// 16: a buyer who left the line is counted once per conversation.
+	`ALTER TABLE conversations ADD COLUMN abandoned_at {{time}}`,
 }
 
 // migrate brings the schema up to date, one transaction per step. Several

@@ -779,3 +779,41 @@ func (s *Store) ReassignConversation(ctx context.Context, conv kefu.Conversation
 	}
 	return after, ok, nil
 }
+
+// Abandon records that a buyer left the line (EventAbandoned, actor the
+// buyer) if their latest conversation is waiting and was not counted as left
+// before; it stays in line. It reports whether it recorded it.
+func (s *Store) Abandon(ctx context.Context, shopID, buyerID int64, committed func(kefu.Change)) (bool, error) {
+	left := false
+	_, err := s.run(ctx, func(ctx context.Context, tx *sql.Tx) ([]kefu.Change, error) {
+		left = false
+		var id int64
+		err := tx.QueryRowContext(ctx, s.sql(`SELECT id FROM conversations WHERE shop_id = $1 AND buyer_id = $2 AND status = 'queued'
+			AND abandoned_at IS NULL ORDER BY id DESC LIMIT 1`), shopID, buyerID).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		now := s.now().UTC().Truncate(microsecond)
+		if _, err := tx.ExecContext(ctx, s.sql(`UPDATE conversations SET abandoned_at = $1 WHERE shop_id = $2 AND id = $3`), now, shopID, id); err != nil {
+			return nil, err
+		}
+		conv, err := s.conversationIn(ctx, tx, shopID, id)
+		if err != nil {
+			return nil, err
+		}
+		e, err := s.insertEvent(ctx, tx, kefu.Event{ShopID: shopID, Type: kefu.EventAbandoned, Actor: kefu.ActorRef{Kind: kefu.SenderBuyer, ID: buyerID},
+			ConversationID: id, BuyerID: buyerID, Data: kefu.EventData{Reason: "buyer_left"}, CreatedAt: now})
+		if err != nil {
+			return nil, err
+		}
+		left = true
+		return []kefu.Change{{Event: e, Conversation: conv}}, nil
+	}, committed)
+	if err != nil {
+		return false, fmt.Errorf("store: buyer %d left the line: %w", buyerID, err)
+	}
+	return left, nil
+}
