@@ -1,5 +1,6 @@
 // Package asset serves files embedded in the binary: gzipped once at start,
-// addressed by a content hash so browsers may cache them forever, and
+// addressed by a content hash (of the file, or of a set of files served under
+// one prefix) so browsers may cache them forever, and
 // revalidated by ETag where the URL has to stay stable (widget.js).
 package asset
 
@@ -7,13 +8,38 @@ import (
 	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
+	"maps"
 	"mime"
 	"net/http"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 )
+
+// shortHash is how much of a SHA-256 names content: 12 hex digits.
+func shortHash(sum []byte) string { return hex.EncodeToString(sum[:6]) }
+
+// HashOf is a content hash over a set of files (name to content), for files that
+// must keep their names (ES modules import each other by relative path) and are
+// versioned together under one prefix instead. Names count too, so renaming or
+// adding a file changes it.
+func HashOf(files map[string][]byte) string {
+	h := sha256.New()
+	var n [8]byte
+	for _, name := range slices.Sorted(maps.Keys(files)) {
+		// Lengths first, so no two different sets write the same bytes.
+		binary.BigEndian.PutUint64(n[:], uint64(len(name)))
+		h.Write(n[:])
+		h.Write([]byte(name))
+		binary.BigEndian.PutUint64(n[:], uint64(len(files[name])))
+		h.Write(n[:])
+		h.Write(files[name])
+	}
+	return shortHash(h.Sum(nil))
+}
 
 // File is one embedded file, ready to serve.
 type File struct {
@@ -27,7 +53,7 @@ type File struct {
 // NewFile prepares body for serving under name.
 func NewFile(name string, body []byte) *File {
 	sum := sha256.Sum256(body)
-	hash := hex.EncodeToString(sum[:6])
+	hash := shortHash(sum[:])
 	ext := path.Ext(name)
 	ctype := mime.TypeByExtension(ext)
 	if ctype == "" {

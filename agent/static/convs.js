@@ -1,0 +1,307 @@
+// The conversations the console knows: merging snapshots (REST) and live frames without letting
+// an old one roll a newer one back, which ones the lists show, the one on screen, accepting and
+// closing, and the selected buyer's orders.
+import { state, scheduleRender, bumpTick, isMine } from './state.js';
+import { t } from './strings.js';
+import { toast } from './dom.js';
+import { store, load, SELECTED_KEY } from './storage.js';
+import { api, ApiError, errText, report } from './api.js';
+import { openLog, catchUp } from './messages.js';
+import { keepDraft, showDraft, clearComposer, focusComposer } from './views/composer.js';
+
+const KEEP_MSGS = 200; // messages kept per conversation not on screen (a shift is 8-12 hours)
+const GONE_MAX = 2000; // conversation ids remembered as "not ours" (no REST lookup for them)
+
+// Fields that say who holds a conversation; a stale snapshot must not roll them back.
+const HOLD_FIELDS = ['status', 'agent_id', 'agent_name', 'assigned_at', 'closed_at', 'queue_position'];
+
+// buyerName is how the console names a conversation's buyer.
+export function buyerName(conv) {
+  return (conv && conv.buyer && conv.buyer.name) || t('buyer') + (conv && conv.buyer ? ' ' + conv.buyer.id : '');
+}
+
+function serverActivity(c) {
+  const iso = (c.last_message && c.last_message.created_at) || c.assigned_at || c.created_at;
+  const v = Date.parse(iso || '') || 0;
+  if (v > state.tick) state.tick = v;
+  return v;
+}
+
+// upsertConv merges a conversation from a `conversation` frame (fromFrame) or from a REST answer
+// whose request started when state.rev was `rev` (a frame that came later is newer than it).
+export function upsertConv(c, fromFrame, rev) {
+  if (!c || c.id == null) return null;
+  const old = state.convs.get(c.id);
+  // Let go of (taken by a colleague, closed, refused) after this REST request started: the
+  // snapshot would bring back a ghost.
+  if (!old && !fromFrame && (state.gone.get(c.id) || 0) > (rev == null ? state.rev : rev)) return null;
+  const m = Object.assign({}, old || {}, c);
+  if (old && old.buyer && c.buyer) m.buyer = Object.assign({}, old.buyer, c.buyer);
+  // A closed conversation never reopens; a REST snapshot taken before the last live frame
+  // (the list fetched on connect, answered after "taken by a colleague") is older than it.
+  if (old && (old.status === 'closed' || (!fromFrame && (old._rev || 0) > (rev == null ? state.rev : rev)))) {
+    for (const k of HOLD_FIELDS) m[k] = old[k];
+  }
+  if (fromFrame) m._rev = ++state.rev;
+  if (old && (old.last_seq || 0) > (c.last_seq || 0)) {
+    // This snapshot is older than what we have already seen live.
+    m.last_seq = old.last_seq;
+    m.last_message = old.last_message;
+    m.unread = old.unread;
+  } else if (old && !c.last_message && old.last_message && old.last_message.seq === m.last_seq) {
+    m.last_message = old.last_message;
+  }
+  if (old) {
+    m.agent_read_seq = Math.max(old.agent_read_seq || 0, c.agent_read_seq || 0);
+    m.buyer_read_seq = Math.max(old.buyer_read_seq || 0, c.buyer_read_seq || 0);
+  }
+  if (m.agent_read_seq && m.agent_read_seq >= (m.last_seq || 0)) m.unread = 0;
+
+  // _t orders "my conversations": newest activity first. Live news always goes to the top.
+  const becameMine = isMine(m) && !(old && isMine(old));
+  if (!old || old._t == null) m._t = fromFrame ? bumpTick() : serverActivity(m);
+  else if (becameMine || (m.last_seq || 0) > (old.last_seq || 0)) m._t = bumpTick();
+  else m._t = old._t;
+
+  state.convs.set(c.id, m);
+  state.gone.delete(c.id);
+  if (becameMine && fromFrame && !state.accepting.has(c.id)) toast(t('newAssigned', { name: buyerName(m) }));
+  if (m.status === 'closed') state.typing.delete(c.id);
+  // Left the queue to a colleague, or closed: nothing to list. Keep it only while it is on screen.
+  if (!relevant(m) && c.id !== state.selectedId) forgetConv(c.id);
+  scheduleRender();
+  return m;
+}
+
+// relevant: a conversation the lists show (mine or waiting). Others are kept only while open
+// on screen, so an 8-12 hour shift does not pile up every conversation of the shop.
+function relevant(c) {
+  return !!c && (isMine(c) || c.status === 'queued');
+}
+
+function forgetConv(id) {
+  state.convs.delete(id);
+  state.logs.delete(id);
+  state.drafts.delete(id);
+  state.typing.delete(id);
+  state.readSent.delete(id);
+  state.outbox.dropFailed(id);
+  state.gone.delete(id);
+  state.gone.set(id, ++state.rev);
+  if (state.gone.size > GONE_MAX) state.gone.delete(state.gone.keys().next().value);
+  if (state.loadError === id) state.loadError = null;
+  scheduleRender();
+}
+
+// loseAccess: the server refused us a conversation (403: a colleague holds it now). It goes,
+// and if it was on screen the chat area says why instead of showing a broken view.
+// key names the string that says why (default noAccess).
+export function loseAccess(id, key) {
+  const wasSelected = state.selectedId === id;
+  forgetConv(id);
+  if (wasSelected) {
+    state.selectedId = null;
+    store('session', SELECTED_KEY, null);
+    state.notice = key || 'noAccess';
+    state.orders = null;
+    clearComposer();
+  } else if (key) {
+    toast(t(key), 'error');
+  }
+  scheduleRender();
+}
+
+// pruneConv runs when a conversation leaves the screen: drop it if it is no longer listed,
+// else keep only its newest messages.
+function pruneConv(id) {
+  const c = state.convs.get(id);
+  if (!relevant(c)) {
+    forgetConv(id);
+    return;
+  }
+  const log = state.logs.get(id);
+  if (log) log.prune(KEEP_MSGS);
+}
+
+// myConvs is my conversations, newest activity first.
+export function myConvs() {
+  const list = [];
+  for (const c of state.convs.values()) if (isMine(c)) list.push(c);
+  list.sort((a, b) => (b._t || 0) - (a._t || 0) || b.id - a.id);
+  return list;
+}
+
+// queuedConvs is the queue, longest waiting first.
+export function queuedConvs() {
+  const list = [];
+  for (const c of state.convs.values()) if (c.status === 'queued') list.push(c);
+  list.sort((a, b) => (Date.parse(a.created_at || '') || 0) - (Date.parse(b.created_at || '') || 0) || a.id - b.id);
+  return list;
+}
+
+let refreshing = null; // the list fetch in flight; one more is asked for with .again
+
+// refreshList fetches the lists anew (sign-in, every `ready`, after a refused accept).
+export function refreshList() {
+  if (refreshing) {
+    refreshing.again = true;
+    return;
+  }
+  const job = { again: false };
+  refreshing = job;
+  (async () => {
+    try {
+      const rev = state.rev;
+      // A plain agent's list is their own conversations and the queue. Owners and supervisors
+      // would get the whole shop: ask for the same two lists instead.
+      const a = state.session && state.session.agent;
+      const plain = !a || a.role === 'agent';
+      const answers = await Promise.all(plain
+        ? [api('GET', '/api/v1/conversations?limit=200')]
+        : [api('GET', '/api/v1/conversations?mine=true&limit=200'), api('GET', '/api/v1/conversations?status=queued&limit=200')]);
+      const seen = new Set();
+      for (const r of answers) {
+        for (const c of r.conversations || []) {
+          upsertConv(c, false, rev);
+          seen.add(c.id);
+        }
+      }
+      for (const [id, c] of Array.from(state.convs)) {
+        // Not listed, and no live news since we asked: it left the queue or is no longer ours.
+        if (seen.has(id) || (c._rev || 0) > rev || !relevant(c)) continue;
+        if (id === state.selectedId) fetchConversation(id);
+        else forgetConv(id);
+      }
+      restoreSelection();
+      scheduleRender();
+    } catch (err) {
+      report(err);
+    } finally {
+      if (refreshing === job) refreshing = null;
+      if (job.again && state.session) refreshList();
+    }
+  })();
+}
+
+// restoreSelection reopens, once per session, the conversation this tab had open (a reload).
+function restoreSelection() {
+  if (state.restoredSelection) return;
+  state.restoredSelection = true;
+  if (state.selectedId != null) return;
+  const id = Number(load('session', SELECTED_KEY));
+  if (id && state.convs.has(id)) selectConversation(id, { focus: false });
+}
+
+export async function fetchConversation(id) {
+  if (state.fetching.has(id)) return;
+  state.fetching.add(id);
+  const rev = state.rev;
+  try {
+    const r = await api('GET', '/api/v1/conversations/' + encodeURIComponent(id));
+    if (r.conversation) upsertConv(r.conversation, false, rev);
+  } catch (err) {
+    if (err.status === 403 || err.status === 404) loseAccess(id);
+    else report(err);
+  } finally {
+    state.fetching.delete(id);
+  }
+}
+
+// selectConversation puts a conversation on screen (opts.focus false: leave focus where it is).
+export function selectConversation(id, opts) {
+  const focus = !opts || opts.focus !== false;
+  state.notice = '';
+  if (state.selectedId !== id) {
+    const prev = state.selectedId;
+    if (prev != null) keepDraft(prev);
+    state.selectedId = id;
+    if (prev != null) pruneConv(prev);
+    store('session', SELECTED_KEY, String(id));
+    showDraft(id);
+    state.scrollToBottom = true;
+    const conv = state.convs.get(id);
+    openLog(id);
+    if (conv && conv.buyer && conv.buyer.id != null) loadOrders(conv.buyer.id);
+    else state.orders = null;
+  } else if (!state.logs.has(id)) {
+    openLog(id); // its messages failed to load: clicking it again retries
+  }
+  scheduleRender();
+  // After the render, which enables the message box if the conversation is mine.
+  if (focus) Promise.resolve().then(focusComposer);
+}
+
+export async function acceptConversation(id) {
+  if (state.accepting.has(id)) return;
+  state.accepting.add(id);
+  scheduleRender();
+  const rev = state.rev;
+  try {
+    let r;
+    try {
+      r = await api('POST', '/api/v1/conversations/' + encodeURIComponent(id) + '/accept');
+    } catch (err) {
+      // not_queued: it left the queue a moment ago, perhaps to us (the router assigns the
+      // queue when we come online). Ask whose it is; a colleague's answers 403.
+      if (err.code !== 'not_queued') throw err;
+      r = await api('GET', '/api/v1/conversations/' + encodeURIComponent(id));
+      if (!r.conversation || !isMine(r.conversation)) throw err;
+    }
+    const conv = r.conversation ? upsertConv(r.conversation, false, rev) : state.convs.get(id);
+    if (!isMine(conv)) throw new ApiError(409, conv && conv.status === 'closed' ? 'conversation_closed' : 'not_queued', '');
+    conv._t = bumpTick();
+    selectConversation(id);
+    catchUp(id);
+  } catch (err) {
+    if (err.cancelled) return;
+    if (err.status === 403 || err.status === 404 || err.code === 'not_queued') loseAccess(id, 'takenByOther');
+    else if (err.code === 'conversation_closed') {
+      toast(errText(err), 'error');
+      fetchConversation(id);
+    } else report(err);
+    refreshList();
+  } finally {
+    state.accepting.delete(id);
+    scheduleRender();
+  }
+}
+
+export async function closeConversation(id) {
+  if (state.closing.has(id)) return;
+  state.closing.add(id);
+  scheduleRender();
+  try {
+    const r = await api('POST', '/api/v1/conversations/' + encodeURIComponent(id) + '/close');
+    if (r.conversation) upsertConv(r.conversation, false);
+    else {
+      const c = state.convs.get(id);
+      if (c) upsertConv(Object.assign({}, c, { status: 'closed' }), false);
+    }
+  } catch (err) {
+    if (err.status === 403 || err.status === 404) loseAccess(id, 'takenByOther');
+    else report(err);
+  } finally {
+    state.closing.delete(id);
+    scheduleRender();
+  }
+}
+
+// loadOrders fetches the buyer's orders for the buyer panel; an answer for a buyer no longer
+// on screen is dropped.
+export async function loadOrders(buyerId) {
+  const o = { buyerId, status: 'loading', list: [] };
+  state.orders = o;
+  state.ordersV++;
+  scheduleRender();
+  try {
+    const r = await api('GET', '/api/v1/buyers/' + encodeURIComponent(buyerId) + '/orders');
+    if (state.orders !== o) return;
+    o.list = Array.isArray(r.orders) ? r.orders : [];
+    o.status = 'ok';
+  } catch (err) {
+    if (err.cancelled || state.orders !== o) return;
+    o.status = 'error';
+  }
+  state.ordersV++;
+  scheduleRender();
+}

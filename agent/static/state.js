@@ -1,0 +1,82 @@
+// The console's shared mutable state, in one place: every module reads and writes this object
+// rather than keeping copies, so a sign-out (session.js resetWorkState) can clear it all and a
+// render sees one truth. What only one module needs stays private to it (socket timers in
+// socket.js, DOM caches in the views).
+import { Outbox } from './convlog.js';
+
+export const state = {
+  lang: 'zh-CN',
+  session: null, // {token, expires_at, agent, shop}
+  sessionGen: 0, // bumped on every login/logout; late answers of an old session are dropped
+  convs: new Map(), // id -> conversation (+ _t: activity key for ordering, _rev: last live frame)
+  rev: 0, // counts `conversation` frames; a REST answer older than a frame loses to it
+  gone: new Map(), // id -> rev when let go: conversations not ours to show (colleagues', closed)
+  notice: '', // string key: why the chat area is empty (e.g. the conversation went to a colleague)
+  stash: null, // outbox and drafts kept over a forced sign-in of the same agent
+  logs: new Map(), // id -> MessageLog (convlog.js) of the messages we hold
+  outbox: new Outbox(), // messages not stored yet (convlog.js); items may carry a retryTimer
+  drafts: new Map(), // id -> unsent text
+  selectedId: null,
+  typing: new Map(), // id -> {name, until}
+  readSent: new Map(), // id -> highest seq we sent a read for (on this socket)
+  orders: null, // {buyerId, status: loading|ok|error, list}
+  ordersV: 0,
+  tick: 0,
+  fetching: new Set(),
+  accepting: new Set(),
+  closing: new Set(),
+  restoredSelection: false,
+  loadError: null,
+  // socket (socket.js owns the rest of it)
+  ws: null,
+  wsGen: 0, // bumped for every socket; a message sent on an older one is resent
+  ready: false, // the socket said `ready`: frames may be sent
+  conn: 'connecting', // connecting | online | offline | closed, shown in the top bar
+  lastTypingSent: 0,
+  // rendering
+  renderQueued: false,
+  scrollToBottom: false,
+  prepending: false,
+};
+
+// page is what app.js registers: render draws every view from state, reset makes the views
+// drop what they drew (a new session starts from an empty page). Until then both do nothing.
+let page = { render() {}, reset() {} };
+
+// setPage registers the page's render and reset (app.js, once, at start).
+export function setPage(p) {
+  page = p;
+}
+
+// resetPage tells every view to forget what it drew.
+export function resetPage() {
+  page.reset();
+}
+
+// scheduleRender redraws once after the current task, however many changes asked for it.
+export function scheduleRender() {
+  if (state.renderQueued) return;
+  state.renderQueued = true;
+  // A microtask, not requestAnimationFrame: the title must update in background tabs too.
+  Promise.resolve().then(() => {
+    state.renderQueued = false;
+    page.render();
+  });
+}
+
+// bumpTick is a strictly growing activity key for ordering "my conversations": live news goes
+// to the top even within one millisecond.
+export function bumpTick() {
+  state.tick = Math.max(state.tick + 1, Date.now());
+  return state.tick;
+}
+
+// meId is the signed-in agent's id, or null.
+export function meId() {
+  return state.session && state.session.agent ? state.session.agent.id : null;
+}
+
+// isMine says the conversation is assigned to me.
+export function isMine(conv) {
+  return !!conv && conv.status === 'assigned' && conv.agent_id === meId();
+}

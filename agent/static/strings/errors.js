@@ -1,0 +1,36 @@
+// Error codes of the REST API and the socket (docs/protocol.md), worded for the agent; errText
+// (api.js) falls back to errGeneric for a code without a string.
+export default {
+  'zh-CN': {
+    errGeneric: '操作失败：{msg}',
+    err_invalid_json: '消息格式错误',
+    err_unknown_type: '未知的消息类型',
+    err_invalid_frame: '消息内容不完整',
+    err_text_empty: '消息不能为空',
+    err_text_too_long: '消息太长',
+    err_text_invalid_characters: '消息含有无法发送的控制字符',
+    err_invalid_client_msg_id: '消息编号无效',
+    err_not_found: '会话不存在',
+    err_forbidden: '没有权限操作该会话',
+    err_conversation_closed: '会话已结束',
+    err_not_queued: '该会话已被接入或已结束',
+    err_internal: '服务器内部错误',
+    err_network: '网络异常，请稍后重试',
+  },
+  en: {
+    errGeneric: 'Something went wrong: {msg}',
+    err_invalid_json: 'Malformed frame',
+    err_unknown_type: 'Unknown frame type',
+    err_invalid_frame: 'Incomplete frame',
+    err_text_empty: 'The message is empty',
+    err_text_too_long: 'The message is too long',
+    err_text_invalid_characters: 'The message holds control characters that cannot be sent',
+    err_invalid_client_msg_id: 'Invalid message id',
+    err_not_found: 'Conversation not found',
+    err_forbidden: 'You may not act on this conversation',
+    err_conversation_closed: 'The conversation is closed',
+    err_not_queued: 'Someone else accepted it, or it was closed',
+    err_internal: 'Server error',
+    err_network: 'Network error. Please try again.',
+  },
+};
