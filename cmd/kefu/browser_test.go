@@ -33,16 +33,21 @@ func TestBrowserWidgetAndConsole(t *testing.T) {
 	}
 	node, chromium := browserTools(t, e2eDir)
 	t.Run("sqlite", func(t *testing.T) {
-		browse(t, node, chromium, e2eDir, filepath.Join(e2eDir, "artifacts"))
+		browse(t, node, chromium, e2eDir, "browser.mjs", filepath.Join(e2eDir, "artifacts"))
 	})
 	t.Run("postgres", func(t *testing.T) {
 		url := testdb.PostgresURL(t)
-		browse(t, node, chromium, e2eDir, filepath.Join(e2eDir, "artifacts", "postgres"), "--database-url", url)
+		browse(t, node, chromium, e2eDir, "browser.mjs", filepath.Join(e2eDir, "artifacts", "postgres"), "--database-url", url)
 	})
 }
 
-// browse runs e2e/browser.mjs against a fresh demo server started with serveArgs.
-func browse(t *testing.T, node, chromium, e2eDir, artifacts string, serveArgs ...string) {
+// browse runs the e2e script (a file in e2eDir) against a fresh demo server
+// started with serveArgs.
+func browse(t *testing.T, node, chromium, e2eDir, script, artifacts string, serveArgs ...string) {
+	// Stat'ing the script also makes go test's cache notice when it changes.
+	if _, err := os.Stat(filepath.Join(e2eDir, script)); err != nil {
+		t.Fatalf("browser test script: %v", err)
+	}
 	if err := os.MkdirAll(artifacts, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +55,7 @@ func browse(t *testing.T, node, chromium, e2eDir, artifacts string, serveArgs ..
 
 	nodeCtx, nodeCancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer nodeCancel()
-	cmd := exec.CommandContext(nodeCtx, node, "browser.mjs")
+	cmd := exec.CommandContext(nodeCtx, node, script)
 	cmd.Dir = e2eDir
 	cmd.Env = append(os.Environ(),
 		"KEFU_STORE_URL="+srv.storeURL,
@@ -84,10 +89,6 @@ func browserTools(t *testing.T, e2eDir string) (node, chromium string) {
 			t.Fatal(msg)
 		}
 		t.Skip(msg)
-	}
-	// Stat'ing the script also makes go test's cache notice when it changes.
-	if _, err := os.Stat(filepath.Join(e2eDir, "browser.mjs")); err != nil {
-		t.Fatalf("browser test script: %v", err)
 	}
 	node, err := exec.LookPath("node")
 	if err != nil {
