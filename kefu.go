@@ -119,7 +119,10 @@ type Shop struct {
 	// IdentitySecret signs logged-in buyer ids (HMAC-SHA256), computed by the shop's server.
 	IdentitySecret string
 	// Origins are the store-page origins allowed to open the widget socket.
-	Origins   []string
+	Origins []string
+	// Menu is the groups the widget offers a buyer to pick from, in the
+	// order they were created.
+	Menu      []MenuGroup
 	CreatedAt time.Time
 }
 
@@ -520,13 +523,22 @@ func (s GroupScope) Valid() bool { return s == ScopeNone || s == ScopePreSales |
 
 // Group is a team of agents a conversation can be routed to (售前, 售后, ...).
 type Group struct {
-	ID        int64
-	ShopID    int64
-	Slug      string // what a store page names it by (data-group); lower-case ASCII
-	Name      string
-	Scope     GroupScope
+	ID     int64
+	ShopID int64
+	Slug   string // what a store page names it by (data-group); lower-case ASCII
+	Name   string
+	Scope  GroupScope
+	// InMenu offers the group in the widget's menu to a buyer whose store
+	// page named no group.
+	InMenu    bool
 	Members   []GroupMember
 	CreatedAt time.Time
+}
+
+// MenuGroup is a group as the widget's menu offers it.
+type MenuGroup struct {
+	Slug string
+	Name string
 }
 
 // GroupMember is an agent in a group. A higher weight takes a larger share

@@ -31,11 +31,12 @@ type groupJSON struct {
 	Slug    string            `json:"slug"`
 	Name    string            `json:"name"`
 	Scope   string            `json:"scope"`
+	Menu    bool              `json:"menu"`
 	Members []groupMemberJSON `json:"members"`
 }
 
 func groupView(g kefu.Group) groupJSON {
-	v := groupJSON{ID: g.ID, Slug: g.Slug, Name: g.Name, Scope: string(g.Scope), Members: []groupMemberJSON{}}
+	v := groupJSON{ID: g.ID, Slug: g.Slug, Name: g.Name, Scope: string(g.Scope), Menu: g.InMenu, Members: []groupMemberJSON{}}
 	for _, m := range g.Members {
 		v.Members = append(v.Members, groupMemberJSON{AgentID: m.AgentID, Weight: m.Weight})
 	}
@@ -46,6 +47,7 @@ type groupRequest struct {
 	Slug    string            `json:"slug"`
 	Name    string            `json:"name"`
 	Scope   string            `json:"scope"`
+	Menu    bool              `json:"menu"`
 	Members []groupMemberJSON `json:"members"`
 }
 
@@ -66,7 +68,7 @@ func (req groupRequest) group(shopID int64, creating bool) (kefu.Group, error) {
 	if err := protocol.ValidateName(name); err != nil {
 		return kefu.Group{}, err
 	}
-	g := kefu.Group{ShopID: shopID, Slug: req.Slug, Name: name, Scope: scope, Members: []kefu.GroupMember{}}
+	g := kefu.Group{ShopID: shopID, Slug: req.Slug, Name: name, Scope: scope, InMenu: req.Menu, Members: []kefu.GroupMember{}}
 	seen := map[int64]bool{}
 	for _, m := range req.Members {
 		switch {
@@ -136,6 +138,7 @@ func (h *handlers) saveGroup(c *gin.Context, id int64) {
 		h.writeError(c, groupError(err))
 		return
 	}
+	h.shops.forget(agent.ShopID) // the widget's menu may have changed
 	h.convs.Reroute(ctx, agent.ShopID)
 	c.JSON(status, gin.H{"group": groupView(g)})
 }
@@ -154,6 +157,7 @@ func (h *handlers) deleteGroup(c *gin.Context) {
 		h.writeError(c, err)
 		return
 	}
+	h.shops.forget(agent.ShopID)
 	h.convs.Reroute(c.Request.Context(), agent.ShopID) // its buyers wait for the whole shop now
 	c.Status(http.StatusNoContent)
 }

@@ -136,3 +136,43 @@ func containsConversation(list []protocol.Conversation, id int64) bool {
 	}
 	return false
 }
+
+// Groups marked menu are offered in the widget session, in creation order;
+// a change shows in the next session on this node.
+func TestWidgetMenu(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	lead := e.login("acme", e.addAgent("lead", kefu.RoleSupervisor).Username)
+	type session struct {
+		Menu []struct{ Group, Name string }
+	}
+	var s session
+	path := "/api/v1/widget/shops/acme/session"
+	if code := e.do("POST", path, "", storeOrigin, map[string]string{"visitor_id": visitor(90)}, &s); code != 200 || s.Menu == nil || len(s.Menu) != 0 {
+		t.Fatalf("no menu groups: %d %+v, want []", code, s.Menu)
+	}
+	var g struct{ Group struct{ ID int64 } }
+	for _, in := range []map[string]any{
+		{"slug": "presales", "name": "售前咨询", "menu": true},
+		{"slug": "internal", "name": "内部"},
+		{"slug": "aftersales", "name": "售后服务", "menu": true},
+	} {
+		if code := e.do("POST", "/api/v1/groups", lead, "", in, &g); code != 201 {
+			t.Fatalf("create group %v: %d", in, code)
+		}
+	}
+	s = session{}
+	e.do("POST", path, "", storeOrigin, map[string]string{"visitor_id": visitor(90)}, &s)
+	if len(s.Menu) != 2 || s.Menu[0].Group != "presales" || s.Menu[0].Name != "售前咨询" || s.Menu[1].Group != "aftersales" {
+		t.Fatalf("menu %+v, want presales then aftersales", s.Menu)
+	}
+	// Replacing the last group without menu takes it out.
+	if code := e.do("PUT", "/api/v1/groups/"+itoa(g.Group.ID), lead, "", map[string]any{"name": "售后服务"}, nil); code != 200 {
+		t.Fatalf("update: %d", code)
+	}
+	s = session{}
+	e.do("POST", path, "", storeOrigin, map[string]string{"visitor_id": visitor(90)}, &s)
+	if len(s.Menu) != 1 || s.Menu[0].Group != "presales" {
+		t.Fatalf("after the update the menu is %+v, want presales alone", s.Menu)
+	}
+}

@@ -122,6 +122,7 @@ func (h *handlers) widgetSession(c *gin.Context) {
 		"socket_url": h.socketURL(c.Request, "/ws/buyer"),
 		"buyer":      protocol.BuyerOf(buyer),
 		"shop":       gin.H{"slug": shop.Slug, "name": shop.Name},
+		"menu":       menuView(shop.Menu),
 	})
 }
 
@@ -149,4 +150,18 @@ func (h *handlers) socketURL(r *http.Request, path string) string {
 		scheme = "wss"
 	}
 	return scheme + "://" + r.Host + path
+}
+
+type menuEntry struct {
+	Group string `json:"group"`
+	Name  string `json:"name"`
+}
+
+// menuView is the groups the widget offers a buyer to pick from; [] for none.
+func menuView(menu []kefu.MenuGroup) []menuEntry {
+	out := make([]menuEntry, len(menu))
+	for i, g := range menu {
+		out[i] = menuEntry{Group: g.Slug, Name: g.Name}
+	}
+	return out
 }

@@ -301,6 +301,9 @@ type Conversation struct {
 	ClosedAt      *time.Time `json:"closed_at"`
 	// Transfer is the latest transfer, for agents only (never sent to a buyer).
 	Transfer *Transfer `json:"transfer,omitempty"`
+	// GroupID is the group it is routed to (agents only; absent for the
+	// whole shop).
+	GroupID int64 `json:"group_id,omitempty"`
 	// HelperIDs are the agents invited into it beside its agent (agents only;
 	// absent when none).
 	HelperIDs []int64 `json:"helper_ids,omitempty"`
@@ -317,12 +320,12 @@ type Transfer struct {
 
 // HasAgentsOnly reports whether c carries anything a buyer may not see.
 func (c Conversation) HasAgentsOnly() bool {
-	return c.Transfer != nil || c.HelperIDs != nil || c.AwaitingSince != nil
+	return c.Transfer != nil || c.HelperIDs != nil || c.AwaitingSince != nil || c.GroupID != 0
 }
 
 // ForBuyer is c as its buyer may see it: without what is for agents only.
 func (c Conversation) ForBuyer() Conversation {
-	c.Transfer, c.HelperIDs, c.AwaitingSince = nil, nil, nil
+	c.Transfer, c.HelperIDs, c.AwaitingSince, c.GroupID = nil, nil, nil, 0
 	return c
 }
 
@@ -331,7 +334,7 @@ func ConversationOf(s kefu.ConversationSummary, position int) Conversation {
 	c := Conversation{ID: s.ID, Status: string(s.Status), Buyer: BuyerOf(s.Buyer), AgentName: s.AgentName,
 		LastSeq: s.LastSeq, AgentReadSeq: s.AgentReadSeq, BuyerReadSeq: s.BuyerReadSeq, Unread: s.Unread,
 		QueuePosition: position, CreatedAt: s.CreatedAt.UTC(), AssignedAt: utc(s.AssignedAt), ClosedAt: utc(s.ClosedAt),
-		HelperIDs: s.HelperIDs, AwaitingSince: utc(s.AwaitingSince)}
+		GroupID: s.GroupID, HelperIDs: s.HelperIDs, AwaitingSince: utc(s.AwaitingSince)}
 	if s.AgentID != 0 {
 		id := s.AgentID
 		c.AgentID = &id

@@ -17,6 +17,7 @@ type groupRow struct {
 	Slug      string
 	Name      string
 	Scope     string
+	InMenu    bool
 	CreatedAt time.Time
 }
 
@@ -37,7 +38,7 @@ func (groupMemberRow) TableName() string { return "agent_group_members" }
 func (s *Store) CreateGroup(ctx context.Context, g kefu.Group) (kefu.Group, error) {
 	ctx, cancel := bound(ctx)
 	defer cancel()
-	row := groupRow{ShopID: g.ShopID, Slug: g.Slug, Name: g.Name, Scope: string(g.Scope), CreatedAt: s.now().UTC().Truncate(microsecond)}
+	row := groupRow{ShopID: g.ShopID, Slug: g.Slug, Name: g.Name, Scope: string(g.Scope), InMenu: g.InMenu, CreatedAt: s.now().UTC().Truncate(microsecond)}
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var n int64
 		if err := tx.Model(&groupRow{}).Where("shop_id = ?", g.ShopID).Count(&n).Error; err != nil {
@@ -66,7 +67,7 @@ func (s *Store) UpdateGroup(ctx context.Context, g kefu.Group) (kefu.Group, erro
 	defer cancel()
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		res := tx.Model(&groupRow{}).Where("shop_id = ? AND id = ?", g.ShopID, g.ID).
-			Updates(map[string]any{"name": g.Name, "scope": string(g.Scope)})
+			Updates(map[string]any{"name": g.Name, "scope": string(g.Scope), "in_menu": g.InMenu})
 		if res.Error != nil {
 			return res.Error
 		}
@@ -194,7 +195,7 @@ func (s *Store) groups(ctx context.Context, shopID int64, where string, args ...
 			ms = []kefu.GroupMember{}
 		}
 		out[i] = kefu.Group{ID: r.ID, ShopID: r.ShopID, Slug: r.Slug, Name: r.Name, Scope: kefu.GroupScope(r.Scope),
-			Members: ms, CreatedAt: r.CreatedAt}
+			InMenu: r.InMenu, Members: ms, CreatedAt: r.CreatedAt}
 	}
 	return out, nil
 }

@@ -207,6 +207,8 @@ ALTER TABLE shops ADD COLUMN slow_reply_seconds INTEGER NOT NULL DEFAULT 100`,
 ALTER TABLE conversations ADD COLUMN reassigned_at {{time}}`,
 	// 16: a buyer who left the line is counted once per conversation.
 	`ALTER TABLE conversations ADD COLUMN abandoned_at {{time}}`,
+	// 17: a group may be offered in the widget's menu.
+	`ALTER TABLE agent_groups ADD COLUMN in_menu BOOLEAN NOT NULL DEFAULT FALSE`,
 }
 
 // migrate brings the schema up to date, one transaction per step. Several

@@ -160,6 +160,10 @@ func (s *Store) withOrigins(ctx context.Context, row shopRow) (kefu.Shop, error)
 		Scan(&shop.Origins).Error; err != nil {
 		return kefu.Shop{}, fmt.Errorf("store: load origins of shop %d: %w", row.ID, err)
 	}
+	if err := s.rdb.WithContext(ctx).Raw(`SELECT slug, name FROM agent_groups WHERE shop_id = ? AND in_menu ORDER BY id`, row.ID).
+		Scan(&shop.Menu).Error; err != nil {
+		return kefu.Shop{}, fmt.Errorf("store: load the widget menu of shop %d: %w", row.ID, err)
+	}
 	return shop, nil
 }
 

@@ -17,6 +17,8 @@
   // Where a conversation this page starts is routed: a group's slug (data-group, or
   // kefu('group', …)) and the order the buyer asks about (kefu('order', …)). See docs/widget.md.
   var group = slug(me.getAttribute('data-group')), orderNo = '';
+  // Without a page group, the buyer may pick one from the shop's menu (the session's menu).
+  var picked = '';
   function slug(g) { return /^[a-z0-9][a-z0-9_-]{0,31}$/.test(g || '') ? g : ''; }
 
   // Calls made before this file loaded sit in kefu.q (see docs/widget.md); keep a stub until boot.
@@ -28,7 +30,7 @@
       ph: '输入消息，Enter 发送', pending: '发送中…', read: '已读', unread: '未读',
       failed: '发送失败', typing: '对方正在输入…', queue: '您排在第 {n} 位', eta: '，预计等待约 {n} 分钟', connecting: '连接中…',
       hello: '您好，有什么可以帮您？', queued: '正在为您转接客服，请稍候', serving: '客服 {n} 为您服务',
-      closed: '会话已结束，发送消息可重新咨询', ended: '会话已结束', newConv: '新会话'
+      closed: '会话已结束，发送消息可重新咨询', ended: '会话已结束', newConv: '新会话', menu: '请选择咨询类型'
     },
     en: {
       title: 'Customer service', open: 'Chat with us', close: 'Close', send: 'Send', list: 'Messages',
@@ -36,7 +38,7 @@
       unread: 'Delivered', failed: 'Not sent', typing: 'Typing…', queue: 'You are number {n} in line', eta: ', about {n} min',
       connecting: 'Connecting…', hello: 'Hi! How can we help?', queued: 'Finding an agent for you…',
       serving: '{n} is here to help', closed: 'Chat ended. Send a message to start a new one.', ended: 'Chat ended',
-      newConv: 'New conversation'
+      newConv: 'New conversation', menu: 'What can we help with?'
     }
   };
   function pickLang(l) { return /^en/i.test(l || '') ? 'en' : 'zh'; }
@@ -79,7 +81,7 @@
   var seen = {}, held = {}, syncing = {}, conv = {}, agentRead = {}, readSeq = {}, sentRead = {}, lastOther = {};
   var queuePos = 0, queueEta = 0, typingT = 0, lastTyping = 0, isOpen = false, unread = -1;
   var handlers = {};
-  var host, root, wrap, bubble, badge, panel, nameEl, subEl, closeBtn, queueEl, list, pend, typingEl, input, sendBtn;
+  var host, root, wrap, bubble, badge, panel, nameEl, subEl, closeBtn, queueEl, list, pend, typingEl, menuEl, input, sendBtn;
 
   // ---------------------------------------------------------------- view
   var CSS = '*{box-sizing:border-box}[hidden]{display:none!important}' +
@@ -103,6 +105,8 @@
     '.system .me{display:none}.system .b{max-width:90%;padding:2px 8px;background:none;box-shadow:none;color:#999;font-size:12px;text-align:center}' +
     '.st{margin:2px 4px 0;font-size:11px;color:#999}.st.f{color:#f5222d}' +
     '.sep{display:flex;align-items:center;gap:8px;margin:4px 0 12px;color:#bbb;font-size:12px}.sep:before,.sep:after{content:"";flex:1;border-top:1px solid #e3e3e3}' +
+    '.mn{display:flex;flex-wrap:wrap;gap:6px;padding:8px 12px 0}.mn span{width:100%;font-size:12px;color:#999}' +
+    '.ch{height:28px;padding:0 12px;border:1px solid #ffc8a8;border-radius:14px;background:#fff;color:#ff5000;font-size:13px}.ch[aria-pressed=true]{background:#ff5000;border-color:#ff5000;color:#fff}' +
     '.ty{padding:2px 16px 4px;background:#f5f6f7;color:#999;font-size:12px}' +
     '.ft{display:flex;align-items:flex-end;gap:8px;padding:10px 12px;border-top:1px solid #eee}' +
     'textarea{flex:1;height:60px;resize:none;padding:8px 10px;border:1px solid #e3e3e3;border-radius:8px;font:inherit;color:inherit;outline:0}textarea:focus{border-color:#ff5000}' +
@@ -151,13 +155,14 @@
     // Unacked messages live in this box at the end of the list; stored ones go before it, in seq order.
     pend = h('div');
     typingEl = h('div', 'ty', { 'data-testid': 'kefu-typing', hidden: '' });
+    menuEl = h('div', 'mn', { 'data-testid': 'kefu-menu', role: 'group', hidden: '' });
     input = h('textarea', '', { 'data-testid': 'kefu-input', maxlength: '2000' });
     sendBtn = h('button', 'sd', { type: 'button', 'data-testid': 'kefu-send' });
     tt.append(nameEl, subEl);
     hd.append(tt, closeBtn);
     list.append(pend);
     ft.append(input, sendBtn);
-    panel.append(hd, queueEl, list, typingEl, ft);
+    panel.append(hd, queueEl, list, typingEl, menuEl, ft);
     wrap.append(panel, bubble);
     root.append(wrap);
     D.body.appendChild(host);
@@ -199,6 +204,23 @@
     setQueue(queuePos);
     status();
     renderUnread();
+    renderMenu();
+  }
+
+  // renderMenu offers the shop's groups while the next message would start a conversation and
+  // the store page named no group; the buyer's pick routes it.
+  function renderMenu() {
+    var items = (sess && sess.menu) || [];
+    menuEl.hidden = !isReady || !!group || !items.length || !!(cur && !isClosed(cur));
+    menuEl.textContent = '';
+    if (menuEl.hidden) return;
+    menuEl.setAttribute('aria-label', t('menu'));
+    menuEl.append(h('span', '', {}, t('menu')));
+    items.forEach(function (g) {
+      var b = h('button', 'ch', { type: 'button', 'data-testid': 'kefu-menu-item', 'aria-pressed': String(g.group === picked) }, g.name);
+      b.onclick = function () { picked = picked === g.group ? '' : g.group; renderMenu(); input.focus(); };
+      menuEl.append(b);
+    });
   }
 
   function status() {
@@ -403,6 +425,7 @@
     onAgentRead(c.id, c.agent_read_seq);
     if (c.id === cur) setQueue(c.status === 'queued' ? c.queue_position : 0);
     status();
+    renderMenu();
   }
 
   function onAgentRead(c, seq) {
@@ -424,7 +447,7 @@
     // routed by this page's group and order.
     if (cur && !isClosed(cur)) f.conversation_id = cur;
     else {
-      if (group) f.group = group;
+      if (group || slug(picked)) f.group = group || slug(picked);
       if (orderNo) f.order_no = orderNo;
     }
     put(f);
@@ -601,6 +624,7 @@
     for (var c in seen) sync(+c);
     setQueue(f.queue_position);
     status();
+    renderMenu();
     outbox().forEach(function (i) { if (own(i)) transmit(i); });
   }
 
@@ -649,7 +673,7 @@
     send: send,
     identify: identify,
     lang: function (l) { lang = pickLang(l); paint(); },
-    group: function (g) { group = slug(g); },
+    group: function (g) { group = slug(g); if (menuEl) renderMenu(); },
     order: function (no) { no = String(no == null ? '' : no); orderNo = /^[!-~]{1,64}$/.test(no) ? no : ''; },
     on: function (ev, fn) { if (typeof fn === 'function') (handlers[ev] = handlers[ev] || []).push(fn); },
     off: function (ev, fn) { handlers[ev] = (handlers[ev] || []).filter(function (f) { return f !== fn; }); },
