@@ -44,6 +44,9 @@ function render() {
   }
   maybeMarkRead();
   for (const v of VIEWS) v.render();
+  // Buyers waiting past the slow-reply limit show in a background tab's title too.
+  const mark = list.titleMark();
+  if (mark && !document.title.startsWith(mark)) document.title = mark + document.title;
 }
 
 function resetViews() {
