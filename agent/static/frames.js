@@ -112,7 +112,10 @@ function onNudge(f) {
 
 function onPresenceFrame(f) {
   const a = state.agents && state.agents.find((x) => x.id === f.agent_id);
-  if (a) a.presence = f.status;
+  if (a) {
+    a.presence = f.status;
+    scheduleRender(); // the hand-over panel shows colleagues' presence
+  }
   if (!state.session || f.agent_id !== meId()) return;
   updateAgent({ presence: f.status });
 }
