@@ -19,6 +19,8 @@ const STORE_URL = mustEnv('KEFU_STORE_URL');
 const CONSOLE_URL = mustEnv('KEFU_CONSOLE_URL');
 const ARTIFACTS = mustEnv('KEFU_ARTIFACTS');
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const KEFU_ORIGIN = new URL(CONSOLE_URL).origin;
+const SLOW_REPLY_SECONDS = 2; // the shop's slow-reply limit for this run: a nudge comes quickly
 const WAIT_MS = 15000;
 const DESKTOP = { width: 1280, height: 800 };
 
@@ -141,6 +143,15 @@ async function pickTarget(page, name) {
   await page.locator(C.target).selectOption(value);
 }
 
+// setSlowReply signs the owner in over REST and sets the shop's slow-reply limit.
+async function setSlowReply(request, seconds) {
+  const res = await request.post(`${KEFU_ORIGIN}/api/v1/auth/login`, { data: { shop: 'demo', username: 'owner', password: 'kefu1234' } });
+  check(res.ok(), `owner login: ${res.status()} ${await res.text()}`);
+  const { token } = await res.json();
+  const put = await request.put(`${KEFU_ORIGIN}/api/v1/shop/routing`, { headers: { Authorization: `Bearer ${token}` }, data: { slow_reply_seconds: seconds } });
+  check(put.ok(), `PUT /api/v1/shop/routing: ${put.status()} ${await put.text()}`);
+}
+
 async function main() {
   mkdirSync(ARTIFACTS, { recursive: true });
   console.log(`store ${STORE_URL}, console ${CONSOLE_URL}, chromium ${CHROMIUM}, run ${RUN}`);
@@ -170,7 +181,11 @@ async function scenario(browser, pages) {
   const store = watch(await buyerCtx.newPage(), 'store');
   const wang = watch(await (await browser.newContext({ viewport: DESKTOP })).newPage(), 'xiaowang');
   const li = watch(await (await browser.newContext({ viewport: DESKTOP })).newPage(), 'xiaoli');
-  pages.push(store, wang, li);
+  const ownerCtx = await browser.newContext({ viewport: DESKTOP });
+  const owner = watch(await ownerCtx.newPage(), 'owner');
+  pages.push(store, wang, li, owner);
+
+  await step(`the shop nudges after ${SLOW_REPLY_SECONDS} s without an answer`, () => setSlowReply(ownerCtx.request, SLOW_REPLY_SECONDS));
 
   // xiaowang alone is online when the buyer writes, so routing gives it to him.
   await step('xiaowang signs in', () => login(wang, 'xiaowang'));
@@ -204,6 +219,12 @@ async function scenario(browser, pages) {
     await storedRow(wang, `${C.message}[data-sender=buyer]`, BUYER_TEXT).waitFor();
   });
 
+  await step('the slow-reply nudge marks the row and the tab title', async () => {
+    await wang.locator(`${C.convItem}[data-conversation-id="${convId}"][data-nudged=true]`).waitFor();
+    await wangRow.locator('[data-testid=awaiting-mark].is-nudged', { hasText: '已等待' }).waitFor();
+    await wang.waitForFunction(() => document.title.startsWith('【1 位买家久等】'));
+  });
+
   await step('xiaoli signs in', () => login(li, 'xiaoli'));
 
   await step('xiaowang transfers it to xiaoli with a note', async () => {
@@ -229,6 +250,16 @@ async function scenario(browser, pages) {
     await shot(li, 'workbench-transfer.png');
   });
 
+  const ownerRow = owner.locator(`${C.convItem}[data-conversation-id="${convId}"]`);
+  await step("the owner sees the whole shop: xiaoli's conversation, with her name, to take over", async () => {
+    await login(owner, 'owner');
+    await ownerRow.locator('[data-testid=conv-holder]', { hasText: '小丽 接待中' }).waitFor();
+    await ownerRow.click();
+    await owner.locator('[data-testid=takeover]').waitFor({ state: 'visible' });
+    check(await owner.locator(C.input).isDisabled(), "the message box is open on a colleague's conversation before taking it over");
+    check(await owner.locator(C.banner).isHidden(), 'the transfer note shows to the owner, who did not receive it');
+  });
+
   await step('xiaoli invites xiaowang; he sees it again as a helper', async () => {
     await li.locator(C.invite).click();
     await li.locator(C.panel).waitFor({ state: 'visible' });
@@ -237,6 +268,7 @@ async function scenario(browser, pages) {
     await li.locator(C.handoverSend).click();
     await li.locator(C.panel).waitFor({ state: 'hidden' });
     await li.locator(C.helpers, { hasText: '协助：小王' }).waitFor();
+    await owner.locator(C.helpers, { hasText: '协助：小王' }).waitFor();
     await wangRow.waitFor();
     check(await wangRow.getAttribute('data-helper') === 'true', "xiaowang's row is not marked as helping");
     await wangRow.click();
@@ -269,6 +301,7 @@ async function scenario(browser, pages) {
     await li.locator(C.confirmYes).click();
     await li.locator('#chat-status', { hasText: '已结束' }).waitFor();
     await liRow.waitFor({ state: 'detached' });
+    await ownerRow.waitFor({ state: 'detached' });
     await storedRow(store, `${W.message}[data-sender=system]`, '会话已结束').waitFor();
   });
 
