@@ -232,6 +232,7 @@ async function scenario(browser, pages) {
     await wang.locator(C.panel).waitFor({ state: 'visible' });
     await pickTarget(wang, '小丽');
     await wang.locator(C.note).fill(NOTE);
+    await shot(wang, 'workbench-transfer-panel.png');
     await wang.locator(C.handoverSend).click();
     // It leaves xiaowang's list, and the chat area says where it went.
     await wangRow.waitFor({ state: 'detached' });

@@ -59,12 +59,6 @@ export function canTakeOver(conv, me) {
   return !!conv && isPrivileged(me) && conv.status !== 'closed' && !holds(conv, me);
 }
 
-// lostMe: a `conversation` frame that no longer names me: I neither hold nor help in it.
-// Owners and supervisors keep everything open.
-export function lostMe(conv, me) {
-  return !!conv && conv.status === 'assigned' && !isMine(conv, me) && !isPrivileged(me);
-}
-
 function isSystem(m) {
   return !!m && (m.kind === 'system' || m.sender === 'system');
 }

@@ -4,7 +4,7 @@
 import { state, scheduleRender, bumpTick, isMine, me } from './state.js';
 import { t } from './strings.js';
 import { toast, TOAST_MS } from './dom.js';
-import { isListed, isPrivileged, compareMine, newerWords } from './access.js';
+import { isListed, isPrivileged, helps, compareMine, newerWords } from './access.js';
 import { store, load, SELECTED_KEY } from './storage.js';
 import { api, ApiError, errText, report } from './api.js';
 import { openLog, catchUp } from './messages.js';
@@ -27,7 +27,8 @@ function noticeNew(conv) {
   if (now - newAt > TOAST_MS) newCount = 0;
   newAt = now;
   newCount++;
-  toast(newCount === 1 ? t('newAssigned', { name: buyerName(conv) }) : t('newAssignedMany', { n: newCount }), '', 'new-conversations');
+  const one = helps(conv, me()) ? 'invitedToHelp' : 'newAssigned';
+  toast(newCount === 1 ? t(one, { name: buyerName(conv) }) : t('newAssignedMany', { n: newCount }), '', 'new-conversations');
 }
 
 // buyerName is how the console names a conversation's buyer.

@@ -8,7 +8,10 @@ import { api, report } from './api.js';
 import { upsertConv, loseAccess, selectConversation } from './convs.js';
 import { catchUp } from './messages.js';
 
+const AGENTS_RETRY_MS = 30000; // a failed look-up of names is not retried on every render
+
 let agentsJob = null;
+let agentsTriedAt = 0;
 
 // loadAgents fetches the shop's agents (names, presence, load); answers the list. Several
 // callers at once share one request.
@@ -38,7 +41,10 @@ export function agentName(id) {
   if (id == null) return '';
   const a = state.agents && state.agents.find((x) => x.id === id);
   if (a) return a.name || a.username || '';
-  if (!state.agents && state.session) loadAgents().catch(() => {});
+  if (!state.agents && state.session && Date.now() - agentsTriedAt > AGENTS_RETRY_MS) {
+    agentsTriedAt = Date.now();
+    loadAgents().catch(() => {});
+  }
   return t('agent') + ' #' + id;
 }
 
