@@ -230,6 +230,13 @@ async function scenario(browser, pages) {
   await step('xiaowang transfers it to xiaoli with a note', async () => {
     await wang.locator(C.transfer).click();
     await wang.locator(C.panel).waitFor({ state: 'visible' });
+    // The owner is offline: the server refuses, and the panel says why in words.
+    const offline = wang.locator(`${C.target} option`).filter({ hasText: /^店长 · 离线/ });
+    await offline.waitFor({ state: 'attached' });
+    await wang.locator(C.target).selectOption(await offline.getAttribute('value'));
+    await wang.locator(C.handoverSend).click();
+    await wang.locator(C.handoverError, { hasText: '该客服不在线或已满额' }).waitFor();
+    check(await wangRow.count() === 1, 'a refused transfer took the conversation off the list');
     await pickTarget(wang, '小丽');
     await wang.locator(C.note).fill(NOTE);
     await shot(wang, 'workbench-transfer-panel.png');
