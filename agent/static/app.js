@@ -14,6 +14,8 @@
 //   socket.js   the agent socket as a transport (backoff, heartbeat)
 //   frames.js   what each server frame does
 //   convs.js    the conversations: merging, lists, select, accept, close, orders
+//   access.js   pure: who a conversation is for, what I may do in it, list order; unit-tested
+//   handover.js transfer, invite, leave, take over; the shop's agents and groups
 //   messages.js loading and catching up on messages, read marks, the outbox's sends
 //   convlog.js  pure: message log (seq, gaps, dedupe) and outbox rules; unit-tested under node
 //   views/      what is drawn: one module per part of the page
@@ -44,6 +46,9 @@ function render() {
   }
   maybeMarkRead();
   for (const v of VIEWS) v.render();
+  // Buyers waiting past the slow-reply limit show in a background tab's title too.
+  const mark = list.titleMark();
+  if (mark && !document.title.startsWith(mark)) document.title = mark + document.title;
 }
 
 function resetViews() {

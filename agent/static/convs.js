@@ -1,9 +1,10 @@
 // The conversations the console knows: merging snapshots (REST) and live frames without letting
 // an old one roll a newer one back, which ones the lists show, the one on screen, accepting and
 // closing, and the selected buyer's orders.
-import { state, scheduleRender, bumpTick, isMine } from './state.js';
+import { state, scheduleRender, bumpTick, isMine, me } from './state.js';
 import { t } from './strings.js';
-import { toast } from './dom.js';
+import { toast, TOAST_MS } from './dom.js';
+import { isListed, isPrivileged, helps, compareMine, newerWords } from './access.js';
 import { store, load, SELECTED_KEY } from './storage.js';
 import { api, ApiError, errText, report } from './api.js';
 import { openLog, catchUp } from './messages.js';
@@ -13,7 +14,22 @@ const KEEP_MSGS = 200; // messages kept per conversation not on screen (a shift 
 const GONE_MAX = 2000; // conversation ids remembered as "not ours" (no REST lookup for them)
 
 // Fields that say who holds a conversation; a stale snapshot must not roll them back.
-const HOLD_FIELDS = ['status', 'agent_id', 'agent_name', 'assigned_at', 'closed_at', 'queue_position'];
+const HOLD_FIELDS = ['status', 'agent_id', 'agent_name', 'assigned_at', 'closed_at', 'queue_position', 'helper_ids', 'transfer'];
+// Fields a conversation object omits when empty: a newer object without them clears them.
+const OPTIONAL_FIELDS = ['helper_ids', 'transfer', 'awaiting_since'];
+
+let newCount = 0; // new conversations told of in the toast still shown
+let newAt = 0;
+
+// noticeNew tells of a conversation that became mine; several in a row share one toast.
+function noticeNew(conv) {
+  const now = Date.now();
+  if (now - newAt > TOAST_MS) newCount = 0;
+  newAt = now;
+  newCount++;
+  const one = helps(conv, me()) ? 'invitedToHelp' : 'newAssigned';
+  toast(newCount === 1 ? t(one, { name: buyerName(conv) }) : t('newAssignedMany', { n: newCount }), '', 'new-conversations');
+}
 
 // buyerName is how the console names a conversation's buyer.
 export function buyerName(conv) {
@@ -36,6 +52,7 @@ export function upsertConv(c, fromFrame, rev) {
   // snapshot would bring back a ghost.
   if (!old && !fromFrame && (state.gone.get(c.id) || 0) > (rev == null ? state.rev : rev)) return null;
   const m = Object.assign({}, old || {}, c);
+  for (const k of OPTIONAL_FIELDS) if (!(k in c)) delete m[k];
   if (old && old.buyer && c.buyer) m.buyer = Object.assign({}, old.buyer, c.buyer);
   // A closed conversation never reopens; a REST snapshot taken before the last live frame
   // (the list fetched on connect, answered after "taken by a colleague") is older than it.
@@ -48,6 +65,8 @@ export function upsertConv(c, fromFrame, rev) {
     m.last_seq = old.last_seq;
     m.last_message = old.last_message;
     m.unread = old.unread;
+    m.awaiting_since = old.awaiting_since;
+    m._nudged = old._nudged;
   } else if (old && !c.last_message && old.last_message && old.last_message.seq === m.last_seq) {
     m.last_message = old.last_message;
   }
@@ -56,6 +75,8 @@ export function upsertConv(c, fromFrame, rev) {
     m.buyer_read_seq = Math.max(old.buyer_read_seq || 0, c.buyer_read_seq || 0);
   }
   if (m.agent_read_seq && m.agent_read_seq >= (m.last_seq || 0)) m.unread = 0;
+  if (!m.awaiting_since) m._nudged = false;
+  if (m.last_message) state.words.set(c.id, newerWords(state.words.get(c.id), m.last_message));
 
   // _t orders "my conversations": newest activity first. Live news always goes to the top.
   const becameMine = isMine(m) && !(old && isMine(old));
@@ -65,18 +86,22 @@ export function upsertConv(c, fromFrame, rev) {
 
   state.convs.set(c.id, m);
   state.gone.delete(c.id);
-  if (becameMine && fromFrame && !state.accepting.has(c.id)) toast(t('newAssigned', { name: buyerName(m) }));
+  if (becameMine && fromFrame && !state.accepting.has(c.id)) noticeNew(m);
   if (m.status === 'closed') state.typing.delete(c.id);
+  // Closed while the history is open: it goes on top of it.
+  const hs = state.history;
+  if (m.status === 'closed' && old && old.status !== 'closed' && isMine(old) && hs.open && !hs.list.some((x) => x.id === m.id)) hs.list.unshift(m);
   // Left the queue to a colleague, or closed: nothing to list. Keep it only while it is on screen.
   if (!relevant(m) && c.id !== state.selectedId) forgetConv(c.id);
   scheduleRender();
   return m;
 }
 
-// relevant: a conversation the lists show (mine or waiting). Others are kept only while open
-// on screen, so an 8-12 hour shift does not pile up every conversation of the shop.
+// relevant: a conversation the lists show (mine, helped in, waiting; owners and supervisors:
+// every open one). Others are kept only while open on screen, so an 8-12 hour shift does not
+// pile up every conversation of the shop.
 function relevant(c) {
-  return !!c && (isMine(c) || c.status === 'queued');
+  return isListed(c, me());
 }
 
 function forgetConv(id) {
@@ -85,6 +110,7 @@ function forgetConv(id) {
   state.drafts.delete(id);
   state.typing.delete(id);
   state.readSent.delete(id);
+  state.words.delete(id);
   state.outbox.dropFailed(id);
   state.gone.delete(id);
   state.gone.set(id, ++state.rev);
@@ -123,11 +149,22 @@ function pruneConv(id) {
   if (log) log.prune(KEEP_MSGS);
 }
 
-// myConvs is my conversations, newest activity first.
+// myConvs is my conversations (held or helped in): awaiting an answer first, longest waiting
+// first, then newest activity first.
 export function myConvs() {
   const list = [];
   for (const c of state.convs.values()) if (isMine(c)) list.push(c);
-  list.sort((a, b) => (b._t || 0) - (a._t || 0) || b.id - a.id);
+  list.sort(compareMine);
+  return list;
+}
+
+// colleaguesConvs is, for owners and supervisors, the shop's other open conversations held by
+// colleagues, in the same order.
+export function colleaguesConvs() {
+  if (!isPrivileged(me())) return [];
+  const list = [];
+  for (const c of state.convs.values()) if (c.status === 'assigned' && !isMine(c)) list.push(c);
+  list.sort(compareMine);
   return list;
 }
 
@@ -152,13 +189,9 @@ export function refreshList() {
   (async () => {
     try {
       const rev = state.rev;
-      // A plain agent's list is their own conversations and the queue. Owners and supervisors
-      // would get the whole shop: ask for the same two lists instead.
-      const a = state.session && state.session.agent;
-      const plain = !a || a.role === 'agent';
-      const answers = await Promise.all(plain
-        ? [api('GET', '/api/v1/conversations?limit=200')]
-        : [api('GET', '/api/v1/conversations?mine=true&limit=200'), api('GET', '/api/v1/conversations?status=queued&limit=200')]);
+      // A plain agent's list is their own conversations, the ones they help in and the queue;
+      // owners and supervisors get every open conversation of the shop.
+      const answers = await Promise.all([api('GET', '/api/v1/conversations?limit=200')]);
       const seen = new Set();
       for (const r of answers) {
         for (const c of r.conversations || []) {
@@ -304,4 +337,60 @@ export async function loadOrders(buyerId) {
   }
   state.ordersV++;
   scheduleRender();
+}
+
+const HISTORY_PAGE = 30;
+
+// toggleHistory opens the history of closed conversations (fetched anew each time) or folds it.
+export function toggleHistory() {
+  const hs = state.history;
+  hs.open = !hs.open;
+  if (hs.open) loadHistory(true);
+  scheduleRender();
+}
+
+// loadHistory fetches the newest closed conversations (fresh) or the page before the smallest
+// id shown (GET /api/v1/conversations?status=closed&before=…).
+export async function loadHistory(fresh) {
+  const hs = state.history;
+  if (hs.loading && !fresh) return;
+  const job = {};
+  hs.job = job;
+  hs.loading = true;
+  hs.error = false;
+  if (fresh) {
+    hs.list = [];
+    hs.more = true;
+  }
+  scheduleRender();
+  try {
+    let path = '/api/v1/conversations?status=closed&limit=' + HISTORY_PAGE;
+    if (hs.list.length) path += '&before=' + Math.min(...hs.list.map((c) => c.id));
+    const r = await api('GET', path);
+    if (state.history !== hs || hs.job !== job) return;
+    const page = r.conversations || [];
+    const have = new Set(hs.list.map((c) => c.id));
+    for (const c of page) if (!have.has(c.id)) hs.list.push(c);
+    hs.more = page.length >= HISTORY_PAGE;
+  } catch (err) {
+    if (err.cancelled || state.history !== hs || hs.job !== job) return;
+    hs.error = true;
+    report(err);
+  } finally {
+    if (state.history === hs && hs.job === job) hs.loading = false;
+    scheduleRender();
+  }
+}
+
+// openClosed puts a conversation of the history on screen, read-only (it is not listed, so it
+// is let go again when another one is opened).
+export function openClosed(id) {
+  const c = state.history.list.find((x) => x.id === id);
+  if (!c) return;
+  if (!state.convs.has(id)) {
+    state.gone.delete(id);
+    state.convs.set(id, Object.assign({}, c, { _t: 0 }));
+    if (c.last_message) state.words.set(id, newerWords(state.words.get(id), c.last_message));
+  }
+  selectConversation(id, { focus: false });
 }

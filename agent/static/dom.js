@@ -1,6 +1,6 @@
 // Building the page and wording values for it. Rule of the house: data from the server is only
 // ever put into the page with textContent / text nodes, never as HTML; h() is how views do it.
-const TOAST_MS = 5000;
+export const TOAST_MS = 5000;
 
 // h builds an element. Strings among children become text nodes, never HTML.
 export function h(tag, props, children) {
@@ -47,14 +47,22 @@ export function byId(id) {
   return document.getElementById(id);
 }
 
-// toast shows a short note in the corner (at most four at a time).
-export function toast(text, kind) {
+// toast shows a short note in the corner (at most four at a time). A toast with a key replaces
+// the one of the same key still shown (and shows for TOAST_MS again), so notices of one kind
+// (new conversations) do not pile up over the chat.
+export function toast(text, kind, key) {
   if (!text) return;
   const box = byId('toasts');
-  const el = h('div', { class: 'toast' + (kind ? ' toast-' + kind : ''), text });
-  box.append(el);
-  while (box.children.length > 4) box.firstChild.remove();
-  setTimeout(() => el.remove(), TOAST_MS);
+  let el = key ? Array.from(box.children).find((c) => c.dataset.key === key) : null;
+  if (el) {
+    el.textContent = text;
+    clearTimeout(el._timer);
+  } else {
+    el = h('div', { class: 'toast' + (kind ? ' toast-' + kind : ''), 'data-key': key || null, text });
+    box.append(el);
+    while (box.children.length > 4) box.firstChild.remove();
+  }
+  el._timer = setTimeout(() => el.remove(), TOAST_MS);
 }
 
 // windowActive says the agent can see the page now (for read marks and unread counts).

@@ -18,6 +18,7 @@ export function onFrame(f) {
     case 'typing': onTyping(f); break;
     case 'read': onRead(f); break;
     case 'conversation': upsertConv(f.conversation, true); break;
+    case 'nudge': onNudge(f); break;
     case 'presence': onPresenceFrame(f); break;
     case 'error': onErrorFrame(f); break;
     default: break; // pong and anything newer
@@ -99,7 +100,22 @@ function onRead(f) {
   scheduleRender();
 }
 
+// onNudge: the buyer has waited the shop's slow-reply limit; the row and the tab title say so
+// until an agent's message ends the wait.
+function onNudge(f) {
+  const conv = state.convs.get(f.conversation_id);
+  if (!conv) return;
+  conv._nudged = true;
+  if (!conv.awaiting_since && f.waiting_since) conv.awaiting_since = f.waiting_since;
+  scheduleRender();
+}
+
 function onPresenceFrame(f) {
+  const a = state.agents && state.agents.find((x) => x.id === f.agent_id);
+  if (a) {
+    a.presence = f.status;
+    scheduleRender(); // the hand-over panel shows colleagues' presence
+  }
   if (!state.session || f.agent_id !== meId()) return;
   updateAgent({ presence: f.status });
 }

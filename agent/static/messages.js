@@ -7,6 +7,7 @@ import { windowActive } from './dom.js';
 import { api, report } from './api.js';
 import { wsSend } from './socket.js';
 import { isMessage, isLost, openingBase, retryDelay, MessageLog } from './convlog.js';
+import { nextAwaiting, newerWords } from './access.js';
 import { upsertConv, loseAccess, fetchConversation } from './convs.js';
 
 const PAGE_SIZE = 50; // messages loaded when a conversation is opened, and per "load earlier"
@@ -25,10 +26,15 @@ export function acceptMessage(msg, noGapCheck) {
   const log = state.logs.get(id);
   if (log) log.add(msg);
   const conv = state.convs.get(id);
+  // Also before its conversation is known: a new one's first words come before its frame.
+  if (conv || !state.gone.has(id)) state.words.set(id, newerWords(state.words.get(id), msg));
   if (conv && msg.seq > (conv.last_seq || 0)) {
     conv.last_seq = msg.seq;
     conv.last_message = msg;
     conv._t = bumpTick();
+    // Kept current from messages (protocol.md §3): a buyer's sets it, an agent's clears it.
+    conv.awaiting_since = nextAwaiting(conv.awaiting_since, msg);
+    if (!conv.awaiting_since) conv._nudged = false;
     if (msg.sender === 'buyer') {
       state.typing.delete(id);
       if (!isViewing(id)) conv.unread = (conv.unread || 0) + 1;

@@ -103,6 +103,9 @@ function resetWorkState() {
   state.accepting.clear();
   state.closing.clear();
   state.restoredSelection = false;
+  state.words.clear();
+  state.agents = null;
+  state.history = { open: false, list: [], loading: false, more: true, error: false };
   resetPage();
 }
 

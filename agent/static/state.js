@@ -3,6 +3,7 @@
 // render sees one truth. What only one module needs stays private to it (socket timers in
 // socket.js, DOM caches in the views).
 import { Outbox } from './convlog.js';
+import * as access from './access.js';
 
 export const state = {
   lang: 'zh-CN',
@@ -21,6 +22,9 @@ export const state = {
   readSent: new Map(), // id -> highest seq we sent a read for (on this socket)
   orders: null, // {buyerId, status: loading|ok|error, list}
   ordersV: 0,
+  words: new Map(), // id -> the latest non-system message seen (the list's preview)
+  agents: null, // the shop's agents (GET /api/v1/agents), for names and hand-overs
+  history: { open: false, list: [], loading: false, more: true, error: false }, // closed ones
   tick: 0,
   fetching: new Set(),
   accepting: new Set(),
@@ -76,7 +80,12 @@ export function meId() {
   return state.session && state.session.agent ? state.session.agent.id : null;
 }
 
-// isMine says the conversation is assigned to me.
+// me is the signed-in agent ({id, role, ...}) as the rules of access.js take it, or null.
+export function me() {
+  return state.session ? state.session.agent || null : null;
+}
+
+// isMine says the conversation is in my conversations: assigned to me, or I help in it.
 export function isMine(conv) {
-  return !!conv && conv.status === 'assigned' && conv.agent_id === meId();
+  return access.isMine(conv, me());
 }

@@ -1,13 +1,14 @@
 // The middle column: the open conversation's header, banner and messages (held ones from its
 // log in seq order, then our outbox's pending and refused ones). The message box under it is
-// views/composer.js.
+// views/composer.js; the hand-over buttons, panel and close confirmation are views/handover.js.
 import { state, meId, isMine } from '../state.js';
 import { t } from '../strings.js';
 import { h, setChildren, reconcile, byId, fmtTime, fmtDateTime } from '../dom.js';
 import { errText } from '../api.js';
-import { buyerName, acceptConversation, closeConversation } from '../convs.js';
+import { buyerName, acceptConversation } from '../convs.js';
 import { loadOlder, removeOutbox } from '../messages.js';
 import { editOutbox } from './composer.js';
+import * as handover from './handover.js';
 
 let el = {};
 const rows = new Map(); // key ('s'+seq, 'p'+client_msg_id) -> {el, sig} in #msg-list
@@ -22,7 +23,6 @@ export function init() {
     chatStatus: byId('chat-status'),
     chatSub: byId('chat-sub'),
     chatAccept: byId('chat-accept'),
-    closeConv: byId('close-conversation'),
     chatBanner: byId('chat-banner'),
     chatScroll: byId('chat-scroll'),
     chatNote: byId('chat-note'),
@@ -30,9 +30,7 @@ export function init() {
     msgList: byId('msg-list'),
     typing: byId('typing'),
   };
-  el.closeConv.addEventListener('click', () => {
-    if (state.selectedId != null) closeConversation(state.selectedId);
-  });
+  handover.init();
   el.chatAccept.addEventListener('click', () => {
     if (state.selectedId != null) acceptConversation(state.selectedId);
   });
@@ -42,6 +40,7 @@ export function init() {
 }
 
 export function reset() {
+  handover.reset();
   el.msgList.replaceChildren();
   rows.clear();
   renderedId = null;
@@ -49,6 +48,7 @@ export function reset() {
 
 // langChanged rebuilds the messages on the next render (and scrolls to the newest).
 export function langChanged() {
+  handover.langChanged();
   rows.clear();
   renderedId = null;
 }
@@ -58,6 +58,8 @@ export function langChanged() {
 export function systemText(m) {
   if (m.code === 'assigned') return t('sysAssigned', { name: m.sender_name || '' });
   if (m.code === 'closed') return t('sysClosed');
+  if (m.code === 'joined') return t('sysJoined', { name: m.sender_name || '' });
+  if (m.code === 'left') return t('sysLeft', { name: m.sender_name || '' });
   return m.text || '';
 }
 
@@ -69,6 +71,7 @@ export function render() {
   const notice = conv || !state.notice ? '' : t(state.notice);
   if (el.chatNotice.textContent !== notice) el.chatNotice.textContent = notice;
   el.chatNotice.hidden = !notice;
+  handover.render();
   if (!conv) {
     if (renderedId != null) {
       el.msgList.replaceChildren();
@@ -86,7 +89,6 @@ export function render() {
   el.chatSub.textContent = t('conversationNo', { id: conv.id });
   el.chatAccept.hidden = conv.status !== 'queued';
   el.chatAccept.disabled = state.accepting.has(id);
-  el.closeConv.disabled = !mine || state.closing.has(id);
 
   let banner = '';
   if (conv.status === 'closed') banner = t('closedBanner');

@@ -1,14 +1,20 @@
-// The left column: my conversations (newest activity first, unread badges) and the queue
-// (longest waiting first, with accept buttons). Alt+↑ / Alt+↓ walks my conversations.
-import { state } from '../state.js';
+// The left column: my conversations (those awaiting an answer first, longest waiting first,
+// then newest activity; unread badges, the time waited), owners' and supervisors' view of their
+// colleagues' ones, the queue (longest waiting first, with accept buttons) and the history
+// (closed ones, paged). Alt+↑ / Alt+↓ walks my conversations.
+import { state, scheduleRender, meId, isMine } from '../state.js';
 import { t } from '../strings.js';
 import { h, setChildren, reconcile, byId, fmtTime, avatarEl } from '../dom.js';
-import { myConvs, queuedConvs, buyerName, selectConversation, acceptConversation } from '../convs.js';
+import { myConvs, colleaguesConvs, queuedConvs, buyerName, selectConversation, acceptConversation, toggleHistory, loadHistory, openClosed } from '../convs.js';
+import { previewMessage, waited, helps } from '../access.js';
 import { systemText } from './chat.js';
+
+const WAIT_REDRAW_MS = 5000; // the time waited is redrawn this often (whole seconds shown)
 
 let el = {};
 const rows = new Map(); // id -> li in #conv-list
 const queueRows = new Map(); // id -> li in #queue-list
+const historyRows = new Map(); // id -> li in #history-list
 
 export function init() {
   el = {
@@ -18,15 +24,27 @@ export function init() {
     queueList: byId('queue-list'),
     queueEmpty: byId('queue-empty'),
     queueCount: byId('queue-count'),
+    historyToggle: byId('history-toggle'),
+    historyBody: byId('history-body'),
+    historyList: byId('history-list'),
+    historyEmpty: byId('history-empty'),
+    historyMore: byId('history-more'),
   };
   document.addEventListener('keydown', onGlobalKeydown);
+  el.historyToggle.addEventListener('click', toggleHistory);
+  el.historyMore.addEventListener('click', () => loadHistory(false));
+  setInterval(() => {
+    if (state.session && myConvs().some((c) => c.awaiting_since)) scheduleRender();
+  }, WAIT_REDRAW_MS);
 }
 
 export function reset() {
   rows.clear();
   queueRows.clear();
+  historyRows.clear();
   el.convList.replaceChildren();
   el.queueList.replaceChildren();
+  el.historyList.replaceChildren();
 }
 
 function onGlobalKeydown(e) {
@@ -42,23 +60,40 @@ function onGlobalKeydown(e) {
 
 function previewText(c) {
   if (state.typing.has(c.id)) return { text: t('typingShort'), cls: 'is-typing' };
-  const m = c.last_message;
+  const m = previewMessage(c.last_message, state.words.get(c.id));
   if (!m) return { text: '', cls: '' };
   if (m.kind === 'system' || m.sender === 'system') return { text: systemText(m), cls: 'is-system' };
-  if (m.sender === 'agent') return { text: t('mePrefix') + (m.text || ''), cls: 'is-mine' };
+  if (m.sender === 'agent' && m.sender_id === meId()) return { text: t('mePrefix') + (m.text || ''), cls: 'is-mine' };
+  if (m.sender === 'agent') return { text: t('namePrefix', { name: m.sender_name || t('agent') }) + (m.text || ''), cls: 'is-mine' };
   return { text: m.text || '', cls: '' };
+}
+
+// waitText is the awaiting mark: "待回复 2 分钟", or after a nudge "已等待 2 分钟".
+function waitText(c) {
+  if (!c.awaiting_since) return '';
+  const w = waited(c.awaiting_since, Date.now());
+  return t(c._nudged ? 'nudged_' + w.unit : 'awaiting_' + w.unit, { n: w.n });
 }
 
 export function render() {
   renderMine();
   renderQueue();
+  renderHistory();
+}
+
+// titleMark is what the tab title starts with while buyers wait past the slow-reply limit
+// (app.js puts it before the title the shell wrote).
+export function titleMark() {
+  if (!state.session) return '';
+  const n = myConvs().filter((c) => c._nudged && c.awaiting_since).length;
+  return n ? t('nudgeTitle', { n }) : '';
 }
 
 function renderMine() {
   const mine = myConvs();
   const items = [];
   const used = new Set();
-  for (const c of mine) {
+  for (const c of mine.concat(colleaguesConvs())) {
     used.add(c.id);
     let li = rows.get(c.id);
     if (!li) {
@@ -78,8 +113,17 @@ function renderMine() {
     const pv = previewText(c);
     const name = buyerName(c);
     const when = fmtTime(c.last_message ? c.last_message.created_at : c.assigned_at || c.created_at);
+    const wait = waitText(c);
+    const mineRow = isMine(c);
+    const helping = helps(c, state.session && state.session.agent);
+    // Owners and supervisors see colleagues' conversations too: whose it is.
+    const holder = mineRow ? '' : t('heldBy', { name: c.agent_name || t('agent') });
+    li.setAttribute('data-awaiting', c.awaiting_since ? 'true' : 'false');
+    li.setAttribute('data-nudged', c._nudged && c.awaiting_since ? 'true' : 'false');
+    li.setAttribute('data-helper', helping ? 'true' : 'false');
+    li.classList.toggle('is-colleagues', !mineRow);
     // Rebuild the row only when what it shows changed (every frame re-renders the lists).
-    const sig = [state.lang, name, c.buyer && c.buyer.id, c.buyer && c.buyer.identified, when, pv.text, pv.cls, unread].join('\u0001');
+    const sig = [state.lang, name, c.buyer && c.buyer.id, c.buyer && c.buyer.identified, when, pv.text, pv.cls, unread, wait, c._nudged, holder, helping].join('\u0001');
     if (li._sig !== sig) {
       li._sig = sig;
       setChildren(btn,
@@ -91,8 +135,13 @@ function renderMine() {
               h('span', { 'aria-hidden': 'true', text: '✓' }),
               h('span', { class: 'sr-only', text: t('identified') }),
             ]) : null,
+            helping ? h('span', { class: 'tag tag-xs tag-helper', 'data-testid': 'helper-tag', text: t('helperTag') }) : null,
             h('time', { class: 'conv-time', text: when }),
           ]),
+          wait || holder ? h('span', { class: 'conv-meta' }, [
+            wait ? h('span', { class: 'conv-wait' + (c._nudged ? ' is-nudged' : ''), 'data-testid': 'awaiting-mark', text: wait }) : null,
+            holder ? h('span', { class: 'conv-holder', 'data-testid': 'conv-holder', text: holder }) : null,
+          ]) : null,
           h('span', { class: 'conv-bottom' }, [
             h('span', { class: 'conv-preview ' + pv.cls, text: pv.text }),
             unread > 0 ? h('span', { class: 'badge', 'data-testid': 'unread-badge' }, [
@@ -107,7 +156,7 @@ function renderMine() {
   }
   for (const id of rows.keys()) if (!used.has(id)) rows.delete(id);
   reconcile(el.convList, items);
-  el.convEmpty.hidden = mine.length > 0;
+  el.convEmpty.hidden = items.length > 0;
   el.convCount.textContent = String(mine.length);
 }
 
@@ -163,4 +212,51 @@ function renderQueue() {
   el.queueEmpty.hidden = queued.length > 0;
   el.queueCount.textContent = String(queued.length);
   el.queueCount.classList.toggle('is-hot', queued.length > 0);
+}
+
+function renderHistory() {
+  const hs = state.history;
+  el.historyToggle.setAttribute('aria-expanded', hs.open ? 'true' : 'false');
+  el.historyBody.hidden = !hs.open;
+  if (!hs.open) return;
+  const items = [];
+  const used = new Set();
+  for (const c of hs.list) {
+    used.add(c.id);
+    let li = historyRows.get(c.id);
+    const id = c.id;
+    if (!li) {
+      li = h('li', { class: 'conv-item history-item', 'data-testid': 'history-item' }, [
+        h('button', { type: 'button', class: 'conv-btn', onclick: () => openClosed(id) }),
+      ]);
+      historyRows.set(id, li);
+    }
+    li.setAttribute('data-conversation-id', String(id));
+    li.classList.toggle('is-selected', id === state.selectedId);
+    const name = buyerName(c);
+    const pv = previewText(c);
+    const when = fmtTime(c.closed_at || c.created_at);
+    const sig = [state.lang, name, c.buyer && c.buyer.id, when, pv.text, pv.cls, c.agent_name].join('\u0001');
+    if (li._sig !== sig) {
+      li._sig = sig;
+      setChildren(li.firstChild,
+        avatarEl(name, c.buyer && c.buyer.id),
+        h('span', { class: 'conv-body' }, [
+          h('span', { class: 'conv-top' }, [
+            h('span', { class: 'conv-name', text: name }),
+            h('time', { class: 'conv-time', text: when }),
+          ]),
+          h('span', { class: 'conv-bottom' }, [h('span', { class: 'conv-preview ' + pv.cls, text: pv.text })]),
+        ]),
+      );
+    }
+    items.push(li);
+  }
+  for (const id of historyRows.keys()) if (!used.has(id)) historyRows.delete(id);
+  reconcile(el.historyList, items);
+  el.historyEmpty.hidden = hs.loading || hs.list.length > 0;
+  el.historyEmpty.textContent = hs.error ? t('historyFailed') : t('historyEmpty');
+  el.historyMore.hidden = !hs.more && !hs.error;
+  el.historyMore.disabled = hs.loading;
+  el.historyMore.textContent = hs.loading ? t('loading') : t('loadMore');
 }
