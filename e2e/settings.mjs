@@ -90,6 +90,8 @@ function watch(page, label) {
 
 async function shot(page, name) {
   const file = path.join(ARTIFACTS, name);
+  // The settings area scrolls by itself (the page does not): show its top.
+  await page.locator(C.settings).evaluate((el) => { el.scrollTop = 0; });
   await page.screenshot({ path: file, animations: 'disabled' });
   console.log(`  screenshot ${file}`);
 }
@@ -308,11 +310,43 @@ async function scenario(browser, pages) {
     check(after.shop.identity_secret === shop.identity_secret, 'the secret changed though the rotation was cancelled');
   });
 
+  await step('the settings area speaks English on the toggle', async () => {
+    await owner.locator('[data-testid=lang-toggle]').click();
+    await owner.locator('[data-testid=settings-tab-team]', { hasText: 'Team' }).waitFor();
+    await owner.locator('[data-testid=settings-tab-secret][aria-current=page]', { hasText: 'Identity secret' }).waitFor();
+    check((await owner.locator(C.toggle).textContent()) === 'Back to workbench', 'in English the header button does not say Back to workbench');
+    await owner.locator('[data-testid=lang-toggle]').click();
+    await owner.locator('[data-testid=settings-tab-team]', { hasText: '团队' }).waitFor();
+  });
+
+  const zhang = await newPage(browser, pages, 'xiaozhang');
   await step('the new agent xiaozhang signs in, in a fresh browser, and has no Settings', async () => {
-    const zhang = await newPage(browser, pages, 'xiaozhang');
     await login(zhang, NEW_AGENT.username, NEW_AGENT.password);
     await zhang.locator('#me-name', { hasText: NEW_AGENT.name }).waitFor();
     check(await zhang.locator(C.toggle).isHidden(), 'a plain agent (xiaozhang) sees the Settings entry');
+  });
+
+  await step('promoted to supervisor, xiaozhang gets Settings at once, without the owner\'s tabs', async () => {
+    await openSettings(owner, 'team');
+    const row = owner.locator(`[data-testid=agent-row][data-username=${NEW_AGENT.username}]`);
+    await row.locator('[data-testid=agent-edit]').click();
+    const edit = owner.locator('[data-testid=agent-edit-form]');
+    await edit.getByLabel('角色').selectOption('supervisor');
+    await edit.getByRole('button', { name: '保存' }).click();
+    await row.locator('[data-testid=agent-role]', { hasText: '主管' }).waitFor();
+    const list = await restOK(owner, 'GET', '/api/v1/agents');
+    check(list.agents.find((a) => a.username === NEW_AGENT.username).role === 'supervisor', 'xiaozhang is not a supervisor as stored');
+    // The server closes xiaozhang's socket (account_changed); the reconnect brings the new role.
+    await zhang.locator(C.toggle).waitFor({ state: 'visible' });
+    await openSettings(zhang, 'team');
+    const tabs = await zhang.locator('[data-testid^=settings-tab-]').evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')));
+    check(tabs.join() === 'settings-tab-team,settings-tab-groups,settings-tab-routing', `a supervisor's tabs are ${tabs.join(', ')}`);
+    await zhang.locator('[data-testid=agent-row][data-username=owner]').waitFor();
+    check(await zhang.locator('[data-testid=agent-row][data-username=owner] [data-testid=agent-edit]').count() === 0, 'a supervisor is offered to edit the owner');
+    await zhang.locator('[data-testid=agent-row][data-username=xiaowang] [data-testid=agent-edit]').click();
+    await zhang.locator('[data-testid=agent-edit-form]').waitFor();
+    check(await zhang.locator('#agent-edit-role').count() === 0, 'a supervisor is offered to change a role');
+    check(await zhang.locator('[data-testid=agent-add-form]').count() === 0, 'a supervisor is offered to add agents');
     await zhang.context().close();
   });
 

@@ -66,7 +66,6 @@ export function render() {
   el.toggle.hidden = !ok;
   if (open && !ok) open = false; // demoted while here
   el.toggle.textContent = t(open ? 'set_backToWorkbench' : 'set_open');
-  el.toggle.setAttribute('aria-pressed', String(open));
   el.workbench.hidden = open;
   el.area.hidden = !open;
   if (open && drawnFor !== viewer().role + ' ' + state.lang) draw();

@@ -18,7 +18,8 @@ export function draw(ctx) {
   const reveal = h('button', { type: 'button', class: 'btn btn-outline btn-sm', 'data-testid': 'secret-reveal', 'aria-controls': 'secret-value' });
   const show = () => {
     value.textContent = revealed ? secret : '•'.repeat(24);
-    value.setAttribute('aria-label', revealed ? secret : t('set_secretMasked'));
+    if (revealed) value.removeAttribute('aria-label');
+    else value.setAttribute('aria-label', t('set_secretMasked'));
     value.classList.toggle('is-masked', !revealed);
     reveal.textContent = revealed ? t('set_hide') : t('set_reveal');
     reveal.setAttribute('aria-pressed', String(revealed));

@@ -99,7 +99,7 @@ function editSection(ctx, a) {
   const me = a.id === viewer.id;
   const name = h('input', { type: 'text', maxlength: '64', required: true, autocomplete: 'off' });
   name.value = a.name;
-  const cap = h('input', { type: 'number', min: '1', max: '100', step: '1', required: true });
+  const cap = h('input', { type: 'number', min: '1', max: '100', step: '1', class: 'set-number', required: true });
   cap.value = String(a.max_concurrent);
   const role = owner && !me ? select(roleOptions(), a.role) : null;
   const err = errorLine('agent-edit-error');
@@ -199,7 +199,7 @@ function addForm(ctx) {
   const name = h('input', { type: 'text', maxlength: '64', autocomplete: 'off', required: true });
   const role = select(roleOptions(), 'agent');
   const pw = h('input', { type: 'password', minlength: '8', maxlength: '72', autocomplete: 'new-password', required: true });
-  const cap = h('input', { type: 'number', min: '1', max: '100', step: '1', placeholder: '5' });
+  const cap = h('input', { type: 'number', min: '1', max: '100', step: '1', class: 'set-number', placeholder: '5' });
   const err = errorLine('agent-add-error');
   const form = h('form', { class: 'set-form set-form-grid', 'data-testid': 'agent-add-form', novalidate: true }, [
     field('agent-add-username', t('set_agentUsername'), username, t('set_usernameHint')),
