@@ -32,12 +32,13 @@ import * as list from './views/list.js';
 import * as chat from './views/chat.js';
 import * as composer from './views/composer.js';
 import * as buyer from './views/buyer.js';
+import * as settings from './views/settings.js';
 
 // The parts of the page, drawn in this order on every render. A view module exports init()
 // (take its elements, bind its events) and render() (draw from state), and may export reset()
 // (forget what it drew: sign-in and sign-out) and langChanged(). A new page or panel is one
 // such module in views/ and one entry here (its strings: a file in strings/).
-const VIEWS = [list, chat, composer, buyer, shell];
+const VIEWS = [list, chat, composer, buyer, settings, shell];
 
 function render() {
   if (!state.session) {

@@ -65,9 +65,10 @@ export function toast(text, kind, key) {
   el._timer = setTimeout(() => el.remove(), TOAST_MS);
 }
 
-// windowActive says the agent can see the page now (for read marks and unread counts).
+// windowActive says the agent can see the workbench now (for read marks and unread counts):
+// the tab is in front and the settings area is not over it.
 export function windowActive() {
-  return document.visibilityState === 'visible' && document.hasFocus();
+  return document.visibilityState === 'visible' && document.hasFocus() && !byId('workbench').hidden;
 }
 
 function pad2(n) {

@@ -8,10 +8,11 @@ import errors from './strings/errors.js';
 import list from './strings/list.js';
 import chat from './strings/chat.js';
 import buyer from './strings/buyer.js';
+import settings from './strings/settings.js';
 
 export const LANGS = ['zh-CN', 'en'];
 
-const TABLES = [shell, errors, list, chat, buyer];
+const TABLES = [shell, errors, list, chat, buyer, settings];
 
 // mergeStrings joins per-concern tables into one per language; it throws on a key defined twice.
 export function mergeStrings(tables) {

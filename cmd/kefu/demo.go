@@ -133,7 +133,10 @@ func (d *demoShop) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		page.Execute(w, map[string]string{"KefuURL": d.kefuURL, "Shop": d.shop.Slug, "Lang": r.URL.Query().Get("lang")})
+		q := r.URL.Query()
+		// ?group=presales puts data-group on the widget's tag, so the walk-through can
+		// reach a group from the page's own links (the widget ignores a malformed slug).
+		page.Execute(w, map[string]string{"KefuURL": d.kefuURL, "Shop": d.shop.Slug, "Lang": q.Get("lang"), "Group": q.Get("group")})
 	})
 	mux.HandleFunc("GET /identity", func(w http.ResponseWriter, r *http.Request) {
 		id := r.URL.Query().Get("buyer")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -85,4 +86,39 @@ func call(t *testing.T, method, url, token string, body, out any) int {
 		json.NewDecoder(res.Body).Decode(out)
 	}
 	return res.StatusCode
+}
+
+// The demo store page passes ?group= to its widget tag as data-group, escaped,
+// and links to the 售前 and 售后 groups.
+func TestDemoStorePageNamesTheGroup(t *testing.T) {
+	t.Parallel()
+	d := &demoShop{kefuURL: "http://kefu.test"}
+	d.shop.Slug = "demo"
+	h := d.handler()
+	get := func(query string) string {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/"+query, nil))
+		if rec.Code != 200 {
+			t.Fatalf("GET /%s: %d", query, rec.Code)
+		}
+		return rec.Body.String()
+	}
+	for _, tc := range []struct{ query, want, not string }{
+		{"", `data-shop="demo" async`, "data-group"},
+		{"?group=aftersales", `data-shop="demo" data-group="aftersales" async`, ""},
+		{`?group="><script>x</script>`, `data-group="&#34;&gt;&lt;script&gt;x&lt;/script&gt;"`, "<script>x"},
+	} {
+		body := get(tc.query)
+		if !strings.Contains(body, tc.want) {
+			t.Errorf("GET /%s: no %s in the page", tc.query, tc.want)
+		}
+		if tc.not != "" && strings.Contains(body, tc.not) {
+			t.Errorf("GET /%s: the page holds %s", tc.query, tc.not)
+		}
+		for _, link := range []string{`href="?group=presales"`, `href="?group=aftersales"`} {
+			if !strings.Contains(body, link) {
+				t.Errorf("GET /%s: no link %s", tc.query, link)
+			}
+		}
+	}
 }
