@@ -195,8 +195,8 @@ async function scenario(browser, pages) {
     await openSettings(owner, 'groups');
     await owner.locator('[data-testid=groups-empty]').waitFor();
     const groups = [
-      { name: '售前', slug: 'presales', scope: 'presales', member: 'xiaowang', weight: '1' },
-      { name: '售后', slug: 'aftersales', scope: 'aftersales', member: 'xiaoli', weight: '2' },
+      { name: '售前', slug: 'presales', scope: 'presales', member: 'xiaowang', weight: '1', menu: true },
+      { name: '售后', slug: 'aftersales', scope: 'aftersales', member: 'xiaoli', weight: '2', menu: false },
     ];
     for (const g of groups) {
       const form = owner.locator('[data-testid=group-form]');
@@ -205,6 +205,7 @@ async function scenario(browser, pages) {
       await form.getByLabel('订单咨询范围').selectOption(g.scope);
       await form.locator(`[data-testid=group-member][data-username=${g.member}]`).check();
       await form.locator(`[data-testid=group-weight][data-username=${g.member}]`).fill(g.weight);
+      await form.locator('[data-testid=group-menu]').setChecked(g.menu);
       await form.locator('[data-testid=group-submit]').click();
       const name = agents[g.member].name;
       await owner.locator(`[data-testid=group-row][data-slug=${g.slug}] [data-testid=group-members]`, { hasText: `${name} ×${g.weight}` }).waitFor();
@@ -212,7 +213,7 @@ async function scenario(browser, pages) {
     const { groups: stored } = await restOK(owner, 'GET', '/api/v1/groups');
     for (const g of groups) {
       const s = stored.find((x) => x.slug === g.slug);
-      check(s && s.name === g.name && s.scope === g.scope, `group ${g.slug} as stored: ${JSON.stringify(s)}`);
+      check(s && s.name === g.name && s.scope === g.scope && s.menu === g.menu, `group ${g.slug} as stored: ${JSON.stringify(s)}`);
       const members = JSON.stringify(s.members.map((m) => [m.agent_id, m.weight]));
       check(members === JSON.stringify([[agents[g.member].id, Number(g.weight)]]), `group ${g.slug} members as stored: ${members}`);
     }

@@ -48,7 +48,10 @@ function groupRow(ctx, g, agentById) {
   return h('tr', { 'data-testid': 'group-row', 'data-slug': g.slug }, [
     h('td', { class: 'set-strong', text: g.name }),
     h('td', { class: 'set-mono', text: g.slug }),
-    h('td', { text: g.scope ? scopeName(g.scope) : t('set_none') }),
+    h('td', null, [
+      g.scope ? scopeName(g.scope) : t('set_none'),
+      g.menu ? h('span', { class: 'tag set-tag', 'data-testid': 'group-in-menu', text: t('set_inMenuTag') }) : null,
+    ]),
     h('td', { 'data-testid': 'group-members', text: members.length ? members.join(t('set_listSep')) : t('set_noMembers') }),
     h('td', { class: 'set-row-actions' }, [
       h('button', {
@@ -89,6 +92,8 @@ function groupForm(ctx, editing) {
   const scope = select(SCOPES.map((s) => [s, scopeName(s)]), editing ? editing.scope || '' : '');
   name.value = editing ? editing.name : '';
   slug.value = editing ? editing.slug : '';
+  const menu = h('input', { type: 'checkbox', id: 'group-menu', 'data-testid': 'group-menu' });
+  menu.checked = !!(editing && editing.menu);
   const weightOf = new Map(((editing && editing.members) || []).map((m) => [m.agent_id, m.weight]));
   const rows = ctx.data.agents.map((a) => {
     const on = h('input', { type: 'checkbox', id: 'group-member-' + a.id, 'data-testid': 'group-member', 'data-username': a.username });
@@ -111,6 +116,11 @@ function groupForm(ctx, editing) {
     field('group-name', t('set_groupName'), name, t('set_groupNameHint')),
     field('group-slug', t('set_groupSlug'), slug, t('set_slugHint')),
     field('group-scope', t('set_groupScope'), scope, t('set_scopeHint')),
+    h('div', { class: 'set-check' }, [
+      menu,
+      h('label', { for: 'group-menu', text: t('set_groupMenu') }),
+      h('p', { class: 'set-hint', text: t('set_groupMenuHint') }),
+    ]),
     h('fieldset', { class: 'set-fieldset' }, [
       h('legend', { text: t('set_groupMembers') }),
       h('p', { class: 'set-hint', text: t('set_weightHint') }),
@@ -124,7 +134,7 @@ function groupForm(ctx, editing) {
   ]);
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
-    const body = { name: name.value.trim(), scope: scope.value, members: [] };
+    const body = { name: name.value.trim(), scope: scope.value, menu: menu.checked, members: [] };
     if (!body.name) {
       err.show(t('set_err_invalid_name'));
       name.focus();
