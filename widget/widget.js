@@ -419,6 +419,8 @@
 
   function onConv(c) {
     if (!c || !adopt(c.id)) return;
+    // A smaller last_seq than the state shown is an older state (protocol.md §3): keep ours.
+    if (conv[c.id] && (c.last_seq || 0) < (conv[c.id].last_seq || 0)) return;
     conv[c.id] = c;
     readSeq[c.id] = Math.max(readSeq[c.id] || 0, c.buyer_read_seq || 0);
     sentRead[c.id] = Math.max(sentRead[c.id] || 0, c.buyer_read_seq || 0);

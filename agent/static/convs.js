@@ -54,9 +54,12 @@ export function upsertConv(c, fromFrame, rev) {
   const m = Object.assign({}, old || {}, c);
   for (const k of OPTIONAL_FIELDS) if (!(k in c)) delete m[k];
   if (old && old.buyer && c.buyer) m.buyer = Object.assign({}, old.buyer, c.buyer);
-  // A closed conversation never reopens; a REST snapshot taken before the last live frame
-  // (the list fetched on connect, answered after "taken by a colleague") is older than it.
-  if (old && (old.status === 'closed' || (!fromFrame && (old._rev || 0) > (rev == null ? state.rev : rev)))) {
+  // Every change of who holds a conversation adds a line to it (protocol.md §3), so an object
+  // with a smaller last_seq than one already seen is an older state, whatever order frames came
+  // in (a reopened conversation comes back with a larger one). A REST snapshot taken before the
+  // last live frame (the list fetched on connect, answered after "taken by a colleague") is
+  // older than it too.
+  if (old && ((c.last_seq || 0) < (old.last_seq || 0) || (!fromFrame && (old._rev || 0) > (rev == null ? state.rev : rev)))) {
     for (const k of HOLD_FIELDS) m[k] = old[k];
   }
   if (fromFrame) m._rev = ++state.rev;
