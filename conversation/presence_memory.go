@@ -44,6 +44,14 @@ func NewMemoryPresence() *MemoryPresence {
 	return &MemoryPresence{now: time.Now, grace: DefaultPresenceGrace, agents: map[int64]*agentPresence{}}
 }
 
+// SetGrace changes how long a dropped agent keeps their conversations
+// (tests that watch a departure in real time).
+func (m *MemoryPresence) SetGrace(d time.Duration) {
+	m.mu.Lock()
+	m.grace = d
+	m.mu.Unlock()
+}
+
 // SetClock makes presence read time from now (tests).
 func (m *MemoryPresence) SetClock(now func() time.Time) {
 	m.mu.Lock()

@@ -44,6 +44,11 @@ func TestBrowserWidgetAndConsole(t *testing.T) {
 // browse runs the e2e script (a file in e2eDir) against a fresh demo server
 // started with serveArgs.
 func browse(t *testing.T, node, chromium, e2eDir, script, artifacts string, serveArgs ...string) {
+	browseWith(t, nil, node, chromium, e2eDir, script, artifacts, serveArgs...)
+}
+
+// browseWith is browse with adjust applied to the server's parsed flags.
+func browseWith(t *testing.T, adjust func(*serveConfig), node, chromium, e2eDir, script, artifacts string, serveArgs ...string) {
 	// Stat'ing the script also makes go test's cache notice when it changes.
 	if _, err := os.Stat(filepath.Join(e2eDir, script)); err != nil {
 		t.Fatalf("browser test script: %v", err)
@@ -51,7 +56,7 @@ func browse(t *testing.T, node, chromium, e2eDir, script, artifacts string, serv
 	if err := os.MkdirAll(artifacts, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	srv := startDemoServer(t, serveArgs...)
+	srv := startDemoServerWith(t, adjust, serveArgs...)
 
 	nodeCtx, nodeCancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer nodeCancel()

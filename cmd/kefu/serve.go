@@ -63,6 +63,9 @@ type serveConfig struct {
 	// defaultHTTPTimeouts; tests lower them).
 	passwordCost int
 	timeouts     httpTimeouts
+	// presenceGrace, if set, replaces conversation.DefaultPresenceGrace (no
+	// flag: browser tests watch a departure in real time).
+	presenceGrace time.Duration
 }
 
 // parseServeFlags reads flags; each flag's default comes from its env var.
@@ -172,7 +175,11 @@ func runServer(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) e
 	}
 
 	// Routing state is in the store; the line moves as agents come online.
-	convs := conversation.New(st, conversation.NewMemoryPresence(), conversation.NewMemoryBroker(), log)
+	presence := conversation.NewMemoryPresence()
+	if cfg.presenceGrace > 0 {
+		presence.SetGrace(cfg.presenceGrace)
+	}
+	convs := conversation.New(st, presence, conversation.NewMemoryBroker(), log)
 	if err := convs.Start(ctx); err != nil {
 		return err
 	}
