@@ -24,6 +24,21 @@ import (
 // on the embedded default and on PostgreSQL.
 func TestBrowserWidgetAndConsole(t *testing.T) {
 	t.Parallel()
+	b := newBrowser(t)
+	t.Run("sqlite", func(t *testing.T) { b.run(t, "browser.mjs", "", nil) })
+	t.Run("postgres", func(t *testing.T) {
+		b.run(t, "browser.mjs", "postgres", nil, "--database-url", testdb.PostgresURL(t))
+	})
+}
+
+// browser is what the e2e scripts need: node, playwright-core in e2e/ and Chromium.
+type browser struct {
+	node, chromium, e2eDir string
+}
+
+// newBrowser finds the tools, or skips (never under CI=true); -short skips browser tests.
+func newBrowser(t *testing.T) browser {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
 	}
@@ -32,41 +47,32 @@ func TestBrowserWidgetAndConsole(t *testing.T) {
 		t.Fatal(err)
 	}
 	node, chromium := browserTools(t, e2eDir)
-	t.Run("sqlite", func(t *testing.T) {
-		browse(t, node, chromium, e2eDir, "browser.mjs", filepath.Join(e2eDir, "artifacts"))
-	})
-	t.Run("postgres", func(t *testing.T) {
-		url := testdb.PostgresURL(t)
-		browse(t, node, chromium, e2eDir, "browser.mjs", filepath.Join(e2eDir, "artifacts", "postgres"), "--database-url", url)
-	})
+	return browser{node: node, chromium: chromium, e2eDir: e2eDir}
 }
 
-// browse runs the e2e script (a file in e2eDir) against a fresh demo server
-// started with serveArgs.
-func browse(t *testing.T, node, chromium, e2eDir, script, artifacts string, serveArgs ...string) {
-	browseWith(t, nil, node, chromium, e2eDir, script, artifacts, serveArgs...)
-}
-
-// browseWith is browse with adjust applied to the server's parsed flags.
-func browseWith(t *testing.T, adjust func(*serveConfig), node, chromium, e2eDir, script, artifacts string, serveArgs ...string) {
+// run runs the e2e script (a file in e2e/) against a fresh demo server started with
+// serveArgs and adjust applied to its parsed flags; screenshots go to e2e/artifacts/<artifacts>.
+func (b browser) run(t *testing.T, script, artifacts string, adjust func(*serveConfig), serveArgs ...string) {
+	t.Helper()
+	dir := filepath.Join(b.e2eDir, "artifacts", artifacts)
 	// Stat'ing the script also makes go test's cache notice when it changes.
-	if _, err := os.Stat(filepath.Join(e2eDir, script)); err != nil {
+	if _, err := os.Stat(filepath.Join(b.e2eDir, script)); err != nil {
 		t.Fatalf("browser test script: %v", err)
 	}
-	if err := os.MkdirAll(artifacts, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	srv := startDemoServerWith(t, adjust, serveArgs...)
 
 	nodeCtx, nodeCancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer nodeCancel()
-	cmd := exec.CommandContext(nodeCtx, node, script)
-	cmd.Dir = e2eDir
+	cmd := exec.CommandContext(nodeCtx, b.node, script)
+	cmd.Dir = b.e2eDir
 	cmd.Env = append(os.Environ(),
 		"KEFU_STORE_URL="+srv.storeURL,
 		"KEFU_CONSOLE_URL="+srv.consoleURL,
-		"KEFU_ARTIFACTS="+artifacts,
-		"CHROMIUM_PATH="+chromium,
+		"KEFU_ARTIFACTS="+dir,
+		"CHROMIUM_PATH="+b.chromium,
 	)
 	out := &lineLogger{t: t, prefix: "browser: "}
 	cmd.Stdout, cmd.Stderr = out, out // one writer: exec serialises the two streams
@@ -78,7 +84,7 @@ func browseWith(t *testing.T, adjust func(*serveConfig), node, chromium, e2eDir,
 		t.Errorf("server did not shut down cleanly: %v", err)
 	}
 	if browserErr != nil {
-		t.Fatalf("browser test failed (%v); its output is above, screenshots in %s", browserErr, artifacts)
+		t.Fatalf("browser test failed (%v); its output is above, screenshots in %s", browserErr, dir)
 	}
 }
 

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"path/filepath"
 	"testing"
 
 	"github.com/kefu/kefu/internal/testdb"
@@ -12,19 +11,9 @@ import (
 // confirmed close and the history tab, on the embedded default and on PostgreSQL.
 func TestBrowserWorkbench(t *testing.T) {
 	t.Parallel()
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
-	e2eDir, err := filepath.Abs(filepath.Join("..", "..", "e2e"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	node, chromium := browserTools(t, e2eDir)
-	t.Run("sqlite", func(t *testing.T) {
-		browse(t, node, chromium, e2eDir, "workbench.mjs", filepath.Join(e2eDir, "artifacts", "workbench"))
-	})
+	b := newBrowser(t)
+	t.Run("sqlite", func(t *testing.T) { b.run(t, "workbench.mjs", "workbench", nil) })
 	t.Run("postgres", func(t *testing.T) {
-		url := testdb.PostgresURL(t)
-		browse(t, node, chromium, e2eDir, "workbench.mjs", filepath.Join(e2eDir, "artifacts", "workbench", "postgres"), "--database-url", url)
+		b.run(t, "workbench.mjs", "workbench/postgres", nil, "--database-url", testdb.PostgresURL(t))
 	})
 }
