@@ -338,6 +338,10 @@ var ErrLastOwner = errors.New("the shop would have no enabled owner")
 // as many as their cap.
 var ErrAgentFull = errors.New("agent holds as many conversations as their cap")
 
+// ErrAgentDisabled is returned when a command names an agent whose account
+// an owner disabled.
+var ErrAgentDisabled = errors.New("the agent's account is disabled")
+
 // ErrConversationClosed is returned when a message is sent to a closed conversation.
 var ErrConversationClosed = errors.New("conversation closed")
 

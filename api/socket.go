@@ -35,6 +35,10 @@ const (
 // was being opened.
 var errSocketUnauthorized = errors.New("api: socket credentials revoked")
 
+// errSocketAccountChanged ends a socket opened as the account was before a
+// change of role or name: the client reconnects as it is now.
+var errSocketAccountChanged = errors.New("api: account changed while the socket opened")
+
 // Close codes of our own (4000–4999 is the application range).
 const (
 	closeSlowConsumer   websocket.StatusCode = 4001
@@ -286,6 +290,11 @@ func (c *conn) start(broker conversation.Broker, topics []string, ready func() (
 	if errors.Is(err, errSocketUnauthorized) {
 		c.unsubscribe(broker, topics)
 		refuse(c.ws, closeUnauthorized, "unauthorized")
+		return nil, err
+	}
+	if errors.Is(err, errSocketAccountChanged) {
+		c.unsubscribe(broker, topics)
+		refuse(c.ws, closeAccountChanged, "account_changed")
 		return nil, err
 	}
 	if err != nil {

@@ -110,10 +110,16 @@ func (h *handlers) agentSocket(c *gin.Context) {
 	connected := false
 	sessionHash := hashToken(c.Query("token"))
 	ready := func() ([]byte, error) {
-		// The socket is in the hub now, where logout finds it; a logout that
-		// came before that is caught here.
-		if _, _, err := h.store.SessionAgent(base, sessionHash); err != nil {
+		// The socket is in the hub now, where logout finds it; a logout, a
+		// disable or a change of role or name (which close an agent's
+		// sockets) that came before that is caught here: the socket was
+		// subscribed as the account was, so it must not serve as it is now.
+		now, _, err := h.store.SessionAgent(base, sessionHash)
+		if err != nil || now.Disabled {
 			return nil, errSocketUnauthorized
+		}
+		if now.Role != agent.Role || now.Name != agent.Name {
+			return nil, errSocketAccountChanged
 		}
 		presence := h.convs.AgentConnected(base, agent)
 		connected = true
@@ -193,7 +199,7 @@ func (h *handlers) serve(ws *websocket.Conn, cn *conn, topics []string, ready fu
 	broker := h.convs.Broker()
 	first, err := cn.start(broker, topics, ready)
 	if err != nil {
-		if !errors.Is(err, errSocketUnauthorized) {
+		if !errors.Is(err, errSocketUnauthorized) && !errors.Is(err, errSocketAccountChanged) {
 			h.log.Error("socket", "err", err)
 		}
 		if onClose != nil {

@@ -34,7 +34,7 @@ func (s *Service) Invite(ctx context.Context, actor Actor, id, helperID int64) (
 	if err != nil {
 		return kefu.Conversation{}, err
 	}
-	if s.presence.Effective(actor.ShopID, helper.ID) == kefu.PresenceOffline {
+	if helper.Disabled || s.presence.Effective(actor.ShopID, helper.ID) == kefu.PresenceOffline {
 		return kefu.Conversation{}, fmt.Errorf("invite agent %d into conversation %d: %w", helper.ID, id, ErrAgentUnavailable)
 	}
 	holder := conv.AgentID
@@ -52,8 +52,16 @@ func (s *Service) Invite(ctx context.Context, actor Actor, id, helperID int64) (
 		return kefu.Conversation{}, fmt.Errorf("invite into conversation %d: %w", id, ErrNotAssigned)
 	case errors.Is(err, kefu.ErrAgentFull):
 		return kefu.Conversation{}, fmt.Errorf("invite agent %d into conversation %d: %w", helper.ID, id, ErrCannotInvite)
+	case errors.Is(err, kefu.ErrAgentDisabled):
+		return kefu.Conversation{}, fmt.Errorf("invite agent %d into conversation %d: %w", helper.ID, id, ErrAgentUnavailable)
 	}
 	return conv, err
+}
+
+// helperLeft is the buyer's line when a helper left the conversation.
+func helperLeft(name string) kefu.Message {
+	return kefu.Message{Kind: kefu.KindSystem, Sender: kefu.SenderSystem, SenderName: name,
+		Text: fmt.Sprintf("客服 %s 已离开会话", name), Code: kefu.SystemLeft}
 }
 
 // Leave takes the actor out of a conversation they were invited into; the
@@ -62,12 +70,8 @@ func (s *Service) Leave(ctx context.Context, actor Actor, id int64) (kefu.Conver
 	if actor.Kind != kefu.SenderAgent {
 		return kefu.Conversation{}, fmt.Errorf("leave conversation %d: %w", id, ErrForbidden)
 	}
-	line := func(name string) kefu.Message {
-		return kefu.Message{Kind: kefu.KindSystem, Sender: kefu.SenderSystem, SenderName: name,
-			Text: fmt.Sprintf("客服 %s 已离开会话", name), Code: kefu.SystemLeft}
-	}
 	by := kefu.ActorRef{Kind: kefu.SenderAgent, ID: actor.ID}
-	conv, err := s.store.LeaveConversation(ctx, actor.ShopID, id, actor.ID, by, line, s.committed(nil))
+	conv, err := s.store.LeaveConversation(ctx, actor.ShopID, id, actor.ID, by, helperLeft, s.committed(nil))
 	if errors.Is(err, kefu.ErrConflict) {
 		return kefu.Conversation{}, fmt.Errorf("leave conversation %d: %w", id, ErrNotHelping)
 	}

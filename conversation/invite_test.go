@@ -263,3 +263,91 @@ func containsKey(frame []byte, key string) bool {
 	}
 	return walk(v)
 }
+
+// A helper hears a conversation close (its farewell and the closed frame),
+// then is let go; a disabled agent cannot be invited and stops helping where
+// they were, with the buyer told.
+func TestHelpersHearTheCloseAndDisabledAgentsStopHelping(t *testing.T) {
+	ctx := context.Background()
+	ts := newTestShop(t)
+	a := ts.online("a", 5)
+	b := ts.online("b", 5)
+	ts.svc.SetPresence(ctx, b, kefu.PresenceAway)
+	x := ts.writes("x", kefu.Entry{})
+	y := ts.writes("y", kefu.Entry{})
+	for _, id := range []int64{x.ID, y.ID} {
+		if _, err := ts.svc.Invite(ctx, conversation.AgentActor(a), id, b.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	helperSock := &frameRecorder{}
+	ts.broker.Subscribe(conversation.AgentTopic(b.ID), helperSock)
+	if _, err := ts.svc.Close(ctx, conversation.AgentActor(a), x.ID); err != nil {
+		t.Fatal(err)
+	}
+	f, ok := lastConversationFrame(t, helperSock, x.ID)
+	if !ok || f.Status != "closed" || len(f.HelperIDs) != 0 {
+		t.Fatalf("the helper's last frame about the closed conversation: %+v (got one: %v), want closed without helpers", f, ok)
+	}
+	if !containsCode(helperSock, kefu.SystemClosed) {
+		t.Error("the helper did not get the farewell line")
+	}
+
+	owner, err := ts.st.CreateAgent(ctx, kefu.Agent{ShopID: ts.shop.ID, Username: "boss", Name: "boss", Role: kefu.RoleOwner, PasswordHash: "-"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	yes := true
+	if _, err := ts.svc.UpdateAgent(ctx, owner, b.ID, kefu.AgentChange{Disabled: &yes}); err != nil {
+		t.Fatal(err)
+	}
+	if got := ts.conv(y.ID); len(got.HelperIDs) != 0 {
+		t.Errorf("b was disabled and still helps in y: %v", got.HelperIDs)
+	}
+	msgs, _, err := ts.st.Messages(ctx, ts.shop.ID, y.ID, 0, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := msgs[len(msgs)-1]; last.Code != kefu.SystemLeft || last.SenderName != "b" {
+		t.Errorf("y's last line %+v, want b left", last)
+	}
+	if _, _, err := ts.svc.Send(ctx, conversation.AgentActor(b), y.ID, "b1", "还在"); !errors.Is(err, conversation.ErrForbidden) {
+		t.Errorf("the disabled helper writes: %v, want forbidden", err)
+	}
+	if _, err := ts.svc.Invite(ctx, conversation.AgentActor(a), y.ID, b.ID); !errors.Is(err, conversation.ErrAgentUnavailable) {
+		t.Errorf("inviting a disabled agent: %v, want unavailable", err)
+	}
+	// An owner disabled meanwhile has lost the right to change accounts.
+	if _, err := ts.svc.UpdateAgent(ctx, owner, owner.ID, kefu.AgentChange{Disabled: &yes}); err == nil {
+		t.Fatal("an owner disabled themselves")
+	}
+	second, err := ts.st.CreateAgent(ctx, kefu.Agent{ShopID: ts.shop.ID, Username: "boss2", Name: "boss2", Role: kefu.RoleOwner, PasswordHash: "-"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ts.svc.UpdateAgent(ctx, second, owner.ID, kefu.AgentChange{Disabled: &yes}); err != nil {
+		t.Fatal(err)
+	}
+	name := "hijack"
+	if _, err := ts.svc.UpdateAgent(ctx, owner, a.ID, kefu.AgentChange{Name: &name}); !errors.Is(err, conversation.ErrForbidden) {
+		t.Errorf("a change by an owner disabled since they were read: %v, want forbidden", err)
+	}
+}
+
+// containsCode reports whether a recorder got a message frame with a system code.
+func containsCode(r *frameRecorder, code string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, f := range r.frames {
+		var mf struct {
+			Type    string `json:"type"`
+			Message struct {
+				Code string `json:"code"`
+			} `json:"message"`
+		}
+		if json.Unmarshal(f, &mf) == nil && mf.Type == "message" && mf.Message.Code == code {
+			return true
+		}
+	}
+	return false
+}

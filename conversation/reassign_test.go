@@ -159,3 +159,22 @@ func countType(events []kefu.Event, typ kefu.EventType) int {
 	}
 	return n
 }
+
+// An agent whose console just dropped (in grace) is not handed a long wait.
+func TestLongWaitIsNotHandedToAnAgentInGrace(t *testing.T) {
+	ctx := context.Background()
+	ts := newTestShop(t)
+	if err := ts.st.SetShopRouting(ctx, ts.shop.ID, kefu.RoutingSettings{ReassignSeconds: 60}); err != nil {
+		t.Fatal(err)
+	}
+	a := ts.online("a", 5)
+	x := ts.writes("x", kefu.Entry{})
+	b := ts.online("b", 5)
+	ts.clock.Advance(50 * time.Second)
+	ts.svc.AgentDisconnected(ctx, b) // b's grace runs until 80 s
+	ts.clock.Advance(11 * time.Second)
+	ts.svc.Tick(ctx)
+	if c := ts.conv(x.ID); c.AgentID != a.ID {
+		t.Fatalf("x went to %d, an agent in grace; want it kept by a", c.AgentID)
+	}
+}

@@ -205,20 +205,24 @@ func (s *Service) Reroute(ctx context.Context, shopID int64) {
 // tells the waiting buyers their new places. A failure is logged: the line
 // is in the database and the next event moves it.
 func (s *Service) drain(ctx context.Context, shopID int64) []kefu.Assignment {
-	// An agent in grace (their last socket just closed) keeps what they
-	// hold but takes nothing new.
-	presence := func(agentID int64) kefu.Presence {
-		if s.presence.Routable(shopID, agentID) {
-			return kefu.PresenceOnline
-		}
-		return kefu.PresenceOffline
-	}
-	made, err := s.store.RouteShop(ctx, shopID, presence, decide, announce, s.committed(nil))
+	made, err := s.store.RouteShop(ctx, shopID, s.routable(shopID), decide, announce, s.committed(nil))
 	if err != nil {
 		s.log.Error("route", "shop", shopID, "err", err)
 		return nil
 	}
 	return made
+}
+
+// routable is presence as routing reads it: online only for an agent who
+// may take a conversation now; one in grace (their last socket just closed)
+// keeps what they hold but takes nothing new.
+func (s *Service) routable(shopID int64) func(agentID int64) kefu.Presence {
+	return func(agentID int64) kefu.Presence {
+		if s.presence.Routable(shopID, agentID) {
+			return kefu.PresenceOnline
+		}
+		return kefu.PresenceOffline
+	}
 }
 
 // decide is the pure routing core (queue.Decide) over what the store read:
@@ -421,7 +425,7 @@ func (s *Service) Transfer(ctx context.Context, actor Actor, id int64, to kefu.T
 	switch {
 	case errors.Is(err, kefu.ErrConflict):
 		return kefu.Conversation{}, fmt.Errorf("transfer conversation %d: %w", id, ErrNotAssigned)
-	case errors.Is(err, kefu.ErrAgentFull):
+	case errors.Is(err, kefu.ErrAgentFull), errors.Is(err, kefu.ErrAgentDisabled):
 		return kefu.Conversation{}, fmt.Errorf("transfer conversation %d: %w", id, ErrAgentUnavailable)
 	case err != nil:
 		return kefu.Conversation{}, err
@@ -480,8 +484,11 @@ func (s *Service) TakeOver(ctx context.Context, actor Actor, id int64) (kefu.Con
 	}
 	by := kefu.ActorRef{Kind: kefu.SenderAgent, ID: actor.ID}
 	conv, err = s.store.TransferConversation(ctx, actor.ShopID, id, 0, by, kefu.Transfer{ToAgentID: actor.ID, TakeOver: true}, line, s.committed(nil))
-	if errors.Is(err, kefu.ErrConflict) {
+	switch {
+	case errors.Is(err, kefu.ErrConflict):
 		return kefu.Conversation{}, fmt.Errorf("take over conversation %d: %w", id, ErrNotAssigned)
+	case errors.Is(err, kefu.ErrAgentDisabled):
+		return kefu.Conversation{}, fmt.Errorf("take over conversation %d: %w", id, ErrForbidden)
 	}
 	if err != nil {
 		return kefu.Conversation{}, err

@@ -40,8 +40,8 @@ type Store interface {
 	ActiveConversations(ctx context.Context, shopID, agentID int64) (int, error)
 	RecordPresence(ctx context.Context, shopID, agentID int64, p kefu.Presence, by kefu.ActorRef, committed func(kefu.Change)) error
 	RequeueAgent(ctx context.Context, shopID, agentID int64, notice func(agentName string) kefu.Message, committed func(kefu.Change)) (int, error)
-	UpdateAgent(ctx context.Context, shopID, agentID int64, ch kefu.AgentChange, by kefu.ActorRef, allow func(before kefu.Agent) error,
-		notice func(agentName string) kefu.Message, committed func(kefu.Change)) (kefu.AgentUpdate, error)
+	UpdateAgent(ctx context.Context, shopID, agentID int64, ch kefu.AgentChange, by kefu.ActorRef, allow func(viewer, before kefu.Agent) error,
+		notice, helperLeft func(agentName string) kefu.Message, committed func(kefu.Change)) (kefu.AgentUpdate, error)
 	QuietConversations(ctx context.Context, now time.Time) ([]kefu.Conversation, error)
 	SlowReplies(ctx context.Context, now time.Time) ([]kefu.Conversation, error)
 	LongWaits(ctx context.Context, now time.Time) ([]kefu.Conversation, error)

@@ -10,7 +10,7 @@ import (
 )
 
 // allowAll is an UpdateAgent rule that refuses nothing.
-func allowAll(kefu.Agent) error { return nil }
+func allowAll(_, _ kefu.Agent) error { return nil }
 
 func leftLine(name string) kefu.Message {
 	return kefu.Message{Kind: kefu.KindSystem, Sender: kefu.SenderSystem, SenderName: name, Text: name + " 已离开", Code: kefu.SystemRequeued}
@@ -44,7 +44,7 @@ func testUpdateAgent(t *testing.T, e env) {
 	}
 	by := kefu.ActorRef{Kind: kefu.SenderAgent, ID: alice.ID}
 	update := func(id int64, ch kefu.AgentChange) (kefu.AgentUpdate, error) {
-		return e.st.UpdateAgent(e.ctx, shop.ID, id, ch, by, allowAll, leftLine, nil)
+		return e.st.UpdateAgent(e.ctx, shop.ID, id, ch, by, allowAll, leftLine, leftLine, nil)
 	}
 	sessionLive := func(hash string) bool {
 		_, _, err := e.st.SessionAgent(e.ctx, hash)
@@ -67,12 +67,12 @@ func testUpdateAgent(t *testing.T, e env) {
 	t.Run("refused by the rule, nothing changes", func(t *testing.T) {
 		no := errors.New("no")
 		_, err := e.st.UpdateAgent(e.ctx, shop.ID, bob.ID, kefu.AgentChange{Name: ptr("Robert"), Disabled: ptr(true)}, by,
-			func(before kefu.Agent) error {
+			func(_, before kefu.Agent) error {
 				if before.ID != bob.ID || before.Name != "Bob" {
 					t.Errorf("rule asked about %+v", before)
 				}
 				return no
-			}, leftLine, nil)
+			}, leftLine, leftLine, nil)
 		if !errors.Is(err, no) {
 			t.Fatalf("err = %v, want the rule's", err)
 		}
@@ -82,7 +82,7 @@ func testUpdateAgent(t *testing.T, e env) {
 	})
 
 	t.Run("another shop's agent", func(t *testing.T) {
-		if _, err := e.st.UpdateAgent(e.ctx, other.ID, bob.ID, kefu.AgentChange{Name: ptr("X")}, by, allowAll, leftLine, nil); !errors.Is(err, kefu.ErrNotFound) {
+		if _, err := e.st.UpdateAgent(e.ctx, other.ID, bob.ID, kefu.AgentChange{Name: ptr("X")}, by, allowAll, leftLine, leftLine, nil); !errors.Is(err, kefu.ErrNotFound) {
 			t.Fatalf("err = %v, want not found", err)
 		}
 	})
@@ -140,7 +140,7 @@ func testUpdateAgent(t *testing.T, e env) {
 	}
 	t.Run("disable", func(t *testing.T) {
 		var told []kefu.EventType
-		up, err := e.st.UpdateAgent(e.ctx, shop.ID, bob.ID, kefu.AgentChange{Disabled: ptr(true), MaxConcurrent: ptr(7)}, by, allowAll, leftLine,
+		up, err := e.st.UpdateAgent(e.ctx, shop.ID, bob.ID, kefu.AgentChange{Disabled: ptr(true), MaxConcurrent: ptr(7)}, by, allowAll, leftLine, leftLine,
 			func(ch kefu.Change) { told = append(told, ch.Event.Type) })
 		slices.Sort(up.EndedSessions)
 		if err != nil || !up.Agent.Disabled || up.Agent.MaxConcurrent != 7 || !slices.Equal(up.EndedSessions, []string{"bob-1", "bob-2"}) ||

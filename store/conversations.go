@@ -264,7 +264,7 @@ func (s *Store) CloseConversation(ctx context.Context, shopID, id, byAgentID int
 			return nil, err
 		}
 		now := s.now().UTC().Truncate(microsecond)
-		res, err := tx.ExecContext(ctx, s.sql(`UPDATE conversations SET status = 'closed', closed_at = $1, helpers = ''
+		res, err := tx.ExecContext(ctx, s.sql(`UPDATE conversations SET status = 'closed', closed_at = $1
 			WHERE shop_id = $2 AND id = $3 AND status <> 'closed' AND ($4 = 0 OR status = 'queued' OR agent_id = $4)`),
 			now, shopID, id, byAgentID)
 		if err != nil {
@@ -294,7 +294,23 @@ func (s *Store) CloseConversation(ctx context.Context, shopID, id, byAgentID int
 		var changes []kefu.Change
 		conv, changes, err = s.lineThenEvent(ctx, tx, farewell,
 			kefu.Event{ShopID: shopID, Type: kefu.EventClosed, Actor: by, ConversationID: id, AgentID: conv.AgentID, CreatedAt: now}, agentName)
-		return changes, err
+		if err != nil || len(conv.HelperIDs) == 0 {
+			return changes, err
+		}
+		// The helpers hear the farewell and the close (the changes' state
+		// names them, so the fan-out tells them); then they are let go, and
+		// the closed conversation as lists show it has none.
+		if _, err := tx.ExecContext(ctx, s.sql(`UPDATE conversations SET helpers = '' WHERE shop_id = $1 AND id = $2`), shopID, id); err != nil {
+			return nil, err
+		}
+		conv.HelperIDs = nil
+		last := &changes[len(changes)-1]
+		if last.Summary != nil {
+			sum := *last.Summary
+			sum.HelperIDs = nil
+			last.Summary = &sum
+		}
+		return changes, nil
 	}, committed)
 	if err != nil {
 		return kefu.Conversation{}, false, fmt.Errorf("store: close conversation %d: %w", id, err)
@@ -423,7 +439,13 @@ func (s *Store) ListConversations(ctx context.Context, shopID int64, f kefu.Conv
 		q = q.Where("status IN ?", f.Statuses)
 	}
 	if f.AgentID != 0 {
-		q = q.Where("(agent_id = ? OR (helpers <> '' AND ',' || helpers || ',' LIKE ?))", f.AgentID, "%,"+strconv.FormatInt(f.AgentID, 10)+",%")
+		// Closed conversations have no helpers: their lists (history, the
+		// long ones) keep to the agent_id index.
+		if len(f.Statuses) == 1 && f.Statuses[0] == kefu.StatusClosed {
+			q = q.Where("agent_id = ?", f.AgentID)
+		} else {
+			q = q.Where("(agent_id = ? OR (helpers <> '' AND ',' || helpers || ',' LIKE ?))", f.AgentID, "%,"+strconv.FormatInt(f.AgentID, 10)+",%")
+		}
 	}
 	if f.BeforeID != 0 {
 		q = q.Where("id < ?", f.BeforeID)

@@ -68,14 +68,14 @@ func TestMigrationsUpgradeADatabaseHoldingData(t *testing.T) {
 	yes := true
 	disable := kefu.AgentChange{Disabled: &yes}
 	if _, err := st.UpdateAgent(context.Background(), 1, 1, disable, kefu.SystemActor,
-		func(kefu.Agent) error { return nil }, nil, nil); !errors.Is(err, kefu.ErrLastOwner) {
+		func(_, _ kefu.Agent) error { return nil }, nil, nil, nil); !errors.Is(err, kefu.ErrLastOwner) {
 		t.Fatalf("disable the old shop's only owner: %v, want ErrLastOwner", err)
 	}
 	if _, err := st.CreateAgent(context.Background(), kefu.Agent{ShopID: 1, Username: "second", Name: "S", Role: kefu.RoleOwner, PasswordHash: "h"}); err != nil {
 		t.Fatal(err)
 	}
 	if up, err := st.UpdateAgent(context.Background(), 1, 1, disable, kefu.SystemActor,
-		func(kefu.Agent) error { return nil }, nil, nil); err != nil || !up.Agent.Disabled {
+		func(_, _ kefu.Agent) error { return nil }, nil, nil, nil); err != nil || !up.Agent.Disabled {
 		t.Fatalf("disable the old owner beside a new one: %+v, %v", up, err)
 	}
 	// The new column works for new messages.

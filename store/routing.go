@@ -528,9 +528,12 @@ func (s *Store) TransferConversation(ctx context.Context, shopID, id, fromAgentI
 		if to.ToAgentID != 0 {
 			// Counted inside the lock: routing or another transfer may have
 			// filled the agent since the caller looked.
-			name, room, err := s.agentRoom(ctx, tx, shopID, to.ToAgentID)
+			name, room, disabled, err := s.agentRoomAndState(ctx, tx, shopID, to.ToAgentID)
 			if err != nil {
 				return nil, err
+			}
+			if disabled {
+				return nil, fmt.Errorf("agent %d: %w", to.ToAgentID, kefu.ErrAgentDisabled)
 			}
 			if !room && !to.TakeOver {
 				return nil, fmt.Errorf("agent %d: %w", to.ToAgentID, kefu.ErrAgentFull)
@@ -661,21 +664,27 @@ func (s *Store) ReopenConversation(ctx context.Context, shopID, buyerID int64, w
 // conversations than their cap (a disabled agent has no room). An agent not
 // of the shop is kefu.ErrNotFound.
 func (s *Store) agentRoom(ctx context.Context, tx *sql.Tx, shopID, agentID int64) (name string, room bool, err error) {
+	name, room, disabled, err := s.agentRoomAndState(ctx, tx, shopID, agentID)
+	return name, room && !disabled, err
+}
+
+// agentRoomAndState is agentRoom that also says whether the account is
+// disabled (room then counts only the cap).
+func (s *Store) agentRoomAndState(ctx context.Context, tx *sql.Tx, shopID, agentID int64) (name string, room, disabled bool, err error) {
 	var cap, held int
-	var disabled bool
 	err = tx.QueryRowContext(ctx, s.sql(`SELECT name, max_concurrent, disabled FROM agents WHERE shop_id = $1 AND id = $2`), shopID, agentID).
 		Scan(&name, &cap, &disabled)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", false, fmt.Errorf("agent %d: %w", agentID, kefu.ErrNotFound)
+		return "", false, false, fmt.Errorf("agent %d: %w", agentID, kefu.ErrNotFound)
 	}
 	if err != nil {
-		return "", false, err
+		return "", false, false, err
 	}
 	if err := tx.QueryRowContext(ctx, s.sql(`SELECT COUNT(*) FROM conversations WHERE shop_id = $1 AND agent_id = $2 AND status = 'assigned'`),
 		shopID, agentID).Scan(&held); err != nil {
-		return "", false, err
+		return "", false, false, err
 	}
-	return name, held < cap && !disabled, nil
+	return name, held < cap, disabled, nil
 }
 
 // LongWaits lists, across shops that hand long waits on (reassign_seconds),
@@ -797,8 +806,13 @@ func (s *Store) Abandon(ctx context.Context, shopID, buyerID int64, committed fu
 			return nil, err
 		}
 		now := s.now().UTC().Truncate(microsecond)
-		if _, err := tx.ExecContext(ctx, s.sql(`UPDATE conversations SET abandoned_at = $1 WHERE shop_id = $2 AND id = $3`), now, shopID, id); err != nil {
+		res, err := tx.ExecContext(ctx, s.sql(`UPDATE conversations SET abandoned_at = $1 WHERE shop_id = $2 AND id = $3
+			AND status = 'queued' AND abandoned_at IS NULL`), now, shopID, id)
+		if err != nil {
 			return nil, err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return nil, err // assigned (by another process) between the two statements
 		}
 		conv, err := s.conversationIn(ctx, tx, shopID, id)
 		if err != nil {

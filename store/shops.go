@@ -301,7 +301,8 @@ func (s *Store) SetAgentCap(ctx context.Context, shopID, agentID int64, cap int)
 // what already is writes nothing. committed, if not nil, is told every
 // change after the commit.
 func (s *Store) UpdateAgent(ctx context.Context, shopID, agentID int64, ch kefu.AgentChange, by kefu.ActorRef,
-	allow func(before kefu.Agent) error, notice func(agentName string) kefu.Message, committed func(kefu.Change)) (kefu.AgentUpdate, error) {
+	allow func(viewer, before kefu.Agent) error, notice, helperLeft func(agentName string) kefu.Message,
+	committed func(kefu.Change)) (kefu.AgentUpdate, error) {
 	var up kefu.AgentUpdate
 	_, err := s.run(ctx, func(ctx context.Context, tx *sql.Tx) ([]kefu.Change, error) {
 		up = kefu.AgentUpdate{}
@@ -312,7 +313,18 @@ func (s *Store) UpdateAgent(ctx context.Context, shopID, agentID int64, ch kefu.
 		if err != nil {
 			return nil, err
 		}
-		if err := allow(before); err != nil {
+		// The rule is asked about the viewer as they are now: one disabled
+		// or demoted while the request was on its way has lost its rights.
+		var viewer kefu.Agent
+		if by.Kind == kefu.SenderAgent {
+			if viewer, err = s.agentIn(ctx, tx, shopID, by.ID); err != nil {
+				return nil, err
+			}
+			if viewer.Disabled {
+				return nil, fmt.Errorf("agent %d is disabled: %w", viewer.ID, kefu.ErrForbidden)
+			}
+		}
+		if err := allow(viewer, before); err != nil {
 			return nil, err
 		}
 		after := before
@@ -395,6 +407,11 @@ func (s *Store) UpdateAgent(ctx context.Context, shopID, agentID int64, ch kefu.
 				return nil, err
 			}
 			changes = append(changes, requeued...)
+			left, err := s.leaveAllIn(ctx, tx, shopID, agentID, by, helperLeft)
+			if err != nil {
+				return nil, err
+			}
+			changes = append(changes, left...)
 		}
 		return changes, nil
 	}, committed)
