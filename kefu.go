@@ -501,6 +501,7 @@ type Waiting struct {
 	DedicatedAgentID int64 // the buyer's dedicated agent (专属客服), 0 if none
 	AvoidAgentID     int64 // the agent who handed it over by a transfer, 0 if none
 	GroupOnly        bool  // sent to its group by a transfer: only the group's agents take it
+	AssistantFirst   bool  // the shop's assistant answers it first: only the buyer's own agents take it
 }
 
 // Assignment gives a waiting conversation to an agent.

@@ -243,7 +243,8 @@ func decide(agents []kefu.AgentLoad, waiting []kefu.Waiting) []kefu.Assignment {
 	for i, w := range waiting {
 		// The store reads the line in serving order: its place is its arrival.
 		line[i] = queue.Waiter{ConversationID: w.ConversationID, BuyerID: w.BuyerID, GroupID: w.GroupID, Priority: w.Priority,
-			Arrived: uint64(i), LastAgentID: w.LastAgentID, DedicatedAgentID: w.DedicatedAgentID, AvoidAgentID: w.AvoidAgentID}
+			Arrived: uint64(i), LastAgentID: w.LastAgentID, DedicatedAgentID: w.DedicatedAgentID, AvoidAgentID: w.AvoidAgentID,
+			GroupOnly: w.GroupOnly, AssistantFirst: w.AssistantFirst}
 	}
 	picked := queue.Decide(loads, line, latest)
 	out := make([]kefu.Assignment, len(picked))

@@ -24,7 +24,8 @@ var (
 
 // Store is what the service needs from storage.
 type Store interface {
-	StartConversation(ctx context.Context, shopID, buyerID, groupID int64, priority int, committed func(kefu.Change)) (kefu.Conversation, bool, error)
+	StartConversation(ctx context.Context, shopID, buyerID, groupID int64, priority int, assistantFirst bool,
+		committed func(kefu.Change)) (kefu.Conversation, bool, error)
 	GroupBySlug(ctx context.Context, shopID int64, slug string) (kefu.Group, error)
 	Groups(ctx context.Context, shopID int64) ([]kefu.Group, error)
 	BuyerOrders(ctx context.Context, shopID, buyerID int64) ([]kefu.Order, error)
@@ -115,6 +116,7 @@ type Service struct {
 	now       func() time.Time
 	line      *line
 	buyers    *buyerSockets
+	assistant Assistant // the bot-first hook; nil: none
 	lastSweep time.Time // of quiet conversations; Tick's goroutine only
 
 	// mu orders presence changes with the presence frames that tell them,
@@ -256,7 +258,7 @@ func (s *Service) buyerSend(ctx context.Context, actor Actor, msg kefu.Message) 
 	}
 	group, priority := s.entry(ctx, shop, actor.ID, actor.Entry)
 	for attempt := 0; ; attempt++ {
-		conv, _, err := s.store.StartConversation(ctx, actor.ShopID, actor.ID, group, priority, s.committed(nil))
+		conv, _, err := s.store.StartConversation(ctx, actor.ShopID, actor.ID, group, priority, s.assistantFirst(ctx, shop, actor), s.committed(nil))
 		if err != nil {
 			return kefu.Message{}, false, err
 		}

@@ -71,6 +71,9 @@ type Waiter struct {
 	DedicatedAgentID int64  // the buyer's dedicated agent (专属客服), 0 if none
 	AvoidAgentID     int64  // the agent who handed it over (a transfer): given it back only if nobody else can take it
 	GroupOnly        bool   // sent to its group by a transfer: no sticky or dedicated agent outside the group
+	// AssistantFirst: the shop's assistant answers it first (bot-first):
+	// only the buyer's last or dedicated agent may take it now.
+	AssistantFirst bool
 }
 
 // servedFirst orders the line: higher priority first, then first come first
@@ -96,6 +99,9 @@ func servedFirst(a, b Waiter) int {
 //   - The buyer goes back to their last agent (LastAgentID) if that agent has
 //     room, whether or not they are in the waiter's group; else to their
 //     dedicated agent (DedicatedAgentID) if that one has room.
+//   - Else, an AssistantFirst waiter stays waiting: the shop's assistant
+//     answers it until the buyer asks for a person (Wangwang's bot-first
+//     step, after the buyer's own agents and before the group).
 //   - Else, of the agents with room in the waiter's group (every agent with
 //     room when GroupID is 0), the one with the lowest (Active+1)/weight is
 //     chosen; ties go to the larger share of free capacity, then to the least
@@ -163,6 +169,9 @@ func choose(agents []Agent, byID map[int64]int, w Waiter) (int, bool) {
 		if ok && own != 0 && own != w.AvoidAgentID && agents[i].hasRoom() && (!w.GroupOnly || agents[i].inGroup(w.GroupID)) {
 			return i, true
 		}
+	}
+	if w.AssistantFirst {
+		return -1, false
 	}
 	best, avoided := -1, -1
 	for i, a := range agents {

@@ -79,6 +79,14 @@ func TestDecide(t *testing.T) {
 			waiting: []Waiter{waiter(1, g7), waiter(2, g8), waiter(3, g7)},
 			want:    []Assignment{to(1, 2), to(2, 1), to(3, 3)}},
 
+		// Bot-first: the assistant answers unless the buyer's own agents can.
+		{name: "assistant first: the sticky agent still takes it", agents: []Agent{staff(1, 0, 5), staff(2, 0, 5)},
+			waiting: []Waiter{assistantFirst(stickyTo(waiter(1, 0), 2))}, want: []Assignment{to(1, 2)}},
+		{name: "assistant first: the dedicated agent still takes it", agents: []Agent{staff(1, 0, 5, g7), staff(2, 0, 5)},
+			waiting: []Waiter{assistantFirst(dedicatedTo(waiter(1, g7), 2))}, want: []Assignment{to(1, 2)}},
+		{name: "assistant first: never the group, and the next waiter is served", agents: []Agent{staff(1, 0, 1, g7)},
+			waiting: []Waiter{assistantFirst(waiter(1, g7)), waiter(2, g7)}, want: []Assignment{to(2, 1)}},
+
 		// The agent who handed a conversation over never gets it back.
 		{name: "avoided agent: the next of the group", agents: []Agent{staff(1, 0, 5, g7), staff(2, 3, 5, g7)},
 			waiting: []Waiter{avoid(waiter(1, g7), 1)}, want: []Assignment{to(1, 2)}},
@@ -256,3 +264,5 @@ func groupOnly(w Waiter) Waiter {
 	w.GroupOnly = true
 	return w
 }
+
+func assistantFirst(w Waiter) Waiter { w.AssistantFirst = true; return w }

@@ -61,15 +61,18 @@ func rowOf(c kefu.Conversation) conversationRow {
 // OpenConversation returns the buyer's open conversation, or starts a queued
 // one for the whole shop. See StartConversation.
 func (s *Store) OpenConversation(ctx context.Context, shopID, buyerID int64, committed func(kefu.Change)) (kefu.Conversation, bool, error) {
-	return s.StartConversation(ctx, shopID, buyerID, 0, 0, committed)
+	return s.StartConversation(ctx, shopID, buyerID, 0, 0, false, committed)
 }
 
 // StartConversation returns the buyer's open conversation, or starts a
 // queued one routed to groupID (0: the whole shop; a group the shop does not
 // have counts as 0) at priority, with its EventQueued. A VIP buyer's
-// conversation gets at least kefu.PriorityVIP. created says whether it is new; committed, if not nil, is
+// conversation gets at least kefu.PriorityVIP. assistantFirst leaves it to the
+// shop's assistant unless the buyer's own agents take it (bot-first; see
+// kefu.Waiting). created says whether it is new; committed, if not nil, is
 // told the new conversation's change after the commit.
-func (s *Store) StartConversation(ctx context.Context, shopID, buyerID, groupID int64, priority int, committed func(kefu.Change)) (kefu.Conversation, bool, error) {
+func (s *Store) StartConversation(ctx context.Context, shopID, buyerID, groupID int64, priority int, assistantFirst bool,
+	committed func(kefu.Change)) (kefu.Conversation, bool, error) {
 	ctx, cancel := bound(ctx)
 	defer cancel()
 	for attempt := 0; attempt < 2; attempt++ {
@@ -107,8 +110,8 @@ func (s *Store) StartConversation(ctx context.Context, shopID, buyerID, groupID 
 				conv.Priority = max(conv.Priority, kefu.PriorityVIP)
 			}
 			if err := tx.QueryRowContext(ctx, s.sql(`INSERT INTO conversations (shop_id, buyer_id, group_id, priority, status, last_seq,
-				agent_read_seq, buyer_read_seq, created_at, queued_at) VALUES ($1, $2, $3, $4, $5, 0, 0, 0, $6, $6) RETURNING id`),
-				shopID, buyerID, groupID, conv.Priority, string(kefu.StatusQueued), now).Scan(&conv.ID); err != nil {
+				agent_read_seq, buyer_read_seq, created_at, queued_at, assistant_first) VALUES ($1, $2, $3, $4, $5, 0, 0, 0, $6, $6, $7) RETURNING id`),
+				shopID, buyerID, groupID, conv.Priority, string(kefu.StatusQueued), now, assistantFirst).Scan(&conv.ID); err != nil {
 				return nil, err
 			}
 			e, err := s.insertEvent(ctx, tx, kefu.Event{ShopID: shopID, Type: kefu.EventQueued,

@@ -209,6 +209,9 @@ ALTER TABLE conversations ADD COLUMN reassigned_at {{time}}`,
 	`ALTER TABLE conversations ADD COLUMN abandoned_at {{time}}`,
 	// 17: a group may be offered in the widget's menu.
 	`ALTER TABLE agent_groups ADD COLUMN in_menu BOOLEAN NOT NULL DEFAULT FALSE`,
+	// 18: the bot-first hook: a conversation the shop's assistant answers
+	// first, which routing gives only to the buyer's own agents meanwhile.
+	`ALTER TABLE conversations ADD COLUMN assistant_first BOOLEAN NOT NULL DEFAULT FALSE`,
 }
 
 // migrate brings the schema up to date, one transaction per step. Several

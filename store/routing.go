@@ -273,7 +273,7 @@ func (s *Store) lineForDecision(ctx context.Context, tx *sql.Tx, shopID int64, a
 		}
 		rows, err := tx.QueryContext(ctx, s.sql(`SELECT c.id, c.buyer_id, c.group_id, c.priority, c.queued_at, b.dedicated_agent_id,
 			c.transfer_from FROM conversations c JOIN buyers b ON b.id = c.buyer_id
-			WHERE c.shop_id = $1 AND c.status = 'queued' AND c.group_id = $2
+			WHERE c.shop_id = $1 AND c.status = 'queued' AND c.group_id = $2 AND NOT c.assistant_first
 			ORDER BY c.priority DESC, c.queued_at, c.id LIMIT $3`), shopID, g, free)
 		if err != nil {
 			return nil, err
@@ -292,6 +292,27 @@ func (s *Store) lineForDecision(ctx context.Context, tx *sql.Tx, shopID int64, a
 		if err := rows.Close(); err != nil {
 			return nil, err
 		}
+	}
+	// Conversations the assistant answers first are not in their group's
+	// line (they would hold its head); they are read apart, for the buyers'
+	// own agents alone.
+	first, err := tx.QueryContext(ctx, s.sql(`SELECT c.id, c.buyer_id, c.group_id, c.priority, c.queued_at, b.dedicated_agent_id
+		FROM conversations c JOIN buyers b ON b.id = c.buyer_id
+		WHERE c.shop_id = $1 AND c.status = 'queued' AND c.assistant_first
+		ORDER BY c.priority DESC, c.queued_at, c.id LIMIT $2`), shopID, total)
+	if err != nil {
+		return nil, err
+	}
+	for first.Next() {
+		w := waiter{Waiting: kefu.Waiting{AssistantFirst: true}}
+		if err := first.Scan(&w.ConversationID, &w.BuyerID, &w.GroupID, &w.Priority, &w.queuedAt, &w.DedicatedAgentID); err != nil {
+			first.Close()
+			return nil, err
+		}
+		all = append(all, w)
+	}
+	if err := first.Close(); err != nil {
+		return nil, err
 	}
 	if len(all) == 0 {
 		return nil, nil
