@@ -40,6 +40,11 @@ func (s *Store) CreateGroup(ctx context.Context, g kefu.Group) (kefu.Group, erro
 	defer cancel()
 	row := groupRow{ShopID: g.ShopID, Slug: g.Slug, Name: g.Name, Scope: string(g.Scope), InMenu: g.InMenu, CreatedAt: s.now().UTC().Truncate(microsecond)}
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		// Groups are what routing decisions read: a change waits for the
+		// shop's decision in progress.
+		if err := s.lockShopRoutingGorm(tx, g.ShopID); err != nil {
+			return err
+		}
 		var n int64
 		if err := tx.Model(&groupRow{}).Where("shop_id = ?", g.ShopID).Count(&n).Error; err != nil {
 			return err
@@ -66,6 +71,9 @@ func (s *Store) UpdateGroup(ctx context.Context, g kefu.Group) (kefu.Group, erro
 	ctx, cancel := bound(ctx)
 	defer cancel()
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := s.lockShopRoutingGorm(tx, g.ShopID); err != nil {
+			return err
+		}
 		res := tx.Model(&groupRow{}).Where("shop_id = ? AND id = ?", g.ShopID, g.ID).
 			Updates(map[string]any{"name": g.Name, "scope": string(g.Scope), "in_menu": g.InMenu})
 		if res.Error != nil {
@@ -88,6 +96,9 @@ func (s *Store) DeleteGroup(ctx context.Context, shopID, id int64) error {
 	ctx, cancel := bound(ctx)
 	defer cancel()
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := s.lockShopRoutingGorm(tx, shopID); err != nil {
+			return err
+		}
 		if err := tx.Where("shop_id = ? AND group_id = ?", shopID, id).Delete(&groupMemberRow{}).Error; err != nil {
 			return err
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"gorm.io/gorm"
 
 	"github.com/kefu/kefu"
 )
@@ -31,12 +32,29 @@ func (s *Store) lockShopRouting(ctx context.Context, tx *sql.Tx, shopID int64) e
 	if s.dialect.name != postgresDialect.name {
 		return nil
 	}
-	// Two 32-bit keys: the space mixed with the id's high half, then its low half.
-	high, low := int32(uint32(routingLockSpace)^uint32(uint64(shopID)>>32)), int32(uint32(uint64(shopID)))
+	high, low := routingLockKeys(shopID)
 	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1::int, $2::int)`, high, low); err != nil {
 		return fmt.Errorf("lock routing of shop %d: %w", shopID, err)
 	}
 	return nil
+}
+
+// lockShopRoutingGorm is lockShopRouting for a gorm transaction.
+func (s *Store) lockShopRoutingGorm(tx *gorm.DB, shopID int64) error {
+	if s.dialect.name != postgresDialect.name {
+		return nil
+	}
+	high, low := routingLockKeys(shopID)
+	if err := tx.Exec(`SELECT pg_advisory_xact_lock(?::int, ?::int)`, high, low).Error; err != nil {
+		return fmt.Errorf("lock routing of shop %d: %w", shopID, err)
+	}
+	return nil
+}
+
+// routingLockKeys are a shop's two 32-bit lock keys: the space mixed with
+// the id's high half, then its low half.
+func routingLockKeys(shopID int64) (high, low int32) {
+	return int32(uint32(routingLockSpace) ^ uint32(uint64(shopID)>>32)), int32(uint32(uint64(shopID)))
 }
 
 // RouteShop assigns the shop's waiting conversations while agents have room,
