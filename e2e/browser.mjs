@@ -8,113 +8,29 @@
 //
 // Every wait is Playwright's own (locator.waitFor, waitForFunction, waitForResponse) with a
 // timeout; nothing sleeps. The first failure prints "FAIL: <step>: <why>", saves a screenshot of
-// every open page as failure-*.png and exits 1.
-import { chromium } from 'playwright-core';
-import { mkdirSync } from 'node:fs';
+// every open page as failure-*.png and exits 1 (e2e/harness.mjs).
 import { createServer } from 'node:http';
-import { randomBytes } from 'node:crypto';
-import path from 'node:path';
+import {
+  STORE_URL, CONSOLE_URL, KEFU_ORIGIN, DESKTOP, RUN, W as WIDGET, C as CONSOLE,
+  check, step, watch, newPage, shot, run, login, recordWidgetEvents, storedRow, openWidget, widgetSend,
+} from './harness.mjs';
 
-const STORE_URL = mustEnv('KEFU_STORE_URL');
-const CONSOLE_URL = mustEnv('KEFU_CONSOLE_URL');
-const ARTIFACTS = mustEnv('KEFU_ARTIFACTS');
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const KEFU_ORIGIN = new URL(CONSOLE_URL).origin;
-const WAIT_MS = 15000;
-
-const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
 
 // Texts unique to this run, none a substring of another, so "contains the text" finds only its own.
-const RUN = randomBytes(4).toString('hex');
 const BUYER_TEXT = `你好，这件羽绒服有 L 码吗？ buyer-${RUN}`;
 const AGENT_TEXT = `亲，L 码有货的～ agent-${RUN}`;
 const HTML_TEXT = `<b>bold</b><img src=x onerror="window.__kefuInjected=1"> html-${RUN}`;
 
 // Selectors. Playwright's CSS engine reaches into the widget's open shadow root.
-const W = {
-  bubble: '[data-testid=kefu-bubble]',
-  panel: '[data-testid=kefu-panel]',
-  list: '[data-testid=kefu-messages]',
-  input: '[data-testid=kefu-input]',
-  send: '[data-testid=kefu-send]',
-  message: '[data-testid=kefu-message]',
-};
+const W = { ...WIDGET, list: '[data-testid=kefu-messages]' };
 const C = {
-  shop: '[data-testid=login-shop]',
-  username: '[data-testid=login-username]',
-  password: '[data-testid=login-password]',
-  submit: '[data-testid=login-submit]',
-  convItem: '[data-testid=conv-item]',
+  ...CONSOLE,
   queueItem: '[data-testid=queue-item]',
   accept: '[data-testid=accept-conversation]',
   chat: '#chat',
   list: '#msg-list',
-  message: '[data-testid=chat-message]',
-  input: '[data-testid=chat-input]',
-  send: '[data-testid=chat-send]',
 };
-
-function mustEnv(name) {
-  const v = process.env[name];
-  if (!v) {
-    console.error(`FAIL: setup: env ${name} is not set (run this through go test -run TestBrowser ./cmd/kefu/)`);
-    process.exit(2);
-  }
-  return v;
-}
-
-class Failure extends Error {}
-
-function check(ok, message) {
-  if (!ok) throw new Failure(message);
-}
-
-let current = 'start';
-async function step(name, fn) {
-  current = name;
-  const t0 = Date.now();
-  console.log(`▶ ${name}`);
-  const r = await fn();
-  console.log(`  ok (${Date.now() - t0} ms)`);
-  return r;
-}
-
-// watch logs what a page says and remembers its uncaught exceptions: any is a bug.
-const pageErrors = [];
-function watch(page, label) {
-  page.label = label; // names its failure screenshot
-  page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning') console.log(`  [${label} console.${m.type()}] ${m.text()}`);
-  });
-  page.on('response', (r) => {
-    if (r.status() >= 400) console.log(`  [${label} http ${r.status()}] ${r.request().method()} ${r.url()}`);
-  });
-  page.on('pageerror', (e) => {
-    pageErrors.push(`${label}: ${e.message}`);
-    console.log(`  [${label} uncaught] ${e.stack || e.message}`);
-  });
-  return page;
-}
-
-// Records every `message` event the widget emits (docs/widget.md: never twice for one message).
-// The stub is the documented one, so kefu('on') calls made before widget.js loads are queued.
-function recordWidgetEvents() {
-  window.__kefuEvents = [];
-  window.kefu = window.kefu || function () { (window.kefu.q = window.kefu.q || []).push(arguments); };
-  window.kefu('on', 'message', (m) => window.__kefuEvents.push({ conversation_id: m.conversation_id, seq: m.seq, text: m.text }));
-}
-
-// A message row with the text, stored (seq set) rather than pending.
-function storedRow(page, sel, text) {
-  return page.locator(`${sel}[data-seq]:not([data-seq=""])`).filter({ hasText: text });
-}
-
-async function shot(page, name) {
-  const file = path.join(ARTIFACTS, name);
-  await page.screenshot({ path: file, animations: 'disabled' });
-  console.log(`  screenshot ${file}`);
-}
 
 // exactlyOnce asserts each text is in exactly one message row and that no seq repeats.
 async function exactlyOnce(page, label, rowSel, texts) {
@@ -134,17 +50,6 @@ async function widgetEventsOnce(page, label) {
   const dup = keys.filter((k, i) => keys.indexOf(k) !== i);
   check(dup.length === 0, `${label}: the widget emitted 'message' more than once for ${dup.join(', ')}`);
   return events;
-}
-
-async function openWidget(page) {
-  await page.locator(W.bubble).click();
-  await page.locator(W.panel).waitFor({ state: 'visible' });
-}
-
-async function widgetSend(page, text) {
-  await page.locator(W.input).fill(text);
-  await page.locator(W.send).click();
-  await storedRow(page, `${W.message}[data-sender=buyer]`, text).waitFor();
 }
 
 // noHTML asserts that a message that looks like HTML became text, not elements.
@@ -183,31 +88,6 @@ function startForeignSite() {
   });
 }
 
-async function main() {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  console.log(`store ${STORE_URL}, console ${CONSOLE_URL}, chromium ${CHROMIUM}, run ${RUN}`);
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking'],
-  });
-  const pages = [];
-  const foreign = await startForeignSite();
-  try {
-    await scenario(browser, pages, foreign);
-    check(pageErrors.length === 0, `uncaught exceptions in the pages:\n  ${pageErrors.join('\n  ')}`);
-    console.log('PASS: widget and console end to end');
-  } catch (e) {
-    for (const p of pages) {
-      if (p.isClosed()) continue;
-      await p.screenshot({ path: path.join(ARTIFACTS, `failure-${p.label}.png`) }).catch(() => {});
-    }
-    throw e;
-  } finally {
-    foreign.close();
-    await browser.close();
-  }
-}
-
 async function scenario(browser, pages, foreign) {
   const buyerCtx = await browser.newContext({ viewport: DESKTOP });
   await buyerCtx.addInitScript(recordWidgetEvents);
@@ -215,7 +95,6 @@ async function scenario(browser, pages, foreign) {
   const storePage = watch(await buyerCtx.newPage(), 'store');
   const consolePage = watch(await agentCtx.newPage(), 'console');
   pages.push(storePage, consolePage);
-  for (const p of [storePage, consolePage]) p.setDefaultTimeout(WAIT_MS);
 
   await step('store page loads the widget from the kefu origin', async () => {
     check(new URL(STORE_URL).origin !== KEFU_ORIGIN, `store ${STORE_URL} and kefu ${KEFU_ORIGIN} share an origin`);
@@ -235,14 +114,7 @@ async function scenario(browser, pages, foreign) {
     console.log(`  conversation ${convId}, seq ${mine.seq}`);
   });
 
-  await step('agent xiaowang logs in to the console', async () => {
-    await consolePage.goto(CONSOLE_URL);
-    await consolePage.locator(C.shop).fill('demo');
-    await consolePage.locator(C.username).fill('xiaowang');
-    await consolePage.locator(C.password).fill('kefu1234');
-    await consolePage.locator(C.submit).click();
-    await consolePage.locator('#workbench').waitFor({ state: 'visible' });
-  });
+  await step('agent xiaowang logs in to the console', () => login(consolePage, 'xiaowang'));
 
   const convItem = consolePage.locator(`${C.convItem}[data-conversation-id="${convId}"]`);
   await step('agent finds the conversation and opens it', async () => {
@@ -315,7 +187,6 @@ async function scenario(browser, pages, foreign) {
   await step('on a phone the open widget fills the screen', async () => {
     const phone = watch(await buyerCtx.newPage(), 'phone');
     pages.push(phone);
-    phone.setDefaultTimeout(WAIT_MS);
     await phone.setViewportSize(PHONE);
     await phone.goto(STORE_URL);
     await openWidget(phone);
@@ -331,11 +202,7 @@ async function scenario(browser, pages, foreign) {
   });
 
   await step('a logged-in buyer is identified and the agent sees their orders', async () => {
-    const signedCtx = await browser.newContext({ viewport: DESKTOP });
-    await signedCtx.addInitScript(recordWidgetEvents);
-    const signed = watch(await signedCtx.newPage(), 'signed');
-    pages.push(signed);
-    signed.setDefaultTimeout(WAIT_MS);
+    const signed = await newPage(browser, pages, 'signed', recordWidgetEvents);
     await signed.goto(STORE_URL);
     await signed.locator(W.bubble).waitFor({ state: 'visible' });
     // The demo store's own server signs buyer u1001 (张三); the page passes it to kefu('identify').
@@ -354,14 +221,12 @@ async function scenario(browser, pages, foreign) {
     await consolePage.locator('[data-testid=buyer-panel]', { hasText: '张三' }).waitFor();
     await consolePage.locator('[data-testid=order-item]', { hasText: '2026111100123' }).waitFor();
     await shot(consolePage, 'console-orders.png');
-    await signedCtx.close();
+    await signed.context().close();
   });
 
   await step('a message typed offline survives closing the tab and is sent once, when back online', async () => {
-    const offCtx = await browser.newContext({ viewport: DESKTOP });
-    const off = watch(await offCtx.newPage(), 'offline');
-    pages.push(off);
-    off.setDefaultTimeout(WAIT_MS);
+    const off = await newPage(browser, pages, 'offline');
+    const offCtx = off.context();
     await off.goto(STORE_URL);
     await openWidget(off);
     const first = `before the tunnel ${RUN}`;
@@ -382,7 +247,6 @@ async function scenario(browser, pages, foreign) {
     await offCtx.setOffline(false);
     const back = watch(await offCtx.newPage(), 'back-online');
     pages.push(back);
-    back.setDefaultTimeout(WAIT_MS);
     await back.goto(STORE_URL);
     await openWidget(back);
     await storedRow(back, `${W.message}[data-sender=buyer]`, text).waitFor();
@@ -393,10 +257,7 @@ async function scenario(browser, pages, foreign) {
   });
 
   await step('the widget works with the keyboard alone, in English on request', async () => {
-    const kbCtx = await browser.newContext({ viewport: DESKTOP });
-    const kb = watch(await kbCtx.newPage(), 'keyboard');
-    pages.push(kb);
-    kb.setDefaultTimeout(WAIT_MS);
+    const kb = await newPage(browser, pages, 'keyboard');
     const url = new URL(STORE_URL);
     url.searchParams.set('lang', 'en');
     await kb.goto(url.toString());
@@ -421,14 +282,11 @@ async function scenario(browser, pages, foreign) {
     await kb.keyboard.press('Escape');
     await kb.locator(W.panel).waitFor({ state: 'hidden' });
     check(await kb.locator(W.bubble).evaluate((el) => el.getRootNode().activeElement === el), 'Escape did not return focus to the bubble');
-    await kbCtx.close();
+    await kb.context().close();
   });
 
   await step('the console speaks English on request', async () => {
-    const enCtx = await browser.newContext({ viewport: DESKTOP });
-    const en = watch(await enCtx.newPage(), 'console-en');
-    pages.push(en);
-    en.setDefaultTimeout(WAIT_MS);
+    const en = await newPage(browser, pages, 'console-en');
     await en.goto(CONSOLE_URL + '?lang=en');
     await en.locator(C.submit).waitFor();
     const label = await en.locator(C.submit).textContent();
@@ -436,7 +294,7 @@ async function scenario(browser, pages, foreign) {
     await en.goto(CONSOLE_URL);
     const zh = await en.locator(C.submit).textContent();
     check(/[\u4e00-\u9fff]/.test(zh), `by default the sign-in button says ${JSON.stringify(zh)}, want Chinese`);
-    await enCtx.close();
+    await en.context().close();
   });
 
   await step('sockets check their origin before the upgrade', async () => {
@@ -452,10 +310,8 @@ async function scenario(browser, pages, foreign) {
 
   await step('the widget on an unregistered origin gets no session and no socket', async () => {
     const foreignURL = `http://127.0.0.1:${foreign.address().port}/`;
-    const ctx = await browser.newContext({ viewport: DESKTOP });
-    const page = watch(await ctx.newPage(), 'foreign');
-    pages.push(page);
-    page.setDefaultTimeout(WAIT_MS);
+    const page = await newPage(browser, pages, 'foreign');
+    const ctx = page.context();
     const sockets = [];
     page.on('websocket', (s) => sockets.push(s.url()));
     const sessionURL = `${KEFU_ORIGIN}/api/v1/widget/shops/demo/session`;
@@ -499,11 +355,8 @@ async function scenario(browser, pages, foreign) {
   });
 }
 
-main().then(
-  () => process.exit(0),
-  (e) => {
-    const why = e instanceof Failure ? e.message : (e && e.stack) || String(e);
-    console.error(`FAIL: ${current}: ${why}`);
-    process.exit(1);
-  },
-);
+let foreign;
+run('widget and console end to end', async (browser, pages) => {
+  foreign = await startForeignSite();
+  await scenario(browser, pages, foreign);
+}, { after: () => foreign && foreign.close() });

@@ -13,173 +13,20 @@
 //
 // Every wait is Playwright's own (locator.waitFor, waitForFunction) with a timeout; nothing
 // sleeps. The first failure prints "FAIL: <step>: <why>", saves a screenshot of every open page
-// as failure-*.png and exits 1.
-import { chromium } from 'playwright-core';
-import { mkdirSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import path from 'node:path';
+// as failure-settings-*.png and exits 1 (e2e/harness.mjs).
+import {
+  STORE_URL, RUN, C, check, step, newPage, shot, run, login, restOK, openSettings, createGroup, setCap,
+  recordWidgetEvents, openWidget, widgetSend, conversationOf, viaAftersalesLink,
+} from './harness.mjs';
 
-const STORE_URL = mustEnv('KEFU_STORE_URL');
-const CONSOLE_URL = mustEnv('KEFU_CONSOLE_URL');
-const ARTIFACTS = mustEnv('KEFU_ARTIFACTS');
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const WAIT_MS = 15000;
-const DESKTOP = { width: 1280, height: 800 };
-
-const RUN = randomBytes(4).toString('hex');
 const NEW_AGENT = { username: 'xiaozhang', name: '小张', password: `zhang-${RUN}`, cap: 3 };
-
-const C = {
-  shop: '[data-testid=login-shop]',
-  username: '[data-testid=login-username]',
-  password: '[data-testid=login-password]',
-  submit: '[data-testid=login-submit]',
-  toggle: '[data-testid=settings-toggle]',
-  settings: '[data-testid=settings]',
-  convItem: '[data-testid=conv-item]',
-};
-const W = {
-  bubble: '[data-testid=kefu-bubble]',
-  panel: '[data-testid=kefu-panel]',
-  input: '[data-testid=kefu-input]',
-  send: '[data-testid=kefu-send]',
-  message: '[data-testid=kefu-message]',
-};
-
-function mustEnv(name) {
-  const v = process.env[name];
-  if (!v) {
-    console.error(`FAIL: setup: env ${name} is not set (run this through go test -run TestBrowserSettings ./cmd/kefu/)`);
-    process.exit(2);
-  }
-  return v;
-}
-
-class Failure extends Error {}
-
-function check(ok, message) {
-  if (!ok) throw new Failure(message);
-}
-
-let current = 'start';
-async function step(name, fn) {
-  current = name;
-  const t0 = Date.now();
-  console.log(`▶ ${name}`);
-  const r = await fn();
-  console.log(`  ok (${Date.now() - t0} ms)`);
-  return r;
-}
-
-const pageErrors = [];
-function watch(page, label) {
-  page.label = label;
-  page.setDefaultTimeout(WAIT_MS);
-  page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning') console.log(`  [${label} console.${m.type()}] ${m.text()}`);
-  });
-  page.on('response', (r) => {
-    if (r.status() >= 400) console.log(`  [${label} http ${r.status()}] ${r.request().method()} ${r.url()}`);
-  });
-  page.on('pageerror', (e) => {
-    pageErrors.push(`${label}: ${e.message}`);
-    console.log(`  [${label} uncaught] ${e.stack || e.message}`);
-  });
-  return page;
-}
-
-async function shot(page, name) {
-  const file = path.join(ARTIFACTS, name);
-  // The settings area scrolls by itself (the page does not): show its top.
-  await page.locator(C.settings).evaluate((el) => { el.scrollTop = 0; });
-  await page.screenshot({ path: file, animations: 'disabled' });
-  console.log(`  screenshot ${file}`);
-}
-
-// Records the widget's `message` events, to learn the conversation's id (docs/widget.md).
-function recordWidgetEvents() {
-  window.__kefuEvents = [];
-  window.kefu = window.kefu || function () { (window.kefu.q = window.kefu.q || []).push(arguments); };
-  window.kefu('on', 'message', (m) => window.__kefuEvents.push({ conversation_id: m.conversation_id, seq: m.seq, text: m.text }));
-}
-
-// rest calls the API from the console page with its own session, as the owner's console would.
-async function rest(page, method, url, body) {
-  return page.evaluate(async ({ method, url, body }) => {
-    const s = JSON.parse(localStorage.getItem('kefu:agent:session') || 'null');
-    const res = await fetch(url, {
-      method,
-      headers: { Authorization: 'Bearer ' + (s && s.token), 'Content-Type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: res.status, body: await res.json().catch(() => null) };
-  }, { method, url, body });
-}
-
-async function restOK(page, method, url, body) {
-  const r = await rest(page, method, url, body);
-  check(r.status >= 200 && r.status < 300, `${method} ${url}: ${r.status} ${JSON.stringify(r.body)}`);
-  return r.body;
-}
-
-async function login(page, username, password) {
-  await page.goto(CONSOLE_URL);
-  await page.locator(C.shop).fill('demo');
-  await page.locator(C.username).fill(username);
-  await page.locator(C.password).fill(password);
-  await page.locator(C.submit).click();
-  await page.locator('#workbench').waitFor({ state: 'visible' });
-  // The agent socket is up (the agent is online and routable) once the top bar says so.
-  await page.locator('[data-testid=connection-status].is-online').waitFor();
-}
-
-async function openSettings(page, tab) {
-  const toggle = page.locator(C.toggle);
-  await toggle.waitFor({ state: 'visible' });
-  if (await page.locator(C.settings).isHidden()) await toggle.click();
-  await page.locator(C.settings).waitFor({ state: 'visible' });
-  check(await page.locator('#workbench').isHidden(), 'the workbench stays in view beside the settings area');
-  await page.locator(`[data-testid=settings-tab-${tab}]`).click();
-  await page.locator(`[data-testid=settings-tab-${tab}][aria-current=page]`).waitFor();
-}
-
-async function main() {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  console.log(`store ${STORE_URL}, console ${CONSOLE_URL}, chromium ${CHROMIUM}, run ${RUN}`);
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking'],
-  });
-  const pages = [];
-  try {
-    await scenario(browser, pages);
-    check(pageErrors.length === 0, `uncaught exceptions in the pages:\n  ${pageErrors.join('\n  ')}`);
-    console.log('PASS: settings and the group walk-through end to end');
-  } catch (e) {
-    for (const p of pages) {
-      if (p.isClosed()) continue;
-      await p.screenshot({ path: path.join(ARTIFACTS, `failure-settings-${p.label}.png`) }).catch(() => {});
-    }
-    throw e;
-  } finally {
-    await browser.close();
-  }
-}
-
-async function newPage(browser, pages, label, init) {
-  const ctx = await browser.newContext({ viewport: DESKTOP });
-  if (init) await ctx.addInitScript(init);
-  const page = watch(await ctx.newPage(), label);
-  pages.push(page);
-  return page;
-}
 
 async function scenario(browser, pages) {
   const owner = await newPage(browser, pages, 'owner');
   let agents; // by username, as the API lists them
 
   await step('the owner signs in and opens Settings › Team', async () => {
-    await login(owner, 'owner', 'kefu1234');
+    await login(owner, 'owner');
     await openSettings(owner, 'team');
     for (const u of ['owner', 'xiaowang', 'xiaoli']) await owner.locator(`[data-testid=agent-row][data-username=${u}]`).waitFor();
     const tabs = await owner.locator('[data-testid^=settings-tab-]').evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')));
@@ -198,18 +45,8 @@ async function scenario(browser, pages) {
       { name: '售前', slug: 'presales', scope: 'presales', member: 'xiaowang', weight: '1', menu: true },
       { name: '售后', slug: 'aftersales', scope: 'aftersales', member: 'xiaoli', weight: '2', menu: false },
     ];
-    for (const g of groups) {
-      const form = owner.locator('[data-testid=group-form]');
-      await form.getByLabel('分组名称').fill(g.name);
-      await form.getByLabel('标识（slug）').fill(g.slug);
-      await form.getByLabel('订单咨询范围').selectOption(g.scope);
-      await form.locator(`[data-testid=group-member][data-username=${g.member}]`).check();
-      await form.locator(`[data-testid=group-weight][data-username=${g.member}]`).fill(g.weight);
-      await form.locator('[data-testid=group-menu]').setChecked(g.menu);
-      await form.locator('[data-testid=group-submit]').click();
-      const name = agents[g.member].name;
-      await owner.locator(`[data-testid=group-row][data-slug=${g.slug}] [data-testid=group-members]`, { hasText: `${name} ×${g.weight}` }).waitFor();
-    }
+    const names = Object.fromEntries(Object.values(agents).map((a) => [a.username, a.name]));
+    for (const g of groups) await createGroup(owner, { ...g, members: [{ username: g.member, weight: g.weight }] }, names);
     const { groups: stored } = await restOK(owner, 'GET', '/api/v1/groups');
     for (const g of groups) {
       const s = stored.find((x) => x.slug === g.slug);
@@ -246,12 +83,7 @@ async function scenario(browser, pages) {
   });
 
   await step("the owner changes xiaoli's cap; the server keeps it", async () => {
-    const row = owner.locator('[data-testid=agent-row][data-username=xiaoli]');
-    await row.locator('[data-testid=agent-edit]').click();
-    const edit = owner.locator('[data-testid=agent-edit-form]');
-    await edit.getByLabel('同时接待上限').fill('8');
-    await edit.getByRole('button', { name: '保存' }).click();
-    await row.locator('[data-testid=agent-cap]', { hasText: '/ 8' }).waitFor();
+    await setCap(owner, 'xiaoli', 8);
     const list = await restOK(owner, 'GET', '/api/v1/agents');
     const li = list.agents.find((a) => a.username === 'xiaoli');
     check(li.max_concurrent === 8, `xiaoli's cap as stored is ${li.max_concurrent}, want 8`);
@@ -355,7 +187,7 @@ async function scenario(browser, pages) {
   const li = await newPage(browser, pages, 'xiaoli');
   await step('plain agents xiaowang and xiaoli sign in and see no Settings entry', async () => {
     for (const [page, name] of [[wang, '小王'], [li, '小丽']]) {
-      await login(page, page.label, 'kefu1234');
+      await login(page, page.label);
       await page.locator('#me-name', { hasText: name }).waitFor();
       check(await page.locator(C.toggle).isHidden(), `a plain agent (${page.label}) sees the Settings entry`);
       check(await page.locator(C.settings).isHidden(), `a plain agent (${page.label}) sees the settings area`);
@@ -364,21 +196,11 @@ async function scenario(browser, pages) {
 
   await step('a buyer who follows the store page\'s 咨询售后 link reaches xiaoli, of group 售后', async () => {
     const buyer = await newPage(browser, pages, 'store', recordWidgetEvents);
-    await buyer.goto(STORE_URL);
-    await buyer.getByRole('link', { name: '咨询售后' }).click();
-    await buyer.waitForURL((u) => u.searchParams.get('group') === 'aftersales');
-    const tag = await buyer.locator('script[src$="/widget.js"]').getAttribute('data-group');
-    check(tag === 'aftersales', `the store page at ?group=aftersales gives the widget data-group=${JSON.stringify(tag)}`);
-    await buyer.locator(W.bubble).click();
-    await buyer.locator(W.panel).waitFor({ state: 'visible' });
+    await viaAftersalesLink(buyer);
+    await openWidget(buyer);
     const text = `我的订单想退货 aftersales-${RUN}`;
-    await buyer.locator(W.input).fill(text);
-    await buyer.locator(W.send).click();
-    await buyer.locator(`${W.message}[data-sender=buyer][data-seq]:not([data-seq=""])`, { hasText: text }).waitFor();
-    const events = await buyer.evaluate(() => window.__kefuEvents);
-    const mine = events.find((e) => e.text === text);
-    check(mine && mine.conversation_id, `the widget emitted no message event for the buyer's message (${JSON.stringify(events)})`);
-    const id = mine.conversation_id;
+    await widgetSend(buyer, text);
+    const id = await conversationOf(buyer, text);
     await li.locator(`[data-testid=conv-list] ${C.convItem}[data-conversation-id="${id}"]`).waitFor();
     const { conversation } = await restOK(owner, 'GET', `/api/v1/conversations/${id}`);
     check(conversation.agent_id === agents.xiaoli.id, `conversation ${id} went to agent ${conversation.agent_id}, want xiaoli (${agents.xiaoli.id})`);
@@ -386,11 +208,4 @@ async function scenario(browser, pages) {
   });
 }
 
-main().then(
-  () => process.exit(0),
-  (e) => {
-    const why = e instanceof Failure ? e.message : (e && e.stack) || String(e);
-    console.error(`FAIL: ${current}: ${why}`);
-    process.exit(1);
-  },
-);
+run('settings and the group walk-through end to end', scenario, { failurePrefix: 'failure-settings-' });

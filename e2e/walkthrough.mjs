@@ -18,21 +18,14 @@
 //
 // Every wait is Playwright's own (locator.waitFor, waitForURL, waitForEvent) with a timeout;
 // nothing sleeps. The first failure prints "FAIL: <step>: <why>", saves a screenshot of every
-// open page as failure-walk-*.png and exits 1.
-import { chromium } from 'playwright-core';
-import { mkdirSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import path from 'node:path';
-
-const STORE_URL = mustEnv('KEFU_STORE_URL');
-const CONSOLE_URL = mustEnv('KEFU_CONSOLE_URL');
-const ARTIFACTS = mustEnv('KEFU_ARTIFACTS');
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const WAIT_MS = 15000;
-const DESKTOP = { width: 1280, height: 800 };
+// open page as failure-walk-*.png and exits 1 (e2e/harness.mjs).
+import {
+  RUN, WAIT_MS, W as WIDGET, C as CONSOLE, Failure, check, step, newPage, shot as harnessShot, run, login,
+  restOK, openSettings, createGroup, setCap, pickTarget, expectBanner, closeConfirmed, recordWidgetEvents,
+  storedRow, openWidget, widgetSend, conversationOf, viaAftersalesLink,
+} from './harness.mjs';
 
 // Texts unique to this run, none a substring of another.
-const RUN = randomBytes(4).toString('hex');
 const TEXT_A = `我的订单想退货 buyer-a-${RUN}`;
 const ANSWER_A = `亲，已为您登记退货 answer-a-${RUN}`;
 const TEXT_C = `收到的衣服有破损 buyer-c-${RUN}`;
@@ -40,80 +33,16 @@ const TEXT_B = `退款什么时候到账？ buyer-b-${RUN}`;
 const NOTE = `买家要退货，已核对订单 note-${RUN}`;
 
 const W = {
-  bubble: '[data-testid=kefu-bubble]',
-  panel: '[data-testid=kefu-panel]',
+  ...WIDGET,
   status: '[data-testid=kefu-panel] .sub', // the header's line under the shop name (docs/widget.md §2)
   queue: '[data-testid=kefu-queue]',
-  input: '[data-testid=kefu-input]',
-  send: '[data-testid=kefu-send]',
-  message: '[data-testid=kefu-message]',
 };
 const C = {
-  shop: '[data-testid=login-shop]',
-  username: '[data-testid=login-username]',
-  password: '[data-testid=login-password]',
-  submit: '[data-testid=login-submit]',
-  toggle: '[data-testid=settings-toggle]',
-  settings: '[data-testid=settings]',
+  ...CONSOLE,
   presence: '[data-testid=presence-select]',
   convItem: '[data-testid=conv-list] [data-testid=conv-item]',
   queueItem: '[data-testid=queue-list] [data-testid=queue-item]',
-  message: '[data-testid=chat-message]',
-  input: '[data-testid=chat-input]',
-  send: '[data-testid=chat-send]',
-  notice: '[data-testid=chat-notice]',
-  transfer: '[data-testid=transfer]',
-  panel: '[data-testid=handover-panel]',
-  target: '[data-testid=handover-target]',
-  note: '[data-testid=handover-note]',
-  handoverSend: '[data-testid=handover-send]',
-  banner: '[data-testid=transfer-banner]',
-  close: '[data-testid=close-conversation]',
-  confirm: '[data-testid=close-confirm]',
-  confirmYes: '[data-testid=close-confirm-yes]',
 };
-
-function mustEnv(name) {
-  const v = process.env[name];
-  if (!v) {
-    console.error(`FAIL: setup: env ${name} is not set (run this through go test -run TestBrowserWalkthrough ./cmd/kefu/)`);
-    process.exit(2);
-  }
-  return v;
-}
-
-class Failure extends Error {}
-
-function check(ok, message) {
-  if (!ok) throw new Failure(message);
-}
-
-let current = 'start';
-async function step(name, fn) {
-  current = name;
-  const t0 = Date.now();
-  console.log(`▶ ${name}`);
-  const r = await fn();
-  console.log(`  ok (${Date.now() - t0} ms)`);
-  return r;
-}
-
-const pageErrors = [];
-function watch(page, label) {
-  page.label = label;
-  page.setDefaultTimeout(WAIT_MS);
-  page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning') console.log(`  [${label} console.${m.type()}] ${m.text()}`);
-  });
-  page.on('response', (r) => {
-    if (r.status() >= 400) console.log(`  [${label} http ${r.status()}] ${r.request().method()} ${r.url()}`);
-  });
-  page.on('pageerror', (e) => {
-    pageErrors.push(`${label}: ${e.message}`);
-    console.log(`  [${label} uncaught] ${e.stack || e.message}`);
-  });
-  return page;
-}
 
 // recordAgentFrames keeps every frame the page's agent socket receives (page.agentFrames) and
 // the socket itself (page.agentSocket), so a step can wait for the server's word (a `presence`
@@ -149,114 +78,22 @@ async function waitAgentFrame(page, what, pred) {
   });
 }
 
-function recordWidgetEvents() {
-  window.__kefuEvents = [];
-  window.kefu = window.kefu || function () { (window.kefu.q = window.kefu.q || []).push(arguments); };
-  window.kefu('on', 'message', (m) => window.__kefuEvents.push({ conversation_id: m.conversation_id, seq: m.seq, text: m.text }));
-}
-
-function storedRow(page, sel, text) {
-  return page.locator(`${sel}[data-seq]:not([data-seq=""])`).filter({ hasText: text });
-}
-
+// shot is the harness's, once a console's toasts (they last 5 s), which would cover the banner or
+// the lines a screenshot is for, are gone.
 async function shot(page, name) {
-  const file = path.join(ARTIFACTS, name);
-  const settings = page.locator(C.settings);
-  if (await settings.isVisible()) await settings.evaluate((el) => { el.scrollTop = 0; });
-  // A console's toasts (they last 5 s) would cover the banner or the lines a screenshot is for.
   if (await page.locator('#toasts').count() > 0) await page.locator('#toasts .toast').first().waitFor({ state: 'detached', timeout: 8000 });
-  await page.screenshot({ path: file, animations: 'disabled' });
-  console.log(`  screenshot ${file}`);
-}
-
-// rest calls the API from a console page with its own session, as that console would.
-async function rest(page, method, url, body) {
-  return page.evaluate(async ({ method, url, body }) => {
-    const s = JSON.parse(localStorage.getItem('kefu:agent:session') || 'null');
-    const res = await fetch(url, {
-      method,
-      headers: { Authorization: 'Bearer ' + (s && s.token), 'Content-Type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: res.status, body: await res.json().catch(() => null) };
-  }, { method, url, body });
-}
-
-async function restOK(page, method, url, body) {
-  const r = await rest(page, method, url, body);
-  check(r.status >= 200 && r.status < 300, `${method} ${url}: ${r.status} ${JSON.stringify(r.body)}`);
-  return r.body;
-}
-
-async function login(page, username) {
-  await page.goto(CONSOLE_URL);
-  await page.locator(C.shop).fill('demo');
-  await page.locator(C.username).fill(username);
-  await page.locator(C.password).fill('kefu1234');
-  await page.locator(C.submit).click();
-  await page.locator('#workbench').waitFor({ state: 'visible' });
-  // Online means the socket said `ready`: from then on routing counts this agent.
-  await page.locator('[data-testid=connection-status].is-online').waitFor();
-}
-
-async function openSettings(page, tab) {
-  const toggle = page.locator(C.toggle);
-  await toggle.waitFor({ state: 'visible' });
-  if (await page.locator(C.settings).isHidden()) await toggle.click();
-  await page.locator(C.settings).waitFor({ state: 'visible' });
-  await page.locator(`[data-testid=settings-tab-${tab}]`).click();
-  await page.locator(`[data-testid=settings-tab-${tab}][aria-current=page]`).waitFor();
-}
-
-async function main() {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  console.log(`store ${STORE_URL}, console ${CONSOLE_URL}, chromium ${CHROMIUM}, run ${RUN}`);
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking'],
-  });
-  const pages = [];
-  try {
-    await scenario(browser, pages);
-    check(pageErrors.length === 0, `uncaught exceptions in the pages:\n  ${pageErrors.join('\n  ')}`);
-    console.log('PASS: the new-user walk-through end to end');
-  } catch (e) {
-    for (const p of pages) {
-      if (p.isClosed()) continue;
-      await p.screenshot({ path: path.join(ARTIFACTS, `failure-walk-${p.label}.png`) }).catch(() => {});
-    }
-    throw e;
-  } finally {
-    await browser.close();
-  }
-}
-
-async function newPage(browser, pages, label, init) {
-  const ctx = await browser.newContext({ viewport: DESKTOP });
-  if (init) await ctx.addInitScript(init);
-  const page = watch(await ctx.newPage(), label);
-  pages.push(page);
-  return page;
+  await harnessShot(page, name);
 }
 
 // buyerWrites opens the store page in its own browser, follows the 咨询售后 link, opens the
 // widget and writes text; answers the conversation's id.
 async function buyerWrites(buyer, text) {
-  await buyer.goto(STORE_URL);
-  await buyer.getByRole('link', { name: '咨询售后' }).click();
-  await buyer.waitForURL((u) => u.searchParams.get('group') === 'aftersales');
-  const tag = await buyer.locator('script[src$="/widget.js"]').getAttribute('data-group');
-  check(tag === 'aftersales', `the store page at ?group=aftersales gives the widget data-group=${JSON.stringify(tag)}`);
-  await buyer.locator(W.bubble).click();
-  await buyer.locator(W.panel).waitFor({ state: 'visible' });
-  await buyer.locator(W.input).fill(text);
-  await buyer.locator(W.send).click();
-  await storedRow(buyer, `${W.message}[data-sender=buyer]`, text).waitFor();
-  const events = await buyer.evaluate(() => window.__kefuEvents || []);
-  const mine = events.find((e) => e.text === text);
-  check(mine && mine.conversation_id, `${buyer.label}'s widget emitted no 'message' event for the buyer's message (events: ${JSON.stringify(events)})`);
-  console.log(`  ${buyer.label}: conversation ${mine.conversation_id}`);
-  return mine.conversation_id;
+  await viaAftersalesLink(buyer);
+  await openWidget(buyer);
+  await widgetSend(buyer, text);
+  const id = await conversationOf(buyer, text);
+  console.log(`  ${buyer.label}: conversation ${id}`);
+  return id;
 }
 
 async function scenario(browser, pages) {
@@ -278,16 +115,8 @@ async function scenario(browser, pages) {
       { name: '售前', slug: 'presales', scope: 'presales', members: ['xiaowang'] },
       { name: '售后', slug: 'aftersales', scope: 'aftersales', members: ['xiaoli', 'xiaowang'] },
     ];
-    for (const g of groups) {
-      const form = owner.locator('[data-testid=group-form]');
-      await form.getByLabel('分组名称').fill(g.name);
-      await form.getByLabel('标识（slug）').fill(g.slug);
-      await form.getByLabel('订单咨询范围').selectOption(g.scope);
-      for (const m of g.members) await form.locator(`[data-testid=group-member][data-username=${m}]`).check();
-      await form.locator('[data-testid=group-submit]').click();
-      const shown = owner.locator(`[data-testid=group-row][data-slug=${g.slug}] [data-testid=group-members]`);
-      for (const m of g.members) await shown.filter({ hasText: `${agents[m].name} ×1` }).waitFor();
-    }
+    const names = Object.fromEntries(Object.values(agents).map((a) => [a.username, a.name]));
+    for (const g of groups) await createGroup(owner, { ...g, members: g.members.map((username) => ({ username })) }, names);
     const { groups: stored } = await restOK(owner, 'GET', '/api/v1/groups');
     for (const g of groups) {
       const s = stored.find((x) => x.slug === g.slug);
@@ -301,12 +130,7 @@ async function scenario(browser, pages) {
 
   await step("the owner sets xiaoli's cap (同时接待上限) to 1 in Settings › Team", async () => {
     await openSettings(owner, 'team');
-    const row = owner.locator('[data-testid=agent-row][data-username=xiaoli]');
-    await row.locator('[data-testid=agent-edit]').click();
-    const edit = owner.locator('[data-testid=agent-edit-form]');
-    await edit.getByLabel('同时接待上限').fill('1');
-    await edit.getByRole('button', { name: '保存' }).click();
-    await row.locator('[data-testid=agent-cap]', { hasText: '/ 1' }).waitFor();
+    await setCap(owner, 'xiaoli', 1);
     agents = await agentList();
     check(agents.xiaoli.max_concurrent === 1, `xiaoli's cap as stored is ${agents.xiaoli.max_concurrent}, want 1`);
   });
@@ -350,11 +174,7 @@ async function scenario(browser, pages) {
     await li.locator(C.send).click();
     await storedRow(li, `${C.message}[data-sender=agent]`, ANSWER_A).waitFor();
     await storedRow(buyerA, `${W.message}[data-sender=agent]`, ANSWER_A).waitFor();
-    await li.locator(C.close).click();
-    await li.locator(C.confirm).waitFor({ state: 'visible' });
-    check(await li.locator('#chat-status').textContent() === '接待中', 'the conversation closed before the confirmation');
-    await li.locator(C.confirmYes).click();
-    await li.locator('#chat-status', { hasText: '已结束' }).waitFor();
+    await closeConfirmed(li);
     await row.waitFor({ state: 'detached' });
     await storedRow(buyerA, `${W.message}[data-sender=system]`, '会话已结束').waitFor();
     const c = await conv(idA);
@@ -413,9 +233,7 @@ async function scenario(browser, pages) {
     await storedRow(li, `${C.message}[data-sender=buyer]`, TEXT_C).waitFor();
     await li.locator(C.transfer).click();
     await li.locator(C.panel).waitFor({ state: 'visible' });
-    const option = li.locator(`${C.target} option`).filter({ hasText: /^小王 · 在线/ });
-    await option.waitFor({ state: 'attached' });
-    await li.locator(C.target).selectOption(await option.getAttribute('value'));
+    await pickTarget(li, '小王');
     await li.locator(C.note).fill(NOTE);
     await li.locator(C.handoverSend).click();
     await liRow.waitFor({ state: 'detached' });
@@ -425,10 +243,7 @@ async function scenario(browser, pages) {
     await wangRow.waitFor();
     await wangRow.click();
     await storedRow(wang, `${C.message}[data-sender=buyer]`, TEXT_C).waitFor();
-    const banner = wang.locator(C.banner);
-    await banner.filter({ hasText: NOTE }).waitFor();
-    const text = await banner.textContent();
-    check(text === `小丽 转给你：${NOTE}`, `the transfer banner says ${JSON.stringify(text)}, want "小丽 转给你：${NOTE}"`);
+    await expectBanner(wang, '小丽', NOTE);
 
     await storedRow(buyerC, `${W.message}[data-sender=system]`, '已为您转接至客服 小王').waitFor();
     await buyerC.locator(W.status, { hasText: '客服 小王 为您服务' }).waitFor();
@@ -502,11 +317,4 @@ async function scenario(browser, pages) {
   });
 }
 
-main().then(
-  () => process.exit(0),
-  (e) => {
-    const why = e instanceof Failure ? e.message : (e && e.stack) || String(e);
-    console.error(`FAIL: ${current}: ${why}`);
-    process.exit(1);
-  },
-);
+run('the new-user walk-through end to end', scenario, { failurePrefix: 'failure-walk-' });

@@ -9,183 +9,42 @@
 //
 // Every wait is Playwright's own (locator.waitFor, waitForFunction) with a timeout; nothing
 // sleeps. The first failure prints "FAIL: <step>: <why>", saves a screenshot of every open page
-// as failure-*.png and exits 1.
-import { chromium } from 'playwright-core';
-import { mkdirSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import path from 'node:path';
+// as failure-*.png and exits 1 (e2e/harness.mjs).
+import {
+  STORE_URL, RUN, W, C as CONSOLE, check, step, newPage, shot, run, login, api, apiLogin, pickTarget,
+  expectBanner, closeConfirmed, recordWidgetEvents, storedRow, openWidget, widgetSend, conversationOf,
+} from './harness.mjs';
 
-const STORE_URL = mustEnv('KEFU_STORE_URL');
-const CONSOLE_URL = mustEnv('KEFU_CONSOLE_URL');
-const ARTIFACTS = mustEnv('KEFU_ARTIFACTS');
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const KEFU_ORIGIN = new URL(CONSOLE_URL).origin;
 const SLOW_REPLY_SECONDS = 2; // the shop's slow-reply limit for this run: a nudge comes quickly
-const WAIT_MS = 15000;
-const DESKTOP = { width: 1280, height: 800 };
 
 // Texts unique to this run, none a substring of another.
-const RUN = randomBytes(4).toString('hex');
 const BUYER_TEXT = `退货运费谁出？ buyer-${RUN}`;
 const NOTE = `买家要退货，已核对订单 note-${RUN}`;
 const HELPER_TEXT = `我来补充一下退货地址 helper-${RUN}`;
 
-const W = {
-  bubble: '[data-testid=kefu-bubble]',
-  panel: '[data-testid=kefu-panel]',
-  input: '[data-testid=kefu-input]',
-  send: '[data-testid=kefu-send]',
-  message: '[data-testid=kefu-message]',
-};
 const C = {
-  shop: '[data-testid=login-shop]',
-  username: '[data-testid=login-username]',
-  password: '[data-testid=login-password]',
-  submit: '[data-testid=login-submit]',
-  convItem: '[data-testid=conv-item]',
+  ...CONSOLE,
   chat: '#chat',
-  message: '[data-testid=chat-message]',
-  input: '[data-testid=chat-input]',
-  send: '[data-testid=chat-send]',
-  notice: '[data-testid=chat-notice]',
-  transfer: '[data-testid=transfer]',
   invite: '[data-testid=invite]',
   leave: '[data-testid=leave]',
-  panel: '[data-testid=handover-panel]',
-  target: '[data-testid=handover-target]',
-  note: '[data-testid=handover-note]',
-  handoverSend: '[data-testid=handover-send]',
   handoverError: '[data-testid=handover-error]',
-  banner: '[data-testid=transfer-banner]',
   helpers: '[data-testid=chat-helpers]',
-  close: '[data-testid=close-conversation]',
-  confirm: '[data-testid=close-confirm]',
-  confirmYes: '[data-testid=close-confirm-yes]',
   historyTab: '[data-testid=history-tab]',
   historyItem: '[data-testid=history-item]',
 };
 
-function mustEnv(name) {
-  const v = process.env[name];
-  if (!v) {
-    console.error(`FAIL: setup: env ${name} is not set (run this through go test -run TestBrowser ./cmd/kefu/)`);
-    process.exit(2);
-  }
-  return v;
-}
-
-class Failure extends Error {}
-
-function check(ok, message) {
-  if (!ok) throw new Failure(message);
-}
-
-let current = 'start';
-async function step(name, fn) {
-  current = name;
-  const t0 = Date.now();
-  console.log(`▶ ${name}`);
-  const r = await fn();
-  console.log(`  ok (${Date.now() - t0} ms)`);
-  return r;
-}
-
-const pageErrors = [];
-function watch(page, label) {
-  page.label = label;
-  page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning') console.log(`  [${label} console.${m.type()}] ${m.text()}`);
-  });
-  page.on('response', (r) => {
-    if (r.status() >= 400) console.log(`  [${label} http ${r.status()}] ${r.request().method()} ${r.url()}`);
-  });
-  page.on('pageerror', (e) => {
-    pageErrors.push(`${label}: ${e.message}`);
-    console.log(`  [${label} uncaught] ${e.stack || e.message}`);
-  });
-  page.setDefaultTimeout(WAIT_MS);
-  return page;
-}
-
-function recordWidgetEvents() {
-  window.__kefuEvents = [];
-  window.kefu = window.kefu || function () { (window.kefu.q = window.kefu.q || []).push(arguments); };
-  window.kefu('on', 'message', (m) => window.__kefuEvents.push({ conversation_id: m.conversation_id, seq: m.seq, text: m.text }));
-}
-
-function storedRow(page, sel, text) {
-  return page.locator(`${sel}[data-seq]:not([data-seq=""])`).filter({ hasText: text });
-}
-
-async function shot(page, name) {
-  const file = path.join(ARTIFACTS, name);
-  await page.screenshot({ path: file, animations: 'disabled' });
-  console.log(`  screenshot ${file}`);
-}
-
-async function login(page, username) {
-  await page.goto(CONSOLE_URL);
-  await page.locator(C.shop).fill('demo');
-  await page.locator(C.username).fill(username);
-  await page.locator(C.password).fill('kefu1234');
-  await page.locator(C.submit).click();
-  await page.locator('#workbench').waitFor({ state: 'visible' });
-  // Online means the socket said `ready`: from then on routing counts this agent.
-  await page.locator('[data-testid=connection-status].is-online').waitFor();
-}
-
-// pickTarget chooses, in the open hand-over panel, the colleague whose option starts with name
-// once the option says they are online (presence comes live; the list may be older).
-async function pickTarget(page, name) {
-  const option = page.locator(`${C.target} option`).filter({ hasText: new RegExp(`^${name} · 在线`) });
-  await option.waitFor({ state: 'attached' });
-  const value = await option.getAttribute('value');
-  await page.locator(C.target).selectOption(value);
-}
-
 // setSlowReply signs the owner in over REST and sets the shop's slow-reply limit.
-async function setSlowReply(request, seconds) {
-  const res = await request.post(`${KEFU_ORIGIN}/api/v1/auth/login`, { data: { shop: 'demo', username: 'owner', password: 'kefu1234' } });
-  check(res.ok(), `owner login: ${res.status()} ${await res.text()}`);
-  const { token } = await res.json();
-  const put = await request.put(`${KEFU_ORIGIN}/api/v1/shop/routing`, { headers: { Authorization: `Bearer ${token}` }, data: { slow_reply_seconds: seconds } });
-  check(put.ok(), `PUT /api/v1/shop/routing: ${put.status()} ${await put.text()}`);
-}
-
-async function main() {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  console.log(`store ${STORE_URL}, console ${CONSOLE_URL}, chromium ${CHROMIUM}, run ${RUN}`);
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking'],
-  });
-  const pages = [];
-  try {
-    await scenario(browser, pages);
-    check(pageErrors.length === 0, `uncaught exceptions in the pages:\n  ${pageErrors.join('\n  ')}`);
-    console.log('PASS: workbench hand-over end to end');
-  } catch (e) {
-    for (const p of pages) {
-      if (p.isClosed()) continue;
-      await p.screenshot({ path: path.join(ARTIFACTS, `failure-${p.label}.png`) }).catch(() => {});
-    }
-    throw e;
-  } finally {
-    await browser.close();
-  }
+async function setSlowReply(seconds) {
+  await api('PUT', '/shop/routing', await apiLogin('owner'), { slow_reply_seconds: seconds });
 }
 
 async function scenario(browser, pages) {
-  const buyerCtx = await browser.newContext({ viewport: DESKTOP });
-  await buyerCtx.addInitScript(recordWidgetEvents);
-  const store = watch(await buyerCtx.newPage(), 'store');
-  const wang = watch(await (await browser.newContext({ viewport: DESKTOP })).newPage(), 'xiaowang');
-  const li = watch(await (await browser.newContext({ viewport: DESKTOP })).newPage(), 'xiaoli');
-  const ownerCtx = await browser.newContext({ viewport: DESKTOP });
-  const owner = watch(await ownerCtx.newPage(), 'owner');
-  pages.push(store, wang, li, owner);
+  const store = await newPage(browser, pages, 'store', recordWidgetEvents);
+  const wang = await newPage(browser, pages, 'xiaowang');
+  const li = await newPage(browser, pages, 'xiaoli');
+  const owner = await newPage(browser, pages, 'owner');
 
-  await step(`the shop nudges after ${SLOW_REPLY_SECONDS} s without an answer`, () => setSlowReply(ownerCtx.request, SLOW_REPLY_SECONDS));
+  await step(`the shop nudges after ${SLOW_REPLY_SECONDS} s without an answer`, () => setSlowReply(SLOW_REPLY_SECONDS));
 
   // xiaowang alone is online when the buyer writes, so routing gives it to him.
   await step('xiaowang signs in', () => login(wang, 'xiaowang'));
@@ -193,15 +52,9 @@ async function scenario(browser, pages) {
   let convId;
   await step('a buyer writes on the store page', async () => {
     await store.goto(STORE_URL);
-    await store.locator(W.bubble).click();
-    await store.locator(W.panel).waitFor({ state: 'visible' });
-    await store.locator(W.input).fill(BUYER_TEXT);
-    await store.locator(W.send).click();
-    await storedRow(store, `${W.message}[data-sender=buyer]`, BUYER_TEXT).waitFor();
-    const events = await store.evaluate(() => window.__kefuEvents || []);
-    const mine = events.find((e) => e.text === BUYER_TEXT);
-    check(mine && mine.conversation_id, `the widget emitted no 'message' event for the buyer's message (events: ${JSON.stringify(events)})`);
-    convId = mine.conversation_id;
+    await openWidget(store);
+    await widgetSend(store, BUYER_TEXT);
+    convId = await conversationOf(store, BUYER_TEXT);
     console.log(`  conversation ${convId}`);
   });
 
@@ -251,10 +104,7 @@ async function scenario(browser, pages) {
     await liRow.waitFor();
     await liRow.click();
     await storedRow(li, `${C.message}[data-sender=buyer]`, BUYER_TEXT).waitFor();
-    const banner = li.locator(C.banner);
-    await banner.filter({ hasText: NOTE }).waitFor();
-    const text = await banner.textContent();
-    check(text === `小王 转给你：${NOTE}`, `the transfer banner says ${JSON.stringify(text)}, want "小王 转给你：${NOTE}"`);
+    await expectBanner(li, '小王', NOTE);
     await shot(li, 'workbench-transfer.png');
   });
 
@@ -303,11 +153,7 @@ async function scenario(browser, pages) {
   });
 
   await step('xiaoli closes it, confirming first', async () => {
-    await li.locator(C.close).click();
-    await li.locator(C.confirm).waitFor({ state: 'visible' });
-    check(await li.locator('#chat-status').textContent() === '接待中', 'the conversation closed before the confirmation');
-    await li.locator(C.confirmYes).click();
-    await li.locator('#chat-status', { hasText: '已结束' }).waitFor();
+    await closeConfirmed(li);
     await liRow.waitFor({ state: 'detached' });
     await ownerRow.waitFor({ state: 'detached' });
     await storedRow(store, `${W.message}[data-sender=system]`, '会话已结束').waitFor();
@@ -331,11 +177,4 @@ async function scenario(browser, pages) {
   });
 }
 
-main().then(
-  () => process.exit(0),
-  (e) => {
-    const why = e instanceof Failure ? e.message : (e && e.stack) || String(e);
-    console.error(`FAIL: ${current}: ${why}`);
-    process.exit(1);
-  },
-);
+run('workbench hand-over end to end', scenario);
