@@ -22,18 +22,11 @@ func (s *Store) InviteAgent(ctx context.Context, shopID, id, holderID, helperID 
 	line func(helperName string) kefu.Message, committed func(kefu.Change)) (kefu.Conversation, error) {
 	var conv kefu.Conversation
 	_, err := s.run(ctx, func(ctx context.Context, tx *sql.Tx) ([]kefu.Change, error) {
-		if err := s.lockShopRouting(ctx, tx, shopID); err != nil {
-			return nil, err
-		}
-		before, err := s.conversationIn(ctx, tx, shopID, id)
+		before, err := s.heldIn(ctx, tx, shopID, id, holderID)
 		if err != nil {
 			return nil, err
 		}
 		switch {
-		case before.Status != kefu.StatusAssigned:
-			return nil, fmt.Errorf("conversation %d is %s: %w", id, before.Status, kefu.ErrConflict)
-		case holderID != 0 && before.AgentID != holderID:
-			return nil, fmt.Errorf("conversation %d is held by agent %d: %w", id, before.AgentID, kefu.ErrForbidden)
 		case before.AgentID == helperID || before.Helps(helperID):
 			return nil, fmt.Errorf("agent %d is in conversation %d already: %w", helperID, id, kefu.ErrAgentFull)
 		case len(before.HelperIDs) >= kefu.MaxHelpers:

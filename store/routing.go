@@ -549,18 +549,9 @@ func (s *Store) TransferConversation(ctx context.Context, shopID, id, fromAgentI
 	line func(targetName string) kefu.Message, committed func(kefu.Change)) (kefu.Conversation, error) {
 	var conv kefu.Conversation
 	_, err := s.run(ctx, func(ctx context.Context, tx *sql.Tx) ([]kefu.Change, error) {
-		if err := s.lockShopRouting(ctx, tx, shopID); err != nil {
-			return nil, err
-		}
-		before, err := s.conversationIn(ctx, tx, shopID, id)
+		before, err := s.heldIn(ctx, tx, shopID, id, fromAgentID)
 		if err != nil {
 			return nil, err
-		}
-		switch {
-		case before.Status != kefu.StatusAssigned:
-			return nil, fmt.Errorf("conversation %d is %s: %w", id, before.Status, kefu.ErrConflict)
-		case fromAgentID != 0 && before.AgentID != fromAgentID:
-			return nil, fmt.Errorf("conversation %d is held by agent %d: %w", id, before.AgentID, kefu.ErrForbidden)
 		}
 		now := s.now().UTC().Truncate(microsecond)
 		var target string
@@ -612,6 +603,25 @@ func (s *Store) TransferConversation(ctx context.Context, shopID, id, fromAgentI
 	}, committed)
 	if err != nil {
 		return kefu.Conversation{}, fmt.Errorf("store: transfer conversation %d: %w", id, err)
+	}
+	return conv, nil
+}
+
+// heldIn takes the shop's routing lock and reads an assigned conversation
+// inside tx: one closed or waiting is kefu.ErrConflict, one not held by
+// holderID (0: by anyone) kefu.ErrForbidden.
+func (s *Store) heldIn(ctx context.Context, tx *sql.Tx, shopID, id, holderID int64) (kefu.Conversation, error) {
+	if err := s.lockShopRouting(ctx, tx, shopID); err != nil {
+		return kefu.Conversation{}, err
+	}
+	conv, err := s.conversationIn(ctx, tx, shopID, id)
+	switch {
+	case err != nil:
+		return kefu.Conversation{}, err
+	case conv.Status != kefu.StatusAssigned:
+		return kefu.Conversation{}, fmt.Errorf("conversation %d is %s: %w", id, conv.Status, kefu.ErrConflict)
+	case holderID != 0 && conv.AgentID != holderID:
+		return kefu.Conversation{}, fmt.Errorf("conversation %d is held by agent %d: %w", id, conv.AgentID, kefu.ErrForbidden)
 	}
 	return conv, nil
 }
