@@ -6,14 +6,18 @@ import (
 	"github.com/kefu/kefu"
 )
 
-// Assistant is the bot-first hook, Wangwang's fourth step: asked when a
-// buyer's first message starts a conversation whether the shop's assistant
-// answers it before a person. A conversation it takes first is still given
-// at once to the buyer's agent of the last days or their dedicated agent
-// when one has room (the steps before), but never to the group: it waits,
-// outside the group's line, until the assistant hands it to people. kefu
-// has no assistant yet (auto-replies come with a later issue); with none
-// set, every conversation goes to people.
+// Assistant is the bot-first hook, Wangwang's fourth step: asked before a
+// buyer's message that names no open conversation whether the shop's
+// assistant answers first; the answer counts only if the message starts a
+// conversation (an open one stays as it is). A conversation it takes first
+// is still given at once to the buyer's agent of the last days or their
+// dedicated agent when one has room (the steps before), but never to the
+// group: it waits outside the group's line, with no place in it, until a
+// person takes it (accepting it from the queue, or its own agent coming
+// back), which ends the assistant's turn for good. kefu has no assistant
+// yet: auto-replies come with a later issue, which also adds the hand-over
+// to people (转人工) with its event. With none set, every conversation goes
+// to people.
 type Assistant interface {
 	AnswersFirst(ctx context.Context, shop kefu.Shop, buyerID int64, entry kefu.Entry) bool
 }

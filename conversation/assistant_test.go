@@ -14,13 +14,15 @@ type answersAll struct{}
 func (answersAll) AnswersFirst(context.Context, kefu.Shop, int64, kefu.Entry) bool { return true }
 
 // With the bot-first hook filled, a new buyer's conversation waits for the
-// assistant, however idle the agents; a returning buyer still goes to their
-// agent of the last days; and one waiting for the assistant never holds up
-// its group's line for the others.
-func TestAssistantFirstLeavesTheGroupToOthers(t *testing.T) {
+// assistant, however idle the agents, with no place in line; a returning
+// buyer still goes to their agent of the last days; one waiting for the
+// assistant never holds up its group's line, even for the group's last free
+// slot; and once a person takes it, its agent's departure puts it back in
+// the group's line like any other.
+func TestAssistantFirst(t *testing.T) {
 	ctx := context.Background()
 	ts := newTestShop(t)
-	a := ts.online("a", 5)
+	a := ts.online("a", 2)
 	g := ts.group("g", a)
 	old := ts.writes("old", kefu.Entry{Group: "g"})
 	if old.AgentID != a.ID {
@@ -34,24 +36,42 @@ func TestAssistantFirstLeavesTheGroupToOthers(t *testing.T) {
 	if c := ts.conv(fresh.ID); c.Status != kefu.StatusQueued || c.GroupID != g.ID {
 		t.Fatalf("a new buyer with the assistant first: %s with %d, want waiting for it", c.Status, c.AgentID)
 	}
-	back := send(t, ts.svc, ts.st, kefu.Buyer{ID: old.BuyerID, ShopID: ts.shop.ID}, kefu.Entry{Group: "g"})
-	if back.AgentID != a.ID {
-		t.Errorf("the returning buyer went to %d, want their agent a", back.AgentID)
+	if n, _ := ts.st.QueuePosition(ctx, ts.conv(fresh.ID)); n != 0 {
+		t.Errorf("the assistant's conversation has place %d in line, want none", n)
 	}
-	// Another agent joins the group: the line moves, the assistant's
-	// conversation stays with the assistant.
+	returning := conversation.BuyerActor(kefu.Buyer{ID: old.BuyerID, ShopID: ts.shop.ID})
+	returning.Entry = kefu.Entry{Group: "g"}
+	m, _, err := ts.svc.Send(ctx, returning, 0, "again", "又是我")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := ts.conv(m.ConversationID); c.ID == old.ID || c.AgentID != a.ID {
+		t.Fatalf("the returning buyer's new conversation %d is with %d, want a new one with their agent a", c.ID, c.AgentID)
+	}
+	// a has one slot left: a buyer without the assistant (it is gone) gets
+	// it, though the assistant's conversation is ahead of them.
+	ts.svc.SetAssistant(nil)
+	later := ts.writes("later", kefu.Entry{Group: "g"})
+	if later.AgentID != a.ID {
+		t.Fatalf("the group's last slot went to %d, want the later buyer (the assistant's conversation waits apart)", later.AgentID)
+	}
+	if n, _ := ts.st.QueuePosition(ctx, ts.conv(fresh.ID)); n != 0 {
+		t.Errorf("still waiting for the assistant: place %d", n)
+	}
+	// A person takes the assistant's conversation; when they leave, it goes
+	// back to the group's line, and the group's next free agent gets it.
+	if _, err := ts.svc.Accept(ctx, conversation.AgentActor(a), fresh.ID); err != nil {
+		t.Fatal(err)
+	}
 	b := ts.online("b", 5)
 	if _, err := ts.st.UpdateGroup(ctx, kefu.Group{ID: g.ID, ShopID: ts.shop.ID, Name: "g",
 		Members: []kefu.GroupMember{{AgentID: a.ID, Weight: 1}, {AgentID: b.ID, Weight: 1}}}); err != nil {
 		t.Fatal(err)
 	}
-	ts.svc.Reroute(ctx, ts.shop.ID)
-	if c := ts.conv(fresh.ID); c.Status != kefu.StatusQueued {
-		t.Errorf("the assistant's conversation went to %d when the group moved", c.AgentID)
-	}
-	ts.svc.SetAssistant(nil)
-	other := ts.writes("other", kefu.Entry{Group: "g"})
-	if other.AgentID == 0 {
-		t.Errorf("a later buyer of the group waits behind the assistant's conversation")
+	ts.svc.AgentDisconnected(ctx, a)
+	ts.clock.Advance(conversation.DefaultPresenceGrace)
+	ts.svc.Tick(ctx)
+	if c := ts.conv(fresh.ID); c.AgentID != b.ID {
+		t.Errorf("after a person had it and left, the conversation is %s with %d, want b's", c.Status, c.AgentID)
 	}
 }

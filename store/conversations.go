@@ -206,7 +206,9 @@ func (s *Store) assignIn(ctx context.Context, tx *sql.Tx, shopID, id, agentID in
 	if queuedOnly {
 		from = "status = 'queued'"
 	}
-	res, err := tx.ExecContext(ctx, s.sql(`UPDATE conversations SET status = $1, agent_id = $2, assigned_at = $3
+	// A person has it now: whatever the shop's assistant was answering first
+	// is over.
+	res, err := tx.ExecContext(ctx, s.sql(`UPDATE conversations SET status = $1, agent_id = $2, assigned_at = $3, assistant_first = FALSE
 		WHERE shop_id = $4 AND id = $5 AND `+from), string(kefu.StatusAssigned), agentID, now, shopID, id)
 	if err != nil {
 		return nil, kefu.Conversation{}, err

@@ -211,7 +211,10 @@ ALTER TABLE conversations ADD COLUMN reassigned_at {{time}}`,
 	`ALTER TABLE agent_groups ADD COLUMN in_menu BOOLEAN NOT NULL DEFAULT FALSE`,
 	// 18: the bot-first hook: a conversation the shop's assistant answers
 	// first, which routing gives only to the buyer's own agents meanwhile.
-	`ALTER TABLE conversations ADD COLUMN assistant_first BOOLEAN NOT NULL DEFAULT FALSE`,
+	`ALTER TABLE conversations ADD COLUMN assistant_first BOOLEAN NOT NULL DEFAULT FALSE;
+CREATE INDEX conversations_assistant_first ON conversations (shop_id, status, priority DESC, queued_at, id) WHERE assistant_first`,
+	// 19: an agent's own lists (their history above all) by agent.
+	`CREATE INDEX conversations_agent ON conversations (shop_id, agent_id, status, id)`,
 }
 
 // migrate brings the schema up to date, one transaction per step. Several

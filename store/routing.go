@@ -396,7 +396,7 @@ func (s *Store) waitingIn(ctx context.Context, q interface {
 	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
 }, shopID int64, limit int) ([]kefu.Waiting, error) {
 	rows, err := q.QueryContext(ctx, s.sql(`SELECT id, buyer_id, group_id, priority FROM conversations
-		WHERE shop_id = $1 AND status = 'queued' ORDER BY priority DESC, queued_at, id LIMIT $2`), shopID, limit)
+		WHERE shop_id = $1 AND status = 'queued' AND NOT assistant_first ORDER BY priority DESC, queued_at, id LIMIT $2`), shopID, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -415,7 +415,9 @@ func (s *Store) waitingIn(ctx context.Context, q interface {
 // maxLine bounds how much of a shop's line one read returns.
 const maxLine = 10000
 
-// Waiting returns the shop's line in serving order (at most 10,000).
+// Waiting returns the shop's line in serving order (at most 10,000), without
+// the conversations the shop's assistant answers first (they wait for it,
+// not in line).
 func (s *Store) Waiting(ctx context.Context, shopID int64) ([]kefu.Waiting, error) {
 	ctx, cancel := bound(ctx)
 	defer cancel()
@@ -431,10 +433,12 @@ func (s *Store) Waiting(ctx context.Context, shopID int64) ([]kefu.Waiting, erro
 }
 
 // queuePositionSQL counts a waiting conversation's place in its shop's line
-// (0 if it is not waiting): those served before it, and itself. Parameters:
+// (0 if it is not waiting, or waits for the shop's assistant): those served
+// before it, and itself. Parameters:
 // 1 shop, 2 conversation.
 const queuePositionSQL = `SELECT COUNT(*) FROM conversations c, conversations me
-	WHERE me.shop_id = $1 AND me.id = $2 AND me.status = 'queued' AND c.shop_id = me.shop_id AND c.status = 'queued'
+	WHERE me.shop_id = $1 AND me.id = $2 AND me.status = 'queued' AND NOT me.assistant_first
+	AND c.shop_id = me.shop_id AND c.status = 'queued' AND NOT c.assistant_first
 	AND (c.priority > me.priority OR (c.priority = me.priority AND (c.queued_at < me.queued_at
 		OR (c.queued_at = me.queued_at AND c.id <= me.id))))`
 
