@@ -271,9 +271,13 @@ export async function pickTarget(page, name) {
 // expectBanner waits for the open conversation's transfer banner to say "<from> 转给你：<note>", exactly.
 export async function expectBanner(page, from, note) {
   const banner = page.locator(C.banner);
+  const want = `${from} 转给你：${note}`;
   await banner.filter({ hasText: note }).waitFor();
-  const text = await banner.textContent();
-  check(text === `${from} 转给你：${note}`, `the transfer banner says ${JSON.stringify(text)}, want "${from} 转给你：${note}"`);
+  try {
+    await page.waitForFunction(([sel, w]) => document.querySelector(sel)?.textContent === w, [C.banner, want], { timeout: 5000 });
+  } catch {
+    check(false, `the transfer banner says ${JSON.stringify(await banner.textContent())}, want ${JSON.stringify(want)}`);
+  }
 }
 
 // closeConfirmed closes the open conversation with 结束会话, checking that nothing closes before

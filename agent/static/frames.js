@@ -6,6 +6,7 @@ import { errText } from './api.js';
 import { updateAgent } from './session.js';
 import { upsertConv, fetchConversation, refreshList } from './convs.js';
 import { acceptMessage, catchUp, checkGap, flushOutbox, openLog, refuseOutbox, removeOutbox, sendSync } from './messages.js';
+import { loadAgents } from './handover.js';
 
 const TYPING_SHOW_MS = 6000;
 
@@ -37,6 +38,9 @@ function onReady(f) {
   }
   refreshList();
   flushOutbox();
+  // Colleagues' names (a transfer's sender, helpers, holders) are known before a frame needs
+  // them, so nothing shows "客服 #2" first. A failure is retried by agentName.
+  loadAgents().catch(() => {});
   scheduleRender();
 }
 
