@@ -5,6 +5,7 @@ package kefu
 
 import (
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -539,6 +540,42 @@ type Group struct {
 	Members   []GroupMember
 	CreatedAt time.Time
 }
+
+// Phrase is a quick phrase (快捷短语) agents insert into their answer: the
+// shop's, shared by all its agents (AgentID 0), or one agent's own.
+type Phrase struct {
+	ID        int64
+	ShopID    int64
+	AgentID   int64  // 0: the shop's
+	Category  string // "" for none
+	Shortcut  string // typed after "/" to find it; "" for none; unique per owner
+	Text      string // may hold variables such as {buyer.name}
+	Uses      int64  // how often it was inserted: the picker shows the most used first
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Quick phrase limits.
+const (
+	MaxPhrasesPerShop   = 2000 // the shop's own
+	MaxPhrasesPerAgent  = 500  // one agent's own
+	MaxPhraseCategory   = 32   // characters
+	MaxPhraseImportRows = 2000
+)
+
+// ItemError says which item of a batch (its index) a store call refused,
+// and why; nothing of the batch is stored.
+type ItemError struct {
+	Index int
+	Err   error
+}
+
+func (e *ItemError) Error() string { return fmt.Sprintf("item %d: %v", e.Index, e.Err) }
+func (e *ItemError) Unwrap() error { return e.Err }
+
+// PhraseVariables are the variables a quick phrase may hold, filled in the
+// console from the conversation when the phrase is inserted.
+var PhraseVariables = []string{"buyer.name", "agent.name", "shop.name", "order.no", "order.status", "order.tracking_no"}
 
 // MenuGroup is a group as the widget's menu offers it.
 type MenuGroup struct {

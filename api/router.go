@@ -31,6 +31,11 @@ type Store interface {
 	Agent(ctx context.Context, shopID, id int64) (kefu.Agent, error)
 	Groups(ctx context.Context, shopID int64) ([]kefu.Group, error)
 	CreateGroup(ctx context.Context, g kefu.Group) (kefu.Group, error)
+	Phrases(ctx context.Context, shopID, agentID int64) ([]kefu.Phrase, error)
+	Phrase(ctx context.Context, shopID, id int64) (kefu.Phrase, error)
+	SavePhrases(ctx context.Context, shopID, agentID int64, ps []kefu.Phrase) ([]kefu.Phrase, error)
+	DeletePhrase(ctx context.Context, shopID, agentID, id int64) error
+	UsePhrase(ctx context.Context, shopID, agentID, id int64) error
 	UpdateGroup(ctx context.Context, g kefu.Group) (kefu.Group, error)
 	DeleteGroup(ctx context.Context, shopID, id int64) error
 	SetShopRouting(ctx context.Context, shopID int64, r kefu.RoutingSettings) error
@@ -230,6 +235,13 @@ func routes(r *gin.Engine, h *handlers, cfg Config) {
 	agent.POST("/groups", h.createGroup)
 	agent.PUT("/groups/:id", h.updateGroup)
 	agent.DELETE("/groups/:id", h.deleteGroup)
+	agent.GET("/phrases", h.listPhrases)
+	agent.POST("/phrases", h.createPhrase)
+	agent.GET("/phrases/export", h.exportPhrases)
+	agent.POST("/phrases/import", h.importPhrases)
+	agent.PUT("/phrases/:id", h.updatePhrase)
+	agent.DELETE("/phrases/:id", h.deletePhrase)
+	agent.POST("/phrases/:id/use", h.usePhrase)
 	agent.GET("/shop", h.getShop)
 	agent.PUT("/shop/origins", h.setShopOrigins)
 	agent.POST("/shop/identity-secret", h.rotateIdentitySecret)

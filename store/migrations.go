@@ -215,6 +215,20 @@ ALTER TABLE conversations ADD COLUMN reassigned_at {{time}}`,
 CREATE INDEX conversations_assistant_first ON conversations (shop_id, status, priority DESC, queued_at, id) WHERE assistant_first`,
 	// 19: an agent's own lists (their history above all) by agent.
 	`CREATE INDEX conversations_agent ON conversations (shop_id, agent_id, status, id)`,
+	// 20: quick phrases (快捷短语), the shop's (agent_id 0) and each agent's own.
+	`CREATE TABLE quick_phrases (
+	id         {{id}},
+	shop_id    BIGINT NOT NULL REFERENCES shops(id),
+	agent_id   BIGINT NOT NULL DEFAULT 0,
+	category   TEXT NOT NULL DEFAULT '',
+	shortcut   TEXT NOT NULL DEFAULT '',
+	text       TEXT NOT NULL,
+	uses       BIGINT NOT NULL DEFAULT 0,
+	created_at {{time}} NOT NULL,
+	updated_at {{time}} NOT NULL
+);
+CREATE INDEX quick_phrases_owner ON quick_phrases (shop_id, agent_id, id);
+CREATE UNIQUE INDEX quick_phrases_shortcut ON quick_phrases (shop_id, agent_id, shortcut) WHERE shortcut <> ''`,
 }
 
 // migrate brings the schema up to date, one transaction per step. Several

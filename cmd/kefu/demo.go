@@ -69,6 +69,18 @@ func storeOrigins(storeURL string) []string {
 // seedDemo creates the demo shop, its agents, buyers and orders if absent,
 // and registers the demo store page's origins if they are not yet
 // registered. It never removes or replaces anything a shop owner set.
+// demoPhrases are the demo shop's quick phrases, what a clothing shop's
+// agents answer all day.
+var demoPhrases = []kefu.Phrase{
+	{Category: "物流", Shortcut: "fh", Text: "亲，下单后 48 小时内发货，默认中通快递，偏远地区顺延 1–2 天哦～"},
+	{Category: "物流", Shortcut: "kd", Text: "亲，您的订单 {order.no} 已发货，快递单号 {order.tracking_no}，可在订单详情里查看物流～"},
+	{Category: "商品", Shortcut: "cm", Text: "亲，这款偏宽松，身高 165–175 cm、体重 60–70 kg 建议 L 码，喜欢修身可以选 M 码～"},
+	{Category: "售后", Shortcut: "th", Text: "亲，支持 7 天无理由退换（吊牌完好、不影响二次销售），在订单里申请退换后寄回即可，运费险会补贴运费～"},
+	{Category: "售后", Shortcut: "fp", Text: "亲，{shop.name} 可以开电子发票，确认收货后在订单详情点「申请开票」，填写抬头和税号即可～"},
+	{Category: "活动", Shortcut: "yhq", Text: "亲，店铺首页可以领满 299 减 30 的优惠券，下单时会自动抵扣哦～"},
+	{Category: "通用", Shortcut: "hi", Text: "{buyer.name} 您好，我是客服 {agent.name}，很高兴为您服务～"},
+}
+
 func seedDemo(ctx context.Context, st *store.Store, origins []string, passwordCost int) (*demoShop, error) {
 	shop, err := st.ShopBySlug(ctx, "demo")
 	if errors.Is(err, kefu.ErrNotFound) {
@@ -86,6 +98,9 @@ func seedDemo(ctx context.Context, st *store.Store, origins []string, passwordCo
 			if _, err := st.CreateAgent(ctx, kefu.Agent{ShopID: shop.ID, Username: a.username, Name: a.name, Role: a.role, PasswordHash: hash}); err != nil {
 				return nil, fmt.Errorf("demo: %w", err)
 			}
+		}
+		if _, err := st.SavePhrases(ctx, shop.ID, 0, demoPhrases); err != nil {
+			return nil, fmt.Errorf("demo: %w", err)
 		}
 		for _, b := range demoBuyers {
 			buyer, err := st.IdentifiedBuyer(ctx, shop.ID, b.externalID, "", b.name)

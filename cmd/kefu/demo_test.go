@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/kefu/kefu"
 	"github.com/kefu/kefu/internal/testdb"
 )
 
@@ -51,6 +53,25 @@ func testDemoKeepsOriginsTheOwnerSet(t *testing.T, dataArgs ...string) {
 	for _, o := range want {
 		if !slices.Contains(got.Shop.Origins, o) {
 			t.Errorf("origin %s missing after the restart; the shop has %v", o, got.Shop.Origins)
+		}
+	}
+	// The demo's quick phrases came with the first start, once, and hold
+	// only variables the console fills.
+	var phrases struct {
+		Phrases []struct{ Shortcut, Text, Scope string }
+	}
+	if code := call(t, "GET", kefuURL+"/api/v1/phrases", demoLogin(t, kefuURL, "xiaowang"), nil, &phrases); code != 200 || len(phrases.Phrases) != len(demoPhrases) {
+		t.Fatalf("GET phrases after a restart: %d, %d phrases, want %d", code, len(phrases.Phrases), len(demoPhrases))
+	}
+	variable := regexp.MustCompile(`\{([^}]*)\}`)
+	for _, p := range phrases.Phrases {
+		for _, m := range variable.FindAllStringSubmatch(p.Text, -1) {
+			if !slices.Contains(kefu.PhraseVariables, m[1]) {
+				t.Errorf("demo phrase %q holds unknown variable {%s}", p.Shortcut, m[1])
+			}
+		}
+		if p.Scope != "shop" {
+			t.Errorf("demo phrase %q is %s, want the shop's", p.Shortcut, p.Scope)
 		}
 	}
 }
