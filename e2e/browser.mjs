@@ -234,6 +234,10 @@ async function scenario(browser, pages, foreign) {
     // Cut the socket from the page's side, as a phone entering a tunnel would.
     await offCtx.setOffline(true);
     await off.evaluate(() => window.dispatchEvent(new Event('offline')));
+    // The buyer is told, not left guessing.
+    const banner = off.locator('[data-testid=kefu-offline]');
+    await banner.waitFor();
+    check((await banner.textContent()).includes('网络已断开'), `the offline banner says ${JSON.stringify(await banner.textContent())}`);
     const text = `typed in the tunnel ${RUN}`;
     await off.locator(W.input).fill(text);
     await off.locator(W.send).click();
@@ -251,6 +255,7 @@ async function scenario(browser, pages, foreign) {
     await openWidget(back);
     await storedRow(back, `${W.message}[data-sender=buyer]`, text).waitFor();
     await exactlyOnce(back, 'widget back online', W.message, [first, text]);
+    check(await back.locator('[data-testid=kefu-offline]').isHidden(), 'the offline banner shows on a page that is online');
     const after = await back.evaluate(() => Object.keys(localStorage).filter((k) => k.endsWith(':outbox')).map((k) => localStorage.getItem(k)).join(''));
     check(!after.includes(text), 'the delivered message is still in the outbox');
     await offCtx.close();

@@ -30,7 +30,7 @@
       ph: '输入消息，Enter 发送', pending: '发送中…', read: '已读', unread: '未读',
       failed: '发送失败', typing: '对方正在输入…', queue: '您排在第 {n} 位', eta: '，预计等待约 {n} 分钟', connecting: '连接中…',
       hello: '您好，有什么可以帮您？', queued: '正在为您转接客服，请稍候', serving: '客服 {n} 为您服务',
-      closed: '会话已结束，发送消息可重新咨询', ended: '会话已结束', newConv: '新会话', menu: '请选择咨询类型'
+      closed: '会话已结束，发送消息可重新咨询', ended: '会话已结束', newConv: '新会话', menu: '请选择咨询类型', offline: '网络已断开，恢复后消息会自动发出'
     },
     en: {
       title: 'Customer service', open: 'Chat with us', close: 'Close', send: 'Send', list: 'Messages',
@@ -38,7 +38,7 @@
       unread: 'Delivered', failed: 'Not sent', typing: 'Typing…', queue: 'You are number {n} in line', eta: ', about {n} min',
       connecting: 'Connecting…', hello: 'Hi! How can we help?', queued: 'Finding an agent for you…',
       serving: '{n} is here to help', closed: 'Chat ended. Send a message to start a new one.', ended: 'Chat ended',
-      newConv: 'New conversation', menu: 'What can we help with?'
+      newConv: 'New conversation', menu: 'What can we help with?', offline: 'You are offline; your messages go out when you are back'
     }
   };
   function pickLang(l) { return /^en/i.test(l || '') ? 'en' : 'zh'; }
@@ -81,7 +81,7 @@
   var seen = {}, held = {}, syncing = {}, conv = {}, agentRead = {}, readSeq = {}, sentRead = {}, lastOther = {};
   var queuePos = 0, queueEta = 0, typingT = 0, lastTyping = 0, isOpen = false, unread = -1;
   var handlers = {};
-  var host, root, wrap, bubble, badge, panel, nameEl, subEl, closeBtn, queueEl, list, pend, typingEl, menuEl, input, sendBtn;
+  var host, root, wrap, bubble, badge, panel, nameEl, subEl, closeBtn, queueEl, list, pend, typingEl, menuEl, offEl, input, sendBtn;
 
   // ---------------------------------------------------------------- view
   var CSS = '*{box-sizing:border-box}[hidden]{display:none!important}' +
@@ -96,7 +96,7 @@
     '.hd{display:flex;align-items:center;gap:8px;padding:12px 10px 12px 16px;background:linear-gradient(90deg,#ff7a00,#ff5000);color:#fff}' +
     '.tt{flex:1;min-width:0}.nm{font-size:15px;font-weight:600;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}.sub{font-size:12px;opacity:.9}' +
     '.x{width:32px;height:32px;border:0;border-radius:50%;background:none;color:#fff;font-size:24px;line-height:1}.x:hover{background:rgba(255,255,255,.2)}.x:focus-visible{outline-color:#fff;outline-offset:-2px}' +
-    '.q{padding:6px 12px;background:#fff7e6;color:#d46b08;font-size:12px;text-align:center}' +
+    '.q{padding:6px 12px;background:#fff7e6;color:#d46b08;font-size:12px;text-align:center}.q.off{background:#fff1f0;color:#cf1322}' +
     '.ls{flex:1;overflow-y:auto;overscroll-behavior:contain;padding:12px;background:#f5f6f7}' +
     '.m{display:flex;flex-direction:column;align-items:flex-start;margin-bottom:12px}.m.buyer{align-items:flex-end}.m.system{align-items:center}' +
     '.me{margin:0 4px 2px;font-size:12px;color:#999}' +
@@ -151,6 +151,7 @@
     subEl = h('div', 'sub', { 'aria-live': 'polite' });
     closeBtn = h('button', 'x', { type: 'button', 'data-testid': 'kefu-close' }, '×');
     queueEl = h('div', 'q', { 'data-testid': 'kefu-queue', role: 'status', hidden: '' });
+    offEl = h('div', 'q off', { 'data-testid': 'kefu-offline', role: 'status', hidden: '' });
     list = h('div', 'ls', { 'data-testid': 'kefu-messages', role: 'log', 'aria-live': 'polite', tabindex: '0' });
     // Unacked messages live in this box at the end of the list; stored ones go before it, in seq order.
     pend = h('div');
@@ -162,7 +163,7 @@
     hd.append(tt, closeBtn);
     list.append(pend);
     ft.append(input, sendBtn);
-    panel.append(hd, queueEl, list, typingEl, menuEl, ft);
+    panel.append(hd, offEl, queueEl, list, typingEl, menuEl, ft);
     wrap.append(panel, bubble);
     root.append(wrap);
     D.body.appendChild(host);
@@ -177,7 +178,9 @@
     });
     input.addEventListener('input', sendTyping);
     D.addEventListener('visibilitychange', markRead);
+    W.addEventListener('offline', function () { offEl.hidden = false; });
     W.addEventListener('online', function () {
+      offEl.hidden = true;
       // The network is back: do not sit out the backoff. A socket that looks open may be dead; a
       // ping either proves it alive or lets the watchdog replace it.
       if (ws) return put({ type: 'ping' });
@@ -199,6 +202,8 @@
     input.setAttribute('aria-label', t('input'));
     sendBtn.textContent = t('send');
     typingEl.textContent = t('typing');
+    offEl.textContent = t('offline');
+    if (navigator.onLine === false) offEl.hidden = false;
     list.querySelectorAll('.sep').forEach(function (s) { s.textContent = t('newConv'); });
     list.querySelectorAll('[data-sender=buyer]').forEach(mark);
     setQueue(queuePos);
@@ -340,8 +345,9 @@
   }
 
   function renderUnread() {
+    // Messages for the buyer (an agent's, later the assistant's), not kefu's own notices.
     var n = 0;
-    list.querySelectorAll('[data-seq]:not([data-sender=buyer])').forEach(function (el) {
+    list.querySelectorAll('[data-seq][data-sender=agent], [data-seq][data-sender=bot]').forEach(function (el) {
       if (+el.dataset.seq > (readSeq[el.dataset.conv] || 0)) n++;
     });
     badge.hidden = !n;
