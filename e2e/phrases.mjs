@@ -96,6 +96,29 @@ async function scenario(browser, pages) {
     check(await store.locator(`${W.message}[data-sender=agent]`).count() === before, 'the buyer got a new message');
   });
 
+  await step('Escape closes the picker and keeps what was typed; arrows move the selection', async () => {
+    await input.fill('');
+    await input.pressSequentially('亲 /物流');
+    await picker.locator(P.option).nth(1).waitFor();
+    await input.press('Escape');
+    await picker.waitFor({ state: 'hidden' });
+    check(await input.inputValue() === '亲 /物流', `Escape left ${JSON.stringify(await input.inputValue())}`);
+    await input.pressSequentially('x');
+    check(await picker.isHidden(), 'typing on after Escape reopened the picker');
+    await input.fill('');
+    await input.pressSequentially('/物流');
+    const second = picker.locator(P.option).nth(1);
+    await second.waitFor();
+    const want = await second.locator('.phrase-preview').textContent();
+    await input.press('ArrowDown');
+    await wang.locator('[data-testid=phrase-option][aria-selected=true]').nth(0).filter({ hasText: want }).waitFor();
+    check(await input.getAttribute('aria-activedescendant') === await second.getAttribute('id'), 'aria-activedescendant did not follow the arrow');
+    await input.press('Tab');
+    await picker.waitFor({ state: 'hidden' });
+    check(await input.inputValue() === want, `Tab inserted ${JSON.stringify(await input.inputValue())}, want ${JSON.stringify(want)}`);
+    await input.fill('');
+  });
+
   await step("the greeting's use was counted", async () => {
     // The use is told fire and forget: wait for the count to show over REST.
     await wang.waitForFunction(async (want) => {
