@@ -23,6 +23,8 @@ export const state = {
   orders: null, // {buyerId, status: loading|ok|error, list}
   ordersV: 0,
   words: new Map(), // id -> the latest non-system message seen (the list's preview)
+  phrases: null, // {list, at, error}: the quick phrases I may use (views/picker.js)
+  shopName: '', // the shop's name for {shop.name}
   agents: null, // the shop's agents (GET /api/v1/agents), for names and hand-overs
   history: { open: false, list: [], loading: false, more: true, error: false }, // closed ones
   tick: 0,

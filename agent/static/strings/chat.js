@@ -1,4 +1,5 @@
-// Strings of the chat area (views/chat.js) and the message box (views/composer.js).
+// Strings of the chat area (views/chat.js) and the message box (views/composer.js, its
+// quick-phrase picker views/picker.js).
 export default {
   'zh-CN': {
     noMessagesYet: '暂无消息',
@@ -66,6 +67,10 @@ export default {
     helpersLine: '协助：{names}',
     transferNote: '{name} 转给你：{note}',
     transferNoNote: '{name} 转给你',
+    fillVariablesFirst: '请先补全：{vars}',
+    phrasesLabel: '快捷短语',
+    phrasesNone: '没有匹配的快捷短语',
+    phrasesLoadFailed: '快捷短语加载失败',
   },
   en: {
     noMessagesYet: 'No messages yet',
@@ -133,5 +138,9 @@ export default {
     helpersLine: 'Helping: {names}',
     transferNote: '{name} handed this to you: {note}',
     transferNoNote: '{name} handed this to you',
+    fillVariablesFirst: 'Fill in first: {vars}',
+    phrasesLabel: 'Quick phrases',
+    phrasesNone: 'No quick phrase matches',
+    phrasesLoadFailed: 'Could not load the quick phrases',
   },
 };

@@ -1,10 +1,13 @@
 // The message box of the open conversation: what is typed there is that conversation's draft
 // (kept per conversation while the agent switches), sending (Enter; Shift+Enter is a new line),
-// the length limit, typing notices, and putting a refused message back to edit it.
+// the length limit, typing notices, and putting a refused message back to edit it. The `/`
+// quick-phrase picker is views/picker.js; a phrase's variable left unfilled stops the send.
 import { state, isMine } from '../state.js';
 import { t } from '../strings.js';
 import { byId, charCount } from '../dom.js';
 import { sendText, sendTyping, removeOutbox } from '../messages.js';
+import { unfilledVariables } from '../phrases.js';
+import * as picker from './picker.js';
 
 const MAX_TEXT = 2000;
 // Control characters the server refuses (all but tab and line breaks, protocol.md "Which
@@ -27,6 +30,7 @@ export function init() {
   });
   el.input.addEventListener('keydown', onKeydown);
   el.input.addEventListener('input', onInput);
+  picker.init(el.input, onInput);
 }
 
 export function render() {
@@ -35,10 +39,13 @@ export function render() {
   const mine = isMine(conv);
   el.input.disabled = !mine;
   el.send.disabled = !mine;
+  if (!mine) picker.close();
 }
 
 export function reset() {
   el.input.value = '';
+  el.error.textContent = '';
+  picker.reset();
 }
 
 // composerText is what the box holds now: the open conversation's draft.
@@ -56,11 +63,13 @@ export function keepDraft(id) {
 export function showDraft(id) {
   el.input.value = state.drafts.get(id) || '';
   el.error.textContent = '';
+  picker.close();
   updateCharCount();
 }
 
 export function clearComposer() {
   el.input.value = '';
+  picker.close();
 }
 
 export function focusComposer() {
@@ -77,6 +86,14 @@ function send() {
     el.error.textContent = t('textTooLong', { max: MAX_TEXT, n });
     return;
   }
+  // A phrase's {order.no} that nobody filled in must not reach the buyer as written.
+  const unfilled = unfilledVariables(text);
+  if (unfilled.length) {
+    el.error.textContent = t('fillVariablesFirst', { vars: unfilled.join(' ') });
+    el.input.focus();
+    return;
+  }
+  picker.close();
   el.error.textContent = '';
   el.input.value = '';
   state.drafts.delete(id);
@@ -99,6 +116,7 @@ export function editOutbox(cmid) {
 }
 
 function onKeydown(e) {
+  if (picker.onKeydown(e)) return;
   // Not while an input method is composing (Chinese input confirms with Enter).
   if (e.key === 'Enter' && !e.shiftKey && !e.altKey && !e.isComposing && e.keyCode !== 229) {
     e.preventDefault();
@@ -108,6 +126,7 @@ function onKeydown(e) {
 
 function onInput() {
   updateCharCount();
+  picker.update();
   const conv = state.convs.get(state.selectedId);
   if (!isMine(conv) || !el.input.value.trim()) return;
   sendTyping(conv.id);
