@@ -49,7 +49,7 @@ type phraseRequest struct {
 }
 
 var (
-	phraseVariable  = regexp.MustCompile(`\{([a-z_]+(?:\.[a-z_]+)*)\}`)
+	phraseVariable  = regexp.MustCompile(`\{([^{}]*)\}`)
 	phraseShortcut  = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
 	errPhraseScope  = badRequest("invalid_scope", "scope must be \"shop\" or \"personal\".")
 	errPhraseOwners = newError(http.StatusForbidden, "supervisor_only", "Only the shop owner or a supervisor may change the shop's quick phrases.")
@@ -76,9 +76,11 @@ func (req phraseRequest) phrase() (kefu.Phrase, error) {
 			return p, badRequest("invalid_category", "category holds a character that is not allowed.")
 		}
 	}
+	// Braces are for variables: anything else in them (a typo, {订单号}, { order.no })
+	// would reach the buyer as written, past the console's check for unfilled ones.
 	for _, m := range phraseVariable.FindAllStringSubmatch(p.Text, -1) {
 		if !slices.Contains(kefu.PhraseVariables, m[1]) {
-			return p, badRequest("unknown_variable", "unknown variable {"+m[1]+"}; use "+variableList()+".")
+			return p, badRequest("unknown_variable", "unknown variable {"+truncate(m[1], 40)+"}; braces hold one of "+variableList()+".")
 		}
 	}
 	return p, nil
@@ -254,12 +256,31 @@ func (h *handlers) exportPhrases(c *gin.Context) {
 		if p.AgentID != owner {
 			continue
 		}
-		w.Write([]string{p.Category, p.Shortcut, p.Text, strconv.FormatInt(p.Uses, 10)})
+		w.Write([]string{spreadsheetSafe(p.Category), p.Shortcut, spreadsheetSafe(p.Text), strconv.FormatInt(p.Uses, 10)})
 	}
 	w.Flush()
 	name := "kefu-phrases-" + c.DefaultQuery("scope", "shop") + ".csv"
 	c.Header("Content-Disposition", `attachment; filename="`+name+`"`)
 	c.Data(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
+}
+
+// spreadsheetSafe keeps a cell from running as a formula when the file is
+// opened in Excel: one starting with = + - @ or a tab or carriage return
+// gets a leading apostrophe, which Excel shows as text and drops on save;
+// import takes it off again.
+func spreadsheetSafe(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+// fromSpreadsheet undoes spreadsheetSafe.
+func fromSpreadsheet(s string) string {
+	if len(s) > 1 && s[0] == '\'' && strings.ContainsRune("=+-@\t\r", rune(s[1])) {
+		return s[1:]
+	}
+	return s
 }
 
 // rowError is one refused row of an import.
@@ -280,8 +301,13 @@ func (h *handlers) importPhrases(c *gin.Context) {
 		return
 	}
 	body, err := io.ReadAll(c.Request.Body)
-	if err != nil {
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
 		h.writeError(c, newError(http.StatusRequestEntityTooLarge, "body_too_large", "The file is larger than 64 KiB; split it."))
+		return
+	}
+	if err != nil {
+		h.writeError(c, badRequest("invalid_csv", "The file could not be read."))
 		return
 	}
 	body = bytes.TrimPrefix(body, []byte(csvBOM))
@@ -291,35 +317,72 @@ func (h *handlers) importPhrases(c *gin.Context) {
 	}
 	r := csv.NewReader(bytes.NewReader(body))
 	r.FieldsPerRecord = -1
-	records, err := r.ReadAll()
-	if err != nil {
-		h.writeError(c, badRequest("invalid_csv", "The file is not valid CSV: "+err.Error()))
-		return
+	// Each row with the line it starts on in the file: a quoted cell may span lines.
+	type row struct {
+		rec  []string
+		line int
 	}
-	if len(records) == 0 || !slices.Equal(headerOf(records[0]), phraseCSVHeader) {
+	var rows []row
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			h.writeError(c, badRequest("invalid_csv", "The file is not valid CSV: "+err.Error()))
+			return
+		}
+		line, _ := r.FieldPos(0)
+		rows = append(rows, row{rec, line})
+	}
+	if len(rows) == 0 || !slices.Equal(headerOf(rows[0].rec), phraseCSVHeader) {
 		h.writeError(c, badRequest("invalid_csv", "The first row must be the header category,shortcut,text (a uses column may follow)."))
 		return
 	}
-	rows := records[1:]
+	rows = rows[1:]
 	if len(rows) > kefu.MaxPhraseImportRows {
 		h.writeError(c, badRequest("invalid_csv", fmt.Sprintf("At most %d phrases in one file.", kefu.MaxPhraseImportRows)))
 		return
 	}
+	// Shortcuts the owner uses already, and those earlier in the file: every
+	// row that would collide is named, not only the first.
+	have, err := h.store.Phrases(c.Request.Context(), a.ShopID, owner)
+	if err != nil {
+		h.writeError(c, err)
+		return
+	}
+	taken := map[string]int{} // shortcut -> the line that has it (0: stored)
+	for _, p := range have {
+		if p.AgentID == owner && p.Shortcut != "" {
+			taken[p.Shortcut] = 0
+		}
+	}
 	var ps []kefu.Phrase
 	var lines []int
 	var bad []rowError
-	for i, rec := range rows {
-		line := i + 2
+	for _, rw := range rows {
+		rec := rw.rec
 		for len(rec) < 3 {
 			rec = append(rec, "")
 		}
-		p, err := phraseRequest{Category: rec[0], Shortcut: rec[1], Text: rec[2]}.phrase()
+		p, err := phraseRequest{Category: fromSpreadsheet(rec[0]), Shortcut: rec[1], Text: fromSpreadsheet(rec[2])}.phrase()
+		if err == nil && p.Shortcut != "" {
+			if at, dup := taken[p.Shortcut]; dup {
+				where := "a quick phrase stored already"
+				if at > 0 {
+					where = fmt.Sprintf("line %d", at)
+				}
+				err = newError(http.StatusConflict, "shortcut_taken", "Shortcut "+p.Shortcut+" is used by "+where+".")
+			} else {
+				taken[p.Shortcut] = rw.line
+			}
+		}
 		if err != nil {
 			ae, _ := toAPIError(err)
-			bad = append(bad, rowError{Line: line, Code: ae.Code, Message: ae.Message})
+			bad = append(bad, rowError{Line: rw.line, Code: ae.Code, Message: ae.Message})
 			continue
 		}
-		ps, lines = append(ps, p), append(lines, line)
+		ps, lines = append(ps, p), append(lines, rw.line)
 	}
 	if len(bad) > 0 {
 		c.JSON(http.StatusBadRequest, gin.H{"error": gin.H{"code": "invalid_rows", "message": "Some rows were refused; nothing was imported."}, "rows": bad})

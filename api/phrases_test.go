@@ -43,6 +43,8 @@ func TestQuickPhrases(t *testing.T) {
 			code string
 		}{
 			{map[string]any{"scope": "shop", "text": "亲，{buyer.nickname}"}, "unknown_variable"},
+			{map[string]any{"scope": "shop", "text": "订单 {订单号}"}, "unknown_variable"},
+			{map[string]any{"scope": "shop", "text": "订单 { order.no }"}, "unknown_variable"},
 			{map[string]any{"scope": "shop", "text": "  "}, "text_empty"},
 			{map[string]any{"scope": "shop", "text": strings.Repeat("长", 2001)}, "text_too_long"},
 			{map[string]any{"scope": "shop", "text": "x", "shortcut": "发货"}, "invalid_shortcut"},
@@ -121,10 +123,19 @@ func TestQuickPhrasesCSV(t *testing.T) {
 		data, _ := io.ReadAll(res.Body)
 		return res.StatusCode, data
 	}
-	good := "\ufeffcategory,shortcut,text\r\n尺码,cm,\"亲，身高 170 建议 L 码，\"\"偏瘦\"\"选 M\"\r\n发票,fp,{shop.name} 可开电子发票\r\n"
+	good := "\ufeffcategory,shortcut,text\r\n尺码,cm,\"亲，身高 170 建议 L 码，\"\"偏瘦\"\"选 M\"\r\n发票,fp,{shop.name} 可开电子发票\r\n公式,,'=1+1 是文字\r\n"
 	code, data := raw("POST", "/api/v1/phrases/import?scope=shop", good)
-	if code != 200 || !bytes.Contains(data, []byte(`"imported":2`)) {
+	if code != 200 || !bytes.Contains(data, []byte(`"imported":3`)) {
 		t.Fatalf("import: %d %s", code, data)
+	}
+	var list struct{ Phrases []phraseOut }
+	e.do("GET", "/api/v1/phrases", lead, "", nil, &list)
+	stored := false
+	for _, p := range list.Phrases {
+		stored = stored || p.Text == "=1+1 是文字"
+	}
+	if !stored {
+		t.Fatalf("the apostrophe Excel keeps before a formula-like cell was stored: %+v", list.Phrases)
 	}
 	bad := "category,shortcut,text\n退换,th,七天无理由退换\n退换,th,重复的快捷词\n,,\n售后,sh,{order.amount}\n"
 	code, data = raw("POST", "/api/v1/phrases/import?scope=shop", bad)
@@ -136,9 +147,17 @@ func TestQuickPhrasesCSV(t *testing.T) {
 		}
 	}
 	json.Unmarshal(data, &refused)
-	if code != 400 || refused.Error.Code != "invalid_rows" || len(refused.Rows) != 2 ||
-		refused.Rows[0].Line != 4 || refused.Rows[0].Code != "text_empty" || refused.Rows[1].Line != 5 || refused.Rows[1].Code != "unknown_variable" {
+	if code != 400 || refused.Error.Code != "invalid_rows" || len(refused.Rows) != 3 ||
+		refused.Rows[0].Line != 3 || refused.Rows[0].Code != "shortcut_taken" ||
+		refused.Rows[1].Line != 4 || refused.Rows[1].Code != "text_empty" || refused.Rows[2].Line != 5 || refused.Rows[2].Code != "unknown_variable" {
 		t.Fatalf("bad rows: %d %s", code, data)
+	}
+	// Lines are the file's: a quoted cell over two lines moves the next row down; a shortcut
+	// stored already is named too.
+	multi := "category,shortcut,text\n尺码,xx,\"第一行\n第二行\"\n发票,fp,again\n"
+	code, data = raw("POST", "/api/v1/phrases/import?scope=shop", multi)
+	if code != 400 || !bytes.Contains(data, []byte(`{"line":4,"code":"shortcut_taken"`)) || bytes.Contains(data, []byte(`"line":2`)) {
+		t.Fatalf("after a two-line cell: %d %s", code, data)
 	}
 	dup := "category,shortcut,text\n退换,th,七天无理由退换\n退换,th,重复的快捷词\n"
 	code, data = raw("POST", "/api/v1/phrases/import?scope=shop", dup)
@@ -147,7 +166,9 @@ func TestQuickPhrasesCSV(t *testing.T) {
 	}
 	code, data = raw("GET", "/api/v1/phrases/export?scope=shop", "")
 	want := "\ufeffcategory,shortcut,text,uses\r\n"
-	if code != 200 || !strings.HasPrefix(string(data), want) || strings.Count(string(data), "\r\n") != 3 ||
+	if code != 200 || !strings.HasPrefix(string(data), want) || strings.Count(string(data), "\r\n") != 4 ||
+		!strings.Contains(string(data), "'=1+1 是文字") || // a cell Excel would run is kept as text
+
 		!strings.Contains(string(data), `"亲，身高 170 建议 L 码，""偏瘦""选 M"`) || strings.Contains(string(data), "七天无理由") {
 		t.Fatalf("export (nothing of the refused files in it): %d %q", code, data)
 	}

@@ -2,7 +2,7 @@
 // picker's order, filling variables and finding the unfilled ones.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { slashQuery, rankPhrases, fillVariables, unfilledVariables, replaceQuery, previewLine } from '../static/phrases.js';
+import { slashQuery, rankPhrases, fillVariables, unfilledVariables, replaceQuery, previewLine, digitPicks } from '../static/phrases.js';
 
 test('slashQuery finds a / at the start or after white space, up to the caret', () => {
   const cases = [
@@ -74,4 +74,17 @@ test('replaceQuery puts the phrase in place of the /query and the caret after it
 
 test('previewLine keeps a phrase on one line', () => {
   assert.equal(previewLine(' 第一行\n第二行\t末尾 '), '第一行 第二行 末尾');
+});
+
+test('a Chinese input method types 、 or ／ for /: the picker opens for either', () => {
+  assert.deepEqual(slashQuery('、hi', 3), { start: 0, query: 'hi' });
+  assert.deepEqual(slashQuery('好的 ／kd', 6), { start: 3, query: 'kd' });
+  assert.equal(slashQuery('a、b', 3), null);
+});
+
+test('a digit continues a shortcut that goes on with it, else picks', () => {
+  const ps = [{ shortcut: 'a1' }, { shortcut: 'ab' }];
+  assert.equal(digitPicks(ps, 'a', '1'), false);
+  assert.equal(digitPicks(ps, 'a', '2'), true);
+  assert.equal(digitPicks(ps, '', '1'), true);
 });

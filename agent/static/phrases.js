@@ -8,15 +8,24 @@ export const VARIABLES = ['buyer.name', 'agent.name', 'shop.name', 'order.no', '
 const KNOWN = new Set(VARIABLES);
 const VARIABLE = /\{([a-z_]+\.[a-z_]+)\}/g;
 
+// digitPicks says whether typing digit d picks the d-th phrase shown rather than continuing
+// the query: not when a phrase's shortcut goes on with it (a shortcut such as "a1" stays
+// typeable).
+export function digitPicks(phrases, query, d) {
+  const next = (query + d).toLowerCase();
+  return !phrases.some((p) => (p.shortcut || '').toLowerCase().startsWith(next));
+}
+
 // PICKER_SIZE is how many phrases the picker shows, numbered 1–9.
 export const PICKER_SIZE = 9;
 
 // slashQuery finds the `/query` the caret ends: a `/` at the start of the text or after white
-// space, then no white space up to the caret. It answers {start, query} (start: the index of
-// the `/`), or null when the caret is not in one.
+// space, then no white space up to the caret. A Chinese input method in Chinese punctuation
+// types `、` or the full-width `／` for the `/` key: either opens it too. It answers {start,
+// query} (start: the index of the trigger), or null when the caret is not in one.
 export function slashQuery(text, caret) {
   const before = text.slice(0, caret);
-  const m = /(^|\s)\/(\S*)$/.exec(before);
+  const m = /(^|\s)[\/、／](\S*)$/.exec(before);
   if (!m) return null;
   return { start: before.length - m[2].length - 1, query: m[2] };
 }

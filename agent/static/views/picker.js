@@ -6,8 +6,7 @@ import { state } from '../state.js';
 import { t } from '../strings.js';
 import { h, setChildren } from '../dom.js';
 import { api } from '../api.js';
-import { buyerName } from '../convs.js';
-import { slashQuery, rankPhrases, fillVariables, replaceQuery, previewLine } from '../phrases.js';
+import { slashQuery, rankPhrases, fillVariables, replaceQuery, previewLine, digitPicks } from '../phrases.js';
 
 const STALE_MS = 60 * 1000;
 
@@ -77,13 +76,17 @@ export function onKeydown(e) {
     dismissedAt = query ? query.start : null;
     close();
   } else if (!shown.length) {
-    return false;
+    // Nothing to insert (none found, or the list did not load): Enter must not send the
+    // `/query` typed as if it were the answer.
+    if (e.key !== 'Enter' || e.shiftKey) return false;
+    close();
   } else if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
     selected = (selected + (e.key === 'ArrowDown' ? 1 : shown.length - 1)) % shown.length;
     draw();
   } else if ((e.key === 'Enter' && !e.shiftKey && !e.altKey) || (e.key === 'Tab' && !e.shiftKey)) {
     insert(selected);
-  } else if (/^[1-9]$/.test(e.key) && !e.ctrlKey && !e.metaKey && !e.altKey && Number(e.key) <= shown.length) {
+  } else if (/^[1-9]$/.test(e.key) && !e.ctrlKey && !e.metaKey && !e.altKey && Number(e.key) <= shown.length &&
+    digitPicks((state.phrases && state.phrases.list) || [], query ? query.query : '', e.key)) {
     insert(Number(e.key) - 1);
   } else {
     return false;
@@ -179,7 +182,8 @@ function insert(i) {
   const conv = state.convs.get(state.selectedId);
   const agent = (state.session && state.session.agent) || {};
   const text = fillVariables(p.text, {
-    'buyer.name': conv ? buyerName(conv) : '',
+    // Only a name the buyer has: never "买家 <id>" made up for the console.
+    'buyer.name': conv && conv.buyer && conv.buyer.name ? conv.buyer.name : '',
     'agent.name': agent.name || agent.username || '',
     'shop.name': state.shopName || '',
     // {order.*}: no order is linked to a conversation yet; they stay for the agent to fill.
