@@ -73,6 +73,11 @@ func (s *Store) SavePhrases(ctx context.Context, shopID, agentID int64, ps []kef
 	defer cancel()
 	out := make([]kefu.Phrase, len(ps))
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		// The count below is right only if no other write of the shop's
+		// phrases runs beside this one.
+		if err := s.lockShopGorm(tx, phraseLockSpace, shopID); err != nil {
+			return err
+		}
 		now := s.now().UTC().Truncate(microsecond)
 		for i, p := range ps {
 			row := phraseRow{ID: p.ID, ShopID: shopID, AgentID: agentID, Category: p.Category, Shortcut: p.Shortcut, Text: p.Text,

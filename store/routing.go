@@ -41,20 +41,33 @@ func (s *Store) lockShopRouting(ctx context.Context, tx *sql.Tx, shopID int64) e
 
 // lockShopRoutingGorm is lockShopRouting for a gorm transaction.
 func (s *Store) lockShopRoutingGorm(tx *gorm.DB, shopID int64) error {
+	return s.lockShopGorm(tx, routingLockSpace, shopID)
+}
+
+// phraseLockSpace is the first key of the shops' quick-phrase locks: a
+// shop's phrase writes count its phrases one at a time.
+const phraseLockSpace = 0x70687261 // "phra"
+
+// lockShopGorm takes, on PostgreSQL, the shop's lock in a key space for the
+// rest of tx (SQLite has one writer at a time anyway).
+func (s *Store) lockShopGorm(tx *gorm.DB, space uint32, shopID int64) error {
 	if s.dialect.name != postgresDialect.name {
 		return nil
 	}
-	high, low := routingLockKeys(shopID)
+	high, low := lockKeys(space, shopID)
 	if err := tx.Exec(`SELECT pg_advisory_xact_lock(?::int, ?::int)`, high, low).Error; err != nil {
-		return fmt.Errorf("lock routing of shop %d: %w", shopID, err)
+		return fmt.Errorf("lock shop %d: %w", shopID, err)
 	}
 	return nil
 }
 
-// routingLockKeys are a shop's two 32-bit lock keys: the space mixed with
-// the id's high half, then its low half.
-func routingLockKeys(shopID int64) (high, low int32) {
-	return int32(uint32(routingLockSpace) ^ uint32(uint64(shopID)>>32)), int32(uint32(uint64(shopID)))
+// routingLockKeys are a shop's two 32-bit routing lock keys.
+func routingLockKeys(shopID int64) (high, low int32) { return lockKeys(routingLockSpace, shopID) }
+
+// lockKeys are a shop's two 32-bit lock keys in a space: the space mixed
+// with the id's high half, then its low half.
+func lockKeys(space uint32, shopID int64) (high, low int32) {
+	return int32(space ^ uint32(uint64(shopID)>>32)), int32(uint32(uint64(shopID)))
 }
 
 // RouteShop assigns the shop's waiting conversations while agents have room,
