@@ -207,6 +207,27 @@ func assignedTo(got []Assignment) map[int64]int64 {
 	return m
 }
 
+// passedOver calls f, in decision order, for each waiter left waiting (early)
+// and each waiter after it that was served (late, by agent), and returns f's
+// first error.
+func passedOver(c shopCase, f func(early, late Waiter, agent int64) error) error {
+	served := assignedTo(c.got)
+	line := inDecisionOrder(c.waiting)
+	for i, early := range line {
+		if _, ok := served[early.ConversationID]; ok {
+			continue
+		}
+		for _, late := range line[i+1:] {
+			if agent, ok := served[late.ConversationID]; ok {
+				if err := f(early, late, agent); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
 func TestDecideProperties(t *testing.T) {
 	t.Run("no agent ends above cap", func(t *testing.T) {
 		forEachShop(t, func(_ *rand.Rand, c shopCase) error {
@@ -292,25 +313,17 @@ func TestDecideProperties(t *testing.T) {
 	t.Run("FIFO within a group and priority", func(t *testing.T) {
 		forEachShop(t, func(_ *rand.Rand, c shopCase) error {
 			start := stateOf(c.agents)
-			served := assignedTo(c.got)
-			line := inDecisionOrder(c.waiting)
-			for i, early := range line {
-				if _, ok := served[early.ConversationID]; ok {
-					continue
+			return passedOver(c, func(early, late Waiter, agent int64) error {
+				if late.GroupID != early.GroupID || late.Priority != early.Priority {
+					return nil
 				}
-				for _, late := range line[i+1:] {
-					agent, ok := served[late.ConversationID]
-					if !ok || late.GroupID != early.GroupID || late.Priority != early.Priority {
-						continue
-					}
-					own := agent == late.LastAgentID || agent == late.DedicatedAgentID
-					if !own || member(start[agent], early.GroupID) {
-						return fmt.Errorf("conversation %d waits while %d, after it in group %d, went to agent %d",
-							early.ConversationID, late.ConversationID, early.GroupID, agent)
-					}
+				own := agent == late.LastAgentID || agent == late.DedicatedAgentID
+				if !own || member(start[agent], early.GroupID) {
+					return fmt.Errorf("conversation %d waits while %d, after it in group %d, went to agent %d",
+						early.ConversationID, late.ConversationID, early.GroupID, agent)
 				}
-			}
-			return nil
+				return nil
+			})
 		})
 	})
 
@@ -319,21 +332,13 @@ func TestDecideProperties(t *testing.T) {
 	t.Run("a waiter left waiting loses no agent to a later one", func(t *testing.T) {
 		forEachShop(t, func(_ *rand.Rand, c shopCase) error {
 			start := stateOf(c.agents)
-			served := assignedTo(c.got)
-			line := inDecisionOrder(c.waiting)
-			for i, early := range line {
-				if _, ok := served[early.ConversationID]; ok {
-					continue
+			return passedOver(c, func(early, late Waiter, agent int64) error {
+				if agent == early.LastAgentID || agent == early.DedicatedAgentID || member(start[agent], early.GroupID) {
+					return fmt.Errorf("conversation %d waits while %d, after it, went to agent %d it could have had",
+						early.ConversationID, late.ConversationID, agent)
 				}
-				for _, late := range line[i+1:] {
-					agent, ok := served[late.ConversationID]
-					if ok && (agent == early.LastAgentID || agent == early.DedicatedAgentID || member(start[agent], early.GroupID)) {
-						return fmt.Errorf("conversation %d waits while %d, after it, went to agent %d it could have had",
-							early.ConversationID, late.ConversationID, agent)
-					}
-				}
-			}
-			return nil
+				return nil
+			})
 		})
 	})
 

@@ -39,7 +39,7 @@ func (s *Store) InviteAgent(ctx context.Context, shopID, id, holderID, helperID 
 		if helper.Disabled {
 			return nil, fmt.Errorf("agent %d: %w", helperID, kefu.ErrAgentDisabled)
 		}
-		name, holder, err := s.agentNames(ctx, tx, shopID, helperID, before.AgentID)
+		holder, err := s.agentName(ctx, tx, shopID, before.AgentID)
 		if err != nil {
 			return nil, err
 		}
@@ -48,7 +48,7 @@ func (s *Store) InviteAgent(ctx context.Context, shopID, id, holderID, helperID 
 			return nil, err
 		}
 		var changes []kefu.Change
-		conv, changes, err = s.lineThenEvent(ctx, tx, line(name), kefu.Event{ShopID: shopID, Type: kefu.EventInvited, Actor: by,
+		conv, changes, err = s.lineThenEvent(ctx, tx, line(helper.Name), kefu.Event{ShopID: shopID, Type: kefu.EventInvited, Actor: by,
 			ConversationID: id, AgentID: helperID, CreatedAt: s.now().UTC().Truncate(microsecond)}, holder)
 		return changes, err
 	}, committed)
@@ -91,9 +91,15 @@ func (s *Store) LeaveConversation(ctx context.Context, shopID, id, helperID int6
 // EventLeft event, and returns the conversation after and the changes.
 func (s *Store) leaveIn(ctx context.Context, tx *sql.Tx, conv kefu.Conversation, helperID int64, by kefu.ActorRef,
 	line func(helperName string) kefu.Message) (kefu.Conversation, []kefu.Change, error) {
-	name, holder, err := s.agentNames(ctx, tx, conv.ShopID, helperID, conv.AgentID)
+	name, err := s.agentName(ctx, tx, conv.ShopID, helperID)
 	if err != nil {
 		return kefu.Conversation{}, nil, err
+	}
+	var holder string
+	if conv.AgentID != 0 {
+		if holder, err = s.agentName(ctx, tx, conv.ShopID, conv.AgentID); err != nil {
+			return kefu.Conversation{}, nil, err
+		}
 	}
 	if _, err := tx.ExecContext(ctx, s.sql(`UPDATE conversations SET helpers = $1 WHERE shop_id = $2 AND id = $3`),
 		formatIDs(without(conv.HelperIDs, helperID)), conv.ShopID, conv.ID); err != nil {
@@ -139,22 +145,15 @@ func (s *Store) leaveAllIn(ctx context.Context, tx *sql.Tx, shopID, helperID int
 	return changes, nil
 }
 
-// agentNames reads, inside tx, the name of agent id and that of holderID (""
-// for 0). An agent not of the shop is kefu.ErrNotFound.
-func (s *Store) agentNames(ctx context.Context, tx *sql.Tx, shopID, id, holderID int64) (name, holder string, err error) {
-	read := func(id int64) (string, error) {
-		var name string
-		err := tx.QueryRowContext(ctx, s.sql(`SELECT name FROM agents WHERE shop_id = $1 AND id = $2`), shopID, id).Scan(&name)
-		if errors.Is(err, sql.ErrNoRows) {
-			return "", fmt.Errorf("agent %d: %w", id, kefu.ErrNotFound)
-		}
-		return name, err
+// agentName reads, inside tx, the name of agent id. An agent not of the shop
+// is kefu.ErrNotFound.
+func (s *Store) agentName(ctx context.Context, tx *sql.Tx, shopID, id int64) (string, error) {
+	var name string
+	err := tx.QueryRowContext(ctx, s.sql(`SELECT name FROM agents WHERE shop_id = $1 AND id = $2`), shopID, id).Scan(&name)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("agent %d: %w", id, kefu.ErrNotFound)
 	}
-	if name, err = read(id); err != nil || holderID == 0 {
-		return name, "", err
-	}
-	holder, err = read(holderID)
-	return name, holder, err
+	return name, err
 }
 
 // without is ids less id.

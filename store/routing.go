@@ -575,7 +575,7 @@ func (s *Store) TransferConversation(ctx context.Context, shopID, id, fromAgentI
 		if to.ToAgentID != 0 {
 			// Counted inside the lock: routing or another transfer may have
 			// filled the agent since the caller looked.
-			name, room, disabled, err := s.agentRoomAndState(ctx, tx, shopID, to.ToAgentID)
+			name, room, disabled, err := s.agentRoom(ctx, tx, shopID, to.ToAgentID)
 			if err != nil {
 				return nil, err
 			}
@@ -696,11 +696,11 @@ func (s *Store) ReopenConversation(ctx context.Context, shopID, buyerID int64, w
 		}
 		agent, name := last.AgentID, ""
 		if agent != 0 {
-			var room bool
-			if name, room, err = s.agentRoom(ctx, tx, shopID, agent); err != nil {
+			var room, disabled bool
+			if name, room, disabled, err = s.agentRoom(ctx, tx, shopID, agent); err != nil {
 				return nil, err
 			}
-			if !room || !routable(agent) {
+			if !room || disabled || !routable(agent) {
 				agent, name = 0, ""
 			}
 		}
@@ -726,17 +726,10 @@ func (s *Store) ReopenConversation(ctx context.Context, shopID, buyerID int64, w
 	return conv, ok, nil
 }
 
-// agentRoom reads an agent's name inside tx and whether they hold fewer open
-// conversations than their cap (a disabled agent has no room). An agent not
-// of the shop is kefu.ErrNotFound.
-func (s *Store) agentRoom(ctx context.Context, tx *sql.Tx, shopID, agentID int64) (name string, room bool, err error) {
-	name, room, disabled, err := s.agentRoomAndState(ctx, tx, shopID, agentID)
-	return name, room && !disabled, err
-}
-
-// agentRoomAndState is agentRoom that also says whether the account is
-// disabled (room then counts only the cap).
-func (s *Store) agentRoomAndState(ctx context.Context, tx *sql.Tx, shopID, agentID int64) (name string, room, disabled bool, err error) {
+// agentRoom reads an agent's name inside tx, whether they hold fewer open
+// conversations than their cap, and whether the account is disabled (room
+// counts only the cap). An agent not of the shop is kefu.ErrNotFound.
+func (s *Store) agentRoom(ctx context.Context, tx *sql.Tx, shopID, agentID int64) (name string, room, disabled bool, err error) {
 	var cap, held int
 	err = tx.QueryRowContext(ctx, s.sql(`SELECT name, max_concurrent, disabled FROM agents WHERE shop_id = $1 AND id = $2`), shopID, agentID).
 		Scan(&name, &cap, &disabled)
