@@ -75,9 +75,8 @@ func (req updateAgentRequest) validate(ch *kefu.AgentChange, cost int) error {
 // the sessions it ended, and every socket of an agent whose role or name
 // changed, which acts with the old ones until it reconnects.
 func (h *handlers) updateAgent(c *gin.Context) {
-	viewer := currentAgent(c)
-	if err := requireSupervisor(viewer); err != nil {
-		h.writeError(c, err)
+	viewer, ok := h.supervisor(c)
+	if !ok {
 		return
 	}
 	id, ok := h.pathID(c)

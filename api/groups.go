@@ -21,6 +21,17 @@ func requireSupervisor(a kefu.Agent) error {
 	return nil
 }
 
+// supervisor is the signed-in agent when they are an owner or supervisor;
+// otherwise it writes the refusal and reports false.
+func (h *handlers) supervisor(c *gin.Context) (kefu.Agent, bool) {
+	a := currentAgent(c)
+	if err := requireSupervisor(a); err != nil {
+		h.writeError(c, err)
+		return a, false
+	}
+	return a, true
+}
+
 type groupMemberJSON struct {
 	AgentID int64 `json:"agent_id"`
 	Weight  int   `json:"weight"`
@@ -111,9 +122,8 @@ func (h *handlers) updateGroup(c *gin.Context) {
 // saveGroup creates a group (id 0) or replaces one, then lets the line move:
 // the group's members may serve its waiting buyers now.
 func (h *handlers) saveGroup(c *gin.Context, id int64) {
-	agent := currentAgent(c)
-	if err := requireSupervisor(agent); err != nil {
-		h.writeError(c, err)
+	agent, ok := h.supervisor(c)
+	if !ok {
 		return
 	}
 	var req groupRequest
@@ -144,9 +154,8 @@ func (h *handlers) saveGroup(c *gin.Context, id int64) {
 }
 
 func (h *handlers) deleteGroup(c *gin.Context) {
-	agent := currentAgent(c)
-	if err := requireSupervisor(agent); err != nil {
-		h.writeError(c, err)
+	agent, ok := h.supervisor(c)
+	if !ok {
 		return
 	}
 	id, ok := h.pathID(c)
@@ -195,9 +204,8 @@ func routingOf(r kefu.RoutingSettings) routingView {
 // setShopRouting changes the shop's routing settings; a field left out
 // keeps its value.
 func (h *handlers) setShopRouting(c *gin.Context) {
-	agent := currentAgent(c)
-	if err := requireSupervisor(agent); err != nil {
-		h.writeError(c, err)
+	agent, ok := h.supervisor(c)
+	if !ok {
 		return
 	}
 	var req struct {
@@ -259,9 +267,8 @@ func (h *handlers) setShopRouting(c *gin.Context) {
 
 // setBuyerRouting sets a buyer's dedicated agent and VIP mark.
 func (h *handlers) setBuyerRouting(c *gin.Context) {
-	agent := currentAgent(c)
-	if err := requireSupervisor(agent); err != nil {
-		h.writeError(c, err)
+	agent, ok := h.supervisor(c)
+	if !ok {
 		return
 	}
 	id, ok := h.pathID(c)

@@ -41,12 +41,8 @@ func (s *Service) Invite(ctx context.Context, actor Actor, id, helperID int64) (
 	if actor.supervises() {
 		holder = 0 // whoever holds it
 	}
-	line := func(name string) kefu.Message {
-		return kefu.Message{Kind: kefu.KindSystem, Sender: kefu.SenderSystem, SenderName: name,
-			Text: fmt.Sprintf("客服 %s 加入会话，一起为您服务", name), Code: kefu.SystemJoined}
-	}
 	by := kefu.ActorRef{Kind: kefu.SenderAgent, ID: actor.ID}
-	conv, err = s.store.InviteAgent(ctx, actor.ShopID, id, holder, helper.ID, by, line, s.committed(nil))
+	conv, err = s.store.InviteAgent(ctx, actor.ShopID, id, holder, helper.ID, by, joinedLine, s.committed(nil))
 	switch {
 	case errors.Is(err, kefu.ErrConflict):
 		return kefu.Conversation{}, fmt.Errorf("invite into conversation %d: %w", id, ErrNotAssigned)
@@ -56,12 +52,6 @@ func (s *Service) Invite(ctx context.Context, actor Actor, id, helperID int64) (
 		return kefu.Conversation{}, fmt.Errorf("invite agent %d into conversation %d: %w", helper.ID, id, ErrAgentUnavailable)
 	}
 	return conv, err
-}
-
-// helperLeft is the buyer's line when a helper left the conversation.
-func helperLeft(name string) kefu.Message {
-	return kefu.Message{Kind: kefu.KindSystem, Sender: kefu.SenderSystem, SenderName: name,
-		Text: fmt.Sprintf("客服 %s 已离开会话", name), Code: kefu.SystemLeft}
 }
 
 // Leave takes the actor out of a conversation they were invited into; the

@@ -2,7 +2,6 @@ package conversation
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"time"
 
@@ -206,11 +205,7 @@ func (s *Service) reassignLongWaits(ctx context.Context, now time.Time) {
 	}
 	shops := map[int64]bool{}
 	for _, c := range long {
-		line := func(name string) kefu.Message {
-			return kefu.Message{Kind: kefu.KindSystem, Sender: kefu.SenderSystem, SenderName: name,
-				Text: fmt.Sprintf("让您久等了，已为您转接至客服 %s", name), Code: kefu.SystemTransferred}
-		}
-		_, ok, err := s.store.ReassignConversation(ctx, c, s.routable(c.ShopID), decide, line, s.committed(nil))
+		_, ok, err := s.store.ReassignConversation(ctx, c, s.routable(c.ShopID), decide, reassignedLine, s.committed(nil))
 		if err != nil {
 			s.log.Error("reassign", "conversation", c.ID, "err", err)
 		}

@@ -254,11 +254,32 @@ func decide(agents []kefu.AgentLoad, waiting []kefu.Waiting) []kefu.Assignment {
 	return out
 }
 
-// announce is the buyer's line when an agent takes their conversation.
-func announce(agentName string) kefu.Message {
-	return kefu.Message{Kind: kefu.KindSystem, Sender: kefu.SenderSystem, SenderName: agentName,
-		Text: fmt.Sprintf("客服 %s 为您服务", agentName), Code: kefu.SystemAssigned}
+// namedLine builds the buyer's system line that names an agent (or a
+// group): format holds one %s for the name, code is the line's meaning.
+func namedLine(format, code string) func(name string) kefu.Message {
+	return func(name string) kefu.Message {
+		return kefu.Message{Kind: kefu.KindSystem, Sender: kefu.SenderSystem, SenderName: name,
+			Text: fmt.Sprintf(format, name), Code: code}
+	}
 }
+
+// The buyer's lines a store write fills in with the agent's name.
+var (
+	// announce: an agent takes their conversation.
+	announce = namedLine("客服 %s 为您服务", kefu.SystemAssigned)
+	// leftNotice: their agent left.
+	leftNotice = namedLine("客服 %s 已离开，正在为您转接其他客服", kefu.SystemRequeued)
+	// helperLeft: a helper left the conversation.
+	helperLeft = namedLine("客服 %s 已离开会话", kefu.SystemLeft)
+	// joinedLine: an invited helper joined.
+	joinedLine = namedLine("客服 %s 加入会话，一起为您服务", kefu.SystemJoined)
+	// transferredLine: the conversation went to another agent.
+	transferredLine = namedLine("已为您转接至客服 %s", kefu.SystemTransferred)
+	// toGroupLine: the conversation went to a group's line.
+	toGroupLine = namedLine("正在为您转接至 %s，请稍候", kefu.SystemTransferred)
+	// reassignedLine: a long wait was handed to another agent.
+	reassignedLine = namedLine("让您久等了，已为您转接至客服 %s", kefu.SystemTransferred)
+)
 
 // entry is where a buyer's new conversation goes and how soon: the group
 // the store page named; else, for a buyer asking about one of their orders,
@@ -362,12 +383,6 @@ func (s *Service) Start(ctx context.Context) error {
 	return nil
 }
 
-// leftNotice is the buyer's line when their agent left.
-func leftNotice(agentName string) kefu.Message {
-	return kefu.Message{Kind: kefu.KindSystem, Sender: kefu.SenderSystem, SenderName: agentName,
-		Text: fmt.Sprintf("客服 %s 已离开，正在为您转接其他客服", agentName), Code: kefu.SystemRequeued}
-}
-
 // Errors of a transfer the caller can correct.
 var (
 	ErrAgentUnavailable = errors.New("the agent is not online with a free slot")
@@ -404,18 +419,12 @@ func (s *Service) Transfer(ctx context.Context, actor Actor, id int64, to kefu.T
 		if !s.presence.Routable(actor.ShopID, target.ID) || active >= target.MaxConcurrent {
 			return kefu.Conversation{}, fmt.Errorf("transfer conversation %d to agent %d: %w", id, target.ID, ErrAgentUnavailable)
 		}
-		line = func(name string) kefu.Message {
-			return kefu.Message{Kind: kefu.KindSystem, Sender: kefu.SenderSystem, SenderName: name,
-				Text: fmt.Sprintf("已为您转接至客服 %s", name), Code: kefu.SystemTransferred}
-		}
+		line = transferredLine
 	} else {
 		if _, err := s.store.Group(ctx, actor.ShopID, to.ToGroupID); err != nil {
 			return kefu.Conversation{}, err
 		}
-		line = func(name string) kefu.Message {
-			return kefu.Message{Kind: kefu.KindSystem, Sender: kefu.SenderSystem, SenderName: name,
-				Text: fmt.Sprintf("正在为您转接至 %s，请稍候", name), Code: kefu.SystemTransferred}
-		}
+		line = toGroupLine
 	}
 	from := conv.AgentID
 	if actor.supervises() {
@@ -479,12 +488,8 @@ func (s *Service) TakeOver(ctx context.Context, actor Actor, id int64) (kefu.Con
 	case conv.AgentID == actor.ID:
 		return conv, nil
 	}
-	line := func(name string) kefu.Message {
-		return kefu.Message{Kind: kefu.KindSystem, Sender: kefu.SenderSystem, SenderName: name,
-			Text: fmt.Sprintf("已为您转接至客服 %s", name), Code: kefu.SystemTransferred}
-	}
 	by := kefu.ActorRef{Kind: kefu.SenderAgent, ID: actor.ID}
-	conv, err = s.store.TransferConversation(ctx, actor.ShopID, id, 0, by, kefu.Transfer{ToAgentID: actor.ID, TakeOver: true}, line, s.committed(nil))
+	conv, err = s.store.TransferConversation(ctx, actor.ShopID, id, 0, by, kefu.Transfer{ToAgentID: actor.ID, TakeOver: true}, transferredLine, s.committed(nil))
 	switch {
 	case errors.Is(err, kefu.ErrConflict):
 		return kefu.Conversation{}, fmt.Errorf("take over conversation %d: %w", id, ErrNotAssigned)
