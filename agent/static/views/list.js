@@ -126,31 +126,23 @@ function renderMine() {
     const sig = [state.lang, name, c.buyer && c.buyer.id, c.buyer && c.buyer.identified, when, pv.text, pv.cls, unread, wait, c._nudged, holder, helping].join('\u0001');
     if (li._sig !== sig) {
       li._sig = sig;
-      setChildren(btn,
-        avatarEl(name, c.buyer && c.buyer.id),
-        h('span', { class: 'conv-body' }, [
-          h('span', { class: 'conv-top' }, [
-            h('span', { class: 'conv-name', text: name }),
-            c.buyer && c.buyer.identified ? h('span', { class: 'tag tag-verified tag-xs', title: t('identified') }, [
-              h('span', { 'aria-hidden': 'true', text: '✓' }),
-              h('span', { class: 'sr-only', text: t('identified') }),
-            ]) : null,
-            helping ? h('span', { class: 'tag tag-xs tag-helper', 'data-testid': 'helper-tag', text: t('helperTag') }) : null,
-            h('time', { class: 'conv-time', text: when }),
-          ]),
-          wait || holder ? h('span', { class: 'conv-meta' }, [
-            wait ? h('span', { class: 'conv-wait' + (c._nudged ? ' is-nudged' : ''), 'data-testid': 'awaiting-mark', text: wait }) : null,
-            holder ? h('span', { class: 'conv-holder', 'data-testid': 'conv-holder', text: holder }) : null,
-          ]) : null,
-          h('span', { class: 'conv-bottom' }, [
-            h('span', { class: 'conv-preview ' + pv.cls, text: pv.text }),
-            unread > 0 ? h('span', { class: 'badge', 'data-testid': 'unread-badge' }, [
-              h('span', { 'aria-hidden': 'true', text: unread > 99 ? '99+' : String(unread) }),
-              h('span', { class: 'sr-only', text: t('unreadCount', { n: unread }) }),
-            ]) : null,
-          ]),
-        ]),
-      );
+      fillRow(btn, c, name, [
+        c.buyer && c.buyer.identified ? h('span', { class: 'tag tag-verified tag-xs', title: t('identified') }, [
+          h('span', { 'aria-hidden': 'true', text: '✓' }),
+          h('span', { class: 'sr-only', text: t('identified') }),
+        ]) : null,
+        helping ? h('span', { class: 'tag tag-xs tag-helper', 'data-testid': 'helper-tag', text: t('helperTag') }) : null,
+        h('time', { class: 'conv-time', text: when }),
+      ], wait || holder ? h('span', { class: 'conv-meta' }, [
+        wait ? h('span', { class: 'conv-wait' + (c._nudged ? ' is-nudged' : ''), 'data-testid': 'awaiting-mark', text: wait }) : null,
+        holder ? h('span', { class: 'conv-holder', 'data-testid': 'conv-holder', text: holder }) : null,
+      ]) : null, [
+        h('span', { class: 'conv-preview ' + pv.cls, text: pv.text }),
+        unread > 0 ? h('span', { class: 'badge', 'data-testid': 'unread-badge' }, [
+          h('span', { 'aria-hidden': 'true', text: unread > 99 ? '99+' : String(unread) }),
+          h('span', { class: 'sr-only', text: t('unreadCount', { n: unread }) }),
+        ]) : null,
+      ]);
     }
     items.push(li);
   }
@@ -158,6 +150,19 @@ function renderMine() {
   reconcile(el.convList, items);
   el.convEmpty.hidden = items.length > 0;
   el.convCount.textContent = String(mine.length);
+}
+
+// fillRow lays out a list row (mine or queue): avatar, then the name line, an optional meta
+// line and the preview line.
+function fillRow(btn, c, name, top, meta, bottom) {
+  setChildren(btn,
+    avatarEl(name, c.buyer && c.buyer.id),
+    h('span', { class: 'conv-body' }, [
+      h('span', { class: 'conv-top' }, [h('span', { class: 'conv-name', text: name }), ...top]),
+      meta,
+      h('span', { class: 'conv-bottom' }, bottom),
+    ]),
+  );
 }
 
 function renderQueue() {
@@ -189,18 +194,11 @@ function renderQueue() {
     const sig = [state.lang, name, c.buyer && c.buyer.id, pos, pv.text, pv.cls, since].join('\u0001');
     if (li._sig !== sig) {
       li._sig = sig;
-      setChildren(btn,
-        avatarEl(name, c.buyer && c.buyer.id),
-        h('span', { class: 'conv-body' }, [
-          h('span', { class: 'conv-top' }, [
-            h('span', { class: 'conv-name', text: name }),
-            h('span', { class: 'queue-pos', text: t('queuePosition', { n: pos }) }),
-          ]),
-          h('span', { class: 'conv-bottom' }, [
-            h('span', { class: 'conv-preview ' + pv.cls, text: pv.text || t('waitingSince', { time: since }) }),
-          ]),
-        ]),
-      );
+      fillRow(btn, c, name, [
+        h('span', { class: 'queue-pos', text: t('queuePosition', { n: pos }) }),
+      ], null, [
+        h('span', { class: 'conv-preview ' + pv.cls, text: pv.text || t('waitingSince', { time: since }) }),
+      ]);
     }
     accept.textContent = t('accept');
     accept.setAttribute('aria-label', t('acceptLabel', { name }));
