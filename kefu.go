@@ -96,27 +96,8 @@ type Shop struct {
 	ID   int64
 	Slug string
 	Name string
-	// StickyDays is how long a buyer's last agent stays theirs for routing
-	// (0: never).
-	StickyDays int
-	// AutoCloseMinutes closes an assigned conversation with no new message
-	// for that long (0: never).
-	AutoCloseMinutes int
-	// SlowReplySeconds nudges the agent when a buyer has waited that long
-	// for an answer (0: never; 100 for a new shop, Taobao's alert).
-	SlowReplySeconds int
-	// ReassignSeconds hands the conversation to another agent with a free
-	// slot when a buyer has waited that long for an answer (0: never).
-	ReassignSeconds int
-	// AutoAwayMinutes makes an online agent who did nothing for that long
-	// away until they do something (0: never).
-	AutoAwayMinutes int
-	// ReopenHours reopens a buyer's conversation closed less than that long
-	// ago when they write again, instead of starting a new one (0: never).
-	ReopenHours int
-	// HighValueCents serves a conversation about an order of at least that
-	// amount before others, as a VIP's (0: never).
-	HighValueCents int64
+	// RoutingSettings are the shop's routing settings (PUT /shop/routing).
+	RoutingSettings
 	// IdentitySecret signs logged-in buyer ids (HMAC-SHA256), computed by the shop's server.
 	IdentitySecret string
 	// Origins are the store-page origins allowed to open the widget socket.
@@ -624,20 +605,27 @@ type Transfer struct {
 	TakeOver bool
 }
 
-// RoutingSettings are a shop's routing settings (see Shop).
+// RoutingSettings are a shop's routing settings.
 type RoutingSettings struct {
-	StickyDays       int
+	// StickyDays is how long a buyer's last agent stays theirs for routing
+	// (0: never).
+	StickyDays int
+	// AutoCloseMinutes closes an assigned conversation with no new message
+	// for that long (0: never).
 	AutoCloseMinutes int
+	// SlowReplySeconds nudges the agent when a buyer has waited that long
+	// for an answer (0: never; 100 for a new shop, Taobao's alert).
 	SlowReplySeconds int
-	ReassignSeconds  int
-	AutoAwayMinutes  int
-	ReopenHours      int
-	HighValueCents   int64
-}
-
-// Routing returns the shop's routing settings.
-func (s Shop) Routing() RoutingSettings {
-	return RoutingSettings{StickyDays: s.StickyDays, AutoCloseMinutes: s.AutoCloseMinutes,
-		SlowReplySeconds: s.SlowReplySeconds, ReassignSeconds: s.ReassignSeconds, AutoAwayMinutes: s.AutoAwayMinutes,
-		ReopenHours: s.ReopenHours, HighValueCents: s.HighValueCents}
+	// ReassignSeconds hands the conversation to another agent with a free
+	// slot when a buyer has waited that long for an answer (0: never).
+	ReassignSeconds int
+	// AutoAwayMinutes makes an online agent who did nothing for that long
+	// away until they do something (0: never).
+	AutoAwayMinutes int
+	// ReopenHours reopens a buyer's conversation closed less than that long
+	// ago when they write again, instead of starting a new one (0: never).
+	ReopenHours int
+	// HighValueCents serves a conversation about an order of at least that
+	// amount before others, as a VIP's (0: never).
+	HighValueCents int64
 }

@@ -226,7 +226,7 @@ func (h *handlers) setShopRouting(c *gin.Context) {
 		h.writeError(c, err)
 		return
 	}
-	r := shop.Routing()
+	r := shop.RoutingSettings
 	for _, f := range []struct {
 		from *int
 		to   *int

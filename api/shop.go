@@ -37,7 +37,7 @@ type shopView struct {
 }
 
 func shopViewFor(shop kefu.Shop, viewer kefu.Agent) shopView {
-	v := shopView{Slug: shop.Slug, Name: shop.Name, Origins: shop.Origins, Routing: routingOf(shop.Routing())}
+	v := shopView{Slug: shop.Slug, Name: shop.Name, Origins: shop.Origins, Routing: routingOf(shop.RoutingSettings)}
 	if v.Origins == nil {
 		v.Origins = []string{}
 	}

@@ -16,18 +16,12 @@ import (
 )
 
 type shopRow struct {
-	ID               int64 `gorm:"primaryKey"`
-	Slug             string
-	Name             string
-	IdentitySecret   string
-	StickyDays       int
-	AutoCloseMinutes int
-	SlowReplySeconds int
-	ReassignSeconds  int
-	AutoAwayMinutes  int
-	ReopenHours      int
-	HighValueCents   int64
-	CreatedAt        time.Time
+	ID                   int64 `gorm:"primaryKey"`
+	Slug                 string
+	Name                 string
+	IdentitySecret       string
+	kefu.RoutingSettings `gorm:"embedded"`
+	CreatedAt            time.Time
 }
 
 func (shopRow) TableName() string { return "shops" }
@@ -61,8 +55,8 @@ func (s *Store) CreateShop(ctx context.Context, shop kefu.Shop) (kefu.Shop, erro
 	if shop.SlowReplySeconds == 0 {
 		shop.SlowReplySeconds = kefu.DefaultSlowReplySeconds
 	}
-	row := shopRow{Slug: shop.Slug, Name: shop.Name, IdentitySecret: shop.IdentitySecret, StickyDays: shop.StickyDays,
-		SlowReplySeconds: shop.SlowReplySeconds, CreatedAt: s.now().UTC()}
+	row := shopRow{Slug: shop.Slug, Name: shop.Name, IdentitySecret: shop.IdentitySecret, RoutingSettings: shop.RoutingSettings,
+		CreatedAt: s.now().UTC()}
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Create(&row).Error; err != nil {
 			return err
@@ -152,9 +146,7 @@ func (s *Store) Shop(ctx context.Context, id int64) (kefu.Shop, error) {
 }
 
 func (s *Store) withOrigins(ctx context.Context, row shopRow) (kefu.Shop, error) {
-	shop := kefu.Shop{ID: row.ID, Slug: row.Slug, Name: row.Name, StickyDays: row.StickyDays, AutoCloseMinutes: row.AutoCloseMinutes,
-		SlowReplySeconds: row.SlowReplySeconds, ReassignSeconds: row.ReassignSeconds, AutoAwayMinutes: row.AutoAwayMinutes,
-		ReopenHours: row.ReopenHours, HighValueCents: row.HighValueCents,
+	shop := kefu.Shop{ID: row.ID, Slug: row.Slug, Name: row.Name, RoutingSettings: row.RoutingSettings,
 		IdentitySecret: row.IdentitySecret, CreatedAt: row.CreatedAt}
 	if err := s.rdb.WithContext(ctx).Raw(`SELECT origin FROM shop_origins WHERE shop_id = ? ORDER BY origin`, row.ID).
 		Scan(&shop.Origins).Error; err != nil {
