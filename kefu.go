@@ -198,15 +198,18 @@ type Conversation struct {
 	// HelperIDs are the agents invited into the conversation beside its
 	// holder (多方洽谈): they read and write it until they leave, and do not
 	// count against their cap. Cleared when it closes or goes back to the line.
-	HelperIDs    []int64
-	Status       ConversationStatus
-	LastSeq      int64
-	AgentReadSeq int64
-	BuyerReadSeq int64
-	CreatedAt    time.Time
-	QueuedAt     time.Time
-	AssignedAt   *time.Time
-	ClosedAt     *time.Time
+	HelperIDs []int64
+	// AssistantFirst: the shop's assistant answers it first (bot-first)
+	// until a person takes it or it is handed over (转人工).
+	AssistantFirst bool
+	Status         ConversationStatus
+	LastSeq        int64
+	AgentReadSeq   int64
+	BuyerReadSeq   int64
+	CreatedAt      time.Time
+	QueuedAt       time.Time
+	AssignedAt     *time.Time
+	ClosedAt       *time.Time
 }
 
 // MaxHelpers bounds how many agents are invited into one conversation at once.
@@ -239,9 +242,15 @@ type Message struct {
 	Text           string
 	// Code names a system message's meaning (SystemAssigned, SystemClosed) so
 	// clients can word it in their own language; Text is the Chinese default.
+	// On a bot message it names which auto-reply it is (BotWelcome, ...).
 	Code        string
 	ClientMsgID string
-	CreatedAt   time.Time
+	// RuleID is the keyword rule a bot message answered with (0: none).
+	RuleID int64
+	// QuickReplies are questions a bot message offers the buyer to tap; a
+	// tap sends the question as the buyer's own message.
+	QuickReplies []string
+	CreatedAt    time.Time
 }
 
 // WriteRule says which conversations a message may be appended to. The store
@@ -277,6 +286,21 @@ const (
 	// SystemLeaveMessage: nobody of the shop is online; the buyer's messages
 	// are kept and answered when an agent comes.
 	SystemLeaveMessage = "leave_message"
+	// SystemHandedOver: the assistant handed the buyer to people (转人工).
+	SystemHandedOver = "handed_over"
+)
+
+// Bot message codes: which of the assistant's replies a bot message is
+// (docs/autoreply.md).
+const (
+	BotWelcome  = "welcome"   // the greeting, stored when the buyer first writes
+	BotKeyword  = "keyword"   // a keyword rule's answer (RuleID names it)
+	BotOffHours = "off_hours" // outside business hours
+	BotBusy     = "busy"      // every agent is busy: the place in line and the wait
+	BotHolding  = "holding"   // the buyer has waited the shop's holding_seconds
+	BotAway     = "away"      // the buyer's agent is away: their own away reply
+	BotFallback = "fallback"  // bot-first, no rule answers: handed to people
+	BotHandover = "handover"  // the buyer asked for a person (转人工)
 )
 
 // Order is a shop order, linked to the buyer who placed it.
@@ -394,6 +418,10 @@ const (
 	EventAgentDisabled EventType = "agent.disabled"
 	// EventAgentEnabled: an owner enabled a disabled account again.
 	EventAgentEnabled EventType = "agent.enabled"
+	// EventHandedOver: the assistant handed a conversation it answered
+	// first to people (转人工): the buyer asked, a rule said so, or no rule
+	// answered (data.reason: "asked", "rule", "fallback").
+	EventHandedOver EventType = "conversation.handed_over"
 )
 
 // Event is one entry of a shop's append-only event log. Fields that do not
@@ -435,6 +463,13 @@ type EventData struct {
 	Fields []string `json:"fields,omitempty"`
 	Role   Role     `json:"role,omitempty"`
 }
+
+// Event reasons of EventHandedOver.
+const (
+	HandOverAsked    = "asked"    // the buyer asked for a person
+	HandOverRule     = "rule"     // a keyword rule hands over
+	HandOverFallback = "fallback" // no rule answered
+)
 
 // PriorityVIP is the priority of a VIP buyer's conversation, and of one
 // about a high-value order.
@@ -628,4 +663,129 @@ type RoutingSettings struct {
 	// HighValueCents serves a conversation about an order of at least that
 	// amount before others, as a VIP's (0: never).
 	HighValueCents int64
+}
+
+// MatchKind is how a keyword rule matches a buyer's message, after both are
+// folded (docs/autoreply.md).
+type MatchKind string
+
+// Match kinds.
+const (
+	MatchExact    MatchKind = "exact"    // the message is one of the patterns
+	MatchContains MatchKind = "contains" // the message holds every pattern
+	MatchAny      MatchKind = "any"      // the message holds at least one pattern
+	MatchRegex    MatchKind = "regex"    // the one pattern, a Go (RE2) regular expression, matches
+)
+
+// Valid reports whether m is a known match kind.
+func (m MatchKind) Valid() bool {
+	return m == MatchExact || m == MatchContains || m == MatchAny || m == MatchRegex
+}
+
+// Handoff is what a keyword rule does besides answering.
+type Handoff string
+
+// Handoffs.
+const (
+	HandoffNone  Handoff = ""      // answer only
+	HandoffHuman Handoff = "human" // hand the buyer to people (转人工)
+	HandoffGroup Handoff = "group" // hand the buyer to a group's line
+)
+
+// AutoReplyRule is a keyword rule of the shop's assistant.
+type AutoReplyRule struct {
+	ID       int64
+	ShopID   int64
+	Name     string
+	Match    MatchKind
+	Patterns []string
+	// GroupIDs scope the rule to conversations routed to these groups;
+	// empty: every conversation.
+	GroupIDs []int64
+	// Priority orders the rules: of those that match, the highest fires;
+	// among equals, the oldest (lowest id).
+	Priority  int
+	Answer    string   // may hold variables ({buyer.name}, {shop.name}, ...)
+	FollowUps []string // tappable follow-up questions
+	Handoff   Handoff
+	// HandoffGroupID is the group HandoffGroup hands to.
+	HandoffGroupID int64
+	Enabled        bool
+	Hits           int64 // how often it answered
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+// Auto-reply limits.
+const (
+	MaxAutoReplyRules    = 1000
+	MaxRulePatterns      = 20
+	MaxPatternRunes      = 100
+	MaxRegexBytes        = 200
+	MaxRuleFollowUps     = 5
+	MaxQuickQuestions    = 8
+	MaxQuestionRunes     = 50
+	MaxReplyRunes        = 500
+	MaxRepliesPerMinute  = 60
+	MaxHoldingSeconds    = 3600
+	MaxRulePriority      = 1000
+	DefaultRepliesPerMin = 5
+)
+
+// OffHoursMode is what the assistant does with a buyer who writes outside
+// business hours.
+type OffHoursMode string
+
+// Off-hours modes.
+const (
+	OffHoursQueue        OffHoursMode = "queue"         // queue for the next opening
+	OffHoursLeaveMessage OffHoursMode = "leave_message" // take a message (留言) to answer later
+)
+
+// TimeSpan is part of a day the shop is open: from Start to End, in minutes
+// after midnight in the shop's time zone (End up to 1440).
+type TimeSpan struct {
+	Start int `json:"start"`
+	End   int `json:"end"`
+}
+
+// BusinessHours are when people answer. Disabled: always open.
+type BusinessHours struct {
+	Enabled  bool   `json:"enabled"`
+	TimeZone string `json:"time_zone"` // IANA, e.g. Asia/Shanghai
+	// Weekly holds the open spans of each weekday, Sunday first.
+	Weekly [7][]TimeSpan `json:"weekly"`
+	// Holidays are dates (YYYY-MM-DD, in the time zone) closed all day.
+	Holidays []string `json:"holidays"`
+}
+
+// AssistantSettings are how the shop's assistant (店小蜜) answers.
+type AssistantSettings struct {
+	// Enabled turns every auto-reply on or off.
+	Enabled bool
+	Name    string // shown as the sender of its messages, e.g. 小蜜
+	// Avatar is one or two characters shown in its avatar circle.
+	Avatar         string
+	Greeting       string   // the welcome; "" for none
+	QuickQuestions []string // offered with the welcome
+	// BotFirst lets the rules answer a new conversation first; people take
+	// it when the buyer asks (转人工), a rule hands over, or no rule answers.
+	BotFirst bool
+	// FallbackReply is said when, bot-first, no rule answers; the buyer is
+	// then handed to people.
+	FallbackReply string
+	// HandoverReply is said when the buyer asks for a person.
+	HandoverReply string
+	// BusyReply is said when the buyer has to wait for a person; it may
+	// hold {queue.position} and {queue.eta}.
+	BusyReply string
+	// HoldingSeconds says the holding reply once to a buyer who has waited
+	// that long in line (0: never).
+	HoldingSeconds int
+	HoldingReply   string
+	// RepliesPerMinute caps the auto-replies to one conversation per minute.
+	RepliesPerMinute int
+	Hours            BusinessHours
+	OffHoursReply    string // may hold {hours.next}
+	OffHoursMode     OffHoursMode
 }

@@ -242,23 +242,28 @@ func ValidateClientMsgID(id string) *Error {
 
 // Message is the JSON shape of a kefu.Message.
 type Message struct {
-	ID             int64     `json:"id"`
-	ConversationID int64     `json:"conversation_id"`
-	Seq            int64     `json:"seq"`
-	Kind           string    `json:"kind"`
-	Sender         string    `json:"sender"`
-	SenderID       int64     `json:"sender_id"`
-	SenderName     string    `json:"sender_name"`
-	Text           string    `json:"text"`
-	Code           string    `json:"code,omitempty"`
-	ClientMsgID    string    `json:"client_msg_id,omitempty"`
-	CreatedAt      time.Time `json:"created_at"`
+	ID             int64  `json:"id"`
+	ConversationID int64  `json:"conversation_id"`
+	Seq            int64  `json:"seq"`
+	Kind           string `json:"kind"`
+	Sender         string `json:"sender"`
+	SenderID       int64  `json:"sender_id"`
+	SenderName     string `json:"sender_name"`
+	Text           string `json:"text"`
+	Code           string `json:"code,omitempty"`
+	ClientMsgID    string `json:"client_msg_id,omitempty"`
+	// RuleID is the keyword rule a bot message answered with.
+	RuleID int64 `json:"rule_id,omitempty"`
+	// QuickReplies are questions a bot message offers the buyer to tap.
+	QuickReplies []string  `json:"quick_replies,omitempty"`
+	CreatedAt    time.Time `json:"created_at"`
 }
 
 // MessageOf converts a domain message.
 func MessageOf(m kefu.Message) Message {
 	return Message{ID: m.ID, ConversationID: m.ConversationID, Seq: m.Seq, Kind: string(m.Kind), Sender: string(m.Sender),
-		SenderID: m.SenderID, SenderName: m.SenderName, Text: m.Text, Code: m.Code, ClientMsgID: m.ClientMsgID, CreatedAt: m.CreatedAt.UTC()}
+		SenderID: m.SenderID, SenderName: m.SenderName, Text: m.Text, Code: m.Code, ClientMsgID: m.ClientMsgID,
+		RuleID: m.RuleID, QuickReplies: m.QuickReplies, CreatedAt: m.CreatedAt.UTC()}
 }
 
 // MessagesOf converts a list of domain messages; never nil, so JSON shows [].
@@ -310,6 +315,9 @@ type Conversation struct {
 	// AwaitingSince is when the buyer's oldest unanswered message was written
 	// (agents only; absent when nothing waits for an answer).
 	AwaitingSince *time.Time `json:"awaiting_since,omitempty"`
+	// Assistant: the shop's assistant answers it (bot-first) until a person
+	// takes it or the buyer asks for one (转人工).
+	Assistant bool `json:"assistant,omitempty"`
 }
 
 // Transfer is who handed a conversation over and what they told the next agent.
@@ -334,7 +342,7 @@ func ConversationOf(s kefu.ConversationSummary, position int) Conversation {
 	c := Conversation{ID: s.ID, Status: string(s.Status), Buyer: BuyerOf(s.Buyer), AgentName: s.AgentName,
 		LastSeq: s.LastSeq, AgentReadSeq: s.AgentReadSeq, BuyerReadSeq: s.BuyerReadSeq, Unread: s.Unread,
 		QueuePosition: position, CreatedAt: s.CreatedAt.UTC(), AssignedAt: utc(s.AssignedAt), ClosedAt: utc(s.ClosedAt),
-		GroupID: s.GroupID, HelperIDs: s.HelperIDs, AwaitingSince: utc(s.AwaitingSince)}
+		GroupID: s.GroupID, HelperIDs: s.HelperIDs, AwaitingSince: utc(s.AwaitingSince), Assistant: s.AssistantFirst && s.Status == kefu.StatusQueued}
 	if s.AgentID != 0 {
 		id := s.AgentID
 		c.AgentID = &id

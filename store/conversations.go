@@ -13,24 +13,25 @@ import (
 )
 
 type conversationRow struct {
-	ID            int64 `gorm:"primaryKey"`
-	ShopID        int64
-	BuyerID       int64
-	AgentID       *int64
-	GroupID       int64
-	Priority      int
-	TransferFrom  int64
-	TransferNote  string
-	Helpers       string // agent ids, comma-separated: see kefu.Conversation.HelperIDs
-	AwaitingSince *time.Time
-	Status        string
-	LastSeq       int64
-	AgentReadSeq  int64
-	BuyerReadSeq  int64
-	CreatedAt     time.Time
-	QueuedAt      time.Time
-	AssignedAt    *time.Time
-	ClosedAt      *time.Time
+	ID             int64 `gorm:"primaryKey"`
+	ShopID         int64
+	BuyerID        int64
+	AgentID        *int64
+	GroupID        int64
+	Priority       int
+	TransferFrom   int64
+	TransferNote   string
+	Helpers        string // agent ids, comma-separated: see kefu.Conversation.HelperIDs
+	AwaitingSince  *time.Time
+	AssistantFirst bool
+	Status         string
+	LastSeq        int64
+	AgentReadSeq   int64
+	BuyerReadSeq   int64
+	CreatedAt      time.Time
+	QueuedAt       time.Time
+	AssignedAt     *time.Time
+	ClosedAt       *time.Time
 }
 
 func (conversationRow) TableName() string { return "conversations" }
@@ -39,7 +40,8 @@ func (r conversationRow) conversation() kefu.Conversation {
 	c := kefu.Conversation{ID: r.ID, ShopID: r.ShopID, BuyerID: r.BuyerID, GroupID: r.GroupID, Priority: r.Priority,
 		TransferFromAgentID: r.TransferFrom, TransferNote: r.TransferNote, AwaitingSince: r.AwaitingSince,
 		Status: kefu.ConversationStatus(r.Status), LastSeq: r.LastSeq, AgentReadSeq: r.AgentReadSeq, BuyerReadSeq: r.BuyerReadSeq,
-		CreatedAt: r.CreatedAt, QueuedAt: r.QueuedAt, AssignedAt: r.AssignedAt, ClosedAt: r.ClosedAt, HelperIDs: parseIDs(r.Helpers)}
+		CreatedAt: r.CreatedAt, QueuedAt: r.QueuedAt, AssignedAt: r.AssignedAt, ClosedAt: r.ClosedAt, HelperIDs: parseIDs(r.Helpers),
+		AssistantFirst: r.AssistantFirst}
 	if r.AgentID != nil {
 		c.AgentID = *r.AgentID
 	}
@@ -50,7 +52,7 @@ func rowOf(c kefu.Conversation) conversationRow {
 	r := conversationRow{ID: c.ID, ShopID: c.ShopID, BuyerID: c.BuyerID, GroupID: c.GroupID, Priority: c.Priority,
 		TransferFrom: c.TransferFromAgentID, TransferNote: c.TransferNote, AwaitingSince: c.AwaitingSince, Status: string(c.Status), LastSeq: c.LastSeq,
 		AgentReadSeq: c.AgentReadSeq, BuyerReadSeq: c.BuyerReadSeq, CreatedAt: c.CreatedAt, QueuedAt: c.QueuedAt,
-		AssignedAt: c.AssignedAt, ClosedAt: c.ClosedAt, Helpers: formatIDs(c.HelperIDs)}
+		AssignedAt: c.AssignedAt, ClosedAt: c.ClosedAt, Helpers: formatIDs(c.HelperIDs), AssistantFirst: c.AssistantFirst}
 	if c.AgentID != 0 {
 		id := c.AgentID
 		r.AgentID = &id
