@@ -118,7 +118,10 @@ type Agent struct {
 	PasswordHash  string
 	MaxConcurrent int
 	// Disabled agents cannot sign in, have no sessions and are never routed to.
-	Disabled  bool
+	Disabled bool
+	// AwayReply is what the shop's assistant tells a buyer who writes to
+	// this agent while they are away ("" for none).
+	AwayReply string
 	CreatedAt time.Time
 }
 
@@ -129,6 +132,7 @@ type AgentChange struct {
 	MaxConcurrent *int
 	Disabled      *bool
 	PasswordHash  *string // a new password's hash
+	AwayReply     *string
 	// KeepSession is the token hash of a session a password change does not
 	// end (an owner changing their own password keeps the one they use).
 	KeepSession string
@@ -138,7 +142,7 @@ type AgentChange struct {
 type AgentUpdate struct {
 	Agent Agent // after the change
 	// Fields are what changed: "name", "max_concurrent", "role", "password",
-	// "disabled"; none when the change set what already was.
+	// "away_reply", "disabled"; none when the change set what already was.
 	Fields []string
 	// EndedSessions are the token hashes of the sessions it ended.
 	EndedSessions []string
@@ -156,7 +160,7 @@ func (u AgentUpdate) Changed(field string) bool {
 
 // Empty reports whether the change names no field.
 func (c AgentChange) Empty() bool {
-	return c.Name == nil && c.Role == nil && c.MaxConcurrent == nil && c.Disabled == nil && c.PasswordHash == nil
+	return c.Name == nil && c.Role == nil && c.MaxConcurrent == nil && c.Disabled == nil && c.PasswordHash == nil && c.AwayReply == nil
 }
 
 // Buyer is a shopper: an anonymous visitor or identified by the shop's buyer id.
@@ -313,7 +317,20 @@ type Order struct {
 	AmountCents int64
 	Currency    string
 	Items       []OrderItem
+	TrackingNo  string // the parcel's, once shipped
 	CreatedAt   time.Time
+}
+
+// OrderStatusName is how an order status reads to a buyer in Chinese; an
+// unknown status reads as itself.
+func OrderStatusName(status string) string {
+	names := map[string]string{"unpaid": "待付款", "pending": "待付款", "created": "已下单", "paid": "已付款", "shipped": "已发货",
+		"delivered": "已签收", "refunding": "退款中", "refunded": "已退款", "completed": "已完成", "cancelled": "已取消",
+		"canceled": "已取消", "closed": "已关闭", "returning": "退货中", "after_sale": "售后中"}
+	if n, ok := names[status]; ok {
+		return n
+	}
+	return status
 }
 
 // OrderItem is one line of an order.
@@ -788,4 +805,23 @@ type AssistantSettings struct {
 	Hours            BusinessHours
 	OffHoursReply    string // may hold {hours.next}
 	OffHoursMode     OffHoursMode
+}
+
+// DefaultAssistantSettings are a shop's assistant settings until it saves
+// its own: switched off, with wording ready to switch on.
+func DefaultAssistantSettings() AssistantSettings {
+	return AssistantSettings{
+		Name:             "小蜜",
+		Avatar:           "蜜",
+		Greeting:         "亲，欢迎光临{shop.name}，有什么可以帮您？",
+		FallbackReply:    "这个问题小蜜还不会回答，已为您转接人工客服，请稍候",
+		HandoverReply:    "好的，正在为您转接人工客服，请稍候",
+		BusyReply:        "当前咨询人数较多，您排在第 {queue.position} 位，预计等待 {queue.eta}，请稍候",
+		HoldingSeconds:   60,
+		HoldingReply:     "亲，客服正在忙，请稍候",
+		RepliesPerMinute: DefaultRepliesPerMin,
+		Hours:            BusinessHours{TimeZone: "Asia/Shanghai"},
+		OffHoursReply:    "亲，现在是非工作时间，客服 {hours.next} 上线后会第一时间回复您",
+		OffHoursMode:     OffHoursQueue,
+	}
 }

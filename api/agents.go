@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -14,7 +15,7 @@ var (
 	errSelfLockout     = newError(http.StatusForbidden, "self_lockout", "An owner cannot demote or disable themselves; another owner can.")
 	errLastOwner       = newError(http.StatusConflict, "last_owner", "The shop must keep at least one enabled owner.")
 	errAccountDisabled = newError(http.StatusForbidden, "account_disabled", "This account is disabled; ask the shop owner.")
-	errNoAgentField    = newError(http.StatusBadRequest, "invalid_json", "Send at least one of name, max_concurrent, role, disabled and password.")
+	errNoAgentField    = newError(http.StatusBadRequest, "invalid_json", "Send at least one of name, max_concurrent, role, disabled, password and away_reply.")
 )
 
 // updateAgentRequest is PATCH /agents/{id}: a field left out (or null) keeps
@@ -25,13 +26,14 @@ type updateAgentRequest struct {
 	Role          *string `json:"role"`
 	Disabled      *bool   `json:"disabled"`
 	Password      *string `json:"password"`
+	AwayReply     *string `json:"away_reply"`
 }
 
 // change is the request as a change to an agent, its values not yet
 // checked and the password not yet hashed (PasswordHash is set, empty, when
 // one was sent): who may send which fields is told first.
 func (req updateAgentRequest) change() kefu.AgentChange {
-	ch := kefu.AgentChange{Name: req.Name, MaxConcurrent: req.MaxConcurrent, Disabled: req.Disabled}
+	ch := kefu.AgentChange{Name: req.Name, MaxConcurrent: req.MaxConcurrent, Disabled: req.Disabled, AwayReply: req.AwayReply}
 	if req.Role != nil {
 		role := kefu.Role(*req.Role)
 		ch.Role = &role
@@ -59,6 +61,8 @@ func (req updateAgentRequest) validate(ch *kefu.AgentChange, cost int) error {
 		return errInvalidRole
 	case req.Password != nil && !validPassword(*req.Password):
 		return errWeakPassword
+	case ch.AwayReply != nil && utf8.RuneCountInString(*ch.AwayReply) > kefu.MaxReplyRunes:
+		return fieldError("away_reply", "text_too_long", "away_reply must be at most 500 characters.")
 	}
 	if req.Password != nil {
 		hash, err := HashPassword(*req.Password, cost)
@@ -75,10 +79,7 @@ func (req updateAgentRequest) validate(ch *kefu.AgentChange, cost int) error {
 // the sessions it ended, and every socket of an agent whose role or name
 // changed, which acts with the old ones until it reconnects.
 func (h *handlers) updateAgent(c *gin.Context) {
-	viewer, ok := h.supervisor(c)
-	if !ok {
-		return
-	}
+	viewer := currentAgent(c)
 	id, ok := h.pathID(c)
 	if !ok {
 		return

@@ -282,6 +282,7 @@ func (h *handlers) buyerOrders(c *gin.Context) {
 		AmountCents int64            `json:"amount_cents"`
 		Currency    string           `json:"currency"`
 		Items       []kefu.OrderItem `json:"items"`
+		TrackingNo  string           `json:"tracking_no"`
 		CreatedAt   string           `json:"created_at"`
 	}
 	out := make([]orderView, len(orders))
@@ -291,7 +292,7 @@ func (h *handlers) buyerOrders(c *gin.Context) {
 			items = []kefu.OrderItem{}
 		}
 		out[i] = orderView{ID: o.ID, OrderNo: o.OrderNo, Status: o.Status, AmountCents: o.AmountCents, Currency: o.Currency,
-			Items: items, CreatedAt: o.CreatedAt.UTC().Format("2006-01-02T15:04:05Z07:00")}
+			Items: items, TrackingNo: o.TrackingNo, CreatedAt: o.CreatedAt.UTC().Format("2006-01-02T15:04:05Z07:00")}
 	}
 	c.JSON(http.StatusOK, gin.H{"orders": out})
 }

@@ -19,6 +19,9 @@ type apiError struct {
 	Status  int
 	Code    string
 	Message string
+	// Field names the input that is wrong, as a JSON path ("patterns[1]",
+	// "hours.weekly[2][0]"), when one is.
+	Field string
 }
 
 func (e *apiError) Error() string { return e.Code + ": " + e.Message }
@@ -55,6 +58,11 @@ func (e *retryLater) Unwrap() error { return e.apiError }
 
 func badRequest(code, message string) *apiError {
 	return newError(http.StatusBadRequest, code, message)
+}
+
+// fieldError is a 400 that names the input that is wrong.
+func fieldError(field, code, message string) *apiError {
+	return &apiError{Status: http.StatusBadRequest, Code: code, Message: message, Field: field}
 }
 
 // toAPIError maps any error from below to what the client sees. Unknown
@@ -100,6 +108,7 @@ type errorBody struct {
 	Error struct {
 		Code    string `json:"code"`
 		Message string `json:"message"`
+		Field   string `json:"field,omitempty"`
 	} `json:"error"`
 }
 
@@ -116,7 +125,7 @@ func (h *handlers) writeError(c *gin.Context, err error) {
 		c.Header("Retry-After", strconv.Itoa(int(later.after.Seconds())+1))
 	}
 	var body errorBody
-	body.Error.Code, body.Error.Message = ae.Code, ae.Message
+	body.Error.Code, body.Error.Message, body.Error.Field = ae.Code, ae.Message, ae.Field
 	c.AbortWithStatusJSON(ae.Status, body)
 }
 

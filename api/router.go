@@ -50,6 +50,11 @@ type Store interface {
 	Buyer(ctx context.Context, shopID, id int64) (kefu.Buyer, error)
 	BuyerOrders(ctx context.Context, shopID, buyerID int64) ([]kefu.Order, error)
 	ListConversations(ctx context.Context, shopID int64, f kefu.ConversationFilter) ([]kefu.ConversationSummary, error)
+	AssistantSettings(ctx context.Context, shopID int64) (kefu.AssistantSettings, error)
+	SetAssistantSettings(ctx context.Context, shopID int64, a kefu.AssistantSettings) error
+	AutoReplyRules(ctx context.Context, shopID int64) ([]kefu.AutoReplyRule, error)
+	SaveAutoReplyRule(ctx context.Context, r kefu.AutoReplyRule, check func([]kefu.AutoReplyRule) error) (kefu.AutoReplyRule, error)
+	DeleteAutoReplyRule(ctx context.Context, shopID, id int64) error
 }
 
 // Conversations is the conversation service (conversation.Service).
@@ -92,8 +97,10 @@ type SendLimiter interface {
 type Config struct {
 	Store         Store
 	Conversations Conversations
-	Log           *slog.Logger
-	Now           func() time.Time
+	// Assistant is the shop's assistant, for the widget's welcome; nil: none.
+	Assistant Assistant
+	Log       *slog.Logger
+	Now       func() time.Time
 	// BuyerSecret signs buyer socket tokens.
 	BuyerSecret []byte
 	// BuyerSends and AgentSends bound message sending per buyer and per
@@ -149,15 +156,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 func (s *Server) Shutdown(ctx context.Context) error { return s.hub.shutdown(ctx) }
 
 type handlers struct {
-	store  Store
-	convs  Conversations
-	log    *slog.Logger
-	now    func() time.Time
-	tokens buyerTokens
-	public string
-	hub    *hub
-	logins *loginLimiter
-	shops  *shopCache
+	store     Store
+	convs     Conversations
+	assistant Assistant // nil: none
+	log       *slog.Logger
+	now       func() time.Time
+	tokens    buyerTokens
+	public    string
+	hub       *hub
+	logins    *loginLimiter
+	shops     *shopCache
 	// sends bounds message sending per sender kind.
 	sends map[kefu.SenderKind]SendLimiter
 	// passwordCost is Config.PasswordCost. dummyHash is compared against
@@ -182,7 +190,7 @@ func New(cfg Config) *Server {
 	if cfg.SocketWriteTimeout <= 0 {
 		cfg.SocketWriteTimeout = writeTimeout
 	}
-	h := &handlers{socketWriteTimeout: cfg.SocketWriteTimeout, agentAccept: agentSocketOptions(cfg.PublicURL), store: cfg.Store, convs: cfg.Conversations, log: cfg.Log, now: cfg.Now,
+	h := &handlers{socketWriteTimeout: cfg.SocketWriteTimeout, agentAccept: agentSocketOptions(cfg.PublicURL), store: cfg.Store, convs: cfg.Conversations, assistant: cfg.Assistant, log: cfg.Log, now: cfg.Now,
 		tokens: buyerTokens{secret: cfg.BuyerSecret}, public: cfg.PublicURL, hub: newHub(), logins: newLoginLimiter(cfg.Now),
 		sends: map[kefu.SenderKind]SendLimiter{kefu.SenderBuyer: cfg.BuyerSends, kefu.SenderAgent: cfg.AgentSends},
 		shops: newShopCache(cfg.Store, cfg.Now), passwordCost: cfg.PasswordCost}
@@ -242,6 +250,13 @@ func routes(r *gin.Engine, h *handlers, cfg Config) {
 	agent.PUT("/phrases/:id", h.updatePhrase)
 	agent.DELETE("/phrases/:id", h.deletePhrase)
 	agent.POST("/phrases/:id/use", h.usePhrase)
+	agent.GET("/assistant", h.getAssistant)
+	agent.PUT("/assistant", h.putAssistant)
+	agent.GET("/auto-replies", h.listAutoReplies)
+	agent.POST("/auto-replies", h.createAutoReply)
+	agent.POST("/auto-replies/test", h.testAutoReply)
+	agent.PUT("/auto-replies/:id", h.updateAutoReply)
+	agent.DELETE("/auto-replies/:id", h.deleteAutoReply)
 	agent.GET("/shop", h.getShop)
 	agent.PUT("/shop/origins", h.setShopOrigins)
 	agent.POST("/shop/identity-secret", h.rotateIdentitySecret)

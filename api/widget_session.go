@@ -116,7 +116,10 @@ func (h *handlers) widgetSession(c *gin.Context) {
 	}
 	expires := h.now().Add(BuyerTokenTTL).UTC().Truncate(1e9)
 	token := h.tokens.sign(buyerClaims{ShopID: shop.ID, BuyerID: buyer.ID, Expires: expires})
+	face, welcome := h.welcome(ctx, shop)
 	c.JSON(http.StatusOK, gin.H{
+		"assistant":  face,
+		"welcome":    welcome,
 		"token":      token,
 		"expires_at": expires,
 		"socket_url": h.socketURL(c.Request, "/ws/buyer"),

@@ -53,12 +53,20 @@ var (
 // what can be told before the agent is read.
 func MayChangeAgents(viewer kefu.Agent, ch kefu.AgentChange) error {
 	switch {
+	case awayReplyOnly(ch):
+		return nil // anyone's own; MayChangeAgent checks whose
 	case !supervisorRole(viewer.Role):
 		return ErrSupervisorOnly
 	case (ch.Role != nil || ch.Disabled != nil || ch.PasswordHash != nil) && !ManagesShop(viewer):
 		return ErrOwnerOnly
 	}
 	return nil
+}
+
+// awayReplyOnly reports whether ch changes nothing but the away reply,
+// which every agent may set for themselves.
+func awayReplyOnly(ch kefu.AgentChange) bool {
+	return ch.AwayReply != nil && ch.Name == nil && ch.Role == nil && ch.MaxConcurrent == nil && ch.Disabled == nil && ch.PasswordHash == nil
 }
 
 // MayChangeAgent returns nil if viewer may make the change ch to target, an
@@ -69,7 +77,9 @@ func MayChangeAgent(viewer, target kefu.Agent, ch kefu.AgentChange) error {
 		return err
 	}
 	switch {
-	case target.Role == kefu.RoleOwner && !ManagesShop(viewer):
+	case awayReplyOnly(ch) && target.ID != viewer.ID && !supervisorRole(viewer.Role):
+		return ErrSupervisorOnly
+	case target.Role == kefu.RoleOwner && target.ID != viewer.ID && !ManagesShop(viewer):
 		return ErrOwnerOnly
 	case target.ID == viewer.ID && ((ch.Role != nil && *ch.Role != kefu.RoleOwner) || (ch.Disabled != nil && *ch.Disabled)):
 		return ErrSelfLockout

@@ -14,16 +14,43 @@ import (
 // dedicated agent when one has room (the steps before), but never to the
 // group: it waits outside the group's line, with no place in it, until a
 // person takes it (accepting it from the queue, or its own agent coming
-// back), which ends the assistant's turn for good. kefu has no assistant
-// yet: auto-replies come with a later issue, which also adds the hand-over
-// to people (转人工) with its event. With none set, every conversation goes
-// to people.
+// back, or the assistant handing it over: 转人工, EventHandedOver), which
+// ends the assistant's turn for good. Bot is kefu's assistant; with none
+// set, every conversation goes to people.
 type Assistant interface {
 	AnswersFirst(ctx context.Context, shop kefu.Shop, buyerID int64, entry kefu.Entry) bool
 }
 
 // SetAssistant installs the bot-first hook (before Start).
 func (s *Service) SetAssistant(a Assistant) { s.assistant = a }
+
+// greeter is an assistant that greets: the welcome it returns is stored as
+// a new conversation's first message, before the buyer's.
+type greeter interface {
+	Greeting(ctx context.Context, shop kefu.Shop, buyerID int64) *kefu.Message
+}
+
+// waitTeller is an assistant told of a conversation routing left waiting,
+// with its place in line (0: none, the assistant answers it).
+type waitTeller interface {
+	waitingLeft(conv kefu.Conversation, position int)
+}
+
+// greet stores the assistant's welcome in a conversation just started.
+func (s *Service) greet(ctx context.Context, shop kefu.Shop, conv kefu.Conversation) {
+	g, ok := s.assistant.(greeter)
+	if !ok {
+		return
+	}
+	m := g.Greeting(ctx, shop, conv.BuyerID)
+	if m == nil {
+		return
+	}
+	m.ShopID, m.ConversationID = conv.ShopID, conv.ID
+	if _, _, err := s.store.Append(ctx, *m, kefu.WriteRule{OpenOnly: true}, s.committed(nil)); err != nil {
+		s.log.Error("welcome", "conversation", conv.ID, "err", err)
+	}
+}
 
 // assistantFirst asks the hook about a conversation the actor's message
 // starts.

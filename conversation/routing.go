@@ -176,6 +176,15 @@ func (s *Service) route(ctx context.Context, conv kefu.Conversation) {
 		return
 	}
 	s.publishConversation(ctx, full, false)
+	if w, ok := s.assistant.(waitTeller); ok {
+		position := 0
+		if !full.AssistantFirst {
+			if position, err = s.store.QueuePosition(ctx, full); err != nil {
+				s.log.Error("queue position", "conversation", conv.ID, "err", err)
+			}
+		}
+		w.waitingLeft(full, position)
+	}
 	if !s.presence.AnyOnline(conv.ShopID) {
 		// The leave-message rule (留言): nobody will answer soon, and the
 		// buyer is told so instead of watching a place in line.

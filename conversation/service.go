@@ -178,6 +178,9 @@ func (s *Service) Send(ctx context.Context, actor Actor, conversationID int64, c
 type sent struct {
 	conv kefu.Conversation
 	ack  []byte // the ack, when it is to be delivered after routing
+	// started: the message started its conversation (after the
+	// assistant's welcome, if any).
+	started bool
 }
 
 // appendAndPublish stores msg under rule; the consumers hear of it at its
@@ -258,9 +261,12 @@ func (s *Service) buyerSend(ctx context.Context, actor Actor, msg kefu.Message) 
 	}
 	group, priority := s.entry(ctx, shop, actor.ID, actor.Entry)
 	for attempt := 0; ; attempt++ {
-		conv, _, err := s.store.StartConversation(ctx, actor.ShopID, actor.ID, group, priority, s.assistantFirst(ctx, shop, actor), s.committed(nil))
+		conv, created, err := s.store.StartConversation(ctx, actor.ShopID, actor.ID, group, priority, s.assistantFirst(ctx, shop, actor), s.committed(nil))
 		if err != nil {
 			return kefu.Message{}, false, err
+		}
+		if created {
+			s.greet(ctx, shop, conv)
 		}
 		msg.ConversationID = conv.ID
 		stored, dup, at, err := s.appendAndPublish(ctx, msg, rule, actor.Socket)
@@ -271,6 +277,7 @@ func (s *Service) buyerSend(ctx context.Context, actor Actor, msg kefu.Message) 
 		if err != nil {
 			return kefu.Message{}, false, err
 		}
+		at.started = created
 		s.afterBuyerSend(ctx, actor.Socket, stored, dup, at)
 		return stored, dup, nil
 	}
@@ -278,7 +285,7 @@ func (s *Service) buyerSend(ctx context.Context, actor Actor, msg kefu.Message) 
 
 // afterBuyerSend routes the conversation if it is waiting, then acks. The
 // message is stored: this happens even if the caller's deadline has passed.
-// A conversation's first message routes it; so does the retry of one whose
+// A conversation's first message (the first after the welcome) routes it; so does the retry of one whose
 // conversation still waits (the first try may have been stored and then
 // failed before routing).
 func (s *Service) afterBuyerSend(ctx context.Context, via Subscriber, msg kefu.Message, dup bool, at sent) {
@@ -286,7 +293,7 @@ func (s *Service) afterBuyerSend(ctx context.Context, via Subscriber, msg kefu.M
 	switch {
 	case dup:
 		s.routeIfQueued(ctx, msg.ShopID, msg.ConversationID)
-	case at.conv.Status == kefu.StatusQueued && at.conv.LastSeq == 1:
+	case at.conv.Status == kefu.StatusQueued && (at.started || at.conv.LastSeq == 1):
 		s.route(ctx, at.conv)
 	}
 	deliverAck(via, msg, dup, at)

@@ -376,12 +376,15 @@ type Agent struct {
 	MaxConcurrent int    `json:"max_concurrent"`
 	ActiveCount   int    `json:"active_count"`
 	Disabled      bool   `json:"disabled"`
+	// AwayReply is what the assistant tells a buyer who writes while the
+	// agent is away.
+	AwayReply string `json:"away_reply"`
 }
 
 // AgentOf converts a domain agent with its presence and current load.
 func AgentOf(a kefu.Agent, presence kefu.Presence, active int) Agent {
 	return Agent{ID: a.ID, ShopID: a.ShopID, Username: a.Username, Name: a.Name, Role: string(a.Role),
-		Presence: string(presence), MaxConcurrent: a.MaxConcurrent, ActiveCount: active, Disabled: a.Disabled}
+		Presence: string(presence), MaxConcurrent: a.MaxConcurrent, ActiveCount: active, Disabled: a.Disabled, AwayReply: a.AwayReply}
 }
 
 // Server frames. Each is encoded with Encode.

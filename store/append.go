@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -368,7 +369,7 @@ func (s *Store) appendOne(ctx context.Context, st appendStmts, req *appendReques
 		return r, err
 	}
 	if err := st.insertMsg.QueryRowContext(ctx, m.ShopID, m.ConversationID, r.msg.Seq, string(m.Kind), string(m.Sender),
-		m.SenderID, m.SenderName, m.Text, m.Code, m.ClientMsgID, m.CreatedAt).Scan(&r.msg.ID); err != nil {
+		m.SenderID, m.SenderName, m.Text, m.Code, m.ClientMsgID, m.CreatedAt, m.RuleID, quickReplies(m.QuickReplies)).Scan(&r.msg.ID); err != nil {
 		return appendResult{}, err
 	}
 	e := messageEvent(r.msg, r.conv)
@@ -378,6 +379,28 @@ func (s *Store) appendOne(ctx context.Context, st appendStmts, req *appendReques
 	}
 	r.event = e
 	return r, nil
+}
+
+// quickReplies is how a message's tappable replies are stored: a JSON array,
+// or "" for none (every message but a few of the assistant's).
+func quickReplies(q []string) string {
+	if len(q) == 0 {
+		return ""
+	}
+	b, _ := json.Marshal(q) // strings always marshal
+	return string(b)
+}
+
+// parseQuickReplies reads what quickReplies stored.
+func parseQuickReplies(s string) []string {
+	if s == "" {
+		return nil
+	}
+	var q []string
+	if json.Unmarshal([]byte(s), &q) != nil {
+		return nil
+	}
+	return q
 }
 
 // stamped is m with the time it is stored at.
@@ -392,7 +415,7 @@ func appendArgs(m kefu.Message, rule kefu.WriteRule, withInsert bool) []any {
 	args := []any{string(m.Sender), m.ShopID, m.ConversationID, rule.OpenOnly, rule.BuyerID, rule.HolderID,
 		m.ClientMsgID, m.SenderID, rule.Assigned || rule.HolderID != 0}
 	if withInsert {
-		args = append(args, string(m.Kind), m.SenderName, m.Text, m.Code, m.CreatedAt)
+		args = append(args, string(m.Kind), m.SenderName, m.Text, m.Code, m.CreatedAt, m.RuleID, quickReplies(m.QuickReplies))
 	} else {
 		args = append(args, m.CreatedAt)
 	}
@@ -485,11 +508,12 @@ WHERE shop_id = $2 AND id = $3
 		WHERE shop_id = $2 AND sender = $1 AND sender_id = $8 AND client_msg_id = $7 AND client_msg_id <> ''))
 RETURNING ` + conversationColumns
 
-const insertMsgSQL = `INSERT INTO messages (shop_id, conversation_id, seq, kind, sender, sender_id, sender_name, text, code, client_msg_id, created_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
+const insertMsgSQL = `INSERT INTO messages (shop_id, conversation_id, seq, kind, sender, sender_id, sender_name, text, code, client_msg_id, created_at,
+	rule_id, quick_replies) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
 
 // appendPGSQL is bumpSeqSQL, the insert and the message's event in one
-// statement, with the parameters typed. 10 kind, 11 sender name, 12 text, 13 code, 14 time.
+// statement, with the parameters typed. 10 kind, 11 sender name, 12 text, 13 code, 14 time,
+// 15 rule id, 16 quick replies.
 const appendPGSQL = `WITH c AS (
 UPDATE conversations SET last_seq = last_seq + 1,
 	buyer_read_seq = CASE WHEN $1::text = 'buyer' THEN last_seq + 1 ELSE buyer_read_seq END,
@@ -504,8 +528,10 @@ WHERE shop_id = $2::bigint AND id = $3::bigint
 		WHERE shop_id = $2::bigint AND sender = $1::text AND sender_id = $8::bigint AND client_msg_id = $7::text AND client_msg_id <> ''))
 RETURNING ` + conversationColumns + `
 ), m AS (
-INSERT INTO messages (shop_id, conversation_id, seq, kind, sender, sender_id, sender_name, text, code, client_msg_id, created_at)
-SELECT $2::bigint, $3::bigint, c.last_seq, $10::text, $1::text, $8::bigint, $11::text, $12::text, $13::text, $7::text, $14::timestamptz FROM c
+INSERT INTO messages (shop_id, conversation_id, seq, kind, sender, sender_id, sender_name, text, code, client_msg_id, created_at,
+	rule_id, quick_replies)
+SELECT $2::bigint, $3::bigint, c.last_seq, $10::text, $1::text, $8::bigint, $11::text, $12::text, $13::text, $7::text, $14::timestamptz,
+	$15::bigint, $16::text FROM c
 RETURNING id
 ), e AS (
 INSERT INTO events (shop_id, type, actor_kind, actor_id, conversation_id, buyer_id, agent_id, message_id, seq, created_at)

@@ -120,6 +120,7 @@ type orderRow struct {
 	AmountCents int64
 	Currency    string
 	Items       string
+	TrackingNo  string
 	CreatedAt   time.Time
 }
 
@@ -143,7 +144,7 @@ func (s *Store) CreateOrder(ctx context.Context, o kefu.Order) (kefu.Order, erro
 		o.CreatedAt = s.now().UTC()
 	}
 	row := orderRow{ShopID: o.ShopID, BuyerID: o.BuyerID, OrderNo: o.OrderNo, Status: o.Status,
-		AmountCents: o.AmountCents, Currency: o.Currency, Items: string(items), CreatedAt: o.CreatedAt.UTC()}
+		AmountCents: o.AmountCents, Currency: o.Currency, Items: string(items), TrackingNo: o.TrackingNo, CreatedAt: o.CreatedAt.UTC()}
 	err = s.db.WithContext(ctx).Create(&row).Error
 	if isDuplicate(err) {
 		return kefu.Order{}, fmt.Errorf("store: create order %s: %w", o.OrderNo, kefu.ErrConflict)
@@ -167,7 +168,7 @@ func (s *Store) BuyerOrders(ctx context.Context, shopID, buyerID int64) ([]kefu.
 	out := make([]kefu.Order, 0, len(rows))
 	for _, r := range rows {
 		o := kefu.Order{ID: r.ID, ShopID: r.ShopID, BuyerID: r.BuyerID, OrderNo: r.OrderNo, Status: r.Status,
-			AmountCents: r.AmountCents, Currency: r.Currency, CreatedAt: r.CreatedAt}
+			AmountCents: r.AmountCents, Currency: r.Currency, TrackingNo: r.TrackingNo, CreatedAt: r.CreatedAt}
 		if err := json.Unmarshal([]byte(r.Items), &o.Items); err != nil {
 			return nil, fmt.Errorf("store: decode items of order %s: %w", r.OrderNo, err)
 		}

@@ -107,7 +107,7 @@ func (s *Store) StartConversation(ctx context.Context, shopID, buyerID, groupID 
 			}
 			now := s.now().UTC().Truncate(microsecond)
 			conv = kefu.Conversation{ShopID: shopID, BuyerID: buyerID, GroupID: groupID, Status: kefu.StatusQueued, CreatedAt: now, QueuedAt: now}
-			conv.Priority = priority
+			conv.Priority, conv.AssistantFirst = priority, assistantFirst
 			if vip {
 				conv.Priority = max(conv.Priority, kefu.PriorityVIP)
 			}
@@ -210,7 +210,7 @@ func (s *Store) assignIn(ctx context.Context, tx *sql.Tx, shopID, id, agentID in
 	}
 	// A person has it now: whatever the shop's assistant was answering first
 	// is over.
-	res, err := tx.ExecContext(ctx, s.sql(`UPDATE conversations SET status = $1, agent_id = $2, assigned_at = $3, assistant_first = FALSE
+	res, err := tx.ExecContext(ctx, s.sql(`UPDATE conversations SET status = $1, agent_id = $2, assigned_at = $3, assistant_first = FALSE, holding_replied = FALSE
 		WHERE shop_id = $4 AND id = $5 AND `+from), string(kefu.StatusAssigned), agentID, now, shopID, id)
 	if err != nil {
 		return nil, kefu.Conversation{}, err
@@ -374,10 +374,10 @@ func (s *Store) lineThenEvent(ctx context.Context, tx *sql.Tx, m kefu.Message, e
 func (s *Store) conversationIn(ctx context.Context, tx *sql.Tx, shopID, id int64) (kefu.Conversation, error) {
 	var r conversationRow
 	err := tx.QueryRowContext(ctx, s.sql(`SELECT id, shop_id, buyer_id, agent_id, group_id, priority, transfer_from, transfer_note, helpers,
-		awaiting_since, status, last_seq, agent_read_seq, buyer_read_seq, created_at, queued_at, assigned_at, closed_at
+		awaiting_since, status, last_seq, agent_read_seq, buyer_read_seq, created_at, queued_at, assigned_at, closed_at, assistant_first
 		FROM conversations WHERE shop_id = $1 AND id = $2`), shopID, id).
 		Scan(&r.ID, &r.ShopID, &r.BuyerID, &r.AgentID, &r.GroupID, &r.Priority, &r.TransferFrom, &r.TransferNote, &r.Helpers, &r.AwaitingSince,
-			&r.Status, &r.LastSeq, &r.AgentReadSeq, &r.BuyerReadSeq, &r.CreatedAt, &r.QueuedAt, &r.AssignedAt, &r.ClosedAt)
+			&r.Status, &r.LastSeq, &r.AgentReadSeq, &r.BuyerReadSeq, &r.CreatedAt, &r.QueuedAt, &r.AssignedAt, &r.ClosedAt, &r.AssistantFirst)
 	if errors.Is(err, sql.ErrNoRows) {
 		return kefu.Conversation{}, fmt.Errorf("conversation %d: %w", id, kefu.ErrNotFound)
 	}
@@ -568,6 +568,8 @@ type messageRow struct {
 	Text           string
 	Code           string
 	ClientMsgID    string
+	RuleID         int64
+	QuickReplies   string
 	CreatedAt      time.Time
 }
 
@@ -576,7 +578,7 @@ func (messageRow) TableName() string { return "messages" }
 func (r messageRow) message() kefu.Message {
 	return kefu.Message{ID: r.ID, ShopID: r.ShopID, ConversationID: r.ConversationID, Seq: r.Seq, Kind: kefu.MessageKind(r.Kind),
 		Sender: kefu.SenderKind(r.Sender), SenderID: r.SenderID, SenderName: r.SenderName, Text: r.Text, Code: r.Code,
-		ClientMsgID: r.ClientMsgID, CreatedAt: r.CreatedAt}
+		ClientMsgID: r.ClientMsgID, RuleID: r.RuleID, QuickReplies: parseQuickReplies(r.QuickReplies), CreatedAt: r.CreatedAt}
 }
 
 // MessageByClientID finds the message a sender stored under a client message id.

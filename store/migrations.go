@@ -229,6 +229,38 @@ CREATE INDEX conversations_assistant_first ON conversations (shop_id, status, pr
 );
 CREATE INDEX quick_phrases_owner ON quick_phrases (shop_id, agent_id, id);
 CREATE UNIQUE INDEX quick_phrases_shortcut ON quick_phrases (shop_id, agent_id, shortcut) WHERE shortcut <> ''`,
+	// 21: the shop's assistant (店小蜜): its settings as one JSON document per
+	// shop, its keyword rules, the rule and tappable replies of a bot message,
+	// the holding reply once per wait, each agent's away reply, and an order's
+	// tracking number for the answers that name it.
+	`CREATE TABLE assistant_settings (
+	shop_id    BIGINT PRIMARY KEY REFERENCES shops(id),
+	settings   TEXT NOT NULL,
+	updated_at {{time}} NOT NULL
+);
+CREATE TABLE auto_reply_rules (
+	id               {{id}},
+	shop_id          BIGINT NOT NULL REFERENCES shops(id),
+	name             TEXT NOT NULL,
+	match            TEXT NOT NULL,
+	patterns         TEXT NOT NULL,
+	group_ids        TEXT NOT NULL DEFAULT '',
+	priority         INTEGER NOT NULL DEFAULT 0,
+	answer           TEXT NOT NULL,
+	follow_ups       TEXT NOT NULL DEFAULT '[]',
+	handoff          TEXT NOT NULL DEFAULT '',
+	handoff_group_id BIGINT NOT NULL DEFAULT 0,
+	enabled          BOOLEAN NOT NULL DEFAULT TRUE,
+	hits             BIGINT NOT NULL DEFAULT 0,
+	created_at       {{time}} NOT NULL,
+	updated_at       {{time}} NOT NULL
+);
+CREATE INDEX auto_reply_rules_shop ON auto_reply_rules (shop_id, id);
+ALTER TABLE messages ADD COLUMN rule_id BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE messages ADD COLUMN quick_replies TEXT NOT NULL DEFAULT '';
+ALTER TABLE conversations ADD COLUMN holding_replied BOOLEAN NOT NULL DEFAULT FALSE;
+ALTER TABLE agents ADD COLUMN away_reply TEXT NOT NULL DEFAULT '';
+ALTER TABLE orders ADD COLUMN tracking_no TEXT NOT NULL DEFAULT ''`,
 }
 
 // migrate brings the schema up to date, one transaction per step. Several

@@ -541,7 +541,7 @@ func (s *Store) requeueIn(ctx context.Context, tx *sql.Tx, shopID, agentID int64
 		// A transfer's note and its sender are stale once the agent who
 		// took it left.
 		if _, err := tx.ExecContext(ctx, s.sql(`UPDATE conversations SET status = 'queued', agent_id = NULL, assigned_at = NULL,
-			priority = $1, transfer_from = 0, transfer_note = '', helpers = '' WHERE shop_id = $2 AND id = $3`), kefu.PriorityReturned, shopID, id); err != nil {
+			priority = $1, transfer_from = 0, transfer_note = '', helpers = '', holding_replied = FALSE WHERE shop_id = $2 AND id = $3`), kefu.PriorityReturned, shopID, id); err != nil {
 			return 0, nil, err
 		}
 		_, ch, err := s.lineThenEvent(ctx, tx, notice(name), kefu.Event{ShopID: shopID, Type: kefu.EventRequeued,

@@ -35,6 +35,7 @@ type agentRow struct {
 	PasswordHash  string
 	MaxConcurrent int
 	Disabled      bool
+	AwayReply     string
 	CreatedAt     time.Time
 }
 
@@ -42,7 +43,7 @@ func (agentRow) TableName() string { return "agents" }
 
 func (r agentRow) agent() kefu.Agent {
 	return kefu.Agent{ID: r.ID, ShopID: r.ShopID, Username: r.Username, Name: r.Name, Role: kefu.Role(r.Role),
-		PasswordHash: r.PasswordHash, MaxConcurrent: r.MaxConcurrent, Disabled: r.Disabled, CreatedAt: r.CreatedAt}
+		PasswordHash: r.PasswordHash, MaxConcurrent: r.MaxConcurrent, Disabled: r.Disabled, AwayReply: r.AwayReply, CreatedAt: r.CreatedAt}
 }
 
 // CreateShop stores a new shop with its allowed origins. A taken slug is kefu.ErrConflict.
@@ -333,6 +334,9 @@ func (s *Store) UpdateAgent(ctx context.Context, shopID, agentID int64, ch kefu.
 		if ch.PasswordHash != nil {
 			after.PasswordHash, fields = *ch.PasswordHash, append(fields, "password")
 		}
+		if ch.AwayReply != nil && *ch.AwayReply != before.AwayReply {
+			after.AwayReply, fields = *ch.AwayReply, append(fields, "away_reply")
+		}
 		if ch.Disabled != nil {
 			after.Disabled = *ch.Disabled
 		}
@@ -344,9 +348,9 @@ func (s *Store) UpdateAgent(ctx context.Context, shopID, agentID int64, ch kefu.
 		if len(up.Fields) == 0 {
 			return nil, nil
 		}
-		if _, err := tx.ExecContext(ctx, s.sql(`UPDATE agents SET name = $1, max_concurrent = $2, role = $3, password_hash = $4, disabled = $5
-			WHERE shop_id = $6 AND id = $7`), after.Name, after.MaxConcurrent, string(after.Role), after.PasswordHash, after.Disabled,
-			shopID, agentID); err != nil {
+		if _, err := tx.ExecContext(ctx, s.sql(`UPDATE agents SET name = $1, max_concurrent = $2, role = $3, password_hash = $4, disabled = $5,
+			away_reply = $8 WHERE shop_id = $6 AND id = $7`), after.Name, after.MaxConcurrent, string(after.Role), after.PasswordHash, after.Disabled,
+			shopID, agentID, after.AwayReply); err != nil {
 			return nil, err
 		}
 		wasOwner := before.Role == kefu.RoleOwner && !before.Disabled
@@ -417,9 +421,9 @@ func (s *Store) UpdateAgent(ctx context.Context, shopID, agentID int64, ch kefu.
 // kefu.ErrNotFound.
 func (s *Store) agentIn(ctx context.Context, tx *sql.Tx, shopID, id int64) (kefu.Agent, error) {
 	var r agentRow
-	err := tx.QueryRowContext(ctx, s.sql(`SELECT id, shop_id, username, name, role, password_hash, max_concurrent, disabled, created_at
+	err := tx.QueryRowContext(ctx, s.sql(`SELECT id, shop_id, username, name, role, password_hash, max_concurrent, disabled, away_reply, created_at
 		FROM agents WHERE shop_id = $1 AND id = $2`), shopID, id).
-		Scan(&r.ID, &r.ShopID, &r.Username, &r.Name, &r.Role, &r.PasswordHash, &r.MaxConcurrent, &r.Disabled, &r.CreatedAt)
+		Scan(&r.ID, &r.ShopID, &r.Username, &r.Name, &r.Role, &r.PasswordHash, &r.MaxConcurrent, &r.Disabled, &r.AwayReply, &r.CreatedAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return kefu.Agent{}, fmt.Errorf("agent %d: %w", id, kefu.ErrNotFound)
 	}

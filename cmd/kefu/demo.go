@@ -40,7 +40,7 @@ var demoBuyers = []struct {
 	orders           []kefu.Order
 }{
 	{"u1001", "张三", []kefu.Order{
-		{OrderNo: "2026111100123", Status: "shipped", AmountCents: 29900,
+		{OrderNo: "2026111100123", Status: "shipped", AmountCents: 29900, TrackingNo: "SF1234567890123",
 			Items: []kefu.OrderItem{{Title: "加厚羽绒服 黑色 L", Quantity: 1, PriceCents: 29900}}},
 		{OrderNo: "2026110800042", Status: "completed", AmountCents: 5800,
 			Items: []kefu.OrderItem{{Title: "羊毛围巾 灰色", Quantity: 2, PriceCents: 2900}}},
@@ -66,9 +66,6 @@ func storeOrigins(storeURL string) []string {
 	return origins
 }
 
-// seedDemo creates the demo shop, its agents, buyers and orders if absent,
-// and registers the demo store page's origins if they are not yet
-// registered. It never removes or replaces anything a shop owner set.
 // demoPhrases are the demo shop's quick phrases, what a clothing shop's
 // agents answer all day.
 var demoPhrases = []kefu.Phrase{
@@ -81,6 +78,71 @@ var demoPhrases = []kefu.Phrase{
 	{Category: "通用", Shortcut: "hi", Text: "{buyer.name} 您好，我是客服 {agent.name}，很高兴为您服务～"},
 }
 
+// demoAssistant is the demo shop's assistant: on, greeting with the
+// questions a clothing shop hears most, people answering first (bot-first
+// off), open every day 09:00–23:00 once business hours are switched on.
+func demoAssistant() kefu.AssistantSettings {
+	a := kefu.DefaultAssistantSettings()
+	a.Enabled = true
+	a.Greeting = "亲，欢迎光临{shop.name}！我是智能助手小蜜，常见问题点下面就能问，也可以直接输入～"
+	a.QuickQuestions = []string{"什么时候发货？", "怎么选尺码？", "可以退换货吗？", "能开发票吗？", "有优惠券吗？", "查快递单号"}
+	for d := range a.Hours.Weekly {
+		a.Hours.Weekly[d] = []kefu.TimeSpan{{Start: 9 * 60, End: 23 * 60}}
+	}
+	return a
+}
+
+// demoRules are the demo shop's keyword rules, one per question of the
+// greeting and a few more.
+var demoRules = []kefu.AutoReplyRule{
+	{Name: "发货时间", Match: kefu.MatchAny, Patterns: []string{"发货", "什么时候发", "几天发", "多久发", "啥时候发", "什么时候到"}, Priority: 100,
+		Answer:    "亲，{shop.name}下单后 48 小时内发货，默认中通快递，江浙沪一般 1–2 天送到，偏远地区顺延 1–2 天哦～",
+		FollowUps: []string{"用什么快递？", "查快递单号"}},
+	{Name: "快递公司", Match: kefu.MatchAny, Patterns: []string{"什么快递", "哪个快递", "哪家快递", "顺丰"}, Priority: 110,
+		Answer: "亲，默认发中通快递；需要顺丰的话下单时备注「顺丰」，到付补差价即可～"},
+	{Name: "快递单号", Match: kefu.MatchAny, Patterns: []string{"快递单号", "物流", "单号", "查快递", "到哪了"}, Priority: 120,
+		Answer:    "亲，您的订单 {order.no}（{order.status}）快递单号是 {order.tracking_no}，在「我的订单」里点「查看物流」能看到实时进度～",
+		FollowUps: []string{"转人工"}},
+	{Name: "尺码", Match: kefu.MatchAny, Patterns: []string{"尺码", "尺寸", "多大码", "选码", "什么码", "码数", "偏大", "偏小", "身高", "体重"}, Priority: 100,
+		Answer:    "亲，这款偏宽松：身高 165–175 cm、体重 60–70 kg 建议 L 码，喜欢修身选 M 码；告诉小蜜您的身高体重，客服也可以帮您确认～",
+		FollowUps: []string{"可以退换货吗？"}},
+	{Name: "退换货", Match: kefu.MatchAny, Patterns: []string{"退货", "换货", "退换", "退款", "无理由", "不合适"}, Priority: 100,
+		Answer:    "亲，支持 7 天无理由退换（吊牌完好、不影响二次销售），在订单里申请退换后寄回即可，运费险会补贴运费～",
+		FollowUps: []string{"运费谁出？", "转人工"}},
+	{Name: "运费", Match: kefu.MatchAny, Patterns: []string{"运费", "包邮", "邮费"}, Priority: 90,
+		Answer: "亲，全场满 99 元包邮（偏远地区除外）；退换货有运费险补贴，一般不用您出运费～"},
+	{Name: "发票", Match: kefu.MatchAny, Patterns: []string{"发票", "开票", "税号", "抬头"}, Priority: 100,
+		Answer: "亲，{shop.name}可以开电子发票：确认收货后在订单详情点「申请开票」，填写抬头和税号即可，1–3 个工作日发到您的邮箱～"},
+	{Name: "优惠券", Match: kefu.MatchAny, Patterns: []string{"优惠券", "优惠", "领券", "打折", "满减", "便宜点"}, Priority: 100,
+		Answer:    "亲，店铺首页可以领满 299 减 30 的优惠券，下单时自动抵扣；关注店铺还能再领一张 5 元无门槛券哦～",
+		FollowUps: []string{"什么时候发货？"}},
+	{Name: "投诉", Match: kefu.MatchAny, Patterns: []string{"投诉", "差评", "质量问题", "破损"}, Priority: 200,
+		Answer: "非常抱歉给您带来不好的体验，小蜜马上为您转接人工客服处理～", Handoff: kefu.HandoffHuman},
+}
+
+// seedAssistant gives the demo shop its assistant and keyword rules, unless
+// its assistant was ever set up (by this or by its owner).
+func seedAssistant(ctx context.Context, st *store.Store, shopID int64) error {
+	configured, err := st.AssistantConfigured(ctx, shopID)
+	if err != nil || configured {
+		return err
+	}
+	if err := st.SetAssistantSettings(ctx, shopID, demoAssistant()); err != nil {
+		return err
+	}
+	for _, r := range demoRules {
+		r.ShopID, r.Enabled = shopID, true
+		if _, err := st.SaveAutoReplyRule(ctx, r, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// seedDemo creates the demo shop, its agents, buyers and orders if absent,
+// gives it an assistant if it has none, and registers the demo store page's
+// origins if they are not yet registered. It never removes or replaces
+// anything a shop owner set.
 func seedDemo(ctx context.Context, st *store.Store, origins []string, passwordCost int) (*demoShop, error) {
 	shop, err := st.ShopBySlug(ctx, "demo")
 	if errors.Is(err, kefu.ErrNotFound) {
@@ -127,6 +189,9 @@ func seedDemo(ctx context.Context, st *store.Store, origins []string, passwordCo
 		if shop, err = st.Shop(ctx, shop.ID); err != nil {
 			return nil, fmt.Errorf("demo: %w", err)
 		}
+	}
+	if err := seedAssistant(ctx, st, shop.ID); err != nil {
+		return nil, fmt.Errorf("demo: assistant: %w", err)
 	}
 	return &demoShop{shop: shop}, nil
 }

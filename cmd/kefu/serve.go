@@ -180,6 +180,7 @@ func runServer(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) e
 		presence.SetGrace(cfg.presenceGrace)
 	}
 	convs := conversation.New(st, presence, conversation.NewMemoryBroker(), log)
+	bot := conversation.NewBot(convs, st, log)
 	if err := convs.Start(ctx); err != nil {
 		return err
 	}
@@ -187,10 +188,12 @@ func runServer(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) e
 	// moved. The ticker ends before the store closes.
 	tickCtx, stopTicks := context.WithCancel(ctx)
 	ticked := make(chan struct{})
+	botDone := make(chan struct{})
 	go func() { defer close(ticked); convs.Run(tickCtx, time.Second) }()
-	defer func() { stopTicks(); <-ticked }()
+	go func() { defer close(botDone); bot.Run(tickCtx, time.Second) }()
+	defer func() { stopTicks(); <-ticked; <-botDone }()
 	srv := api.New(api.Config{
-		Store: st, Conversations: convs, Log: log, BuyerSecret: secret, PublicURL: cfg.publicURL, TrustedProxies: cfg.proxies,
+		Store: st, Conversations: convs, Assistant: bot, Log: log, BuyerSecret: secret, PublicURL: cfg.publicURL, TrustedProxies: cfg.proxies,
 		BuyerSends: ratelimit.NewMemory(buyerSendLimit, nil), AgentSends: ratelimit.NewMemory(agentSendLimit, nil),
 		PasswordCost: cfg.passwordCost, Widget: widget.Handler(), Console: agent.New(), OpenAPI: docs.Handler(),
 	})

@@ -1,0 +1,511 @@
+package conversation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/kefu/kefu"
+	"github.com/kefu/kefu/autoreply"
+)
+
+// BotStore is what the shop's assistant reads and writes besides the
+// service's Store.
+type BotStore interface {
+	AssistantSettings(ctx context.Context, shopID int64) (kefu.AssistantSettings, error)
+	AutoReplyRules(ctx context.Context, shopID int64) ([]kefu.AutoReplyRule, error)
+	CountRuleHit(ctx context.Context, shopID, id int64) error
+	HandOver(ctx context.Context, shopID, id, groupID int64, reason string, line kefu.Message,
+		committed func(kefu.Change)) (kefu.Conversation, bool, error)
+	LongQueued(ctx context.Context, holding map[int64]int, now time.Time) ([]kefu.Conversation, error)
+	Holding(ctx context.Context, shopID, id int64, m kefu.Message, committed func(kefu.Change)) (bool, error)
+	Buyer(ctx context.Context, shopID, id int64) (kefu.Buyer, error)
+}
+
+// botCacheTTL is how long a shop's settings and compiled rules are used
+// from memory. A change made through this process is used at once (Forget);
+// one made through another process within the TTL.
+const botCacheTTL = 5 * time.Second
+
+// botQueue bounds the buyer messages waiting for the assistant. When it is
+// full (a surge the worker cannot keep up with) a message gets no
+// auto-reply, which is logged; the message itself is stored and delivered.
+const botQueue = 4096
+
+// Bot is the shop's assistant (店小蜜): the auto-replies of docs/autoreply.md.
+// It is a consumer of committed messages (Consume), answering on a goroutine
+// of its own (Run), and the service's bot-first hook (AnswersFirst). It
+// never answers a message of its own, of kefu or of an agent: only a
+// buyer's message sets it off, at most RepliesPerMinute times a minute per
+// conversation.
+type Bot struct {
+	svc   *Service
+	store BotStore
+	log   *slog.Logger
+	jobs  chan botJob
+
+	mu      sync.Mutex
+	shops   map[int64]*botShop
+	replies map[int64][]time.Time // conversation → its recent auto-replies, oldest first
+	away    map[int64]bool        // conversation → the away reply was said since the agent last wrote
+	pending sync.WaitGroup
+}
+
+// botShop is a shop's settings and rules as the assistant uses them.
+type botShop struct {
+	settings kefu.AssistantSettings
+	matcher  *autoreply.Matcher
+	name     string // the shop's
+	loaded   time.Time
+}
+
+// botJob is one thing for the worker: a buyer's message to answer, or a
+// conversation routing left waiting.
+type botJob struct {
+	msg     *kefu.Message
+	conv    kefu.Conversation
+	waiting int // the place in line, for a conversation left waiting
+}
+
+// NewBot returns the shop's assistant for svc and installs it: it hears of
+// every committed change and answers bot-first. Call Run to start it.
+func NewBot(svc *Service, store BotStore, log *slog.Logger) *Bot {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	b := &Bot{svc: svc, store: store, log: log, jobs: make(chan botJob, botQueue),
+		shops: map[int64]*botShop{}, replies: map[int64][]time.Time{}, away: map[int64]bool{}}
+	svc.assistant = b
+	svc.consumers = append(svc.consumers, b)
+	return b
+}
+
+// Consume hands a buyer's message to the worker; an agent's message resets
+// the away reply of its conversation.
+func (b *Bot) Consume(c Committed) {
+	m := c.Message
+	if c.Event.Type != kefu.EventMessage || m == nil {
+		return
+	}
+	switch m.Sender {
+	case kefu.SenderAgent:
+		b.mu.Lock()
+		delete(b.away, m.ConversationID)
+		b.mu.Unlock()
+	case kefu.SenderBuyer:
+		b.enqueue(botJob{msg: m, conv: c.Conversation})
+	}
+}
+
+func (b *Bot) enqueue(j botJob) {
+	b.pending.Add(1)
+	select {
+	case b.jobs <- j:
+	default:
+		b.pending.Done()
+		b.log.Warn("assistant queue full: no auto-reply", "conversation", j.conv.ID)
+	}
+}
+
+// Run answers until ctx ends, and once every interval says the holding
+// reply to buyers who have waited long (Tick).
+func (b *Bot) Run(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case j := <-b.jobs:
+			b.handle(context.WithoutCancel(ctx), j)
+			b.pending.Done()
+		case <-t.C:
+			b.Tick(ctx)
+		}
+	}
+}
+
+// Settle returns once every message handed to the assistant so far has
+// been answered (or passed over). Tests use it instead of waiting a while.
+func (b *Bot) Settle() { b.pending.Wait() }
+
+// Forget drops what the assistant holds of a shop's settings and rules, so
+// a change is used from the next message on.
+func (b *Bot) Forget(shopID int64) {
+	b.mu.Lock()
+	delete(b.shops, shopID)
+	b.mu.Unlock()
+}
+
+// shop returns the shop's settings and compiled rules, from memory when fresh.
+func (b *Bot) shop(ctx context.Context, shopID int64) (*botShop, error) {
+	now := b.svc.now()
+	b.mu.Lock()
+	cached := b.shops[shopID]
+	b.mu.Unlock()
+	if cached != nil && now.Sub(cached.loaded) < botCacheTTL && !now.Before(cached.loaded) {
+		return cached, nil
+	}
+	settings, err := b.store.AssistantSettings(ctx, shopID)
+	if err != nil {
+		return nil, err
+	}
+	rules, err := b.store.AutoReplyRules(ctx, shopID)
+	if err != nil {
+		return nil, err
+	}
+	m, err := autoreply.Compile(rules)
+	if err != nil {
+		// Every rule was checked when saved; one that no longer compiles
+		// (a cap lowered since) leaves the shop without keyword answers.
+		b.log.Error("compile auto-reply rules", "shop", shopID, "err", err)
+		m, _ = autoreply.Compile(nil)
+	}
+	shop, err := b.svc.store.Shop(ctx, shopID)
+	if err != nil {
+		return nil, err
+	}
+	bs := &botShop{settings: settings, matcher: m, name: shop.Name, loaded: now}
+	b.mu.Lock()
+	b.shops[shopID] = bs
+	b.mu.Unlock()
+	return bs, nil
+}
+
+// Settings returns the shop's assistant settings as the assistant uses them.
+func (b *Bot) Settings(ctx context.Context, shopID int64) (kefu.AssistantSettings, error) {
+	bs, err := b.shop(ctx, shopID)
+	if err != nil {
+		return kefu.AssistantSettings{}, err
+	}
+	return bs.settings, nil
+}
+
+// AnswersFirst is the bot-first hook: the shop's assistant is on and answers first.
+func (b *Bot) AnswersFirst(ctx context.Context, shop kefu.Shop, _ int64, _ kefu.Entry) bool {
+	bs, err := b.shop(ctx, shop.ID)
+	if err != nil {
+		b.log.Error("assistant settings", "shop", shop.ID, "err", err)
+		return false
+	}
+	return bs.settings.Enabled && bs.settings.BotFirst
+}
+
+// Greeting is the welcome stored as a new conversation's first message
+// (nil: none). The widget shows it before the buyer writes; it is stored
+// when they do, so the transcript shows what they saw.
+func (b *Bot) Greeting(ctx context.Context, shop kefu.Shop, buyerID int64) *kefu.Message {
+	bs, err := b.shop(ctx, shop.ID)
+	if err != nil || !bs.settings.Enabled || bs.settings.Greeting == "" {
+		return nil
+	}
+	vals := map[string]string{"shop.name": bs.name}
+	if buyer, err := b.store.Buyer(ctx, shop.ID, buyerID); err == nil && buyer.Identified() && buyer.Name != kefu.IdentifiedBuyerName(buyer.ExternalID) {
+		vals["buyer.name"] = buyer.Name
+	}
+	m := b.line(bs, kefu.BotWelcome, autoreply.Fill(bs.settings.Greeting, vals))
+	m.QuickReplies = bs.settings.QuickQuestions
+	return &m
+}
+
+// Welcome is what the widget shows a buyer before they write, with the
+// open state and the expected wait from the live line.
+type Welcome struct {
+	Assistant      kefu.AssistantSettings
+	ShopName       string
+	Greeting       string // filled
+	Open           bool
+	NextOpening    string // described for buyers, when closed
+	ETA            time.Duration
+	QuickQuestions []string
+}
+
+// Welcome returns the shop's welcome, or false when its assistant is off.
+func (b *Bot) Welcome(ctx context.Context, shop kefu.Shop) (Welcome, bool, error) {
+	bs, err := b.shop(ctx, shop.ID)
+	if err != nil {
+		return Welcome{}, false, err
+	}
+	if !bs.settings.Enabled {
+		return Welcome{}, false, nil
+	}
+	now := b.svc.now()
+	w := Welcome{Assistant: bs.settings, ShopName: bs.name, Greeting: autoreply.Fill(bs.settings.Greeting, map[string]string{"shop.name": bs.name}),
+		Open: autoreply.Open(bs.settings.Hours, now), QuickQuestions: bs.settings.QuickQuestions}
+	if !w.Open {
+		if next, ok := autoreply.NextOpening(bs.settings.Hours, now); ok {
+			w.NextOpening = autoreply.Describe(bs.settings.Hours, next, now)
+		}
+	}
+	if waiting, err := b.svc.store.Waiting(ctx, shop.ID); err == nil {
+		w.ETA = b.svc.line.eta(shop.ID, len(waiting)+1, now)
+	}
+	return w, true, nil
+}
+
+// line is a bot message of the shop's assistant.
+func (b *Bot) line(bs *botShop, code, text string) kefu.Message {
+	return kefu.Message{Kind: kefu.KindText, Sender: kefu.SenderBot, SenderName: bs.settings.Name, Text: text, Code: code}
+}
+
+// waitingLeft is told by routing that a conversation still waits after the
+// line moved: the buyer hears the busy or the off-hours reply.
+func (b *Bot) waitingLeft(conv kefu.Conversation, position int) {
+	b.enqueue(botJob{conv: conv, waiting: position})
+}
+
+// handle answers one job.
+func (b *Bot) handle(ctx context.Context, j botJob) {
+	bs, err := b.shop(ctx, j.conv.ShopID)
+	if err != nil {
+		b.log.Error("assistant settings", "shop", j.conv.ShopID, "err", err)
+		return
+	}
+	if !bs.settings.Enabled {
+		return
+	}
+	if j.msg == nil {
+		b.answerWaiting(ctx, bs, j.conv, j.waiting)
+		return
+	}
+	conv, err := b.svc.store.Conversation(ctx, j.conv.ShopID, j.conv.ID)
+	if err != nil {
+		b.log.Error("assistant: load conversation", "conversation", j.conv.ID, "err", err)
+		return
+	}
+	if !conv.Open() {
+		return
+	}
+	b.answer(ctx, bs, conv, *j.msg)
+}
+
+// answer replies to a buyer's message (docs/autoreply.md, "What answers").
+func (b *Bot) answer(ctx context.Context, bs *botShop, conv kefu.Conversation, msg kefu.Message) {
+	st := bs.settings
+	first := conv.AssistantFirst && conv.Status == kefu.StatusQueued
+	switch {
+	case conv.Status == kefu.StatusAssigned:
+		b.awayReply(ctx, bs, conv)
+		return
+	case first && autoreply.AsksForPerson(msg.Text):
+		b.handOver(ctx, bs, conv, 0, kefu.HandOverAsked, b.line(bs, kefu.BotHandover, st.HandoverReply))
+		return
+	}
+	rule, ok := bs.matcher.Match(msg.Text, conv.GroupID)
+	if ok {
+		vals, err := b.values(ctx, bs, conv)
+		if err != nil {
+			b.log.Error("assistant: variables", "conversation", conv.ID, "err", err)
+		}
+		reply := b.line(bs, kefu.BotKeyword, autoreply.Fill(rule.Answer, vals))
+		reply.RuleID, reply.QuickReplies = rule.ID, rule.FollowUps
+		if !b.say(ctx, conv, reply) {
+			return
+		}
+		if err := b.store.CountRuleHit(ctx, conv.ShopID, rule.ID); err != nil {
+			b.log.Error("assistant: count hit", "rule", rule.ID, "err", err)
+		}
+		switch {
+		case rule.Handoff == kefu.HandoffHuman && first:
+			b.handOver(ctx, bs, conv, 0, kefu.HandOverRule, kefu.Message{})
+		case rule.Handoff == kefu.HandoffGroup:
+			b.handOver(ctx, bs, conv, rule.HandoffGroupID, kefu.HandOverRule, kefu.Message{})
+		}
+		return
+	}
+	if first {
+		// One try: what the rules cannot answer goes to a person at once,
+		// never a loop of "I don't understand".
+		b.handOver(ctx, bs, conv, 0, kefu.HandOverFallback, b.line(bs, kefu.BotFallback, st.FallbackReply))
+	}
+}
+
+// say stores an auto-reply in the conversation unless the conversation had
+// its shop's replies_per_minute in the last minute; it reports whether it did.
+func (b *Bot) say(ctx context.Context, conv kefu.Conversation, m kefu.Message) bool {
+	if m.Text == "" || !b.allow(conv, b.limit(conv.ShopID)) {
+		return false
+	}
+	m.ShopID, m.ConversationID = conv.ShopID, conv.ID
+	if _, _, err := b.svc.store.Append(ctx, m, kefu.WriteRule{OpenOnly: true}, b.svc.committed(nil)); err != nil {
+		if !errors.Is(err, kefu.ErrConversationClosed) {
+			b.log.Error("assistant: reply", "conversation", conv.ID, "err", err)
+		}
+		return false
+	}
+	return true
+}
+
+func (b *Bot) limit(shopID int64) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if bs := b.shops[shopID]; bs != nil && bs.settings.RepliesPerMinute > 0 {
+		return bs.settings.RepliesPerMinute
+	}
+	return kefu.DefaultRepliesPerMin
+}
+
+// allow counts one auto-reply to conv if it had fewer than limit in the
+// last minute.
+func (b *Bot) allow(conv kefu.Conversation, limit int) bool {
+	now := b.svc.now()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	recent := b.replies[conv.ID]
+	cut := 0
+	for cut < len(recent) && now.Sub(recent[cut]) >= time.Minute {
+		cut++
+	}
+	recent = recent[cut:]
+	if len(recent) >= limit {
+		b.replies[conv.ID] = recent
+		return false
+	}
+	b.replies[conv.ID] = append(recent, now)
+	if len(b.replies) > 100_000 {
+		b.pruneReplies(now)
+	}
+	return true
+}
+
+// pruneReplies forgets conversations without an auto-reply in the last
+// minute; b.mu is held.
+func (b *Bot) pruneReplies(now time.Time) {
+	for id, r := range b.replies {
+		if len(r) == 0 || now.Sub(r[len(r)-1]) >= time.Minute {
+			delete(b.replies, id)
+		}
+	}
+}
+
+// handOver ends the assistant's turn (or moves a waiting conversation to a
+// group's line) with line as the buyer's last word from it, then lets the
+// line move.
+func (b *Bot) handOver(ctx context.Context, bs *botShop, conv kefu.Conversation, groupID int64, reason string, line kefu.Message) {
+	if line.Text == "" {
+		line = kefu.Message{Kind: kefu.KindSystem, Sender: kefu.SenderSystem, Text: "正在为您转接人工客服，请稍候", Code: kefu.SystemHandedOver}
+	}
+	after, changed, err := b.store.HandOver(ctx, conv.ShopID, conv.ID, groupID, reason, line, b.svc.committed(nil))
+	if err != nil {
+		b.log.Error("assistant: hand over", "conversation", conv.ID, "err", err)
+		return
+	}
+	if changed {
+		b.svc.route(ctx, after)
+	}
+}
+
+// answerWaiting tells a buyer routing left waiting for a person what to
+// expect: outside business hours the off-hours reply, else, when every
+// agent online is busy, the busy reply with the place and the wait.
+func (b *Bot) answerWaiting(ctx context.Context, bs *botShop, conv kefu.Conversation, position int) {
+	st := bs.settings
+	now := b.svc.now()
+	if conv.AssistantFirst {
+		return // the assistant answers the buyer's message itself
+	}
+	if !autoreply.Open(st.Hours, now) {
+		next := ""
+		if at, ok := autoreply.NextOpening(st.Hours, now); ok {
+			next = autoreply.Describe(st.Hours, at, now)
+		}
+		b.say(ctx, conv, b.line(bs, kefu.BotOffHours, autoreply.Fill(st.OffHoursReply, map[string]string{"hours.next": next, "shop.name": bs.name})))
+		return
+	}
+	if !b.svc.presence.AnyOnline(conv.ShopID) || position == 0 {
+		return // the leave-message line said it
+	}
+	vals := map[string]string{"queue.position": strconv.Itoa(position), "shop.name": bs.name}
+	if eta := b.svc.line.eta(conv.ShopID, position, now); eta > 0 {
+		vals["queue.eta"] = describeWait(eta)
+	}
+	b.say(ctx, conv, b.line(bs, kefu.BotBusy, autoreply.Fill(st.BusyReply, vals)))
+}
+
+// describeWait words an estimated wait for buyers.
+func describeWait(d time.Duration) string {
+	if d < time.Minute {
+		return "1 分钟内"
+	}
+	return fmt.Sprintf("约 %d 分钟", int((d+time.Minute-1)/time.Minute))
+}
+
+// awayReply says the agent's own away reply to a buyer who writes while
+// their agent is away, once until the agent writes.
+func (b *Bot) awayReply(ctx context.Context, bs *botShop, conv kefu.Conversation) {
+	if b.svc.presence.Effective(conv.ShopID, conv.AgentID) != kefu.PresenceAway {
+		return
+	}
+	b.mu.Lock()
+	told := b.away[conv.ID]
+	b.away[conv.ID] = true
+	b.mu.Unlock()
+	if told {
+		return
+	}
+	agent, err := b.svc.store.Agent(ctx, conv.ShopID, conv.AgentID)
+	if err != nil || agent.AwayReply == "" {
+		return
+	}
+	m := b.line(bs, kefu.BotAway, agent.AwayReply)
+	m.SenderName = agent.Name
+	b.say(ctx, conv, m)
+}
+
+// values are the variables of an answer, from the conversation and the
+// buyer's latest order.
+func (b *Bot) values(ctx context.Context, bs *botShop, conv kefu.Conversation) (map[string]string, error) {
+	vals := map[string]string{"shop.name": bs.name}
+	buyer, err := b.store.Buyer(ctx, conv.ShopID, conv.BuyerID)
+	if err != nil {
+		return vals, err
+	}
+	if buyer.Identified() && buyer.Name != kefu.IdentifiedBuyerName(buyer.ExternalID) {
+		vals["buyer.name"] = buyer.Name
+	}
+	orders, err := b.svc.store.BuyerOrders(ctx, conv.ShopID, conv.BuyerID)
+	if err != nil || len(orders) == 0 {
+		return vals, err
+	}
+	o := orders[0]
+	vals["order.no"], vals["order.status"] = o.OrderNo, kefu.OrderStatusName(o.Status)
+	vals["order.tracking_no"] = o.TrackingNo
+	return vals, nil
+}
+
+// Tick says the holding reply once to each buyer who has waited their
+// shop's holding_seconds in line for a person.
+func (b *Bot) Tick(ctx context.Context) {
+	b.mu.Lock()
+	holding := map[int64]int{}
+	for id, bs := range b.shops {
+		if bs.settings.Enabled && bs.settings.HoldingSeconds > 0 && bs.settings.HoldingReply != "" {
+			holding[id] = bs.settings.HoldingSeconds
+		}
+	}
+	b.mu.Unlock()
+	if len(holding) == 0 {
+		return
+	}
+	long, err := b.store.LongQueued(ctx, holding, b.svc.now())
+	if err != nil {
+		b.log.Error("assistant: long waits", "err", err)
+		return
+	}
+	for _, c := range long {
+		bs, err := b.shop(ctx, c.ShopID)
+		if err != nil || !bs.settings.Enabled {
+			continue
+		}
+		if !b.allow(c, b.limit(c.ShopID)) {
+			continue
+		}
+		if _, err := b.store.Holding(ctx, c.ShopID, c.ID, b.line(bs, kefu.BotHolding, bs.settings.HoldingReply), b.svc.committed(nil)); err != nil {
+			b.log.Error("assistant: holding reply", "conversation", c.ID, "err", err)
+		}
+	}
+}
