@@ -107,7 +107,9 @@ func TestValidateSettings(t *testing.T) {
 		{"valid", func(s *kefu.AssistantSettings) {}, "", ""},
 		{"disabled hours without zone", func(s *kefu.AssistantSettings) { s.Hours.Enabled, s.Hours.TimeZone = false, "" }, "", ""},
 		{"span to midnight", func(s *kefu.AssistantSettings) { s.Hours.Weekly[6] = []kefu.TimeSpan{{Start: 1200, End: 1440}} }, "", ""},
-		{"adjacent spans", func(s *kefu.AssistantSettings) { s.Hours.Weekly[6] = []kefu.TimeSpan{{Start: 60, End: 120}, {Start: 120, End: 180}} }, "", ""},
+		{"adjacent spans", func(s *kefu.AssistantSettings) {
+			s.Hours.Weekly[6] = []kefu.TimeSpan{{Start: 60, End: 120}, {Start: 120, End: 180}}
+		}, "", ""},
 		{"empty name", func(s *kefu.AssistantSettings) { s.Name = "" }, "name", "invalid_name"},
 		{"long name", func(s *kefu.AssistantSettings) { s.Name = strings.Repeat("蜜", 33) }, "name", "invalid_name"},
 		{"long avatar", func(s *kefu.AssistantSettings) { s.Avatar = "小蜜蜂" }, "avatar", "invalid_avatar"},
@@ -131,7 +133,9 @@ func TestValidateSettings(t *testing.T) {
 		{"enabled without zone", func(s *kefu.AssistantSettings) { s.Hours.TimeZone = "" }, "hours.time_zone", "invalid_time_zone"},
 		{"span end before start", func(s *kefu.AssistantSettings) { s.Hours.Weekly[2][0] = kefu.TimeSpan{Start: 600, End: 540} }, "hours.weekly[2][0]", "invalid_hours"},
 		{"span past midnight", func(s *kefu.AssistantSettings) { s.Hours.Weekly[0] = []kefu.TimeSpan{{Start: 1380, End: 1500}} }, "hours.weekly[0][0]", "invalid_hours"},
-		{"overlapping spans", func(s *kefu.AssistantSettings) { s.Hours.Weekly[3] = []kefu.TimeSpan{{Start: 540, End: 720}, {Start: 700, End: 800}} }, "hours.weekly[3][1]", "invalid_hours"},
+		{"overlapping spans", func(s *kefu.AssistantSettings) {
+			s.Hours.Weekly[3] = []kefu.TimeSpan{{Start: 540, End: 720}, {Start: 700, End: 800}}
+		}, "hours.weekly[3][1]", "invalid_hours"},
 		{"bad holiday", func(s *kefu.AssistantSettings) { s.Hours.Holidays = []string{"2026-10-01", "2026-02-30"} }, "hours.holidays[1]", "invalid_holiday"},
 		{"holiday format", func(s *kefu.AssistantSettings) { s.Hours.Holidays = []string{"2026-1-1"} }, "hours.holidays[0]", "invalid_holiday"},
 		{"too many holidays", func(s *kefu.AssistantSettings) { s.Hours.Holidays = make([]string, 367) }, "hours.holidays", "invalid_holiday"},
