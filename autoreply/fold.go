@@ -62,6 +62,15 @@ func buildT2S() ([]rune, error) {
 			table[r-t2sFirst] = s
 		}
 	}
+	// A few mappings chain (薴→苧→苎): follow them to the end so that Fold of
+	// folded text changes nothing, else a pattern written 苧 would fold to 苎
+	// and never meet a message written 薴, which folds to 苧.
+	for i, s := range table {
+		for n := 0; n < 4 && t2sFirst <= s && s <= t2sLast && table[s-t2sFirst] != 0; n++ {
+			s = table[s-t2sFirst]
+		}
+		table[i] = s
+	}
 	return table, nil
 }
 

@@ -69,3 +69,26 @@ func TestFoldAllocations(t *testing.T) {
 		})
 	}
 }
+
+// TestFoldIdempotent checks that folding folded text changes nothing, for
+// every character the traditional→simplified table maps and for the
+// characters folding changes otherwise: a pattern and a message are each
+// folded once, so a chain in the table would keep them apart.
+func TestFoldIdempotent(t *testing.T) {
+	if err := Prepare(); err != nil {
+		t.Fatal(err)
+	}
+	var samples []string
+	for r := rune(t2sFirst); r <= t2sLast; r++ {
+		if t2sTable()[r-t2sFirst] != 0 {
+			samples = append(samples, string(r))
+		}
+	}
+	samples = append(samples, "ＶＩＰ", "ÄÖÜ", "İ", "K", "薴苧苎")
+	for _, s := range samples {
+		once := Fold(s)
+		if twice := Fold(once); twice != once {
+			t.Errorf("Fold(%q) = %q, but Fold(%q) = %q", s, once, once, twice)
+		}
+	}
+}
