@@ -42,8 +42,10 @@
 //   - regex: the rule's one pattern, a Go (RE2) regular expression, matches
 //     somewhere in the folded message. The expression itself is not folded
 //     (folding would change its syntax), so it must be written for folded
-//     text: lower case, simplified characters, no spaces or punctuation.
-//     An expression is at most kefu.MaxRegexBytes bytes, its compiled
+//     text: lower case, simplified characters, no spaces or punctuation;
+//     one whose literal text folded text never holds ("SF" outside (?i),
+//     "訂單", a space, "\.") is refused, since it could never fire. An
+//     expression is at most kefu.MaxRegexBytes bytes, its compiled
 //     program at most 2,000 instructions, it must not match an empty
 //     message (it would answer everything), and a shop has at most
 //     MaxRegexRules regex rules, since each may run on every message.

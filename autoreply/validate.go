@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/kefu/kefu"
@@ -130,6 +131,9 @@ func compileRegex(field, src string) (*regexp.Regexp, *FieldError) {
 	re, err := syntax.Parse(src, syntax.Perl)
 	if err != nil {
 		return nil, fieldError(field, "invalid_regex", "the regular expression does not compile: %v.", err)
+	}
+	if r, ok := unfoldedLiteral(re); ok {
+		return nil, fieldError(field, "invalid_regex", "the regular expression is matched against folded text (lower case, simplified characters, no spaces or punctuation), so its %q never matches.", r)
 	}
 	prog, err := syntax.Compile(re.Simplify())
 	if err != nil {
@@ -276,4 +280,30 @@ func validateHours(h kefu.BusinessHours) *FieldError {
 		}
 	}
 	return nil
+}
+
+// unfoldedLiteral finds a literal character in re that folded text never
+// holds (an upper-case letter outside (?i), a traditional character, a space
+// or punctuation), which would make the rule silently never fire.
+func unfoldedLiteral(re *syntax.Regexp) (rune, bool) {
+	if re.Op == syntax.OpLiteral {
+		table := t2sTable()
+		for _, r := range re.Rune {
+			f, keep := r, true
+			if r < utf8.RuneSelf {
+				keep = asciiClass[r] == asciiKeep || (asciiClass[r] == asciiLower && re.Flags&syntax.FoldCase != 0)
+			} else {
+				f, keep = foldRune(r, table)
+			}
+			if !keep || (f != r && (re.Flags&syntax.FoldCase == 0 || unicode.ToLower(r) != f)) {
+				return r, true
+			}
+		}
+	}
+	for _, sub := range re.Sub {
+		if r, ok := unfoldedLiteral(sub); ok {
+			return r, true
+		}
+	}
+	return 0, false
 }

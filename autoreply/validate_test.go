@@ -36,6 +36,13 @@ func TestValidateRule(t *testing.T) {
 			r.Match, r.Patterns = kefu.MatchRegex, []string{strings.Repeat("a", kefu.MaxRegexBytes+1)}
 		}, "patterns[0]", "regex_too_large"},
 		{"regex program too large", func(r *kefu.AutoReplyRule) { r.Match, r.Patterns = kefu.MatchRegex, []string{`((abc){30}){30}`} }, "patterns[0]", "regex_too_large"},
+		{"regex upper-case literal", func(r *kefu.AutoReplyRule) { r.Match, r.Patterns = kefu.MatchRegex, []string{`SF\d+`} }, "patterns[0]", "invalid_regex"},
+		{"regex traditional literal", func(r *kefu.AutoReplyRule) { r.Match, r.Patterns = kefu.MatchRegex, []string{`訂單\d+`} }, "patterns[0]", "invalid_regex"},
+		{"regex space literal", func(r *kefu.AutoReplyRule) { r.Match, r.Patterns = kefu.MatchRegex, []string{`订单 \d+`} }, "patterns[0]", "invalid_regex"},
+		{"regex case-insensitive literal", func(r *kefu.AutoReplyRule) { r.Match, r.Patterns = kefu.MatchRegex, []string{`(?i)SF\d+`} }, "", ""},
+		{"regex escapes and classes", func(r *kefu.AutoReplyRule) {
+			r.Match, r.Patterns = kefu.MatchRegex, []string{`^(订单|单号)[0-9a-z]{6,}$`}
+		}, "", ""},
 		{"empty answer", func(r *kefu.AutoReplyRule) { r.Answer = " " }, "answer", "empty_answer"},
 		{"empty answer with handoff", func(r *kefu.AutoReplyRule) { r.Answer, r.Handoff = "", kefu.HandoffHuman }, "answer", "empty_answer"},
 		{"long answer", func(r *kefu.AutoReplyRule) { r.Answer = strings.Repeat("答", kefu.MaxReplyRunes+1) }, "answer", "text_too_long"},
