@@ -97,3 +97,20 @@ func BenchmarkFold(b *testing.B) {
 		Fold(msg)
 	}
 }
+
+// BenchmarkMatch1000RulesNoMatch is the worst case: no rule answers, so every
+// regex rule runs.
+func BenchmarkMatch1000RulesNoMatch(b *testing.B) {
+	m, err := Compile(shopRules(1000))
+	if err != nil {
+		b.Fatal(err)
+	}
+	msg := "你好，我想问一下这款商品能不能放进洗碗机里面用呢，谢谢"
+	if _, ok := m.Match(msg, 0); ok {
+		b.Fatal("the message matched a rule")
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		m.Match(msg, 0)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/kefu/kefu"
@@ -204,4 +205,40 @@ func containsID(ids []int64, id int64) bool {
 		}
 	}
 	return false
+}
+
+// TestMatchConcurrent has goroutines share one Matcher, as a shop's
+// conversations do; run with -race it checks the scratch state is not shared.
+func TestMatchConcurrent(t *testing.T) {
+	rules := shopRules(1000)
+	m, err := Compile(rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := sampleMessages()
+	want := make([]int64, len(msgs))
+	for i, text := range msgs {
+		r, _ := naiveMatch(rules, text, 0)
+		want[i] = r.ID
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, 8)
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := range 200 {
+				i := (g + n) % len(msgs)
+				if got, _ := m.Match(msgs[i], 0); got.ID != want[i] {
+					errs <- fmt.Sprintf("Match(%q) = %d, want %d", msgs[i], got.ID, want[i])
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
 }
