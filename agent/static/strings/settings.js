@@ -177,6 +177,7 @@ export default {
     set_tab_autoreplies: '自动回复',
     set_tab_assistant: '智能助手',
     set_atLine: '第 {n} 行：{msg}',
+    set_errDetail: '（{msg}）',
     set_featureUnavailable: '服务器暂不支持此功能（可能尚未升级），请稍后再试',
     set_variablesHint: '可用变量：{list}',
 
@@ -407,6 +408,7 @@ export default {
     set_tab_autoreplies: 'Auto-replies',
     set_tab_assistant: 'Assistant',
     set_atLine: 'Line {n}: {msg}',
+    set_errDetail: ' ({msg})',
     set_featureUnavailable: 'The server does not offer this yet (it may not be upgraded); try again later',
     set_variablesHint: 'Variables: {list}',
 

@@ -197,7 +197,8 @@ function ruleForm(ctx, editing) {
   const match = select(MATCHES.map((m) => [m, matchName(m)]), r.match || 'any');
   const patterns = h('textarea', { rows: '4', class: 'set-textarea', spellcheck: 'false' });
   patterns.value = (r.patterns || []).join('\n');
-  const patternsHint = h('p', { class: 'set-hint' });
+  const patternsHint = h('p', { class: 'set-hint', id: 'rule-patterns-hint' });
+  patterns.setAttribute('aria-describedby', patternsHint.id);
   const showMatchHint = () => { patternsHint.textContent = t('set_patternsHint_' + match.value); };
   showMatchHint();
   match.addEventListener('change', showMatchHint);
@@ -229,7 +230,7 @@ function ruleForm(ctx, editing) {
     return { control: controls[key], line: lines && typeof index === 'number' ? lineOf(lines.value, index) : 0 };
   });
   const patternsField = checkedField('rule-patterns', t('set_rulePatterns'), patterns);
-  patternsField.append(patternsHint);
+  patternsField.insertBefore(patternsHint, patternsField.lastChild); // above its error line
   const form = h('form', { class: 'set-form', 'data-testid': 'rule-form', novalidate: true }, [
     checkedField('rule-name', t('set_ruleName'), name, t('set_ruleNameHint')),
     checkedField('rule-match', t('set_ruleMatch'), match),

@@ -166,10 +166,17 @@ export function fieldErrors(errLine, resolve) {
   };
 }
 
+// DETAILED are codes whose server sentence says what exactly is wrong (where the expression
+// breaks, which variable): it follows ours.
+const DETAILED = new Set(['invalid_regex', 'unknown_variable']);
+
 // fieldErrText words an error shown beside its input: our sentence for its code, else the
 // server's own (the input already says where).
 export function fieldErrText(err) {
-  if (err.code && hasString('set_err_' + err.code)) return t('set_err_' + err.code);
+  if (err.code && hasString('set_err_' + err.code)) {
+    const ours = t('set_err_' + err.code);
+    return DETAILED.has(err.code) && err.message && err.message !== err.code ? ours + t('set_errDetail', { msg: err.message }) : ours;
+  }
   if (err.code && hasString('err_' + err.code)) return t('err_' + err.code);
   return err.message || err.code;
 }

@@ -1,4 +1,4 @@
-// Settings › 我的: what belongs to the viewer alone, drawn at the top of the quick phrases page,
+// Settings › 我的: what belongs to the viewer alone, drawn at the foot of the quick phrases page,
 // the page every agent reaches. Today the away reply: what a buyer who writes to the viewer while
 // they are away is told (PATCH /api/v1/agents/{id} away_reply, at most 500 characters; an agent
 // sets their own).

@@ -3,7 +3,7 @@
 // /api/v1/phrases), export and import as CSV (GET /phrases/export, POST /phrases/import: all or
 // nothing, each refused row named). Anyone changes their own; the shop's are changed by owners
 // and supervisors only (docs/openapi.yaml), so a plain agent is offered neither the scope nor
-// their buttons. The viewer's own away reply (我的) sits at the top: this is the page every
+// their buttons. The viewer's own away reply (我的) sits at the foot: this is the page every
 // agent reaches. The phrases are loaded by the page itself when first drawn; what it holds is
 // also handed to the message box's picker, so a new phrase is there at once.
 import { state } from '../../state.js';
@@ -72,7 +72,6 @@ export function draw(ctx) {
       h('button', { type: 'button', class: 'btn btn-ghost btn-sm', text: t('set_refresh'), onclick: () => { list = null; loadError = null; load(ctx); ctx.reload(); } }),
     ]),
     h('p', { class: 'set-intro', text: t('set_phrasesIntro') }),
-    awaySection(ctx),
   ];
   if (list == null) {
     parts.push(loadError
@@ -81,6 +80,7 @@ export function draw(ctx) {
         h('button', { type: 'button', class: 'btn btn-outline', text: t('set_retry'), onclick: () => { loadError = null; load(ctx); ctx.redraw(); } }),
       ])
       : h('p', { class: 'set-empty', role: 'status', text: t('set_loading') }));
+    parts.push(awaySection(ctx));
     return h('div', { class: 'set-page', 'data-testid': 'phrases-page' }, parts);
   }
   if (editingId != null && !list.some((p) => p.id === editingId)) editingId = null;
@@ -90,6 +90,7 @@ export function draw(ctx) {
     scopeSection(ctx, 'shop', canShop),
     phraseForm(ctx, list.find((p) => p.id === editingId)),
     csvSection(ctx, canShop),
+    awaySection(ctx),
   );
   return h('div', { class: 'set-page', 'data-testid': 'phrases-page' }, parts);
 }
@@ -110,7 +111,7 @@ function scopeSection(ctx, scope, canChange) {
       ? h('div', null, cats.map((c) => h('div', { class: 'set-phrase-cat' }, [
         h('h4', { class: 'set-label', 'data-testid': 'phrase-category', text: c || t('set_phraseNoCategory') }),
         h('div', { class: 'set-table-wrap' }, [h('table', { class: 'set-table' }, [
-          h('thead', null, [h('tr', null, ['set_colShortcut', 'set_colText', 'set_colUses', 'set_colActions']
+          h('thead', null, [h('tr', null, ['set_colShortcut', 'set_colText', 'set_colUses'].concat(canChange ? ['set_colActions'] : [])
             .map((k) => h('th', { scope: 'col', text: t(k) })))]),
           h('tbody', null, byCategory.get(c).map((p) => phraseRow(ctx, p, canChange))),
         ])]),
@@ -125,7 +126,7 @@ function phraseRow(ctx, p, canChange) {
     h('td', { class: 'set-mono', text: p.shortcut ? '/' + p.shortcut : t('set_none') }),
     h('td', { class: 'set-phrase-text', 'data-testid': 'phrase-text', text: p.text }),
     h('td', { 'data-testid': 'phrase-uses', text: String(p.uses || 0) }),
-    h('td', { class: 'set-row-actions' }, canChange ? [
+    !canChange ? null : h('td', { class: 'set-row-actions' }, [
       h('button', {
         type: 'button', class: 'btn btn-outline btn-sm', 'data-testid': 'phrase-edit',
         'aria-label': t('set_editLabel', { name: label }), text: t('set_edit'),
@@ -140,7 +141,7 @@ function phraseRow(ctx, p, canChange) {
         'aria-label': t('set_deleteLabel', { name: label }), text: t('set_delete'),
         onclick: () => deletePhrase(ctx, p, label),
       }),
-    ] : []),
+    ]),
   ]);
 }
 
