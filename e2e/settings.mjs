@@ -8,8 +8,9 @@
 //
 // The owner sets the shop up in the console (groups, a new agent, a routing rule, the secret);
 // each step checks what the server holds afterwards (the REST API, or the page after a reload),
-// not only what the page drew. Then the new agent signs in, a plain agent finds no settings, and
-// a buyer who starts on the store page's 咨询售后 link reaches the 售后 group's member.
+// not only what the page drew. Then the new agent signs in, a plain agent finds only the quick
+// phrases in Settings, and a buyer who starts on the store page's 咨询售后 link reaches the 售后
+// group's member.
 //
 // Every wait is Playwright's own (locator.waitFor, waitForFunction) with a timeout; nothing
 // sleeps. The first failure prints "FAIL: <step>: <why>", saves a screenshot of every open page
@@ -30,7 +31,7 @@ async function scenario(browser, pages) {
     await openSettings(owner, 'team');
     for (const u of ['owner', 'xiaowang', 'xiaoli']) await owner.locator(`[data-testid=agent-row][data-username=${u}]`).waitFor();
     const tabs = await owner.locator('[data-testid^=settings-tab-]').evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')));
-    check(tabs.join() === 'settings-tab-team,settings-tab-groups,settings-tab-routing,settings-tab-origins,settings-tab-secret',
+    check(tabs.join() === 'settings-tab-team,settings-tab-groups,settings-tab-routing,settings-tab-phrases,settings-tab-autoreplies,settings-tab-assistant,settings-tab-origins,settings-tab-secret',
       `the owner's tabs are ${tabs.join(', ')}`);
     const label = await owner.locator(C.toggle).textContent();
     check(label.includes('返回工作台'), `with settings open the header button says ${JSON.stringify(label)}, want 返回工作台`);
@@ -153,10 +154,10 @@ async function scenario(browser, pages) {
   });
 
   const zhang = await newPage(browser, pages, 'xiaozhang');
-  await step('the new agent xiaozhang signs in, in a fresh browser, and has no Settings', async () => {
+  await step('the new agent xiaozhang signs in, in a fresh browser, and has only the quick phrases of Settings', async () => {
     await login(zhang, NEW_AGENT.username, NEW_AGENT.password);
     await zhang.locator('#me-name', { hasText: NEW_AGENT.name }).waitFor();
-    check(await zhang.locator(C.toggle).isHidden(), 'a plain agent (xiaozhang) sees the Settings entry');
+    await plainAgentTabs(zhang);
   });
 
   await step('promoted to supervisor, xiaozhang gets Settings at once, without the owner\'s tabs', async () => {
@@ -170,10 +171,11 @@ async function scenario(browser, pages) {
     const list = await restOK(owner, 'GET', '/api/v1/agents');
     check(list.agents.find((a) => a.username === NEW_AGENT.username).role === 'supervisor', 'xiaozhang is not a supervisor as stored');
     // The server closes xiaozhang's socket (account_changed); the reconnect brings the new role.
-    await zhang.locator(C.toggle).waitFor({ state: 'visible' });
+    await zhang.locator('[data-testid=settings-tab-team]').waitFor();
     await openSettings(zhang, 'team');
     const tabs = await zhang.locator('[data-testid^=settings-tab-]').evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')));
-    check(tabs.join() === 'settings-tab-team,settings-tab-groups,settings-tab-routing', `a supervisor's tabs are ${tabs.join(', ')}`);
+    check(tabs.join() === 'settings-tab-team,settings-tab-groups,settings-tab-routing,settings-tab-phrases,settings-tab-autoreplies,settings-tab-assistant',
+      `a supervisor's tabs are ${tabs.join(', ')}`);
     await zhang.locator('[data-testid=agent-row][data-username=owner]').waitFor();
     check(await zhang.locator('[data-testid=agent-row][data-username=owner] [data-testid=agent-edit]').count() === 0, 'a supervisor is offered to edit the owner');
     await zhang.locator('[data-testid=agent-row][data-username=xiaowang] [data-testid=agent-edit]').click();
@@ -185,12 +187,14 @@ async function scenario(browser, pages) {
 
   const wang = await newPage(browser, pages, 'xiaowang');
   const li = await newPage(browser, pages, 'xiaoli');
-  await step('plain agents xiaowang and xiaoli sign in and see no Settings entry', async () => {
+  await step('plain agents xiaowang and xiaoli sign in and find only the quick phrases in Settings', async () => {
     for (const [page, name] of [[wang, '小王'], [li, '小丽']]) {
       await login(page, page.label);
       await page.locator('#me-name', { hasText: name }).waitFor();
-      check(await page.locator(C.toggle).isHidden(), `a plain agent (${page.label}) sees the Settings entry`);
-      check(await page.locator(C.settings).isHidden(), `a plain agent (${page.label}) sees the settings area`);
+      check(await page.locator(C.settings).isHidden(), `a plain agent (${page.label}) sees the settings area before opening it`);
+      await plainAgentTabs(page);
+      await page.locator(C.toggle).click(); // back to the workbench for the buyer below
+      await page.locator('#workbench').waitFor({ state: 'visible' });
     }
   });
 
@@ -206,6 +210,15 @@ async function scenario(browser, pages) {
     check(conversation.agent_id === agents.xiaoli.id, `conversation ${id} went to agent ${conversation.agent_id}, want xiaoli (${agents.xiaoli.id})`);
     check(await wang.locator(`[data-testid=conv-list] ${C.convItem}[data-conversation-id="${id}"]`).count() === 0, 'the 售后 conversation is in xiaowang\'s list too');
   });
+}
+
+// plainAgentTabs opens Settings as a plain agent and checks it holds the quick phrases alone.
+async function plainAgentTabs(page) {
+  await openSettings(page, 'phrases');
+  const tabs = await page.locator('[data-testid^=settings-tab-]').evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')));
+  check(tabs.join() === 'settings-tab-phrases', `a plain agent (${page.label}) has the tabs ${tabs.join(', ')}, want the quick phrases only`);
+  await page.locator('[data-testid=phrases-personal]').waitFor();
+  check(await page.locator('[data-testid=agents-table]').count() === 0, `a plain agent (${page.label}) is shown the team`);
 }
 
 run('settings and the group walk-through end to end', scenario, { failurePrefix: 'failure-settings-' });

@@ -9,10 +9,14 @@ const API_TIMEOUT_MS = 20000; // a REST call that hangs longer counts as a netwo
 
 // ApiError is a refused or failed call: status 0 and code 'network' when there was no answer.
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  constructor(status, code, message, extra) {
     super(message || code);
     this.status = status;
     this.code = code;
+    // field: the input the server names (a JSON path such as "patterns[1]"); rows: the refused
+    // rows of a CSV import. Both only when the answer has them.
+    this.field = (extra && extra.field) || '';
+    this.rows = (extra && extra.rows) || null;
   }
 }
 
@@ -25,13 +29,17 @@ export class Cancelled extends Error {
   }
 }
 
-// api calls the REST API and answers its JSON body ({} for 204). opts.noAuth: no token (login).
+// api calls the REST API and answers its JSON body ({} for 204). opts.noAuth: no token (login);
+// opts.type: body is sent as it is (a string or a File) with this content type; opts.blob: the
+// answer is a Blob (a file to download), not JSON.
 export async function api(method, path, body, opts) {
   const gen = state.sessionGen;
   const noAuth = opts && opts.noAuth;
-  const headers = { Accept: 'application/json' };
+  const raw = opts && opts.type;
+  const asBlob = opts && opts.blob;
+  const headers = { Accept: asBlob ? '*/*' : 'application/json' };
   if (!noAuth && state.session) headers.Authorization = 'Bearer ' + state.session.token;
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (body !== undefined) headers['Content-Type'] = raw || 'application/json';
   let res;
   // A request that hangs (a dead network) must not block what waits for it, e.g. refreshList.
   const abort = new AbortController();
@@ -41,12 +49,14 @@ export async function api(method, path, body, opts) {
     res = await fetch(path, {
       method,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined || raw ? body : JSON.stringify(body),
       credentials: 'same-origin',
       cache: 'no-store',
       signal: abort.signal,
     });
-    if (gen === state.sessionGen && res.status !== 204) {
+    if (gen === state.sessionGen && res.ok && asBlob) {
+      data = await res.blob();
+    } else if (gen === state.sessionGen && res.status !== 204) {
       try {
         data = await res.json();
       } catch (e) {
@@ -68,7 +78,8 @@ export async function api(method, path, body, opts) {
       expireSession();
       throw new Cancelled();
     }
-    throw new ApiError(res.status, e.code || 'http_' + res.status, e.message || res.statusText);
+    throw new ApiError(res.status, e.code || 'http_' + res.status, e.message || res.statusText,
+      { field: typeof e.field === 'string' ? e.field : '', rows: data && Array.isArray(data.rows) ? data.rows : null });
   }
   return data || {};
 }

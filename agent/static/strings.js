@@ -9,10 +9,11 @@ import list from './strings/list.js';
 import chat from './strings/chat.js';
 import buyer from './strings/buyer.js';
 import settings from './strings/settings.js';
+import assistant from './strings/assistant.js';
 
 export const LANGS = ['zh-CN', 'en'];
 
-const TABLES = [shell, errors, list, chat, buyer, settings];
+const TABLES = [shell, errors, list, chat, buyer, settings, assistant];
 
 // mergeStrings joins per-concern tables into one per language; it throws on a key defined twice.
 export function mergeStrings(tables) {

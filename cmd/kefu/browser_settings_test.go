@@ -4,10 +4,20 @@ import "testing"
 
 // TestBrowserSettings drives the console's settings area in headless Chromium
 // (e2e/settings.mjs): the owner creates groups and an agent, changes routing and
-// reveals the identity secret, the new agent signs in, plain agents see no
-// settings, and a buyer who follows the demo store's 咨询售后 link reaches the
+// reveals the identity secret, the new agent signs in, plain agents find only
+// the quick phrases in Settings, and a buyer who follows the demo store's 咨询售后 link reaches the
 // 售后 group. SQLite only: the settings pages add no storage of their own.
 func TestBrowserSettings(t *testing.T) {
 	t.Parallel()
 	newBrowser(t).run(t, "settings.mjs", "", nil)
+}
+
+// TestBrowserPhraseSettings drives Settings › Quick phrases in headless Chromium
+// (e2e/phrase-settings.mjs): a plain agent finds the phrases tab alone, adds a
+// personal phrase with a shortcut, is refused a second one with that shortcut
+// beside the input, exports the CSV and is shown the clashing row of an import
+// that stores nothing; the owner is offered the shop scope.
+func TestBrowserPhraseSettings(t *testing.T) {
+	t.Parallel()
+	newBrowser(t).run(t, "phrase-settings.mjs", "", nil)
 }

@@ -1,6 +1,8 @@
-// The settings area, for owners and supervisors: a "设置" button in the top bar swaps the
-// workbench for it, and back. Its pages, one module each in views/settings/: team, groups,
-// routing, and for the owner only widget origins and the identity secret. What they show is
+// The settings area: a "设置" button in the top bar swaps the workbench for it, and back. Its
+// pages, one module each in views/settings/: for owners and supervisors team, groups, routing,
+// quick phrases, auto-reply rules and the assistant, and for the owner only widget origins and
+// the identity secret; a plain agent sees only the quick phrases (their own, and the shop's to
+// read). What they show is
 // loaded when the area opens (agents, groups, shop) and changed by the answers to their own
 // calls; it is private to this view, since no other part of the console needs it.
 //
@@ -18,11 +20,19 @@ import * as groups from './settings/groups.js';
 import * as routing from './settings/routing.js';
 import * as origins from './settings/origins.js';
 import * as secret from './settings/secret.js';
+import * as phrases from './settings/phrases.js';
+import * as autoreplies from './settings/autoreplies.js';
+import * as assistant from './settings/assistant.js';
 
+// everyone: a plain agent sees the tab too; ownerOnly: only the owner does; the rest are for
+// owners and supervisors.
 const TABS = [
   { id: 'team', page: team },
   { id: 'groups', page: groups },
   { id: 'routing', page: routing },
+  { id: 'phrases', page: phrases, everyone: true },
+  { id: 'autoreplies', page: autoreplies },
+  { id: 'assistant', page: assistant },
   { id: 'origins', page: origins, ownerOnly: true },
   { id: 'secret', page: secret, ownerOnly: true },
 ];
@@ -57,6 +67,10 @@ function viewer() {
 }
 
 function allowed() {
+  return !!viewer();
+}
+
+function privileged() {
   const a = viewer();
   return !!a && (a.role === 'owner' || a.role === 'supervisor');
 }
@@ -104,6 +118,7 @@ function closeSettings() {
 
 function tabsFor() {
   const owner = viewer() && viewer().role === 'owner';
+  if (!privileged()) return TABS.filter((x) => x.everyone);
   return TABS.filter((x) => owner || !x.ownerOnly);
 }
 
