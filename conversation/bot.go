@@ -277,6 +277,16 @@ func (b *Bot) handle(ctx context.Context, j botJob) {
 		b.log.Error("assistant: load conversation", "conversation", j.conv.ID, "err", err)
 		return
 	}
+	if conv.Status == kefu.StatusQueued && !conv.AssistantFirst {
+		// Routing may be giving it to an agent with room this moment: the
+		// line moves first (inside the shop's routing serialization, after
+		// any routing under way), and a person who got it answers.
+		b.svc.drain(ctx, conv.ShopID)
+		if conv, err = b.svc.store.Conversation(ctx, conv.ShopID, conv.ID); err != nil {
+			b.log.Error("assistant: load conversation", "conversation", j.conv.ID, "err", err)
+			return
+		}
+	}
 	if !conv.Open() {
 		return
 	}

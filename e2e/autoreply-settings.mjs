@@ -32,7 +32,7 @@ async function scenario(browser, pages) {
     await form.getByLabel('关键词').fill(BAD_REGEX);
     await form.getByLabel('回复内容').fill(ANSWER);
     await form.getByLabel('猜你想问').fill('用什么快递？');
-    await form.getByLabel('优先级').fill('100');
+    await form.getByLabel('优先级').fill('500'); // above the demo shop's own 发货时间 rule
     await form.locator('[data-testid=rule-submit]').click();
     const err = owner.locator('[data-testid=rule-patterns-error]');
     await err.waitFor({ state: 'visible' });
@@ -56,7 +56,7 @@ async function scenario(browser, pages) {
     check(await owner.locator('[data-testid=rule-patterns-error]').isHidden(), 'the patterns error stays after the save');
     const { rules } = await restOK(owner, 'GET', '/api/v1/auto-replies');
     const r = rules.find((x) => x.name === RULE);
-    check(r && r.match === 'regex' && r.patterns.join() === GOOD_REGEX && r.priority === 100 && r.enabled, `the rule is not stored as typed: ${JSON.stringify(r)}`);
+    check(r && r.match === 'regex' && r.patterns.join() === GOOD_REGEX && r.priority === 500 && r.enabled, `the rule is not stored as typed: ${JSON.stringify(r)}`);
   });
 
   await step('试一试 names the rule and shows the answer, filled', async () => {

@@ -21,3 +21,13 @@ func TestBrowserPhraseSettings(t *testing.T) {
 	t.Parallel()
 	newBrowser(t).run(t, "phrase-settings.mjs", "", nil)
 }
+
+// TestBrowserAutoReplySettings drives Settings › Auto-replies and Settings ›
+// Assistant in headless Chromium (e2e/autoreply-settings.mjs): a regular
+// expression that does not compile is refused beside its input and nothing is
+// stored; fixed, the rule is listed, and 试一试 names it with its answer
+// filled; a new greeting is saved and read back after a reload.
+func TestBrowserAutoReplySettings(t *testing.T) {
+	t.Parallel()
+	newBrowser(t).run(t, "autoreply-settings.mjs", "", nil)
+}
