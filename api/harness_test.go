@@ -93,9 +93,14 @@ func (e *env) start() {
 	}
 	convs := conversation.New(st, conversation.NewMemoryPresence(), conversation.NewMemoryBroker(), slog.New(slog.NewTextHandler(os.Stderr, nil)))
 	convs.SetClock(e.clock.Now)
+	bot := conversation.NewBot(convs, st, nil)
+	botCtx, stopBot := context.WithCancel(context.Background())
+	botDone := make(chan struct{})
+	go func() { defer close(botDone); bot.Run(botCtx, time.Hour) }()
+	t.Cleanup(func() { stopBot(); <-botDone })
 	e.convs = convs
 	e.store = st
-	e.srv = api.New(api.Config{Store: st, Conversations: convs, Now: e.clock.Now, BuyerSecret: secret,
+	e.srv = api.New(api.Config{Store: st, Conversations: convs, Assistant: bot, Now: e.clock.Now, BuyerSecret: secret,
 		BuyerSends: e.buyerSends, AgentSends: e.agentSends, PublicURL: e.publicURL,
 		PasswordCost: passwordCost, TrustedProxies: e.trustedProxies, SocketWriteTimeout: e.socketWriteTimeout,
 		Widget: widget.Handler(), Console: agent.New(), OpenAPI: docs.Handler()})

@@ -9,6 +9,7 @@ import (
 
 	"github.com/kefu/kefu"
 	"github.com/kefu/kefu/conversation"
+	"github.com/kefu/kefu/internal/testdb"
 )
 
 // botShop is a test shop with the assistant running and switched on with
@@ -19,9 +20,12 @@ type botShop struct {
 }
 
 func newBotShop(t *testing.T, adjust func(*kefu.AssistantSettings), rules ...kefu.AutoReplyRule) *botShop {
+	return newBotShopOn(t, newTestShop(t), adjust, rules...)
+}
+
+func newBotShopOn(t *testing.T, ts *testShop, adjust func(*kefu.AssistantSettings), rules ...kefu.AutoReplyRule) *botShop {
 	t.Helper()
 	ctx := context.Background()
-	ts := newTestShop(t)
 	bot := conversation.NewBot(ts.svc, ts.st, nil)
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
@@ -148,8 +152,13 @@ func TestBotKeywordAndBusy(t *testing.T) {
 // hand-over event; what the rules cannot answer goes to a person after one
 // try, and nothing more is said.
 func TestBotFirstHandover(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { botFirstHandover(t, newTestShop(t)) })
+	t.Run("postgres", func(t *testing.T) { botFirstHandover(t, newTestShopOn(t, testdb.Postgres)) })
+}
+
+func botFirstHandover(t *testing.T, ts *testShop) {
 	ctx := context.Background()
-	bs := newBotShop(t, func(a *kefu.AssistantSettings) { a.BotFirst = true }, shipping)
+	bs := newBotShopOn(t, ts, func(a *kefu.AssistantSettings) { a.BotFirst = true }, shipping)
 	a := bs.online("a", 5)
 	b := bs.buyer("b")
 	m := bs.say(b, "几天发货")

@@ -23,10 +23,14 @@ type testShop struct {
 	svc    *conversation.Service
 }
 
-func newTestShop(t *testing.T) *testShop {
+func newTestShop(t *testing.T) *testShop { return newTestShopOn(t, testdb.SQLite) }
+
+// newTestShopOn is newTestShop on the store open makes (testdb.SQLite,
+// testdb.Postgres).
+func newTestShopOn(t *testing.T, open func(testing.TB, func() time.Time) *store.Store) *testShop {
 	t.Helper()
 	clock := testclock.New(time.Date(2026, 11, 11, 10, 0, 0, 0, time.UTC))
-	st := testdb.SQLite(t, clock.Now)
+	st := open(t, clock.Now)
 	shop, err := st.CreateShop(context.Background(), kefu.Shop{Slug: "s", Name: "s", IdentitySecret: "x"})
 	if err != nil {
 		t.Fatal(err)
