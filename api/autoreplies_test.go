@@ -142,7 +142,11 @@ func TestAutoReplyAPI(t *testing.T) {
 		// Every agent sets their own away reply, and nobody else's.
 		wangID := e.agents["acme/wang"].ID
 		liID := e.agents["acme/li"].ID
-		var me struct{ Agent struct{ AwayReply string `json:"away_reply"` } }
+		var me struct {
+			Agent struct {
+				AwayReply string `json:"away_reply"`
+			}
+		}
 		if code := e.do("PATCH", "/api/v1/agents/"+itoa(wangID), wang, "", map[string]any{"away_reply": "马上回来"}, &me); code != 200 || me.Agent.AwayReply != "马上回来" {
 			t.Errorf("an agent sets their away reply: %d %+v", code, me)
 		}
