@@ -9,10 +9,9 @@
 // Every wait is Playwright's own (locator.waitFor, waitForFunction, waitForResponse) with a
 // timeout; nothing sleeps. The first failure prints "FAIL: <step>: <why>", saves a screenshot of
 // every open page as failure-*.png and exits 1 (e2e/harness.mjs).
-import { createServer } from 'node:http';
 import {
   STORE_URL, CONSOLE_URL, KEFU_ORIGIN, DESKTOP, RUN, W as WIDGET, C as CONSOLE,
-  check, step, watch, newPage, shot, run, login, recordWidgetEvents, storedRow, openWidget, widgetSend,
+  check, step, watch, newPage, shot, run, login, recordWidgetEvents, storedRow, openWidget, widgetSend, startForeignSite,
 } from './harness.mjs';
 
 const PHONE = { width: 390, height: 844 };
@@ -71,21 +70,6 @@ function closeCode(page, url) {
     const ws = new WebSocket(u);
     ws.onclose = (e) => resolve(e.code);
   }), url);
-}
-
-// A store page on an origin the demo shop has not registered: a plain local server on its own port.
-function startForeignSite() {
-  const html = `<!doctype html><meta charset="utf-8"><title>not a registered store</title>
-<h1>Some other site</h1>
-<script src="${KEFU_ORIGIN}/widget.js" data-shop="demo" async></script>`;
-  const srv = createServer((req, res) => {
-    res.writeHead(req.url === '/' ? 200 : 404, { 'Content-Type': 'text/html; charset=utf-8' });
-    res.end(req.url === '/' ? html : 'not found');
-  });
-  return new Promise((resolve, reject) => {
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => resolve(srv));
-  });
 }
 
 async function scenario(browser, pages, foreign) {

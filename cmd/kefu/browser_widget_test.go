@@ -1,0 +1,11 @@
+package main
+
+import "testing"
+
+// TestBrowserWidgetUnavailable drives the widget on a page whose origin the demo shop did not
+// register, and on one naming no shop, in headless Chromium (e2e/unavailable.mjs): the panel
+// says chat is unavailable, offers nothing to type into and stops asking for a session.
+func TestBrowserWidgetUnavailable(t *testing.T) {
+	t.Parallel()
+	newBrowser(t).run(t, "unavailable.mjs", "unavailable", nil)
+}
