@@ -9,3 +9,11 @@ func TestBrowserWidgetUnavailable(t *testing.T) {
 	t.Parallel()
 	newBrowser(t).run(t, "unavailable.mjs", "unavailable", nil)
 }
+
+// TestBrowserWidgetWelcome drives the widget's welcome block, bot messages, quick replies and
+// 转人工 in headless Chromium (e2e/welcome.mjs). What the server does not send yet (the session's
+// assistant and welcome, assistant conversations, bot messages) the script adds on the way.
+func TestBrowserWidgetWelcome(t *testing.T) {
+	t.Parallel()
+	newBrowser(t).run(t, "welcome.mjs", "welcome", nil)
+}
