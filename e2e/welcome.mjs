@@ -174,10 +174,31 @@ run('widget welcome and assistant', async (browser, pages) => {
     await storedRow(page, S.buyerRow, '转人工').waitFor();
     proxy.setAssistant(conv, false);
     await page.locator(S.human).waitFor({ state: 'hidden' });
+    // No agent is online in the demo: the conversation waits in line, and the header says so.
     const who = await page.locator(S.who).getAttribute('data-who');
-    check(who !== 'assistant', `the header still names the assistant (${who}) after the hand-over`);
+    const said = await text(page, S.who);
+    check(who === 'queue' && /^排队中( · 第 \d+ 位)?$/.test(said), `after the hand-over the header names ${JSON.stringify(said)} (${who}), want 排队中 · 第 N 位`);
     // Nothing doubled or lost across the renumbering.
     const seqs = await page.locator(`${W.message}[data-seq]:not([data-seq=""])`).evaluateAll((els) => els.map((e) => +e.dataset.seq));
     check(seqs.every((s, i) => s === i + 1), `seqs on screen: ${seqs.join(', ')}, want 1..${seqs.length}`);
+  });
+
+  await step('outside working hours the welcome says when agents are back', async () => {
+    const off = await newPage(browser, pages, 'off-hours');
+    await off.route(sessionURL, async (route) => {
+      if (route.request().method() !== 'POST') return route.continue();
+      const res = await route.fetch();
+      const json = await res.json();
+      json.assistant = null; // a shop without an assistant: the shop's name in the header
+      json.welcome = { greeting: GREETING, quick_questions: [], open: false, next_opening: '明天 09:00', eta_seconds: 60 };
+      await route.fulfill({ response: res, json, headers: { ...res.headers(), 'access-control-allow-origin': new URL(STORE_URL).origin } });
+    });
+    await off.goto(STORE_URL);
+    await openWidget(off);
+    await off.locator(S.welcome).waitFor({ state: 'visible' });
+    check(await text(off, S.eta) === '当前为非工作时间，客服 明天 09:00 上线', `off hours the reply line says ${JSON.stringify(await text(off, S.eta))}`);
+    check(await off.locator(S.question).count() === 0, 'quick questions shown when there are none');
+    check(await off.locator(S.who).getAttribute('data-who') === 'shop', `without an assistant the header names ${await off.locator(S.who).getAttribute('data-who')}`);
+    check(await off.locator(S.avatar).isHidden(), 'the header shows an avatar for the shop');
   });
 });

@@ -274,7 +274,9 @@
     list.hidden = ftEl.hidden = input.disabled = sendBtn.disabled = unavail;
     if (unavail) queueEl.hidden = typingEl.hidden = menuEl.hidden = true;
     // The welcome shows while the buyer's next message would start a conversation.
+    var was = welEl.hidden;
     welEl.hidden = !welEl.firstChild || !known || unavail || live;
+    if (was && !welEl.hidden) list.scrollTop = list.scrollHeight;
   }
 
   // setText leaves an unchanged text alone, so a live region does not announce it again.
