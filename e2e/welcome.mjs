@@ -9,8 +9,7 @@
 // renumbering the server's later seqs so the conversation stays gap-free. Everything the buyer
 // sends goes to the real server. Every wait is Playwright's own; nothing sleeps. The first
 // failure prints "FAIL: <step>: <why>", saves failure-*.png and exits 1 (e2e/harness.mjs).
-import { KEFU_ORIGIN, RUN, W, check, step, newPage, shot, run, openWidget, storedRow, recordWidgetEvents } from './harness.mjs';
-import { STORE_URL } from './harness.mjs';
+import { STORE_URL, KEFU_ORIGIN, RUN, W, check, step, newPage, shot, run, openWidget, storedRow, recordWidgetEvents } from './harness.mjs';
 
 const GREETING = `亲，欢迎光临小店～ welcome-${RUN}`;
 const QUESTIONS = ['什么时候发货？', `怎么选尺码？ q-${RUN}`];
