@@ -37,18 +37,32 @@ func setCORS(c *gin.Context, origin string) {
 	c.Header("Access-Control-Max-Age", "600")
 }
 
+// setRefusalCORS lets the page at origin read a refusal (origin_not_allowed,
+// shop_not_found), so its widget can say chat is unavailable instead of
+// retrying forever. The refusal is all it reads; the socket still refuses
+// the origin.
+func setRefusalCORS(c *gin.Context, origin string) {
+	if origin == "" {
+		return
+	}
+	c.Header("Access-Control-Allow-Origin", origin)
+	c.Header("Vary", "Origin")
+}
+
 // widgetShop loads the shop named in the path and checks the caller's origin.
 func (h *handlers) widgetShop(c *gin.Context) (kefu.Shop, bool) {
+	origin := c.GetHeader("Origin")
 	shop, err := h.shops.shopBySlug(c.Request.Context(), c.Param("shop"))
 	if err != nil {
 		if _, known := toAPIError(err); known {
 			err = errShopNotFound
+			setRefusalCORS(c, origin)
 		}
 		h.writeError(c, err)
 		return kefu.Shop{}, false
 	}
-	origin := c.GetHeader("Origin")
 	if !allowOrigin(shop, origin) {
+		setRefusalCORS(c, origin)
 		h.writeError(c, errOriginNotAllowed)
 		return kefu.Shop{}, false
 	}
@@ -56,10 +70,12 @@ func (h *handlers) widgetShop(c *gin.Context) (kefu.Shop, bool) {
 	return shop, true
 }
 
+// widgetPreflight lets every origin go on to the POST, which decides: a
+// refused origin or an unknown shop then gets a refusal it can read. The
+// preflight itself touches no shop, so it tells nothing.
 func (h *handlers) widgetPreflight(c *gin.Context) {
-	if _, ok := h.widgetShop(c); ok {
-		c.Status(http.StatusNoContent)
-	}
+	setCORS(c, c.GetHeader("Origin"))
+	c.Status(http.StatusNoContent)
 }
 
 func validVisitorID(id string) bool {

@@ -12,6 +12,7 @@
 // page and exits 1 (see run).
 import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 
@@ -334,4 +335,22 @@ export async function viaAftersalesLink(buyer) {
   await buyer.waitForURL((u) => u.searchParams.get('group') === 'aftersales');
   const tag = await buyer.locator('script[src$="/widget.js"]').getAttribute('data-group');
   check(tag === 'aftersales', `the store page at ?group=aftersales gives the widget data-group=${JSON.stringify(tag)}`);
+}
+
+// startForeignSite serves store pages on an origin the demo shop has not registered: a plain
+// local server on its own port (another origin than the store's and kefu's). pages maps a path
+// to the widget tag's attributes (default: "/" with data-shop=demo); anything else is a 404.
+export function startForeignSite(pages = { '/': { 'data-shop': 'demo' } }) {
+  const page = (attrs) => `<!doctype html><meta charset="utf-8"><title>not a registered store</title>
+<h1>Some other site</h1>
+<script src="${KEFU_ORIGIN}/widget.js" ${Object.entries(attrs).map(([k, v]) => `${k}="${v}"`).join(' ')} async></script>`;
+  const srv = createServer((req, res) => {
+    const attrs = pages[req.url];
+    res.writeHead(attrs ? 200 : 404, { 'Content-Type': 'text/html; charset=utf-8' });
+    res.end(attrs ? page(attrs) : 'not found');
+  });
+  return new Promise((resolve, reject) => {
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => resolve(srv));
+  });
 }

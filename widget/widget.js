@@ -30,7 +30,9 @@
       ph: '输入消息，Enter 发送', pending: '发送中…', read: '已读', unread: '未读',
       failed: '发送失败', typing: '对方正在输入…', queue: '您排在第 {n} 位', eta: '，预计等待约 {n} 分钟', connecting: '连接中…',
       hello: '您好，有什么可以帮您？', queued: '正在为您转接客服，请稍候', serving: '客服 {n} 为您服务',
-      closed: '会话已结束，发送消息可重新咨询', ended: '会话已结束', newConv: '新会话', menu: '请选择咨询类型', offline: '网络已断开，恢复后消息会自动发出'
+      closed: '会话已结束，发送消息可重新咨询', ended: '会话已结束', newConv: '新会话', menu: '请选择咨询类型', offline: '网络已断开，恢复后消息会自动发出',
+      unavailable: '在线客服暂时无法使用', human: '转人工', inLine: '排队中', inLineN: '排队中 · 第 {n} 位', bot: '智能客服',
+      replyEta: '预计 {n} 分钟内回复', offHours: '当前为非工作时间，客服 {n} 上线', offHoursNow: '当前为非工作时间', quick: '猜你想问'
     },
     en: {
       title: 'Customer service', open: 'Chat with us', close: 'Close', send: 'Send', list: 'Messages',
@@ -38,11 +40,14 @@
       unread: 'Delivered', failed: 'Not sent', typing: 'Typing…', queue: 'You are number {n} in line', eta: ', about {n} min',
       connecting: 'Connecting…', hello: 'Hi! How can we help?', queued: 'Finding an agent for you…',
       serving: '{n} is here to help', closed: 'Chat ended. Send a message to start a new one.', ended: 'Chat ended',
-      newConv: 'New conversation', menu: 'What can we help with?', offline: 'You are offline; your messages go out when you are back'
+      newConv: 'New conversation', menu: 'What can we help with?', offline: 'You are offline; your messages go out when you are back',
+      unavailable: 'Chat is unavailable on this page', human: 'Talk to a person', inLine: 'In line', inLineN: 'In line · number {n}', bot: 'Assistant',
+      replyEta: 'Usually replies within {n} min', offHours: 'Outside working hours; agents are back {n}', offHoursNow: 'Outside working hours', quick: 'Common questions'
     }
   };
   function pickLang(l) { return /^en/i.test(l || '') ? 'en' : 'zh'; }
-  function t(k, n) { return T[lang][k].replace('{n}', n); }
+  // A function replacement: a shop's text (next_opening) may hold "$&".
+  function t(k, n) { return T[lang][k].replace('{n}', function () { return n; }); }
 
   // ---------------------------------------------------------------- storage
   // localStorage can throw (sandboxed frames, full quota): fall back to memory for this page.
@@ -70,8 +75,12 @@
 
   // ---------------------------------------------------------------- state
   var identity = null;      // {buyer_id, name, signature} from kefu('identify')
-  var sess = null;          // last session answer: {token, expires_at, socket_url, shop}
+  var sess = null;          // last session answer: {token, expires_at, socket_url, shop, menu, assistant, welcome}
   var shopName = '';
+  // The shop's assistant ({name, avatar}) and welcome block from the session, both optional;
+  // unavail: the session was refused for good (origin_not_allowed, shop_not_found); known: a
+  // ready frame has said which conversation is the buyer's latest.
+  var assistant = null, welcome = null, unavail = false, known = false;
   var ws = null, isReady = false, busy = false, started = false, gen = 0;
   var attempt = 0, retryT = 0, pingT = 0, deadT = 0, hbMs = 25000, upAt = 0;
   var cur = 0;              // newest conversation shown
@@ -82,6 +91,7 @@
   var queuePos = 0, queueEta = 0, typingT = 0, lastTyping = 0, isOpen = false, unread = -1;
   var handlers = {};
   var host, root, wrap, bubble, badge, panel, nameEl, subEl, closeBtn, queueEl, list, pend, typingEl, menuEl, offEl, input, sendBtn;
+  var avEl, humanBtn, unEl, welEl, ftEl;
 
   // ---------------------------------------------------------------- view
   var CSS = '*{box-sizing:border-box}[hidden]{display:none!important}' +
@@ -107,6 +117,11 @@
     '.sep{display:flex;align-items:center;gap:8px;margin:4px 0 12px;color:#bbb;font-size:12px}.sep:before,.sep:after{content:"";flex:1;border-top:1px solid #e3e3e3}' +
     '.mn{display:flex;flex-wrap:wrap;gap:6px;padding:8px 12px 0}.mn span{width:100%;font-size:12px;color:#999}' +
     '.ch{height:28px;padding:0 12px;border:1px solid #ffc8a8;border-radius:14px;background:#fff;color:#ff5000;font-size:13px}.ch[aria-pressed=true]{background:#ff5000;border-color:#ff5000;color:#fff}' +
+    '.av{flex:none;width:32px;height:32px;border-radius:50%;background:rgba(255,255,255,.25);display:flex;align-items:center;justify-content:center;font-weight:600}' +
+    '.ma{display:inline-flex;width:20px;height:20px;margin-right:4px;border-radius:50%;background:#ffe7d9;color:#ff5000;font-size:11px;align-items:center;justify-content:center}' +
+    '.hm{height:28px;padding:0 10px;border:1px solid rgba(255,255,255,.7);border-radius:14px;background:none;color:#fff;font-size:12px;white-space:nowrap}.hm:hover{background:rgba(255,255,255,.2)}' +
+    '.qr{display:flex;flex-wrap:wrap;gap:6px;margin-top:6px;max-width:90%}.qr .ch{height:auto;min-height:28px;padding:3px 12px;text-align:left}.eta{margin:4px 4px 0;font-size:12px;color:#999}' +
+    '.un{flex:1;display:flex;align-items:center;justify-content:center;padding:24px;background:#f5f6f7;color:#999;text-align:center}' +
     '.ty{padding:2px 16px 4px;background:#f5f6f7;color:#999;font-size:12px}' +
     '.ft{display:flex;align-items:flex-end;gap:8px;padding:10px 12px;border-top:1px solid #eee}' +
     'textarea{flex:1;height:60px;resize:none;padding:8px 10px;border:1px solid #e3e3e3;border-radius:8px;font:inherit;color:inherit;outline:0}textarea:focus{border-color:#ff5000}' +
@@ -146,8 +161,14 @@
     badge = h('span', 'bdg', { 'data-testid': 'kefu-unread', 'aria-hidden': 'true', hidden: '' });
     bubble.append(svg, badge);
     panel = h('div', 'pan', { role: 'dialog', 'data-testid': 'kefu-panel', hidden: '' });
-    var hd = h('div', 'hd'), tt = h('div', 'tt'), ft = h('div', 'ft');
-    nameEl = h('div', 'nm');
+    var hd = h('div', 'hd'), tt = h('div', 'tt'), ft = ftEl = h('div', 'ft');
+    // Who answers: the assistant, the queue, the agent or the shop (status() words it).
+    nameEl = h('div', 'nm', { 'data-testid': 'kefu-header-who' });
+    avEl = h('div', 'av', { 'data-testid': 'kefu-header-avatar', 'aria-hidden': 'true', hidden: '' });
+    humanBtn = h('button', 'hm', { type: 'button', 'data-testid': 'kefu-human', hidden: '' });
+    unEl = h('div', 'un', { 'data-testid': 'kefu-unavailable', role: 'status', hidden: '' });
+    // The welcome block is not a stored message: it sits after them, before the pending ones.
+    welEl = h('div', 'm agent', { 'data-testid': 'kefu-welcome', hidden: '' });
     subEl = h('div', 'sub', { 'aria-live': 'polite' });
     closeBtn = h('button', 'x', { type: 'button', 'data-testid': 'kefu-close' }, '×');
     queueEl = h('div', 'q', { 'data-testid': 'kefu-queue', role: 'status', hidden: '' });
@@ -160,10 +181,10 @@
     input = h('textarea', '', { 'data-testid': 'kefu-input', maxlength: '2000' });
     sendBtn = h('button', 'sd', { type: 'button', 'data-testid': 'kefu-send' });
     tt.append(nameEl, subEl);
-    hd.append(tt, closeBtn);
-    list.append(pend);
+    hd.append(avEl, tt, humanBtn, closeBtn);
+    list.append(welEl, pend);
     ft.append(input, sendBtn);
-    panel.append(hd, offEl, queueEl, list, typingEl, menuEl, ft);
+    panel.append(hd, offEl, queueEl, list, unEl, typingEl, menuEl, ft);
     wrap.append(panel, bubble);
     root.append(wrap);
     D.body.appendChild(host);
@@ -171,6 +192,7 @@
     bubble.onclick = function () { isOpen ? close() : open(true); };
     closeBtn.onclick = function () { close(); };
     sendBtn.onclick = submit;
+    humanBtn.onclick = function () { send('转人工'); }; // the text the server's 转人工 rule knows, in any language
     panel.addEventListener('keydown', function (e) { if (e.key === 'Escape') close(); });
     input.addEventListener('keydown', function (e) {
       // isComposing / 229: Enter that confirms a Chinese IME candidate must not send.
@@ -193,7 +215,6 @@
   // paint re-renders every language-dependent string (kefu('lang') calls it too).
   function paint() {
     wrap.lang = lang === 'en' ? 'en' : 'zh-CN';
-    nameEl.textContent = shopName || t('title');
     panel.setAttribute('aria-label', shopName || t('title'));
     closeBtn.setAttribute('aria-label', t('close'));
     closeBtn.title = t('close');
@@ -202,6 +223,9 @@
     input.setAttribute('aria-label', t('input'));
     sendBtn.textContent = t('send');
     typingEl.textContent = t('typing');
+    humanBtn.textContent = t('human');
+    unEl.textContent = t('unavailable');
+    renderWelcome();
     offEl.textContent = t('offline');
     if (navigator.onLine === false) offEl.hidden = false;
     list.querySelectorAll('.sep').forEach(function (s) { s.textContent = t('newConv'); });
@@ -216,7 +240,7 @@
   // the store page named no group; the buyer's pick routes it.
   function renderMenu() {
     var items = (sess && sess.menu) || [];
-    menuEl.hidden = !isReady || !!group || !items.length || !!(cur && !isClosed(cur));
+    menuEl.hidden = unavail || !isReady || !!group || !items.length || !!(cur && !isClosed(cur));
     menuEl.textContent = '';
     if (menuEl.hidden) return;
     menuEl.setAttribute('aria-label', t('menu'));
@@ -229,11 +253,77 @@
   }
 
   function status() {
-    var c = conv[cur] || {};
-    subEl.textContent = !isReady ? t('connecting')
+    var c = conv[cur] || {}, live = !!cur && !isClosed(cur);
+    var who = 'shop', name = shopName || t('title'), av = '';
+    if (unavail) { /* the shop's name only */ }
+    else if (live ? c.assistant : assistant) { who = 'assistant'; name = botName(); av = botAv(); }
+    else if (live && (c.status === 'queued' || queuePos)) { who = 'queue'; name = queuePos ? t('inLineN', queuePos) : t('inLine'); }
+    else if (live && c.status === 'assigned' && c.agent_name) { who = 'agent'; name = c.agent_name; av = initial(name); }
+    setText(nameEl, name);
+    nameEl.setAttribute('data-who', who);
+    setText(avEl, av);
+    avEl.hidden = !av;
+    humanBtn.hidden = unavail || !(live && c.assistant);
+    setText(subEl, unavail ? '' : !isReady ? t('connecting')
       : c.status === 'closed' ? t('closed')
+      : live && c.assistant ? t('hello')
       : c.status === 'assigned' && c.agent_name ? t('serving', c.agent_name)
-      : c.status === 'queued' || queuePos ? t('queued') : t('hello');
+      : c.status === 'queued' || queuePos ? t('queued') : t('hello'));
+    // Unavailable: nothing to type into, nothing to send.
+    unEl.hidden = !unavail;
+    list.hidden = ftEl.hidden = input.disabled = sendBtn.disabled = unavail;
+    if (unavail) queueEl.hidden = typingEl.hidden = menuEl.hidden = true;
+    // The welcome shows while the buyer's next message would start a conversation.
+    var was = welEl.hidden;
+    welEl.hidden = !welEl.firstChild || !known || unavail || live;
+    if (was && !welEl.hidden) list.scrollTop = list.scrollHeight;
+  }
+
+  // setText leaves an unchanged text alone, so a live region does not announce it again.
+  function setText(el, s) { if (el.textContent !== s) el.textContent = s; }
+  function initial(s) { return Array.from(String(s || ''))[0] || ''; }
+  // The assistant's name and avatar initials; name is a bot message's sender_name.
+  function botName(name) { return name || assistant && assistant.name || t('bot'); }
+  function botAv(name) {
+    var a = assistant && (!name || name === assistant.name) && assistant.avatar;
+    return a ? Array.from(String(a)).slice(0, 2).join('') : initial(botName(name));
+  }
+  function avatar(s) { return h('span', 'ma', { 'aria-hidden': 'true' }, s); }
+
+  // chips are tappable texts (quick questions, quick replies): a tap sends the text as the
+  // buyer's own message, through the outbox like typed text.
+  function chips(items, testid) {
+    var box = h('div', 'qr', { role: 'group', 'aria-label': t('quick') });
+    items.forEach(function (q) {
+      if (typeof q !== 'string' || !q.trim()) return;
+      var b = h('button', 'ch', { type: 'button', 'data-testid': testid }, q);
+      b.onclick = function () { send(q); };
+      box.append(b);
+    });
+    return box;
+  }
+
+  // renderWelcome builds the welcome block from the session's welcome: the greeting from the
+  // assistant, when to expect a reply, and the quick questions.
+  function renderWelcome() {
+    var w = welcome, qs = w && Array.isArray(w.quick_questions) ? w.quick_questions : [];
+    welEl.textContent = '';
+    if (!w || !w.greeting && !qs.length) return;
+    var me = h('div', 'me');
+    me.append(avatar(botAv()), botName());
+    welEl.append(me, h('div', 'b', { 'data-testid': 'kefu-welcome-text' }, w.greeting || t('hello')));
+    var eta = w.open === false ? (w.next_opening ? t('offHours', w.next_opening) : t('offHoursNow'))
+      : w.eta_seconds > 0 ? t('replyEta', Math.max(1, Math.ceil(w.eta_seconds / 60))) : '';
+    if (eta) welEl.append(h('div', 'eta', { 'data-testid': 'kefu-welcome-eta' }, eta));
+    if (qs.length) welEl.append(chips(qs, 'kefu-quick-question'));
+  }
+
+  // renderQuickReplies puts the quick replies of the latest bot message of the conversation
+  // shown under that message, and nowhere else.
+  function renderQuickReplies() {
+    list.querySelectorAll('[data-sender=bot] .qr').forEach(function (b) { b.remove(); });
+    var bots = list.querySelectorAll('[data-sender=bot][data-conv="' + cur + '"]'), last = bots[bots.length - 1];
+    if (last && last.qr && last.qr.length && !isClosed(cur)) last.append(chips(last.qr, 'kefu-quick-reply'));
   }
 
   // setQueue shows the buyer's place in line and, when the server can tell, the expected wait.
@@ -241,7 +331,7 @@
     if (n !== queuePos) queueEta = 0;
     queuePos = n > 0 ? n : 0;
     if (etaSec > 0) queueEta = etaSec;
-    queueEl.hidden = !queuePos;
+    queueEl.hidden = !queuePos || unavail;
     queueEl.textContent = t('queue', queuePos) + (queuePos && queueEta ? t('eta', Math.max(1, Math.round(queueEta / 60))) : '');
   }
 
@@ -257,7 +347,7 @@
     wrap.classList.add('open');
     bubble.setAttribute('aria-expanded', 'true');
     list.scrollTop = list.scrollHeight;
-    if (focus) input.focus();
+    if (focus && !unavail) input.focus();
     connect(); // wakes a widget the server closed normally (1000)
     markRead();
     emit('open');
@@ -327,19 +417,25 @@
     el.classList.remove('pd');
     el.dataset.seq = m.seq;
     el.dataset.conv = c;
-    var sys = m.sender === 'system';
-    el.firstChild.textContent = (mine || sys ? '' : (m.sender_name || '') + '  ') + time(m.created_at);
+    var sys = m.sender === 'system', bot = m.sender === 'bot';
+    el.firstChild.textContent = (mine || sys ? '' : (bot ? botName(m.sender_name) : m.sender_name || '') + '  ') + time(m.created_at);
+    if (bot) el.firstChild.prepend(avatar(botAv(m.sender_name)));
+    if (m.code) el.dataset.code = m.code;
     // System lines are worded in the widget's language from their code.
     el.children[1].textContent = sys && m.code === 'assigned' ? t('serving', m.sender_name || '')
       : sys && m.code === 'closed' ? t('ended') : m.text == null ? '' : m.text;
     el.title = m.sender === 'system' ? time(m.created_at) : '';
     mark(el);
-    scrolled(function () { list.insertBefore(el, pend); }, mine);
+    scrolled(function () { list.insertBefore(el, welEl); }, mine);
     seen[c] = m.seq;
     delete held[c][m.seq];
     if (!mine) {
       lastOther[c] = m.seq;
       typingEl.hidden = true; // the answer arrived
+    }
+    if (bot) {
+      el.qr = Array.isArray(m.quick_replies) ? m.quick_replies : null;
+      renderQuickReplies();
     }
     emit('message', Object.assign({}, m));
   }
@@ -380,10 +476,12 @@
     if (!id) return false;
     if (id in seen) return true;
     if (id < cur) return false; // an older conversation we do not show
-    if (cur) list.insertBefore(h('div', 'sep', { role: 'separator' }, t('newConv')), pend);
+    if (cur) list.insertBefore(h('div', 'sep', { role: 'separator' }, t('newConv')), welEl);
     seen[id] = 0;
     held[id] = {};
     cur = id;
+    renderQuickReplies();
+    status(); // a conversation is open: the welcome goes
     return true;
   }
 
@@ -434,6 +532,7 @@
     if (c.id === cur) setQueue(c.status === 'queued' ? c.queue_position : 0);
     status();
     renderMenu();
+    renderQuickReplies(); // none once it is closed
   }
 
   function onAgentRead(c, seq) {
@@ -466,7 +565,7 @@
     // Control characters the server refuses (all but tab and line breaks) cannot be seen in the
     // text box; they are dropped instead of failing the whole message.
     text = String(text == null ? '' : text).replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g, '').trim();
-    if (!text || Array.from(text).length > 2000) return false;
+    if (unavail || !text || Array.from(text).length > 2000) return false;
     var item = { id: 'c_' + hex(16), text: text, at: new Date().toISOString(), b: identity ? identity.buyer_id : void 0 };
     save('outbox', JSON.stringify(outbox().concat(item)));
     showPending(item);
@@ -520,11 +619,20 @@
     }).then(function (r) {
       return r.json().catch(function () { return {}; }).then(function (j) {
         clearTimeout(abT);
+        var code = j.error && j.error.code;
         if (r.ok && j.token) {
           sess = j;
           shopName = j.shop && j.shop.name || '';
+          // Both optional (a server without the assistant, a shop without one): tolerate absence.
+          assistant = j.assistant && j.assistant.name ? j.assistant : null;
+          welcome = j.welcome && typeof j.welcome === 'object' ? j.welcome : null;
           paint();
           return j;
+        }
+        if (r.status === 403 && code === 'origin_not_allowed' || r.status === 404 && code === 'shop_not_found') {
+          // Asking again will not change the answer: say so and stop.
+          unavail = true;
+          status();
         }
         if ((r.status === 401 || r.status === 400) && identity) {
           // A refused signature or a malformed identity (e.g. a name over 64
@@ -532,13 +640,13 @@
           console.warn('kefu: buyer identity refused (' + (j.error && j.error.code) + '), chatting as a visitor');
           identity = null;
         }
-        throw new Error('kefu: session ' + r.status + ' ' + (j.error && j.error.code || ''));
+        throw new Error('kefu: session ' + r.status + ' ' + (code || '') + (unavail ? ', chat is unavailable on this page' : ''));
       });
     });
   }
 
   function connect() {
-    if (!started || ws || busy) return;
+    if (!started || ws || busy || unavail) return;
     clearTimeout(retryT);
     busy = true;
     var g = ++gen;
@@ -554,7 +662,7 @@
       if (g !== gen) return;
       busy = false;
       console.warn(e.message || e);
-      retry();
+      if (!unavail) retry(); // network and server failures: back off and try again
     });
   }
 
@@ -623,6 +731,7 @@
     upAt = Date.now();
     syncing = {};
     sentRead = {};
+    known = true;
     onConv(f.conversation); // may show a newer conversation than the one on screen
     isReady = true;
     clearInterval(pingT);
@@ -660,8 +769,9 @@
     busy = false;
     sess = null;
     lost(1000);
-    while (list.firstChild !== pend) list.firstChild.remove();
+    while (list.firstChild !== welEl) list.firstChild.remove();
     cur = 0;
+    known = false;
     seen = {}; held = {}; syncing = {}; conv = {}; agentRead = {}; readSeq = {}; sentRead = {}; lastOther = {};
     setQueue(0);
     renderUnread();

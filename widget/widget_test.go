@@ -3,6 +3,10 @@ package widget
 import (
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -41,5 +45,46 @@ func TestWidgetServedWithCaching(t *testing.T) {
 	h.ServeHTTP(rec, req)
 	if rec.Code != http.StatusNotModified {
 		t.Errorf("revalidation with the current ETag: %d, want 304", rec.Code)
+	}
+}
+
+// Both languages word every string: a key missing from one would show as an error in the panel.
+func TestWidgetStringTablesMatch(t *testing.T) {
+	src := string(widgetJS)
+	tables := map[string][]string{}
+	for _, lang := range []string{"zh", "en"} {
+		m := regexp.MustCompile(`(?s)\n    ` + lang + `: \{(.*?)\n    \}`).FindStringSubmatch(src)
+		if m == nil {
+			t.Fatalf("no %s string table in widget.js", lang)
+		}
+		for _, k := range regexp.MustCompile(`(\w+): '`).FindAllStringSubmatch(m[1], -1) {
+			tables[lang] = append(tables[lang], k[1])
+		}
+		slices.Sort(tables[lang])
+	}
+	if !slices.Equal(tables["zh"], tables["en"]) {
+		t.Errorf("string tables differ:\nzh %v\nen %v", tables["zh"], tables["en"])
+	}
+	for _, k := range []string{"unavailable", "human", "inLine", "inLineN", "bot", "replyEta", "offHours", "offHoursNow", "quick"} {
+		if !slices.Contains(tables["en"], k) {
+			t.Errorf("string %q missing", k)
+		}
+	}
+}
+
+// Every test hook docs/widget.md promises is in the widget, so browser tests can rely on them.
+func TestWidgetHasDocumentedTestHooks(t *testing.T) {
+	doc, err := os.ReadFile("../docs/widget.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hooks := regexp.MustCompile(`data-testid=(kefu-[a-z-]+)`).FindAllStringSubmatch(string(doc), -1)
+	if len(hooks) < 10 {
+		t.Fatalf("docs/widget.md lists %d test hooks", len(hooks))
+	}
+	for _, m := range hooks {
+		if !strings.Contains(string(widgetJS), "'"+m[1]+"'") {
+			t.Errorf("docs/widget.md names %s, which widget.js does not have", m[1])
+		}
 	}
 }
