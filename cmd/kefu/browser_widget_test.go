@@ -1,6 +1,10 @@
 package main
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/kefu/kefu/internal/testdb"
+)
 
 // TestBrowserWidgetUnavailable drives the widget on a page whose origin the demo shop did not
 // register, and on one naming no shop, in headless Chromium (e2e/unavailable.mjs): the panel
@@ -16,4 +20,18 @@ func TestBrowserWidgetUnavailable(t *testing.T) {
 func TestBrowserWidgetWelcome(t *testing.T) {
 	t.Parallel()
 	newBrowser(t).run(t, "welcome.mjs", "welcome", nil)
+}
+
+// TestBrowserAssistant drives the demo shop's real assistant in headless Chromium
+// (e2e/assistant.mjs): the widget greets with quick questions, a tapped one gets the
+// keyword answer (after the stored welcome), the tracking question is answered from the
+// buyer's order; the agent given the conversation fills /kd from the same order, edits
+// and sends, and the buyer sees it. On SQLite and PostgreSQL.
+func TestBrowserAssistant(t *testing.T) {
+	t.Parallel()
+	b := newBrowser(t)
+	t.Run("sqlite", func(t *testing.T) { b.run(t, "assistant.mjs", "assistant", nil) })
+	t.Run("postgres", func(t *testing.T) {
+		b.run(t, "assistant.mjs", "assistant-postgres", nil, "--database-url", testdb.PostgresURL(t))
+	})
 }

@@ -3,7 +3,7 @@
 // or a number 1–9 inserts, Escape closes. The phrases are loaded once per session and again when
 // the picker opens a minute later; the shop's name (for {shop.name}) once.
 import { state } from '../state.js';
-import { t } from '../strings.js';
+import { t, hasString } from '../strings.js';
 import { h, setChildren } from '../dom.js';
 import { api } from '../api.js';
 import { slashQuery, rankPhrases, fillVariables, replaceQuery, previewLine, digitPicks } from '../phrases.js';
@@ -174,6 +174,20 @@ function option(p, i) {
   ]);
 }
 
+// orderValues fills {order.*} from the buyer's latest order, as the buyer panel loaded it; with
+// none (an anonymous buyer, orders still loading) they stay for the agent to fill.
+function orderValues(conv) {
+  const o = state.orders;
+  if (!conv || !conv.buyer || !o || o.status !== 'ok' || o.buyerId !== conv.buyer.id || !o.list.length) return {};
+  const latest = o.list[0];
+  const status = String(latest.status || '');
+  return {
+    'order.no': latest.order_no || '',
+    'order.status': hasString('order_' + status) ? t('order_' + status) : status,
+    'order.tracking_no': latest.tracking_no || '',
+  };
+}
+
 // insert puts the i-th phrase shown, its variables filled, in place of the `/query`, and counts
 // the use (fire and forget).
 function insert(i) {
@@ -186,7 +200,7 @@ function insert(i) {
     'buyer.name': conv && conv.buyer && conv.buyer.name ? conv.buyer.name : '',
     'agent.name': agent.name || agent.username || '',
     'shop.name': state.shopName || '',
-    // {order.*}: no order is linked to a conversation yet; they stay for the agent to fill.
+    ...orderValues(conv),
   });
   const caret = query.start + 1 + query.query.length;
   const r = replaceQuery(el.input.value, query.start, caret, text);
