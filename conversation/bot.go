@@ -272,6 +272,12 @@ func (b *Bot) handle(ctx context.Context, j botJob) {
 		b.answerWaiting(ctx, bs, j.conv, j.waiting)
 		return
 	}
+	if j.conv.Status == kefu.StatusAssigned {
+		// The usual message, to a person: the state its commit left is
+		// enough, and no store read is spent on it.
+		b.awayReply(ctx, bs, j.conv)
+		return
+	}
 	conv, err := b.svc.store.Conversation(ctx, j.conv.ShopID, j.conv.ID)
 	if err != nil {
 		b.log.Error("assistant: load conversation", "conversation", j.conv.ID, "err", err)
