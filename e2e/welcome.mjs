@@ -12,9 +12,11 @@
 import { STORE_URL, KEFU_ORIGIN, RUN, W, check, step, newPage, shot, run, openWidget, storedRow, recordWidgetEvents } from './harness.mjs';
 
 const GREETING = `亲，欢迎光临小店～ welcome-${RUN}`;
-const QUESTIONS = ['什么时候发货？', `怎么选尺码？ q-${RUN}`];
+// None of them is a question the demo shop's real assistant answers, so only this script's bot
+// messages are on screen.
+const QUESTIONS = ['有现货吗？', `这件是什么面料？ q-${RUN}`];
 const BOT_TEXT = `亲，一般 48 小时内发货 bot-${RUN}`;
-const REPLIES = ['还有别的问题', `我要退货 qr-${RUN}`];
+const REPLIES = ['还有别的问题', `想问问面料 qr-${RUN}`];
 const S = {
   who: '[data-testid=kefu-header-who]',
   avatar: '[data-testid=kefu-header-avatar]',
