@@ -288,14 +288,9 @@ func (s *Store) HandOver(ctx context.Context, shopID, id, groupID int64, reason 
 		if err := s.lockShopRouting(ctx, tx, shopID); err != nil {
 			return nil, err
 		}
-		if groupID != 0 {
-			var n int
-			if err := tx.QueryRowContext(ctx, s.sql(`SELECT COUNT(*) FROM agent_groups WHERE shop_id = $1 AND id = $2`), shopID, groupID).Scan(&n); err != nil {
-				return nil, err
-			}
-			if n == 0 {
-				groupID = 0
-			}
+		groupID, err := s.groupOrShop(ctx, tx, shopID, groupID)
+		if err != nil {
+			return nil, err
 		}
 		now := s.now().UTC().Truncate(microsecond)
 		// A conversation already waiting for people moves to the group's

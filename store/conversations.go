@@ -96,14 +96,8 @@ func (s *Store) StartConversation(ctx context.Context, shopID, buyerID, groupID 
 			if err != nil {
 				return nil, err
 			}
-			if groupID != 0 {
-				var n int
-				if err := tx.QueryRowContext(ctx, s.sql(`SELECT COUNT(*) FROM agent_groups WHERE shop_id = $1 AND id = $2`), shopID, groupID).Scan(&n); err != nil {
-					return nil, err
-				}
-				if n == 0 {
-					groupID = 0
-				}
+			if groupID, err = s.groupOrShop(ctx, tx, shopID, groupID); err != nil {
+				return nil, err
 			}
 			now := s.now().UTC().Truncate(microsecond)
 			conv = kefu.Conversation{ShopID: shopID, BuyerID: buyerID, GroupID: groupID, Status: kefu.StatusQueued, CreatedAt: now, QueuedAt: now}
@@ -323,6 +317,23 @@ func (s *Store) CloseConversation(ctx context.Context, shopID, id, byAgentID int
 		return kefu.Conversation{}, false, fmt.Errorf("store: close conversation %d: %w", id, err)
 	}
 	return conv, changed, nil
+}
+
+// groupOrShop is groupID if it names a group of the shop, else 0 (the
+// whole shop): a store page or a rule out of date must not keep a buyer
+// from an agent.
+func (s *Store) groupOrShop(ctx context.Context, tx *sql.Tx, shopID, groupID int64) (int64, error) {
+	if groupID == 0 {
+		return 0, nil
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, s.sql(`SELECT COUNT(*) FROM agent_groups WHERE shop_id = $1 AND id = $2`), shopID, groupID).Scan(&n); err != nil {
+		return 0, err
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	return groupID, nil
 }
 
 // appendIn stores a message of kefu's own inside a command's transaction,
