@@ -776,35 +776,36 @@ type BusinessHours struct {
 	Holidays []string `json:"holidays"`
 }
 
-// AssistantSettings are how the shop's assistant (店小蜜) answers.
+// AssistantSettings are how the shop's assistant (店小蜜) answers. The JSON
+// names are the API's (PUT /assistant) and how the store keeps them.
 type AssistantSettings struct {
 	// Enabled turns every auto-reply on or off.
-	Enabled bool
-	Name    string // shown as the sender of its messages, e.g. 小蜜
+	Enabled bool   `json:"enabled"`
+	Name    string `json:"name"` // shown as the sender of its messages, e.g. 小蜜
 	// Avatar is one or two characters shown in its avatar circle.
-	Avatar         string
-	Greeting       string   // the welcome; "" for none
-	QuickQuestions []string // offered with the welcome
+	Avatar         string   `json:"avatar"`
+	Greeting       string   `json:"greeting"`        // the welcome; "" for none
+	QuickQuestions []string `json:"quick_questions"` // offered with the welcome
 	// BotFirst lets the rules answer a new conversation first; people take
 	// it when the buyer asks (转人工), a rule hands over, or no rule answers.
-	BotFirst bool
+	BotFirst bool `json:"bot_first"`
 	// FallbackReply is said when, bot-first, no rule answers; the buyer is
 	// then handed to people.
-	FallbackReply string
+	FallbackReply string `json:"fallback_reply"`
 	// HandoverReply is said when the buyer asks for a person.
-	HandoverReply string
+	HandoverReply string `json:"handover_reply"`
 	// BusyReply is said when the buyer has to wait for a person; it may
 	// hold {queue.position} and {queue.eta}.
-	BusyReply string
+	BusyReply string `json:"busy_reply"`
 	// HoldingSeconds says the holding reply once to a buyer who has waited
 	// that long in line (0: never).
-	HoldingSeconds int
-	HoldingReply   string
+	HoldingSeconds int    `json:"holding_seconds"`
+	HoldingReply   string `json:"holding_reply"`
 	// RepliesPerMinute caps the auto-replies to one conversation per minute.
-	RepliesPerMinute int
-	Hours            BusinessHours
-	OffHoursReply    string // may hold {hours.next}
-	OffHoursMode     OffHoursMode
+	RepliesPerMinute int           `json:"replies_per_minute"`
+	Hours            BusinessHours `json:"hours"`
+	OffHoursReply    string        `json:"off_hours_reply"` // may hold {hours.next}
+	OffHoursMode     OffHoursMode  `json:"off_hours_mode"`
 }
 
 // DefaultAssistantSettings are a shop's assistant settings until it saves

@@ -22,49 +22,20 @@ type Assistant interface {
 
 var _ Assistant = (*conversation.Bot)(nil)
 
-// hoursJSON is kefu.BusinessHours with weekly never null.
-type assistantJSON struct {
-	Enabled          bool               `json:"enabled"`
-	Name             string             `json:"name"`
-	Avatar           string             `json:"avatar"`
-	Greeting         string             `json:"greeting"`
-	QuickQuestions   []string           `json:"quick_questions"`
-	BotFirst         bool               `json:"bot_first"`
-	FallbackReply    string             `json:"fallback_reply"`
-	HandoverReply    string             `json:"handover_reply"`
-	BusyReply        string             `json:"busy_reply"`
-	HoldingSeconds   int                `json:"holding_seconds"`
-	HoldingReply     string             `json:"holding_reply"`
-	RepliesPerMinute int                `json:"replies_per_minute"`
-	Hours            kefu.BusinessHours `json:"hours"`
-	OffHoursReply    string             `json:"off_hours_reply"`
-	OffHoursMode     kefu.OffHoursMode  `json:"off_hours_mode"`
-}
-
-func assistantView(a kefu.AssistantSettings) assistantJSON {
-	v := assistantJSON{Enabled: a.Enabled, Name: a.Name, Avatar: a.Avatar, Greeting: a.Greeting, QuickQuestions: a.QuickQuestions,
-		BotFirst: a.BotFirst, FallbackReply: a.FallbackReply, HandoverReply: a.HandoverReply, BusyReply: a.BusyReply,
-		HoldingSeconds: a.HoldingSeconds, HoldingReply: a.HoldingReply, RepliesPerMinute: a.RepliesPerMinute, Hours: a.Hours,
-		OffHoursReply: a.OffHoursReply, OffHoursMode: a.OffHoursMode}
-	if v.QuickQuestions == nil {
-		v.QuickQuestions = []string{}
+// assistantView is the settings as the API shows them: no list is null.
+func assistantView(a kefu.AssistantSettings) kefu.AssistantSettings {
+	if a.QuickQuestions == nil {
+		a.QuickQuestions = []string{}
 	}
-	for i := range v.Hours.Weekly {
-		if v.Hours.Weekly[i] == nil {
-			v.Hours.Weekly[i] = []kefu.TimeSpan{}
+	for i := range a.Hours.Weekly {
+		if a.Hours.Weekly[i] == nil {
+			a.Hours.Weekly[i] = []kefu.TimeSpan{}
 		}
 	}
-	if v.Hours.Holidays == nil {
-		v.Hours.Holidays = []string{}
+	if a.Hours.Holidays == nil {
+		a.Hours.Holidays = []string{}
 	}
-	return v
-}
-
-func (v assistantJSON) settings() kefu.AssistantSettings {
-	return kefu.AssistantSettings{Enabled: v.Enabled, Name: v.Name, Avatar: v.Avatar, Greeting: v.Greeting, QuickQuestions: v.QuickQuestions,
-		BotFirst: v.BotFirst, FallbackReply: v.FallbackReply, HandoverReply: v.HandoverReply, BusyReply: v.BusyReply,
-		HoldingSeconds: v.HoldingSeconds, HoldingReply: v.HoldingReply, RepliesPerMinute: v.RepliesPerMinute, Hours: v.Hours,
-		OffHoursReply: v.OffHoursReply, OffHoursMode: v.OffHoursMode}
+	return a
 }
 
 // fieldErr turns the validator's refusal into what the client sees.
@@ -87,11 +58,11 @@ func (h *handlers) putAssistant(c *gin.Context) {
 	if !ok {
 		return
 	}
-	req := assistantView(kefu.DefaultAssistantSettings())
-	if !h.bindJSON(c, &req) {
+	// A field left out keeps its default.
+	a := kefu.DefaultAssistantSettings()
+	if !h.bindJSON(c, &a) {
 		return
 	}
-	a := req.settings()
 	if e := autoreply.ValidateSettings(a); e != nil {
 		h.writeError(c, fieldErr(e))
 		return

@@ -26,41 +26,6 @@ type assistantRow struct {
 
 func (assistantRow) TableName() string { return "assistant_settings" }
 
-// settingsDoc is how the assistant's settings are stored: one JSON document,
-// so a setting added later needs no migration (absent fields keep their
-// defaults when read).
-type settingsDoc struct {
-	Enabled          bool               `json:"enabled"`
-	Name             string             `json:"name"`
-	Avatar           string             `json:"avatar"`
-	Greeting         string             `json:"greeting"`
-	QuickQuestions   []string           `json:"quick_questions"`
-	BotFirst         bool               `json:"bot_first"`
-	FallbackReply    string             `json:"fallback_reply"`
-	HandoverReply    string             `json:"handover_reply"`
-	BusyReply        string             `json:"busy_reply"`
-	HoldingSeconds   int                `json:"holding_seconds"`
-	HoldingReply     string             `json:"holding_reply"`
-	RepliesPerMinute int                `json:"replies_per_minute"`
-	Hours            kefu.BusinessHours `json:"hours"`
-	OffHoursReply    string             `json:"off_hours_reply"`
-	OffHoursMode     kefu.OffHoursMode  `json:"off_hours_mode"`
-}
-
-func docOf(a kefu.AssistantSettings) settingsDoc {
-	return settingsDoc{Enabled: a.Enabled, Name: a.Name, Avatar: a.Avatar, Greeting: a.Greeting, QuickQuestions: a.QuickQuestions,
-		BotFirst: a.BotFirst, FallbackReply: a.FallbackReply, HandoverReply: a.HandoverReply, BusyReply: a.BusyReply,
-		HoldingSeconds: a.HoldingSeconds, HoldingReply: a.HoldingReply, RepliesPerMinute: a.RepliesPerMinute, Hours: a.Hours,
-		OffHoursReply: a.OffHoursReply, OffHoursMode: a.OffHoursMode}
-}
-
-func (d settingsDoc) settings() kefu.AssistantSettings {
-	return kefu.AssistantSettings{Enabled: d.Enabled, Name: d.Name, Avatar: d.Avatar, Greeting: d.Greeting, QuickQuestions: d.QuickQuestions,
-		BotFirst: d.BotFirst, FallbackReply: d.FallbackReply, HandoverReply: d.HandoverReply, BusyReply: d.BusyReply,
-		HoldingSeconds: d.HoldingSeconds, HoldingReply: d.HoldingReply, RepliesPerMinute: d.RepliesPerMinute, Hours: d.Hours,
-		OffHoursReply: d.OffHoursReply, OffHoursMode: d.OffHoursMode}
-}
-
 // AssistantSettings reads the shop's assistant settings; a shop that never
 // saved any gets kefu.DefaultAssistantSettings (switched off).
 func (s *Store) AssistantSettings(ctx context.Context, shopID int64) (kefu.AssistantSettings, error) {
@@ -74,18 +39,20 @@ func (s *Store) AssistantSettings(ctx context.Context, shopID int64) (kefu.Assis
 	if err != nil {
 		return kefu.AssistantSettings{}, fmt.Errorf("store: assistant settings of shop %d: %w", shopID, err)
 	}
-	doc := docOf(kefu.DefaultAssistantSettings())
-	if err := json.Unmarshal([]byte(row.Settings), &doc); err != nil {
+	// One JSON document: a setting added later needs no migration, as a
+	// field the document lacks keeps its default.
+	a := kefu.DefaultAssistantSettings()
+	if err := json.Unmarshal([]byte(row.Settings), &a); err != nil {
 		return kefu.AssistantSettings{}, fmt.Errorf("store: assistant settings of shop %d: %w", shopID, err)
 	}
-	return doc.settings(), nil
+	return a, nil
 }
 
 // SetAssistantSettings replaces the shop's assistant settings.
 func (s *Store) SetAssistantSettings(ctx context.Context, shopID int64, a kefu.AssistantSettings) error {
 	ctx, cancel := bound(ctx)
 	defer cancel()
-	b, err := json.Marshal(docOf(a))
+	b, err := json.Marshal(a)
 	if err != nil {
 		return fmt.Errorf("store: assistant settings of shop %d: %w", shopID, err)
 	}
