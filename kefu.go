@@ -343,6 +343,10 @@ type OrderItem struct {
 // ErrNotFound is returned when a record does not exist in the caller's shop.
 var ErrNotFound = errors.New("not found")
 
+// ErrUnknownGroup is returned when a record names a group that is not its
+// shop's; it is a kind of ErrNotFound.
+var ErrUnknownGroup = fmt.Errorf("no such group in the shop: %w", ErrNotFound)
+
 // ErrConflict is returned when a unique value is already taken.
 var ErrConflict = errors.New("conflict")
 

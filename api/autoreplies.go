@@ -16,7 +16,7 @@ import (
 // Assistant is the shop's assistant (conversation.Bot): what the widget
 // shows before the buyer writes, and the cache a settings change drops.
 type Assistant interface {
-	Welcome(ctx context.Context, shop kefu.Shop) (conversation.Welcome, bool, error)
+	Welcome(ctx context.Context, shop kefu.Shop, buyer kefu.Buyer) (conversation.Welcome, bool, error)
 	Forget(shopID int64)
 }
 
@@ -189,7 +189,7 @@ func (h *handlers) saveAutoReply(c *gin.Context, id int64) {
 	case errors.Is(err, kefu.ErrTooMany):
 		h.writeError(c, newError(http.StatusConflict, "too_many", "A shop keeps at most 1,000 auto-reply rules."))
 		return
-	case errors.Is(err, kefu.ErrNotFound) && id == 0:
+	case errors.Is(err, kefu.ErrUnknownGroup):
 		h.writeError(c, errUnknownGroup)
 		return
 	case err != nil:
@@ -279,11 +279,11 @@ type assistantFace struct {
 
 // welcome is the session's assistant and welcome, both nil when the
 // shop's assistant is off (or cannot be read: the widget works without).
-func (h *handlers) welcome(ctx context.Context, shop kefu.Shop) (*assistantFace, *welcomeJSON) {
+func (h *handlers) welcome(ctx context.Context, shop kefu.Shop, buyer kefu.Buyer) (*assistantFace, *welcomeJSON) {
 	if h.assistant == nil {
 		return nil, nil
 	}
-	w, on, err := h.assistant.Welcome(ctx, shop)
+	w, on, err := h.assistant.Welcome(ctx, shop, buyer)
 	if err != nil {
 		h.log.Error("welcome", "shop", shop.ID, "err", err)
 		return nil, nil

@@ -1,10 +1,12 @@
 package api_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 
 	"github.com/kefu/kefu"
+	"github.com/kefu/kefu/api"
 )
 
 type fieldErr struct {
@@ -112,10 +114,35 @@ func TestAutoReplyAPI(t *testing.T) {
 		}
 
 		// Another shop sees none of it and changes none of it.
-		e.seedShop("other", "http://other.example", "zhao")
+		otherShop := e.seedShop("other", "http://other.example", "zhao")
 		zhao := e.login("other", "zhao")
+		hash, _ := api.HashPassword(password, passwordCost)
+		if _, err := e.store.CreateAgent(context.Background(), kefu.Agent{ShopID: otherShop.ID, Username: "boss", Name: "boss",
+			Role: kefu.RoleOwner, PasswordHash: hash}); err != nil {
+			t.Fatal(err)
+		}
+		boss := e.login("other", "boss")
 		if e.do("GET", "/api/v1/auto-replies", zhao, "", nil, &list); len(list.Rules) != 0 {
 			t.Errorf("another shop lists %d of acme's rules", len(list.Rules))
+		}
+		path := "/api/v1/auto-replies/" + itoa(made.ID)
+		if code := e.do("PUT", path, boss, "", rule, &refused); code != 404 {
+			t.Errorf("another shop's owner replaces acme's rule: %d", code)
+		}
+		if code := e.do("DELETE", path, boss, "", nil, &refused); code != 404 {
+			t.Errorf("another shop's owner deletes acme's rule: %d", code)
+		}
+		withGroup := map[string]any{}
+		for k, v := range rule {
+			withGroup[k] = v
+		}
+		withGroup["group_ids"] = []int64{999}
+		refused = fieldErr{}
+		if code := e.do("PUT", path, lead, "", withGroup, &refused); code != 400 || refused.Error.Code != "invalid_group" {
+			t.Errorf("replace a rule naming a group not of the shop: %d %q, want 400 invalid_group", code, refused.Error.Code)
+		}
+		if e.do("GET", "/api/v1/auto-replies", wang, "", nil, &list); len(list.Rules) != 2 {
+			t.Errorf("acme has %d rules after the refused changes, want 2", len(list.Rules))
 		}
 
 		var session struct {

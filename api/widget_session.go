@@ -132,7 +132,7 @@ func (h *handlers) widgetSession(c *gin.Context) {
 	}
 	expires := h.now().Add(BuyerTokenTTL).UTC().Truncate(1e9)
 	token := h.tokens.sign(buyerClaims{ShopID: shop.ID, BuyerID: buyer.ID, Expires: expires})
-	face, welcome := h.welcome(ctx, shop)
+	face, welcome := h.welcome(ctx, shop, buyer)
 	c.JSON(http.StatusOK, gin.H{
 		"assistant":  face,
 		"welcome":    welcome,

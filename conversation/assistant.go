@@ -25,31 +25,25 @@ type Assistant interface {
 func (s *Service) SetAssistant(a Assistant) { s.assistant = a }
 
 // greeter is an assistant that greets: the welcome it returns is stored as
-// a new conversation's first message, before the buyer's.
+// a new conversation's first message, before the buyer's, in the
+// transaction that starts it.
 type greeter interface {
 	Greeting(ctx context.Context, shop kefu.Shop, buyerID int64) *kefu.Message
 }
 
-// waitTeller is an assistant told of a conversation routing left waiting,
-// with its place in line (0: none, the assistant answers it).
+// waitTeller is an assistant told of a conversation routing left waiting.
 type waitTeller interface {
-	waitingLeft(conv kefu.Conversation, position int)
+	waitingLeft(conv kefu.Conversation)
 }
 
-// greet stores the assistant's welcome in a conversation just started.
-func (s *Service) greet(ctx context.Context, shop kefu.Shop, conv kefu.Conversation) {
-	g, ok := s.assistant.(greeter)
-	if !ok {
-		return
+// welcome is the assistant's welcome for a conversation the buyer's
+// message starts (nil: none), stored before that message in the
+// transaction that starts the conversation.
+func (s *Service) welcome(ctx context.Context, shop kefu.Shop, buyerID int64) *kefu.Message {
+	if g, ok := s.assistant.(greeter); ok {
+		return g.Greeting(ctx, shop, buyerID)
 	}
-	m := g.Greeting(ctx, shop, conv.BuyerID)
-	if m == nil {
-		return
-	}
-	m.ShopID, m.ConversationID = conv.ShopID, conv.ID
-	if _, _, err := s.store.Append(ctx, *m, kefu.WriteRule{OpenOnly: true}, s.committed(nil)); err != nil {
-		s.log.Error("welcome", "conversation", conv.ID, "err", err)
-	}
+	return nil
 }
 
 // assistantFirst asks the hook about a conversation the actor's message

@@ -22,6 +22,7 @@ type BotStore interface {
 	HandOver(ctx context.Context, shopID, id, groupID int64, reason string, line kefu.Message,
 		committed func(kefu.Change)) (kefu.Conversation, bool, error)
 	LongQueued(ctx context.Context, holding map[int64]int, now time.Time) ([]kefu.Conversation, error)
+	HoldingShops(ctx context.Context) (map[int64]int, error)
 	Holding(ctx context.Context, shopID, id int64, m kefu.Message, committed func(kefu.Change)) (bool, error)
 	Buyer(ctx context.Context, shopID, id int64) (kefu.Buyer, error)
 }
@@ -51,9 +52,21 @@ type Bot struct {
 	mu      sync.Mutex
 	shops   map[int64]*botShop
 	replies map[int64][]time.Time // conversation → its recent auto-replies, oldest first
-	away    map[int64]bool        // conversation → the away reply was said since the agent last wrote
-	pending sync.WaitGroup
+	// away: conversation → the agent whose away reply was said since they
+	// last wrote in it.
+	away map[int64]int64
+	// told: conversation → the wait (its queued_at) the busy or off-hours
+	// reply was said in.
+	told map[int64]time.Time
+	// holding: the shops with a holding reply, read from the store every
+	// holdingRefresh.
+	holding     map[int64]int
+	holdingRead time.Time
+	pending     sync.WaitGroup
 }
+
+// holdingRefresh is how often Tick reads which shops say a holding reply.
+const holdingRefresh = 30 * time.Second
 
 // botShop is a shop's settings and rules as the assistant uses them.
 type botShop struct {
@@ -61,14 +74,17 @@ type botShop struct {
 	matcher  *autoreply.Matcher
 	name     string // the shop's
 	loaded   time.Time
+	// waiting is how many buyers were in line at waitingRead (b.mu), for
+	// the welcome's estimate.
+	waiting     int
+	waitingRead time.Time
 }
 
-// botJob is one thing for the worker: a buyer's message to answer, or a
-// conversation routing left waiting.
+// botJob is one thing for the worker: a buyer's message to answer, or
+// (msg nil) a conversation routing left waiting.
 type botJob struct {
-	msg     *kefu.Message
-	conv    kefu.Conversation
-	waiting int // the place in line, for a conversation left waiting
+	msg  *kefu.Message
+	conv kefu.Conversation
 }
 
 // NewBot returns the shop's assistant for svc and installs it: it hears of
@@ -78,7 +94,7 @@ func NewBot(svc *Service, store BotStore, log *slog.Logger) *Bot {
 		log = slog.New(slog.DiscardHandler)
 	}
 	b := &Bot{svc: svc, store: store, log: log, jobs: make(chan botJob, botQueue),
-		shops: map[int64]*botShop{}, replies: map[int64][]time.Time{}, away: map[int64]bool{}}
+		shops: map[int64]*botShop{}, replies: map[int64][]time.Time{}, away: map[int64]int64{}, told: map[int64]time.Time{}}
 	svc.assistant = b
 	svc.consumers = append(svc.consumers, b)
 	return b
@@ -203,29 +219,40 @@ func (b *Bot) Greeting(ctx context.Context, shop kefu.Shop, buyerID int64) *kefu
 	if err != nil || !bs.settings.Enabled || bs.settings.Greeting == "" {
 		return nil
 	}
-	vals := map[string]string{"shop.name": bs.name}
-	if buyer, err := b.store.Buyer(ctx, shop.ID, buyerID); err == nil && buyer.Identified() && buyer.Name != kefu.IdentifiedBuyerName(buyer.ExternalID) {
-		vals["buyer.name"] = buyer.Name
+	buyer, err := b.store.Buyer(ctx, shop.ID, buyerID)
+	if err != nil {
+		b.log.Error("assistant: greeting", "buyer", buyerID, "err", err)
 	}
-	m := b.line(bs, kefu.BotWelcome, autoreply.Fill(bs.settings.Greeting, vals))
+	m := b.line(bs, kefu.BotWelcome, greetingFor(bs, buyer))
 	m.QuickReplies = bs.settings.QuickQuestions
 	return &m
+}
+
+// greetingFor is the shop's greeting with {shop.name} and, for a buyer the
+// shop identified by name, {buyer.name} filled.
+func greetingFor(bs *botShop, buyer kefu.Buyer) string {
+	vals := map[string]string{"shop.name": bs.name}
+	if buyer.Identified() && buyer.Name != kefu.IdentifiedBuyerName(buyer.ExternalID) {
+		vals["buyer.name"] = buyer.Name
+	}
+	return autoreply.Fill(bs.settings.Greeting, vals)
 }
 
 // Welcome is what the widget shows a buyer before they write, with the
 // open state and the expected wait from the live line.
 type Welcome struct {
 	Assistant      kefu.AssistantSettings
-	ShopName       string
-	Greeting       string // filled
+	Greeting       string // filled for the buyer
 	Open           bool
 	NextOpening    string // described for buyers, when closed
 	ETA            time.Duration
 	QuickQuestions []string
 }
 
-// Welcome returns the shop's welcome, or false when its assistant is off.
-func (b *Bot) Welcome(ctx context.Context, shop kefu.Shop) (Welcome, bool, error) {
+// Welcome returns the shop's welcome for buyer, or false when its assistant
+// is off. The wait is estimated from the line as read at most botCacheTTL
+// ago: a reconnect storm of widgets costs one read of the line per shop.
+func (b *Bot) Welcome(ctx context.Context, shop kefu.Shop, buyer kefu.Buyer) (Welcome, bool, error) {
 	bs, err := b.shop(ctx, shop.ID)
 	if err != nil {
 		return Welcome{}, false, err
@@ -234,16 +261,27 @@ func (b *Bot) Welcome(ctx context.Context, shop kefu.Shop) (Welcome, bool, error
 		return Welcome{}, false, nil
 	}
 	now := b.svc.now()
-	w := Welcome{Assistant: bs.settings, ShopName: bs.name, Greeting: autoreply.Fill(bs.settings.Greeting, map[string]string{"shop.name": bs.name}),
-		Open: autoreply.Open(bs.settings.Hours, now), QuickQuestions: bs.settings.QuickQuestions}
+	w := Welcome{Assistant: bs.settings, Greeting: greetingFor(bs, buyer), Open: autoreply.Open(bs.settings.Hours, now),
+		QuickQuestions: bs.settings.QuickQuestions}
 	if !w.Open {
 		if next, ok := autoreply.NextOpening(bs.settings.Hours, now); ok {
 			w.NextOpening = autoreply.Describe(bs.settings.Hours, next, now)
 		}
 	}
-	if waiting, err := b.svc.store.Waiting(ctx, shop.ID); err == nil {
-		w.ETA = b.svc.line.eta(shop.ID, len(waiting)+1, now)
+	b.mu.Lock()
+	waiting, fresh := bs.waiting, bs.waitingRead.After(now.Add(-botCacheTTL)) && !bs.waitingRead.After(now)
+	b.mu.Unlock()
+	if !fresh {
+		line, err := b.svc.store.Waiting(ctx, shop.ID)
+		if err != nil {
+			return Welcome{}, false, err
+		}
+		waiting = len(line)
+		b.mu.Lock()
+		bs.waiting, bs.waitingRead = waiting, now
+		b.mu.Unlock()
 	}
+	w.ETA = b.svc.line.eta(shop.ID, waiting+1, now)
 	return w, true, nil
 }
 
@@ -252,10 +290,23 @@ func (b *Bot) line(bs *botShop, code, text string) kefu.Message {
 	return kefu.Message{Kind: kefu.KindText, Sender: kefu.SenderBot, SenderName: bs.settings.Name, Text: text, Code: code}
 }
 
+// reply is a bot message whose text has the conversation's variables
+// filled, and extra's (the queue's, the hours').
+func (b *Bot) reply(ctx context.Context, bs *botShop, conv kefu.Conversation, code, text string, extra map[string]string) kefu.Message {
+	vals, err := b.values(ctx, bs, conv)
+	if err != nil {
+		b.log.Error("assistant: variables", "conversation", conv.ID, "err", err)
+	}
+	for k, v := range extra {
+		vals[k] = v
+	}
+	return b.line(bs, code, autoreply.Fill(text, vals))
+}
+
 // waitingLeft is told by routing that a conversation still waits after the
 // line moved: the buyer hears the busy or the off-hours reply.
-func (b *Bot) waitingLeft(conv kefu.Conversation, position int) {
-	b.enqueue(botJob{conv: conv, waiting: position})
+func (b *Bot) waitingLeft(conv kefu.Conversation) {
+	b.enqueue(botJob{conv: conv})
 }
 
 // handle answers one job.
@@ -269,7 +320,7 @@ func (b *Bot) handle(ctx context.Context, j botJob) {
 		return
 	}
 	if j.msg == nil {
-		b.answerWaiting(ctx, bs, j.conv, j.waiting)
+		b.answerWaiting(ctx, bs, j.conv)
 		return
 	}
 	if j.conv.Status == kefu.StatusAssigned {
@@ -283,7 +334,7 @@ func (b *Bot) handle(ctx context.Context, j botJob) {
 		b.log.Error("assistant: load conversation", "conversation", j.conv.ID, "err", err)
 		return
 	}
-	if conv.Status == kefu.StatusQueued && !conv.AssistantFirst {
+	if conv.Status == kefu.StatusQueued && !conv.AssistantFirst && b.svc.presence.AnyOnline(conv.ShopID) {
 		// Routing may be giving it to an agent with room this moment: the
 		// line moves first (inside the shop's routing serialization, after
 		// any routing under way), and a person who got it answers.
@@ -308,23 +359,24 @@ func (b *Bot) answer(ctx context.Context, bs *botShop, conv kefu.Conversation, m
 		b.awayReply(ctx, bs, conv)
 		return
 	case first && autoreply.AsksForPerson(msg.Text):
-		b.handOver(ctx, bs, conv, 0, kefu.HandOverAsked, b.line(bs, kefu.BotHandover, st.HandoverReply))
+		b.handOver(ctx, bs, conv, 0, kefu.HandOverAsked, b.reply(ctx, bs, conv, kefu.BotHandover, st.HandoverReply, nil))
+		return
+	case autoreply.AsksForPerson(msg.Text):
+		// Already waiting for a person: say so (a 转人工 tapped from a
+		// follow-up must not go unanswered).
+		b.say(ctx, conv, b.reply(ctx, bs, conv, kefu.BotHandover, st.HandoverReply, nil))
 		return
 	}
 	rule, ok := bs.matcher.Match(msg.Text, conv.GroupID)
 	if ok {
-		vals, err := b.values(ctx, bs, conv)
-		if err != nil {
-			b.log.Error("assistant: variables", "conversation", conv.ID, "err", err)
-		}
-		reply := b.line(bs, kefu.BotKeyword, autoreply.Fill(rule.Answer, vals))
+		reply := b.reply(ctx, bs, conv, kefu.BotKeyword, rule.Answer, nil)
 		reply.RuleID, reply.QuickReplies = rule.ID, rule.FollowUps
-		if !b.say(ctx, conv, reply) {
-			return
+		if b.say(ctx, conv, reply) {
+			if err := b.store.CountRuleHit(ctx, conv.ShopID, rule.ID); err != nil {
+				b.log.Error("assistant: count hit", "rule", rule.ID, "err", err)
+			}
 		}
-		if err := b.store.CountRuleHit(ctx, conv.ShopID, rule.ID); err != nil {
-			b.log.Error("assistant: count hit", "rule", rule.ID, "err", err)
-		}
+		// The hand-over happens even when the rate cap kept the answer back.
 		switch {
 		case rule.Handoff == kefu.HandoffHuman && first:
 			b.handOver(ctx, bs, conv, 0, kefu.HandOverRule, kefu.Message{})
@@ -336,7 +388,7 @@ func (b *Bot) answer(ctx context.Context, bs *botShop, conv kefu.Conversation, m
 	if first {
 		// One try: what the rules cannot answer goes to a person at once,
 		// never a loop of "I don't understand".
-		b.handOver(ctx, bs, conv, 0, kefu.HandOverFallback, b.line(bs, kefu.BotFallback, st.FallbackReply))
+		b.handOver(ctx, bs, conv, 0, kefu.HandOverFallback, b.reply(ctx, bs, conv, kefu.BotFallback, st.FallbackReply, nil))
 	}
 }
 
@@ -396,6 +448,14 @@ func (b *Bot) pruneReplies(now time.Time) {
 			delete(b.replies, id)
 		}
 	}
+	for id, at := range b.told {
+		if now.Sub(at) >= 24*time.Hour {
+			delete(b.told, id)
+		}
+	}
+	if len(b.away) > 100_000 {
+		clear(b.away) // at worst an away reply said twice
+	}
 }
 
 // handOver ends the assistant's turn (or moves a waiting conversation to a
@@ -416,30 +476,48 @@ func (b *Bot) handOver(ctx context.Context, bs *botShop, conv kefu.Conversation,
 }
 
 // answerWaiting tells a buyer routing left waiting for a person what to
-// expect: outside business hours the off-hours reply, else, when every
-// agent online is busy, the busy reply with the place and the wait.
-func (b *Bot) answerWaiting(ctx context.Context, bs *botShop, conv kefu.Conversation, position int) {
+// expect, once per wait: outside business hours the off-hours reply, else,
+// when every agent online is busy, the busy reply with the place and the
+// wait. The conversation is read again first: a person may have taken it
+// since routing looked.
+func (b *Bot) answerWaiting(ctx context.Context, bs *botShop, seen kefu.Conversation) {
+	conv, err := b.svc.store.Conversation(ctx, seen.ShopID, seen.ID)
+	if err != nil {
+		b.log.Error("assistant: load conversation", "conversation", seen.ID, "err", err)
+		return
+	}
+	if conv.Status != kefu.StatusQueued || conv.AssistantFirst {
+		return // a person has it, or the assistant answers the buyer itself
+	}
+	b.mu.Lock()
+	told := b.told[conv.ID].Equal(conv.QueuedAt)
+	b.told[conv.ID] = conv.QueuedAt
+	b.mu.Unlock()
+	if told {
+		return // a retried first message: this wait was told already
+	}
 	st := bs.settings
 	now := b.svc.now()
-	if conv.AssistantFirst {
-		return // the assistant answers the buyer's message itself
-	}
 	if !autoreply.Open(st.Hours, now) {
 		next := ""
 		if at, ok := autoreply.NextOpening(st.Hours, now); ok {
 			next = autoreply.Describe(st.Hours, at, now)
 		}
-		b.say(ctx, conv, b.line(bs, kefu.BotOffHours, autoreply.Fill(st.OffHoursReply, map[string]string{"hours.next": next, "shop.name": bs.name})))
+		b.say(ctx, conv, b.reply(ctx, bs, conv, kefu.BotOffHours, st.OffHoursReply, map[string]string{"hours.next": next}))
 		return
 	}
-	if !b.svc.presence.AnyOnline(conv.ShopID) || position == 0 {
+	if !b.svc.presence.AnyOnline(conv.ShopID) {
 		return // the leave-message line said it
 	}
-	vals := map[string]string{"queue.position": strconv.Itoa(position), "shop.name": bs.name}
-	if eta := b.svc.line.eta(conv.ShopID, position, now); eta > 0 {
-		vals["queue.eta"] = describeWait(eta)
+	position, err := b.svc.store.QueuePosition(ctx, conv)
+	if err != nil || position == 0 {
+		return
 	}
-	b.say(ctx, conv, b.line(bs, kefu.BotBusy, autoreply.Fill(st.BusyReply, vals)))
+	extra := map[string]string{"queue.position": strconv.Itoa(position)}
+	if eta := b.svc.line.eta(conv.ShopID, position, now); eta > 0 {
+		extra["queue.eta"] = describeWait(eta)
+	}
+	b.say(ctx, conv, b.reply(ctx, bs, conv, kefu.BotBusy, st.BusyReply, extra))
 }
 
 // describeWait words an estimated wait for buyers.
@@ -451,14 +529,13 @@ func describeWait(d time.Duration) string {
 }
 
 // awayReply says the agent's own away reply to a buyer who writes while
-// their agent is away, once until the agent writes.
+// their agent is away, once until that agent writes.
 func (b *Bot) awayReply(ctx context.Context, bs *botShop, conv kefu.Conversation) {
 	if b.svc.presence.Effective(conv.ShopID, conv.AgentID) != kefu.PresenceAway {
 		return
 	}
 	b.mu.Lock()
-	told := b.away[conv.ID]
-	b.away[conv.ID] = true
+	told := b.away[conv.ID] == conv.AgentID
 	b.mu.Unlock()
 	if told {
 		return
@@ -469,7 +546,11 @@ func (b *Bot) awayReply(ctx context.Context, bs *botShop, conv kefu.Conversation
 	}
 	m := b.line(bs, kefu.BotAway, agent.AwayReply)
 	m.SenderName = agent.Name
-	b.say(ctx, conv, m)
+	if b.say(ctx, conv, m) {
+		b.mu.Lock()
+		b.away[conv.ID] = conv.AgentID
+		b.mu.Unlock()
+	}
 }
 
 // values are the variables of an answer, from the conversation and the
@@ -496,31 +577,41 @@ func (b *Bot) values(ctx context.Context, bs *botShop, conv kefu.Conversation) (
 // Tick says the holding reply once to each buyer who has waited their
 // shop's holding_seconds in line for a person.
 func (b *Bot) Tick(ctx context.Context) {
+	now := b.svc.now()
 	b.mu.Lock()
-	holding := map[int64]int{}
-	for id, bs := range b.shops {
-		if bs.settings.Enabled && bs.settings.HoldingSeconds > 0 && bs.settings.HoldingReply != "" {
-			holding[id] = bs.settings.HoldingSeconds
+	stale := b.holding == nil || now.Sub(b.holdingRead) >= holdingRefresh || now.Before(b.holdingRead)
+	b.mu.Unlock()
+	if stale {
+		shops, err := b.store.HoldingShops(ctx)
+		if err != nil {
+			b.log.Error("assistant: shops with a holding reply", "err", err)
+			return
 		}
+		b.mu.Lock()
+		b.holding, b.holdingRead = shops, now
+		b.mu.Unlock()
 	}
+	b.mu.Lock()
+	holding := b.holding
 	b.mu.Unlock()
 	if len(holding) == 0 {
 		return
 	}
-	long, err := b.store.LongQueued(ctx, holding, b.svc.now())
+	long, err := b.store.LongQueued(ctx, holding, now)
 	if err != nil {
 		b.log.Error("assistant: long waits", "err", err)
 		return
 	}
 	for _, c := range long {
 		bs, err := b.shop(ctx, c.ShopID)
-		if err != nil || !bs.settings.Enabled {
+		if err != nil || !bs.settings.Enabled || bs.settings.HoldingReply == "" {
 			continue
 		}
 		if !b.allow(c, b.limit(c.ShopID)) {
 			continue
 		}
-		if _, err := b.store.Holding(ctx, c.ShopID, c.ID, b.line(bs, kefu.BotHolding, bs.settings.HoldingReply), b.svc.committed(nil)); err != nil {
+		m := b.reply(ctx, bs, c, kefu.BotHolding, bs.settings.HoldingReply, nil)
+		if _, err := b.store.Holding(ctx, c.ShopID, c.ID, m, b.svc.committed(nil)); err != nil {
 			b.log.Error("assistant: holding reply", "conversation", c.ID, "err", err)
 		}
 	}

@@ -20,17 +20,17 @@ type botShop struct {
 }
 
 func newBotShop(t *testing.T, adjust func(*kefu.AssistantSettings), rules ...kefu.AutoReplyRule) *botShop {
-	return newBotShopOn(t, newTestShop(t), adjust, rules...)
+	bs := newBotShopOn(t, newTestShop(t), adjust, rules...)
+	bs.start()
+	return bs
 }
 
+// newBotShopOn is newBotShop on ts, with the assistant not yet running
+// (start runs it): what is handed to it before then waits.
 func newBotShopOn(t *testing.T, ts *testShop, adjust func(*kefu.AssistantSettings), rules ...kefu.AutoReplyRule) *botShop {
 	t.Helper()
 	ctx := context.Background()
 	bot := conversation.NewBot(ts.svc, ts.st, nil)
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { defer close(done); bot.Run(runCtx, time.Hour) }()
-	t.Cleanup(func() { stop(); <-done })
 	a := kefu.DefaultAssistantSettings()
 	a.Enabled = true
 	a.Greeting = ""
@@ -47,6 +47,14 @@ func newBotShopOn(t *testing.T, ts *testShop, adjust func(*kefu.AssistantSetting
 		}
 	}
 	return &botShop{testShop: ts, bot: bot}
+}
+
+// start runs the assistant until the test ends.
+func (bs *botShop) start() {
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); bs.bot.Run(ctx, time.Hour) }()
+	bs.t.Cleanup(func() { stop(); <-done })
 }
 
 // say has the buyer write text and waits for the assistant to answer.
@@ -159,6 +167,7 @@ func TestBotFirstHandover(t *testing.T) {
 func botFirstHandover(t *testing.T, ts *testShop) {
 	ctx := context.Background()
 	bs := newBotShopOn(t, ts, func(a *kefu.AssistantSettings) { a.BotFirst = true }, shipping)
+	bs.start()
 	a := bs.online("a", 5)
 	b := bs.buyer("b")
 	m := bs.say(b, "几天发货")
@@ -194,15 +203,35 @@ func botFirstHandover(t *testing.T, ts *testShop) {
 		t.Fatalf("an unanswerable question left the conversation %s, want handed to a", c.Status)
 	}
 	bs.say(other, "还有别的颜色吗")
-	if got := codes(bs.botLines(m.ConversationID)); got != "fallback" {
+	lines := bs.botLines(m.ConversationID)
+	if got := codes(lines); got != "fallback" {
 		t.Errorf("bot lines %q, want one fallback and nothing more", got)
+	}
+	if len(lines) == 1 && strings.Contains(lines[0].Text, "{") {
+		t.Errorf("the fallback reply %q has variables left in it", lines[0].Text)
+	}
+
+	// A rule that hands to a group: the conversation joins that group's line.
+	g := bs.group("after", a)
+	complaint := kefu.AutoReplyRule{Name: "投诉", Match: kefu.MatchAny, Patterns: []string{"投诉"}, Priority: 50,
+		Answer: "马上为您转接", Handoff: kefu.HandoffGroup, HandoffGroupID: g.ID, ShopID: bs.shop.ID, Enabled: true}
+	if _, err := bs.st.SaveAutoReplyRule(ctx, complaint, nil); err != nil {
+		t.Fatal(err)
+	}
+	bs.bot.Forget(bs.shop.ID)
+	m = bs.say(bs.buyer("c"), "我要投诉")
+	if c := bs.conv(m.ConversationID); c.GroupID != g.ID || c.AssistantFirst || c.AgentID != a.ID {
+		t.Errorf("after a group hand-over the conversation is %s in group %d with %d, want a's in group %d", c.Status, c.GroupID, c.AgentID, g.ID)
 	}
 }
 
 // The holding reply is said once per wait, after holding_seconds.
 func TestBotHoldingOnce(t *testing.T) {
 	ctx := context.Background()
-	bs := newBotShop(t, func(a *kefu.AssistantSettings) { a.HoldingSeconds = 60 })
+	bs := newBotShop(t, func(a *kefu.AssistantSettings) {
+		a.HoldingSeconds = 60
+		a.HoldingReply = "{buyer.name}，{shop.name}的客服正在忙，请稍候"
+	})
 	bs.online("a", 1)
 	bs.writes("first", kefu.Entry{})
 	m := bs.say(bs.buyer("b"), "你好")
@@ -215,8 +244,74 @@ func TestBotHoldingOnce(t *testing.T) {
 	bs.bot.Tick(ctx)
 	bs.clock.Advance(5 * time.Minute)
 	bs.bot.Tick(ctx)
+	lines := bs.botLines(m.ConversationID)
+	if got := codes(lines); got != "busy,holding" {
+		t.Fatalf("after a long wait: %q, want one holding reply", got)
+	}
+	if lines[1].Text != "亲，s的客服正在忙，请稍候" {
+		t.Errorf("holding reply %q, want its variables filled", lines[1].Text)
+	}
+}
+
+// The holding reply does not depend on what the assistant holds in memory:
+// a settings change (which drops it) does not silence buyers already waiting.
+func TestBotHoldingAfterForget(t *testing.T) {
+	ctx := context.Background()
+	bs := newBotShop(t, func(a *kefu.AssistantSettings) { a.HoldingSeconds = 60 })
+	bs.online("a", 1)
+	bs.writes("first", kefu.Entry{})
+	m := bs.say(bs.buyer("b"), "你好")
+	bs.bot.Forget(bs.shop.ID)
+	bs.clock.Advance(2 * time.Minute)
+	bs.bot.Tick(ctx)
 	if got := codes(bs.botLines(m.ConversationID)); got != "busy,holding" {
-		t.Errorf("after a long wait: %q, want one holding reply", got)
+		t.Errorf("after Forget and a long wait: %q, want the holding reply", got)
+	}
+}
+
+// The busy reply is said once per wait, not again for a retried first
+// message.
+func TestBotBusyOncePerWait(t *testing.T) {
+	ctx := context.Background()
+	bs := newBotShopOn(t, newTestShop(t), nil)
+	bs.online("a", 1)
+	bs.writes("first", kefu.Entry{})
+	b := bs.buyer("b")
+	var m kefu.Message
+	for range 3 {
+		var err error
+		if m, _, err = bs.svc.Send(ctx, conversation.BuyerActor(b), 0, "same-id", "你好"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bs.start()
+	bs.bot.Settle()
+	if got := codes(bs.botLines(m.ConversationID)); got != "busy" {
+		t.Errorf("a first message sent three times: bot lines %q, want one busy reply", got)
+	}
+}
+
+// A buyer a person took before the assistant got to them hears no busy
+// reply: the assistant reads the conversation again.
+func TestBotNoStaleBusy(t *testing.T) {
+	ctx := context.Background()
+	bs := newBotShopOn(t, newTestShop(t), nil)
+	a := bs.online("a", 1)
+	first := bs.writes("first", kefu.Entry{})
+	m, _, err := bs.svc.Send(ctx, conversation.BuyerActor(bs.buyer("b")), 0, "b-1", "在吗")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bs.svc.Close(ctx, conversation.AgentActor(a), first.ID); err != nil {
+		t.Fatal(err)
+	}
+	if c := bs.conv(m.ConversationID); c.AgentID != a.ID {
+		t.Fatalf("the freed slot did not go to the waiting buyer: %s with %d", c.Status, c.AgentID)
+	}
+	bs.start()
+	bs.bot.Settle()
+	if got := codes(bs.botLines(m.ConversationID)); got != "" {
+		t.Errorf("a conversation a person took before the assistant looked got %q, want nothing", got)
 	}
 }
 

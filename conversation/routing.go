@@ -177,13 +177,7 @@ func (s *Service) route(ctx context.Context, conv kefu.Conversation) {
 	}
 	s.publishConversation(ctx, full, false)
 	if w, ok := s.assistant.(waitTeller); ok {
-		position := 0
-		if !full.AssistantFirst {
-			if position, err = s.store.QueuePosition(ctx, full); err != nil {
-				s.log.Error("queue position", "conversation", conv.ID, "err", err)
-			}
-		}
-		w.waitingLeft(full, position)
+		w.waitingLeft(full)
 	}
 	if !s.presence.AnyOnline(conv.ShopID) {
 		// The leave-message rule (留言): nobody will answer soon, and the

@@ -25,7 +25,7 @@ var (
 // Store is what the service needs from storage.
 type Store interface {
 	StartConversation(ctx context.Context, shopID, buyerID, groupID int64, priority int, assistantFirst bool,
-		committed func(kefu.Change)) (kefu.Conversation, bool, error)
+		opening *kefu.Message, committed func(kefu.Change)) (kefu.Conversation, bool, error)
 	GroupBySlug(ctx context.Context, shopID int64, slug string) (kefu.Group, error)
 	Groups(ctx context.Context, shopID int64) ([]kefu.Group, error)
 	BuyerOrders(ctx context.Context, shopID, buyerID int64) ([]kefu.Order, error)
@@ -260,13 +260,11 @@ func (s *Service) buyerSend(ctx context.Context, actor Actor, msg kefu.Message) 
 		// Closed again in between: a new one.
 	}
 	group, priority := s.entry(ctx, shop, actor.ID, actor.Entry)
+	first, welcome := s.assistantFirst(ctx, shop, actor), s.welcome(ctx, shop, actor.ID)
 	for attempt := 0; ; attempt++ {
-		conv, created, err := s.store.StartConversation(ctx, actor.ShopID, actor.ID, group, priority, s.assistantFirst(ctx, shop, actor), s.committed(nil))
+		conv, created, err := s.store.StartConversation(ctx, actor.ShopID, actor.ID, group, priority, first, welcome, s.committed(nil))
 		if err != nil {
 			return kefu.Message{}, false, err
-		}
-		if created {
-			s.greet(ctx, shop, conv)
 		}
 		msg.ConversationID = conv.ID
 		stored, dup, at, err := s.appendAndPublish(ctx, msg, rule, actor.Socket)

@@ -128,8 +128,8 @@ func (s *Store) AutoReplyRules(ctx context.Context, shopID int64) ([]kefu.AutoRe
 // SaveAutoReplyRule stores a new rule (ID 0) or changes one of the shop's
 // (keeping its hits), then hands check every rule of the shop as they would
 // stand; an error from check (or more than kefu.MaxAutoReplyRules rules,
-// kefu.ErrTooMany; a rule not of the shop, kefu.ErrNotFound; a hand-over to
-// a group not of the shop, kefu.ErrNotFound) stores nothing. It returns the
+// kefu.ErrTooMany; a rule not of the shop, kefu.ErrNotFound; a group not of
+// the shop, kefu.ErrUnknownGroup) stores nothing. It returns the
 // rule as stored.
 func (s *Store) SaveAutoReplyRule(ctx context.Context, r kefu.AutoReplyRule, check func([]kefu.AutoReplyRule) error) (kefu.AutoReplyRule, error) {
 	ctx, cancel := bound(ctx)
@@ -207,7 +207,7 @@ func (s *Store) groupsOfShop(tx *gorm.DB, shopID int64, ids []int64) error {
 		return err
 	}
 	if n != int64(len(list)) {
-		return fmt.Errorf("a group of the rule: %w", kefu.ErrNotFound)
+		return kefu.ErrUnknownGroup
 	}
 	return nil
 }
@@ -265,8 +265,9 @@ func (s *Store) HandOver(ctx context.Context, shopID, id, groupID int64, reason 
 		// the back.
 		res, err := tx.ExecContext(ctx, s.sql(`UPDATE conversations SET assistant_first = FALSE,
 			queued_at = CASE WHEN assistant_first THEN $1 ELSE queued_at END,
-			group_id = CASE WHEN $2 = 0 THEN group_id ELSE $2 END
-			WHERE shop_id = $3 AND id = $4 AND status = 'queued' AND (assistant_first OR ($2 <> 0 AND group_id <> $2))`), now, groupID, shopID, id)
+			group_id = CASE WHEN CAST($2 AS BIGINT) = 0 THEN group_id ELSE CAST($2 AS BIGINT) END
+			WHERE shop_id = $3 AND id = $4 AND status = 'queued'
+			AND (assistant_first OR (CAST($2 AS BIGINT) <> 0 AND group_id <> CAST($2 AS BIGINT)))`), now, groupID, shopID, id)
 		if err != nil {
 			return nil, err
 		}
@@ -349,4 +350,26 @@ func (s *Store) AssistantConfigured(ctx context.Context, shopID int64) (bool, er
 		return false, fmt.Errorf("store: assistant settings of shop %d: %w", shopID, err)
 	}
 	return n > 0, nil
+}
+
+// HoldingShops returns the shops whose assistant is on with a holding
+// reply, and their holding_seconds.
+func (s *Store) HoldingShops(ctx context.Context) (map[int64]int, error) {
+	ctx, cancel := bound(ctx)
+	defer cancel()
+	var rows []assistantRow
+	if err := s.rdb.WithContext(ctx).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("store: shops with a holding reply: %w", err)
+	}
+	out := map[int64]int{}
+	for _, r := range rows {
+		a := kefu.DefaultAssistantSettings()
+		if json.Unmarshal([]byte(r.Settings), &a) != nil {
+			continue
+		}
+		if a.Enabled && a.HoldingSeconds > 0 && a.HoldingReply != "" {
+			out[r.ShopID] = a.HoldingSeconds
+		}
+	}
+	return out, nil
 }

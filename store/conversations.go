@@ -63,7 +63,7 @@ func rowOf(c kefu.Conversation) conversationRow {
 // OpenConversation returns the buyer's open conversation, or starts a queued
 // one for the whole shop. See StartConversation.
 func (s *Store) OpenConversation(ctx context.Context, shopID, buyerID int64, committed func(kefu.Change)) (kefu.Conversation, bool, error) {
-	return s.StartConversation(ctx, shopID, buyerID, 0, 0, false, committed)
+	return s.StartConversation(ctx, shopID, buyerID, 0, 0, false, nil, committed)
 }
 
 // StartConversation returns the buyer's open conversation, or starts a
@@ -71,10 +71,12 @@ func (s *Store) OpenConversation(ctx context.Context, shopID, buyerID int64, com
 // have counts as 0) at priority, with its EventQueued. A VIP buyer's
 // conversation gets at least kefu.PriorityVIP. assistantFirst leaves it to the
 // shop's assistant unless the buyer's own agents take it (bot-first; see
-// kefu.Waiting). created says whether it is new; committed, if not nil, is
-// told the new conversation's change after the commit.
+// kefu.Waiting). opening, if not nil, is stored as a new conversation's
+// first message in the same transaction (the assistant's welcome). created
+// says whether it is new; committed, if not nil, is told the new
+// conversation's changes after the commit.
 func (s *Store) StartConversation(ctx context.Context, shopID, buyerID, groupID int64, priority int, assistantFirst bool,
-	committed func(kefu.Change)) (kefu.Conversation, bool, error) {
+	opening *kefu.Message, committed func(kefu.Change)) (kefu.Conversation, bool, error) {
 	ctx, cancel := bound(ctx)
 	defer cancel()
 	for attempt := 0; attempt < 2; attempt++ {
@@ -116,7 +118,18 @@ func (s *Store) StartConversation(ctx context.Context, shopID, buyerID, groupID 
 			if err != nil {
 				return nil, err
 			}
-			return []kefu.Change{{Event: e, Conversation: conv}}, nil
+			changes := []kefu.Change{{Event: e, Conversation: conv}}
+			if opening != nil {
+				m := *opening
+				m.ShopID, m.ConversationID = shopID, conv.ID
+				ch, err := s.appendIn(ctx, tx, m)
+				if err != nil {
+					return nil, err
+				}
+				conv.LastSeq = ch.Conversation.LastSeq
+				changes = append(changes, ch)
+			}
+			return changes, nil
 		}, committed)
 		if err == nil {
 			return conv, true, nil
