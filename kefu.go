@@ -60,13 +60,42 @@ const (
 	SenderBot    SenderKind = "bot"
 )
 
-// MessageKind says how a message is shown. Cards and bot answers come later.
+// MessageKind says how a message is shown.
 type MessageKind string
 
-// Message kinds.
+// Message kinds. A card (product, order) carries its fields in Card and a
+// plain-text rendering in Text, for clients that do not draw cards.
 const (
-	KindText   MessageKind = "text"
-	KindSystem MessageKind = "system"
+	KindText    MessageKind = "text"
+	KindSystem  MessageKind = "system"
+	KindProduct MessageKind = "product"
+	KindOrder   MessageKind = "order"
+)
+
+// Card is what a product or order card message shows: fields only, never
+// markup. A product card's fields come from the store page that opened the
+// chat; an order card's are kefu's own copy of the order at the time it was
+// sent, found by its number among the buyer's orders.
+type Card struct {
+	// Product cards.
+	ProductID string `json:"product_id,omitempty"`
+	URL       string `json:"url,omitempty"`
+	// Order cards.
+	OrderNo   string `json:"order_no,omitempty"`
+	Status    string `json:"status,omitempty"`
+	ItemCount int    `json:"item_count,omitempty"`
+	// Both.
+	Title      string `json:"title"`
+	PriceCents int64  `json:"price_cents"` // a product's price, an order's amount
+	Currency   string `json:"currency"`
+	ImageURL   string `json:"image_url,omitempty"`
+}
+
+// Card limits.
+const (
+	MaxCardTitleRunes = 200
+	MaxCardURLBytes   = 500
+	MaxProductIDBytes = 64
 )
 
 // Limits on what clients may send.
@@ -254,7 +283,9 @@ type Message struct {
 	// QuickReplies are questions a bot message offers the buyer to tap; a
 	// tap sends the question as the buyer's own message.
 	QuickReplies []string
-	CreatedAt    time.Time
+	// Card is a product or order card's fields (Kind KindProduct, KindOrder).
+	Card      *Card
+	CreatedAt time.Time
 }
 
 // WriteRule says which conversations a message may be appended to. The store

@@ -131,8 +131,9 @@ func (h *handlers) sendMessage(c *gin.Context) {
 		return
 	}
 	var req struct {
-		ClientMsgID string `json:"client_msg_id"`
-		Text        string `json:"text"`
+		ClientMsgID string              `json:"client_msg_id"`
+		Text        string              `json:"text"`
+		Card        *protocol.CardFrame `json:"card"`
 	}
 	if !h.bindJSON(c, &req) {
 		return
@@ -141,7 +142,14 @@ func (h *handlers) sendMessage(c *gin.Context) {
 		h.writeError(c, err)
 		return
 	}
-	msg, dup, err := h.convs.Send(c.Request.Context(), actorOf(c), id, req.ClientMsgID, req.Text)
+	var msg kefu.Message
+	var dup bool
+	var err error
+	if req.Card != nil {
+		msg, dup, err = h.convs.SendCard(c.Request.Context(), actorOf(c), id, req.ClientMsgID, *req.Card)
+	} else {
+		msg, dup, err = h.convs.Send(c.Request.Context(), actorOf(c), id, req.ClientMsgID, req.Text)
+	}
 	if err != nil {
 		h.writeError(c, err)
 		return

@@ -97,6 +97,10 @@ func toAPIError(err error) (*apiError, bool) {
 		return newError(http.StatusConflict, "not_assigned", "Only a conversation an agent holds can be transferred, shared or taken over."), true
 	case errors.Is(err, conversation.ErrCannotInvite):
 		return newError(http.StatusConflict, "cannot_invite", "That agent is in the conversation already, or it has 3 helpers."), true
+	case errors.Is(err, conversation.ErrUnknownOrder):
+		return newError(http.StatusBadRequest, "unknown_order", "The order card names no order of this buyer."), true
+	case errors.Is(err, conversation.ErrImageOrigin):
+		return newError(http.StatusBadRequest, "image_not_allowed", "A card's image must be https or from one of the shop's registered origins."), true
 	case errors.Is(err, conversation.ErrNotHelping):
 		return newError(http.StatusConflict, "not_helping", "You were not invited into this conversation (or left it already)."), true
 	}

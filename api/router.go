@@ -60,6 +60,7 @@ type Store interface {
 // Conversations is the conversation service (conversation.Service).
 type Conversations interface {
 	Send(ctx context.Context, actor conversation.Actor, conversationID int64, clientMsgID, text string) (kefu.Message, bool, error)
+	SendCard(ctx context.Context, actor conversation.Actor, conversationID int64, clientMsgID string, card protocol.CardFrame) (kefu.Message, bool, error)
 	Conversation(ctx context.Context, actor conversation.Actor, id int64) (kefu.Conversation, error)
 	Sync(ctx context.Context, actor conversation.Actor, id, afterSeq int64, limit int) (conversation.Page, error)
 	Read(ctx context.Context, actor conversation.Actor, id, seq int64) (kefu.Conversation, error)

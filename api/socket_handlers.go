@@ -243,7 +243,13 @@ func (h *handlers) handleFrame(cn *conn, actor conversation.Actor, f protocol.Cl
 		// right behind its frame, at the commit); refusals are sent here.
 		actor.Socket = cn
 		actor.Entry = kefu.Entry{Group: f.Group, OrderNo: f.OrderNo}
-		if _, _, err := h.convs.Send(ctx, actor, f.ConversationID, f.ClientMsgID, f.Text); err != nil {
+		var err error
+		if f.Card != nil {
+			_, _, err = h.convs.SendCard(ctx, actor, f.ConversationID, f.ClientMsgID, *f.Card)
+		} else {
+			_, _, err = h.convs.Send(ctx, actor, f.ConversationID, f.ClientMsgID, f.Text)
+		}
+		if err != nil {
 			cn.Deliver(wsError(h.log, err, f.ClientMsgID))
 			return
 		}

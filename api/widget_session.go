@@ -1,10 +1,12 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -133,8 +135,14 @@ func (h *handlers) widgetSession(c *gin.Context) {
 	expires := h.now().Add(BuyerTokenTTL).UTC().Truncate(1e9)
 	token := h.tokens.sign(buyerClaims{ShopID: shop.ID, BuyerID: buyer.ID, Expires: expires})
 	face, welcome := h.welcome(ctx, shop, buyer)
+	orders, err := h.buyerRecentOrders(ctx, buyer)
+	if err != nil {
+		h.writeError(c, err)
+		return
+	}
 	c.JSON(http.StatusOK, gin.H{
 		"assistant":  face,
+		"orders":     orders,
 		"welcome":    welcome,
 		"token":      token,
 		"expires_at": expires,
@@ -183,4 +191,46 @@ func menuView(menu []kefu.MenuGroup) []menuEntry {
 		out[i] = menuEntry{Group: g.Slug, Name: g.Name}
 	}
 	return out
+}
+
+// recentOrder is one of a signed-in buyer's orders as the widget offers it
+// to send as an order card.
+type recentOrder struct {
+	OrderNo     string    `json:"order_no"`
+	Status      string    `json:"status"`
+	AmountCents int64     `json:"amount_cents"`
+	Currency    string    `json:"currency"`
+	Title       string    `json:"title"`
+	ItemCount   int       `json:"item_count"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+// maxRecentOrders bounds the orders a widget session offers.
+const maxRecentOrders = 10
+
+// buyerRecentOrders is a signed-in buyer's latest orders, newest first;
+// [] for an anonymous visitor (nobody vouched that orders are theirs).
+func (h *handlers) buyerRecentOrders(ctx context.Context, buyer kefu.Buyer) ([]recentOrder, error) {
+	out := []recentOrder{}
+	if !buyer.Identified() {
+		return out, nil
+	}
+	orders, err := h.store.BuyerOrders(ctx, buyer.ShopID, buyer.ID)
+	if err != nil {
+		return nil, err
+	}
+	for i, o := range orders {
+		if i == maxRecentOrders {
+			break
+		}
+		r := recentOrder{OrderNo: o.OrderNo, Status: o.Status, AmountCents: o.AmountCents, Currency: o.Currency, CreatedAt: o.CreatedAt.UTC()}
+		for j, it := range o.Items {
+			if j == 0 {
+				r.Title = it.Title
+			}
+			r.ItemCount += it.Quantity
+		}
+		out = append(out, r)
+	}
+	return out, nil
 }

@@ -358,6 +358,13 @@ func (b *Bot) answer(ctx context.Context, bs *botShop, conv kefu.Conversation, m
 	case conv.Status == kefu.StatusAssigned:
 		b.awayReply(ctx, bs, conv)
 		return
+	case msg.Kind != kefu.KindText:
+		// A card is for a person to look at, not a question for the rules:
+		// the assistant answering first hands the buyer over.
+		if first {
+			b.handOver(ctx, bs, conv, 0, kefu.HandOverAsked, kefu.Message{})
+		}
+		return
 	case first && autoreply.AsksForPerson(msg.Text):
 		b.handOver(ctx, bs, conv, 0, kefu.HandOverAsked, b.reply(ctx, bs, conv, kefu.BotHandover, st.HandoverReply, nil))
 		return

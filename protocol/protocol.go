@@ -87,6 +87,9 @@ type ClientFrame struct {
 	// route the conversation the message starts, and are ignored otherwise.
 	Group   string `json:"group,omitempty"`
 	OrderNo string `json:"order_no,omitempty"`
+	// Card is a product or order card to send (send only); with it, text
+	// may be left out.
+	Card *CardFrame `json:"card,omitempty"`
 }
 
 // DecodeClientFrame parses and validates one client frame. Rules that depend
@@ -101,7 +104,11 @@ func DecodeClientFrame(data []byte) (ClientFrame, *Error) {
 		if e := ValidateClientMsgID(f.ClientMsgID); e != nil {
 			return f, e
 		}
-		if e := ValidateText(f.Text); e != nil {
+		if f.Card != nil {
+			if _, _, e := ValidateCard(*f.Card); e != nil {
+				return f, e
+			}
+		} else if e := ValidateText(f.Text); e != nil {
 			return f, e
 		}
 		if f.Group != "" && !ValidGroupSlug(f.Group) {
@@ -255,15 +262,17 @@ type Message struct {
 	// RuleID is the keyword rule a bot message answered with.
 	RuleID int64 `json:"rule_id,omitempty"`
 	// QuickReplies are questions a bot message offers the buyer to tap.
-	QuickReplies []string  `json:"quick_replies,omitempty"`
-	CreatedAt    time.Time `json:"created_at"`
+	QuickReplies []string `json:"quick_replies,omitempty"`
+	// Card is a product or order card's fields (kind "product", "order").
+	Card      *kefu.Card `json:"card,omitempty"`
+	CreatedAt time.Time  `json:"created_at"`
 }
 
 // MessageOf converts a domain message.
 func MessageOf(m kefu.Message) Message {
 	return Message{ID: m.ID, ConversationID: m.ConversationID, Seq: m.Seq, Kind: string(m.Kind), Sender: string(m.Sender),
 		SenderID: m.SenderID, SenderName: m.SenderName, Text: m.Text, Code: m.Code, ClientMsgID: m.ClientMsgID,
-		RuleID: m.RuleID, QuickReplies: m.QuickReplies, CreatedAt: m.CreatedAt.UTC()}
+		RuleID: m.RuleID, QuickReplies: m.QuickReplies, Card: m.Card, CreatedAt: m.CreatedAt.UTC()}
 }
 
 // MessagesOf converts a list of domain messages; never nil, so JSON shows [].

@@ -369,7 +369,7 @@ func (s *Store) appendOne(ctx context.Context, st appendStmts, req *appendReques
 		return r, err
 	}
 	if err := st.insertMsg.QueryRowContext(ctx, m.ShopID, m.ConversationID, r.msg.Seq, string(m.Kind), string(m.Sender),
-		m.SenderID, m.SenderName, m.Text, m.Code, m.ClientMsgID, m.CreatedAt, m.RuleID, quickReplies(m.QuickReplies)).Scan(&r.msg.ID); err != nil {
+		m.SenderID, m.SenderName, m.Text, m.Code, m.ClientMsgID, m.CreatedAt, m.RuleID, quickReplies(m.QuickReplies), cardJSON(m.Card)).Scan(&r.msg.ID); err != nil {
 		return appendResult{}, err
 	}
 	e := messageEvent(r.msg, r.conv)
@@ -403,6 +403,28 @@ func parseQuickReplies(s string) []string {
 	return q
 }
 
+// cardJSON is how a card message's fields are stored; "" for every other
+// message.
+func cardJSON(c *kefu.Card) string {
+	if c == nil {
+		return ""
+	}
+	b, _ := json.Marshal(c) // a struct of strings and numbers always marshals
+	return string(b)
+}
+
+// parseCard reads what cardJSON stored.
+func parseCard(s string) *kefu.Card {
+	if s == "" {
+		return nil
+	}
+	var c kefu.Card
+	if json.Unmarshal([]byte(s), &c) != nil {
+		return nil
+	}
+	return &c
+}
+
 // stamped is m with the time it is stored at.
 func (s *Store) stamped(m kefu.Message) kefu.Message {
 	m.CreatedAt = s.now().UTC().Truncate(microsecond)
@@ -415,7 +437,7 @@ func appendArgs(m kefu.Message, rule kefu.WriteRule, withInsert bool) []any {
 	args := []any{string(m.Sender), m.ShopID, m.ConversationID, rule.OpenOnly, rule.BuyerID, rule.HolderID,
 		m.ClientMsgID, m.SenderID, rule.Assigned || rule.HolderID != 0}
 	if withInsert {
-		args = append(args, string(m.Kind), m.SenderName, m.Text, m.Code, m.CreatedAt, m.RuleID, quickReplies(m.QuickReplies))
+		args = append(args, string(m.Kind), m.SenderName, m.Text, m.Code, m.CreatedAt, m.RuleID, quickReplies(m.QuickReplies), cardJSON(m.Card))
 	} else {
 		args = append(args, m.CreatedAt)
 	}
@@ -509,11 +531,11 @@ WHERE shop_id = $2 AND id = $3
 RETURNING ` + conversationColumns
 
 const insertMsgSQL = `INSERT INTO messages (shop_id, conversation_id, seq, kind, sender, sender_id, sender_name, text, code, client_msg_id, created_at,
-	rule_id, quick_replies) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
+	rule_id, quick_replies, card) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
 
 // appendPGSQL is bumpSeqSQL, the insert and the message's event in one
 // statement, with the parameters typed. 10 kind, 11 sender name, 12 text, 13 code, 14 time,
-// 15 rule id, 16 quick replies.
+// 15 rule id, 16 quick replies, 17 card.
 const appendPGSQL = `WITH c AS (
 UPDATE conversations SET last_seq = last_seq + 1,
 	buyer_read_seq = CASE WHEN $1::text = 'buyer' THEN last_seq + 1 ELSE buyer_read_seq END,
@@ -529,9 +551,9 @@ WHERE shop_id = $2::bigint AND id = $3::bigint
 RETURNING ` + conversationColumns + `
 ), m AS (
 INSERT INTO messages (shop_id, conversation_id, seq, kind, sender, sender_id, sender_name, text, code, client_msg_id, created_at,
-	rule_id, quick_replies)
+	rule_id, quick_replies, card)
 SELECT $2::bigint, $3::bigint, c.last_seq, $10::text, $1::text, $8::bigint, $11::text, $12::text, $13::text, $7::text, $14::timestamptz,
-	$15::bigint, $16::text FROM c
+	$15::bigint, $16::text, $17::text FROM c
 RETURNING id
 ), e AS (
 INSERT INTO events (shop_id, type, actor_kind, actor_id, conversation_id, buyer_id, agent_id, message_id, seq, created_at)

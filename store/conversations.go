@@ -594,6 +594,7 @@ type messageRow struct {
 	ClientMsgID    string
 	RuleID         int64
 	QuickReplies   string
+	Card           string
 	CreatedAt      time.Time
 }
 
@@ -602,7 +603,8 @@ func (messageRow) TableName() string { return "messages" }
 func (r messageRow) message() kefu.Message {
 	return kefu.Message{ID: r.ID, ShopID: r.ShopID, ConversationID: r.ConversationID, Seq: r.Seq, Kind: kefu.MessageKind(r.Kind),
 		Sender: kefu.SenderKind(r.Sender), SenderID: r.SenderID, SenderName: r.SenderName, Text: r.Text, Code: r.Code,
-		ClientMsgID: r.ClientMsgID, RuleID: r.RuleID, QuickReplies: parseQuickReplies(r.QuickReplies), CreatedAt: r.CreatedAt}
+		ClientMsgID: r.ClientMsgID, RuleID: r.RuleID, QuickReplies: parseQuickReplies(r.QuickReplies), Card: parseCard(r.Card),
+		CreatedAt: r.CreatedAt}
 }
 
 // MessageByClientID finds the message a sender stored under a client message id.

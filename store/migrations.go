@@ -261,6 +261,8 @@ ALTER TABLE messages ADD COLUMN quick_replies TEXT NOT NULL DEFAULT '';
 ALTER TABLE conversations ADD COLUMN holding_replied BOOLEAN NOT NULL DEFAULT FALSE;
 ALTER TABLE agents ADD COLUMN away_reply TEXT NOT NULL DEFAULT '';
 ALTER TABLE orders ADD COLUMN tracking_no TEXT NOT NULL DEFAULT ''`,
+	// 22: a product or order card's fields, as JSON ('' for other messages).
+	`ALTER TABLE messages ADD COLUMN card TEXT NOT NULL DEFAULT ''`,
 }
 
 // migrate brings the schema up to date, one transaction per step. Several

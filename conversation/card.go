@@ -1,0 +1,118 @@
+package conversation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+
+	"github.com/kefu/kefu"
+	"github.com/kefu/kefu/protocol"
+)
+
+// Refusals of a card.
+var (
+	// ErrUnknownOrder: an order card names no order of the conversation's buyer.
+	ErrUnknownOrder = errors.New("no such order of this buyer")
+	// ErrImageOrigin: a card's image is neither https nor from one of the
+	// shop's registered origins.
+	ErrImageOrigin = errors.New("the card's image must be https or from the shop's registered origins")
+)
+
+// SendCard stores a card message from the actor and delivers it, as Send
+// does a text (the same conversation rules, retries and acks). A product
+// card's fields are the sender's; an order card names one of the buyer's
+// orders by number, and kefu fills in its status, amount and items from its
+// own copy, so nobody can show a buyer an order that is not theirs. A
+// buyer's order card starting a conversation routes it as a message about
+// that order.
+func (s *Service) SendCard(ctx context.Context, actor Actor, conversationID int64, clientMsgID string, f protocol.CardFrame) (kefu.Message, bool, error) {
+	if e := protocol.ValidateClientMsgID(clientMsgID); e != nil {
+		return kefu.Message{}, false, e
+	}
+	kind, card, e := protocol.ValidateCard(f)
+	if e != nil {
+		return kefu.Message{}, false, e
+	}
+	shop, err := s.store.Shop(ctx, actor.ShopID)
+	if err != nil {
+		return kefu.Message{}, false, err
+	}
+	if card.ImageURL != "" && !imageAllowed(shop, card.ImageURL) {
+		return kefu.Message{}, false, fmt.Errorf("card image %q: %w", card.ImageURL, ErrImageOrigin)
+	}
+	if kind == kefu.KindOrder {
+		buyerID := actor.ID
+		if actor.Kind != kefu.SenderBuyer {
+			conv, err := s.Conversation(ctx, actor, conversationID)
+			if err != nil {
+				return kefu.Message{}, false, err
+			}
+			buyerID = conv.BuyerID
+		}
+		if card, err = s.orderCard(ctx, actor.ShopID, buyerID, card.OrderNo); err != nil {
+			return kefu.Message{}, false, err
+		}
+		if actor.Kind == kefu.SenderBuyer && actor.Entry.OrderNo == "" {
+			actor.Entry.OrderNo = card.OrderNo
+		}
+	}
+	msg := kefu.Message{ShopID: actor.ShopID, ConversationID: conversationID, Kind: kind, Sender: actor.Kind,
+		SenderID: actor.ID, SenderName: actor.Name, Text: cardText(kind, card), Card: &card, ClientMsgID: clientMsgID}
+	if actor.Kind == kefu.SenderBuyer {
+		return s.buyerSend(ctx, actor, msg)
+	}
+	return s.agentSend(ctx, actor, msg)
+}
+
+// orderCard is the card of the buyer's order orderNo, from kefu's copy.
+func (s *Service) orderCard(ctx context.Context, shopID, buyerID int64, orderNo string) (kefu.Card, error) {
+	orders, err := s.store.BuyerOrders(ctx, shopID, buyerID)
+	if err != nil {
+		return kefu.Card{}, err
+	}
+	for _, o := range orders {
+		if o.OrderNo != orderNo {
+			continue
+		}
+		c := kefu.Card{OrderNo: o.OrderNo, Status: o.Status, PriceCents: o.AmountCents, Currency: o.Currency}
+		for i, it := range o.Items {
+			if i == 0 {
+				c.Title = it.Title
+			}
+			c.ItemCount += it.Quantity
+		}
+		return c, nil
+	}
+	return kefu.Card{}, fmt.Errorf("order %s: %w", orderNo, ErrUnknownOrder)
+}
+
+// imageAllowed reports whether a card may show an image from raw: https, or
+// one of the shop's registered store-page origins.
+func imageAllowed(shop kefu.Shop, raw string) bool {
+	u := protocol.WebURL(raw)
+	if u == nil {
+		return false
+	}
+	return u.Scheme == "https" || slices.Contains(shop.Origins, u.Scheme+"://"+u.Host)
+}
+
+// cardText is a card as plain text, for previews, search and clients that
+// do not draw cards: [商品] title ¥299.00, [订单] 2026111100123 已发货.
+func cardText(kind kefu.MessageKind, c kefu.Card) string {
+	if kind == kefu.KindOrder {
+		return "[订单] " + c.OrderNo + " " + kefu.OrderStatusName(c.Status)
+	}
+	return "[商品] " + c.Title + " " + price(c.PriceCents, c.Currency)
+}
+
+// price writes an amount in cents for people: ¥299.00 in yuan, else the
+// currency's code.
+func price(cents int64, currency string) string {
+	whole := strconv.FormatInt(cents/100, 10) + "." + fmt.Sprintf("%02d", cents%100)
+	if currency == "CNY" {
+		return "¥" + whole
+	}
+	return currency + " " + whole
+}
