@@ -191,14 +191,26 @@ func (s *Store) searchIndexed(ctx context.Context, shopID int64, f kefu.SearchFi
 			conds = append(conds, s.textHolds(q, "m", short))
 		}
 	}
-	conds = append(conds, conversationConds(q, shop, f)...)
+	// Every match is joined to its conversation only when a condition needs
+	// it: a whole-shop search by text alone (an owner's) skips a lookup per
+	// matching message.
+	byMessage := f.ReaderID == 0 && len(f.Statuses) == 0 && f.AgentID == 0 && f.BuyerID == 0 && f.GroupID == 0 &&
+		f.From.IsZero() && f.To.IsZero() && len(rest) == 0 && orderNo == ""
+	if byMessage {
+		if f.BeforeID != 0 {
+			conds = append(conds, "m.conversation_id < "+q.arg(f.BeforeID))
+		}
+	} else {
+		from += ` JOIN conversations c ON c.id = m.conversation_id`
+		conds = append(conds, conversationConds(q, shop, f)...)
+	}
 	if len(rest) > 0 {
 		conds = append(conds, s.someMessageHolds(q, shop, rest))
 	}
 	if orderNo != "" {
 		conds = append(conds, s.someMessageHolds(q, shop, []string{orderNo}))
 	}
-	stmt := `SELECT m.conversation_id FROM ` + from + ` JOIN conversations c ON c.id = m.conversation_id WHERE ` +
+	stmt := `SELECT m.conversation_id FROM ` + from + ` WHERE ` +
 		strings.Join(conds, " AND ") + ` GROUP BY m.conversation_id ORDER BY m.conversation_id DESC LIMIT ` + q.arg(f.Limit+1)
 	ids, err := s.queryIDs(ctx, stmt, q.args)
 	if err != nil {
