@@ -421,6 +421,62 @@ type ConversationFilter struct {
 	Limit    int
 }
 
+// SearchFilter selects conversations by what was said in them (transcript
+// search, docs/search.md). Every field is optional; set ones all apply.
+type SearchFilter struct {
+	// Text is one or more terms (split at white space) that one message of
+	// the conversation (a text one: never kefu's system lines) holds, each as
+	// a substring, ASCII letters in either case.
+	Text string
+	// OrderNo is an order number some message of the conversation mentions.
+	// Orders are not linked to conversations yet; until they are, this is a
+	// text match.
+	OrderNo  string
+	BuyerID  int64
+	AgentID  int64 // the agent holding it (or, closed, who held it last)
+	GroupID  int64
+	Statuses []ConversationStatus // empty: all
+	// From and To bound when the conversation started: From <= created_at < To.
+	// Zero: unbounded.
+	From, To time.Time
+	// ReaderID, non-zero, keeps to the conversations this agent may read
+	// (conversation.SearchFilter sets it for plain agents).
+	ReaderID int64
+	BeforeID int64 // non-zero: only older than this conversation (paging)
+	Limit    int
+}
+
+// SearchPage is one page of a transcript search, newest conversation first.
+type SearchPage struct {
+	Hits []SearchHit
+	// NextBeforeID, non-zero, is the BeforeID of the next page: more may
+	// follow. A page may hold fewer hits than asked for and still have one
+	// (a search that cannot use the index looks at a bounded number of
+	// conversations per page).
+	NextBeforeID int64
+}
+
+// SearchHit is a conversation a search found, as lists show it, with the
+// messages that matched.
+type SearchHit struct {
+	ConversationSummary
+	Snippets []Snippet // up to three, in seq order
+}
+
+// Snippet is a matching message, its text cut around the first match.
+type Snippet struct {
+	MessageID  int64
+	Seq        int64
+	Sender     SenderKind
+	SenderName string
+	CreatedAt  time.Time
+	Text       string
+	Highlights []Span // what matched, in Text
+}
+
+// Span is a range of characters (Unicode code points) of a text: [Start, End).
+type Span struct{ Start, End int }
+
 // EventType names a change of state. Every command commits its rows and one
 // event of these types per change in the same transaction (docs/events.md).
 type EventType string

@@ -50,6 +50,7 @@ type Store interface {
 	Buyer(ctx context.Context, shopID, id int64) (kefu.Buyer, error)
 	BuyerOrders(ctx context.Context, shopID, buyerID int64) ([]kefu.Order, error)
 	ListConversations(ctx context.Context, shopID int64, f kefu.ConversationFilter) ([]kefu.ConversationSummary, error)
+	SearchConversations(ctx context.Context, shopID int64, f kefu.SearchFilter) (kefu.SearchPage, error)
 	AssistantSettings(ctx context.Context, shopID int64) (kefu.AssistantSettings, error)
 	SetAssistantSettings(ctx context.Context, shopID int64, a kefu.AssistantSettings) error
 	AutoReplyRules(ctx context.Context, shopID int64) ([]kefu.AutoReplyRule, error)
@@ -263,6 +264,7 @@ func routes(r *gin.Engine, h *handlers, cfg Config) {
 	agent.POST("/shop/identity-secret", h.rotateIdentitySecret)
 	agent.PUT("/shop/routing", h.setShopRouting)
 	agent.GET("/conversations", h.listConversations)
+	agent.GET("/search", h.search)
 	agent.GET("/conversations/:id", h.getConversation)
 	agent.GET("/conversations/:id/messages", h.listMessages)
 	agent.POST("/conversations/:id/messages", h.sendMessage)

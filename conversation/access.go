@@ -206,3 +206,15 @@ func ListFilters(a kefu.Agent, statuses []kefu.ConversationStatus, mine bool, li
 	}
 	return filters
 }
+
+// SearchFilter is f as agent a may search: within what they may read
+// (mayRead: a plain agent the conversations they hold or held, help in, and
+// the queue; owners and supervisors the whole shop). The store applies it in
+// the query, so a page is never cut down after it is read.
+func SearchFilter(a kefu.Agent, f kefu.SearchFilter) kefu.SearchFilter {
+	f.ReaderID = 0
+	if !supervisorRole(a.Role) {
+		f.ReaderID = a.ID
+	}
+	return f
+}

@@ -263,6 +263,34 @@ ALTER TABLE agents ADD COLUMN away_reply TEXT NOT NULL DEFAULT '';
 ALTER TABLE orders ADD COLUMN tracking_no TEXT NOT NULL DEFAULT ''`,
 	// 22: a product or order card's fields, as JSON ('' for other messages).
 	`ALTER TABLE messages ADD COLUMN card TEXT NOT NULL DEFAULT ''`,
+	// 23: transcript search (issue 8 point 5, docs/search.md). Only what
+	// people and the bot wrote (text, and cards by their text) is indexed,
+	// never kefu's system lines; messages already stored are indexed here. SQLite: an FTS5 table
+	// with the trigram tokenizer over messages.text, external content (the
+	// text is not stored twice), no per-row sizes (nothing ranks by bm25), kept
+	// in sync by triggers: the message path pays for the index inside its own
+	// INSERT, with no statement of its own. PostgreSQL: pg_trgm and a partial
+	// GIN trigram index (fast updates on, so an insert only appends to its
+	// pending list). A search without text pages the shop's conversations by
+	// id: conversations_shop.
+	`{{sqlite}}
+CREATE VIRTUAL TABLE messages_fts USING fts5(text, content='messages', content_rowid='id', tokenize='trigram', columnsize=0);
+INSERT INTO messages_fts (rowid, text) SELECT id, text FROM messages WHERE kind <> 'system';
+CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages WHEN new.kind <> 'system' BEGIN
+	INSERT INTO messages_fts (rowid, text) VALUES (new.id, new.text);
+END;
+CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages WHEN old.kind <> 'system' BEGIN
+	INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.id, old.text);
+END;
+CREATE TRIGGER messages_fts_update AFTER UPDATE OF text, kind ON messages BEGIN
+	INSERT INTO messages_fts (messages_fts, rowid, text) SELECT 'delete', old.id, old.text WHERE old.kind <> 'system';
+	INSERT INTO messages_fts (rowid, text) SELECT new.id, new.text WHERE new.kind <> 'system';
+END;
+{{end}}{{postgres}}
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+CREATE INDEX messages_text_trgm ON messages USING gin (text gin_trgm_ops) WHERE kind <> 'system';
+{{end}}
+CREATE INDEX conversations_shop ON conversations (shop_id, id)`,
 }
 
 // migrate brings the schema up to date, one transaction per step. Several
@@ -317,11 +345,23 @@ func (s *Store) migrate(ctx context.Context) error {
 const migrationLockID = 0x6b656675 // "kefu"
 
 // splitStatements cuts a script at semicolons; our migrations hold no
-// semicolons inside string literals.
+// semicolons inside string literals. A CREATE TRIGGER runs on to its END:
+// the statements of its body are part of it.
 func splitStatements(script string) []string {
 	var out []string
+	var trigger strings.Builder
 	for _, stmt := range strings.Split(script, ";") {
-		if stmt = strings.TrimSpace(stmt); stmt != "" {
+		stmt = strings.TrimSpace(stmt)
+		if trigger.Len() > 0 || strings.HasPrefix(strings.ToUpper(stmt), "CREATE TRIGGER") {
+			trigger.WriteString(stmt)
+			if !strings.HasSuffix(strings.ToUpper(stmt), "END") {
+				trigger.WriteString(";\n")
+				continue
+			}
+			stmt = trigger.String()
+			trigger.Reset()
+		}
+		if stmt != "" {
 			out = append(out, stmt)
 		}
 	}
@@ -340,6 +380,27 @@ var (
 	postgresDialect = dialect{name: "postgres", idType: "BIGSERIAL PRIMARY KEY", timeType: "TIMESTAMPTZ"}
 )
 
+// expand spells a migration in the dialect: {{id}} and {{time}} become its
+// types, and what stands between {{sqlite}} (or {{postgres}}) and {{end}}
+// is kept for that dialect only.
 func (d dialect) expand(script string) string {
+	for _, name := range []string{sqliteDialect.name, postgresDialect.name} {
+		open := "{{" + name + "}}"
+		for {
+			start := strings.Index(script, open)
+			if start < 0 {
+				break
+			}
+			end := strings.Index(script[start:], "{{end}}")
+			if end < 0 {
+				panic("store: migration has " + open + " without {{end}}")
+			}
+			body := script[start+len(open) : start+end]
+			if name != d.name {
+				body = ""
+			}
+			script = script[:start] + body + script[start+end+len("{{end}}"):]
+		}
+	}
 	return strings.NewReplacer("{{id}}", d.idType, "{{time}}", d.timeType).Replace(script)
 }
