@@ -353,6 +353,8 @@ type OrderUpsert struct {
 	// and a stored one keeps its creation time and current status time.
 	CreatedAtSet bool
 	StatusAtSet  bool
+	// APIKeyID is the key the order came with; 0 for the signed webhook.
+	APIKeyID int64
 }
 
 // UpsertResult says what an order upsert did.
@@ -516,6 +518,17 @@ const (
 	// first to people (转人工): the buyer asked, a rule said so, or no rule
 	// answered (data.reason: "asked", "rule", "fallback").
 	EventHandedOver EventType = "conversation.handed_over"
+	// EventOrderCreated: the shop's platform sent an order kefu did not have
+	// (data.order_no, data.status).
+	EventOrderCreated EventType = "order.created"
+	// EventOrderUpdated: the shop's platform changed a stored order
+	// (data.fields names what changed; "history" for a late status).
+	EventOrderUpdated EventType = "order.updated"
+	// EventAPIKeyCreated, EventAPIKeyRotated and EventAPIKeyRevoked: an
+	// owner made, rotated or revoked an API key (data.api_key_id).
+	EventAPIKeyCreated EventType = "api_key.created"
+	EventAPIKeyRotated EventType = "api_key.rotated"
+	EventAPIKeyRevoked EventType = "api_key.revoked"
 )
 
 // Event is one entry of a shop's append-only event log. Fields that do not
@@ -556,6 +569,11 @@ type EventData struct {
 	// "role", "password"), and the new role when it changed.
 	Fields []string `json:"fields,omitempty"`
 	Role   Role     `json:"role,omitempty"`
+	// EventOrderCreated, EventOrderUpdated: the order and its current
+	// status, and the API key it came with (0: the signed webhook).
+	OrderNo     string `json:"order_no,omitempty"`
+	OrderStatus string `json:"status,omitempty"`
+	APIKeyID    int64  `json:"api_key_id,omitempty"` // also the EventAPIKey* events
 }
 
 // Event reasons of EventHandedOver.

@@ -85,6 +85,8 @@ func (h *handlers) requireAPIKey(c *gin.Context) {
 	c.Next()
 }
 
+func agentRef(a kefu.Agent) kefu.ActorRef { return kefu.ActorRef{Kind: kefu.SenderAgent, ID: a.ID} }
+
 func currentAPIKey(c *gin.Context) kefu.APIKey { return c.MustGet("api_key").(kefu.APIKey) }
 
 type apiKeyJSON struct {
@@ -150,7 +152,7 @@ func (h *handlers) createAPIKey(c *gin.Context) {
 	// A prefix is 32 random bits: taken by another key once in billions.
 	for attempt := 0; ; attempt++ {
 		key, prefix, hash := newAPIKey()
-		k, err := h.store.CreateAPIKey(c.Request.Context(), kefu.APIKey{ShopID: owner.ShopID, Name: name, Prefix: prefix, SecretHash: hash})
+		k, err := h.store.CreateAPIKey(c.Request.Context(), kefu.APIKey{ShopID: owner.ShopID, Name: name, Prefix: prefix, SecretHash: hash}, agentRef(owner))
 		if errors.Is(err, kefu.ErrConflict) && attempt < 2 {
 			continue
 		}
@@ -179,7 +181,7 @@ func (h *handlers) rotateAPIKey(c *gin.Context) {
 	}
 	for attempt := 0; ; attempt++ {
 		key, prefix, hash := newAPIKey()
-		k, err := h.store.RotateAPIKey(c.Request.Context(), owner.ShopID, id, prefix, hash)
+		k, err := h.store.RotateAPIKey(c.Request.Context(), owner.ShopID, id, prefix, hash, agentRef(owner))
 		if errors.Is(err, kefu.ErrConflict) && attempt < 2 {
 			continue
 		}
@@ -201,7 +203,7 @@ func (h *handlers) deleteAPIKey(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if err := h.store.RevokeAPIKey(c.Request.Context(), owner.ShopID, id); err != nil {
+	if err := h.store.RevokeAPIKey(c.Request.Context(), owner.ShopID, id, agentRef(owner)); err != nil {
 		h.writeError(c, err)
 		return
 	}

@@ -204,6 +204,7 @@ func (h *handlers) putOrder(c *gin.Context) {
 		h.writeError(c, err)
 		return
 	}
+	in.APIKeyID = key.ID
 	o, result, err := h.store.UpsertOrder(c.Request.Context(), key.ShopID, in)
 	if err != nil {
 		h.writeError(c, err)
@@ -264,12 +265,13 @@ func (h *handlers) bulkOrders(c *gin.Context) {
 		h.writeError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"results": h.upsertOrders(c, key.ShopID, req.Orders)})
+	c.JSON(http.StatusOK, gin.H{"results": h.upsertOrders(c, key.ShopID, key.ID, req.Orders)})
 }
 
 // upsertOrders stores each order on its own, all of it or nothing of it,
-// and says what became of each, in input order.
-func (h *handlers) upsertOrders(c *gin.Context, shopID int64, orders []json.RawMessage) []bulkResult {
+// and says what became of each, in input order. keyID is the API key they
+// came with (0: the signed webhook).
+func (h *handlers) upsertOrders(c *gin.Context, shopID, keyID int64, orders []json.RawMessage) []bulkResult {
 	out := make([]bulkResult, len(orders))
 	for i, raw := range orders {
 		var req orderRequest
@@ -286,6 +288,7 @@ func (h *handlers) upsertOrders(c *gin.Context, shopID int64, orders []json.RawM
 		}
 		out[i] = bulkResult{OrderNo: req.OrderNo}
 		in, err := req.upsert()
+		in.APIKeyID = keyID
 		if err == nil {
 			var result kefu.UpsertResult
 			_, result, err = h.store.UpsertOrder(c.Request.Context(), shopID, in)
@@ -325,6 +328,15 @@ func WebhookSignature(secret, timestamp string, body []byte) string {
 }
 
 func (h *handlers) orderWebhook(c *gin.Context) {
+	ctx := c.Request.Context()
+	shopID, secret, err := h.store.OrderWebhookSecret(ctx, c.Param("shop"))
+	if errors.Is(err, kefu.ErrNotFound) {
+		err = errShopNotFound
+	}
+	if err != nil {
+		h.writeError(c, err)
+		return
+	}
 	body, err := io.ReadAll(c.Request.Body)
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
@@ -333,15 +345,6 @@ func (h *handlers) orderWebhook(c *gin.Context) {
 	}
 	if err != nil {
 		h.writeError(c, errInvalidJSON)
-		return
-	}
-	ctx := c.Request.Context()
-	shopID, secret, err := h.store.OrderWebhookSecret(ctx, c.Param("shop"))
-	if errors.Is(err, kefu.ErrNotFound) {
-		err = errShopNotFound
-	}
-	if err != nil {
-		h.writeError(c, err)
 		return
 	}
 	stamp, sig := c.GetHeader("X-Kefu-Timestamp"), strings.ToLower(c.GetHeader("X-Kefu-Signature"))
@@ -373,5 +376,5 @@ func (h *handlers) orderWebhook(c *gin.Context) {
 		h.writeError(c, errReplayed)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"results": h.upsertOrders(c, shopID, req.Orders)})
+	c.JSON(http.StatusOK, gin.H{"results": h.upsertOrders(c, shopID, 0, req.Orders)})
 }

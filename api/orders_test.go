@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -108,6 +109,21 @@ func TestOrderUpsertIsIdempotent(t *testing.T) {
 			t.Fatalf("GET the order: %d %+v", code, got)
 		}
 
+		// Each change is an event, with the key it came with; a repeat writes none.
+		var log []string
+		events, err := e.store.Events(context.Background(), e.shop.ID, 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ev := range events {
+			if strings.HasPrefix(string(ev.Type), "order.") {
+				log = append(log, fmt.Sprintf("%s %s %s %v key=%t", ev.Type, ev.Data.OrderNo, ev.Data.OrderStatus, ev.Data.Fields, ev.Data.APIKeyID != 0))
+			}
+		}
+		if got, want := strings.Join(log, "; "), "order.created 2026111100999 paid [] key=true; order.updated 2026111100999 paid [tracking_no] key=true"; got != want {
+			t.Fatalf("order events:\n got %s\nwant %s", got, want)
+		}
+
 		// The buyer is the identified buyer u1001, named by the platform;
 		// an agent sees the order with its items' SKU and image, and its history.
 		buyer, err := e.store.IdentifiedBuyer(context.Background(), e.shop.ID, "u1001", "", "")
@@ -160,6 +176,10 @@ func TestOrderStatusHistoryKeepsTheLatestByTime(t *testing.T) {
 		o = put("paid", at(10), "updated")
 		if o.Status != "shipped" || !o.StatusAt.Equal(time.Date(2026, 11, 10, 4, 0, 0, 0, time.UTC)) || history(o) != "created@9 paid@10 shipped@12" {
 			t.Fatalf("late paid: %s at %s, %s", o.Status, o.StatusAt, history(o))
+		}
+		events, _ := e.store.Events(context.Background(), e.shop.ID, 0, 0)
+		if last := events[len(events)-1]; last.Type != kefu.EventOrderUpdated || last.Data.OrderStatus != "shipped" || fmt.Sprint(last.Data.Fields) != "[history]" {
+			t.Fatalf("the late status's event: %+v", last)
 		}
 		put("paid", at(10), "unchanged")
 		put("shipped", "", "unchanged")
@@ -372,6 +392,16 @@ func TestAPIKeyRotationAndRevocation(t *testing.T) {
 		}
 		use("", 401)
 		use(owner, 401) // an agent session is not an API key
+		var log []string
+		events, _ := e.store.Events(context.Background(), e.shop.ID, 0, 0)
+		for _, ev := range events {
+			if strings.HasPrefix(string(ev.Type), "api_key.") {
+				log = append(log, fmt.Sprintf("%s %d by %s", ev.Type, ev.Data.APIKeyID, ev.Actor.Kind))
+			}
+		}
+		if got, want := strings.Join(log, "; "), fmt.Sprintf("api_key.created %s by agent; api_key.rotated %s by agent; api_key.revoked %s by agent", id, id, id); got != want {
+			t.Fatalf("API key events: %s, want %s", got, want)
+		}
 
 		for i := 0; i < kefu.MaxAPIKeysPerShop; i++ {
 			e.newAPIKey(owner, "key "+strconv.Itoa(i))

@@ -56,10 +56,10 @@ type Store interface {
 	SaveAutoReplyRule(ctx context.Context, r kefu.AutoReplyRule, check func([]kefu.AutoReplyRule) error) (kefu.AutoReplyRule, error)
 	DeleteAutoReplyRule(ctx context.Context, shopID, id int64) error
 	APIKeys(ctx context.Context, shopID int64) ([]kefu.APIKey, error)
-	CreateAPIKey(ctx context.Context, k kefu.APIKey) (kefu.APIKey, error)
+	CreateAPIKey(ctx context.Context, k kefu.APIKey, by kefu.ActorRef) (kefu.APIKey, error)
 	APIKeyByPrefix(ctx context.Context, prefix string) (kefu.APIKey, error)
-	RotateAPIKey(ctx context.Context, shopID, id int64, prefix, secretHash string) (kefu.APIKey, error)
-	RevokeAPIKey(ctx context.Context, shopID, id int64) error
+	RotateAPIKey(ctx context.Context, shopID, id int64, prefix, secretHash string, by kefu.ActorRef) (kefu.APIKey, error)
+	RevokeAPIKey(ctx context.Context, shopID, id int64, by kefu.ActorRef) error
 	TouchAPIKey(ctx context.Context, id int64, at time.Time) error
 	UpsertOrder(ctx context.Context, shopID int64, in kefu.OrderUpsert) (kefu.Order, kefu.UpsertResult, error)
 	Order(ctx context.Context, shopID int64, orderNo string) (kefu.Order, error)

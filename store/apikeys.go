@@ -36,7 +36,7 @@ const apiKeyLockSpace = 0x616b6579 // "akey"
 // CreateAPIKey stores a new API key of the shop. A shop that has
 // kefu.MaxAPIKeysPerShop keys (revoked ones aside) gets kefu.ErrTooMany; a
 // prefix in use, kefu.ErrConflict.
-func (s *Store) CreateAPIKey(ctx context.Context, k kefu.APIKey) (kefu.APIKey, error) {
+func (s *Store) CreateAPIKey(ctx context.Context, k kefu.APIKey, by kefu.ActorRef) (kefu.APIKey, error) {
 	ctx, cancel := bound(ctx)
 	defer cancel()
 	row := apiKeyRow{ShopID: k.ShopID, Name: k.Name, Prefix: k.Prefix, SecretHash: k.SecretHash, CreatedAt: s.now().UTC().Truncate(microsecond)}
@@ -51,7 +51,10 @@ func (s *Store) CreateAPIKey(ctx context.Context, k kefu.APIKey) (kefu.APIKey, e
 		if n >= kefu.MaxAPIKeysPerShop {
 			return kefu.ErrTooMany
 		}
-		return tx.Create(&row).Error
+		if err := tx.Create(&row).Error; err != nil {
+			return err
+		}
+		return s.insertEventGorm(tx, apiKeyEvent(kefu.EventAPIKeyCreated, row.ShopID, row.ID, by))
 	})
 	if isDuplicate(err) {
 		err = kefu.ErrConflict
@@ -91,41 +94,57 @@ func (s *Store) APIKeyByPrefix(ctx context.Context, prefix string) (kefu.APIKey,
 	return row.key(), nil
 }
 
+func apiKeyEvent(t kefu.EventType, shopID, id int64, by kefu.ActorRef) kefu.Event {
+	return kefu.Event{ShopID: shopID, Type: t, Actor: by, Data: kefu.EventData{APIKeyID: id}}
+}
+
 // RotateAPIKey gives the shop's key id a new prefix and secret hash, at
 // once: the old secret no longer matches. A revoked key is kefu.ErrNotFound.
-func (s *Store) RotateAPIKey(ctx context.Context, shopID, id int64, prefix, secretHash string) (kefu.APIKey, error) {
+func (s *Store) RotateAPIKey(ctx context.Context, shopID, id int64, prefix, secretHash string, by kefu.ActorRef) (kefu.APIKey, error) {
 	ctx, cancel := bound(ctx)
 	defer cancel()
-	res := s.db.WithContext(ctx).Exec(`UPDATE api_keys SET prefix = ?, secret_hash = ? WHERE shop_id = ? AND id = ? AND revoked_at IS NULL`,
-		prefix, secretHash, shopID, id)
-	if isDuplicate(res.Error) {
-		return kefu.APIKey{}, fmt.Errorf("store: rotate API key %d: %w", id, kefu.ErrConflict)
-	}
-	if res.Error != nil {
-		return kefu.APIKey{}, fmt.Errorf("store: rotate API key %d: %w", id, res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return kefu.APIKey{}, fmt.Errorf("store: rotate API key %d: %w", id, kefu.ErrNotFound)
-	}
 	var row apiKeyRow
-	if err := s.db.WithContext(ctx).Where("id = ?", id).Take(&row).Error; err != nil {
-		return kefu.APIKey{}, notFound(err, "load API key", id)
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Exec(`UPDATE api_keys SET prefix = ?, secret_hash = ? WHERE shop_id = ? AND id = ? AND revoked_at IS NULL`,
+			prefix, secretHash, shopID, id)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return kefu.ErrNotFound
+		}
+		if err := tx.Where("id = ?", id).Take(&row).Error; err != nil {
+			return err
+		}
+		return s.insertEventGorm(tx, apiKeyEvent(kefu.EventAPIKeyRotated, shopID, id, by))
+	})
+	if isDuplicate(err) {
+		err = kefu.ErrConflict
+	}
+	if err != nil {
+		return kefu.APIKey{}, fmt.Errorf("store: rotate API key %d: %w", id, err)
 	}
 	return row.key(), nil
 }
 
 // RevokeAPIKey revokes the shop's key id for good; one revoked already is
 // kefu.ErrNotFound.
-func (s *Store) RevokeAPIKey(ctx context.Context, shopID, id int64) error {
+func (s *Store) RevokeAPIKey(ctx context.Context, shopID, id int64, by kefu.ActorRef) error {
 	ctx, cancel := bound(ctx)
 	defer cancel()
-	res := s.db.WithContext(ctx).Exec(`UPDATE api_keys SET revoked_at = ? WHERE shop_id = ? AND id = ? AND revoked_at IS NULL`,
-		s.now().UTC(), shopID, id)
-	if res.Error != nil {
-		return fmt.Errorf("store: revoke API key %d: %w", id, res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return fmt.Errorf("store: revoke API key %d: %w", id, kefu.ErrNotFound)
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Exec(`UPDATE api_keys SET revoked_at = ? WHERE shop_id = ? AND id = ? AND revoked_at IS NULL`,
+			s.now().UTC(), shopID, id)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return kefu.ErrNotFound
+		}
+		return s.insertEventGorm(tx, apiKeyEvent(kefu.EventAPIKeyRevoked, shopID, id, by))
+	})
+	if err != nil {
+		return fmt.Errorf("store: revoke API key %d: %w", id, err)
 	}
 	return nil
 }

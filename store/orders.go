@@ -180,11 +180,14 @@ func (s *Store) upsertOrder(tx *gorm.DB, shopID int64, in kefu.OrderUpsert) (kef
 	if err := tx.Where("shop_id = ? AND order_no = ?", shopID, o.OrderNo).Limit(1).Find(&row).Error; err != nil {
 		return "", fmt.Errorf("load: %w", err)
 	}
+	event := kefu.Event{ShopID: shopID, Actor: kefu.SystemActor, BuyerID: buyerID,
+		Data: kefu.EventData{OrderNo: o.OrderNo, APIKeyID: in.APIKeyID}}
 	if row.ID == 0 {
 		if _, err := insertOrder(tx, o, now); err != nil {
 			return "", fmt.Errorf("create: %w", err)
 		}
-		return kefu.OrderCreated, nil
+		event.Type, event.Data.OrderStatus = kefu.EventOrderCreated, o.Status
+		return kefu.OrderCreated, s.insertEventGorm(tx, event)
 	}
 
 	var history []statusRow
@@ -192,13 +195,15 @@ func (s *Store) upsertOrder(tx *gorm.DB, shopID int64, in kefu.OrderUpsert) (kef
 		return "", fmt.Errorf("load history: %w", err)
 	}
 	changes := map[string]any{}
+	event.Data.OrderStatus = row.Status
 	if add, current := statusChange(history, o.Status, o.StatusAt, in.StatusAtSet); add {
 		if err := tx.Create(&statusRow{ShopID: shopID, OrderID: row.ID, Status: o.Status, At: o.StatusAt}).Error; err != nil {
 			return "", fmt.Errorf("add status: %w", err)
 		}
-		changes["updated_at"] = now // a late entry changes the order's history, if not its status
+		event.Data.Fields = append(event.Data.Fields, "history") // a late entry changes the history, if not the status
 		if current {
 			changes["status"], changes["status_at"] = o.Status, o.StatusAt
+			event.Data.OrderStatus = o.Status
 		}
 	}
 	items, err := json.Marshal(orderItems(o.Items))
@@ -223,15 +228,25 @@ func (s *Store) upsertOrder(tx *gorm.DB, shopID int64, in kefu.OrderUpsert) (kef
 	if in.CreatedAtSet && !row.CreatedAt.Equal(o.CreatedAt) {
 		changes["created_at"] = o.CreatedAt
 	}
-	if len(changes) == 0 {
+	if len(changes) == 0 && len(event.Data.Fields) == 0 {
 		return kefu.OrderUnchanged, nil
+	}
+	for _, f := range orderFields {
+		if _, ok := changes[f]; ok {
+			event.Data.Fields = append(event.Data.Fields, f)
+		}
 	}
 	changes["updated_at"] = now
 	if err := tx.Model(&orderRow{}).Where("id = ?", row.ID).Updates(changes).Error; err != nil {
 		return "", fmt.Errorf("update: %w", err)
 	}
-	return kefu.OrderUpdated, nil
+	event.Type = kefu.EventOrderUpdated
+	return kefu.OrderUpdated, s.insertEventGorm(tx, event)
 }
+
+// orderFields are the columns an upsert may change, in the order an
+// order.updated event names them.
+var orderFields = []string{"status", "buyer_id", "amount_cents", "currency", "items", "tracking_no", "created_at"}
 
 // statusChange says whether status at `at` is a new entry of the history
 // (oldest first), and if so whether it becomes the current status.
