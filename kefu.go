@@ -133,8 +133,11 @@ type Shop struct {
 	Origins []string
 	// Menu is the groups the widget offers a buyer to pick from, in the
 	// order they were created.
-	Menu      []MenuGroup
-	CreatedAt time.Time
+	Menu []MenuGroup
+	// HasOrderWebhookSecret says the owner made an order-webhook secret
+	// (the secret itself is read only to check a delivery's signature).
+	HasOrderWebhookSecret bool
+	CreatedAt             time.Time
 }
 
 // Agent is a seller's customer-service account.
@@ -350,6 +353,76 @@ type Order struct {
 	Items       []OrderItem
 	TrackingNo  string // the parcel's, once shipped
 	CreatedAt   time.Time
+	// StatusAt is when Status took effect: the time of the latest entry of
+	// History.
+	StatusAt  time.Time
+	UpdatedAt time.Time
+	// BuyerExternalID is the shop's own id of the buyer ("" for a visitor).
+	BuyerExternalID string
+	// History is every status the order had, oldest first (by At).
+	History []OrderStatusChange
+}
+
+// OrderStatusChange is one entry of an order's status history.
+type OrderStatusChange struct {
+	Status string
+	At     time.Time
+}
+
+// OrderStatuses are the order statuses kefu knows, in a typical order's
+// life: the order API accepts these alone.
+var OrderStatuses = []string{"unpaid", "pending", "created", "paid", "shipped", "delivered", "completed",
+	"refunding", "refunded", "returning", "after_sale", "cancelled", "closed", "in_dispute"}
+
+// OrderUpsert is an order as the shop's platform sends it: the order with
+// the shop's own buyer id, and whether its times were given.
+type OrderUpsert struct {
+	Order
+	BuyerName string // "" keeps the buyer's name
+	// CreatedAtSet and StatusAtSet say Order.CreatedAt and Order.StatusAt
+	// came from the platform; otherwise a new order takes the current time,
+	// and a stored one keeps its creation time and current status time.
+	CreatedAtSet bool
+	StatusAtSet  bool
+	// APIKeyID is the key the order came with; 0 for the signed webhook.
+	APIKeyID int64
+}
+
+// UpsertResult says what an order upsert did.
+type UpsertResult string
+
+// Upsert results.
+const (
+	OrderCreated   UpsertResult = "created"
+	OrderUpdated   UpsertResult = "updated"
+	OrderUnchanged UpsertResult = "unchanged"
+)
+
+// Order API limits.
+const (
+	MaxOrderItems       = 100
+	MaxOrderItemQty     = 9999
+	MaxItemTitleRunes   = 200
+	MaxSKUBytes         = 64
+	MaxImageURLBytes    = 500
+	MaxTrackingNoBytes  = 64
+	MaxBulkOrders       = 1000
+	MaxAPIKeysPerShop   = 20
+	MaxAPIKeyNameRunes  = 64
+	APIKeyUseResolution = time.Minute // last_used_at is written at most this often per key
+)
+
+// APIKey is a key the shop's platform calls the order API with. The store
+// keeps only a hash of the secret; Prefix finds the key.
+type APIKey struct {
+	ID         int64
+	ShopID     int64
+	Name       string
+	Prefix     string
+	SecretHash string
+	CreatedAt  time.Time
+	LastUsedAt time.Time // zero: never used
+	Revoked    bool
 }
 
 // OrderStatusName is how an order status reads to a buyer in Chinese; an
@@ -357,7 +430,7 @@ type Order struct {
 func OrderStatusName(status string) string {
 	names := map[string]string{"unpaid": "待付款", "pending": "待付款", "created": "已下单", "paid": "已付款", "shipped": "已发货",
 		"delivered": "已签收", "refunding": "退款中", "refunded": "已退款", "completed": "已完成", "cancelled": "已取消",
-		"canceled": "已取消", "closed": "已关闭", "returning": "退货中", "after_sale": "售后中"}
+		"canceled": "已取消", "closed": "已关闭", "returning": "退货中", "after_sale": "售后中", "in_dispute": "纠纷中"}
 	if n, ok := names[status]; ok {
 		return n
 	}
@@ -367,8 +440,10 @@ func OrderStatusName(status string) string {
 // OrderItem is one line of an order.
 type OrderItem struct {
 	Title      string `json:"title"`
+	SKU        string `json:"sku,omitempty"`
 	Quantity   int    `json:"quantity"`
 	PriceCents int64  `json:"price_cents"`
+	ImageURL   string `json:"image_url,omitempty"`
 }
 
 // ErrNotFound is returned when a record does not exist in the caller's shop.
@@ -530,6 +605,17 @@ const (
 	// first to people (转人工): the buyer asked, a rule said so, or no rule
 	// answered (data.reason: "asked", "rule", "fallback").
 	EventHandedOver EventType = "conversation.handed_over"
+	// EventOrderCreated: the shop's platform sent an order kefu did not have
+	// (data.order_no, data.status).
+	EventOrderCreated EventType = "order.created"
+	// EventOrderUpdated: the shop's platform changed a stored order
+	// (data.fields names what changed; "history" for a late status).
+	EventOrderUpdated EventType = "order.updated"
+	// EventAPIKeyCreated, EventAPIKeyRotated and EventAPIKeyRevoked: an
+	// owner made, rotated or revoked an API key (data.api_key_id).
+	EventAPIKeyCreated EventType = "api_key.created"
+	EventAPIKeyRotated EventType = "api_key.rotated"
+	EventAPIKeyRevoked EventType = "api_key.revoked"
 )
 
 // Event is one entry of a shop's append-only event log. Fields that do not
@@ -570,6 +656,11 @@ type EventData struct {
 	// "role", "password"), and the new role when it changed.
 	Fields []string `json:"fields,omitempty"`
 	Role   Role     `json:"role,omitempty"`
+	// EventOrderCreated, EventOrderUpdated: the order and its current
+	// status, and the API key it came with (0: the signed webhook).
+	OrderNo     string `json:"order_no,omitempty"`
+	OrderStatus string `json:"status,omitempty"`
+	APIKeyID    int64  `json:"api_key_id,omitempty"` // also the EventAPIKey* events
 }
 
 // Event reasons of EventHandedOver.

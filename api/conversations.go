@@ -283,24 +283,9 @@ func (h *handlers) buyerOrders(c *gin.Context) {
 		h.writeError(c, err)
 		return
 	}
-	type orderView struct {
-		ID          int64            `json:"id"`
-		OrderNo     string           `json:"order_no"`
-		Status      string           `json:"status"`
-		AmountCents int64            `json:"amount_cents"`
-		Currency    string           `json:"currency"`
-		Items       []kefu.OrderItem `json:"items"`
-		TrackingNo  string           `json:"tracking_no"`
-		CreatedAt   string           `json:"created_at"`
-	}
-	out := make([]orderView, len(orders))
+	out := make([]orderJSON, len(orders))
 	for i, o := range orders {
-		items := o.Items
-		if items == nil {
-			items = []kefu.OrderItem{}
-		}
-		out[i] = orderView{ID: o.ID, OrderNo: o.OrderNo, Status: o.Status, AmountCents: o.AmountCents, Currency: o.Currency,
-			Items: items, TrackingNo: o.TrackingNo, CreatedAt: o.CreatedAt.UTC().Format("2006-01-02T15:04:05Z07:00")}
+		out[i] = orderView(o)
 	}
 	c.JSON(http.StatusOK, gin.H{"orders": out})
 }

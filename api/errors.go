@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -147,15 +148,50 @@ func wsError(log *slog.Logger, err error, ref string) []byte {
 	return protocol.Encode(f)
 }
 
-// maxBodyBytes bounds every request body; no call needs more.
+// maxBodyBytes bounds every request body but those of the routes that
+// allowBody more.
 const maxBodyBytes = 64 << 10
+
+// maxBulkBodyBytes bounds a body of up to kefu.MaxBulkOrders orders.
+const maxBulkBodyBytes = 4 << 20
+
+// Context keys of the request body before limitBody and its limit.
+const (
+	rawBodyKey   = "raw_body"
+	bodyLimitKey = "body_limit"
+)
 
 // limitBody stops reading a request body after maxBodyBytes.
 func limitBody(c *gin.Context) {
 	if c.Request.Body != nil {
+		c.Set(rawBodyKey, c.Request.Body)
 		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxBodyBytes)
 	}
 	c.Next()
+}
+
+// allowBody lets one route read a body of up to n bytes instead of maxBodyBytes.
+func allowBody(n int64) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if raw, ok := c.Get(rawBodyKey); ok {
+			c.Request.Body = http.MaxBytesReader(c.Writer, raw.(io.ReadCloser), n)
+			c.Set(bodyLimitKey, n)
+		}
+		c.Next()
+	}
+}
+
+// errBodyTooLarge is the 413 for a body over the route's limit.
+func errBodyTooLarge(c *gin.Context) *apiError {
+	limit := int64(maxBodyBytes)
+	if n, ok := c.Get(bodyLimitKey); ok {
+		limit = n.(int64)
+	}
+	size := strconv.FormatInt(limit>>10, 10) + " KiB"
+	if limit >= 1<<20 {
+		size = strconv.FormatInt(limit>>20, 10) + " MiB"
+	}
+	return newError(http.StatusRequestEntityTooLarge, "body_too_large", "The request body is over "+size+".")
 }
 
 // bindJSON decodes the body into v, answering 400 invalid_json or 413
@@ -167,7 +203,7 @@ func (h *handlers) bindJSON(c *gin.Context, v any) bool {
 	case err == nil:
 		return true
 	case errors.As(err, &tooLarge):
-		h.writeError(c, newError(http.StatusRequestEntityTooLarge, "body_too_large", "The request body is over 64 KiB."))
+		h.writeError(c, errBodyTooLarge(c))
 	default:
 		h.writeError(c, errInvalidJSON)
 	}

@@ -56,6 +56,17 @@ type Store interface {
 	AutoReplyRules(ctx context.Context, shopID int64) ([]kefu.AutoReplyRule, error)
 	SaveAutoReplyRule(ctx context.Context, r kefu.AutoReplyRule, check func([]kefu.AutoReplyRule) error) (kefu.AutoReplyRule, error)
 	DeleteAutoReplyRule(ctx context.Context, shopID, id int64) error
+	APIKeys(ctx context.Context, shopID int64) ([]kefu.APIKey, error)
+	CreateAPIKey(ctx context.Context, k kefu.APIKey, by kefu.ActorRef) (kefu.APIKey, error)
+	APIKeyByPrefix(ctx context.Context, prefix string) (kefu.APIKey, error)
+	RotateAPIKey(ctx context.Context, shopID, id int64, prefix, secretHash string, by kefu.ActorRef) (kefu.APIKey, error)
+	RevokeAPIKey(ctx context.Context, shopID, id int64, by kefu.ActorRef) error
+	TouchAPIKey(ctx context.Context, id int64, at time.Time) error
+	UpsertOrder(ctx context.Context, shopID int64, in kefu.OrderUpsert) (kefu.Order, kefu.UpsertResult, error)
+	Order(ctx context.Context, shopID int64, orderNo string) (kefu.Order, error)
+	SetOrderWebhookSecret(ctx context.Context, shopID int64, secret string) error
+	OrderWebhookSecret(ctx context.Context, slug string) (int64, string, error)
+	ClaimWebhookDelivery(ctx context.Context, shopID int64, signature string, at, forgetBefore time.Time) (bool, error)
 }
 
 // Conversations is the conversation service (conversation.Service).
@@ -233,6 +244,11 @@ func routes(r *gin.Engine, h *handlers, cfg Config) {
 	v1.POST("/auth/login", h.login)
 	v1.OPTIONS("/widget/shops/:shop/session", h.widgetPreflight)
 	v1.POST("/widget/shops/:shop/session", h.widgetSession)
+	// The shop's platform: orders with an API key, or pushed signed (docs/orders.md).
+	v1.PUT("/orders/:order_no", h.requireAPIKey, h.putOrder)
+	v1.GET("/orders/:order_no", h.requireAPIKey, h.getOrder)
+	v1.POST("/orders/bulk", allowBody(maxBulkBodyBytes), h.requireAPIKey, h.bulkOrders)
+	v1.POST("/webhooks/shops/:shop/orders", allowBody(maxBulkBodyBytes), h.orderWebhook)
 
 	agent := v1.Group("", h.requireAgent)
 	agent.POST("/auth/logout", h.logout)
@@ -263,6 +279,11 @@ func routes(r *gin.Engine, h *handlers, cfg Config) {
 	agent.PUT("/shop/origins", h.setShopOrigins)
 	agent.POST("/shop/identity-secret", h.rotateIdentitySecret)
 	agent.PUT("/shop/routing", h.setShopRouting)
+	agent.POST("/shop/order-webhook-secret", h.rotateOrderWebhookSecret)
+	agent.GET("/api-keys", h.listAPIKeys)
+	agent.POST("/api-keys", h.createAPIKey)
+	agent.POST("/api-keys/:id/rotate", h.rotateAPIKey)
+	agent.DELETE("/api-keys/:id", h.deleteAPIKey)
 	agent.GET("/conversations", h.listConversations)
 	agent.GET("/search", h.search)
 	agent.GET("/conversations/:id", h.getConversation)

@@ -34,10 +34,14 @@ type shopView struct {
 	// IdentitySecret is shown to the owner only: the shop's server signs
 	// logged-in buyers with it.
 	IdentitySecret string `json:"identity_secret,omitempty"`
+	// OrderWebhookSecretSet says an owner made an order-webhook secret
+	// (POST /shop/order-webhook-secret shows it, once).
+	OrderWebhookSecretSet bool `json:"order_webhook_secret_set"`
 }
 
 func shopViewFor(shop kefu.Shop, viewer kefu.Agent) shopView {
-	v := shopView{Slug: shop.Slug, Name: shop.Name, Origins: shop.Origins, Routing: routingOf(shop.RoutingSettings)}
+	v := shopView{Slug: shop.Slug, Name: shop.Name, Origins: shop.Origins, Routing: routingOf(shop.RoutingSettings),
+		OrderWebhookSecretSet: shop.HasOrderWebhookSecret}
 	if v.Origins == nil {
 		v.Origins = []string{}
 	}

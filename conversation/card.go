@@ -54,6 +54,9 @@ func (s *Service) SendCard(ctx context.Context, actor Actor, conversationID int6
 		if card, err = s.orderCard(ctx, actor.ShopID, buyerID, card.OrderNo); err != nil {
 			return kefu.Message{}, false, err
 		}
+		if card.ImageURL != "" && !imageAllowed(shop, card.ImageURL) {
+			card.ImageURL = "" // the platform's picture, from where the card may not show it
+		}
 		if actor.Kind == kefu.SenderBuyer && actor.Entry.OrderNo == "" {
 			actor.Entry.OrderNo = card.OrderNo
 		}
@@ -79,7 +82,7 @@ func (s *Service) orderCard(ctx context.Context, shopID, buyerID int64, orderNo 
 		c := kefu.Card{OrderNo: o.OrderNo, Status: o.Status, PriceCents: o.AmountCents, Currency: o.Currency}
 		for i, it := range o.Items {
 			if i == 0 {
-				c.Title = it.Title
+				c.Title, c.ImageURL = it.Title, it.ImageURL
 			}
 			c.ItemCount += it.Quantity
 		}

@@ -209,6 +209,11 @@ func ValidateBuyerID(id string) *Error {
 	return nil
 }
 
+// LabelProblem says why s, a one-line label called field (a product title,
+// a SKU), is refused, or "" when it is not: the characters a name may hold,
+// at any length.
+func LabelProblem(s, field string) string { return checkLabel(s, field) }
+
 // checkLabel says why s, a one-line label called field, is refused, or "".
 func checkLabel(s, field string) string {
 	if !utf8.ValidString(s) {

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -109,70 +108,4 @@ func (s *Store) SetBuyerRouting(ctx context.Context, shopID, buyerID, dedicatedA
 		return kefu.Buyer{}, fmt.Errorf("store: set routing of buyer %d (agent %d): %w", buyerID, dedicatedAgentID, kefu.ErrNotFound)
 	}
 	return s.Buyer(ctx, shopID, buyerID)
-}
-
-type orderRow struct {
-	ID          int64 `gorm:"primaryKey"`
-	ShopID      int64
-	BuyerID     int64
-	OrderNo     string
-	Status      string
-	AmountCents int64
-	Currency    string
-	Items       string
-	TrackingNo  string
-	CreatedAt   time.Time
-}
-
-func (orderRow) TableName() string { return "orders" }
-
-// CreateOrder stores an order of a buyer of the shop. A taken order number is kefu.ErrConflict.
-func (s *Store) CreateOrder(ctx context.Context, o kefu.Order) (kefu.Order, error) {
-	ctx, cancel := bound(ctx)
-	defer cancel()
-	if err := s.requireBuyer(ctx, o.ShopID, o.BuyerID); err != nil {
-		return kefu.Order{}, err
-	}
-	items, err := json.Marshal(o.Items)
-	if err != nil {
-		return kefu.Order{}, fmt.Errorf("store: encode items of order %s: %w", o.OrderNo, err)
-	}
-	if o.Currency == "" {
-		o.Currency = "CNY"
-	}
-	if o.CreatedAt.IsZero() {
-		o.CreatedAt = s.now().UTC()
-	}
-	row := orderRow{ShopID: o.ShopID, BuyerID: o.BuyerID, OrderNo: o.OrderNo, Status: o.Status,
-		AmountCents: o.AmountCents, Currency: o.Currency, Items: string(items), TrackingNo: o.TrackingNo, CreatedAt: o.CreatedAt.UTC()}
-	err = s.db.WithContext(ctx).Create(&row).Error
-	if isDuplicate(err) {
-		return kefu.Order{}, fmt.Errorf("store: create order %s: %w", o.OrderNo, kefu.ErrConflict)
-	}
-	if err != nil {
-		return kefu.Order{}, fmt.Errorf("store: create order %s: %w", o.OrderNo, err)
-	}
-	o.ID = row.ID
-	return o, nil
-}
-
-// BuyerOrders lists a buyer's orders in the shop, newest first.
-func (s *Store) BuyerOrders(ctx context.Context, shopID, buyerID int64) ([]kefu.Order, error) {
-	ctx, cancel := bound(ctx)
-	defer cancel()
-	var rows []orderRow
-	if err := s.rdb.WithContext(ctx).Where("shop_id = ? AND buyer_id = ?", shopID, buyerID).
-		Order("created_at DESC, id DESC").Limit(kefu.MaxPageSize).Find(&rows).Error; err != nil {
-		return nil, fmt.Errorf("store: list orders of buyer %d: %w", buyerID, err)
-	}
-	out := make([]kefu.Order, 0, len(rows))
-	for _, r := range rows {
-		o := kefu.Order{ID: r.ID, ShopID: r.ShopID, BuyerID: r.BuyerID, OrderNo: r.OrderNo, Status: r.Status,
-			AmountCents: r.AmountCents, Currency: r.Currency, TrackingNo: r.TrackingNo, CreatedAt: r.CreatedAt}
-		if err := json.Unmarshal([]byte(r.Items), &o.Items); err != nil {
-			return nil, fmt.Errorf("store: decode items of order %s: %w", r.OrderNo, err)
-		}
-		out = append(out, o)
-	}
-	return out, nil
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/kefu/kefu"
 )
 
@@ -78,6 +80,25 @@ func (s *Store) insertEvent(ctx context.Context, tx *sql.Tx, e kefu.Event) (kefu
 		return kefu.Event{}, fmt.Errorf("store: write %s event: %w", e.Type, err)
 	}
 	return e, nil
+}
+
+// insertEventGorm is insertEvent for a gorm transaction (the commands
+// outside conversations: orders, API keys). No consumer is told of these at
+// the commit; they are in the log.
+func (s *Store) insertEventGorm(tx *gorm.DB, e kefu.Event) error {
+	if e.CreatedAt.IsZero() {
+		e.CreatedAt = s.now().UTC().Truncate(microsecond)
+	}
+	data, err := json.Marshal(e.Data)
+	if err != nil {
+		return fmt.Errorf("encode %s event: %w", e.Type, err)
+	}
+	if err := tx.Exec(`INSERT INTO events (shop_id, type, actor_kind, actor_id, conversation_id, buyer_id, agent_id,
+	message_id, seq, data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, e.ShopID, string(e.Type), string(e.Actor.Kind), e.Actor.ID,
+		e.ConversationID, e.BuyerID, e.AgentID, e.MessageID, e.Seq, string(data), e.CreatedAt).Error; err != nil {
+		return fmt.Errorf("write %s event: %w", e.Type, err)
+	}
+	return nil
 }
 
 // sql spells a statement written with PostgreSQL's $N parameters for the

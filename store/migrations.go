@@ -291,6 +291,42 @@ CREATE EXTENSION IF NOT EXISTS pg_trgm;
 CREATE INDEX messages_text_trgm ON messages USING gin (text gin_trgm_ops) WHERE kind <> 'system';
 {{end}}
 CREATE INDEX conversations_shop ON conversations (shop_id, id)`,
+	// 24: order ingestion from the shop's platform: its API keys (a hash of
+	// the secret, found by a public prefix), every order's status history
+	// (an order stored before has its current status as the one entry), when
+	// the current status took effect, the shop's order-webhook secret and
+	// the signatures of webhook deliveries accepted lately (replays).
+	`CREATE TABLE api_keys (
+	id           {{id}},
+	shop_id      BIGINT NOT NULL REFERENCES shops(id),
+	name         TEXT NOT NULL,
+	prefix       TEXT NOT NULL UNIQUE,
+	secret_hash  TEXT NOT NULL,
+	created_at   {{time}} NOT NULL,
+	last_used_at {{time}},
+	revoked_at   {{time}}
+);
+CREATE INDEX api_keys_shop ON api_keys (shop_id, id);
+CREATE TABLE order_status_history (
+	id       {{id}},
+	shop_id  BIGINT NOT NULL REFERENCES shops(id),
+	order_id BIGINT NOT NULL REFERENCES orders(id),
+	status   TEXT NOT NULL,
+	at       {{time}} NOT NULL
+);
+CREATE INDEX order_status_history_order ON order_status_history (order_id, at, id);
+CREATE TABLE order_webhook_deliveries (
+	shop_id     BIGINT NOT NULL REFERENCES shops(id),
+	signature   TEXT NOT NULL,
+	received_at {{time}} NOT NULL,
+	PRIMARY KEY (shop_id, signature)
+);
+CREATE INDEX order_webhook_deliveries_received ON order_webhook_deliveries (received_at);
+ALTER TABLE shops ADD COLUMN order_webhook_secret TEXT NOT NULL DEFAULT '';
+ALTER TABLE orders ADD COLUMN status_at {{time}};
+ALTER TABLE orders ADD COLUMN updated_at {{time}};
+UPDATE orders SET status_at = created_at, updated_at = created_at;
+INSERT INTO order_status_history (shop_id, order_id, status, at) SELECT shop_id, id, status, created_at FROM orders ORDER BY id`,
 }
 
 // migrate brings the schema up to date, one transaction per step. Several

@@ -30,6 +30,7 @@ func TestMigrationsUpgradeADatabaseHoldingData(t *testing.T) {
 		`INSERT INTO buyers (id, shop_id, visitor_id, name, created_at) VALUES (1, 1, 'v_oldvisitor', 'b', '2026-11-01 00:00:00')`,
 		`INSERT INTO conversations (id, shop_id, buyer_id, status, last_seq, created_at, queued_at) VALUES (1, 1, 1, 'queued', 1, '2026-11-01 00:00:00', '2026-11-01 00:00:00')`,
 		`INSERT INTO messages (shop_id, conversation_id, seq, kind, sender, sender_id, text, client_msg_id, created_at) VALUES (1, 1, 1, 'text', 'buyer', 1, 'from before', 'c1', '2026-11-01 00:00:00')`,
+		`INSERT INTO orders (shop_id, buyer_id, order_no, status, amount_cents, created_at) VALUES (1, 1, 'OLD-1', 'paid', 100, '2026-11-01 00:00:00')`,
 	)
 	for _, stmt := range stmts {
 		if _, err := raw.Exec(stmt); err != nil {
@@ -77,6 +78,14 @@ func TestMigrationsUpgradeADatabaseHoldingData(t *testing.T) {
 	if up, err := st.UpdateAgent(context.Background(), 1, 1, disable, kefu.SystemActor,
 		func(_, _ kefu.Agent) error { return nil }, nil, nil, nil); err != nil || !up.Agent.Disabled {
 		t.Fatalf("disable the old owner beside a new one: %+v, %v", up, err)
+	}
+	// An order from before the status history has its status as the one
+	// entry, in force since the order was placed (migration 24).
+	old, err := st.Order(context.Background(), 1, "OLD-1")
+	placed := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	if err != nil || old.Status != "paid" || !old.StatusAt.Equal(placed) || len(old.History) != 1 ||
+		old.History[0].Status != "paid" || !old.History[0].At.Equal(placed) {
+		t.Fatalf("old order after the upgrade: %+v, %v", old, err)
 	}
 	// The new column works for new messages.
 	stored, _, err := st.AppendMessage(context.Background(), kefu.Message{ShopID: 1, ConversationID: 1,

@@ -30,6 +30,9 @@ export default {
     order_cancelled: '已取消',
     order_canceled: '已取消',
     order_closed: '已关闭',
+    order_returning: '退货中',
+    order_after_sale: '售后中',
+    order_in_dispute: '纠纷中',
   },
   en: {
     buyerPanel: 'Buyer',
@@ -61,5 +64,8 @@ export default {
     order_cancelled: 'Cancelled',
     order_canceled: 'Cancelled',
     order_closed: 'Closed',
+    order_returning: 'Returning',
+    order_after_sale: 'After-sales',
+    order_in_dispute: 'In dispute',
   },
 };
