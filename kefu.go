@@ -493,7 +493,10 @@ type ConversationFilter struct {
 	AgentID  int64                // non-zero: only this agent's (held, or helped in)
 	BeforeID int64                // non-zero: only older than this conversation (paging)
 	BuyerID  int64                // non-zero: only this buyer's
-	Limit    int
+	// OrderNo, if set: only conversations linked to the shop's order of
+	// that number.
+	OrderNo string
+	Limit   int
 }
 
 // SearchFilter selects conversations by what was said in them (transcript
@@ -616,6 +619,11 @@ const (
 	EventAPIKeyCreated EventType = "api_key.created"
 	EventAPIKeyRotated EventType = "api_key.rotated"
 	EventAPIKeyRevoked EventType = "api_key.revoked"
+	// EventOrderLinked: an order was linked to a conversation (data.order_no)
+	// — by the buyer sending its card (actor buyer) or by an agent.
+	EventOrderLinked EventType = "order.linked"
+	// EventOrderUnlinked: an agent removed an order's link to a conversation.
+	EventOrderUnlinked EventType = "order.unlinked"
 )
 
 // Event is one entry of a shop's append-only event log. Fields that do not

@@ -36,7 +36,19 @@ func (h *handlers) listConversations(c *gin.Context) {
 		h.writeError(c, badRequest("invalid_status", "status must be open, queued, assigned or closed."))
 		return
 	}
-	out, err := h.agentConversations(c.Request.Context(), agent, statuses, mine, limit, int64(before))
+	// order_no: the conversations linked to that order of the shop (from an
+	// order to every conversation about it), of any status unless one is asked.
+	orderNo := c.Query("order_no")
+	if orderNo != "" {
+		if len(orderNo) > kefu.MaxOrderNoBytes {
+			h.writeError(c, badRequest("invalid_order_no", "order_no must be at most 64 characters."))
+			return
+		}
+		if c.Query("status") == "" {
+			statuses = []kefu.ConversationStatus{kefu.StatusQueued, kefu.StatusAssigned, kefu.StatusClosed}
+		}
+	}
+	out, err := h.agentConversations(c.Request.Context(), agent, statuses, mine, limit, int64(before), orderNo)
 	if err != nil {
 		h.writeError(c, err)
 		return
@@ -47,12 +59,13 @@ func (h *handlers) listConversations(c *gin.Context) {
 // agentConversations lists the conversations of the given statuses an agent
 // is shown (conversation.ListFilters says which). REST lists and the agent
 // socket's ready frame both come from here.
-func (h *handlers) agentConversations(ctx context.Context, agent kefu.Agent, statuses []kefu.ConversationStatus, mine bool, limit int, before int64) ([]protocol.Conversation, error) {
+func (h *handlers) agentConversations(ctx context.Context, agent kefu.Agent, statuses []kefu.ConversationStatus, mine bool, limit int,
+	before int64, orderNo string) ([]protocol.Conversation, error) {
 	filters := conversation.ListFilters(agent, statuses, mine, limit)
 	out := []protocol.Conversation{}
 	var positions map[int64]int
 	for _, f := range filters {
-		f.BeforeID = before
+		f.BeforeID, f.OrderNo = before, orderNo
 		list, err := h.store.ListConversations(ctx, agent.ShopID, f)
 		if err != nil {
 			return nil, err
@@ -283,11 +296,7 @@ func (h *handlers) buyerOrders(c *gin.Context) {
 		h.writeError(c, err)
 		return
 	}
-	out := make([]orderJSON, len(orders))
-	for i, o := range orders {
-		out[i] = orderView(o)
-	}
-	c.JSON(http.StatusOK, gin.H{"orders": out})
+	c.JSON(http.StatusOK, gin.H{"orders": orderViews(orders)})
 }
 
 // queryInt reads an optional integer query parameter within [min, max],

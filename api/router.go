@@ -73,6 +73,9 @@ type Store interface {
 type Conversations interface {
 	Send(ctx context.Context, actor conversation.Actor, conversationID int64, clientMsgID, text string) (kefu.Message, bool, error)
 	SendCard(ctx context.Context, actor conversation.Actor, conversationID int64, clientMsgID string, card protocol.CardFrame) (kefu.Message, bool, error)
+	LinkOrder(ctx context.Context, actor conversation.Actor, conversationID int64, orderNo string) (kefu.Order, bool, error)
+	UnlinkOrder(ctx context.Context, actor conversation.Actor, conversationID int64, orderNo string) (bool, error)
+	ConversationOrders(ctx context.Context, actor conversation.Actor, conversationID int64) ([]kefu.Order, error)
 	Conversation(ctx context.Context, actor conversation.Actor, id int64) (kefu.Conversation, error)
 	Sync(ctx context.Context, actor conversation.Actor, id, afterSeq int64, limit int) (conversation.Page, error)
 	Read(ctx context.Context, actor conversation.Actor, id, seq int64) (kefu.Conversation, error)
@@ -296,6 +299,9 @@ func routes(r *gin.Engine, h *handlers, cfg Config) {
 	agent.POST("/conversations/:id/takeover", h.takeOverConversation)
 	agent.POST("/conversations/:id/invite", h.inviteAgent)
 	agent.POST("/conversations/:id/leave", h.leaveConversation)
+	agent.GET("/conversations/:id/orders", h.conversationOrders)
+	agent.POST("/conversations/:id/orders", h.linkOrder)
+	agent.DELETE("/conversations/:id/orders/:order_no", h.unlinkOrder)
 	agent.GET("/buyers/:id/orders", h.buyerOrders)
 	agent.PUT("/buyers/:id/routing", h.setBuyerRouting)
 

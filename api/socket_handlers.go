@@ -126,7 +126,7 @@ func (h *handlers) agentSocket(c *gin.Context) {
 		// What GET /api/v1/conversations lists by default, read once the
 		// socket is subscribed and the agent online (what coming online
 		// assigned is in it), so nothing falls between it and live frames.
-		convs, err := h.agentConversations(base, agent, openStatuses, false, kefu.MaxPageSize, 0)
+		convs, err := h.agentConversations(base, agent, openStatuses, false, kefu.MaxPageSize, 0, "")
 		if err != nil {
 			return nil, fmt.Errorf("agent socket: list conversations of agent %d: %w", agent.ID, err)
 		}

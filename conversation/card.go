@@ -63,10 +63,61 @@ func (s *Service) SendCard(ctx context.Context, actor Actor, conversationID int6
 	}
 	msg := kefu.Message{ShopID: actor.ShopID, ConversationID: conversationID, Kind: kind, Sender: actor.Kind,
 		SenderID: actor.ID, SenderName: actor.Name, Text: cardText(kind, card), Card: &card, ClientMsgID: clientMsgID}
+	var stored kefu.Message
+	var dup bool
 	if actor.Kind == kefu.SenderBuyer {
-		return s.buyerSend(ctx, actor, msg)
+		stored, dup, err = s.buyerSend(ctx, actor, msg)
+	} else {
+		stored, dup, err = s.agentSend(ctx, actor, msg)
 	}
-	return s.agentSend(ctx, actor, msg)
+	if err == nil && kind == kefu.KindOrder {
+		// The card links its order to the conversation (a retry finds the
+		// link made already).
+		by := kefu.ActorRef{Kind: actor.Kind, ID: actor.ID}
+		if _, _, err := s.store.LinkOrder(context.WithoutCancel(ctx), actor.ShopID, stored.ConversationID, card.OrderNo, by, s.committed(nil)); err != nil {
+			s.log.Error("link the card's order", "conversation", stored.ConversationID, "order", card.OrderNo, "err", err)
+		}
+	}
+	return stored, dup, err
+}
+
+// LinkOrder links one of the conversation's buyer's orders to it by hand
+// (an agent who may write in it, or a supervisor); linked says whether it
+// was not linked before.
+func (s *Service) LinkOrder(ctx context.Context, actor Actor, conversationID int64, orderNo string) (kefu.Order, bool, error) {
+	if err := s.mayLink(ctx, actor, conversationID); err != nil {
+		return kefu.Order{}, false, err
+	}
+	return s.store.LinkOrder(ctx, actor.ShopID, conversationID, orderNo, kefu.ActorRef{Kind: actor.Kind, ID: actor.ID}, s.committed(nil))
+}
+
+// UnlinkOrder removes an order's link to the conversation, by hand.
+func (s *Service) UnlinkOrder(ctx context.Context, actor Actor, conversationID int64, orderNo string) (bool, error) {
+	if err := s.mayLink(ctx, actor, conversationID); err != nil {
+		return false, err
+	}
+	return s.store.UnlinkOrder(ctx, actor.ShopID, conversationID, orderNo, kefu.ActorRef{Kind: actor.Kind, ID: actor.ID}, s.committed(nil))
+}
+
+// ConversationOrders lists the orders linked to a conversation the actor may see.
+func (s *Service) ConversationOrders(ctx context.Context, actor Actor, conversationID int64) ([]kefu.Order, error) {
+	if _, err := s.Conversation(ctx, actor, conversationID); err != nil {
+		return nil, err
+	}
+	return s.store.ConversationOrders(ctx, actor.ShopID, conversationID)
+}
+
+// mayLink is who may link and unlink a conversation's orders: agents who
+// may write in it.
+func (s *Service) mayLink(ctx context.Context, actor Actor, conversationID int64) error {
+	conv, err := s.Conversation(ctx, actor, conversationID)
+	if err != nil {
+		return err
+	}
+	if actor.Kind != kefu.SenderAgent || !mayWrite(actor, conv) {
+		return fmt.Errorf("link orders of conversation %d: %w", conversationID, ErrForbidden)
+	}
+	return nil
 }
 
 // orderCard is the card of the buyer's order orderNo, from kefu's copy.

@@ -71,6 +71,11 @@ type Store interface {
 	MessageByClientID(ctx context.Context, shopID int64, sender kefu.SenderKind, senderID int64, clientMsgID string) (kefu.Message, error)
 	Messages(ctx context.Context, shopID, conversationID, afterSeq int64, limit int) ([]kefu.Message, bool, error)
 	Summarize(ctx context.Context, c kefu.Conversation) (kefu.ConversationSummary, error)
+	LinkOrder(ctx context.Context, shopID, conversationID int64, orderNo string, by kefu.ActorRef,
+		committed func(kefu.Change)) (kefu.Order, bool, error)
+	UnlinkOrder(ctx context.Context, shopID, conversationID int64, orderNo string, by kefu.ActorRef,
+		committed func(kefu.Change)) (bool, error)
+	ConversationOrders(ctx context.Context, shopID, conversationID int64) ([]kefu.Order, error)
 }
 
 // Actor is who asks: a buyer or an agent, always inside one shop.

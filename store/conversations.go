@@ -484,6 +484,10 @@ func (s *Store) ListConversations(ctx context.Context, shopID int64, f kefu.Conv
 	if f.BuyerID != 0 {
 		q = q.Where("buyer_id = ?", f.BuyerID)
 	}
+	if f.OrderNo != "" {
+		q = q.Where(`id IN (SELECT co.conversation_id FROM conversation_orders co JOIN orders o ON o.id = co.order_id
+			WHERE co.shop_id = ? AND o.shop_id = ? AND o.order_no = ?)`, shopID, shopID, f.OrderNo)
+	}
 	// The queue reads oldest first (the order buyers are served in); every
 	// other list newest first.
 	order := "id DESC"

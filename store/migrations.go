@@ -327,6 +327,19 @@ ALTER TABLE orders ADD COLUMN status_at {{time}};
 ALTER TABLE orders ADD COLUMN updated_at {{time}};
 UPDATE orders SET status_at = created_at, updated_at = created_at;
 INSERT INTO order_status_history (shop_id, order_id, status, at) SELECT shop_id, id, status, created_at FROM orders ORDER BY id`,
+	// 25: orders and conversations linked both ways: a conversation links
+	// several orders, an order several conversations (an order card links
+	// itself; agents link and unlink by hand).
+	`CREATE TABLE conversation_orders (
+	shop_id         BIGINT NOT NULL REFERENCES shops(id),
+	conversation_id BIGINT NOT NULL REFERENCES conversations(id),
+	order_id        BIGINT NOT NULL REFERENCES orders(id),
+	linked_by_kind  TEXT NOT NULL,
+	linked_by_id    BIGINT NOT NULL DEFAULT 0,
+	created_at      {{time}} NOT NULL,
+	PRIMARY KEY (conversation_id, order_id)
+);
+CREATE INDEX conversation_orders_order ON conversation_orders (shop_id, order_id, conversation_id)`,
 }
 
 // migrate brings the schema up to date, one transaction per step. Several
