@@ -3,6 +3,7 @@
 package widget
 
 import (
+	"bytes"
 	_ "embed"
 	"net/http"
 	"strings"
@@ -13,8 +14,22 @@ import (
 //go:embed widget.js
 var widgetJS []byte
 
-// Script is the embedded widget.
-var Script = asset.NewFile("widget.js", widgetJS)
+// Script is the embedded widget as served: without its full-line comments,
+// which are for readers of this repository, not for a buyer's phone.
+var Script = asset.NewFile("widget.js", withoutLineComments(widgetJS))
+
+// withoutLineComments drops the lines of src that hold only a // comment.
+// That is safe for widget.js because no string in it spans lines (it has no
+// template literals and no line continuations; TestWidgetStringsStayOnOneLine).
+func withoutLineComments(src []byte) []byte {
+	var out []byte
+	for line := range bytes.Lines(src) {
+		if !bytes.HasPrefix(bytes.TrimLeft(line, " \t"), []byte("//")) {
+			out = append(out, line...)
+		}
+	}
+	return out
+}
 
 // Handler serves /widget.js (stable URL, revalidated) and
 // /widget/widget.<hash>.js (cached forever).

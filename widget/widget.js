@@ -32,7 +32,8 @@
       hello: '您好，有什么可以帮您？', queued: '正在为您转接客服，请稍候', serving: '客服 {n} 为您服务',
       closed: '会话已结束，发送消息可重新咨询', ended: '会话已结束', newConv: '新会话', menu: '请选择咨询类型', offline: '网络已断开，恢复后消息会自动发出',
       unavailable: '在线客服暂时无法使用', human: '转人工', inLine: '排队中', inLineN: '排队中 · 第 {n} 位', bot: '智能客服',
-      replyEta: '预计 {n} 分钟内回复', offHours: '当前为非工作时间，客服 {n} 上线', offHoursNow: '当前为非工作时间', quick: '猜你想问'
+      replyEta: '预计 {n} 分钟内回复', offHours: '当前为非工作时间，客服 {n} 上线', offHoursNow: '当前为非工作时间', quick: '猜你想问',
+      sendP: '发送商品', orders: '我的订单', sts: '待付款,待付款,已下单,已付款,已发货,已签收,退款中,已退款,已完成,已取消,已取消,已关闭,退货中,售后中'
     },
     en: {
       title: 'Customer service', open: 'Chat with us', close: 'Close', send: 'Send', list: 'Messages',
@@ -42,12 +43,19 @@
       serving: '{n} is here to help', closed: 'Chat ended. Send a message to start a new one.', ended: 'Chat ended',
       newConv: 'New conversation', menu: 'What can we help with?', offline: 'You are offline; your messages go out when you are back',
       unavailable: 'Chat is unavailable on this page', human: 'Talk to a person', inLine: 'In line', inLineN: 'In line · number {n}', bot: 'Assistant',
-      replyEta: 'Usually replies within {n} min', offHours: 'Outside working hours; agents are back {n}', offHoursNow: 'Outside working hours', quick: 'Common questions'
+      replyEta: 'Usually replies within {n} min', offHours: 'Outside working hours; agents are back {n}', offHoursNow: 'Outside working hours', quick: 'Common questions',
+      sendP: 'Send product', orders: 'My orders', sts: ''
     }
   };
   function pickLang(l) { return /^en/i.test(l || '') ? 'en' : 'zh'; }
   // A function replacement: a shop's text (next_opening) may hold "$&".
   function t(k, n) { return T[lang][k].replace('{n}', function () { return n; }); }
+  // An order status in words: the console's Chinese ones (strings/buyer.js), in English the code.
+  var STS = 'unpaid pending created paid shipped delivered refunding refunded completed cancelled canceled closed returning after_sale'.split(' ');
+  function stName(s) {
+    s = String(s || '');
+    return t('sts').split(',')[STS.indexOf(s)] || s.charAt(0).toUpperCase() + s.slice(1).replace('_', ' ');
+  }
 
   // ---------------------------------------------------------------- storage
   // localStorage can throw (sandboxed frames, full quota): fall back to memory for this page.
@@ -92,6 +100,8 @@
   var handlers = {};
   var host, root, wrap, bubble, badge, panel, nameEl, subEl, closeBtn, queueEl, list, pend, typingEl, menuEl, offEl, input, sendBtn;
   var avEl, humanBtn, unEl, welEl, ftEl;
+  // The product the page shows (kefu('product')), its preview, 我的订单 and its list.
+  var prod = null, pvEl, ordBtn, olEl;
 
   // ---------------------------------------------------------------- view
   var CSS = '*{box-sizing:border-box}[hidden]{display:none!important}' +
@@ -125,6 +135,8 @@
     '.ty{padding:2px 16px 4px;background:#f5f6f7;color:#999;font-size:12px}' +
     '.ft{display:flex;align-items:flex-end;gap:8px;padding:10px 12px;border-top:1px solid #eee}' +
     'textarea{flex:1;height:60px;resize:none;padding:8px 10px;border:1px solid #e3e3e3;border-radius:8px;font:inherit;color:inherit;outline:0}textarea:focus{border-color:#ff5000}' +
+    '.cb{padding:0!important;background:none!important}.cd{display:flex;gap:8px;width:230px;padding:8px;border-radius:8px;background:#fff;color:#333;text-decoration:none}' +
+    '.cd img{width:56px;height:56px}.cp{color:#ff5000}.pv{display:flex;gap:8px;align-items:center;padding:8px 12px 0;background:#f5f6f7}' +
     '.sd{height:36px;padding:0 18px;border:0;border-radius:18px;background:#ff5000;color:#fff}.sd:hover{background:#e64800}' +
     '@media(max-width:480px){.pan{right:0;bottom:0;width:100%;height:100%;border-radius:0}.open .bub{display:none}textarea{font-size:16px}}' +
     '@media(prefers-reduced-motion:reduce){.pan{animation:none}.bub{transition:none}}';
@@ -180,11 +192,14 @@
     menuEl = h('div', 'mn', { 'data-testid': 'kefu-menu', role: 'group', hidden: '' });
     input = h('textarea', '', { 'data-testid': 'kefu-input', maxlength: '2000' });
     sendBtn = h('button', 'sd', { type: 'button', 'data-testid': 'kefu-send' });
+    pvEl = h('div', 'pv', { 'data-testid': 'kefu-product-preview', hidden: '' });
+    ordBtn = h('button', 'hm', { type: 'button', 'data-testid': 'kefu-orders-button', hidden: '' });
+    olEl = h('div', 'mn', { role: 'group', hidden: '' });
     tt.append(nameEl, subEl);
-    hd.append(avEl, tt, humanBtn, closeBtn);
+    hd.append(avEl, tt, ordBtn, humanBtn, closeBtn);
     list.append(welEl, pend);
     ft.append(input, sendBtn);
-    panel.append(hd, offEl, queueEl, list, unEl, typingEl, menuEl, ft);
+    panel.append(hd, offEl, queueEl, list, unEl, typingEl, menuEl, olEl, pvEl, ft);
     wrap.append(panel, bubble);
     root.append(wrap);
     D.body.appendChild(host);
@@ -193,6 +208,7 @@
     closeBtn.onclick = function () { close(); };
     sendBtn.onclick = submit;
     humanBtn.onclick = function () { send('转人工'); }; // the text the server's 转人工 rule knows, in any language
+    ordBtn.onclick = function () { olEl.hidden = !olEl.hidden; };
     panel.addEventListener('keydown', function (e) { if (e.key === 'Escape') close(); });
     input.addEventListener('keydown', function (e) {
       // isComposing / 229: Enter that confirms a Chinese IME candidate must not send.
@@ -234,6 +250,52 @@
     status();
     renderUnread();
     renderMenu();
+    renderTools();
+  }
+
+  // renderTools draws the product preview and a signed-in buyer's 我的订单 (the session's orders).
+  function renderTools() {
+    var os = identity && sess && Array.isArray(sess.orders) ? sess.orders : [];
+    if (ordBtn.hidden = unavail || !os.length) olEl.hidden = true;
+    ordBtn.textContent = t('orders');
+    olEl.textContent = pvEl.textContent = '';
+    os.forEach(function (o) {
+      var b = h('button', 'ch', { type: 'button', 'data-testid': 'kefu-order-option', 'data-order-no': o.order_no },
+        [o.order_no, o.title, money(o.amount_cents, o.currency), stName(o.status)].join(' '));
+      b.onclick = function () {
+        olEl.hidden = true;
+        enqueue({ card: { kind: 'order', order_no: o.order_no }, v: o });
+      };
+      olEl.append(b);
+    });
+    pvEl.hidden = unavail || !prod;
+    if (!prod) return;
+    var sb = h('button', 'sd', { type: 'button', 'data-testid': 'kefu-send-product' }, t('sendP'));
+    sb.onclick = function () { var p = prod; prod = null; renderTools(); enqueue({ card: p }); };
+    pvEl.append(cardEl(prod, 'product'), sb);
+  }
+
+  function money(c, cur) { return (cur && cur !== 'CNY' ? cur + ' ' : '¥') + ((+c || 0) / 100).toFixed(2); }
+  function webUrl(u) { try { u = new URL(u); return /^https?:$/.test(u.protocol) ? u : null; } catch (e) { return null; } }
+
+  // cardEl draws a card, text through textContent only; an image only if https or this origin.
+  function cardEl(c, kind) {
+    var o = kind === 'order', u = !o && webUrl(c.url), i = webUrl(c.image_url), tx = h('div');
+    var a = h(u ? 'a' : 'div', 'cd', { 'data-testid': 'kefu-card', 'data-kind': kind });
+    if (u) { a.href = u.href; a.target = '_blank'; a.rel = 'noopener noreferrer'; }
+    if (i && (i.protocol === 'https:' || i.origin === location.origin)) a.append(h('img', '', { referrerpolicy: 'no-referrer', alt: '', src: i.href }));
+    tx.append(h('b', '', {}, o ? c.order_no : c.title), h('div', '', {}, o ? (c.title || '') + ' ×' + (c.item_count || 1) : ''),
+      h('div', 'cp', {}, money(o ? c.price_cents || c.amount_cents : c.price_cents, c.currency) + (o ? ' ' + stName(c.status) : '')));
+    a.append(tx);
+    return a;
+  }
+
+  function body(el, text, card, kind) {
+    var b = el.children[1];
+    b.textContent = '';
+    b.classList.toggle('cb', !!card);
+    if (card) b.append(cardEl(card, kind));
+    else b.textContent = text;
   }
 
   // renderMenu offers the shop's groups while the next message would start a conversation and
@@ -272,7 +334,7 @@
     // Unavailable: nothing to type into, nothing to send.
     unEl.hidden = !unavail;
     list.hidden = ftEl.hidden = input.disabled = sendBtn.disabled = unavail;
-    if (unavail) queueEl.hidden = typingEl.hidden = menuEl.hidden = true;
+    if (unavail) queueEl.hidden = typingEl.hidden = menuEl.hidden = pvEl.hidden = ordBtn.hidden = olEl.hidden = true;
     // The welcome shows while the buyer's next message would start a conversation.
     var was = welEl.hidden;
     welEl.hidden = !welEl.firstChild || !known || unavail || live;
@@ -405,7 +467,7 @@
     var el = msgEl('buyer', item.id);
     el.classList.add('pd');
     el.firstChild.textContent = time(item.at);
-    el.children[1].textContent = item.text;
+    body(el, item.text, item.v || item.card, item.card && item.card.kind);
     mark(el);
     scrolled(function () { pend.append(el); }, true);
   }
@@ -422,8 +484,8 @@
     if (bot) el.firstChild.prepend(avatar(botAv(m.sender_name)));
     if (m.code) el.dataset.code = m.code;
     // System lines are worded in the widget's language from their code.
-    el.children[1].textContent = sys && m.code === 'assigned' ? t('serving', m.sender_name || '')
-      : sys && m.code === 'closed' ? t('ended') : m.text == null ? '' : m.text;
+    body(el, sys && m.code === 'assigned' ? t('serving', m.sender_name || '')
+      : sys && m.code === 'closed' ? t('ended') : m.text == null ? '' : m.text, /^(product|order)$/.test(m.kind) && m.card, m.kind);
     el.title = m.sender === 'system' ? time(m.created_at) : '';
     mark(el);
     scrolled(function () { list.insertBefore(el, welEl); }, mine);
@@ -549,7 +611,8 @@
 
   function transmit(item) {
     if (!isReady) return;
-    var f = { type: 'send', client_msg_id: item.id, text: item.text };
+    var f = { type: 'send', client_msg_id: item.id };
+    f[item.card ? 'card' : 'text'] = item.card || item.text;
     // A closed conversation takes no messages; without an id the server opens a new one,
     // routed by this page's group and order.
     if (cur && !isClosed(cur)) f.conversation_id = cur;
@@ -565,8 +628,15 @@
     // Control characters the server refuses (all but tab and line breaks) cannot be seen in the
     // text box; they are dropped instead of failing the whole message.
     text = String(text == null ? '' : text).replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g, '').trim();
-    if (unavail || !text || Array.from(text).length > 2000) return false;
-    var item = { id: 'c_' + hex(16), text: text, at: new Date().toISOString(), b: identity ? identity.buyer_id : void 0 };
+    return !!text && Array.from(text).length <= 2000 && enqueue({ text: text });
+  }
+
+  // enqueue outboxes a text or a card (v: how to draw it until stored), so a card survives a reload too.
+  function enqueue(item) {
+    if (unavail) return false;
+    item.id = 'c_' + hex(16);
+    item.at = new Date().toISOString();
+    if (identity) item.b = identity.buyer_id;
     save('outbox', JSON.stringify(outbox().concat(item)));
     showPending(item);
     transmit(item);
@@ -590,7 +660,7 @@
     var id = f.ref;
     if (!id) { syncing = {}; return; } // e.g. a refused sync: the next gap may ask again
     if (!outbox().some(function (i) { return i.id === id; })) return;
-    if (/^(text_empty|text_too_long|text_invalid_characters|invalid_client_msg_id|invalid_frame|invalid_json)$/.test(f.code)) {
+    if (/^(text_empty|text_too_long|text_invalid_characters|invalid_client_msg_id|invalid_frame|invalid_json|invalid_card|unknown_order|image_not_allowed)$/.test(f.code)) {
       // The server will never take this one: stop retrying and say so.
       unqueue(id);
       var el = findPending(id);
@@ -768,6 +838,7 @@
     gen++;
     busy = false;
     sess = null;
+    renderTools();
     lost(1000);
     while (list.firstChild !== welEl) list.firstChild.remove();
     cur = 0;
@@ -792,6 +863,10 @@
     identify: identify,
     lang: function (l) { lang = pickLang(l); paint(); },
     group: function (g) { group = slug(g); if (menuEl) renderMenu(); },
+    product: function (p) {
+      prod = p && p.title ? { kind: 'product', product_id: p.product_id, title: p.title, price_cents: p.price_cents, currency: p.currency, image_url: p.image_url, url: p.url } : null;
+      if (pvEl) renderTools();
+    },
     order: function (no) { no = String(no == null ? '' : no); orderNo = /^[!-~]{1,64}$/.test(no) ? no : ''; },
     on: function (ev, fn) { if (typeof fn === 'function') (handlers[ev] = handlers[ev] || []).push(fn); },
     off: function (ev, fn) { handlers[ev] = (handlers[ev] || []).filter(function (f) { return f !== fn; }); },

@@ -17,6 +17,18 @@ func TestWidgetIsAtMost15KiBGzipped(t *testing.T) {
 	}
 }
 
+// The served widget drops full-line comments, which is only safe while no string spans lines.
+func TestWidgetStringsStayOnOneLine(t *testing.T) {
+	src := string(widgetJS)
+	if strings.Contains(src, "`") || regexp.MustCompile(`\\\r?\n`).MatchString(src) {
+		t.Fatal("widget.js has a template literal or a line continuation: dropping comment lines could cut a string")
+	}
+	served := string(withoutLineComments(widgetJS))
+	if strings.Contains(served, "\n  // ") || !strings.Contains(served, "kefu-bubble") || !strings.HasPrefix(served, "/*! kefu") {
+		t.Fatal("the served widget is not the source without its comment lines")
+	}
+}
+
 func TestWidgetServedWithCaching(t *testing.T) {
 	h := Handler()
 	cases := []struct {

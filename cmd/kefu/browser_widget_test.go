@@ -35,3 +35,12 @@ func TestBrowserAssistant(t *testing.T) {
 		b.run(t, "assistant.mjs", "assistant-postgres", nil, "--database-url", testdb.PostgresURL(t))
 	})
 }
+
+// TestBrowserCards drives product and order cards in headless Chromium (e2e/cards.mjs): the
+// demo store page pins its product in the widget with 咨询这件商品, the signed-in buyer sends it
+// and an order from 我的订单, both show as cards in the widget and in xiaowang's chat; a card sent
+// while the socket is down waits in the outbox across a reload and is stored once.
+func TestBrowserCards(t *testing.T) {
+	t.Parallel()
+	newBrowser(t).run(t, "cards.mjs", "cards", nil)
+}

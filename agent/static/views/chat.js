@@ -2,8 +2,8 @@
 // log in seq order, then our outbox's pending and refused ones). The message box under it is
 // views/composer.js; the hand-over buttons, panel and close confirmation are views/handover.js.
 import { state, meId, isMine } from '../state.js';
-import { t } from '../strings.js';
-import { h, setChildren, reconcile, byId, fmtTime, fmtDateTime } from '../dom.js';
+import { t, hasString } from '../strings.js';
+import { h, setChildren, reconcile, byId, fmtTime, fmtDateTime, money } from '../dom.js';
 import { errText } from '../api.js';
 import { buyerName, acceptConversation } from '../convs.js';
 import { loadOlder, removeOutbox } from '../messages.js';
@@ -178,12 +178,44 @@ function messageEl(key, msg, conv) {
         h('span', { class: 'msg-name', text: senderName(msg) }),
         h('time', { datetime: msg.created_at || null, title: fmtDateTime(msg.created_at), text: fmtTime(msg.created_at) }),
       ]),
-      h('div', { class: 'msg-bubble' }, [h('p', { class: 'msg-text', 'data-testid': 'chat-text', text: msg.text || '' })]),
+      h('div', { class: 'msg-bubble' + (isCard(msg) ? ' msg-bubble-card' : '') }, [
+        isCard(msg) ? cardEl(msg) : h('p', { class: 'msg-text', 'data-testid': 'chat-text', text: msg.text || '' }),
+      ]),
       msg.sender === 'agent' ? h('div', { class: 'msg-status' + (read ? ' is-read' : ''), text: read ? t('read') : t('unread') }) : null,
     );
   }
   rows.set(key, { el: li, sig });
   return li;
+}
+
+function isCard(msg) {
+  return (msg.kind === 'product' || msg.kind === 'order') && !!msg.card;
+}
+
+// cardEl draws a product or order card from its fields (docs/protocol.md), as text only. The
+// server let the image through only if https or from the shop's origins; it loads with no referrer.
+function cardEl(msg) {
+  const c = msg.card;
+  const order = msg.kind === 'order';
+  const link = !order && /^https?:\/\//i.test(c.url || '') ? c.url : null;
+  const status = c.status && (hasString('order_' + c.status) ? t('order_' + c.status) : c.status);
+  const lines = order
+    ? [
+        h('strong', { class: 'card-title', text: t('orderNo', { no: c.order_no }) }),
+        c.title ? h('span', { class: 'card-sub', text: c.title + (c.item_count > 0 ? ' ×' + c.item_count : '') }) : null,
+        h('span', { class: 'card-price' }, [money(c.price_cents, c.currency), status ? h('span', { class: 'card-status', text: ' · ' + status }) : null]),
+      ]
+    : [
+        h('strong', { class: 'card-title', text: c.title || '' }),
+        h('span', { class: 'card-price', text: money(c.price_cents, c.currency) }),
+      ];
+  const img = c.image_url && /^https?:\/\//i.test(c.image_url)
+    ? h('img', { class: 'card-img', referrerpolicy: 'no-referrer', alt: '', src: c.image_url })
+    : null;
+  return h(link ? 'a' : 'div', {
+    class: 'card', 'data-testid': 'chat-card', 'data-kind': msg.kind, href: link,
+    target: link ? '_blank' : null, rel: link ? 'noopener noreferrer' : null,
+  }, [img, h('span', { class: 'card-body' }, lines)]);
 }
 
 function pendingEl(key, item, mine) {
