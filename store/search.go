@@ -144,12 +144,11 @@ func conversationConds(q *searchQuery, shop string, f kefu.SearchFilter) []strin
 // searchIDs finds the ids of a page of matching conversations, newest
 // first, and the next page's BeforeID (0: none).
 func (s *Store) searchIDs(ctx context.Context, shopID int64, f kefu.SearchFilter, terms []string, orderNo string) ([]int64, int64, error) {
-	var long, short []string
+	// Words too short for the index are checked with LIKE on what it finds.
+	var long []string
 	for _, t := range terms {
 		if utf8.RuneCountInString(t) >= minIndexedRunes {
 			long = append(long, t)
-		} else {
-			short = append(short, t)
 		}
 	}
 	// One buyer's conversations are few: reading them beats the index.
