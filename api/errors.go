@@ -102,6 +102,8 @@ func toAPIError(err error) (*apiError, bool) {
 		return newError(http.StatusBadRequest, "unknown_order", "The order card names no order of this buyer."), true
 	case errors.Is(err, conversation.ErrImageOrigin):
 		return newError(http.StatusBadRequest, "image_not_allowed", "A card's image must be https or from one of the shop's registered origins."), true
+	case errors.Is(err, conversation.ErrLinkOrigin):
+		return newError(http.StatusBadRequest, "link_not_allowed", "A buyer's product card must link to one of the shop's registered store pages."), true
 	case errors.Is(err, conversation.ErrNotHelping):
 		return newError(http.StatusConflict, "not_helping", "You were not invited into this conversation (or left it already)."), true
 	}

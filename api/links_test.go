@@ -86,6 +86,31 @@ func TestOrderLinks(t *testing.T) {
 		if e.do("GET", path, owner, "", nil, &linked); len(linked.Orders) != 1 || linked.Orders[0].OrderNo != "A-2" {
 			t.Errorf("linked after the changes: %+v, want A-2 alone", linked)
 		}
+		// A retry of the first card under its client id with another order
+		// is the first card: nothing else is linked.
+		b.send(map[string]any{"type": "send", "client_msg_id": "card-1", "conversation_id": conv, "card": map[string]any{"kind": "order", "order_no": "A-1"}})
+		if f := b.next("ack"); !f.Duplicate || f.Msg.Card == nil || f.Msg.Card.OrderNo != "A-1" {
+			t.Errorf("a retried card: %+v", f)
+		}
+		// A buyer's product card links only to the shop's own pages.
+		b.send(map[string]any{"type": "send", "client_msg_id": "p-1", "conversation_id": conv, "card": map[string]any{"kind": "product",
+			"title": "加厚羽绒服", "price_cents": 29900, "url": "https://elsewhere.example/fake"}})
+		if f := b.next("error"); f.Code != "link_not_allowed" {
+			t.Errorf("a buyer's product card linking elsewhere: %+v, want link_not_allowed", f)
+		}
+		b.send(map[string]any{"type": "send", "client_msg_id": "p-2", "conversation_id": conv, "card": map[string]any{"kind": "product",
+			"title": "加厚羽绒服", "price_cents": 29900, "url": storeOrigin + "/item/1"}})
+		if f := b.next("ack"); f.Msg.Kind != "product" {
+			t.Errorf("a buyer's product card of the shop's page: %+v", f)
+		}
+		// The platform gives A-2 to another buyer: its link to u1's conversation goes.
+		moved := order("A-2", "u2", "paid")
+		if code, out := e.putOrder(key, moved); code != 200 || out.Result != "updated" {
+			t.Fatalf("move A-2 to u2: %d %+v", code, out)
+		}
+		if e.do("GET", path, owner, "", nil, &linked); len(linked.Orders) != 0 {
+			t.Errorf("u1's conversation still links %+v after the order went to u2", linked.Orders)
+		}
 		events, err := e.store.Events(ctx, e.shop.ID, 0, 500)
 		if err != nil {
 			t.Fatal(err)
@@ -96,7 +121,7 @@ func TestOrderLinks(t *testing.T) {
 				trail = append(trail, string(ev.Type)+" "+ev.Data.OrderNo+" "+string(ev.Actor.Kind))
 			}
 		}
-		want := []string{"order.linked A-1 buyer", "order.linked A-2 agent", "order.unlinked A-1 agent"}
+		want := []string{"order.linked A-1 buyer", "order.linked A-2 agent", "order.unlinked A-1 agent", "order.unlinked A-2 system"}
 		if len(trail) != len(want) {
 			t.Fatalf("link events %q, want %q", trail, want)
 		}

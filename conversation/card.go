@@ -18,6 +18,9 @@ var (
 	// ErrImageOrigin: a card's image is neither https nor from one of the
 	// shop's registered origins.
 	ErrImageOrigin = errors.New("the card's image must be https or from the shop's registered origins")
+	// ErrLinkOrigin: a buyer's product card links outside the shop's
+	// registered origins.
+	ErrLinkOrigin = errors.New("a buyer's product card must link to one of the shop's registered origins")
 )
 
 // SendCard stores a card message from the actor and delivers it, as Send
@@ -41,6 +44,11 @@ func (s *Service) SendCard(ctx context.Context, actor Actor, conversationID int6
 	}
 	if card.ImageURL != "" && !imageAllowed(shop, card.ImageURL) {
 		return kefu.Message{}, false, fmt.Errorf("card image %q: %w", card.ImageURL, ErrImageOrigin)
+	}
+	if card.URL != "" && actor.Kind == kefu.SenderBuyer && !ofShop(shop, card.URL) {
+		// A buyer's product card links only to the shop's own pages: an
+		// agent must not be shown a lookalike card leading elsewhere.
+		return kefu.Message{}, false, fmt.Errorf("card url %q: %w", card.URL, ErrLinkOrigin)
 	}
 	if kind == kefu.KindOrder {
 		buyerID := actor.ID
@@ -70,12 +78,14 @@ func (s *Service) SendCard(ctx context.Context, actor Actor, conversationID int6
 	} else {
 		stored, dup, err = s.agentSend(ctx, actor, msg)
 	}
-	if err == nil && kind == kefu.KindOrder {
-		// The card links its order to the conversation (a retry finds the
-		// link made already).
+	if err == nil && !dup && stored.Kind == kefu.KindOrder && stored.Card != nil {
+		// The card links the order it shows, once: a retry under the same
+		// client id must not link again what an agent unlinked since. (A
+		// link the store failed to write after the card is logged, and an
+		// agent links it by hand.)
 		by := kefu.ActorRef{Kind: actor.Kind, ID: actor.ID}
-		if _, _, err := s.store.LinkOrder(context.WithoutCancel(ctx), actor.ShopID, stored.ConversationID, card.OrderNo, by, s.committed(nil)); err != nil {
-			s.log.Error("link the card's order", "conversation", stored.ConversationID, "order", card.OrderNo, "err", err)
+		if _, _, err := s.store.LinkOrder(context.WithoutCancel(ctx), actor.ShopID, stored.ConversationID, stored.Card.OrderNo, by, s.committed(nil)); err != nil {
+			s.log.Error("link the card's order", "conversation", stored.ConversationID, "order", stored.Card.OrderNo, "err", err)
 		}
 	}
 	return stored, dup, err
@@ -122,24 +132,27 @@ func (s *Service) mayLink(ctx context.Context, actor Actor, conversationID int64
 
 // orderCard is the card of the buyer's order orderNo, from kefu's copy.
 func (s *Service) orderCard(ctx context.Context, shopID, buyerID int64, orderNo string) (kefu.Card, error) {
-	orders, err := s.store.BuyerOrders(ctx, shopID, buyerID)
+	o, err := s.store.BuyerOrder(ctx, shopID, buyerID, orderNo)
+	if errors.Is(err, kefu.ErrNotFound) {
+		return kefu.Card{}, fmt.Errorf("order %s: %w", orderNo, ErrUnknownOrder)
+	}
 	if err != nil {
 		return kefu.Card{}, err
 	}
-	for _, o := range orders {
-		if o.OrderNo != orderNo {
-			continue
+	c := kefu.Card{OrderNo: o.OrderNo, Status: o.Status, PriceCents: o.AmountCents, Currency: o.Currency}
+	for i, it := range o.Items {
+		if i == 0 {
+			c.Title, c.ImageURL = it.Title, it.ImageURL
 		}
-		c := kefu.Card{OrderNo: o.OrderNo, Status: o.Status, PriceCents: o.AmountCents, Currency: o.Currency}
-		for i, it := range o.Items {
-			if i == 0 {
-				c.Title, c.ImageURL = it.Title, it.ImageURL
-			}
-			c.ItemCount += it.Quantity
-		}
-		return c, nil
+		c.ItemCount += it.Quantity
 	}
-	return kefu.Card{}, fmt.Errorf("order %s: %w", orderNo, ErrUnknownOrder)
+	return c, nil
+}
+
+// ofShop reports whether raw is a page of one of the shop's registered origins.
+func ofShop(shop kefu.Shop, raw string) bool {
+	u := protocol.WebURL(raw)
+	return u != nil && slices.Contains(shop.Origins, u.Scheme+"://"+u.Host)
 }
 
 // imageAllowed reports whether a card may show an image from raw: https, or

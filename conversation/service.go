@@ -76,6 +76,7 @@ type Store interface {
 	UnlinkOrder(ctx context.Context, shopID, conversationID int64, orderNo string, by kefu.ActorRef,
 		committed func(kefu.Change)) (bool, error)
 	ConversationOrders(ctx context.Context, shopID, conversationID int64) ([]kefu.Order, error)
+	BuyerOrder(ctx context.Context, shopID, buyerID int64, orderNo string) (kefu.Order, error)
 }
 
 // Actor is who asks: a buyer or an agent, always inside one shop.

@@ -5,6 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
+
+	"gorm.io/gorm"
 
 	"github.com/kefu/kefu"
 )
@@ -61,7 +64,17 @@ func (s *Store) UnlinkOrder(ctx context.Context, shopID, conversationID int64, o
 	changed := false
 	_, err := s.run(ctx, func(ctx context.Context, tx *sql.Tx) ([]kefu.Change, error) {
 		changed = false
-		conv, orderID, err := s.linkable(ctx, tx, shopID, conversationID, orderNo)
+		conv, err := s.conversationIn(ctx, tx, shopID, conversationID)
+		if err != nil {
+			return nil, err
+		}
+		// Any order of the shop: one moved to another buyer since it was
+		// linked can still be unlinked.
+		var orderID int64
+		err = tx.QueryRowContext(ctx, s.sql(`SELECT id FROM orders WHERE shop_id = $1 AND order_no = $2`), shopID, orderNo).Scan(&orderID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("order %q: %w", orderNo, kefu.ErrNotFound)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -120,4 +133,43 @@ func (s *Store) ConversationOrders(ctx context.Context, shopID, conversationID i
 		return nil, fmt.Errorf("store: orders of conversation %d: %w", conversationID, err)
 	}
 	return out, nil
+}
+
+// unlinkAllGorm removes every link of an order, each with EventOrderUnlinked
+// (actor kefu), inside an order command's transaction.
+func (s *Store) unlinkAllGorm(tx *gorm.DB, shopID, orderID int64, orderNo string, now time.Time) error {
+	var convs []struct {
+		ID      int64
+		BuyerID int64
+	}
+	if err := tx.Raw(`SELECT c.id, c.buyer_id FROM conversation_orders co JOIN conversations c ON c.id = co.conversation_id
+		WHERE co.shop_id = ? AND co.order_id = ? ORDER BY c.id`, shopID, orderID).Scan(&convs).Error; err != nil {
+		return fmt.Errorf("links of order %q: %w", orderNo, err)
+	}
+	if len(convs) == 0 {
+		return nil
+	}
+	if err := tx.Exec(`DELETE FROM conversation_orders WHERE shop_id = ? AND order_id = ?`, shopID, orderID).Error; err != nil {
+		return fmt.Errorf("unlink order %q: %w", orderNo, err)
+	}
+	for _, c := range convs {
+		if err := s.insertEventGorm(tx, kefu.Event{ShopID: shopID, Type: kefu.EventOrderUnlinked, Actor: kefu.SystemActor,
+			ConversationID: c.ID, BuyerID: c.BuyerID, Data: kefu.EventData{OrderNo: orderNo}, CreatedAt: now}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// BuyerOrder loads one order of a buyer of the shop by its number, with its
+// history; one not of that buyer is kefu.ErrNotFound.
+func (s *Store) BuyerOrder(ctx context.Context, shopID, buyerID int64, orderNo string) (kefu.Order, error) {
+	o, err := s.Order(ctx, shopID, orderNo)
+	if err != nil {
+		return kefu.Order{}, err
+	}
+	if o.BuyerID != buyerID {
+		return kefu.Order{}, fmt.Errorf("store: order %q of buyer %d: %w", orderNo, buyerID, kefu.ErrNotFound)
+	}
+	return o, nil
 }

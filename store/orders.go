@@ -240,6 +240,13 @@ func (s *Store) upsertOrder(tx *gorm.DB, shopID int64, in kefu.OrderUpsert) (kef
 	if err := tx.Model(&orderRow{}).Where("id = ?", row.ID).Updates(changes).Error; err != nil {
 		return "", fmt.Errorf("update: %w", err)
 	}
+	if _, moved := changes["buyer_id"]; moved {
+		// An order of another buyer now: the conversations of the buyer it
+		// was linked under are not about it any more.
+		if err := s.unlinkAllGorm(tx, shopID, row.ID, row.OrderNo, now); err != nil {
+			return "", err
+		}
+	}
 	event.Type = kefu.EventOrderUpdated
 	return kefu.OrderUpdated, s.insertEventGorm(tx, event)
 }

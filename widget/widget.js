@@ -33,7 +33,7 @@
       closed: '会话已结束，发送消息可重新咨询', ended: '会话已结束', newConv: '新会话', menu: '请选择咨询类型', offline: '网络已断开，恢复后消息会自动发出',
       unavailable: '在线客服暂时无法使用', human: '转人工', inLine: '排队中', inLineN: '排队中 · 第 {n} 位', bot: '智能客服',
       replyEta: '预计 {n} 分钟内回复', offHours: '当前为非工作时间，客服 {n} 上线', offHoursNow: '当前为非工作时间', quick: '猜你想问',
-      sendP: '发送商品', orders: '我的订单', sts: '待付款,待付款,已下单,已付款,已发货,已签收,退款中,已退款,已完成,已取消,已取消,已关闭,退货中,售后中'
+      sendP: '发送商品', orders: '我的订单', sts: '待付款,待付款,已下单,已付款,已发货,已签收,退款中,已退款,已完成,已取消,已取消,已关闭,退货中,售后中,纠纷中'
     },
     en: {
       title: 'Customer service', open: 'Chat with us', close: 'Close', send: 'Send', list: 'Messages',
@@ -51,7 +51,7 @@
   // A function replacement: a shop's text (next_opening) may hold "$&".
   function t(k, n) { return T[lang][k].replace('{n}', function () { return n; }); }
   // An order status in words: the console's Chinese ones (strings/buyer.js), in English the code.
-  var STS = 'unpaid pending created paid shipped delivered refunding refunded completed cancelled canceled closed returning after_sale'.split(' ');
+  var STS = 'unpaid pending created paid shipped delivered refunding refunded completed cancelled canceled closed returning after_sale in_dispute'.split(' ');
   function stName(s) {
     s = String(s || '');
     return t('sts').split(',')[STS.indexOf(s)] || s.charAt(0).toUpperCase() + s.slice(1).replace('_', ' ');
@@ -660,7 +660,7 @@
     var id = f.ref;
     if (!id) { syncing = {}; return; } // e.g. a refused sync: the next gap may ask again
     if (!outbox().some(function (i) { return i.id === id; })) return;
-    if (/^(text_empty|text_too_long|text_invalid_characters|invalid_client_msg_id|invalid_frame|invalid_json|invalid_card|unknown_order|image_not_allowed)$/.test(f.code)) {
+    if (/^(text_empty|text_too_long|text_invalid_characters|invalid_client_msg_id|invalid_frame|invalid_json|invalid_card|unknown_order|image_not_allowed|link_not_allowed)$/.test(f.code)) {
       // The server will never take this one: stop retrying and say so.
       unqueue(id);
       var el = findPending(id);
