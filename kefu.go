@@ -131,6 +131,10 @@ type Shop struct {
 	IdentitySecret string
 	// Origins are the store-page origins allowed to open the widget socket.
 	Origins []string
+	// RetentionDays deletes a closed conversation's messages that many days
+	// after it closed, unless it is linked to an order still open or in
+	// dispute (0: keep them).
+	RetentionDays int
 	// Menu is the groups the widget offers a buyer to pick from, in the
 	// order they were created.
 	Menu []MenuGroup
@@ -506,9 +510,8 @@ type SearchFilter struct {
 	// the conversation (a text one: never kefu's system lines) holds, each as
 	// a substring, ASCII letters in either case.
 	Text string
-	// OrderNo is an order number some message of the conversation mentions.
-	// Orders are not linked to conversations yet; until they are, this is a
-	// text match.
+	// OrderNo is an order number some message of the conversation mentions
+	// (cards included): a text match, not the order links.
 	OrderNo  string
 	BuyerID  int64
 	AgentID  int64 // the agent holding it (or, closed, who held it last)
@@ -624,7 +627,18 @@ const (
 	EventOrderLinked EventType = "order.linked"
 	// EventOrderUnlinked: an agent removed an order's link to a conversation.
 	EventOrderUnlinked EventType = "order.unlinked"
+	// EventPurged: the shop's retention period deleted a closed
+	// conversation's messages (data.count says how many).
+	EventPurged EventType = "conversation.purged"
 )
+
+// MaxRetentionDays bounds a shop's retention period (ten years).
+const MaxRetentionDays = 3650
+
+// FinalOrderStatuses are the statuses of an order that is over: a
+// transcript linked only to such orders may be deleted by the shop's
+// retention period.
+var FinalOrderStatuses = []string{"completed", "cancelled", "canceled", "closed", "refunded"}
 
 // Event is one entry of a shop's append-only event log. Fields that do not
 // apply to its type are zero.
@@ -669,6 +683,8 @@ type EventData struct {
 	OrderNo     string `json:"order_no,omitempty"`
 	OrderStatus string `json:"status,omitempty"`
 	APIKeyID    int64  `json:"api_key_id,omitempty"` // also the EventAPIKey* events
+	// EventPurged: how many messages were deleted.
+	Count int `json:"count,omitempty"`
 }
 
 // Event reasons of EventHandedOver.

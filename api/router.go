@@ -56,6 +56,7 @@ type Store interface {
 	AutoReplyRules(ctx context.Context, shopID int64) ([]kefu.AutoReplyRule, error)
 	SaveAutoReplyRule(ctx context.Context, r kefu.AutoReplyRule, check func([]kefu.AutoReplyRule) error) (kefu.AutoReplyRule, error)
 	DeleteAutoReplyRule(ctx context.Context, shopID, id int64) error
+	SetShopRetention(ctx context.Context, shopID int64, days int) error
 	APIKeys(ctx context.Context, shopID int64) ([]kefu.APIKey, error)
 	CreateAPIKey(ctx context.Context, k kefu.APIKey, by kefu.ActorRef) (kefu.APIKey, error)
 	APIKeyByPrefix(ctx context.Context, prefix string) (kefu.APIKey, error)
@@ -282,6 +283,7 @@ func routes(r *gin.Engine, h *handlers, cfg Config) {
 	agent.PUT("/shop/origins", h.setShopOrigins)
 	agent.POST("/shop/identity-secret", h.rotateIdentitySecret)
 	agent.PUT("/shop/routing", h.setShopRouting)
+	agent.PUT("/shop/retention", h.setShopRetention)
 	agent.POST("/shop/order-webhook-secret", h.rotateOrderWebhookSecret)
 	agent.GET("/api-keys", h.listAPIKeys)
 	agent.POST("/api-keys", h.createAPIKey)

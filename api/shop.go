@@ -37,11 +37,13 @@ type shopView struct {
 	// OrderWebhookSecretSet says an owner made an order-webhook secret
 	// (POST /shop/order-webhook-secret shows it, once).
 	OrderWebhookSecretSet bool `json:"order_webhook_secret_set"`
+	// RetentionDays is how long closed transcripts are kept (0: always).
+	RetentionDays int `json:"retention_days"`
 }
 
 func shopViewFor(shop kefu.Shop, viewer kefu.Agent) shopView {
 	v := shopView{Slug: shop.Slug, Name: shop.Name, Origins: shop.Origins, Routing: routingOf(shop.RoutingSettings),
-		OrderWebhookSecretSet: shop.HasOrderWebhookSecret}
+		OrderWebhookSecretSet: shop.HasOrderWebhookSecret, RetentionDays: shop.RetentionDays}
 	if v.Origins == nil {
 		v.Origins = []string{}
 	}
@@ -236,4 +238,38 @@ func truncate(s string, n int) string {
 		n--
 	}
 	return s[:n] + "…"
+}
+
+// setShopRetention sets how long closed transcripts are kept (owners only):
+// {"days": 0} keeps them, 1 to 3650 deletes a closed conversation's
+// messages that many days after it closed, unless it is linked to an order
+// still open or in dispute (docs/orders.md, "Retention").
+func (h *handlers) setShopRetention(c *gin.Context) {
+	agent := currentAgent(c)
+	if err := requireOwner(agent); err != nil {
+		h.writeError(c, err)
+		return
+	}
+	var req struct {
+		Days *int `json:"days"`
+	}
+	if !h.bindJSON(c, &req) {
+		return
+	}
+	if req.Days == nil || *req.Days < 0 || *req.Days > kefu.MaxRetentionDays {
+		h.writeError(c, fieldError("days", "invalid_days", "days must be from 0 (keep transcripts) to 3650."))
+		return
+	}
+	ctx := c.Request.Context()
+	if err := h.store.SetShopRetention(ctx, agent.ShopID, *req.Days); err != nil {
+		h.writeError(c, err)
+		return
+	}
+	h.shops.forget(agent.ShopID)
+	shop, err := h.store.Shop(ctx, agent.ShopID)
+	if err != nil {
+		h.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"shop": shopViewFor(shop, agent)})
 }

@@ -101,8 +101,9 @@ func (l *line) eta(shopID int64, position int, now time.Time) time.Duration {
 
 // Tick does the service's once-a-second work: agents whose grace ended are
 // offline and their conversations go back to the line; every 30 s,
-// conversations that went quiet past their shop's limit close and idle
-// agents are made away; buyers left waiting too long are nudged about,
+// conversations that went quiet past their shop's limit close, idle
+// agents are made away and transcripts past their shop's retention period
+// are deleted; buyers left waiting too long are nudged about,
 // handed on, or counted as gone; then the waiting
 // buyers of every shop whose line changed since the last tick hear their
 // place and estimated wait. kefu serve calls it every second (Run); tests
@@ -114,6 +115,9 @@ func (s *Service) Tick(ctx context.Context) {
 		s.lastSweep = now
 		s.closeQuiet(ctx, now)
 		s.awayIdle(ctx, now)
+		if _, err := s.store.Purge(ctx, now, s.committed(nil)); err != nil {
+			s.log.Error("retention", "err", err)
+		}
 	}
 	s.nudgeSlowReplies(ctx, now)
 	s.reassignLongWaits(ctx, now)

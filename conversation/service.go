@@ -77,6 +77,7 @@ type Store interface {
 		committed func(kefu.Change)) (bool, error)
 	ConversationOrders(ctx context.Context, shopID, conversationID int64) ([]kefu.Order, error)
 	BuyerOrder(ctx context.Context, shopID, buyerID int64, orderNo string) (kefu.Order, error)
+	Purge(ctx context.Context, now time.Time, committed func(kefu.Change)) (int, error)
 }
 
 // Actor is who asks: a buyer or an agent, always inside one shop.

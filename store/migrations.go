@@ -340,6 +340,10 @@ INSERT INTO order_status_history (shop_id, order_id, status, at) SELECT shop_id,
 	PRIMARY KEY (conversation_id, order_id)
 );
 CREATE INDEX conversation_orders_order ON conversation_orders (shop_id, order_id, conversation_id)`,
+	// 26: a shop's retention period for transcripts, and when one
+	// conversation's messages were deleted by it.
+	`ALTER TABLE shops ADD COLUMN retention_days INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE conversations ADD COLUMN purged_at {{time}}`,
 }
 
 // migrate brings the schema up to date, one transaction per step. Several

@@ -21,6 +21,7 @@ type shopRow struct {
 	Name                 string
 	IdentitySecret       string
 	OrderWebhookSecret   string
+	RetentionDays        int
 	kefu.RoutingSettings `gorm:"embedded"`
 	CreatedAt            time.Time
 }
@@ -149,7 +150,8 @@ func (s *Store) Shop(ctx context.Context, id int64) (kefu.Shop, error) {
 
 func (s *Store) withOrigins(ctx context.Context, row shopRow) (kefu.Shop, error) {
 	shop := kefu.Shop{ID: row.ID, Slug: row.Slug, Name: row.Name, RoutingSettings: row.RoutingSettings,
-		IdentitySecret: row.IdentitySecret, HasOrderWebhookSecret: row.OrderWebhookSecret != "", CreatedAt: row.CreatedAt}
+		IdentitySecret: row.IdentitySecret, HasOrderWebhookSecret: row.OrderWebhookSecret != "", RetentionDays: row.RetentionDays,
+		CreatedAt: row.CreatedAt}
 	if err := s.rdb.WithContext(ctx).Raw(`SELECT origin FROM shop_origins WHERE shop_id = ? ORDER BY origin`, row.ID).
 		Scan(&shop.Origins).Error; err != nil {
 		return kefu.Shop{}, fmt.Errorf("store: load origins of shop %d: %w", row.ID, err)
