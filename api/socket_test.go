@@ -563,6 +563,24 @@ func TestSlowBuyerIsDisconnectedAndResumes(t *testing.T) {
 		codes[i] = e.do("POST", "/api/v1/conversations/"+itoa(conv)+"/messages", agentToken, "",
 			map[string]string{"client_msg_id": fmt.Sprintf("a%d", i), "text": big}, nil)
 	}
+	// The slow buyer still writes (it only stops reading): a ping now and
+	// then keeps the server from taking it for gone (readTimeout) while a
+	// slow machine works through the flood.
+	flooded := make(chan struct{})
+	pinged := make(chan struct{})
+	go func() {
+		defer close(pinged)
+		tick := time.NewTicker(10 * time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-flooded:
+				return
+			case <-tick.C:
+				ws.Write(ctx, websocket.MessageText, []byte(`{"type":"ping"}`))
+			}
+		}
+	}()
 	for s := range senders {
 		wg.Go(func() {
 			for i := s; i < flood; i += senders {
@@ -571,6 +589,8 @@ func TestSlowBuyerIsDisconnectedAndResumes(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	close(flooded)
+	<-pinged
 	for i, code := range codes {
 		if code != 201 {
 			t.Fatalf("agent send %d: status %d", i, code)
