@@ -4,7 +4,8 @@
 // of 2026111100123 from 我的订单; xiaowang opens the conversation: the panel shows that order
 // linked, on top, and the chat's bar names it; xiaowang links 2026110800042 with one click, sees
 // it marked, unlinks it, and GET /conversations/{id}/orders agrees each time; hovering a status
-// shows its history; searching 2026111100123 finds the conversation and opens it.
+// shows its history; a second card arriving in the open chat links live; searching
+// 2026111100123 finds the conversation and opens it.
 import { STORE_URL, W, C, check, step, newPage, shot, run, login, restOK, recordWidgetEvents, storedRow, openWidget } from './harness.mjs';
 
 const CARD_ORDER = '2026111100123';
@@ -89,6 +90,17 @@ async function scenario(browser, pages) {
     await wang.waitForFunction((no) => !document.querySelector('[data-testid=chat-linked-orders]').textContent.includes(no), OTHER);
     check(JSON.stringify(await linkedNos(wang, convId)) === JSON.stringify([CARD_ORDER]), 'the API still lists the unlinked order');
     check(await wang.locator('[data-testid=order-link-error]').count() === 0, 'the panel shows a link error');
+  });
+
+  await step('an order card arriving in the open chat links its order in the panel, no reload', async () => {
+    await buyer.locator('[data-testid=kefu-orders-button]').click();
+    await buyer.locator(`[data-testid=kefu-order-option][data-order-no="${OTHER}"]`).click();
+    await storedRow(buyer, mine, OTHER).waitFor();
+    await wang.locator(`${item(OTHER)}[data-linked=true]`).waitFor();
+    await wang.locator('[data-testid=chat-linked-orders]').filter({ hasText: OTHER }).waitFor();
+    const nos = await linkedNos(wang, convId);
+    check(nos.length === 2 && nos[0] === OTHER, `the API lists ${JSON.stringify(nos)} as linked, newest first`);
+    check(await wang.locator('[data-testid=order-item]').first().getAttribute('data-order-no') === OTHER, 'the newest link is not on top');
   });
 
   await step('searching 2026111100123 finds the conversation, with the number marked; Esc brings the list back', async () => {
