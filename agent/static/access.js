@@ -38,6 +38,16 @@ export function canWrite(conv, me) {
   return isMine(conv, me);
 }
 
+// canLinkOrders: link and unlink the buyer's orders to the conversation (docs/orders.md §7), as
+// the server's mayWrite: the agent holding it (or who held it, once closed), a helper, or an
+// owner or supervisor. Wider than canWrite: a closed conversation's last agent still may.
+export function canLinkOrders(conv, me) {
+  if (!conv || !me) return false;
+  if (isPrivileged(me)) return true;
+  if (conv.status === 'queued') return false;
+  return conv.agent_id === me.id || (Array.isArray(conv.helper_ids) && conv.helper_ids.includes(me.id));
+}
+
 // canClose: the holder, or an owner or supervisor, of an open conversation; never a helper.
 export function canClose(conv, me) {
   if (!conv || conv.status === 'closed') return false;

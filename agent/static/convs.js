@@ -1,6 +1,6 @@
 // The conversations the console knows: merging snapshots (REST) and live frames without letting
 // an old one roll a newer one back, which ones the lists show, the one on screen, accepting and
-// closing, and the selected buyer's orders.
+// closing, the selected buyer's orders and the orders linked to the open conversation.
 import { state, scheduleRender, bumpTick, isMine, me } from './state.js';
 import { t } from './strings.js';
 import { toast, TOAST_MS } from './dom.js';
@@ -259,6 +259,9 @@ export function selectConversation(id, opts) {
     openLog(id);
     if (conv && conv.buyer && conv.buyer.id != null) loadOrders(conv.buyer.id);
     else state.orders = null;
+    state.linking.clear();
+    state.linkError = '';
+    loadLinkedOrders(id);
   } else if (!state.logs.has(id)) {
     openLog(id); // its messages failed to load: clicking it again retries
   }
@@ -342,6 +345,57 @@ export async function loadOrders(buyerId) {
   scheduleRender();
 }
 
+// loadLinkedOrders fetches the orders linked to the conversation (GET …/orders): on opening it,
+// after a link or unlink of ours, and when an order card arrives in it (a card links itself;
+// socket frames do not announce links). An answer for a conversation no longer open is dropped;
+// a reload keeps the list shown until its answer comes.
+export async function loadLinkedOrders(convId) {
+  const prev = state.linked && state.linked.convId === convId ? state.linked : null;
+  const l = { convId, status: prev && prev.status === 'ok' ? 'ok' : 'loading', list: prev ? prev.list : [] };
+  state.linked = l;
+  state.ordersV++;
+  scheduleRender();
+  try {
+    const r = await api('GET', '/api/v1/conversations/' + encodeURIComponent(convId) + '/orders');
+    if (state.linked !== l) return;
+    l.list = Array.isArray(r.orders) ? r.orders : [];
+    l.status = 'ok';
+  } catch (err) {
+    if (err.cancelled || state.linked !== l) return;
+    l.status = 'error';
+  }
+  state.ordersV++;
+  scheduleRender();
+}
+
+// setOrderLink links (link true) or unlinks an order of the buyer to the conversation
+// (POST …/orders, DELETE …/orders/{order_no}, docs/orders.md §7), then reloads the linked
+// orders. A refusal is worded in the panel (state.linkError), not a toast.
+export async function setOrderLink(convId, orderNo, link) {
+  if (state.linking.has(orderNo)) return;
+  state.linking.set(orderNo, link ? 'link' : 'unlink');
+  state.linkError = '';
+  state.ordersV++;
+  scheduleRender();
+  const base = '/api/v1/conversations/' + encodeURIComponent(convId) + '/orders';
+  try {
+    if (link) await api('POST', base, { order_no: orderNo });
+    else await api('DELETE', base + '/' + encodeURIComponent(orderNo));
+  } catch (err) {
+    if (err.cancelled) return;
+    // Unlinking what a colleague unlinked a moment ago is done, not an error.
+    const gone = !link && err.status === 404;
+    if (!gone && state.selectedId === convId) state.linkError = t(link ? 'linkFailed' : 'unlinkFailed', { no: orderNo, why: errText(err) });
+  } finally {
+    if (state.selectedId === convId) state.linking.delete(orderNo);
+  }
+  if (state.selectedId === convId) await loadLinkedOrders(convId);
+  else {
+    state.ordersV++;
+    scheduleRender();
+  }
+}
+
 const HISTORY_PAGE = 30;
 
 // toggleHistory opens the history of closed conversations (fetched anew each time) or folds it.
@@ -389,7 +443,15 @@ export async function loadHistory(fresh) {
 // is let go again when another one is opened).
 export function openClosed(id) {
   const c = state.history.list.find((x) => x.id === id);
-  if (!c) return;
+  if (c) openFound(c);
+}
+
+// openFound puts a conversation found elsewhere than the lists (the history, a search result:
+// a snapshot as GET /api/v1/conversations gives it) on screen; one not listed is let go again
+// when another one is opened.
+export function openFound(c) {
+  const id = c && c.id;
+  if (id == null) return;
   if (!state.convs.has(id)) {
     state.gone.delete(id);
     state.convs.set(id, Object.assign({}, c, { _t: 0 }));

@@ -99,6 +99,9 @@ function resetWorkState() {
   state.typing.clear();
   state.readSent.clear();
   state.orders = null;
+  state.linked = null;
+  state.linking.clear();
+  state.linkError = '';
   state.fetching.clear();
   state.accepting.clear();
   state.closing.clear();

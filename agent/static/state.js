@@ -21,7 +21,10 @@ export const state = {
   typing: new Map(), // id -> {name, until}
   readSent: new Map(), // id -> highest seq we sent a read for (on this socket)
   orders: null, // {buyerId, status: loading|ok|error, list}
-  ordersV: 0,
+  ordersV: 0, // bumped whenever orders, linked or linking change: the panel redraws
+  linked: null, // {convId, status: loading|ok|error, list}: the open conversation's linked orders
+  linking: new Map(), // order_no -> 'link' | 'unlink' while the call is out (one conversation)
+  linkError: '', // the last link or unlink that failed, worded, for the panel
   words: new Map(), // id -> the latest non-system message seen (the list's preview)
   phrases: null, // {list, at, error}: the quick phrases I may use (views/picker.js)
   shopName: '', // the shop's name for {shop.name}

@@ -44,3 +44,12 @@ func TestBrowserCards(t *testing.T) {
 	t.Parallel()
 	newBrowser(t).run(t, "cards.mjs", "cards", nil)
 }
+
+// TestBrowserOrderPanel drives the console's order panel in headless Chromium
+// (e2e/order-panel.mjs): the order card 张三 sends links its order, shown on top of the panel
+// and over the chat; xiaowang links and unlinks another order with one click, the API agreeing;
+// a status shows its history on hover; searching the order number finds the conversation.
+func TestBrowserOrderPanel(t *testing.T) {
+	t.Parallel()
+	newBrowser(t).run(t, "order-panel.mjs", "order-panel", nil)
+}

@@ -1,4 +1,5 @@
-// Strings of the buyer panel (views/buyer.js): who the buyer is and their orders.
+// Strings of the buyer panel (views/buyer.js): who the buyer is and their orders, and the chat's
+// linked-orders bar (views/chat.js).
 export default {
   'zh-CN': {
     buyerPanel: '买家信息',
@@ -33,6 +34,18 @@ export default {
     order_returning: '退货中',
     order_after_sale: '售后中',
     order_in_dispute: '纠纷中',
+    linkedHere: '本会话关联',
+    linkOrder: '关联',
+    unlinkOrder: '取消关联',
+    linkOrderLabel: '把订单 {no} 关联到本会话',
+    unlinkOrderLabel: '取消订单 {no} 与本会话的关联',
+    trackingNo: '物流单号 {no}',
+    statusHistory: '状态记录',
+    noStatusHistory: '暂无状态记录',
+    linkFailed: '关联订单 {no} 失败：{why}',
+    unlinkFailed: '取消关联订单 {no} 失败：{why}',
+    linkedError: '本会话关联的订单加载失败',
+    chatLinkedOrders: '关联订单',
   },
   en: {
     buyerPanel: 'Buyer',
@@ -67,5 +80,17 @@ export default {
     order_returning: 'Returning',
     order_after_sale: 'After-sales',
     order_in_dispute: 'In dispute',
+    linkedHere: 'Linked to this chat',
+    linkOrder: 'Link',
+    unlinkOrder: 'Unlink',
+    linkOrderLabel: 'Link order {no} to this chat',
+    unlinkOrderLabel: 'Unlink order {no} from this chat',
+    trackingNo: 'Tracking {no}',
+    statusHistory: 'Status history',
+    noStatusHistory: 'No status history',
+    linkFailed: 'Could not link order {no}: {why}',
+    unlinkFailed: 'Could not unlink order {no}: {why}',
+    linkedError: 'Could not load the orders linked to this chat',
+    chatLinkedOrders: 'Linked orders',
   },
 };

@@ -1,8 +1,12 @@
-// The right column: who the buyer of the open conversation is, and their orders.
-import { state } from '../state.js';
+// The right column: who the buyer of the open conversation is, and the order panel: the
+// buyer's recent orders with those linked to the conversation on top, a one-click link/unlink
+// for an agent who may (access.js canLinkOrders), and each order's status history on hover.
+import { state, me } from '../state.js';
 import { t, hasString } from '../strings.js';
 import { h, byId, fmtDateTime, money, avatarEl } from '../dom.js';
-import { buyerName, loadOrders } from '../convs.js';
+import { buyerName, loadOrders, loadLinkedOrders, setOrderLink } from '../convs.js';
+import { canLinkOrders } from '../access.js';
+import { arrangeOrders, historyLines } from '../orders.js';
 
 let el = {};
 let renderedKey = ''; // what the panel shows; it is rebuilt only when that changes
@@ -21,7 +25,8 @@ export function render() {
   const id = state.selectedId;
   const conv = id != null ? state.convs.get(id) : null;
   const b = conv && conv.buyer;
-  const key = [state.lang, id, conv && conv.status, conv && conv.agent_name, b && b.id, b && b.name, b && b.identified, b && b.external_id, state.ordersV].join('|');
+  const mayLink = canLinkOrders(conv, me());
+  const key = [state.lang, id, conv && conv.status, conv && conv.agent_name, b && b.id, b && b.name, b && b.identified, b && b.external_id, state.ordersV, mayLink].join('|');
   if (key === renderedKey) return;
   renderedKey = key;
   if (!conv) {
@@ -51,10 +56,20 @@ export function render() {
   ]);
 
   const o = state.orders && b && state.orders.buyerId === b.id ? state.orders : null;
+  const l = state.linked && state.linked.convId === id ? state.linked : null;
   const ordersHead = h('h3', { class: 'panel-subheading' }, [
     t('orders'),
     o && o.status === 'ok' ? h('span', { class: 'count', text: String(o.list.length) }) : null,
   ]);
+  const notes = [];
+  if (state.linkError) notes.push(h('p', { class: 'panel-note is-error', role: 'alert', 'data-testid': 'order-link-error', text: state.linkError }));
+  if (l && l.status === 'error') {
+    notes.push(h('p', { class: 'panel-note is-error', 'data-testid': 'linked-orders-error' }, [
+      t('linkedError') + ' ',
+      h('button', { type: 'button', class: 'btn-link', text: t('reload'), onclick: () => loadLinkedOrders(id) }),
+    ]));
+  }
+  const linked = l && l.status === 'ok' ? l.list : [];
   let ordersBody;
   if (!o || o.status === 'loading') {
     ordersBody = h('p', { class: 'panel-note', text: t('ordersLoading') });
@@ -64,29 +79,47 @@ export function render() {
       t('ordersError') + ' ',
       h('button', { type: 'button', class: 'btn-link', text: t('reload'), onclick: () => loadOrders(buyerId) }),
     ]);
-  } else if (o.list.length === 0) {
-    ordersBody = h('p', { class: 'panel-note', text: t('noOrders') });
   } else {
-    ordersBody = h('ul', { class: 'order-list', 'data-testid': 'order-list' }, o.list.map(orderEl));
+    const shown = arrangeOrders(o.list, linked);
+    ordersBody = shown.length === 0
+      ? h('p', { class: 'panel-note', text: t('noOrders') })
+      : h('ul', { class: 'order-list', 'data-testid': 'order-list' }, shown.map((x) => orderEl(x.order, x.linked, mayLink ? id : null)));
   }
 
-  el.body.replaceChildren(card, h('dl', { class: 'facts' }, facts), ordersHead, ordersBody);
+  el.body.replaceChildren(card, h('dl', { class: 'facts' }, facts), ordersHead, ...notes, ordersBody);
 }
 
-function orderEl(o) {
+function statusWord(status) {
+  const s = String(status || '');
+  return hasString('order_' + s) ? t('order_' + s) : s;
+}
+
+// orderEl is one order of the panel; convId, when the agent may link, adds the link button.
+function orderEl(o, linked, convId) {
   const status = String(o.status || '');
-  const statusText = hasString('order_' + status) ? t('order_' + status) : status;
   const items = Array.isArray(o.items) ? o.items : [];
-  return h('li', { class: 'order', 'data-testid': 'order-item', 'data-order-no': o.order_no || '' }, [
+  const no = o.order_no || '';
+  const lines = historyLines(o.history, statusWord, fmtDateTime);
+  const historyTitle = t('statusHistory') + '\n' + (lines.length ? lines.join('\n') : t('noStatusHistory'));
+  const busy = state.linking.get(no);
+  return h('li', { class: 'order' + (linked ? ' is-linked' : ''), 'data-testid': 'order-item', 'data-order-no': no, 'data-linked': linked ? 'true' : 'false' }, [
+    linked ? h('div', { class: 'order-linked-tag', 'data-testid': 'order-linked', text: t('linkedHere') }) : null,
     h('div', { class: 'order-head' }, [
-      h('span', { class: 'order-no', text: t('orderNo', { no: o.order_no || o.id || '' }) }),
-      h('span', { class: 'order-status status-' + status.replace(/[^a-z_-]/gi, ''), 'data-testid': 'order-status', text: statusText }),
+      h('span', { class: 'order-no', text: t('orderNo', { no: no || o.id || '' }) }),
+      h('span', {
+        class: 'order-status status-' + status.replace(/[^a-z_-]/gi, ''),
+        'data-testid': 'order-status',
+        title: historyTitle,
+        tabindex: '0',
+        text: statusWord(status),
+      }),
     ]),
     items.length ? h('ul', { class: 'order-items' }, items.map((it) => h('li', { class: 'order-line' }, [
       h('span', { class: 'item-title', text: it.title || '' }),
       h('span', { class: 'item-qty', text: t('itemQty', { n: it.quantity != null ? it.quantity : 1 }) }),
       h('span', { class: 'item-price', text: money(it.price_cents, o.currency) }),
     ]))) : null,
+    o.tracking_no ? h('div', { class: 'order-tracking', 'data-testid': 'order-tracking', text: t('trackingNo', { no: o.tracking_no }) }) : null,
     h('div', { class: 'order-foot' }, [
       h('time', { class: 'order-time', datetime: o.created_at || null, text: o.created_at ? t('orderedAt') + ' ' + fmtDateTime(o.created_at) : '' }),
       h('span', { class: 'order-amount' }, [
@@ -94,5 +127,16 @@ function orderEl(o) {
         h('strong', { 'data-testid': 'order-amount', text: money(o.amount_cents, o.currency) }),
       ]),
     ]),
+    convId != null && no ? h('div', { class: 'order-actions' }, [
+      h('button', {
+        type: 'button',
+        class: 'btn btn-sm ' + (linked ? 'btn-ghost' : 'btn-outline-accent'),
+        'data-testid': 'order-link-toggle',
+        'aria-label': t(linked ? 'unlinkOrderLabel' : 'linkOrderLabel', { no }),
+        disabled: !!busy,
+        text: t(linked ? 'unlinkOrder' : 'linkOrder'),
+        onclick: () => setOrderLink(convId, no, !linked),
+      }),
+    ]) : null,
   ]);
 }

@@ -24,6 +24,7 @@ export function init() {
     chatSub: byId('chat-sub'),
     chatAccept: byId('chat-accept'),
     chatBanner: byId('chat-banner'),
+    chatLinked: byId('chat-linked-orders'),
     chatScroll: byId('chat-scroll'),
     chatNote: byId('chat-note'),
     loadOlder: byId('load-older'),
@@ -44,6 +45,7 @@ export function reset() {
   el.msgList.replaceChildren();
   rows.clear();
   renderedId = null;
+  linkedKey = '';
 }
 
 // langChanged rebuilds the messages on the next render (and scrolls to the newest).
@@ -51,6 +53,25 @@ export function langChanged() {
   handover.langChanged();
   rows.clear();
   renderedId = null;
+}
+
+let linkedKey = ''; // what the linked-orders bar shows
+
+// renderLinked draws the orders linked to the open conversation under its title (loaded by
+// convs.js loadLinkedOrders; hidden while there are none).
+function renderLinked(id) {
+  const l = state.linked && state.linked.convId === id && state.linked.status === 'ok' ? state.linked.list : [];
+  const key = state.lang + '|' + id + '|' + l.map((o) => o.order_no + ':' + o.status).join(',');
+  if (key === linkedKey) return;
+  linkedKey = key;
+  el.chatLinked.hidden = l.length === 0;
+  el.chatLinked.replaceChildren(...(l.length === 0 ? [] : [
+    h('span', { class: 'chat-linked-label', text: t('chatLinkedOrders') }),
+    ...l.map((o) => {
+      const st = String(o.status || '');
+      return h('span', { class: 'chat-linked-no', 'data-order-no': o.order_no || '', text: (o.order_no || '') + (st ? ' · ' + (hasString('order_' + st) ? t('order_' + st) : st) : '') });
+    }),
+  ]));
 }
 
 // systemText words a system message in the console's language from its code
@@ -89,6 +110,8 @@ export function render() {
   el.chatSub.textContent = t('conversationNo', { id: conv.id });
   el.chatAccept.hidden = conv.status !== 'queued';
   el.chatAccept.disabled = state.accepting.has(id);
+
+  renderLinked(id);
 
   let banner = '';
   if (conv.status === 'closed') banner = t('closedBanner');
