@@ -188,8 +188,8 @@ func (s *Store) RecordWebhookAttempt(ctx context.Context, a kefu.WebhookAttempt,
 	return nil
 }
 
-// WebhookDeliveries lists the shop's latest delivery attempts, newest
-// first, at most limit (1,000).
+// WebhookDeliveries lists the shop's delivery attempts of the last 7 days,
+// newest first, at most limit (1,000).
 func (s *Store) WebhookDeliveries(ctx context.Context, shopID int64, limit int) ([]kefu.WebhookAttempt, error) {
 	ctx, cancel := bound(ctx)
 	defer cancel()
@@ -197,7 +197,7 @@ func (s *Store) WebhookDeliveries(ctx context.Context, shopID int64, limit int) 
 		limit = webhookLogLimit
 	}
 	var rows []webhookDeliveryRow
-	if err := s.rdb.WithContext(ctx).Where("shop_id = ?", shopID).Order("id DESC").Limit(limit).Find(&rows).Error; err != nil {
+	if err := s.rdb.WithContext(ctx).Where("shop_id = ? AND at >= ?", shopID, s.now().UTC().Add(-webhookLogAge)).Order("id DESC").Limit(limit).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("store: list webhook deliveries of shop %d: %w", shopID, err)
 	}
 	out := make([]kefu.WebhookAttempt, len(rows))
