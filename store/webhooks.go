@@ -180,7 +180,7 @@ func (s *Store) RecordWebhookAttempt(ctx context.Context, a kefu.WebhookAttempt,
 			return err
 		}
 		return tx.Exec(`DELETE FROM webhook_deliveries WHERE shop_id = ? AND (at < ? OR id <= (SELECT id FROM webhook_deliveries
-			WHERE shop_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?))`, a.ShopID, row.At.Add(-webhookLogAge), a.ShopID, webhookLogShop).Error
+			WHERE shop_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?))`, a.ShopID, row.At.Add(-webhookLogAge), a.ShopID, s.webhookLogCap).Error
 	})
 	if err != nil {
 		return fmt.Errorf("store: record webhook attempt of shop %d, event %d: %w", a.ShopID, a.EventID, err)
