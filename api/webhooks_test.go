@@ -479,3 +479,27 @@ func TestWebhookSettings(t *testing.T) {
 		t.Errorf("limit=0: %d, want 400", code)
 	}
 }
+
+// A receiver that does not answer in time is a failure retried later,
+// logged with no status and why.
+func TestWebhookReceiverTimeout(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	owner := e.ownerToken()
+	release := make(chan struct{})
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-release }))
+	t.Cleanup(func() { close(release); hang.Close() })
+	if code := e.do("PUT", "/api/v1/webhooks", owner, "", map[string]any{"url": hang.URL, "events": []string{kefu.WebhookMessageBuyer}}, nil); code != 201 {
+		t.Fatalf("make the webhook: %d", code)
+	}
+	e.buyerWrites(1, "在吗")
+	// kefu waits 5 s (webhook.Timeout); this client gives up sooner.
+	s := webhook.New(e.store, &http.Client{Timeout: 50 * time.Millisecond}, nil)
+	s.SetClock(e.clock.Now)
+	s.Step(context.Background())
+	var log deliveryLog
+	e.do("GET", "/api/v1/webhooks/deliveries", owner, "", nil, &log)
+	if len(log.Deliveries) != 1 || log.Deliveries[0].StatusCode != 0 || log.Deliveries[0].Error == "" || log.Deliveries[0].Outcome != kefu.DeliveryRetrying {
+		t.Errorf("a delivery with no answer: %+v, want retrying with no status and an error", log.Deliveries)
+	}
+}

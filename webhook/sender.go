@@ -21,6 +21,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kefu/kefu"
@@ -77,6 +78,9 @@ type Sender struct {
 	log    *slog.Logger
 	now    func() time.Time
 	wake   chan struct{}
+	// hooked holds the shops with an enabled webhook as of the last step:
+	// only their commits wake the sender.
+	hooked atomic.Pointer[map[int64]bool]
 }
 
 var _ conversation.Consumer = (*Sender)(nil)
@@ -96,10 +100,15 @@ func New(store Store, client *http.Client, log *slog.Logger) *Sender {
 // SetClock makes the sender read time from now (tests); time.Now otherwise.
 func (s *Sender) SetClock(now func() time.Time) { s.now = now }
 
-// Consume wakes the sender when a change it may send was committed. It
-// never blocks: a wake-up already pending covers this one.
+// Consume wakes the sender when a change it may send was committed in a
+// shop with an enabled webhook (as of the last step; a webhook just made is
+// read at the next tick). It never blocks: a wake-up already pending covers
+// this one.
 func (s *Sender) Consume(c conversation.Committed) {
 	if _, ok := platformType(c.Event); !ok {
+		return
+	}
+	if hooked := s.hooked.Load(); hooked == nil || !(*hooked)[c.Event.ShopID] {
 		return
 	}
 	select {
@@ -135,6 +144,11 @@ func (s *Sender) Step(ctx context.Context) {
 		s.log.Error("webhooks not read", "err", err)
 		return
 	}
+	hooked := make(map[int64]bool, len(hooks))
+	for _, w := range hooks {
+		hooked[w.ShopID] = true
+	}
+	s.hooked.Store(&hooked)
 	now := s.now()
 	sem := make(chan struct{}, parallel)
 	var wg sync.WaitGroup
