@@ -182,7 +182,9 @@ func (s *Sender) deliverShop(ctx context.Context, w kefu.Webhook) error {
 	for _, e := range events {
 		name, ok := platformType(e)
 		if !ok || !slices.Contains(w.Events, name) {
-			passed = e.ID
+			// The failures counted were this event's, if any: the shop
+			// stopped subscribing to it while it was retried.
+			passed, attempts = e.ID, 0
 			continue
 		}
 		if shop == nil {
