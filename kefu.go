@@ -429,6 +429,60 @@ type APIKey struct {
 	Revoked    bool
 }
 
+// Webhook is a shop's outbound webhook (docs/orders.md, "Outbound
+// webhooks"): where kefu posts the shop's events, which of them, and the
+// sender's place in the shop's event log.
+type Webhook struct {
+	ShopID  int64
+	URL     string
+	Events  []string // of WebhookEvents
+	Enabled bool
+	// Secret signs each delivery (HMAC-SHA256); shown to the owner only
+	// when made.
+	Secret    string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	// AfterEventID is the last event of the log delivered, given up on or
+	// passed over; the sender resumes after it.
+	AfterEventID int64
+	// Attempts is how often the event after AfterEventID was tried and
+	// failed; RetryAt when it is tried next (zero: now).
+	Attempts int
+	RetryAt  time.Time
+}
+
+// The events an outbound webhook may send, as the shop's platform sees them.
+const (
+	WebhookConversationStarted = "conversation.started" // EventQueued
+	WebhookConversationClosed  = "conversation.closed"  // EventClosed
+	WebhookOrderLinked         = "order.linked"         // EventOrderLinked
+	WebhookMessageBuyer        = "message.buyer"        // EventMessage sent by the buyer
+)
+
+// WebhookEvents lists the outbound webhook events, in the order settings show them.
+var WebhookEvents = []string{WebhookConversationStarted, WebhookConversationClosed, WebhookOrderLinked, WebhookMessageBuyer}
+
+// Outcomes of a webhook delivery attempt.
+const (
+	DeliveryDelivered = "delivered" // the receiver answered 2xx
+	DeliveryRetrying  = "retrying"  // it failed; it is tried again later
+	DeliveryFailed    = "failed"    // it failed for the last time; the sender moved on
+)
+
+// WebhookAttempt is one try at delivering one event (the delivery log).
+type WebhookAttempt struct {
+	ID         int64
+	ShopID     int64
+	EventID    int64
+	Type       string // the webhook event's name (WebhookEvents)
+	Attempt    int    // 1 for the first try
+	StatusCode int    // the receiver's answer; 0 when there was none
+	Error      string // why it failed, if it did
+	Outcome    string // DeliveryDelivered, DeliveryRetrying or DeliveryFailed
+	At         time.Time
+	Duration   time.Duration
+}
+
 // OrderStatusName is how an order status reads to a buyer in Chinese; an
 // unknown status reads as itself.
 func OrderStatusName(status string) string {

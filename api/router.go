@@ -68,6 +68,10 @@ type Store interface {
 	SetOrderWebhookSecret(ctx context.Context, shopID int64, secret string) error
 	OrderWebhookSecret(ctx context.Context, slug string) (int64, string, error)
 	ClaimWebhookDelivery(ctx context.Context, shopID int64, signature string, at, forgetBefore time.Time) (bool, error)
+	Webhook(ctx context.Context, shopID int64) (kefu.Webhook, error)
+	SaveWebhook(ctx context.Context, w kefu.Webhook) (kefu.Webhook, bool, error)
+	SetWebhookSecret(ctx context.Context, shopID int64, secret string) error
+	WebhookDeliveries(ctx context.Context, shopID int64, limit int) ([]kefu.WebhookAttempt, error)
 }
 
 // Conversations is the conversation service (conversation.Service).
@@ -289,6 +293,10 @@ func routes(r *gin.Engine, h *handlers, cfg Config) {
 	agent.POST("/api-keys", h.createAPIKey)
 	agent.POST("/api-keys/:id/rotate", h.rotateAPIKey)
 	agent.DELETE("/api-keys/:id", h.deleteAPIKey)
+	agent.GET("/webhooks", h.getWebhook)
+	agent.PUT("/webhooks", h.putWebhook)
+	agent.POST("/webhooks/secret", h.rotateWebhookSecret)
+	agent.GET("/webhooks/deliveries", h.listWebhookDeliveries)
 	agent.GET("/conversations", h.listConversations)
 	agent.GET("/search", h.search)
 	agent.GET("/conversations/:id", h.getConversation)

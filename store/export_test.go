@@ -21,3 +21,6 @@ func TimeType(dialectName string) string {
 	}
 	return sqliteDialect.timeType
 }
+
+// SetWebhookLogCap sets how many delivery attempts of a shop are kept.
+func (s *Store) SetWebhookLogCap(n int) { s.webhookLogCap = n }

@@ -344,6 +344,34 @@ CREATE INDEX conversation_orders_order ON conversation_orders (shop_id, order_id
 	// conversation's messages were deleted by it.
 	`ALTER TABLE shops ADD COLUMN retention_days INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE conversations ADD COLUMN purged_at {{time}}`,
+	// 27: outbound webhooks: a shop's endpoint, its secret and the sender's
+	// place in the shop's event log (with the retries of the event after
+	// it), and the log of delivery attempts (7 days, 1,000 per shop).
+	`CREATE TABLE webhooks (
+	shop_id        BIGINT PRIMARY KEY REFERENCES shops(id),
+	url            TEXT NOT NULL,
+	events         TEXT NOT NULL,
+	enabled        BOOLEAN NOT NULL,
+	secret         TEXT NOT NULL,
+	after_event_id BIGINT NOT NULL DEFAULT 0,
+	attempts       INTEGER NOT NULL DEFAULT 0,
+	retry_at       {{time}},
+	created_at     {{time}} NOT NULL,
+	updated_at     {{time}} NOT NULL
+);
+CREATE TABLE webhook_deliveries (
+	id          {{id}},
+	shop_id     BIGINT NOT NULL REFERENCES shops(id),
+	event_id    BIGINT NOT NULL,
+	type        TEXT NOT NULL,
+	attempt     INTEGER NOT NULL,
+	status_code INTEGER NOT NULL DEFAULT 0,
+	error       TEXT NOT NULL DEFAULT '',
+	outcome     TEXT NOT NULL,
+	at          {{time}} NOT NULL,
+	duration_ms BIGINT NOT NULL DEFAULT 0
+);
+CREATE INDEX webhook_deliveries_shop ON webhook_deliveries (shop_id, id)`,
 }
 
 // migrate brings the schema up to date, one transaction per step. Several

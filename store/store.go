@@ -46,6 +46,9 @@ type Store struct {
 	sqlW    *sql.DB  // db's pool
 	dialect dialect
 	now     func() time.Time
+	// webhookLogCap is how many delivery attempts of a shop are kept
+	// (webhookLogShop; tests lower it).
+	webhookLogCap int
 
 	appendStmts appendStmts
 
@@ -67,7 +70,7 @@ type Config struct {
 
 // Open connects to the database and brings its schema up to date.
 func Open(ctx context.Context, cfg Config) (*Store, error) {
-	s := &Store{now: cfg.Now, appends: make(chan *appendRequest), stop: make(chan struct{})}
+	s := &Store{now: cfg.Now, webhookLogCap: webhookLogShop, appends: make(chan *appendRequest), stop: make(chan struct{})}
 	if s.now == nil {
 		s.now = time.Now
 	}

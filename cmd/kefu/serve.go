@@ -19,6 +19,7 @@ import (
 	"github.com/kefu/kefu/docs"
 	"github.com/kefu/kefu/ratelimit"
 	"github.com/kefu/kefu/store"
+	"github.com/kefu/kefu/webhook"
 	"github.com/kefu/kefu/widget"
 )
 
@@ -179,7 +180,9 @@ func runServer(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) e
 	if cfg.presenceGrace > 0 {
 		presence.SetGrace(cfg.presenceGrace)
 	}
-	convs := conversation.New(st, presence, conversation.NewMemoryBroker(), log)
+	// The shops' outbound webhooks read the event log; a commit wakes them.
+	hooks := webhook.New(st, nil, log)
+	convs := conversation.New(st, presence, conversation.NewMemoryBroker(), log, hooks)
 	bot := conversation.NewBot(convs, st, log)
 	if err := convs.Start(ctx); err != nil {
 		return err
@@ -189,9 +192,11 @@ func runServer(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) e
 	tickCtx, stopTicks := context.WithCancel(ctx)
 	ticked := make(chan struct{})
 	botDone := make(chan struct{})
+	hooksDone := make(chan struct{})
 	go func() { defer close(ticked); convs.Run(tickCtx, time.Second) }()
 	go func() { defer close(botDone); bot.Run(tickCtx, time.Second) }()
-	defer func() { stopTicks(); <-ticked; <-botDone }()
+	go func() { defer close(hooksDone); hooks.Run(tickCtx, time.Second) }()
+	defer func() { stopTicks(); <-ticked; <-botDone; <-hooksDone }()
 	srv := api.New(api.Config{
 		Store: st, Conversations: convs, Assistant: bot, Log: log, BuyerSecret: secret, PublicURL: cfg.publicURL, TrustedProxies: cfg.proxies,
 		BuyerSends: ratelimit.NewMemory(buyerSendLimit, nil), AgentSends: ratelimit.NewMemory(agentSendLimit, nil),
