@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -47,36 +46,8 @@ type orderRequest struct {
 	StatusAt    string             `json:"status_at"`
 }
 
-// printableASCII reports whether s is made of the characters '!' to '~'.
-func printableASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '!' || s[i] > '~' {
-			return false
-		}
-	}
-	return true
-}
-
-func validCurrency(s string) bool {
-	if len(s) != 3 {
-		return false
-	}
-	for i := 0; i < 3; i++ {
-		if s[i] < 'A' || s[i] > 'Z' {
-			return false
-		}
-	}
-	return true
-}
-
 // validImageURL reports whether s is an absolute http(s) URL kefu may show.
-func validImageURL(s string) bool {
-	if len(s) > kefu.MaxImageURLBytes || !printableASCII(s) {
-		return false
-	}
-	u, err := url.Parse(s)
-	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" && u.User == nil
-}
+func validImageURL(s string) bool { return protocol.WebURL(s) != nil }
 
 // upsert validates the request into an upsert, naming the first field that
 // is wrong as a JSON path within the order ("items[2].price_cents").
@@ -87,7 +58,7 @@ func (req orderRequest) upsert() (kefu.OrderUpsert, error) {
 		in.Currency = "CNY"
 	}
 	switch {
-	case req.OrderNo == "" || len(req.OrderNo) > kefu.MaxOrderNoBytes || !printableASCII(req.OrderNo):
+	case req.OrderNo == "" || len(req.OrderNo) > kefu.MaxOrderNoBytes || !protocol.PrintableASCII(req.OrderNo):
 		return in, fieldError("order_no", "invalid_order_no", fmt.Sprintf("order_no must be 1 to %d printable ASCII characters (no spaces).", kefu.MaxOrderNoBytes))
 	case protocol.ValidateBuyerID(req.BuyerID) != nil:
 		return in, fieldError("buyer_id", protocol.CodeInvalidBuyerID, protocol.ValidateBuyerID(req.BuyerID).Message+".")
@@ -97,11 +68,11 @@ func (req orderRequest) upsert() (kefu.OrderUpsert, error) {
 		return in, fieldError("status", "invalid_status", "status must be one of "+strings.Join(kefu.OrderStatuses, ", ")+".")
 	case req.AmountCents < 0 || req.AmountCents > kefu.MaxHighValueCents:
 		return in, fieldError("amount_cents", "invalid_amount", fmt.Sprintf("amount_cents must be from 0 to %d.", int64(kefu.MaxHighValueCents)))
-	case !validCurrency(in.Currency):
+	case !protocol.ValidCurrency(in.Currency):
 		return in, fieldError("currency", "invalid_currency", "currency must be 3 upper-case letters (ISO 4217, e.g. CNY); CNY when absent.")
 	case len(req.Items) > kefu.MaxOrderItems:
 		return in, fieldError("items", "too_many_items", fmt.Sprintf("An order has at most %d items.", kefu.MaxOrderItems))
-	case len(req.TrackingNo) > kefu.MaxTrackingNoBytes || !printableASCII(req.TrackingNo):
+	case len(req.TrackingNo) > kefu.MaxTrackingNoBytes || !protocol.PrintableASCII(req.TrackingNo):
 		return in, fieldError("tracking_no", "invalid_tracking_no", fmt.Sprintf("tracking_no must be at most %d printable ASCII characters (no spaces).", kefu.MaxTrackingNoBytes))
 	}
 	for i, it := range req.Items {

@@ -14,6 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/kefu/kefu"
+	"github.com/kefu/kefu/protocol"
 )
 
 // Outbound webhooks (docs/orders.md, "Outbound webhooks"): the shop's
@@ -43,7 +44,7 @@ func webhookView(w kefu.Webhook) webhookJSON {
 // validWebhookURL reports whether kefu may post to s: https, or plain http
 // to this machine only (a receiver in development).
 func validWebhookURL(s string) bool {
-	if len(s) > maxWebhookURLBytes || !printableASCII(s) {
+	if len(s) > maxWebhookURLBytes || !protocol.PrintableASCII(s) {
 		return false
 	}
 	u, err := url.Parse(s)

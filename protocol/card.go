@@ -33,7 +33,7 @@ type CardFrame struct {
 func ValidateCard(c CardFrame) (kefu.MessageKind, kefu.Card, *Error) {
 	switch c.Kind {
 	case string(kefu.KindOrder):
-		if c.OrderNo == "" || len(c.OrderNo) > kefu.MaxOrderNoBytes || !printableASCII(c.OrderNo) {
+		if c.OrderNo == "" || len(c.OrderNo) > kefu.MaxOrderNoBytes || !PrintableASCII(c.OrderNo) {
 			return "", kefu.Card{}, Errorf(CodeInvalidCard, "an order card needs the order_no of one of the buyer's orders (1 to %d printable ASCII characters)", kefu.MaxOrderNoBytes)
 		}
 		return kefu.KindOrder, kefu.Card{OrderNo: c.OrderNo}, nil
@@ -50,14 +50,14 @@ func ValidateCard(c CardFrame) (kefu.MessageKind, kefu.Card, *Error) {
 	if c.PriceCents < 0 || c.PriceCents > kefu.MaxHighValueCents {
 		return "", kefu.Card{}, Errorf(CodeInvalidCard, "price_cents must be from 0 to %d", int64(kefu.MaxHighValueCents))
 	}
-	if len(c.ProductID) > kefu.MaxProductIDBytes || !printableASCII(c.ProductID) {
+	if len(c.ProductID) > kefu.MaxProductIDBytes || !PrintableASCII(c.ProductID) {
 		return "", kefu.Card{}, Errorf(CodeInvalidCard, "product_id must be at most %d printable ASCII characters", kefu.MaxProductIDBytes)
 	}
 	currency := c.Currency
 	if currency == "" {
 		currency = "CNY"
 	}
-	if !validCurrency(currency) {
+	if !ValidCurrency(currency) {
 		return "", kefu.Card{}, Errorf(CodeInvalidCard, "currency must be 3 capital letters, e.g. CNY")
 	}
 	for _, u := range []struct{ name, value string }{{"url", c.URL}, {"image_url", c.ImageURL}} {
@@ -72,7 +72,7 @@ func ValidateCard(c CardFrame) (kefu.MessageKind, kefu.Card, *Error) {
 // WebURL parses an absolute http or https URL of at most
 // kefu.MaxCardURLBytes, with a host and no user info; nil if s is not one.
 func WebURL(s string) *url.URL {
-	if len(s) > kefu.MaxCardURLBytes || !printableASCII(s) {
+	if len(s) > kefu.MaxCardURLBytes || !PrintableASCII(s) {
 		return nil
 	}
 	u, err := url.Parse(s)
@@ -82,7 +82,8 @@ func WebURL(s string) *url.URL {
 	return u
 }
 
-func validCurrency(s string) bool {
+// ValidCurrency reports whether s is a currency code: 3 capital letters.
+func ValidCurrency(s string) bool {
 	if len(s) != 3 {
 		return false
 	}

@@ -114,7 +114,7 @@ func DecodeClientFrame(data []byte) (ClientFrame, *Error) {
 		if f.Group != "" && !ValidGroupSlug(f.Group) {
 			return f, Errorf(CodeInvalidFrame, "group must be a group's slug: 1 to 32 lower-case letters, digits, '-' or '_', starting with a letter or digit")
 		}
-		if len(f.OrderNo) > kefu.MaxOrderNoBytes || !printableASCII(f.OrderNo) {
+		if len(f.OrderNo) > kefu.MaxOrderNoBytes || !PrintableASCII(f.OrderNo) {
 			return f, Errorf(CodeInvalidFrame, "order_no must be at most %d printable ASCII characters", kefu.MaxOrderNoBytes)
 		}
 	case TypeSync:
@@ -555,8 +555,8 @@ func ValidGroupSlug(s string) bool {
 	return true
 }
 
-// printableASCII reports whether s holds only '!' to '~' (an empty s does).
-func printableASCII(s string) bool {
+// PrintableASCII reports whether s holds only '!' to '~' (an empty s does).
+func PrintableASCII(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] < '!' || s[i] > '~' {
 			return false
