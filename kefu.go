@@ -676,6 +676,9 @@ const (
 	EventAPIKeyCreated EventType = "api_key.created"
 	EventAPIKeyRotated EventType = "api_key.rotated"
 	EventAPIKeyRevoked EventType = "api_key.revoked"
+	// EventOrderWebhookSecret: an owner made a new order-webhook secret (the
+	// secret itself is never in the log).
+	EventOrderWebhookSecret EventType = "shop.order_webhook_secret"
 	// EventOrderLinked: an order was linked to a conversation (data.order_no)
 	// — by the buyer sending its card (actor buyer) or by an agent.
 	EventOrderLinked EventType = "order.linked"

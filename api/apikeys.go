@@ -220,7 +220,7 @@ func (h *handlers) rotateOrderWebhookSecret(c *gin.Context) {
 	buf := make([]byte, 32)
 	rand.Read(buf)
 	secret := hex.EncodeToString(buf)
-	if err := h.store.SetOrderWebhookSecret(c.Request.Context(), owner.ShopID, secret); err != nil {
+	if err := h.store.SetOrderWebhookSecret(c.Request.Context(), owner.ShopID, secret, kefu.ActorRef{Kind: kefu.SenderAgent, ID: owner.ID}); err != nil {
 		h.writeError(c, err)
 		return
 	}

@@ -529,6 +529,23 @@ func TestWebhookSignatureAgeAndReplay(t *testing.T) {
 		if b, _ := json.Marshal(raw); strings.Contains(string(b), made.Secret) || !strings.Contains(string(b), `"order_webhook_secret_set":true`) {
 			t.Fatalf("GET /shop after: %s", b)
 		}
+		// The new secret is an owner action in the log, without the secret.
+		events, err := e.store.Events(t.Context(), e.shop.ID, 0, 500)
+		if err != nil {
+			t.Fatal(err)
+		}
+		logged := false
+		for _, ev := range events {
+			if ev.Type == kefu.EventOrderWebhookSecret && ev.Actor.Kind == kefu.SenderAgent {
+				logged = true
+			}
+			if b, _ := json.Marshal(ev); strings.Contains(string(b), made.Secret) {
+				t.Errorf("the event log holds the webhook secret: %s", b)
+			}
+		}
+		if !logged {
+			t.Error("no shop.order_webhook_secret event for the owner's new secret")
+		}
 		secret := made.Secret
 		body, _ := json.Marshal(map[string]any{"orders": []any{order("W-1", "u1001", "paid")}})
 		now := e.clock.Now()

@@ -65,7 +65,7 @@ type Store interface {
 	TouchAPIKey(ctx context.Context, id int64, at time.Time) error
 	UpsertOrder(ctx context.Context, shopID int64, in kefu.OrderUpsert) (kefu.Order, kefu.UpsertResult, error)
 	Order(ctx context.Context, shopID int64, orderNo string) (kefu.Order, error)
-	SetOrderWebhookSecret(ctx context.Context, shopID int64, secret string) error
+	SetOrderWebhookSecret(ctx context.Context, shopID int64, secret string, by kefu.ActorRef) error
 	OrderWebhookSecret(ctx context.Context, slug string) (int64, string, error)
 	ClaimWebhookDelivery(ctx context.Context, shopID int64, signature string, at, forgetBefore time.Time) (bool, error)
 	Webhook(ctx context.Context, shopID int64) (kefu.Webhook, error)

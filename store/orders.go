@@ -378,15 +378,21 @@ func (s *Store) BuyerOrders(ctx context.Context, shopID, buyerID int64) ([]kefu.
 
 // SetOrderWebhookSecret replaces the secret the shop's platform signs order
 // webhook deliveries with.
-func (s *Store) SetOrderWebhookSecret(ctx context.Context, shopID int64, secret string) error {
+func (s *Store) SetOrderWebhookSecret(ctx context.Context, shopID int64, secret string, by kefu.ActorRef) error {
 	ctx, cancel := bound(ctx)
 	defer cancel()
-	res := s.db.WithContext(ctx).Exec(`UPDATE shops SET order_webhook_secret = ? WHERE id = ?`, secret, shopID)
-	if res.Error != nil {
-		return fmt.Errorf("store: set order-webhook secret of shop %d: %w", shopID, res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return fmt.Errorf("store: set order-webhook secret of shop %d: %w", shopID, kefu.ErrNotFound)
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Exec(`UPDATE shops SET order_webhook_secret = ? WHERE id = ?`, secret, shopID)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return kefu.ErrNotFound
+		}
+		return s.insertEventGorm(tx, kefu.Event{ShopID: shopID, Type: kefu.EventOrderWebhookSecret, Actor: by})
+	})
+	if err != nil {
+		return fmt.Errorf("store: set order-webhook secret of shop %d: %w", shopID, err)
 	}
 	return nil
 }
