@@ -1,5 +1,7 @@
 package store
 
+import "context"
+
 // SchemaStatements are the statements of the first n migrations in the
 // dialect ("sqlite" or "postgres"), for tests that build an old database by hand.
 func SchemaStatements(dialectName string, n int) []string {
@@ -24,3 +26,25 @@ func TimeType(dialectName string) string {
 
 // SetWebhookLogCap sets how many delivery attempts of a shop are kept.
 func (s *Store) SetWebhookLogCap(n int) { s.webhookLogCap = n }
+
+// CheckSearchIndex runs SQLite's FTS5 integrity check of the search index's
+// own structure (nil on PostgreSQL, whose index the database keeps itself).
+// The check against the content table (rank 1) does not apply: the index
+// leaves kefu's system lines out on purpose.
+func (s *Store) CheckSearchIndex(ctx context.Context) error {
+	if s.dialect.name != sqliteDialect.name {
+		return nil
+	}
+	return s.db.WithContext(ctx).Exec(`INSERT INTO messages_fts (messages_fts) VALUES ('integrity-check')`).Error
+}
+
+// SearchIndexHolds counts the rows of SQLite's search index that hold
+// phrase, read from the index alone (-1 on PostgreSQL).
+func (s *Store) SearchIndexHolds(ctx context.Context, phrase string) (int, error) {
+	if s.dialect.name != sqliteDialect.name {
+		return -1, nil
+	}
+	var n int
+	err := s.db.WithContext(ctx).Raw(`SELECT COUNT(*) FROM messages_fts WHERE messages_fts MATCH ?`, `"`+phrase+`"`).Scan(&n).Error
+	return n, err
+}

@@ -124,6 +124,15 @@ func TestPurge(t *testing.T) {
 					t.Errorf("search still finds purged conversation %d", h.ID)
 				}
 			}
+			// The index still matches the messages it indexes, deletions included.
+			if err := st.CheckSearchIndex(ctx); err != nil {
+				t.Errorf("the search index after the purge: %v", err)
+			}
+			for phrase, want := range map[string]int{"退款进度 u1": 0, "退款进度 u4": 0, "退款进度 u2": 1} {
+				if n, err := st.SearchIndexHolds(ctx, phrase); err != nil || (n != -1 && n != want) {
+					t.Errorf("the index holds %q %d times (%v), want %d", phrase, n, err, want)
+				}
+			}
 			if n, err := st.Purge(ctx, clock.Now(), nil); err != nil || n != 0 {
 				t.Errorf("a second sweep purged %d (%v), want none", n, err)
 			}
