@@ -483,6 +483,18 @@ type WebhookAttempt struct {
 	Duration   time.Duration
 }
 
+// Headline is how a card or a short list names an order: its first item's
+// title and picture, and how many pieces it holds.
+func (o Order) Headline() (title, imageURL string, pieces int) {
+	for i, it := range o.Items {
+		if i == 0 {
+			title, imageURL = it.Title, it.ImageURL
+		}
+		pieces += it.Quantity
+	}
+	return title, imageURL, pieces
+}
+
 // OrderStatusName is how an order status reads to a buyer in Chinese; an
 // unknown status reads as itself.
 func OrderStatusName(status string) string {
@@ -972,28 +984,29 @@ const (
 	HandoffGroup Handoff = "group" // hand the buyer to a group's line
 )
 
-// AutoReplyRule is a keyword rule of the shop's assistant.
+// AutoReplyRule is a keyword rule of the shop's assistant. The JSON names
+// are the API's (/auto-replies).
 type AutoReplyRule struct {
-	ID       int64
-	ShopID   int64
-	Name     string
-	Match    MatchKind
-	Patterns []string
+	ID       int64     `json:"id"`
+	ShopID   int64     `json:"-"`
+	Name     string    `json:"name"`
+	Match    MatchKind `json:"match"`
+	Patterns []string  `json:"patterns"`
 	// GroupIDs scope the rule to conversations routed to these groups;
 	// empty: every conversation.
-	GroupIDs []int64
+	GroupIDs []int64 `json:"group_ids"`
 	// Priority orders the rules: of those that match, the highest fires;
 	// among equals, the oldest (lowest id).
-	Priority  int
-	Answer    string   // may hold variables ({buyer.name}, {shop.name}, ...)
-	FollowUps []string // tappable follow-up questions
-	Handoff   Handoff
+	Priority  int      `json:"priority"`
+	Answer    string   `json:"answer"`     // may hold variables ({buyer.name}, {shop.name}, ...)
+	FollowUps []string `json:"follow_ups"` // tappable follow-up questions
+	Handoff   Handoff  `json:"handoff"`
 	// HandoffGroupID is the group HandoffGroup hands to.
-	HandoffGroupID int64
-	Enabled        bool
-	Hits           int64 // how often it answered
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	HandoffGroupID int64     `json:"handoff_group_id"`
+	Enabled        bool      `json:"enabled"`
+	Hits           int64     `json:"hits"` // how often it answered
+	CreatedAt      time.Time `json:"created_at"`
+	UpdatedAt      time.Time `json:"updated_at"`
 }
 
 // Auto-reply limits.

@@ -126,11 +126,7 @@ func (h *handlers) listAPIKeys(c *gin.Context) {
 		h.writeError(c, err)
 		return
 	}
-	out := make([]apiKeyJSON, len(keys))
-	for i, k := range keys {
-		out[i] = apiKeyView(k)
-	}
-	c.JSON(http.StatusOK, gin.H{"api_keys": out})
+	c.JSON(http.StatusOK, gin.H{"api_keys": viewsOf(keys, apiKeyView)})
 }
 
 func (h *handlers) createAPIKey(c *gin.Context) {

@@ -17,6 +17,7 @@ import (
 // shows before the buyer writes, and the cache a settings change drops.
 type Assistant interface {
 	Welcome(ctx context.Context, shop kefu.Shop, buyer kefu.Buyer) (conversation.Welcome, bool, error)
+	Try(ctx context.Context, agent kefu.Agent, text string, groupID int64) (kefu.AutoReplyRule, string, bool, error)
 	Forget(shopID int64)
 }
 
@@ -77,64 +78,40 @@ func (h *handlers) putAssistant(c *gin.Context) {
 	c.JSON(http.StatusOK, assistantView(a))
 }
 
+// ruleJSON is a rule as the API shows it: no list is null, and a warning
+// when it would answer almost anything.
 type ruleJSON struct {
-	ID             int64          `json:"id"`
-	Name           string         `json:"name"`
-	Match          kefu.MatchKind `json:"match"`
-	Patterns       []string       `json:"patterns"`
-	GroupIDs       []int64        `json:"group_ids"`
-	Priority       int            `json:"priority"`
-	Answer         string         `json:"answer"`
-	FollowUps      []string       `json:"follow_ups"`
-	Handoff        kefu.Handoff   `json:"handoff"`
-	HandoffGroupID int64          `json:"handoff_group_id"`
-	Enabled        bool           `json:"enabled"`
-	Hits           int64          `json:"hits"`
-	// FiresOnEverything warns that the rule answers almost any message.
-	FiresOnEverything bool      `json:"fires_on_everything"`
-	CreatedAt         time.Time `json:"created_at"`
-	UpdatedAt         time.Time `json:"updated_at"`
+	kefu.AutoReplyRule
+	FiresOnEverything bool `json:"fires_on_everything"`
 }
 
 func ruleView(r kefu.AutoReplyRule) ruleJSON {
-	v := ruleJSON{ID: r.ID, Name: r.Name, Match: r.Match, Patterns: r.Patterns, GroupIDs: r.GroupIDs, Priority: r.Priority,
-		Answer: r.Answer, FollowUps: r.FollowUps, Handoff: r.Handoff, HandoffGroupID: r.HandoffGroupID, Enabled: r.Enabled,
-		Hits: r.Hits, FiresOnEverything: autoreply.FiresOnEverything(r), CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
-	if v.Patterns == nil {
-		v.Patterns = []string{}
+	r.CreatedAt, r.UpdatedAt = r.CreatedAt.UTC(), r.UpdatedAt.UTC()
+	if r.Patterns == nil {
+		r.Patterns = []string{}
 	}
-	if v.GroupIDs == nil {
-		v.GroupIDs = []int64{}
+	if r.GroupIDs == nil {
+		r.GroupIDs = []int64{}
 	}
-	if v.FollowUps == nil {
-		v.FollowUps = []string{}
+	if r.FollowUps == nil {
+		r.FollowUps = []string{}
 	}
-	return v
+	return ruleJSON{AutoReplyRule: r, FiresOnEverything: autoreply.FiresOnEverything(r)}
 }
 
-// ruleRequest is POST and PUT /auto-replies: every field, as a rule is
-// replaced whole; enabled defaults to true.
-type ruleRequest struct {
-	Name           string         `json:"name"`
-	Match          kefu.MatchKind `json:"match"`
-	Patterns       []string       `json:"patterns"`
-	GroupIDs       []int64        `json:"group_ids"`
-	Priority       int            `json:"priority"`
-	Answer         string         `json:"answer"`
-	FollowUps      []string       `json:"follow_ups"`
-	Handoff        kefu.Handoff   `json:"handoff"`
-	HandoffGroupID int64          `json:"handoff_group_id"`
-	Enabled        *bool          `json:"enabled"`
-}
-
-func (req ruleRequest) rule(shopID, id int64) kefu.AutoReplyRule {
-	r := kefu.AutoReplyRule{ID: id, ShopID: shopID, Name: req.Name, Match: req.Match, Patterns: req.Patterns, GroupIDs: req.GroupIDs,
-		Priority: req.Priority, Answer: req.Answer, FollowUps: req.FollowUps, Handoff: req.Handoff, HandoffGroupID: req.HandoffGroupID,
-		Enabled: req.Enabled == nil || *req.Enabled}
+// ruleRequest reads POST and PUT /auto-replies: every field, as a rule is
+// replaced whole; enabled defaults to true, and what the server keeps (id,
+// hits, times) is not taken from the client.
+func ruleRequest(c *gin.Context, h *handlers, shopID, id int64) (kefu.AutoReplyRule, bool) {
+	r := kefu.AutoReplyRule{Enabled: true}
+	if !h.bindJSON(c, &r) {
+		return r, false
+	}
+	r.ID, r.ShopID, r.Hits, r.CreatedAt, r.UpdatedAt = id, shopID, 0, time.Time{}, time.Time{}
 	if r.Handoff != kefu.HandoffGroup {
 		r.HandoffGroupID = 0
 	}
-	return r
+	return r, true
 }
 
 var errUnknownGroup = fieldError("group_ids", "invalid_group", "group_ids and handoff_group_id must name groups of the shop.")
@@ -145,11 +122,7 @@ func (h *handlers) listAutoReplies(c *gin.Context) {
 		h.writeError(c, err)
 		return
 	}
-	out := make([]ruleJSON, len(rules))
-	for i, r := range rules {
-		out[i] = ruleView(r)
-	}
-	c.JSON(http.StatusOK, gin.H{"rules": out})
+	c.JSON(http.StatusOK, gin.H{"rules": viewsOf(rules, ruleView)})
 }
 
 func (h *handlers) createAutoReply(c *gin.Context) { h.saveAutoReply(c, 0) }
@@ -168,11 +141,10 @@ func (h *handlers) saveAutoReply(c *gin.Context, id int64) {
 	if !ok {
 		return
 	}
-	var req ruleRequest
-	if !h.bindJSON(c, &req) {
+	r, ok := ruleRequest(c, h, viewer.ShopID, id)
+	if !ok {
 		return
 	}
-	r := req.rule(viewer.ShopID, id)
 	if e := autoreply.ValidateRule(r); e != nil {
 		h.writeError(c, fieldErr(e))
 		return
@@ -226,7 +198,8 @@ func (h *handlers) deleteAutoReply(c *gin.Context) {
 }
 
 // testAutoReply says which of the shop's rules would answer a message, and
-// how, without storing anything.
+// how, without storing anything: the assistant's own rules, as it would
+// match them now.
 func (h *handlers) testAutoReply(c *gin.Context) {
 	viewer := currentAgent(c)
 	var req struct {
@@ -236,30 +209,24 @@ func (h *handlers) testAutoReply(c *gin.Context) {
 	if !h.bindJSON(c, &req) {
 		return
 	}
-	ctx := c.Request.Context()
-	rules, err := h.store.AutoReplyRules(ctx, viewer.ShopID)
-	if err != nil {
-		h.writeError(c, err)
-		return
+	var (
+		r      kefu.AutoReplyRule
+		answer string
+		ok     bool
+	)
+	if h.assistant != nil {
+		var err error
+		if r, answer, ok, err = h.assistant.Try(c.Request.Context(), viewer, req.Text, req.GroupID); err != nil {
+			h.writeError(c, err)
+			return
+		}
 	}
-	m, err := autoreply.Compile(rules)
-	if err != nil {
-		h.writeError(c, err)
-		return
-	}
-	shop, err := h.shops.shop(ctx, viewer.ShopID)
-	if err != nil {
-		h.writeError(c, err)
-		return
-	}
-	r, ok := m.Match(req.Text, req.GroupID)
 	if !ok {
 		c.JSON(http.StatusOK, gin.H{"rule": nil, "answer": "", "quick_replies": []string{}})
 		return
 	}
 	v := ruleView(r)
-	c.JSON(http.StatusOK, gin.H{"rule": v, "answer": autoreply.Fill(r.Answer, map[string]string{"shop.name": shop.Name, "agent.name": viewer.Name}),
-		"quick_replies": v.FollowUps})
+	c.JSON(http.StatusOK, gin.H{"rule": v, "answer": answer, "quick_replies": v.FollowUps})
 }
 
 // welcomeJSON is what the widget shows before the buyer writes.

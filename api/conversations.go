@@ -296,7 +296,7 @@ func (h *handlers) buyerOrders(c *gin.Context) {
 		h.writeError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"orders": orderViews(orders)})
+	c.JSON(http.StatusOK, gin.H{"orders": viewsOf(orders, orderView)})
 }
 
 // queryInt reads an optional integer query parameter within [min, max],
@@ -312,4 +312,13 @@ func (h *handlers) queryInt(c *gin.Context, name string, def, min, max int) (int
 		return 0, false
 	}
 	return n, true
+}
+
+// viewsOf is each of xs as view shows it; [] (never null in JSON) for none.
+func viewsOf[T, V any](xs []T, view func(T) V) []V {
+	out := make([]V, len(xs))
+	for i, x := range xs {
+		out[i] = view(x)
+	}
+	return out
 }

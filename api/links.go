@@ -19,7 +19,7 @@ func (h *handlers) conversationOrders(c *gin.Context) {
 		h.writeError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"orders": orderViews(orders)})
+	c.JSON(http.StatusOK, gin.H{"orders": viewsOf(orders, orderView)})
 }
 
 // linkOrder links one of the conversation's buyer's orders to it: 201 when
@@ -67,13 +67,4 @@ func (h *handlers) unlinkOrder(c *gin.Context) {
 		return
 	}
 	c.Status(http.StatusNoContent)
-}
-
-// orderViews are orders as agents see them; [] for none.
-func orderViews(orders []kefu.Order) []orderJSON {
-	out := make([]orderJSON, len(orders))
-	for i, o := range orders {
-		out[i] = orderView(o)
-	}
-	return out
 }

@@ -117,11 +117,7 @@ func (h *handlers) listPhrases(c *gin.Context) {
 		h.writeError(c, err)
 		return
 	}
-	out := make([]phraseJSON, len(ps))
-	for i, p := range ps {
-		out[i] = phraseView(p)
-	}
-	c.JSON(http.StatusOK, gin.H{"phrases": out})
+	c.JSON(http.StatusOK, gin.H{"phrases": viewsOf(ps, phraseView)})
 }
 
 func (h *handlers) createPhrase(c *gin.Context) {

@@ -49,6 +49,7 @@ type Store interface {
 	IdentifiedBuyer(ctx context.Context, shopID int64, externalID, visitorID, name string) (kefu.Buyer, error)
 	Buyer(ctx context.Context, shopID, id int64) (kefu.Buyer, error)
 	BuyerOrders(ctx context.Context, shopID, buyerID int64) ([]kefu.Order, error)
+	LatestOrders(ctx context.Context, shopID, buyerID int64, n int) ([]kefu.Order, error)
 	ListConversations(ctx context.Context, shopID int64, f kefu.ConversationFilter) ([]kefu.ConversationSummary, error)
 	SearchConversations(ctx context.Context, shopID int64, f kefu.SearchFilter) (kefu.SearchPage, error)
 	AssistantSettings(ctx context.Context, shopID int64) (kefu.AssistantSettings, error)

@@ -245,9 +245,8 @@ func truncate(s string, n int) string {
 // messages that many days after it closed, unless it is linked to an order
 // still open or in dispute (docs/orders.md, "Retention").
 func (h *handlers) setShopRetention(c *gin.Context) {
-	agent := currentAgent(c)
-	if err := requireOwner(agent); err != nil {
-		h.writeError(c, err)
+	agent, ok := h.ownerOf(c)
+	if !ok {
 		return
 	}
 	var req struct {

@@ -215,21 +215,13 @@ func (h *handlers) buyerRecentOrders(ctx context.Context, buyer kefu.Buyer) ([]r
 	if !buyer.Identified() {
 		return out, nil
 	}
-	orders, err := h.store.BuyerOrders(ctx, buyer.ShopID, buyer.ID)
+	orders, err := h.store.LatestOrders(ctx, buyer.ShopID, buyer.ID, maxRecentOrders)
 	if err != nil {
 		return nil, err
 	}
-	for i, o := range orders {
-		if i == maxRecentOrders {
-			break
-		}
+	for _, o := range orders {
 		r := recentOrder{OrderNo: o.OrderNo, Status: o.Status, AmountCents: o.AmountCents, Currency: o.Currency, CreatedAt: o.CreatedAt.UTC()}
-		for j, it := range o.Items {
-			if j == 0 {
-				r.Title = it.Title
-			}
-			r.ItemCount += it.Quantity
-		}
+		r.Title, _, r.ItemCount = o.Headline()
 		out = append(out, r)
 	}
 	return out, nil

@@ -285,6 +285,21 @@ func (b *Bot) Welcome(ctx context.Context, shop kefu.Shop, buyer kefu.Buyer) (We
 	return w, true, nil
 }
 
+// Try matches text as the assistant would in a conversation of groupID,
+// for the settings page's 试一试: the rule that answers and its answer with
+// the shop's and the agent's names filled; nothing is stored.
+func (b *Bot) Try(ctx context.Context, agent kefu.Agent, text string, groupID int64) (kefu.AutoReplyRule, string, bool, error) {
+	bs, err := b.shop(ctx, agent.ShopID)
+	if err != nil {
+		return kefu.AutoReplyRule{}, "", false, err
+	}
+	r, ok := bs.matcher.Match(text, groupID)
+	if !ok {
+		return kefu.AutoReplyRule{}, "", false, nil
+	}
+	return r, autoreply.Fill(r.Answer, map[string]string{"shop.name": bs.name, "agent.name": agent.Name}), true, nil
+}
+
 // line is a bot message of the shop's assistant.
 func (b *Bot) line(bs *botShop, code, text string) kefu.Message {
 	return kefu.Message{Kind: kefu.KindText, Sender: kefu.SenderBot, SenderName: bs.settings.Name, Text: text, Code: code}
@@ -371,14 +386,14 @@ func (b *Bot) answer(ctx context.Context, bs *botShop, conv kefu.Conversation, m
 	case autoreply.AsksForPerson(msg.Text):
 		// Already waiting for a person: say so (a 转人工 tapped from a
 		// follow-up must not go unanswered).
-		b.say(ctx, conv, b.reply(ctx, bs, conv, kefu.BotHandover, st.HandoverReply, nil))
+		b.say(ctx, bs, conv, b.reply(ctx, bs, conv, kefu.BotHandover, st.HandoverReply, nil))
 		return
 	}
 	rule, ok := bs.matcher.Match(msg.Text, conv.GroupID)
 	if ok {
 		reply := b.reply(ctx, bs, conv, kefu.BotKeyword, rule.Answer, nil)
 		reply.RuleID, reply.QuickReplies = rule.ID, rule.FollowUps
-		if b.say(ctx, conv, reply) {
+		if b.say(ctx, bs, conv, reply) {
 			if err := b.store.CountRuleHit(ctx, conv.ShopID, rule.ID); err != nil {
 				b.log.Error("assistant: count hit", "rule", rule.ID, "err", err)
 			}
@@ -401,8 +416,8 @@ func (b *Bot) answer(ctx context.Context, bs *botShop, conv kefu.Conversation, m
 
 // say stores an auto-reply in the conversation unless the conversation had
 // its shop's replies_per_minute in the last minute; it reports whether it did.
-func (b *Bot) say(ctx context.Context, conv kefu.Conversation, m kefu.Message) bool {
-	if m.Text == "" || !b.allow(conv, b.limit(conv.ShopID)) {
+func (b *Bot) say(ctx context.Context, bs *botShop, conv kefu.Conversation, m kefu.Message) bool {
+	if m.Text == "" || !b.allow(conv, bs.perMinute()) {
 		return false
 	}
 	m.ShopID, m.ConversationID = conv.ShopID, conv.ID
@@ -415,10 +430,9 @@ func (b *Bot) say(ctx context.Context, conv kefu.Conversation, m kefu.Message) b
 	return true
 }
 
-func (b *Bot) limit(shopID int64) int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if bs := b.shops[shopID]; bs != nil && bs.settings.RepliesPerMinute > 0 {
+// perMinute is the shop's cap on auto-replies per conversation per minute.
+func (bs *botShop) perMinute() int {
+	if bs.settings.RepliesPerMinute > 0 {
 		return bs.settings.RepliesPerMinute
 	}
 	return kefu.DefaultRepliesPerMin
@@ -510,7 +524,7 @@ func (b *Bot) answerWaiting(ctx context.Context, bs *botShop, seen kefu.Conversa
 		if at, ok := autoreply.NextOpening(st.Hours, now); ok {
 			next = autoreply.Describe(st.Hours, at, now)
 		}
-		b.say(ctx, conv, b.reply(ctx, bs, conv, kefu.BotOffHours, st.OffHoursReply, map[string]string{"hours.next": next}))
+		b.say(ctx, bs, conv, b.reply(ctx, bs, conv, kefu.BotOffHours, st.OffHoursReply, map[string]string{"hours.next": next}))
 		return
 	}
 	if !b.svc.presence.AnyOnline(conv.ShopID) {
@@ -524,7 +538,7 @@ func (b *Bot) answerWaiting(ctx context.Context, bs *botShop, seen kefu.Conversa
 	if eta := b.svc.line.eta(conv.ShopID, position, now); eta > 0 {
 		extra["queue.eta"] = describeWait(eta)
 	}
-	b.say(ctx, conv, b.reply(ctx, bs, conv, kefu.BotBusy, st.BusyReply, extra))
+	b.say(ctx, bs, conv, b.reply(ctx, bs, conv, kefu.BotBusy, st.BusyReply, extra))
 }
 
 // describeWait words an estimated wait for buyers.
@@ -553,7 +567,7 @@ func (b *Bot) awayReply(ctx context.Context, bs *botShop, conv kefu.Conversation
 	}
 	m := b.line(bs, kefu.BotAway, agent.AwayReply)
 	m.SenderName = agent.Name
-	if b.say(ctx, conv, m) {
+	if b.say(ctx, bs, conv, m) {
 		b.mu.Lock()
 		b.away[conv.ID] = conv.AgentID
 		b.mu.Unlock()
@@ -571,7 +585,7 @@ func (b *Bot) values(ctx context.Context, bs *botShop, conv kefu.Conversation) (
 	if buyer.Identified() && buyer.Name != kefu.IdentifiedBuyerName(buyer.ExternalID) {
 		vals["buyer.name"] = buyer.Name
 	}
-	orders, err := b.svc.store.BuyerOrders(ctx, conv.ShopID, conv.BuyerID)
+	orders, err := b.svc.store.LatestOrders(ctx, conv.ShopID, conv.BuyerID, 1)
 	if err != nil || len(orders) == 0 {
 		return vals, err
 	}
@@ -614,7 +628,7 @@ func (b *Bot) Tick(ctx context.Context) {
 		if err != nil || !bs.settings.Enabled || bs.settings.HoldingReply == "" {
 			continue
 		}
-		if !b.allow(c, b.limit(c.ShopID)) {
+		if !b.allow(c, bs.perMinute()) {
 			continue
 		}
 		m := b.reply(ctx, bs, c, kefu.BotHolding, bs.settings.HoldingReply, nil)

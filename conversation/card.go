@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 
 	"github.com/kefu/kefu"
 	"github.com/kefu/kefu/protocol"
@@ -140,12 +139,7 @@ func (s *Service) orderCard(ctx context.Context, shopID, buyerID int64, orderNo 
 		return kefu.Card{}, err
 	}
 	c := kefu.Card{OrderNo: o.OrderNo, Status: o.Status, PriceCents: o.AmountCents, Currency: o.Currency}
-	for i, it := range o.Items {
-		if i == 0 {
-			c.Title, c.ImageURL = it.Title, it.ImageURL
-		}
-		c.ItemCount += it.Quantity
-	}
+	c.Title, c.ImageURL, c.ItemCount = o.Headline()
 	return c, nil
 }
 
@@ -177,9 +171,8 @@ func cardText(kind kefu.MessageKind, c kefu.Card) string {
 // price writes an amount in cents for people: ¥299.00 in yuan, else the
 // currency's code.
 func price(cents int64, currency string) string {
-	whole := strconv.FormatInt(cents/100, 10) + "." + fmt.Sprintf("%02d", cents%100)
 	if currency == "CNY" {
-		return "¥" + whole
+		return fmt.Sprintf("¥%d.%02d", cents/100, cents%100)
 	}
-	return currency + " " + whole
+	return fmt.Sprintf("%s %d.%02d", currency, cents/100, cents%100)
 }

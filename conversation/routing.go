@@ -304,38 +304,35 @@ func (s *Service) entry(ctx context.Context, shop kefu.Shop, buyerID int64, e ke
 	if e.OrderNo == "" {
 		return group, 0
 	}
-	orders, err := s.store.BuyerOrders(ctx, shopID, buyerID)
+	o, err := s.store.BuyerOrder(ctx, shopID, buyerID, e.OrderNo)
+	if errors.Is(err, kefu.ErrNotFound) {
+		return group, 0 // not one of theirs: it weighs nothing
+	}
 	if err != nil {
 		s.log.Error("entry order", "shop", shopID, "buyer", buyerID, "err", err)
 		return group, 0
 	}
-	for _, o := range orders {
-		if o.OrderNo != e.OrderNo {
-			continue
-		}
-		if shop.HighValueCents > 0 && o.AmountCents >= shop.HighValueCents {
-			priority = kefu.PriorityVIP
-		}
-		if group != 0 {
-			return group, priority
-		}
-		scope := kefu.ScopePreSales
-		if kefu.AfterSalesOrder(o.Status) {
-			scope = kefu.ScopeAfterSales
-		}
-		groups, err := s.store.Groups(ctx, shopID)
-		if err != nil {
-			s.log.Error("entry groups", "shop", shopID, "err", err)
-			return 0, priority
-		}
-		for _, g := range groups {
-			if g.Scope == scope {
-				return g.ID, priority
-			}
-		}
+	if shop.HighValueCents > 0 && o.AmountCents >= shop.HighValueCents {
+		priority = kefu.PriorityVIP
+	}
+	if group != 0 {
+		return group, priority
+	}
+	scope := kefu.ScopePreSales
+	if kefu.AfterSalesOrder(o.Status) {
+		scope = kefu.ScopeAfterSales
+	}
+	groups, err := s.store.Groups(ctx, shopID)
+	if err != nil {
+		s.log.Error("entry groups", "shop", shopID, "err", err)
 		return 0, priority
 	}
-	return group, 0
+	for _, g := range groups {
+		if g.Scope == scope {
+			return g.ID, priority
+		}
+	}
+	return 0, priority
 }
 
 // departures handles agents whose grace ended without a socket: they are

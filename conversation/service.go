@@ -28,7 +28,7 @@ type Store interface {
 		opening *kefu.Message, committed func(kefu.Change)) (kefu.Conversation, bool, error)
 	GroupBySlug(ctx context.Context, shopID int64, slug string) (kefu.Group, error)
 	Groups(ctx context.Context, shopID int64) ([]kefu.Group, error)
-	BuyerOrders(ctx context.Context, shopID, buyerID int64) ([]kefu.Order, error)
+	LatestOrders(ctx context.Context, shopID, buyerID int64, n int) ([]kefu.Order, error)
 	Conversation(ctx context.Context, shopID, id int64) (kefu.Conversation, error)
 	LatestConversation(ctx context.Context, shopID, buyerID int64) (kefu.Conversation, error)
 	RouteShop(ctx context.Context, shopID int64, presence func(agentID int64) kefu.Presence,

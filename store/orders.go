@@ -361,12 +361,18 @@ func withHistory(db *gorm.DB, shopID int64, rows []orderRow) ([]kefu.Order, erro
 // BuyerOrders lists a buyer's orders in the shop, newest first, each with
 // its status history.
 func (s *Store) BuyerOrders(ctx context.Context, shopID, buyerID int64) ([]kefu.Order, error) {
+	return s.LatestOrders(ctx, shopID, buyerID, kefu.MaxPageSize)
+}
+
+// LatestOrders lists a buyer's n latest orders in the shop, newest first,
+// with their history.
+func (s *Store) LatestOrders(ctx context.Context, shopID, buyerID int64, n int) ([]kefu.Order, error) {
 	ctx, cancel := bound(ctx)
 	defer cancel()
 	db := s.rdb.WithContext(ctx)
 	var rows []orderRow
 	if err := db.Raw(orderSelect+`WHERE o.shop_id = ? AND o.buyer_id = ? ORDER BY o.created_at DESC, o.id DESC LIMIT ?`,
-		shopID, buyerID, kefu.MaxPageSize).Scan(&rows).Error; err != nil {
+		shopID, buyerID, n).Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("store: list orders of buyer %d: %w", buyerID, err)
 	}
 	out, err := withHistory(db, shopID, rows)

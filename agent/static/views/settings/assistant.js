@@ -6,13 +6,12 @@
 // what happens outside them. An error that names its input (`field`, e.g. "hours.weekly[2][0]")
 // is shown beside that input, with what was typed kept. The settings are loaded by the page
 // itself when first drawn.
-import { state } from '../../state.js';
 import { t } from '../../strings.js';
 import { h, toast } from '../../dom.js';
 import { api } from '../../api.js';
 import {
   checkedField, select, checkbox, errorLine, fieldErrors, submitting, parseWhole, parsePath, splitLines, lineOf,
-  unwrap, pageLoadError, parseSpans, formatSpans,
+  unwrap, pageData, parseSpans, formatSpans,
 } from './forms.js';
 
 const DEFAULT_TIME_ZONE = 'Asia/Shanghai';
@@ -20,49 +19,27 @@ const MAX_HOLDING_SECONDS = 3600;
 const MAX_REPLIES_PER_MINUTE = 60;
 
 let settings = null; // as the server answered
-let loadError = null;
-let loading = null;
 let saved = false; // the page shows the answer to a save just made
+
+const data = pageData('/api/v1/assistant', (r) => { settings = unwrap(r, 'assistant') || {}; });
 
 export function reset() {
   settings = null;
-  loadError = null;
-  loading = null;
+  data.reset();
   saved = false;
 }
 
-function load(ctx) {
-  if (loading) return;
-  const gen = state.sessionGen;
-  loadError = null;
-  loading = api('GET', '/api/v1/assistant')
-    .then((r) => {
-      settings = unwrap(r, 'assistant') || {};
-    })
-    .catch((err) => {
-      if (err.cancelled || gen !== state.sessionGen) return;
-      loadError = err;
-    })
-    .finally(() => {
-      if (gen !== state.sessionGen) return;
-      loading = null;
-      ctx.redraw();
-    });
-}
-
 export function draw(ctx) {
-  if (settings == null && !loadError) load(ctx);
+  if (settings == null && !data.error) data.load(ctx);
   const parts = [
     h('div', { class: 'set-page-head' }, [
       h('h2', { class: 'set-heading', text: t('set_assistantHeading') }),
-      h('button', { type: 'button', class: 'btn btn-ghost btn-sm', text: t('set_refresh'), onclick: () => { settings = null; load(ctx); ctx.redraw(); } }),
+      h('button', { type: 'button', class: 'btn btn-ghost btn-sm', text: t('set_refresh'), onclick: () => { settings = null; data.load(ctx); ctx.redraw(); } }),
     ]),
     h('p', { class: 'set-intro', text: t('set_assistantIntro') }),
   ];
   if (settings == null) {
-    parts.push(loadError
-      ? pageLoadError(loadError, 'assistant-load-error', () => { loadError = null; load(ctx); ctx.redraw(); })
-      : h('p', { class: 'set-empty', role: 'status', text: t('set_loading') }));
+    parts.push(data.waiting(ctx, 'assistant-load-error'));
   } else {
     parts.push(assistantForm(ctx));
   }

@@ -5,13 +5,12 @@
 // (`field`, e.g. "patterns[1]") is shown beside that input, with what was typed kept. 试一试 asks
 // the server which rule a message would fire and what the buyer would be told
 // (POST /auto-replies/test). The rules are loaded by the page itself when first drawn.
-import { state } from '../../state.js';
 import { t } from '../../strings.js';
 import { h, toast } from '../../dom.js';
 import { api } from '../../api.js';
 import {
   checkedField, field, select, checkbox, errorLine, fieldErrors, submitting, confirmDialog, parseWhole,
-  parsePath, splitLines, lineOf, unwrap, pageLoadError,
+  parsePath, splitLines, lineOf, unwrap, pageData,
 } from './forms.js';
 
 // MATCHES are the match kinds, in the order the form offers them.
@@ -23,37 +22,17 @@ const RULE_VARIABLES = ['buyer.name', 'shop.name', 'order.no', 'order.status', '
 const MAX_PRIORITY = 1000000;
 
 let rules = null;
-let loadError = null;
-let loading = null;
 let editingId = null; // the rule in the form; null: the form adds one
 let tried = null; // {text, groupId, answer} of the last 试一试, or {error}
 
 export function reset() {
   rules = null;
-  loadError = null;
-  loading = null;
+  data.reset();
   editingId = null;
   tried = null;
 }
 
-function load(ctx) {
-  if (loading) return;
-  const gen = state.sessionGen;
-  loadError = null;
-  loading = api('GET', '/api/v1/auto-replies')
-    .then((r) => {
-      rules = (r && r.rules) || [];
-    })
-    .catch((err) => {
-      if (err.cancelled || gen !== state.sessionGen) return;
-      loadError = err;
-    })
-    .finally(() => {
-      if (gen !== state.sessionGen) return;
-      loading = null;
-      ctx.redraw();
-    });
-}
+const data = pageData('/api/v1/auto-replies', (r) => { rules = (r && r.rules) || []; });
 
 // sortRules keeps the server's order: priority, highest first, then id.
 function sortRules() {
@@ -68,18 +47,16 @@ function put(rule) {
 }
 
 export function draw(ctx) {
-  if (rules == null && !loadError) load(ctx);
+  if (rules == null && !data.error) data.load(ctx);
   const parts = [
     h('div', { class: 'set-page-head' }, [
       h('h2', { class: 'set-heading', text: t('set_rulesHeading') }),
-      h('button', { type: 'button', class: 'btn btn-ghost btn-sm', text: t('set_refresh'), onclick: () => { rules = null; load(ctx); ctx.redraw(); } }),
+      h('button', { type: 'button', class: 'btn btn-ghost btn-sm', text: t('set_refresh'), onclick: () => { rules = null; data.load(ctx); ctx.redraw(); } }),
     ]),
     h('p', { class: 'set-intro', text: t('set_rulesIntro') }),
   ];
   if (rules == null) {
-    parts.push(loadError
-      ? pageLoadError(loadError, 'rules-load-error', () => { loadError = null; load(ctx); ctx.redraw(); })
-      : h('p', { class: 'set-empty', role: 'status', text: t('set_loading') }));
+    parts.push(data.waiting(ctx, 'rules-load-error'));
     return h('div', { class: 'set-page', 'data-testid': 'rules-page' }, parts);
   }
   if (editingId != null && !rules.some((r) => r.id === editingId)) editingId = null;

@@ -1,9 +1,10 @@
 // The pieces the settings pages build their forms from: a labelled field, an error line that
 // speaks the API's codes, a submit that cannot be sent twice, a confirm dialog, and number
 // parsing (yuan to cents without floating point).
+import { state } from '../../state.js';
 import { t, hasString } from '../../strings.js';
 import { h } from '../../dom.js';
-import { errText } from '../../api.js';
+import { api, errText } from '../../api.js';
 
 // field is a label, its control and an optional hint the control is described by.
 export function field(id, label, control, hint, extra) {
@@ -245,6 +246,43 @@ export function checkbox(id, label, checked, hint) {
   const row = h('div', { class: 'set-check' }, [input, h('label', { for: id, text: label }), hint ? h('p', { class: 'set-hint', text: hint }) : null]);
   row.input = input;
   return row;
+}
+
+// pageData is what a settings page loads for itself with one GET of path: take(answer) keeps
+// it. An answer or a failure that comes after the session it was asked in ended is dropped.
+// waiting(ctx, testid) is what the page shows until it has its data: loading, or why it failed
+// with a retry.
+export function pageData(path, take) {
+  let loading = null;
+  const d = {
+    error: null,
+    reset() {
+      loading = null;
+      d.error = null;
+    },
+    load(ctx) {
+      if (loading) return;
+      const gen = state.sessionGen;
+      d.error = null;
+      loading = api('GET', path)
+        .then(take)
+        .catch((err) => {
+          if (err.cancelled || gen !== state.sessionGen) return;
+          d.error = err;
+        })
+        .finally(() => {
+          if (gen !== state.sessionGen) return;
+          loading = null;
+          ctx.redraw();
+        });
+    },
+    waiting(ctx, testid) {
+      return d.error
+        ? pageLoadError(d.error, testid, () => { d.error = null; d.load(ctx); ctx.redraw(); })
+        : h('p', { class: 'set-empty', role: 'status', text: t('set_loading') });
+    },
+  };
+  return d;
 }
 
 // pageLoadError is what a page that loads its own data shows when that failed: a 404 means the

@@ -11,19 +11,16 @@ import { t } from '../../strings.js';
 import { h, toast } from '../../dom.js';
 import { api } from '../../api.js';
 import { VARIABLES } from '../../phrases.js';
-import { field, checkedField, select, errorLine, fieldErrors, submitting, confirmDialog, setErrText, fieldErrText } from './forms.js';
+import { field, checkedField, select, errorLine, fieldErrors, submitting, confirmDialog, fieldErrText, pageData } from './forms.js';
 import { awaySection } from './mine.js';
 
 let list = null; // the phrases as GET /phrases answered, kept up to date by our own changes
-let loadError = null;
-let loading = null;
 let editingId = null; // the phrase in the form; null: the form adds one
 let importReport = null; // {imported} or {error, rows} of the last import
 
 export function reset() {
   list = null;
-  loadError = null;
-  loading = null;
+  data.reset();
   editingId = null;
   importReport = null;
 }
@@ -32,25 +29,10 @@ function privileged(viewer) {
   return viewer.role === 'owner' || viewer.role === 'supervisor';
 }
 
-function load(ctx) {
-  if (loading) return;
-  const gen = state.sessionGen;
-  loadError = null;
-  loading = api('GET', '/api/v1/phrases')
-    .then((r) => {
-      list = r.phrases || [];
-      share();
-    })
-    .catch((err) => {
-      if (err.cancelled || gen !== state.sessionGen) return;
-      loadError = err;
-    })
-    .finally(() => {
-      if (gen !== state.sessionGen) return;
-      loading = null;
-      ctx.redraw();
-    });
-}
+const data = pageData('/api/v1/phrases', (r) => {
+  list = r.phrases || [];
+  share();
+});
 
 // share gives the picker of the message box the list as it is now.
 function share() {
@@ -65,21 +47,16 @@ function put(p) {
 }
 
 export function draw(ctx) {
-  if (list == null && !loadError) load(ctx);
+  if (list == null && !data.error) data.load(ctx);
   const parts = [
     h('div', { class: 'set-page-head' }, [
       h('h2', { class: 'set-heading', text: t('set_phrasesHeading') }),
-      h('button', { type: 'button', class: 'btn btn-ghost btn-sm', text: t('set_refresh'), onclick: () => { list = null; loadError = null; load(ctx); ctx.reload(); } }),
+      h('button', { type: 'button', class: 'btn btn-ghost btn-sm', text: t('set_refresh'), onclick: () => { list = null; data.error = null; data.load(ctx); ctx.reload(); } }),
     ]),
     h('p', { class: 'set-intro', text: t('set_phrasesIntro') }),
   ];
   if (list == null) {
-    parts.push(loadError
-      ? h('div', null, [
-        h('p', { class: 'set-error', role: 'alert', 'data-testid': 'phrases-load-error', text: t('set_loadFailed', { msg: setErrText(loadError) }) }),
-        h('button', { type: 'button', class: 'btn btn-outline', text: t('set_retry'), onclick: () => { loadError = null; load(ctx); ctx.redraw(); } }),
-      ])
-      : h('p', { class: 'set-empty', role: 'status', text: t('set_loading') }));
+    parts.push(data.waiting(ctx, 'phrases-load-error'));
     parts.push(awaySection(ctx));
     return h('div', { class: 'set-page', 'data-testid': 'phrases-page' }, parts);
   }
@@ -273,7 +250,7 @@ function csvSection(ctx, canShop) {
     importReport = { imported: r.imported || 0 };
     toast(t('set_imported', { n: r.imported || 0 }));
     list = null;
-    load(ctx);
+    data.load(ctx);
   });
   return h('section', { class: 'set-card', 'aria-labelledby': 'phrase-csv-heading' }, [
     h('h3', { class: 'set-subheading', id: 'phrase-csv-heading', text: t('set_phrasesCSV') }),
