@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -297,7 +298,15 @@ func (b *Bot) Try(ctx context.Context, agent kefu.Agent, text string, groupID in
 	if !ok {
 		return kefu.AutoReplyRule{}, "", false, nil
 	}
-	return r, autoreply.Fill(r.Answer, map[string]string{"shop.name": bs.name, "agent.name": agent.Name}), true, nil
+	// The order's variables stay as written: they are filled from the
+	// buyer's order in a conversation.
+	vals := map[string]string{"shop.name": bs.name, "agent.name": agent.Name}
+	for _, v := range kefu.PhraseVariables {
+		if strings.HasPrefix(v, "order.") {
+			vals[v] = "{" + v + "}"
+		}
+	}
+	return r, autoreply.Fill(r.Answer, vals), true, nil
 }
 
 // line is a bot message of the shop's assistant.
@@ -315,7 +324,26 @@ func (b *Bot) reply(ctx context.Context, bs *botShop, conv kefu.Conversation, co
 	for k, v := range extra {
 		vals[k] = v
 	}
+	if vals["order.no"] == "" && namesOrder(text) {
+		// "您的订单（）快递单号是 ，" would read as a fault: a buyer kefu knows
+		// no order of is told how to show one instead.
+		text = noOrderReply
+	}
 	return b.line(bs, code, autoreply.Fill(text, vals))
+}
+
+// noOrderReply is said instead of a reply about the buyer's order when kefu
+// knows none of theirs (an anonymous visitor, or a buyer with no order).
+const noOrderReply = "亲，这边没有找到您的订单，登录后点「我的订单」把订单发给我们，客服帮您查询～"
+
+// namesOrder reports whether text holds an {order.*} variable.
+func namesOrder(text string) bool {
+	for _, v := range autoreply.Variables(text) {
+		if strings.HasPrefix(v, "order.") {
+			return true
+		}
+	}
+	return false
 }
 
 // waitingLeft is told by routing that a conversation still waits after the

@@ -380,3 +380,16 @@ func TestBotAwayReply(t *testing.T) {
 		t.Errorf("%d away replies after the agent wrote and the buyer again, want 2", n)
 	}
 }
+
+// A reply about the buyer's order, to a buyer kefu knows no order of, is
+// the no-order line, never the answer with its order left blank.
+func TestBotNoOrder(t *testing.T) {
+	tracking := kefu.AutoReplyRule{Name: "快递单号", Match: kefu.MatchAny, Patterns: []string{"快递单号"}, Priority: 10,
+		Answer: "亲，您的订单 {order.no}（{order.status}）快递单号是 {order.tracking_no}"}
+	bs := newBotShop(t, nil, tracking)
+	m := bs.say(bs.buyer("v"), "查快递单号")
+	lines := bs.botLines(m.ConversationID)
+	if len(lines) != 1 || strings.Contains(lines[0].Text, "快递单号是") || !strings.Contains(lines[0].Text, "没有找到您的订单") || lines[0].RuleID == 0 {
+		t.Fatalf("bot lines %+v, want the no-order line for the rule", lines)
+	}
+}
