@@ -252,6 +252,8 @@ type frame struct {
 
 	Conversations []protocol.Conversation `json:"conversations"` // agent ready
 	LastSeq       int64                   `json:"last_seq"`      // history
+	OrderNo       string                  `json:"order_no"`      // order_link
+	Linked        bool                    `json:"linked"`        // order_link
 }
 
 // client is a test socket: a reader goroutine queues every frame it gets.

@@ -35,6 +35,16 @@ func TestOrderLinks(t *testing.T) {
 		if code := e.do("POST", "/api/v1/widget/shops/acme/session", "", storeOrigin, body, &session); code != 200 {
 			t.Fatalf("signed-in session: %d", code)
 		}
+		// The owner's socket hears every link and unlink of the shop's
+		// conversations as an order_link frame.
+		watch := e.dial("/ws/agent", owner, "")
+		watch.next("ready")
+		heard := func(no string, linked bool) {
+			t.Helper()
+			if f := watch.next("order_link"); f.OrderNo != no || f.Linked != linked || f.ConversationID == 0 {
+				t.Errorf("order_link frame %+v, want %s linked=%v", f, no, linked)
+			}
+		}
 		b := e.dial("/ws/buyer", session.Token, storeOrigin)
 		b.next("ready")
 		b.send(map[string]any{"type": "send", "client_msg_id": "card-1", "card": map[string]any{"kind": "order", "order_no": "A-1"}})
@@ -49,6 +59,7 @@ func TestOrderLinks(t *testing.T) {
 			t.Errorf("a card of another buyer's order: %+v, want unknown_order", f)
 		}
 
+		heard("A-1", true)
 		path := "/api/v1/conversations/" + itoa(conv) + "/orders"
 		var linked linkedOut
 		if e.do("GET", path, owner, "", nil, &linked); len(linked.Orders) != 1 || linked.Orders[0].OrderNo != "A-1" || len(linked.Orders[0].History) == 0 {
@@ -74,12 +85,14 @@ func TestOrderLinks(t *testing.T) {
 		if code := e.do("POST", path, owner, "", map[string]string{"order_no": "A-2"}, &made); code != 201 || !made.Linked {
 			t.Errorf("link A-2: %d %+v", code, made)
 		}
+		heard("A-2", true)
 		if code := e.do("POST", path, owner, "", map[string]string{"order_no": "A-2"}, &made); code != 200 || made.Linked {
 			t.Errorf("link A-2 again: %d %+v, want 200 and not linked anew", code, made)
 		}
 		if code := e.do("DELETE", path+"/A-1", owner, "", nil, nil); code != 204 {
 			t.Errorf("unlink A-1: %d", code)
 		}
+		heard("A-1", false)
 		if code := e.do("DELETE", path+"/A-1", owner, "", nil, nil); code != 404 {
 			t.Errorf("unlink A-1 again: %d, want 404", code)
 		}

@@ -28,6 +28,9 @@ func (f fanOut) Consume(c Committed) {
 		}
 		f.publish(protocol.Encode(protocol.Nudge{Type: protocol.TypeNudge, ConversationID: c.Event.ConversationID,
 			WaitingSince: since.UTC()}), nil, agentTopics(c.Conversation))
+	case c.Event.Type == kefu.EventOrderLinked, c.Event.Type == kefu.EventOrderUnlinked:
+		f.publish(protocol.Encode(protocol.OrderLinkFrame{Type: protocol.TypeOrderLink, ConversationID: c.Event.ConversationID,
+			OrderNo: c.Event.Data.OrderNo, Linked: c.Event.Type == kefu.EventOrderLinked}), nil, agentTopics(c.Conversation))
 	case c.Event.Type == kefu.EventPresence:
 		f.publish(presenceFrame(c.Event.AgentID, c.Event.Data.Presence), nil, []string{ShopTopic(c.Event.ShopID), SupervisorTopic(c.Event.ShopID)})
 	case c.Message != nil:

@@ -34,6 +34,7 @@ const (
 	TypeConversation = "conversation"
 	TypeQueue        = "queue"
 	TypeNudge        = "nudge"
+	TypeOrderLink    = "order_link"
 	TypeError        = "error"
 	TypePong         = "pong"
 	TypeReconnect    = "reconnect"
@@ -484,6 +485,15 @@ type Nudge struct {
 	Type           string    `json:"type"`
 	ConversationID int64     `json:"conversation_id"`
 	WaitingSince   time.Time `json:"waiting_since"`
+}
+
+// OrderLinkFrame tells a conversation's agents that an order was linked to
+// it (an order card, a colleague, the API) or unlinked.
+type OrderLinkFrame struct {
+	Type           string `json:"type"`
+	ConversationID int64  `json:"conversation_id"`
+	OrderNo        string `json:"order_no"`
+	Linked         bool   `json:"linked"`
 }
 
 // PresenceFrame says an agent's presence changed.

@@ -346,8 +346,8 @@ export async function loadOrders(buyerId) {
 }
 
 // loadLinkedOrders fetches the orders linked to the conversation (GET …/orders): on opening it,
-// after a link or unlink of ours, and when an order card arrives in it (a card links itself;
-// socket frames do not announce links). An answer for a conversation no longer open is dropped;
+// after a link or unlink of ours, and on an order_link frame for it (an order card, a colleague
+// or the API linked or unlinked one). An answer for a conversation no longer open is dropped;
 // a reload keeps the list shown until its answer comes.
 export async function loadLinkedOrders(convId) {
   const prev = state.linked && state.linked.convId === convId ? state.linked : null;

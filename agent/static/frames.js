@@ -4,7 +4,7 @@ import { state, scheduleRender, meId } from './state.js';
 import { toast } from './dom.js';
 import { errText } from './api.js';
 import { updateAgent } from './session.js';
-import { upsertConv, fetchConversation, refreshList } from './convs.js';
+import { upsertConv, fetchConversation, refreshList, loadLinkedOrders } from './convs.js';
 import { acceptMessage, catchUp, checkGap, flushOutbox, openLog, refuseOutbox, removeOutbox, sendSync } from './messages.js';
 import { loadAgents } from './handover.js';
 
@@ -20,6 +20,7 @@ export function onFrame(f) {
     case 'read': onRead(f); break;
     case 'conversation': upsertConv(f.conversation, true); break;
     case 'nudge': onNudge(f); break;
+    case 'order_link': if (f.conversation_id === state.selectedId) loadLinkedOrders(f.conversation_id); break;
     case 'presence': onPresenceFrame(f); break;
     case 'error': onErrorFrame(f); break;
     default: break; // pong and anything newer

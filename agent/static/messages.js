@@ -8,7 +8,7 @@ import { api, report } from './api.js';
 import { wsSend } from './socket.js';
 import { isMessage, isLost, openingBase, retryDelay, MessageLog } from './convlog.js';
 import { nextAwaiting, newerWords } from './access.js';
-import { upsertConv, loseAccess, fetchConversation, loadLinkedOrders } from './convs.js';
+import { upsertConv, loseAccess, fetchConversation } from './convs.js';
 
 const PAGE_SIZE = 50; // messages loaded when a conversation is opened, and per "load earlier"
 const SYNC_LIMIT = 100;
@@ -39,8 +39,6 @@ export function acceptMessage(msg, noGapCheck) {
       state.typing.delete(id);
       if (!isViewing(id)) conv.unread = (conv.unread || 0) + 1;
     }
-    // An order card links its order (docs/orders.md §7); no frame says so.
-    if (msg.kind === 'order' && id === state.selectedId) loadLinkedOrders(id);
   }
   if (log && !noGapCheck) checkGap(id);
   scheduleRender();
