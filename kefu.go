@@ -293,6 +293,10 @@ type Message struct {
 	// Card is a product or order card's fields (Kind KindProduct, KindOrder).
 	Card      *Card
 	CreatedAt time.Time
+	// Hash is the message's link in its conversation's tamper-evident chain
+	// (ChainHash, in hex), written when it is stored; "" for a message stored
+	// before kefu kept the chain.
+	Hash string
 }
 
 // WriteRule says which conversations a message may be appended to. The store

@@ -51,6 +51,7 @@ type Store interface {
 	BuyerOrders(ctx context.Context, shopID, buyerID int64) ([]kefu.Order, error)
 	LatestOrders(ctx context.Context, shopID, buyerID int64, n int) ([]kefu.Order, error)
 	ListConversations(ctx context.Context, shopID int64, f kefu.ConversationFilter) ([]kefu.ConversationSummary, error)
+	Messages(ctx context.Context, shopID, conversationID, afterSeq int64, limit int) ([]kefu.Message, bool, error)
 	SearchConversations(ctx context.Context, shopID int64, f kefu.SearchFilter) (kefu.SearchPage, error)
 	AssistantSettings(ctx context.Context, shopID int64) (kefu.AssistantSettings, error)
 	SetAssistantSettings(ctx context.Context, shopID int64, a kefu.AssistantSettings) error
@@ -314,6 +315,8 @@ func routes(r *gin.Engine, h *handlers, cfg Config) {
 	agent.POST("/conversations/:id/orders", h.linkOrder)
 	agent.DELETE("/conversations/:id/orders/:order_no", h.unlinkOrder)
 	agent.GET("/buyers/:id/orders", h.buyerOrders)
+	agent.GET("/orders/:order_no/export", h.exportOrder)
+	agent.POST("/exports/verify", allowBody(maxExportBodyBytes), h.verifyExport)
 	agent.PUT("/buyers/:id/routing", h.setBuyerRouting)
 
 	r.GET("/ws/buyer", h.buyerSocket)

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -368,8 +369,11 @@ func (s *Store) appendOne(ctx context.Context, st appendStmts, req *appendReques
 	if err != nil || !r.stored {
 		return r, err
 	}
+	// bumpSeq returned the previous message's link in r.msg.Hash.
+	r.msg.Hash = kefu.ChainHash(r.msg.Hash, r.msg.Seq, kefu.MessageDigest(m))
 	if err := st.insertMsg.QueryRowContext(ctx, m.ShopID, m.ConversationID, r.msg.Seq, string(m.Kind), string(m.Sender),
-		m.SenderID, m.SenderName, m.Text, m.Code, m.ClientMsgID, m.CreatedAt, m.RuleID, quickReplies(m.QuickReplies), cardJSON(m.Card)).Scan(&r.msg.ID); err != nil {
+		m.SenderID, m.SenderName, m.Text, m.Code, m.ClientMsgID, m.CreatedAt, m.RuleID, quickReplies(m.QuickReplies), cardJSON(m.Card),
+		r.msg.Hash).Scan(&r.msg.ID); err != nil {
 		return appendResult{}, err
 	}
 	e := messageEvent(r.msg, r.conv)
@@ -437,7 +441,9 @@ func appendArgs(m kefu.Message, rule kefu.WriteRule, withInsert bool) []any {
 	args := []any{string(m.Sender), m.ShopID, m.ConversationID, rule.OpenOnly, rule.BuyerID, rule.HolderID,
 		m.ClientMsgID, m.SenderID, rule.Assigned || rule.HolderID != 0}
 	if withInsert {
-		args = append(args, string(m.Kind), m.SenderName, m.Text, m.Code, m.CreatedAt, m.RuleID, quickReplies(m.QuickReplies), cardJSON(m.Card))
+		d := kefu.MessageDigest(m)
+		args = append(args, string(m.Kind), m.SenderName, m.Text, m.Code, m.CreatedAt, m.RuleID, quickReplies(m.QuickReplies), cardJSON(m.Card),
+			hex.EncodeToString(d[:]))
 	} else {
 		args = append(args, m.CreatedAt)
 	}
@@ -445,13 +451,15 @@ func appendArgs(m kefu.Message, rule kefu.WriteRule, withInsert bool) []any {
 }
 
 // scanAppended reads what a message's statement returned: the
-// conversation's routing state as the write left it and, withIDs
-// (appendPGSQL), the new message's and its event's ids after it. No row
-// means the rule or the client id refused the message.
+// conversation's routing state as the write left it, then a link of the
+// chain into m.Hash (bumpSeqSQL: the previous message's; appendPGSQL: the new
+// message's) and, withIDs (appendPGSQL), the new message's and its event's
+// ids. No row means the rule or the client id refused the message.
 func scanAppended(m kefu.Message, scan func(dest ...any) error, withIDs bool) (appendResult, error) {
 	var c conversationRow
 	var eventID int64
-	dest := []any{&c.ID, &c.ShopID, &c.BuyerID, &c.AgentID, &c.Status, &c.LastSeq, &c.Helpers}
+	var link sql.NullString
+	dest := []any{&c.ID, &c.ShopID, &c.BuyerID, &c.AgentID, &c.Status, &c.LastSeq, &c.Helpers, &link}
 	if withIDs {
 		dest = append(dest, &m.ID, &eventID)
 	}
@@ -463,6 +471,7 @@ func scanAppended(m kefu.Message, scan func(dest ...any) error, withIDs bool) (a
 		return appendResult{}, err
 	}
 	m.Seq = c.LastSeq
+	m.Hash = link.String
 	r := appendResult{msg: m, conv: c.conversation(), stored: true}
 	if withIDs {
 		r.event = messageEvent(m, r.conv)
@@ -528,16 +537,21 @@ WHERE shop_id = $2 AND id = $3
 	AND ($6 = 0 OR agent_id = $6 OR (helpers <> '' AND ',' || helpers || ',' LIKE '%,' || $6 || ',%')) AND (status = 'assigned' OR NOT $9)
 	AND ($7 = '' OR NOT EXISTS (SELECT 1 FROM messages
 		WHERE shop_id = $2 AND sender = $1 AND sender_id = $8 AND client_msg_id = $7 AND client_msg_id <> ''))
-RETURNING ` + conversationColumns
+RETURNING ` + conversationColumns + `, (SELECT p.hash FROM messages p WHERE p.conversation_id = conversations.id AND p.seq = conversations.last_seq - 1)`
 
 const insertMsgSQL = `INSERT INTO messages (shop_id, conversation_id, seq, kind, sender, sender_id, sender_name, text, code, client_msg_id, created_at,
-	rule_id, quick_replies, card) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
+	rule_id, quick_replies, card, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
 
 // appendPGSQL is bumpSeqSQL, the insert and the message's event in one
 // statement, with the parameters typed. 10 kind, 11 sender name, 12 text, 13 code, 14 time,
-// 15 rule id, 16 quick replies, 17 card.
+// 15 rule id, 16 quick replies, 17 card, 18 the message's digest (hex). The
+// conversation's chain_head moves to the new message's link in the update,
+// under the row's lock, so two processes writing one conversation chain in
+// commit order.
 const appendPGSQL = `WITH c AS (
 UPDATE conversations SET last_seq = last_seq + 1,
+	chain_head = encode(sha256(decode(CASE WHEN chain_head = '' THEN repeat('0', 64) ELSE chain_head END, 'hex')
+		|| int8send(last_seq + 1) || decode($18::text, 'hex')), 'hex'),
 	buyer_read_seq = CASE WHEN $1::text = 'buyer' THEN last_seq + 1 ELSE buyer_read_seq END,
 	agent_read_seq = CASE WHEN $1::text = 'agent' THEN last_seq + 1 ELSE agent_read_seq END,
 	awaiting_since = CASE WHEN $1::text = 'buyer' THEN COALESCE(awaiting_since, $14::timestamptz) WHEN $1::text = 'agent' THEN NULL ELSE awaiting_since END
@@ -548,12 +562,12 @@ WHERE shop_id = $2::bigint AND id = $3::bigint
 	AND (status = 'assigned' OR NOT $9::boolean)
 	AND ($7::text = '' OR NOT EXISTS (SELECT 1 FROM messages
 		WHERE shop_id = $2::bigint AND sender = $1::text AND sender_id = $8::bigint AND client_msg_id = $7::text AND client_msg_id <> ''))
-RETURNING ` + conversationColumns + `
+RETURNING ` + conversationColumns + `, chain_head
 ), m AS (
 INSERT INTO messages (shop_id, conversation_id, seq, kind, sender, sender_id, sender_name, text, code, client_msg_id, created_at,
-	rule_id, quick_replies, card)
+	rule_id, quick_replies, card, hash)
 SELECT $2::bigint, $3::bigint, c.last_seq, $10::text, $1::text, $8::bigint, $11::text, $12::text, $13::text, $7::text, $14::timestamptz,
-	$15::bigint, $16::text, $17::text FROM c
+	$15::bigint, $16::text, $17::text, c.chain_head FROM c
 RETURNING id
 ), e AS (
 INSERT INTO events (shop_id, type, actor_kind, actor_id, conversation_id, buyer_id, agent_id, message_id, seq, created_at)

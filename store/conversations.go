@@ -600,6 +600,7 @@ type messageRow struct {
 	QuickReplies   string
 	Card           string
 	CreatedAt      time.Time
+	Hash           string
 }
 
 func (messageRow) TableName() string { return "messages" }
@@ -608,7 +609,7 @@ func (r messageRow) message() kefu.Message {
 	return kefu.Message{ID: r.ID, ShopID: r.ShopID, ConversationID: r.ConversationID, Seq: r.Seq, Kind: kefu.MessageKind(r.Kind),
 		Sender: kefu.SenderKind(r.Sender), SenderID: r.SenderID, SenderName: r.SenderName, Text: r.Text, Code: r.Code,
 		ClientMsgID: r.ClientMsgID, RuleID: r.RuleID, QuickReplies: parseQuickReplies(r.QuickReplies), Card: parseCard(r.Card),
-		CreatedAt: r.CreatedAt}
+		CreatedAt: r.CreatedAt, Hash: r.Hash}
 }
 
 // MessageByClientID finds the message a sender stored under a client message id.

@@ -372,6 +372,14 @@ CREATE TABLE webhook_deliveries (
 	duration_ms BIGINT NOT NULL DEFAULT 0
 );
 CREATE INDEX webhook_deliveries_shop ON webhook_deliveries (shop_id, id)`,
+	// 28: the tamper-evident chain of each conversation's messages
+	// (kefu.ChainHash): every message's link, and on PostgreSQL the
+	// conversation's last link, which the message's statement reads and moves
+	// under the conversation's row lock. Messages stored before this step
+	// have no link; the chain starts after them.
+	`ALTER TABLE messages ADD COLUMN hash TEXT NOT NULL DEFAULT ''
+{{postgres}};
+ALTER TABLE conversations ADD COLUMN chain_head TEXT NOT NULL DEFAULT ''{{end}}`,
 }
 
 // migrate brings the schema up to date, one transaction per step. Several

@@ -29,6 +29,7 @@ const usage = `kefu — customer-service IM for online shops
 Usage:
   kefu serve [flags]          run the server (kefu serve -h for flags)
   kefu create-shop [flags]    create a shop and its owner (kefu create-shop -h)
+  kefu verify-export FILE     check an order's dispute export against the store (kefu verify-export -h)
 `
 
 // run is the whole program, minus process-level wiring, so tests can run it.
@@ -42,6 +43,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return serve(ctx, args[1:], stdout, stderr, os.Getenv)
 	case "create-shop":
 		return createShop(ctx, args[1:], stdout, stderr, os.Getenv, api.DefaultPasswordCost)
+	case "verify-export":
+		return verifyExport(ctx, args[1:], stdout, stderr, os.Getenv)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -3,9 +3,10 @@
 // for an agent who may (access.js canLinkOrders), and each order's status history on hover.
 import { state, me } from '../state.js';
 import { t, hasString } from '../strings.js';
-import { h, byId, fmtDateTime, money, avatarEl } from '../dom.js';
+import { h, byId, fmtDateTime, money, avatarEl, toast } from '../dom.js';
 import { buyerName, loadOrders, loadLinkedOrders, setOrderLink } from '../convs.js';
-import { canLinkOrders } from '../access.js';
+import { canLinkOrders, isPrivileged } from '../access.js';
+import { api } from '../api.js';
 import { arrangeOrders, historyLines } from '../orders.js';
 
 let el = {};
@@ -127,8 +128,8 @@ function orderEl(o, linked, convId) {
         h('strong', { 'data-testid': 'order-amount', text: money(o.amount_cents, o.currency) }),
       ]),
     ]),
-    convId != null && no ? h('div', { class: 'order-actions' }, [
-      h('button', {
+    (convId != null || isPrivileged(me())) && no ? h('div', { class: 'order-actions' }, [
+      convId != null ? h('button', {
         type: 'button',
         class: 'btn btn-sm ' + (linked ? 'btn-ghost' : 'btn-outline-accent'),
         'data-testid': 'order-link-toggle',
@@ -136,7 +137,35 @@ function orderEl(o, linked, convId) {
         disabled: !!busy,
         text: t(linked ? 'unlinkOrder' : 'linkOrder'),
         onclick: () => setOrderLink(convId, no, !linked),
-      }),
+      }) : null,
+      isPrivileged(me()) ? h('button', {
+        type: 'button',
+        class: 'btn btn-sm btn-ghost',
+        'data-testid': 'order-export',
+        title: t('exportOrderLabel', { no }),
+        text: t('exportOrder'),
+        onclick: (ev) => downloadExport(no, ev.currentTarget),
+      }) : null,
     ]) : null,
   ]);
+}
+
+// downloadExport saves the order's dispute export (docs/orders.md §10) as a page for people, in
+// the console's language; `kefu verify-export` or POST /api/v1/exports/verify checks the file.
+async function downloadExport(no, button) {
+  button.disabled = true;
+  try {
+    const q = '?format=html' + (state.lang === 'en' ? '&lang=en' : '');
+    const blob = await api('GET', '/api/v1/orders/' + encodeURIComponent(no) + '/export' + q, undefined, { blob: true });
+    const url = URL.createObjectURL(blob);
+    const a = h('a', { href: url, download: 'kefu-order-' + no + '.html', hidden: true });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60000); // the download has read it by then
+  } catch (err) {
+    if (!err.cancelled) toast(t('exportFailed', { no, why: err.message || String(err) }));
+  } finally {
+    button.disabled = false;
+  }
 }
