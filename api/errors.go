@@ -183,6 +183,22 @@ func allowBody(n int64) gin.HandlerFunc {
 	}
 }
 
+// readBody reads the whole request body; a body over the route's limit is
+// answered 413, one that breaks off with unreadable (the caller's refusal).
+func (h *handlers) readBody(c *gin.Context, unreadable error) ([]byte, bool) {
+	body, err := io.ReadAll(c.Request.Body)
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		h.writeError(c, errBodyTooLarge(c))
+		return nil, false
+	case err != nil:
+		h.writeError(c, unreadable)
+		return nil, false
+	}
+	return body, true
+}
+
 // errBodyTooLarge is the 413 for a body over the route's limit.
 func errBodyTooLarge(c *gin.Context) *apiError {
 	limit := int64(maxBodyBytes)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"time"
@@ -76,14 +75,8 @@ func (h *handlers) verifyExport(c *gin.Context) {
 	if !ok {
 		return
 	}
-	body, err := io.ReadAll(c.Request.Body)
-	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
-		h.writeError(c, errBodyTooLarge(c))
-		return
-	}
-	if err != nil {
-		h.writeError(c, errInvalidExport)
+	body, ok := h.readBody(c, errInvalidExport)
+	if !ok {
 		return
 	}
 	doc, err := export.Parse(body)

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -308,14 +307,8 @@ func (h *handlers) orderWebhook(c *gin.Context) {
 		h.writeError(c, err)
 		return
 	}
-	body, err := io.ReadAll(c.Request.Body)
-	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
-		h.writeError(c, errBodyTooLarge(c))
-		return
-	}
-	if err != nil {
-		h.writeError(c, errInvalidJSON)
+	body, ok := h.readBody(c, errInvalidJSON)
+	if !ok {
 		return
 	}
 	stamp, sig := c.GetHeader("X-Kefu-Timestamp"), strings.ToLower(c.GetHeader("X-Kefu-Signature"))

@@ -123,3 +123,13 @@ export function avatarEl(name, id, extra) {
   a.style.setProperty('--hue', String(((Number(id) || 0) * 47) % 360));
   return a;
 }
+
+// saveFile hands a downloaded Blob to the browser as a file named name.
+export function saveFile(blob, name) {
+  const url = URL.createObjectURL(blob);
+  const a = h('a', { href: url, download: name, hidden: true });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60000); // the download has read it by then
+}

@@ -3,7 +3,7 @@
 // for an agent who may (access.js canLinkOrders), and each order's status history on hover.
 import { state, me } from '../state.js';
 import { t, hasString } from '../strings.js';
-import { h, byId, fmtDateTime, money, avatarEl, toast } from '../dom.js';
+import { h, byId, fmtDateTime, money, avatarEl, toast, saveFile } from '../dom.js';
 import { buyerName, loadOrders, loadLinkedOrders, setOrderLink } from '../convs.js';
 import { canLinkOrders, isPrivileged } from '../access.js';
 import { api } from '../api.js';
@@ -157,12 +157,7 @@ async function downloadExport(no, button) {
   try {
     const q = '?format=html' + (state.lang === 'en' ? '&lang=en' : '');
     const blob = await api('GET', '/api/v1/orders/' + encodeURIComponent(no) + '/export' + q, undefined, { blob: true });
-    const url = URL.createObjectURL(blob);
-    const a = h('a', { href: url, download: 'kefu-order-' + no + '.html', hidden: true });
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 60000); // the download has read it by then
+    saveFile(blob, 'kefu-order-' + no + '.html');
   } catch (err) {
     if (!err.cancelled) toast(t('exportFailed', { no, why: err.message || String(err) }));
   } finally {

@@ -8,7 +8,7 @@
 // also handed to the message box's picker, so a new phrase is there at once.
 import { state } from '../../state.js';
 import { t } from '../../strings.js';
-import { h, toast } from '../../dom.js';
+import { h, toast, saveFile } from '../../dom.js';
 import { api } from '../../api.js';
 import { VARIABLES } from '../../phrases.js';
 import { field, checkedField, select, errorLine, fieldErrors, submitting, confirmDialog, fieldErrText, pageData } from './forms.js';
@@ -282,12 +282,7 @@ async function exportCSV(ctx, scope, button) {
   button.disabled = true;
   try {
     const blob = await api('GET', '/api/v1/phrases/export?scope=' + encodeURIComponent(scope), undefined, { blob: true });
-    const url = URL.createObjectURL(blob);
-    const a = h('a', { href: url, download: 'kefu-phrases-' + scope + '.csv', hidden: true });
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 60000); // the download has read it by then
+    saveFile(blob, 'kefu-phrases-' + scope + '.csv');
   } catch (err) {
     ctx.fail(err);
   } finally {
