@@ -43,29 +43,27 @@ func MessageDigest(m Message) [sha256.Size]byte {
 }
 
 // MessageDigestJSON is MessageDigest with the card and the quick replies
-// given as JSON (as a dispute export carries them); insignificant space is
-// ignored.
+// given as JSON (as a dispute export carries them): they are read and
+// written again as kefu stored them, so any faithful re-encoding of the
+// export (other spacing, escaping or key order) gives the same digest. A
+// card with fields kefu does not know is an error.
 func MessageDigestJSON(m Message, card, quickReplies json.RawMessage) ([sha256.Size]byte, error) {
-	c, err := compactJSON(card)
-	if err != nil {
-		return [sha256.Size]byte{}, err
+	m.Card, m.QuickReplies = nil, nil
+	if len(card) > 0 && string(card) != "null" {
+		dec := json.NewDecoder(bytes.NewReader(card))
+		dec.DisallowUnknownFields()
+		var c Card
+		if err := dec.Decode(&c); err != nil {
+			return [sha256.Size]byte{}, err
+		}
+		m.Card = &c
 	}
-	q, err := compactJSON(quickReplies)
-	if err != nil {
-		return [sha256.Size]byte{}, err
+	if len(quickReplies) > 0 && string(quickReplies) != "null" {
+		if err := json.Unmarshal(quickReplies, &m.QuickReplies); err != nil {
+			return [sha256.Size]byte{}, err
+		}
 	}
-	return digest(m, c, q), nil
-}
-
-func compactJSON(raw json.RawMessage) ([]byte, error) {
-	if len(raw) == 0 || string(raw) == "null" {
-		return nil, nil
-	}
-	var b bytes.Buffer
-	if err := json.Compact(&b, raw); err != nil {
-		return nil, err
-	}
-	return b.Bytes(), nil
+	return MessageDigest(m), nil
 }
 
 func digest(m Message, card, quick []byte) [sha256.Size]byte {

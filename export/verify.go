@@ -183,6 +183,10 @@ func changedField(s, m Message) string {
 		return "time"
 	case !bytes.Equal(s.Card, m.Card):
 		return "card"
+	case s.Code != m.Code:
+		return "code"
+	case !bytes.Equal(s.QuickReplies, m.QuickReplies):
+		return "quick replies"
 	}
 	return "content"
 }
