@@ -1,7 +1,6 @@
 package kefu
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -22,13 +21,10 @@ import (
 // ChainVersion names the digest's layout; it is the digest's first field.
 const ChainVersion = "kefu-message-v1"
 
-// ZeroHash is the previous hash of a conversation's first message, in hex.
-var ZeroHash = hex.EncodeToString(make([]byte, sha256.Size))
-
 // MessageDigest is the SHA-256 of a message's content as the chain covers it:
 // ChainVersion, shop, conversation, kind, sender, sender id, sender name,
-// text, code, card (its compact JSON, "" for none), quick replies (a JSON
-// array, "" for none) and the time in microseconds since 1970 UTC. Numbers
+// text, code, card (its JSON as encoding/json writes kefu.Card, "" for
+// none), quick replies (a JSON array, "" for none) and the time in microseconds since 1970 UTC. Numbers
 // are 8 bytes big-endian; each text is its length (4 bytes big-endian) and
 // its UTF-8 bytes.
 func MessageDigest(m Message) [sha256.Size]byte {
@@ -40,30 +36,6 @@ func MessageDigest(m Message) [sha256.Size]byte {
 		quick, _ = json.Marshal(m.QuickReplies)
 	}
 	return digest(m, card, quick)
-}
-
-// MessageDigestJSON is MessageDigest with the card and the quick replies
-// given as JSON (as a dispute export carries them): they are read and
-// written again as kefu stored them, so any faithful re-encoding of the
-// export (other spacing, escaping or key order) gives the same digest. A
-// card with fields kefu does not know is an error.
-func MessageDigestJSON(m Message, card, quickReplies json.RawMessage) ([sha256.Size]byte, error) {
-	m.Card, m.QuickReplies = nil, nil
-	if len(card) > 0 && string(card) != "null" {
-		dec := json.NewDecoder(bytes.NewReader(card))
-		dec.DisallowUnknownFields()
-		var c Card
-		if err := dec.Decode(&c); err != nil {
-			return [sha256.Size]byte{}, err
-		}
-		m.Card = &c
-	}
-	if len(quickReplies) > 0 && string(quickReplies) != "null" {
-		if err := json.Unmarshal(quickReplies, &m.QuickReplies); err != nil {
-			return [sha256.Size]byte{}, err
-		}
-	}
-	return MessageDigest(m), nil
 }
 
 func digest(m Message, card, quick []byte) [sha256.Size]byte {
@@ -89,7 +61,8 @@ func digest(m Message, card, quick []byte) [sha256.Size]byte {
 }
 
 // ChainHash is the hash of the message at seq with the given digest after a
-// message whose hash is prev (hex; "" or ZeroHash for none), in hex. An
+// message whose hash is prev (hex; "" for none, which counts as 32 zero
+// bytes), in hex. An
 // unreadable prev counts as none: the result then cannot match a sound chain.
 func ChainHash(prev string, seq int64, digest [sha256.Size]byte) string {
 	p, err := hex.DecodeString(prev)

@@ -511,6 +511,15 @@ func OrderStatusName(status string) string {
 	return status
 }
 
+// FormatAmount writes an amount in cents for people: ¥299.00 in yuan, else
+// the currency's code and the amount (USD 12.50).
+func FormatAmount(cents int64, currency string) string {
+	if currency == "CNY" {
+		return fmt.Sprintf("¥%d.%02d", cents/100, cents%100)
+	}
+	return fmt.Sprintf("%s %d.%02d", currency, cents/100, cents%100)
+}
+
 // OrderItem is one line of an order.
 type OrderItem struct {
 	Title      string `json:"title"`

@@ -6,8 +6,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-
-	"github.com/kefu/kefu/api"
 )
 
 // An owner exports an order's conversations (JSON and HTML) and verifies
@@ -20,12 +18,8 @@ func TestDisputeExportAPI(t *testing.T) {
 		if code, _ := e.putOrder(key, order("D-1", "u1", "in_dispute")); code != 201 {
 			t.Fatalf("put order: %d", code)
 		}
-		var session struct{ Token string }
-		body := map[string]string{"visitor_id": "v_exportbuyer1", "buyer_id": "u1", "signature": api.BuyerSignature(e.shop.IdentitySecret, "u1")}
-		if code := e.do("POST", "/api/v1/widget/shops/acme/session", "", storeOrigin, body, &session); code != 200 {
-			t.Fatalf("session: %d", code)
-		}
-		b := e.dial("/ws/buyer", session.Token, storeOrigin)
+		token := e.signedInToken("v_exportbuyer1", "u1")
+		b := e.dial("/ws/buyer", token, storeOrigin)
 		b.next("ready")
 		b.send(map[string]any{"type": "send", "client_msg_id": "card-1", "card": map[string]any{"kind": "order", "order_no": "D-1"}})
 		conv := b.next("ack").Msg.ConversationID

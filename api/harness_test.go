@@ -214,6 +214,18 @@ func (e *env) buyerToken(shop, visitorID string) string {
 	return out.Token
 }
 
+// signedInToken is a widget session token of acme's buyer the shop knows
+// as buyerID (signed by the shop's identity secret), on visitor visitorID.
+func (e *env) signedInToken(visitorID, buyerID string) string {
+	e.t.Helper()
+	var out struct{ Token string }
+	body := map[string]string{"visitor_id": visitorID, "buyer_id": buyerID, "signature": api.BuyerSignature(e.shop.IdentitySecret, buyerID)}
+	if code := e.do("POST", "/api/v1/widget/shops/acme/session", "", storeOrigin, body, &out); code != 200 {
+		e.t.Fatalf("signed-in widget session: status %d", code)
+	}
+	return out.Token
+}
+
 // buyerWrites opens a buyer socket for visitor n of acme, sends text as the
 // buyer's first message and returns the socket and the ack.
 func (e *env) buyerWrites(n int, text string) (*client, frame) {

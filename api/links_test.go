@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/kefu/kefu"
-	"github.com/kefu/kefu/api"
 )
 
 type linkedOut struct {
@@ -30,11 +29,7 @@ func TestOrderLinks(t *testing.T) {
 				t.Fatalf("put order %v: %d", o["order_no"], code)
 			}
 		}
-		var session struct{ Token string }
-		body := map[string]string{"visitor_id": "v_linkbuyer1", "buyer_id": "u1", "signature": api.BuyerSignature(e.shop.IdentitySecret, "u1")}
-		if code := e.do("POST", "/api/v1/widget/shops/acme/session", "", storeOrigin, body, &session); code != 200 {
-			t.Fatalf("signed-in session: %d", code)
-		}
+		token := e.signedInToken("v_linkbuyer1", "u1")
 		// The owner's socket hears every link and unlink of the shop's
 		// conversations as an order_link frame.
 		watch := e.dial("/ws/agent", owner, "")
@@ -45,7 +40,7 @@ func TestOrderLinks(t *testing.T) {
 				t.Errorf("order_link frame %+v, want %s linked=%v", f, no, linked)
 			}
 		}
-		b := e.dial("/ws/buyer", session.Token, storeOrigin)
+		b := e.dial("/ws/buyer", token, storeOrigin)
 		b.next("ready")
 		b.send(map[string]any{"type": "send", "client_msg_id": "card-1", "card": map[string]any{"kind": "order", "order_no": "A-1"}})
 		ack := b.next("ack")

@@ -138,12 +138,8 @@ func TestWebhookDeliversEachEventSigned(t *testing.T) {
 		r := newReceiver(t)
 		e.subscribe(owner, r, kefu.WebhookEvents...)
 
-		var session struct{ Token string }
-		body := map[string]string{"visitor_id": "v_hookbuyer1", "buyer_id": "u1", "signature": api.BuyerSignature(e.shop.IdentitySecret, "u1")}
-		if code := e.do("POST", "/api/v1/widget/shops/acme/session", "", storeOrigin, body, &session); code != 200 {
-			t.Fatalf("signed-in session: %d", code)
-		}
-		b := e.dial("/ws/buyer", session.Token, storeOrigin)
+		token := e.signedInToken("v_hookbuyer1", "u1")
+		b := e.dial("/ws/buyer", token, storeOrigin)
 		b.next("ready")
 		b.send(sendFrame(0, "m1", "你好，发货了吗"))
 		first := b.next("ack").Msg

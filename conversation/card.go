@@ -165,14 +165,5 @@ func cardText(kind kefu.MessageKind, c kefu.Card) string {
 	if kind == kefu.KindOrder {
 		return "[订单] " + c.OrderNo + " " + kefu.OrderStatusName(c.Status)
 	}
-	return "[商品] " + c.Title + " " + price(c.PriceCents, c.Currency)
-}
-
-// price writes an amount in cents for people: ¥299.00 in yuan, else the
-// currency's code.
-func price(cents int64, currency string) string {
-	if currency == "CNY" {
-		return fmt.Sprintf("¥%d.%02d", cents/100, cents%100)
-	}
-	return fmt.Sprintf("%s %d.%02d", currency, cents/100, cents%100)
+	return "[商品] " + c.Title + " " + kefu.FormatAmount(c.PriceCents, c.Currency)
 }

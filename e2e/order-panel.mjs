@@ -5,7 +5,9 @@
 // linked, on top, and the chat's bar names it; xiaowang links 2026110800042 with one click, sees
 // it marked, unlinks it, and GET /conversations/{id}/orders agrees each time; hovering a status
 // shows its history; a second card arriving in the open chat links live; searching
-// 2026111100123 finds the conversation and opens it.
+// 2026111100123 finds the conversation and opens it; the owner saves the order's dispute export
+// from the panel (导出证据) and the saved page verifies.
+import { readFile } from 'node:fs/promises';
 import { STORE_URL, W, C, check, step, newPage, shot, run, login, restOK, recordWidgetEvents, storedRow, openWidget } from './harness.mjs';
 
 const CARD_ORDER = '2026111100123';
@@ -116,6 +118,30 @@ async function scenario(browser, pages) {
     await wang.locator('[data-testid=search-input]').press('Escape');
     await wang.locator('[data-testid=conv-list]').waitFor({ state: 'visible' });
     check(await wang.locator('[data-testid=search-results]').isHidden(), 'the results stay after Esc');
+    check(await wang.locator('[data-testid=order-export]').count() === 0, 'a plain agent is offered 导出证据');
+  });
+
+  const owner = await newPage(browser, pages, 'owner');
+  await step('the owner saves the dispute export of 2026111100123 from the panel, and it verifies', async () => {
+    await login(owner, 'owner');
+    await owner.locator('[data-testid=search-input]').fill(CARD_ORDER);
+    await owner.locator(`[data-testid=search-result][data-conversation-id="${convId}"]`).click();
+    const [download] = await Promise.all([
+      owner.waitForEvent('download'),
+      owner.locator(`${item(CARD_ORDER)} [data-testid=order-export]`).click(),
+    ]);
+    check(download.suggestedFilename() === `kefu-order-${CARD_ORDER}.html`, `the file is named ${download.suggestedFilename()}`);
+    const page = await readFile(await download.path(), 'utf8');
+    check(!/<script/i.test(page), 'the export page holds a script');
+    check(page.includes(`[订单] ${CARD_ORDER}`) && page.includes('订单纠纷证据'), 'the export page lacks the card or its title');
+    const r = await owner.evaluate(async (body) => {
+      const s = JSON.parse(localStorage.getItem('kefu:agent:session') || 'null');
+      const res = await fetch('/api/v1/exports/verify', { method: 'POST', body,
+        headers: { Authorization: 'Bearer ' + (s && s.token), 'Content-Type': 'text/html' } });
+      return { status: res.status, body: await res.json() };
+    }, page);
+    check(r.status === 200 && r.body.ok === true && r.body.conversations.some((c) => c.id === convId),
+      `verifying the saved page: ${r.status} ${JSON.stringify(r.body)}`);
   });
 }
 

@@ -7,12 +7,11 @@ package export
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/kefu/kefu"
+	"github.com/kefu/kefu/protocol"
 )
 
 // Format names the JSON document's layout.
@@ -81,21 +80,11 @@ type ChainHead struct {
 	Hash string `json:"hash"`
 }
 
-// Message is a stored message with its link in the chain. Card and
-// QuickReplies are the JSON kefu stored and hashed.
+// Message is a stored message as the API shows it (protocol.Message), with
+// its link in the chain.
 type Message struct {
-	ID           int64           `json:"id"`
-	Seq          int64           `json:"seq"`
-	Kind         string          `json:"kind"`
-	Sender       string          `json:"sender"`
-	SenderID     int64           `json:"sender_id"`
-	SenderName   string          `json:"sender_name"`
-	Text         string          `json:"text"`
-	Code         string          `json:"code,omitempty"`
-	Card         json.RawMessage `json:"card,omitempty"`
-	QuickReplies json.RawMessage `json:"quick_replies,omitempty"`
-	CreatedAt    time.Time       `json:"created_at"`
-	Hash         string          `json:"hash"`
+	protocol.Message
+	Hash string `json:"hash"`
 }
 
 // Build is the dispute export of the shop's order orderNo: the order and
@@ -180,24 +169,13 @@ func orderOf(o kefu.Order) Order {
 }
 
 func messageOf(m kefu.Message) Message {
-	out := Message{ID: m.ID, Seq: m.Seq, Kind: string(m.Kind), Sender: string(m.Sender), SenderID: m.SenderID, SenderName: m.SenderName,
-		Text: m.Text, Code: m.Code, CreatedAt: m.CreatedAt.UTC(), Hash: m.Hash}
-	if m.Card != nil {
-		out.Card, _ = json.Marshal(m.Card) // strings and numbers always marshal
-	}
-	if len(m.QuickReplies) > 0 {
-		out.QuickReplies, _ = json.Marshal(m.QuickReplies)
-	}
-	return out
+	return Message{Message: protocol.MessageOf(m), Hash: m.Hash}
 }
 
-// message is the kefu message an exported one stands for, for its digest.
+// message is the kefu message an exported one stands for: all that its
+// digest covers.
 func (m Message) message(shopID, conversationID int64) kefu.Message {
 	return kefu.Message{ShopID: shopID, ConversationID: conversationID, Seq: m.Seq, Kind: kefu.MessageKind(m.Kind),
-		Sender: kefu.SenderKind(m.Sender), SenderID: m.SenderID, SenderName: m.SenderName, Text: m.Text, Code: m.Code, CreatedAt: m.CreatedAt}
-}
-
-// digest is the exported message's kefu.MessageDigest.
-func (m Message) digest(shopID, conversationID int64) ([sha256.Size]byte, error) {
-	return kefu.MessageDigestJSON(m.message(shopID, conversationID), m.Card, m.QuickReplies)
+		Sender: kefu.SenderKind(m.Sender), SenderID: m.SenderID, SenderName: m.SenderName, Text: m.Text, Code: m.Code,
+		Card: m.Card, QuickReplies: m.QuickReplies, CreatedAt: m.CreatedAt}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -137,6 +138,49 @@ func TestExportThenVerify(t *testing.T) {
 					}
 				})
 			}
+			t.Run("re-encoded by another tool", func(t *testing.T) {
+				// jq or Python re-encode a file: other spacing and key order,
+				// no HTML escaping. It still checks, card and all.
+				b := open(t)
+				ctx := context.Background()
+				shop, conv := seed(t, b.st, clock, "reencoded")
+				card := &kefu.Card{OrderNo: "2026111100123", Status: "shipped", Title: "羽绒服 <加厚> & 保暖", PriceCents: 29900, Currency: "CNY"}
+				if _, _, err := b.st.AppendMessage(ctx, kefu.Message{ShopID: shop.ID, ConversationID: conv, Kind: kefu.KindOrder,
+					Sender: kefu.SenderSystem, SenderName: "kefu", Text: "[订单] 2026111100123 已发货", Card: card,
+					QuickReplies: []string{"几天到 & 怎么查？"}}); err != nil {
+					t.Fatal(err)
+				}
+				doc, err := export.Build(ctx, b.st, shop.ID, "2026111100123", clock.Now())
+				if err != nil {
+					t.Fatal(err)
+				}
+				data, _ := json.Marshal(doc)
+				var generic any
+				if err := json.Unmarshal(data, &generic); err != nil {
+					t.Fatal(err)
+				}
+				var again bytes.Buffer
+				enc := json.NewEncoder(&again)
+				enc.SetEscapeHTML(false)
+				enc.SetIndent("", "    ")
+				if err := enc.Encode(generic); err != nil {
+					t.Fatal(err)
+				}
+				if bytes.Equal(again.Bytes(), data) || !bytes.Contains(again.Bytes(), []byte("<加厚> &")) {
+					t.Fatal("the re-encoding did not change the bytes")
+				}
+				parsed, err := export.Parse(again.Bytes())
+				if err != nil {
+					t.Fatal(err)
+				}
+				r, err := export.Verify(ctx, b.st, shop.ID, parsed)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !r.OK || r.Conversations[0].Checked != 5 {
+					t.Fatalf("a re-encoded export: %+v %+v", r, r.FirstDifference)
+				}
+			})
 			t.Run("file edited", func(t *testing.T) {
 				b := open(t)
 				shop, _ := seed(t, b.st, clock, "edited")

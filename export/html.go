@@ -24,9 +24,29 @@ var labels = map[string]map[string]string{
 		"unchained": "(before the chain)"},
 }
 
+// page is the HTML export. Its functions take what varies per export (the
+// time zone, the language) from the data: {{time $.Loc .At}}.
 var page = template.Must(template.New("export").Funcs(template.FuncMap{
-	"time": func(any) string { return "" }, "status": func(s string) string { return s }, "money": money}).Parse(`<!doctype html>
-<html lang="{{.Lang}}"><head><meta charset="utf-8">
+	"time": func(loc *time.Location, v any) string {
+		switch v := v.(type) {
+		case time.Time:
+			return v.In(loc).Format("2006-01-02 15:04:05")
+		case *time.Time:
+			if v != nil {
+				return v.In(loc).Format("2006-01-02 15:04:05")
+			}
+		}
+		return ""
+	},
+	"status": func(lang, status string) string {
+		if lang == "en" {
+			return status
+		}
+		return kefu.OrderStatusName(status)
+	},
+	"money": kefu.FormatAmount,
+}).Parse(`<!doctype html>
+<html lang="{{.HTMLLang}}"><head><meta charset="utf-8">
 <meta name="referrer" content="no-referrer">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
 <title>{{.L.title}} {{.Doc.Order.OrderNo}}</title>
@@ -39,24 +59,24 @@ th{background:#f3f3f3}.hash{font:11px/1.3 ui-monospace,monospace;word-break:brea
 @media print{body{margin:0}h2{break-after:avoid}tr{break-inside:avoid}}
 </style></head><body>
 <h1>{{.L.title}} · {{.L.order}} {{.Doc.Order.OrderNo}}</h1>
-<p class="note">{{.Doc.Shop.Name}} ({{.Doc.Shop.Slug}}) · {{.L.exported}} {{time .Doc.ExportedAt}} · {{.Doc.Format}}</p>
+<p class="note">{{.Doc.Shop.Name}} ({{.Doc.Shop.Slug}}) · {{.L.exported}} {{time $.Loc .Doc.ExportedAt}} · {{.Doc.Format}}</p>
 <table>
-<tr><th>{{.L.order}}</th><td>{{.Doc.Order.OrderNo}}</td><th>{{.L.status}}</th><td>{{status .Doc.Order.Status}}</td></tr>
+<tr><th>{{.L.order}}</th><td>{{.Doc.Order.OrderNo}}</td><th>{{.L.status}}</th><td>{{status $.Lang .Doc.Order.Status}}</td></tr>
 <tr><th>{{.L.amount}}</th><td>{{money .Doc.Order.AmountCents .Doc.Order.Currency}}</td><th>{{.L.tracking}}</th><td>{{.Doc.Order.TrackingNo}}</td></tr>
 <tr><th>{{.L.buyer}}</th><td colspan="3">{{.Doc.Order.BuyerID}}</td></tr>
 <tr><th>{{.L.items}}</th><td colspan="3">{{range .Doc.Order.Items}}{{.Title}}{{if .SKU}} ({{.SKU}}){{end}} × {{.Quantity}} · {{money .PriceCents $.Doc.Order.Currency}}<br>{{end}}</td></tr>
-<tr><th>{{.L.history}}</th><td colspan="3">{{range .Doc.Order.History}}{{time .At}} {{status .Status}}<br>{{end}}</td></tr>
+<tr><th>{{.L.history}}</th><td colspan="3">{{range .Doc.Order.History}}{{time $.Loc .At}} {{status $.Lang .Status}}<br>{{end}}</td></tr>
 </table>
 {{range .Doc.Conversations}}
 <h2>{{$.L.conversation}} #{{.ID}} · {{.BuyerName}}{{if .AgentName}} · {{$.L.agent}} {{.AgentName}}{{end}}</h2>
-<p class="note">{{$.L.started}} {{time .CreatedAt}}{{if .ClosedAt}} · {{$.L.closed}} {{time .ClosedAt}}{{end}} · {{.Status}}</p>
+<p class="note">{{$.L.started}} {{time $.Loc .CreatedAt}}{{if .ClosedAt}} · {{$.L.closed}} {{time $.Loc .ClosedAt}}{{end}} · {{.Status}}</p>
 <table><tr><th>#</th><th>{{$.L.time}}</th><th>{{$.L.sender}}</th><th>{{$.L.kind}}</th><th>{{$.L.text}}</th><th>{{$.L.hash}}</th></tr>
-{{range .Messages}}<tr><td>{{.Seq}}</td><td>{{time .CreatedAt}}</td><td>{{.SenderName}} ({{.Sender}})</td><td>{{.Kind}}</td><td class="text">{{.Text}}</td><td class="hash">{{if .Hash}}{{.Hash}}{{else}}{{$.L.unchained}}{{end}}</td></tr>
+{{range .Messages}}<tr><td>{{.Seq}}</td><td>{{time $.Loc .CreatedAt}}</td><td>{{.SenderName}} ({{.Sender}})</td><td>{{.Kind}}</td><td class="text">{{.Text}}</td><td class="hash">{{if .Hash}}{{.Hash}}{{else}}{{$.L.unchained}}{{end}}</td></tr>
 {{end}}</table>
 <p class="hash">{{$.L.head}}: seq {{.ChainHead.Seq}} · {{.ChainHead.Hash}}</p>
 {{else}}<p>{{.L.none}}</p>
 {{end}}
-<p class="note">{{.L.verify}} {{.Zone}}.</p>
+<p class="note">{{.L.verify}} {{.Loc}}.</p>
 <pre id="kefu-export-json" hidden>{{.JSON}}</pre>
 </body></html>
 `))
@@ -76,37 +96,6 @@ func WriteHTML(w io.Writer, doc Document, loc *time.Location, lang string) error
 	if err != nil {
 		return fmt.Errorf("export: encode: %w", err)
 	}
-	t, err := page.Clone()
-	if err != nil {
-		return err
-	}
-	t.Funcs(template.FuncMap{
-		"time": func(v any) string {
-			switch v := v.(type) {
-			case time.Time:
-				return v.In(loc).Format("2006-01-02 15:04:05")
-			case *time.Time:
-				if v != nil {
-					return v.In(loc).Format("2006-01-02 15:04:05")
-				}
-			}
-			return ""
-		},
-		"status": func(s string) string {
-			if lang == "en" {
-				return s
-			}
-			return kefu.OrderStatusName(s)
-		},
-		"money": money,
-	})
-	return t.Execute(w, map[string]any{"Doc": doc, "L": labels[lang], "Lang": map[string]string{"zh": "zh-CN", "en": "en"}[lang],
-		"Zone": loc.String(), "JSON": string(data)})
-}
-
-func money(cents int64, currency string) string {
-	if currency == "CNY" {
-		return fmt.Sprintf("¥%d.%02d", cents/100, cents%100)
-	}
-	return fmt.Sprintf("%s %d.%02d", currency, cents/100, cents%100)
+	return page.Execute(w, map[string]any{"Doc": doc, "L": labels[lang], "Lang": lang, "HTMLLang": map[string]string{"zh": "zh-CN", "en": "en"}[lang],
+		"Loc": loc, "JSON": string(data)})
 }

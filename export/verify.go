@@ -3,10 +3,12 @@ package export
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"html"
+	"slices"
 
 	"github.com/kefu/kefu"
 )
@@ -77,8 +79,12 @@ func Parse(data []byte) (Document, error) {
 		}
 		data = []byte(html.UnescapeString(string(rest[:j])))
 	}
+	// A field the format does not have is a file edited or of another
+	// format: refused, never silently dropped.
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
 	var doc Document
-	if err := json.Unmarshal(data, &doc); err != nil {
+	if err := dec.Decode(&doc); err != nil {
 		return Document{}, fmt.Errorf("%w: %v", ErrNotExport, err)
 	}
 	if doc.Format != Format {
@@ -114,20 +120,16 @@ func verifyConversation(ctx context.Context, st Store, shopID int64, c Conversat
 	}
 	// The file's own chain.
 	prev := ""
-	digests := make([][32]byte, len(c.Messages))
-	bySeqHash := map[string]int64{}
+	digests := make([][sha256.Size]byte, len(c.Messages))
+	seqOf := map[string]int64{} // an exported link → the seq it was exported at
 	for i, m := range c.Messages {
-		d, err := m.digest(shopID, c.ID)
-		if err != nil {
-			return differ(m, ProblemExportAltered, fmt.Sprintf("message seq %d of the export has unreadable card or quick replies: %v", m.Seq, err))
-		}
-		digests[i] = d
-		if m.Hash != "" && kefu.ChainHash(prev, m.Seq, d) != m.Hash {
+		digests[i] = kefu.MessageDigest(m.message(shopID, c.ID))
+		if m.Hash != "" && kefu.ChainHash(prev, m.Seq, digests[i]) != m.Hash {
 			return differ(m, ProblemExportAltered, fmt.Sprintf("message seq %d of the export does not match its hash: the file was edited at or before it", m.Seq))
 		}
 		prev = m.Hash
 		if m.Hash != "" {
-			bySeqHash[m.Hash] = m.Seq
+			seqOf[m.Hash] = m.Seq
 		}
 	}
 	if n := len(c.Messages); n > 0 && (c.ChainHead.Seq != c.Messages[n-1].Seq || c.ChainHead.Hash != c.Messages[n-1].Hash) {
@@ -155,21 +157,27 @@ func verifyConversation(ctx context.Context, st Store, shopID int64, c Conversat
 			cr.Unchained++
 		}
 		if s.Hash != m.Hash {
-			if k, moved := bySeqHash[s.Hash]; moved {
+			if k, moved := seqOf[s.Hash]; moved {
 				return differ(m, ProblemMoved, fmt.Sprintf("the store holds at seq %d the message exported at seq %d: messages were reordered", m.Seq, k))
 			}
 			return differ(m, ProblemChanged, fmt.Sprintf("message seq %d (id %d) in the store is not the exported one: its hash differs", m.Seq, m.ID))
 		}
 		if kefu.MessageDigest(s) != digests[i] {
 			return differ(m, ProblemChanged, fmt.Sprintf("message seq %d (id %d) was changed in the store after it was written: its %s differs from the export and no longer matches its hash",
-				m.Seq, m.ID, changedField(messageOf(s), m)))
+				m.Seq, m.ID, changedField(s, m.message(shopID, c.ID))))
 		}
 	}
 	return cr, nil
 }
 
 // changedField names what differs between a stored and an exported message.
-func changedField(s, m Message) string {
+func changedField(s, m kefu.Message) string {
+	card := func(c *kefu.Card) kefu.Card {
+		if c == nil {
+			return kefu.Card{}
+		}
+		return *c
+	}
 	switch {
 	case s.Text != m.Text:
 		return "text"
@@ -181,11 +189,11 @@ func changedField(s, m Message) string {
 		return "kind"
 	case !s.CreatedAt.Equal(m.CreatedAt):
 		return "time"
-	case !bytes.Equal(s.Card, m.Card):
+	case card(s.Card) != card(m.Card):
 		return "card"
 	case s.Code != m.Code:
 		return "code"
-	case !bytes.Equal(s.QuickReplies, m.QuickReplies):
+	case !slices.Equal(s.QuickReplies, m.QuickReplies):
 		return "quick replies"
 	}
 	return "content"
