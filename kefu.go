@@ -334,6 +334,20 @@ const (
 	SystemLeaveMessage = "leave_message"
 	// SystemHandedOver: the assistant handed the buyer to people (转人工).
 	SystemHandedOver = "handed_over"
+	// SystemOverflowBackup: the line is long; the shop's backup team
+	// (外包客服) helps answer it (the backup overflow stage).
+	SystemOverflowBackup = "overflow_backup"
+	// SystemOverflowBotFirst: the line is long; the shop's assistant answers
+	// first and a person is one 转人工 away (the bot_first stage).
+	SystemOverflowBotFirst = "overflow_bot_first"
+	// SystemLeftMessage: the line is very long, so the buyer's message is
+	// kept as a left message (留言), with their order attached, answered
+	// after the live line (the leave_message stage).
+	SystemLeftMessage = "left_message"
+	// SystemQueueFull: the line is full; as SystemLeftMessage, with the
+	// place and an estimate of when the team gets to the message (the
+	// queue_full stage).
+	SystemQueueFull = "queue_full"
 )
 
 // Bot message codes: which of the assistant's replies a bot message is
@@ -712,6 +726,13 @@ const (
 	// EventPurged: the shop's retention period deleted a closed
 	// conversation's messages (data.count says how many).
 	EventPurged EventType = "conversation.purged"
+	// EventOverflowStage: the shop's overflow stage changed (Data: Stage,
+	// FromStage, Waiting, WaitSeconds).
+	EventOverflowStage EventType = "shop.overflow_stage"
+	// EventSurgeStarted and EventSurgeEnded: surge mode (大促模式) began or
+	// ended, by its switch or its schedule.
+	EventSurgeStarted EventType = "shop.surge_started"
+	EventSurgeEnded   EventType = "shop.surge_ended"
 )
 
 // MaxRetentionDays bounds a shop's retention period (ten years).
@@ -767,6 +788,12 @@ type EventData struct {
 	APIKeyID    int64  `json:"api_key_id,omitempty"` // also the EventAPIKey* events
 	// EventPurged: how many messages were deleted.
 	Count int `json:"count,omitempty"`
+	// EventOverflowStage: the stage entered and the one left, and the live
+	// line that drove the change (waiting buyers, estimated wait).
+	Stage       OverflowStage `json:"stage,omitempty"`
+	FromStage   OverflowStage `json:"from_stage,omitempty"`
+	Waiting     int           `json:"waiting,omitempty"`
+	WaitSeconds int           `json:"wait_seconds,omitempty"`
 }
 
 // Event reasons of EventHandedOver.
@@ -779,6 +806,10 @@ const (
 // PriorityVIP is the priority of a VIP buyer's conversation, and of one
 // about a high-value order.
 const PriorityVIP = 1
+
+// PriorityLeftMessage is the priority of a left message (留言): it is
+// answered after every live conversation of the line.
+const PriorityLeftMessage = -1
 
 // PriorityReturned is the priority of a conversation its agent left: it goes
 // back in front of everyone waiting, VIP buyers included.

@@ -55,6 +55,8 @@ type Store interface {
 	SearchConversations(ctx context.Context, shopID int64, f kefu.SearchFilter) (kefu.SearchPage, error)
 	AssistantSettings(ctx context.Context, shopID int64) (kefu.AssistantSettings, error)
 	SetAssistantSettings(ctx context.Context, shopID int64, a kefu.AssistantSettings) error
+	OverflowSettings(ctx context.Context, shopID int64) (kefu.OverflowSettings, error)
+	SetOverflowSettings(ctx context.Context, shopID int64, o kefu.OverflowSettings) error
 	AutoReplyRules(ctx context.Context, shopID int64) ([]kefu.AutoReplyRule, error)
 	SaveAutoReplyRule(ctx context.Context, r kefu.AutoReplyRule, check func([]kefu.AutoReplyRule) error) (kefu.AutoReplyRule, error)
 	DeleteAutoReplyRule(ctx context.Context, shopID, id int64) error
@@ -106,6 +108,8 @@ type Conversations interface {
 	Leave(ctx context.Context, actor conversation.Actor, id int64) (kefu.Conversation, error)
 	UpdateAgent(ctx context.Context, viewer kefu.Agent, agentID int64, ch kefu.AgentChange) (kefu.AgentUpdate, error)
 	Broker() conversation.Broker
+	SetOverflowSettings(shopID int64, settings kefu.OverflowSettings)
+	OverflowState(shopID int64) kefu.OverflowState
 }
 
 var _ Conversations = (*conversation.Service)(nil)
@@ -289,6 +293,8 @@ func routes(r *gin.Engine, h *handlers, cfg Config) {
 	agent.PUT("/shop/origins", h.setShopOrigins)
 	agent.POST("/shop/identity-secret", h.rotateIdentitySecret)
 	agent.PUT("/shop/routing", h.setShopRouting)
+	agent.GET("/shop/overflow", h.getOverflow)
+	agent.PUT("/shop/overflow", h.putOverflow)
 	agent.PUT("/shop/retention", h.setShopRetention)
 	agent.POST("/shop/order-webhook-secret", h.rotateOrderWebhookSecret)
 	agent.GET("/api-keys", h.listAPIKeys)

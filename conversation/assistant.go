@@ -51,3 +51,16 @@ func (s *Service) welcome(ctx context.Context, shop kefu.Shop, buyerID int64) *k
 func (s *Service) assistantFirst(ctx context.Context, shop kefu.Shop, actor Actor) bool {
 	return s.assistant != nil && s.assistant.AnswersFirst(ctx, shop, actor.ID, actor.Entry)
 }
+
+// answerer is an assistant that says whether it answers the shop's buyers
+// at all: overflow's bot_first stage and surge mode make a new conversation
+// bot-first only where it does.
+type answerer interface {
+	Answers(ctx context.Context, shop kefu.Shop) bool
+}
+
+// assistantAnswers reports whether the shop's assistant answers buyers.
+func (s *Service) assistantAnswers(ctx context.Context, shop kefu.Shop) bool {
+	a, ok := s.assistant.(answerer)
+	return ok && a.Answers(ctx, shop)
+}

@@ -212,6 +212,17 @@ func (b *Bot) AnswersFirst(ctx context.Context, shop kefu.Shop, _ int64, _ kefu.
 	return bs.settings.Enabled && bs.settings.BotFirst
 }
 
+// Answers reports whether the shop's assistant is on (overflow and surge
+// mode make it answer first).
+func (b *Bot) Answers(ctx context.Context, shop kefu.Shop) bool {
+	bs, err := b.shop(ctx, shop.ID)
+	if err != nil {
+		b.log.Error("assistant settings", "shop", shop.ID, "err", err)
+		return false
+	}
+	return bs.settings.Enabled
+}
+
 // Greeting is the welcome stored as a new conversation's first message
 // (nil: none). The widget shows it before the buyer writes; it is stored
 // when they do, so the transcript shows what they saw.

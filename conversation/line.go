@@ -104,9 +104,10 @@ func (l *line) eta(shopID int64, position int, now time.Time) time.Duration {
 // conversations that went quiet past their shop's limit close, idle
 // agents are made away and transcripts past their shop's retention period
 // are deleted; buyers left waiting too long are nudged about,
-// handed on, or counted as gone; then the waiting
-// buyers of every shop whose line changed since the last tick hear their
-// place and estimated wait. kefu serve calls it every second (Run); tests
+// handed on, or counted as gone; every shop with overflow or surge mode
+// in force has its stage decided from its line; then the waiting
+// buyers of every shop whose line (or stage) changed since the last tick
+// hear their place, estimated wait and stage. kefu serve calls it every second (Run); tests
 // call it with the clock they set.
 func (s *Service) Tick(ctx context.Context) {
 	s.departures(ctx)
@@ -122,17 +123,41 @@ func (s *Service) Tick(ctx context.Context) {
 	s.nudgeSlowReplies(ctx, now)
 	s.reassignLongWaits(ctx, now)
 	s.countAbandoned(ctx, now)
+	s.loadOverflow(ctx, now)
+	weigh := s.overflowShops(now)
+	changed := map[int64]bool{}
 	for _, shopID := range s.line.take() {
+		changed[shopID] = true
+		weigh[shopID] = true
+	}
+	for shopID := range weigh {
 		line, err := s.store.Waiting(ctx, shopID)
 		if err != nil {
 			s.log.Error("read the line", "shop", shopID, "err", err)
-			s.line.moved(shopID) // try again on the next tick
+			if changed[shopID] {
+				s.line.moved(shopID) // try again on the next tick
+			}
+			continue
+		}
+		stage, stageChanged := s.weighOverflow(ctx, shopID, line, now)
+		if stageChanged {
+			// The backup team or surge caps may take what waits now.
+			s.drain(ctx, shopID)
+			if line, err = s.store.Waiting(ctx, shopID); err != nil {
+				s.log.Error("read the line", "shop", shopID, "err", err)
+				continue
+			}
+			s.weighOverflow(ctx, shopID, line, now) // the numbers after it; the stage holds
+		} else if !changed[shopID] {
 			continue
 		}
 		for i, w := range line {
 			q := protocol.Queue{Type: protocol.TypeQueue, ConversationID: w.ConversationID, Position: i + 1}
 			if eta := s.line.eta(shopID, i+1, now); eta > 0 {
 				q.ETASeconds = int64((eta + time.Second - 1) / time.Second)
+			}
+			if stage != kefu.StageNormal {
+				q.Stage = string(stage)
 			}
 			s.publish(ctx, protocol.Encode(q), BuyerTopic(w.BuyerID))
 		}
@@ -160,7 +185,7 @@ const quietSweep = 30 * time.Second
 // and whose last message is older than its limit, as kefu itself, and lets
 // the line move into the freed slots.
 func (s *Service) closeQuiet(ctx context.Context, now time.Time) {
-	quiet, err := s.store.QuietConversations(ctx, now)
+	quiet, err := s.store.QuietConversations(ctx, now, s.surgeAutoClose())
 	if err != nil {
 		s.log.Error("quiet conversations", "err", err)
 		return
@@ -209,7 +234,7 @@ func (s *Service) reassignLongWaits(ctx context.Context, now time.Time) {
 	}
 	shops := map[int64]bool{}
 	for _, c := range long {
-		_, ok, err := s.store.ReassignConversation(ctx, c, s.routable(c.ShopID), decide, reassignedLine, s.committed(nil))
+		_, ok, err := s.store.ReassignConversation(ctx, c, s.routable(c.ShopID), s.capBonus(c.ShopID), s.decider(c.ShopID), reassignedLine, s.committed(nil))
 		if err != nil {
 			s.log.Error("reassign", "conversation", c.ID, "err", err)
 		}

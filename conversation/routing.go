@@ -176,8 +176,19 @@ func (s *Service) route(ctx context.Context, conv kefu.Conversation) {
 		return
 	}
 	s.publishConversation(ctx, full, false)
+	stage, _ := s.overflow.current(conv.ShopID, s.now())
+	if full.Priority == kefu.PriorityLeftMessage {
+		s.tellLeftMessage(ctx, full, stage)
+		return
+	}
 	if w, ok := s.assistant.(waitTeller); ok {
 		w.waitingLeft(full)
+	}
+	if notice := stageNotice(stage, full.AssistantFirst); notice != nil && s.presence.AnyOnline(conv.ShopID) {
+		notice.ShopID, notice.ConversationID = conv.ShopID, conv.ID
+		if _, _, err := s.store.Append(ctx, *notice, kefu.WriteRule{OpenOnly: true}, s.committed(nil)); err != nil {
+			s.log.Error("overflow line", "conversation", conv.ID, "err", err)
+		}
 	}
 	if !s.presence.AnyOnline(conv.ShopID) {
 		// The leave-message rule (留言): nobody will answer soon, and the
@@ -208,7 +219,7 @@ func (s *Service) Reroute(ctx context.Context, shopID int64) {
 // tells the waiting buyers their new places. A failure is logged: the line
 // is in the database and the next event moves it.
 func (s *Service) drain(ctx context.Context, shopID int64) []kefu.Assignment {
-	made, err := s.store.RouteShop(ctx, shopID, s.routable(shopID), decide, announce, s.committed(nil))
+	made, err := s.store.RouteShop(ctx, shopID, s.routable(shopID), s.capBonus(shopID), s.decider(shopID), announce, s.committed(nil))
 	if err != nil {
 		s.log.Error("route", "shop", shopID, "err", err)
 		return nil
@@ -228,15 +239,30 @@ func (s *Service) routable(shopID int64) func(agentID int64) kefu.Presence {
 	}
 }
 
-// decide is the pure routing core (queue.Decide) over what the store read:
-// the buyer's recent agent, then their dedicated agent, then the
-// conversation's group by weight and load; higher priority first, first come
-// first served within it.
-func decide(agents []kefu.AgentLoad, waiting []kefu.Waiting) []kefu.Assignment {
+// decider is the pure routing core (queue.Decide) over what the store
+// read, for the shop's overflow stage and surge mode as they stand: the
+// buyer's recent agent, then their dedicated agent, then the conversation's
+// group by weight and load; higher priority first, first come first served
+// within it. (In surge mode the store has raised every agent's cap by the
+// profile's bonus, capBonus.) The backup group's own members (reserve agents) take the shop's
+// line only in the backup stage and above.
+func (s *Service) decider(shopID int64) func(agents []kefu.AgentLoad, waiting []kefu.Waiting) []kefu.Assignment {
+	stage, eff := s.overflow.current(shopID, s.now())
+	return func(agents []kefu.AgentLoad, waiting []kefu.Waiting) []kefu.Assignment {
+		return decide(agents, waiting, stage, eff)
+	}
+}
+
+// decide is decider's decision for a stage and what the settings put in force.
+func decide(agents []kefu.AgentLoad, waiting []kefu.Waiting, stage kefu.OverflowStage, eff queue.Effective) []kefu.Assignment {
+	backup := eff.Policy.BackupGroupID
+	overflowing := eff.Policy.Enabled && stage.Level() >= kefu.StageBackup.Level()
 	loads := make([]queue.Agent, len(agents))
 	var latest uint64 // the core counts on from the latest assignment
 	for i, a := range agents {
-		loads[i] = queue.Agent{ID: a.ID, Presence: a.Presence, Active: a.Active, Cap: a.Cap, Groups: a.Groups}
+		_, inBackup := a.Groups[backup]
+		loads[i] = queue.Agent{ID: a.ID, Presence: a.Presence, Active: a.Active, Cap: a.Cap, Groups: a.Groups,
+			Reserve: backup != 0 && inBackup && len(a.Groups) == 1}
 		if !a.LastAssignedAt.IsZero() {
 			loads[i].LastAssigned = uint64(a.LastAssignedAt.UnixMicro())
 			latest = max(latest, loads[i].LastAssigned)
@@ -247,7 +273,7 @@ func decide(agents []kefu.AgentLoad, waiting []kefu.Waiting) []kefu.Assignment {
 		// The store reads the line in serving order: its place is its arrival.
 		line[i] = queue.Waiter{ConversationID: w.ConversationID, BuyerID: w.BuyerID, GroupID: w.GroupID, Priority: w.Priority,
 			Arrived: uint64(i), LastAgentID: w.LastAgentID, DedicatedAgentID: w.DedicatedAgentID, AvoidAgentID: w.AvoidAgentID,
-			GroupOnly: w.GroupOnly, AssistantFirst: w.AssistantFirst}
+			GroupOnly: w.GroupOnly, AssistantFirst: w.AssistantFirst, Overflow: overflowing}
 	}
 	picked := queue.Decide(loads, line, latest)
 	out := make([]kefu.Assignment, len(picked))

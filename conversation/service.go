@@ -31,7 +31,7 @@ type Store interface {
 	LatestOrders(ctx context.Context, shopID, buyerID int64, n int) ([]kefu.Order, error)
 	Conversation(ctx context.Context, shopID, id int64) (kefu.Conversation, error)
 	LatestConversation(ctx context.Context, shopID, buyerID int64) (kefu.Conversation, error)
-	RouteShop(ctx context.Context, shopID int64, presence func(agentID int64) kefu.Presence,
+	RouteShop(ctx context.Context, shopID int64, presence func(agentID int64) kefu.Presence, capBonus int,
 		decide func(agents []kefu.AgentLoad, waiting []kefu.Waiting) []kefu.Assignment,
 		announce func(agentName string) kefu.Message, committed func(kefu.Change)) ([]kefu.Assignment, error)
 	TakeConversation(ctx context.Context, shopID, id, agentID int64,
@@ -43,11 +43,11 @@ type Store interface {
 	RequeueAgent(ctx context.Context, shopID, agentID int64, notice func(agentName string) kefu.Message, committed func(kefu.Change)) (int, error)
 	UpdateAgent(ctx context.Context, shopID, agentID int64, ch kefu.AgentChange, by kefu.ActorRef, allow func(viewer, before kefu.Agent) error,
 		notice, helperLeft func(agentName string) kefu.Message, committed func(kefu.Change)) (kefu.AgentUpdate, error)
-	QuietConversations(ctx context.Context, now time.Time) ([]kefu.Conversation, error)
+	QuietConversations(ctx context.Context, now time.Time, shorter map[int64]int) ([]kefu.Conversation, error)
 	SlowReplies(ctx context.Context, now time.Time) ([]kefu.Conversation, error)
 	LongWaits(ctx context.Context, now time.Time) ([]kefu.Conversation, error)
 	Abandon(ctx context.Context, shopID, buyerID int64, committed func(kefu.Change)) (bool, error)
-	ReassignConversation(ctx context.Context, conv kefu.Conversation, presence func(agentID int64) kefu.Presence,
+	ReassignConversation(ctx context.Context, conv kefu.Conversation, presence func(agentID int64) kefu.Presence, capBonus int,
 		decide func(agents []kefu.AgentLoad, waiting []kefu.Waiting) []kefu.Assignment,
 		line func(agentName string) kefu.Message, committed func(kefu.Change)) (kefu.Conversation, bool, error)
 	AutoAwayShops(ctx context.Context) (map[int64]int, error)
@@ -78,6 +78,8 @@ type Store interface {
 	ConversationOrders(ctx context.Context, shopID, conversationID int64) ([]kefu.Order, error)
 	BuyerOrder(ctx context.Context, shopID, buyerID int64, orderNo string) (kefu.Order, error)
 	Purge(ctx context.Context, now time.Time, committed func(kefu.Change)) (int, error)
+	AllOverflowSettings(ctx context.Context) (map[int64]kefu.OverflowSettings, error)
+	RecordShopEvent(ctx context.Context, shopID int64, typ kefu.EventType, data kefu.EventData, committed func(kefu.Change)) (kefu.Event, error)
 }
 
 // Actor is who asks: a buyer or an agent, always inside one shop.
@@ -122,6 +124,7 @@ type Service struct {
 	log       *slog.Logger
 	now       func() time.Time
 	line      *line
+	overflow  *overflow
 	buyers    *buyerSockets
 	assistant Assistant // the bot-first hook; nil: none
 	lastSweep time.Time // of quiet conversations; Tick's goroutine only
@@ -138,7 +141,7 @@ func New(store Store, presence Presence, broker Broker, log *slog.Logger, consum
 		log = slog.New(slog.DiscardHandler)
 	}
 	l := newLine()
-	return &Service{store: store, presence: presence, broker: broker, log: log, now: time.Now, line: l, buyers: newBuyerSockets(),
+	return &Service{store: store, presence: presence, broker: broker, log: log, now: time.Now, line: l, overflow: newOverflow(), buyers: newBuyerSockets(),
 		consumers: append([]Consumer{fanOut{broker: broker, log: log}, l}, consumers...)}
 }
 
@@ -267,11 +270,19 @@ func (s *Service) buyerSend(ctx context.Context, actor Actor, msg kefu.Message) 
 		// Closed again in between: a new one.
 	}
 	group, priority := s.entry(ctx, shop, actor.ID, actor.Entry)
-	first, welcome := s.assistantFirst(ctx, shop, actor), s.welcome(ctx, shop, actor.ID)
+	leftMessage, botFirst := s.overflowStart(actor.ShopID, priority)
+	if leftMessage {
+		priority = kefu.PriorityLeftMessage
+	}
+	first := !leftMessage && (s.assistantFirst(ctx, shop, actor) || (botFirst && s.assistantAnswers(ctx, shop)))
+	welcome := s.welcome(ctx, shop, actor.ID)
 	for attempt := 0; ; attempt++ {
 		conv, created, err := s.store.StartConversation(ctx, actor.ShopID, actor.ID, group, priority, first, welcome, s.committed(nil))
 		if err != nil {
 			return kefu.Message{}, false, err
+		}
+		if created && conv.Priority == kefu.PriorityLeftMessage {
+			s.attachOrder(ctx, actor, conv.ID)
 		}
 		msg.ConversationID = conv.ID
 		stored, dup, at, err := s.appendAndPublish(ctx, msg, rule, actor.Socket)

@@ -48,7 +48,7 @@ func (h *hookStore) TakeConversation(ctx context.Context, shopID, id, agentID in
 	return h.Store.TakeConversation(ctx, shopID, id, agentID, announce, committed)
 }
 
-func (h *hookStore) RouteShop(ctx context.Context, shopID int64, presence func(int64) kefu.Presence,
+func (h *hookStore) RouteShop(ctx context.Context, shopID int64, presence func(int64) kefu.Presence, capBonus int,
 	decide func([]kefu.AgentLoad, []kefu.Waiting) []kefu.Assignment,
 	announce func(string) kefu.Message, committed func(kefu.Change)) ([]kefu.Assignment, error) {
 	h.mu.Lock()
@@ -60,7 +60,7 @@ func (h *hookStore) RouteShop(ctx context.Context, shopID int64, presence func(i
 	if fail {
 		return nil, errors.New("injected transient error")
 	}
-	return h.Store.RouteShop(ctx, shopID, presence, decide, announce, committed)
+	return h.Store.RouteShop(ctx, shopID, presence, capBonus, decide, announce, committed)
 }
 
 func (h *hookStore) Append(ctx context.Context, m kefu.Message, rule kefu.WriteRule, committed func(kefu.Change)) (kefu.Message, bool, error) {

@@ -35,6 +35,7 @@ const (
 	TypeQueue        = "queue"
 	TypeNudge        = "nudge"
 	TypeOrderLink    = "order_link"
+	TypeOverflow     = "overflow"
 	TypeError        = "error"
 	TypePong         = "pong"
 	TypeReconnect    = "reconnect"
@@ -477,6 +478,21 @@ type Queue struct {
 	// ETASeconds estimates the wait from the shop's recent pace; absent
 	// when there is too little to go by.
 	ETASeconds int64 `json:"eta_seconds,omitempty"`
+	// Stage is the shop's overflow stage when it is not "normal".
+	Stage string `json:"stage,omitempty"`
+}
+
+// OverflowFrame tells a shop's consoles its overflow stage, whether surge
+// mode is on, and the numbers driving them; sent when any of them changes,
+// at most once a second.
+type OverflowFrame struct {
+	Type         string    `json:"type"`
+	Stage        string    `json:"stage"`
+	Since        time.Time `json:"since"`
+	Surge        bool      `json:"surge"`
+	Waiting      int       `json:"waiting"`
+	WaitSeconds  int       `json:"wait_seconds"`
+	LeftMessages int       `json:"left_messages"`
 }
 
 // Nudge tells an agent (and the shop's supervisors) that a buyer has waited

@@ -34,6 +34,10 @@ type Agent struct {
 	// (>= 1): in a group, an agent of weight 2 takes about two conversations
 	// for every one an agent of weight 1 takes.
 	Groups map[int64]int
+	// Reserve: the agent is in the shop's backup group only (an outsourced
+	// team, 外包客服). They take conversations of the backup group itself,
+	// and Overflow waiters no agent of their own group has room for.
+	Reserve bool
 }
 
 func (a Agent) hasRoom() bool {
@@ -41,10 +45,11 @@ func (a Agent) hasRoom() bool {
 }
 
 // inGroup reports whether the agent may take a conversation of the group
-// through the group (group 0 asks for no group: everyone may).
+// through the group (group 0 asks for no group: everyone but reserve agents
+// may).
 func (a Agent) inGroup(group int64) bool {
 	if group == 0 {
-		return true
+		return !a.Reserve
 	}
 	_, ok := a.Groups[group]
 	return ok
@@ -74,6 +79,9 @@ type Waiter struct {
 	// AssistantFirst: the shop's assistant answers it first (bot-first):
 	// only the buyer's last or dedicated agent may take it now.
 	AssistantFirst bool
+	// Overflow: the shop is in its backup stage or above, so reserve agents
+	// take the waiter when no other agent of its group has room.
+	Overflow bool
 }
 
 // servedFirst orders the line: higher priority first, then first come first
@@ -108,6 +116,10 @@ func servedFirst(a, b Waiter) int {
 //     recently assigned, then to the lowest ID. The +1 counts the
 //     conversation being placed, so from an even start the heavier agent
 //     goes first.
+//   - Reserve agents (the backup group's own members) are not in group 0:
+//     they take a waiter of the backup group itself or, when the waiter is
+//     Overflow (the shop's backup stage) and no other agent of its group has
+//     room, by the same load order among the reserve agents.
 //   - A waiter with no such agent stays waiting and the next waiters are
 //     still decided: a full group does not hold up another group.
 //   - Each assignment counts against its agent (Active+1, LastAssigned set to
@@ -184,6 +196,14 @@ func choose(agents []Agent, byID map[int64]int, w Waiter) (int, bool) {
 		}
 		if best < 0 || preferred(a, agents[best], w.GroupID) {
 			best = i
+		}
+	}
+	if best < 0 && w.Overflow {
+		// The backup stage: the reserve agents take what the group cannot.
+		for i, a := range agents {
+			if a.Reserve && a.hasRoom() && a.ID != w.AvoidAgentID && (best < 0 || preferred(a, agents[best], 0)) {
+				best = i
+			}
 		}
 	}
 	if best < 0 {

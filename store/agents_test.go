@@ -177,7 +177,7 @@ func testUpdateAgent(t *testing.T, e env) {
 		// Routing never gives him a conversation, whatever presence says.
 		everyone := func(int64) kefu.Presence { return kefu.PresenceOnline }
 		var weighed []int64
-		if _, err := e.st.RouteShop(e.ctx, shop.ID, everyone, func(agents []kefu.AgentLoad, _ []kefu.Waiting) []kefu.Assignment {
+		if _, err := e.st.RouteShop(e.ctx, shop.ID, everyone, 0, func(agents []kefu.AgentLoad, _ []kefu.Waiting) []kefu.Assignment {
 			for _, a := range agents {
 				weighed = append(weighed, a.ID)
 			}

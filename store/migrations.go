@@ -380,6 +380,13 @@ CREATE INDEX webhook_deliveries_shop ON webhook_deliveries (shop_id, id)`,
 	`ALTER TABLE messages ADD COLUMN hash TEXT NOT NULL DEFAULT ''
 {{postgres}};
 ALTER TABLE conversations ADD COLUMN chain_head TEXT NOT NULL DEFAULT ''{{end}}`,
+	// 29: a shop's overflow policy and surge mode, one JSON document
+	// (kefu.OverflowSettings) like the assistant's settings.
+	`CREATE TABLE overflow_settings (
+	shop_id    BIGINT PRIMARY KEY REFERENCES shops(id),
+	settings   TEXT NOT NULL,
+	updated_at {{time}} NOT NULL
+)`,
 }
 
 // migrate brings the schema up to date, one transaction per step. Several

@@ -78,8 +78,9 @@ func lockKeys(space uint32, shopID int64) (high, low int32) {
 // announcement line and events. It returns the assignments made.
 //
 // presence is asked inside the decision and must not block. committed, if
-// not nil, is told every change after the commit.
-func (s *Store) RouteShop(ctx context.Context, shopID int64, presence func(agentID int64) kefu.Presence,
+// not nil, is told every change after the commit. capBonus is added to
+// every agent's cap for this decision (surge mode).
+func (s *Store) RouteShop(ctx context.Context, shopID int64, presence func(agentID int64) kefu.Presence, capBonus int,
 	decide func(agents []kefu.AgentLoad, waiting []kefu.Waiting) []kefu.Assignment,
 	announce func(agentName string) kefu.Message, committed func(kefu.Change)) ([]kefu.Assignment, error) {
 	var made []kefu.Assignment
@@ -93,7 +94,7 @@ func (s *Store) RouteShop(ctx context.Context, shopID int64, presence func(agent
 		// buyer's own agent outside the group: that leaves the group's slot
 		// for the next of its line, which the first read did not reach.
 		for round := 0; round < maxRoutingRounds; round++ {
-			ch, n, err := s.routeOnce(ctx, tx, shopID, presence, decide, announce, &made)
+			ch, n, err := s.routeOnce(ctx, tx, shopID, presence, capBonus, decide, announce, &made)
 			if err != nil {
 				return nil, err
 			}
@@ -124,10 +125,10 @@ const maxRoutingRounds = 8
 // its changes and how many of its assignments went to an agent outside the
 // conversation's group (the buyer's own agent): each leaves a group slot the
 // decision's read of the line did not count on.
-func (s *Store) routeOnce(ctx context.Context, tx *sql.Tx, shopID int64, presence func(agentID int64) kefu.Presence,
+func (s *Store) routeOnce(ctx context.Context, tx *sql.Tx, shopID int64, presence func(agentID int64) kefu.Presence, capBonus int,
 	decide func(agents []kefu.AgentLoad, waiting []kefu.Waiting) []kefu.Assignment,
 	announce func(agentName string) kefu.Message, made *[]kefu.Assignment) ([]kefu.Change, int, error) {
-	agents, err := s.agentLoads(ctx, tx, shopID, presence)
+	agents, err := s.agentLoads(ctx, tx, shopID, presence, capBonus)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -207,7 +208,7 @@ func (s *Store) TakeConversation(ctx context.Context, shopID, id, agentID int64,
 }
 
 // agentLoads reads every agent of the shop with their open conversations.
-func (s *Store) agentLoads(ctx context.Context, tx *sql.Tx, shopID int64, presence func(int64) kefu.Presence) ([]kefu.AgentLoad, error) {
+func (s *Store) agentLoads(ctx context.Context, tx *sql.Tx, shopID int64, presence func(int64) kefu.Presence, capBonus int) ([]kefu.AgentLoad, error) {
 	active := map[int64]int{}
 	rows, err := tx.QueryContext(ctx, s.sql(`SELECT agent_id, COUNT(*) FROM conversations
 		WHERE shop_id = $1 AND status = 'assigned' GROUP BY agent_id`), shopID)
@@ -259,6 +260,7 @@ func (s *Store) agentLoads(ctx context.Context, tx *sql.Tx, shopID int64, presen
 		if err := rows.Scan(&a.ID, &a.Cap, &last); err != nil {
 			return nil, err
 		}
+		a.Cap += capBonus
 		if last != nil {
 			a.LastAssignedAt = *last
 		}
@@ -781,7 +783,7 @@ func (s *Store) LongWaits(ctx context.Context, now time.Time) ([]kefu.Conversati
 // false, and nothing but that try is recorded, when nobody else has room;
 // it is false with nothing changed when the agent answered or the
 // conversation moved meanwhile.
-func (s *Store) ReassignConversation(ctx context.Context, conv kefu.Conversation, presence func(agentID int64) kefu.Presence,
+func (s *Store) ReassignConversation(ctx context.Context, conv kefu.Conversation, presence func(agentID int64) kefu.Presence, capBonus int,
 	decide func(agents []kefu.AgentLoad, waiting []kefu.Waiting) []kefu.Assignment,
 	line func(agentName string) kefu.Message, committed func(kefu.Change)) (after kefu.Conversation, ok bool, err error) {
 	if conv.AwaitingSince == nil {
@@ -808,7 +810,7 @@ func (s *Store) ReassignConversation(ctx context.Context, conv kefu.Conversation
 		if err != nil {
 			return nil, err
 		}
-		loads, err := s.agentLoads(ctx, tx, conv.ShopID, presence)
+		loads, err := s.agentLoads(ctx, tx, conv.ShopID, presence, capBonus)
 		if err != nil {
 			return nil, err
 		}

@@ -82,11 +82,11 @@ func TestRouteShopIsSerializedAcrossStores(t *testing.T) {
 			}
 			firstDone := make(chan error, 1)
 			go func() {
-				_, err := first.RouteShop(ctx, shop.ID, held, takeAll, announce, nil)
+				_, err := first.RouteShop(ctx, shop.ID, held, 0, takeAll, announce, nil)
 				firstDone <- err
 			}()
 			<-secondStarted
-			if _, err := second.RouteShop(ctx, shop.ID, online, takeAll, announce, nil); err != nil {
+			if _, err := second.RouteShop(ctx, shop.ID, online, 0, takeAll, announce, nil); err != nil {
 				t.Fatalf("second process's routing: %v", err)
 			}
 			close(secondDone)

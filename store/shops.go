@@ -510,13 +510,24 @@ func (s *Store) AutoAwayShops(ctx context.Context) (map[int64]int, error) {
 
 // QuietConversations lists, for every shop that closes quiet conversations,
 // its assigned conversations whose last message is older than the shop's
-// limit at now.
-func (s *Store) QuietConversations(ctx context.Context, now time.Time) ([]kefu.Conversation, error) {
+// limit at now. shorter gives shops a shorter limit in minutes (surge mode's
+// auto-close), also shops that close none otherwise.
+func (s *Store) QuietConversations(ctx context.Context, now time.Time, shorter map[int64]int) ([]kefu.Conversation, error) {
 	ctx, cancel := bound(ctx)
 	defer cancel()
 	var shops []shopRow
 	if err := s.rdb.WithContext(ctx).Select("id", "auto_close_minutes").Where("auto_close_minutes > 0").Find(&shops).Error; err != nil {
 		return nil, fmt.Errorf("store: shops that close quiet conversations: %w", err)
+	}
+	for i, sh := range shops {
+		if m, ok := shorter[sh.ID]; ok && m > 0 && m < sh.AutoCloseMinutes {
+			shops[i].AutoCloseMinutes = m
+		}
+	}
+	for id, m := range shorter {
+		if m > 0 && !slices.ContainsFunc(shops, func(sh shopRow) bool { return sh.ID == id }) {
+			shops = append(shops, shopRow{ID: id, RoutingSettings: kefu.RoutingSettings{AutoCloseMinutes: m}})
+		}
 	}
 	var out []kefu.Conversation
 	for _, sh := range shops {

@@ -7,6 +7,7 @@ import { updateAgent } from './session.js';
 import { upsertConv, fetchConversation, refreshList, loadLinkedOrders } from './convs.js';
 import { acceptMessage, catchUp, checkGap, flushOutbox, openLog, refuseOutbox, removeOutbox, sendSync } from './messages.js';
 import { loadAgents } from './handover.js';
+import { api } from './api.js';
 
 const TYPING_SHOW_MS = 6000;
 
@@ -22,6 +23,7 @@ export function onFrame(f) {
     case 'nudge': onNudge(f); break;
     case 'order_link': if (f.conversation_id === state.selectedId) loadLinkedOrders(f.conversation_id); break;
     case 'presence': onPresenceFrame(f); break;
+    case 'overflow': state.overflow = f; scheduleRender(); break;
     case 'error': onErrorFrame(f); break;
     default: break; // pong and anything newer
   }
@@ -38,6 +40,7 @@ function onReady(f) {
     else openLog(id);
   }
   refreshList();
+  loadOverflow();
   flushOutbox();
   // Colleagues' names (a transfer's sender, helpers, holders) are known before a frame needs
   // them, so nothing shows "客服 #2" first. A failure is retried by agentName.
@@ -133,4 +136,16 @@ function onErrorFrame(f) {
   // We cannot tell which request failed; let later triggers sync again.
   for (const log of state.logs.values()) log.syncing = null;
   toast(errText({ code: f.code, message: f.message }), 'error');
+}
+
+// loadOverflow reads the shop's overflow stage once the socket is ready; `overflow` frames keep
+// it current. A failure leaves the banner as it was (the next frame fills it).
+function loadOverflow() {
+  const gen = state.sessionGen;
+  api('GET', '/api/v1/shop/overflow').then((o) => {
+    if (gen === state.sessionGen && o && o.state) {
+      state.overflow = o.state;
+      scheduleRender();
+    }
+  }).catch(() => {});
 }

@@ -30,6 +30,7 @@ export const state = {
   shopName: '', // the shop's name for {shop.name}
   agents: null, // the shop's agents (GET /api/v1/agents), for names and hand-overs
   history: { open: false, list: [], loading: false, more: true, error: false }, // closed ones
+  overflow: null, // the shop's overflow stage and surge mode (an `overflow` frame, or GET /shop/overflow's state)
   tick: 0,
   fetching: new Set(),
   accepting: new Set(),

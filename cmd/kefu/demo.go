@@ -35,6 +35,9 @@ var demoAgents = []struct {
 	{"xiaoli", "小丽", kefu.RoleAgent},
 }
 
+// The demo's backup team (外包客服) is one agent, waibao (外包小张), made
+// with the shop's overflow policy (seedOverflow).
+
 var demoBuyers = []struct {
 	externalID, name string
 	orders           []kefu.Order
@@ -193,7 +196,48 @@ func seedDemo(ctx context.Context, st *store.Store, origins []string, passwordCo
 	if err := seedAssistant(ctx, st, shop.ID); err != nil {
 		return nil, fmt.Errorf("demo: assistant: %w", err)
 	}
+	if err := seedOverflow(ctx, st, shop.ID, passwordCost); err != nil {
+		return nil, fmt.Errorf("demo: overflow: %w", err)
+	}
 	return &demoShop{shop: shop}, nil
+}
+
+// seedOverflow gives the demo shop a backup team (外包客服, one agent) and
+// an overflow policy that a surge of kefu-load reaches (docs/overflow.md),
+// unless its overflow was ever set (by this or by its owner).
+func seedOverflow(ctx context.Context, st *store.Store, shopID int64, passwordCost int) error {
+	all, err := st.AllOverflowSettings(ctx)
+	if _, configured := all[shopID]; err != nil || configured {
+		return err
+	}
+	hash, err := api.HashPassword(demoPassword, passwordCost)
+	if err != nil {
+		return err
+	}
+	backup, err := st.AgentByUsername(ctx, shopID, "waibao")
+	if errors.Is(err, kefu.ErrNotFound) {
+		backup, err = st.CreateAgent(ctx, kefu.Agent{ShopID: shopID, Username: "waibao", Name: "外包小张", Role: kefu.RoleAgent, PasswordHash: hash})
+	}
+	if err != nil {
+		return err
+	}
+	group, err := st.GroupBySlug(ctx, shopID, "waibao")
+	if errors.Is(err, kefu.ErrNotFound) {
+		group, err = st.CreateGroup(ctx, kefu.Group{ShopID: shopID, Slug: "waibao", Name: "外包客服",
+			Members: []kefu.GroupMember{{AgentID: backup.ID, Weight: 1}}})
+	}
+	if err != nil {
+		return err
+	}
+	o := kefu.DefaultOverflowSettings()
+	o.Policy = kefu.OverflowPolicy{Enabled: true, BackupGroupID: group.ID, HoldSeconds: 30,
+		Backup:       kefu.StageTrigger{QueueLength: 10, WaitSeconds: 60},
+		BotFirst:     kefu.StageTrigger{QueueLength: 25, WaitSeconds: 180},
+		LeaveMessage: kefu.StageTrigger{QueueLength: 50, WaitSeconds: 420},
+		QueueFull:    kefu.StageTrigger{QueueLength: 100, WaitSeconds: 900},
+	}
+	o.Surge.Profile.Overflow.BackupGroupID = group.ID
+	return st.SetOverflowSettings(ctx, shopID, o)
 }
 
 func (d *demoShop) printWelcome(w io.Writer) {
@@ -202,7 +246,7 @@ func (d *demoShop) printWelcome(w io.Writer) {
 	for _, a := range demoAgents {
 		fmt.Fprintf(w, " %s (%s)", a.username, a.name)
 	}
-	fmt.Fprintln(w)
+	fmt.Fprintln(w, " waibao (外包小张, the backup team)")
 }
 
 // handler serves the demo store: a product page that embeds the widget the

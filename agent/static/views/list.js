@@ -24,6 +24,7 @@ export function init() {
     queueList: byId('queue-list'),
     queueEmpty: byId('queue-empty'),
     queueCount: byId('queue-count'),
+    overflow: byId('overflow-banner'),
     historyToggle: byId('history-toggle'),
     historyBody: byId('history-body'),
     historyList: byId('history-list'),
@@ -77,6 +78,7 @@ function waitText(c) {
 
 export function render() {
   renderMine();
+  renderOverflow();
   renderQueue();
   renderHistory();
 }
@@ -210,6 +212,23 @@ function renderQueue() {
   el.queueEmpty.hidden = queued.length > 0;
   el.queueCount.textContent = String(queued.length);
   el.queueCount.classList.toggle('is-hot', queued.length > 0);
+}
+
+// renderOverflow shows, above the queue, the shop's overflow stage and surge mode with the
+// numbers driving them (docs/overflow.md); nothing while the shop is normal and not in surge.
+function renderOverflow() {
+  const o = state.overflow;
+  const show = !!o && (o.surge || (o.stage && o.stage !== 'normal'));
+  el.overflow.hidden = !show;
+  if (!show) return;
+  const parts = [];
+  if (o.surge) parts.push(t('surgeOn'));
+  parts.push(t('stage_' + o.stage));
+  parts.push(t('overflowWaiting', { n: o.waiting || 0 }));
+  if (o.wait_seconds > 0) parts.push(t('overflowWait', { n: Math.ceil(o.wait_seconds / 60) }));
+  if (o.left_messages > 0) parts.push(t('overflowLeft', { n: o.left_messages }));
+  el.overflow.textContent = parts.join(' · ');
+  el.overflow.dataset.stage = o.stage || 'normal';
 }
 
 function renderHistory() {
