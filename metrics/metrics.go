@@ -44,15 +44,20 @@ type Metrics struct {
 	log *slog.Logger
 	now func() time.Time
 
-	stored        *prometheus.CounterVec
-	storedByKind  map[kefu.SenderKind]prometheus.Counter // cached children of stored
-	storedOther   prometheus.Counter
-	delivery      prometheus.Histogram
-	rateLimited   *prometheus.CounterVec
-	refused       *prometheus.CounterVec
-	overflow      *prometheus.GaugeVec
-	commitSize    prometheus.Histogram
-	commitSeconds prometheus.Histogram
+	stored       *prometheus.CounterVec
+	storedByKind map[kefu.SenderKind]prometheus.Counter // cached children of stored
+	storedOther  prometheus.Counter
+	delivery     prometheus.Histogram
+	rateLimited  *prometheus.CounterVec
+	refused      *prometheus.CounterVec
+	// limitChildren and refusalChildren are the children of rateLimited and
+	// refused for the known names, read-only after New: a flood of refusals
+	// costs an increment each, not a label lookup.
+	limitChildren   map[string]prometheus.Counter
+	refusalChildren map[string]prometheus.Counter
+	overflow        *prometheus.GaugeVec
+	commitSize      prometheus.Histogram
+	commitSeconds   prometheus.Histogram
 }
 
 // New returns the instruments registered in a registry of their own, with
@@ -101,11 +106,12 @@ func New(log *slog.Logger) *Metrics {
 		Help:    "Time the store's message writer took to write and commit one batch of messages.",
 		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1},
 	})
+	m.limitChildren, m.refusalChildren = map[string]prometheus.Counter{}, map[string]prometheus.Counter{}
 	for _, l := range knownLimits {
-		m.rateLimited.WithLabelValues(l)
+		m.limitChildren[l] = m.rateLimited.WithLabelValues(l)
 	}
 	for _, r := range knownRefusal {
-		m.refused.WithLabelValues(r)
+		m.refusalChildren[r] = m.refused.WithLabelValues(r)
 	}
 	m.reg.MustRegister(m.stored, m.delivery, m.rateLimited, m.refused, m.overflow, m.commitSize, m.commitSeconds,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -117,11 +123,22 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
 }
 
-// RateLimited counts one refusal by the named limit.
-func (m *Metrics) RateLimited(limit string) { m.rateLimited.WithLabelValues(limit).Inc() }
+// RateLimited counts one refusal by the named limit. A name that is not in
+// knownLimits costs a label lookup per call: add a new limit's name there.
+func (m *Metrics) RateLimited(limit string) { inc(m.limitChildren, m.rateLimited, limit) }
 
-// ConnectionRefused counts one socket connection refused for reason.
-func (m *Metrics) ConnectionRefused(reason string) { m.refused.WithLabelValues(reason).Inc() }
+// ConnectionRefused counts one socket connection refused for reason (a
+// name in knownRefusal, or a new one: see RateLimited).
+func (m *Metrics) ConnectionRefused(reason string) { inc(m.refusalChildren, m.refused, reason) }
+
+// inc increments the child of vec for label, cached in known if it is there.
+func inc(known map[string]prometheus.Counter, vec *prometheus.CounterVec, label string) {
+	if c, ok := known[label]; ok {
+		c.Inc()
+		return
+	}
+	vec.WithLabelValues(label).Inc()
+}
 
 // SetOverflowStage records the overflow stage a shop is in now (0: none).
 // Call it on a change of stage, not per message.
@@ -138,8 +155,8 @@ func (m *Metrics) StoreCommit(messages int, took time.Duration) {
 	m.commitSeconds.Observe(took.Seconds())
 }
 
-// stored counts a committed message and how long it took to reach the
-// sockets' buffers.
+// messageStored counts a committed message and how long it took to reach
+// the sockets' buffers.
 func (m *Metrics) messageStored(msg *kefu.Message) {
 	c, ok := m.storedByKind[msg.Sender]
 	if !ok {

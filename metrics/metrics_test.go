@@ -154,3 +154,14 @@ func grep(body, s string) string {
 	}
 	return strings.Join(out, "")
 }
+
+// BenchmarkConsume is the per-message cost of the metrics consumer.
+func BenchmarkConsume(b *testing.B) {
+	c := New(nil).Consumer()
+	msg := kefu.Message{Sender: kefu.SenderBuyer, CreatedAt: time.Now()}
+	ch := conversation.Committed{Change: kefu.Change{Event: kefu.Event{Type: kefu.EventMessage}, Message: &msg}}
+	b.ReportAllocs()
+	for b.Loop() {
+		c.Consume(ch)
+	}
+}
