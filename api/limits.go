@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kefu/kefu"
 	"github.com/kefu/kefu/conversation"
 	"github.com/kefu/kefu/protocol"
 )
@@ -65,9 +66,18 @@ func (h *handlers) allowSend(actor conversation.Actor) error {
 		return nil
 	}
 	if d := l.Allow(string(actor.Kind) + ":" + strconv.FormatInt(actor.ID, 10)); !d.Allowed {
+		h.metrics.RateLimited(sendLimitName(actor.Kind))
 		return &retryLater{errRateLimited, d.RetryAfter}
 	}
 	return nil
+}
+
+// sendLimitName is the metrics' name of a sender kind's send limit.
+func sendLimitName(kind kefu.SenderKind) string {
+	if kind == kefu.SenderAgent {
+		return "agent_messages"
+	}
+	return "buyer_messages"
 }
 
 // loginLimiter counts sign-in attempts per account, per account and address

@@ -134,6 +134,8 @@ type Config struct {
 	// agent, across all their sockets; nil means unbounded.
 	BuyerSends SendLimiter
 	AgentSends SendLimiter
+	// Metrics counts refusals (rate limits, sockets); nil counts nothing.
+	Metrics Metrics
 	// TrustedProxies are the addresses or CIDRs of reverse proxies whose
 	// X-Forwarded-For names the client; empty trusts none.
 	TrustedProxies []string
@@ -195,6 +197,8 @@ type handlers struct {
 	shops     *shopCache
 	// sends bounds message sending per sender kind.
 	sends map[kefu.SenderKind]SendLimiter
+	// metrics is Config.Metrics, noMetrics when nil.
+	metrics Metrics
 	// passwordCost is Config.PasswordCost. dummyHash is compared against
 	// when the username does not exist, so a wrong username takes as long as
 	// a wrong password; it is made on first use, not at start.
@@ -214,13 +218,16 @@ func New(cfg Config) *Server {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = noMetrics{}
+	}
 	if cfg.SocketWriteTimeout <= 0 {
 		cfg.SocketWriteTimeout = writeTimeout
 	}
 	h := &handlers{socketWriteTimeout: cfg.SocketWriteTimeout, agentAccept: agentSocketOptions(cfg.PublicURL), store: cfg.Store, convs: cfg.Conversations, assistant: cfg.Assistant, log: cfg.Log, now: cfg.Now,
 		tokens: buyerTokens{secret: cfg.BuyerSecret}, public: cfg.PublicURL, hub: newHub(), logins: newLoginLimiter(cfg.Now),
 		sends: map[kefu.SenderKind]SendLimiter{kefu.SenderBuyer: cfg.BuyerSends, kefu.SenderAgent: cfg.AgentSends},
-		shops: newShopCache(cfg.Store, cfg.Now), passwordCost: cfg.PasswordCost}
+		shops: newShopCache(cfg.Store, cfg.Now), passwordCost: cfg.PasswordCost, metrics: cfg.Metrics}
 	h.dummyHash = sync.OnceValue(func() []byte {
 		hash, _ := HashPassword("kefu-timing-equalizer", h.passwordCost)
 		return []byte(hash)

@@ -36,6 +36,7 @@ func (h *handlers) buyerSocket(c *gin.Context) {
 	}
 	if ok && !allowOrigin(shop, c.GetHeader("Origin")) {
 		// Refused before the upgrade: no other site may open a buyer's socket.
+		h.metrics.ConnectionRefused("origin_not_allowed")
 		h.writeError(c, errOriginNotAllowed)
 		return
 	}
@@ -47,6 +48,7 @@ func (h *handlers) buyerSocket(c *gin.Context) {
 		return
 	}
 	if !ok {
+		h.metrics.ConnectionRefused("unauthorized")
 		refuse(ws, closeUnauthorized, "unauthorized")
 		return
 	}
@@ -100,6 +102,7 @@ func (h *handlers) agentSocket(c *gin.Context) {
 		return
 	}
 	if !ok {
+		h.metrics.ConnectionRefused("unauthorized")
 		refuse(ws, closeUnauthorized, "unauthorized")
 		return
 	}
@@ -193,12 +196,14 @@ func (h *handlers) serve(ws *websocket.Conn, cn *conn, topics []string, ready fu
 		defer cancel()
 		ws.Write(ctx, websocket.MessageText, protocol.Encode(protocol.Reconnect{
 			Type: protocol.TypeReconnect, Reason: "server_restart", RetryAfterMs: 1000}))
+		h.metrics.ConnectionRefused("server_restart")
 		refuse(ws, websocket.StatusServiceRestart, "server_restart")
 		return
 	}
 	broker := h.convs.Broker()
 	first, err := cn.start(broker, topics, ready)
 	if err != nil {
+		h.metrics.ConnectionRefused(refusalReason(err))
 		if !errors.Is(err, errSocketUnauthorized) && !errors.Is(err, errSocketAccountChanged) {
 			h.log.Error("socket", "err", err)
 		}

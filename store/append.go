@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -159,10 +160,30 @@ func (s *Store) writeAppends() {
 				break fill
 			}
 		}
-		committed <- committedBatch{reqs: batch, results: s.appendBatch(batch)}
+		start := time.Now()
+		results := s.appendBatch(batch)
+		s.tellCommit(results, time.Since(start))
+		committed <- committedBatch{reqs: batch, results: results}
 		if next != nil {
 			committed <- s.runCommand(next)
 		}
+	}
+}
+
+// tellCommit tells Config.Commits how many messages of a batch were stored
+// and how long the batch took.
+func (s *Store) tellCommit(results []appendResult, took time.Duration) {
+	if s.commits == nil {
+		return
+	}
+	n := 0
+	for _, r := range results {
+		if r.stored {
+			n++
+		}
+	}
+	if n > 0 {
+		s.commits(n, took)
 	}
 }
 

@@ -46,6 +46,7 @@ type Store struct {
 	sqlW    *sql.DB  // db's pool
 	dialect dialect
 	now     func() time.Time
+	commits func(messages int, took time.Duration) // Config.Commits; nil: none
 	// webhookLogCap is how many delivery attempts of a shop are kept
 	// (webhookLogShop; tests lower it).
 	webhookLogCap int
@@ -66,11 +67,15 @@ type Config struct {
 	DataDir string
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// Commits, if set, is told after each commit of the message writer how
+	// many messages it stored and how long their write and commit took
+	// (metrics). It runs on the writer's goroutine and must be cheap.
+	Commits func(messages int, took time.Duration)
 }
 
 // Open connects to the database and brings its schema up to date.
 func Open(ctx context.Context, cfg Config) (*Store, error) {
-	s := &Store{now: cfg.Now, webhookLogCap: webhookLogShop, appends: make(chan *appendRequest), stop: make(chan struct{})}
+	s := &Store{now: cfg.Now, commits: cfg.Commits, webhookLogCap: webhookLogShop, appends: make(chan *appendRequest), stop: make(chan struct{})}
 	if s.now == nil {
 		s.now = time.Now
 	}

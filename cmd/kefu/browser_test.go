@@ -121,9 +121,11 @@ func browserTools(t *testing.T, e2eDir string) (node, chromium string) {
 // demoServer is `kefu serve --demo` running in this process.
 type demoServer struct {
 	storeURL, consoleURL string
-	cancel               context.CancelFunc
-	done                 chan error // run's result
-	scanned              chan struct{}
+	// metricsURL and profilerURL are printed with --metrics-addr and --debug-addr.
+	metricsURL, profilerURL string
+	cancel                  context.CancelFunc
+	done                    chan error // run's result
+	scanned                 chan struct{}
 }
 
 // startDemoServer runs the server and waits for it to print its URLs. The server runs until
@@ -157,7 +159,7 @@ func startDemoServerWith(t *testing.T, adjust func(*serveConfig), serveArgs ...s
 	}()
 	t.Cleanup(func() { s.stop(15 * time.Second) }) // no goroutine may outlive the test
 
-	type urls struct{ store, console string }
+	type urls struct{ store, console, metrics, profiler string }
 	ready := make(chan urls, 1)
 	go func() {
 		defer close(s.scanned)
@@ -168,6 +170,12 @@ func startDemoServerWith(t *testing.T, adjust func(*serveConfig), serveArgs ...s
 			t.Log("kefu: " + line)
 			if v, ok := strings.CutPrefix(line, "agent console:"); ok {
 				u.console = strings.TrimSpace(v)
+			}
+			if v, ok := strings.CutPrefix(line, "metrics:"); ok {
+				u.metrics = strings.TrimSpace(v)
+			}
+			if v, ok := strings.CutPrefix(line, "profiler:"); ok {
+				u.profiler = strings.TrimSpace(v)
 			}
 			if v, ok := strings.CutPrefix(line, "demo store:"); ok {
 				u.store = strings.TrimSpace(v)
@@ -185,7 +193,7 @@ func startDemoServerWith(t *testing.T, adjust func(*serveConfig), serveArgs ...s
 		if u.console == "" {
 			t.Fatal("kefu printed the demo store URL but no agent console URL")
 		}
-		s.storeURL, s.consoleURL = u.store, u.console
+		s.storeURL, s.consoleURL, s.metricsURL, s.profilerURL = u.store, u.console, u.metrics, u.profiler
 		return s
 	case err := <-s.done:
 		s.done <- err // for stop

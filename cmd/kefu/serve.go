@@ -17,6 +17,7 @@ import (
 	"github.com/kefu/kefu/api"
 	"github.com/kefu/kefu/conversation"
 	"github.com/kefu/kefu/docs"
+	"github.com/kefu/kefu/metrics"
 	"github.com/kefu/kefu/ratelimit"
 	"github.com/kefu/kefu/store"
 	"github.com/kefu/kefu/webhook"
@@ -59,6 +60,8 @@ type serveConfig struct {
 	demo      bool
 	demoAddr  string
 	debugAddr string
+	// metricsAddr is --metrics-addr: /metrics alone on a listener of its own.
+	metricsAddr string
 	// passwordCost is the bcrypt cost of the hashes serve makes, and
 	// timeouts the HTTP servers' (no flags: api.DefaultPasswordCost and
 	// defaultHTTPTimeouts; tests lower them).
@@ -82,7 +85,8 @@ func parseServeFlags(args []string, stderr io.Writer, getenv func(string) string
 	demoDefault, _ := strconv.ParseBool(env("KEFU_DEMO", "false"))
 	fs.BoolVar(&cfg.demo, "demo", demoDefault, "create the demo shop if absent, register the demo store page's origins if missing, serve the page (env KEFU_DEMO)")
 	fs.StringVar(&cfg.demoAddr, "demo-addr", env("KEFU_DEMO_ADDR", ""), "listen address of the demo store page; default: the port after --addr (env KEFU_DEMO_ADDR)")
-	fs.StringVar(&cfg.debugAddr, "debug-addr", env("KEFU_DEBUG_ADDR", ""), "listen address of Go's profiler (/debug/pprof/); keep it private; default: off (env KEFU_DEBUG_ADDR)")
+	fs.StringVar(&cfg.debugAddr, "debug-addr", env("KEFU_DEBUG_ADDR", ""), "listen address of Go's profiler (/debug/pprof/) and /metrics; keep it private; default: off (env KEFU_DEBUG_ADDR)")
+	fs.StringVar(&cfg.metricsAddr, "metrics-addr", env("KEFU_METRICS_ADDR", ""), "listen address of /metrics (Prometheus) alone; keep it private; default: off (env KEFU_METRICS_ADDR)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -123,6 +127,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 func runServer(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error {
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 
+	// The metrics are served only on private listeners (--metrics-addr,
+	// --debug-addr), never on the public one.
+	m := metrics.New(log)
+	cfg.store.Commits = m.StoreCommit
 	st, err := store.Open(ctx, cfg.store)
 	if err != nil {
 		return err
@@ -169,10 +177,18 @@ func runServer(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) e
 	var debug *http.Server
 	var debugLn net.Listener
 	if cfg.debugAddr != "" {
-		if debug, debugLn, err = debugServer(cfg.debugAddr); err != nil {
+		if debug, debugLn, err = debugServer(cfg.debugAddr, m.Handler()); err != nil {
 			return err
 		}
 		listeners = append(listeners, debugLn)
+	}
+	var metricsSrv *http.Server
+	var metricsLn net.Listener
+	if cfg.metricsAddr != "" {
+		if metricsSrv, metricsLn, err = metricsServer(cfg.metricsAddr, m.Handler()); err != nil {
+			return err
+		}
+		listeners = append(listeners, metricsLn)
 	}
 
 	// Routing state is in the store; the line moves as agents come online.
@@ -182,7 +198,8 @@ func runServer(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) e
 	}
 	// The shops' outbound webhooks read the event log; a commit wakes them.
 	hooks := webhook.New(st, nil, log)
-	convs := conversation.New(st, presence, conversation.NewMemoryBroker(), log, hooks)
+	convs := conversation.New(st, presence, conversation.NewMemoryBroker(), log, hooks, m.Consumer())
+	m.CountQueues(st.QueueLengths)
 	bot := conversation.NewBot(convs, st, log)
 	if err := convs.Start(ctx); err != nil {
 		return err
@@ -200,11 +217,12 @@ func runServer(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) e
 	srv := api.New(api.Config{
 		Store: st, Conversations: convs, Assistant: bot, Log: log, BuyerSecret: secret, PublicURL: cfg.publicURL, TrustedProxies: cfg.proxies,
 		BuyerSends: ratelimit.NewMemory(buyerSendLimit, nil), AgentSends: ratelimit.NewMemory(agentSendLimit, nil),
-		PasswordCost: cfg.passwordCost, Widget: widget.Handler(), Console: agent.New(), OpenAPI: docs.Handler(),
+		PasswordCost: cfg.passwordCost, Widget: widget.Handler(), Console: agent.New(), OpenAPI: docs.Handler(), Metrics: m,
 	})
+	m.CountSockets(srv.Sockets)
 	httpServer := cfg.timeouts.server(srv)
 	servers := []*http.Server{httpServer}
-	errc := make(chan error, 3)
+	errc := make(chan error, 4)
 	serving = true
 	go func() { errc <- httpServer.Serve(ln) }()
 	if demoInfo != nil {
@@ -217,10 +235,17 @@ func runServer(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) e
 		servers = append(servers, debug)
 		go func() { errc <- debug.Serve(debugLn) }()
 	}
+	if metricsSrv != nil {
+		servers = append(servers, metricsSrv)
+		go func() { errc <- metricsSrv.Serve(metricsLn) }()
+	}
 	fmt.Fprintf(stdout, "kefu listening on %s (database: %s)\n", baseURL, st.Dialect())
 	fmt.Fprintf(stdout, "  agent console: %s/agent/\n", baseURL)
 	if debug != nil {
 		fmt.Fprintf(stdout, "  profiler:      http://%s/debug/pprof/\n", browsable(debugLn.Addr().String()))
+	}
+	if metricsSrv != nil {
+		fmt.Fprintf(stdout, "  metrics:       http://%s/metrics\n", browsable(metricsLn.Addr().String()))
 	}
 	if demoInfo != nil {
 		demoInfo.printWelcome(stdout)
