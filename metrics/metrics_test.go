@@ -165,3 +165,17 @@ func BenchmarkConsume(b *testing.B) {
 		c.Consume(ch)
 	}
 }
+
+// A committed change of overflow stage sets the shop's stage gauge to the
+// stage's level.
+func TestOverflowStageFromEvents(t *testing.T) {
+	m := New(nil)
+	c := m.Consumer()
+	for _, st := range []kefu.OverflowStage{kefu.StageBotFirst, kefu.StageQueueFull, kefu.StageNormal, kefu.StageLeaveMessage} {
+		c.Consume(conversation.Committed{Change: kefu.Change{Event: kefu.Event{ShopID: 9, Type: kefu.EventOverflowStage,
+			Data: kefu.EventData{Stage: st}}}})
+	}
+	if got := testutil.ToFloat64(m.overflow.WithLabelValues("9")); got != 3 {
+		t.Fatalf("shop 9's stage gauge %v, want 3 (leave_message, the last change)", got)
+	}
+}
