@@ -154,8 +154,8 @@ func Storm(ctx context.Context, cfg StormConfig, stdout, stderr io.Writer) (Stor
 					a.mu.Unlock()
 				}
 			case "error":
-				if f.Code == "rate_limited" && f.Ref != "" {
-					resendLater(ctx, &a.mu, a.pending, a.retries, func() *socket { return a.sock }, f)
+				if wait, ok := resendAfter(f); ok {
+					resendLater(ctx, &a.mu, a.pending, a.retries, func() *socket { return a.sock }, f.Ref, wait)
 				}
 			}
 		})

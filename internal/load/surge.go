@@ -534,8 +534,8 @@ func (r *surgeRun) buyerFrame(ctx context.Context, b *surgeBuyer, f *frame, at t
 			}
 		}
 		r.mu.Unlock()
-		if f.Code == "rate_limited" && f.Ref != "" {
-			resendLater(ctx, &b.mu, b.pending, b.retries, func() *socket { return b.sock }, f)
+		if wait, ok := resendAfter(f); ok {
+			resendLater(ctx, &b.mu, b.pending, b.retries, func() *socket { return b.sock }, f.Ref, wait)
 		} else if f.Ref != "" {
 			b.mu.Lock()
 			delete(b.pending, f.Ref) // refused for good: nothing was stored
@@ -544,22 +544,36 @@ func (r *surgeRun) buyerFrame(ctx context.Context, b *surgeBuyer, f *frame, at t
 	}
 }
 
-// resendLater sends a rate-limited message again, same client_msg_id,
-// after the wait the server asked for (at most maxRetries times).
-func resendLater(ctx context.Context, mu *sync.Mutex, pending map[string][]byte, retries map[string]int, sock func() *socket, f *frame) {
+// resendAfter says whether a refused send is to be sent again, and when:
+// nothing was stored for rate_limited (after the wait the server names) and
+// internal (after a second), docs/protocol.md §3 "Which refusals are final".
+func resendAfter(f *frame) (time.Duration, bool) {
+	switch {
+	case f.Ref == "":
+		return 0, false
+	case f.Code == "rate_limited":
+		return max(time.Duration(f.RetryAfterMs)*time.Millisecond, 10*time.Millisecond), true
+	case f.Code == "internal":
+		return time.Second, true
+	}
+	return 0, false
+}
+
+// resendLater sends a refused message again, same client_msg_id, after
+// wait (at most maxRetries times).
+func resendLater(ctx context.Context, mu *sync.Mutex, pending map[string][]byte, retries map[string]int, sock func() *socket, ref string, wait time.Duration) {
 	mu.Lock()
-	data, ok := pending[f.Ref]
-	retries[f.Ref]++
-	again := ok && retries[f.Ref] <= maxRetries
+	data, ok := pending[ref]
+	retries[ref]++
+	again := ok && retries[ref] <= maxRetries
 	if !again {
-		delete(pending, f.Ref)
+		delete(pending, ref)
 	}
 	s := sock()
 	mu.Unlock()
 	if !again || s == nil {
 		return
 	}
-	wait := max(time.Duration(f.RetryAfterMs)*time.Millisecond, 10*time.Millisecond)
 	time.AfterFunc(wait, func() {
 		if ctx.Err() == nil {
 			s.queue(data)
@@ -637,8 +651,8 @@ func (r *surgeRun) agentFrame(ctx context.Context, a *surgeAgent, f *frame) {
 		r.mu.Lock()
 		r.errs["agent:"+f.Code]++
 		r.mu.Unlock()
-		if f.Code == "rate_limited" && f.Ref != "" {
-			resendLater(ctx, &a.mu, a.pending, a.retries, func() *socket { return a.sock }, f)
+		if wait, ok := resendAfter(f); ok {
+			resendLater(ctx, &a.mu, a.pending, a.retries, func() *socket { return a.sock }, f.Ref, wait)
 		} else if f.Ref != "" {
 			a.mu.Lock()
 			delete(a.pending, f.Ref)
