@@ -33,7 +33,7 @@ func TestSurgeLoad(t *testing.T) {
 		},
 		Agents: 3, AgentCap: 5, Think: 300 * time.Millisecond, Exchanges: 2,
 		BaseRate: 2, Factor: 10, Steady: 4 * time.Second, Surge: 8 * time.Second, After: 4 * time.Second,
-		Grace: 15 * time.Second, BuyerMessages: 2, BuyerInterval: time.Second, TextBytes: 60,
+		Grace: 25 * time.Second, BuyerMessages: 2, BuyerInterval: time.Second, TextBytes: 60,
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()

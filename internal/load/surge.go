@@ -32,8 +32,9 @@ type SurgeConfig struct {
 	// Steady, Surge and After are the phases' lengths; Grace the wait
 	// after the last arrival for answers and deliveries.
 	Steady, Surge, After, Grace time.Duration
-	// Each buyer sends BuyerMessages messages, BuyerInterval apart, each
-	// of TextBytes bytes.
+	// Each buyer sends BuyerMessages messages of TextBytes bytes, the
+	// first on arrival, each later one BuyerInterval after an agent's
+	// answer to the one before.
 	BuyerMessages int
 	BuyerInterval time.Duration
 	TextBytes     int
@@ -143,7 +144,7 @@ func Surge(ctx context.Context, cfg SurgeConfig, stdout, stderr io.Writer) (Surg
 		buyerAcked: map[int64]int64{}, agentAcked: map[int64]int64{}, holder: map[int64]int64{},
 		toAgent: map[[2]int64]int{}, toBuyer: map[int64]int{}, errs: map[string]int{},
 		sessionRefused: map[string]int{}, connectRefused: map[string]int{}, failed: map[string]int{},
-		dropped: map[string]int{}, lats: map[int][]time.Duration{},
+		dropped: map[string]int{}, lats: map[int][]time.Duration{}, closed: map[int64]bool{},
 	}
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -158,6 +159,7 @@ func Surge(ctx context.Context, cfg SurgeConfig, stdout, stderr io.Writer) (Surg
 	sum = r.summary()
 	r.out.write(sum)
 	r.human(stderr, sum)
+	r.closeLeftOpen(ctx, stderr)
 	if err := ctx.Err(); err != nil {
 		return sum, err
 	}
@@ -194,7 +196,7 @@ type surgeRun struct {
 	dropped        map[string]int
 	lats           map[int][]time.Duration // agent→buyer, by second of the run it arrived
 	assigned       int
-	closed         int
+	closed         map[int64]bool // conversations the agents closed
 	rss            []rssSample
 }
 
@@ -211,7 +213,6 @@ type surgeBuyer struct {
 	// answeredAt when something first told the buyer anything.
 	firstSent, answeredAt time.Time
 	refusedStart          bool
-	sending, doneSending  bool
 
 	mu      sync.Mutex // the send bookkeeping, shared with resend timers
 	sock    *socket
@@ -220,6 +221,7 @@ type surgeBuyer struct {
 	retries map[string]int
 
 	last      map[int64]int64 // reader only: highest seq per conversation
+	answers   chan struct{}   // an agent's message arrived
 	closed    chan struct{}   // closed by the reader when the conversation closes
 	closeOnce sync.Once
 }
@@ -238,7 +240,6 @@ type surgeAgent struct {
 	pending   map[string][]byte
 	retries   map[string]int
 	last      map[int64]int64
-	unsent    int // answers waiting out the think time
 }
 
 func (r *surgeRun) setUp(ctx context.Context, stderr io.Writer) error {
@@ -340,7 +341,7 @@ func (r *surgeRun) run(ctx context.Context) {
 		last = now
 		for ; credit >= 1; credit-- {
 			b := &surgeBuyer{arrived: now, pending: map[string][]byte{}, retries: map[string]int{},
-				last: map[int64]int64{}, closed: make(chan struct{})}
+				last: map[int64]int64{}, answers: make(chan struct{}, 1), closed: make(chan struct{})}
 			r.mu.Lock()
 			b.idx = len(r.buyers)
 			r.buyers = append(r.buyers, b)
@@ -380,16 +381,28 @@ func (r *surgeRun) buyer(ctx context.Context, b *surgeBuyer) {
 	}
 	r.buyerSockets.Add(1)
 	defer r.buyerSockets.Add(-1)
-	r.mu.Lock()
-	b.sending = true
-	r.mu.Unlock()
 	b.mu.Lock()
 	b.sock = sock
 	b.mu.Unlock()
 
+	// A buyer writes again only once an agent answered (and then after the
+	// interval): waiting in line, they wait. So a conversation lasts as long
+	// once assigned however long the buyer waited, and a queue really builds.
 	ended := false
 	for i := 1; i <= r.cfg.BuyerMessages && !ended; i++ {
 		if i > 1 {
+			select {
+			case <-b.answers:
+			case <-b.closed:
+				ended = true
+				continue
+			case <-sock.done:
+				ended = true
+				continue
+			case <-ctx.Done():
+				ended = true
+				continue
+			}
 			select {
 			case <-time.After(r.cfg.BuyerInterval):
 			case <-b.closed:
@@ -418,9 +431,6 @@ func (r *surgeRun) buyer(ctx context.Context, b *surgeBuyer) {
 		}
 		sock.queue(data)
 	}
-	r.mu.Lock()
-	b.doneSending = true
-	r.mu.Unlock()
 	// A buyer whose conversation closed leaves; the others wait to the end.
 	select {
 	case <-b.closed:
@@ -497,6 +507,10 @@ func (r *surgeRun) buyerFrame(ctx context.Context, b *surgeBuyer, f *frame, at t
 			r.answered(b, at)
 		}
 		if m.Sender == "agent" {
+			select {
+			case b.answers <- struct{}{}:
+			default:
+			}
 			r.toBuyer[m.ID]++
 			if sent, ok := stampOf(m.Text); ok {
 				sec := int(at.Sub(r.begin) / time.Second)
@@ -665,13 +679,11 @@ func (r *surgeRun) agentFrame(ctx context.Context, a *surgeAgent, f *frame) {
 // time; a.mu is held.
 func (r *surgeRun) scheduleAnswer(ctx context.Context, a *surgeAgent, conv int64) {
 	a.scheduled[conv]++
-	a.unsent++
 	id := fmt.Sprintf("s%s-%s-%d-%d", r.runID, a.name, conv, a.scheduled[conv])
 	time.AfterFunc(r.cfg.Think, func() {
 		// Stamped when sent: the latency is the server's, not the think time.
 		data := sendFrame(conv, id, stampedText(time.Now(), r.cfg.TextBytes))
 		a.mu.Lock()
-		a.unsent--
 		if ctx.Err() == nil {
 			a.pending[id] = data
 		}
@@ -691,7 +703,33 @@ func (r *surgeRun) closeConversationOf(ctx context.Context, a *surgeAgent, conv 
 		}
 		return
 	}
-	r.closed++
+	r.closed[conv] = true
+}
+
+// closeLeftOpen closes, as the owner, the run's conversations the agents
+// did not: the buyers are gone, and a person opening the console after the
+// run should not find them waiting.
+func (r *surgeRun) closeLeftOpen(ctx context.Context, stderr io.Writer) {
+	r.mu.Lock()
+	var open []int64
+	seen := map[int64]bool{}
+	for _, conv := range r.buyerAcked {
+		if !r.closed[conv] && !seen[conv] {
+			seen[conv] = true
+			open = append(open, conv)
+		}
+	}
+	r.mu.Unlock()
+	if len(open) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	if err := parallel(ctx, len(open), 8, func(i int) error { return r.closeConversation(ctx, r.owner, open[i]) }); err != nil {
+		fmt.Fprintf(stderr, "surge: closing the %d conversations left open: %v\n", len(open), err)
+		return
+	}
+	fmt.Fprintf(stderr, "surge: closed the %d conversations left open\n", len(open))
 }
 
 // owed counts acknowledged messages not (yet) delivered to their side,
@@ -721,12 +759,14 @@ func (r *surgeRun) owed() (unassigned, lostToAgent, lostToBuyer, duplicated int)
 	return
 }
 
-// settled says whether nothing more is owed: every buyer answered and done
-// sending, every acknowledged message delivered.
+// settled says whether nothing more is owed: every buyer answered, every
+// message sent acknowledged (or refused) and every acknowledged one
+// delivered. Agents may still be serving the line: what they have not sent
+// yet is owed to nobody.
 func (r *surgeRun) settled() bool {
 	for _, a := range r.agents { // before r.mu: an agent's reader takes a.mu, then r.mu
 		a.mu.Lock()
-		n := a.unsent + len(a.pending)
+		n := len(a.pending)
 		a.mu.Unlock()
 		if n > 0 {
 			return false
@@ -735,7 +775,7 @@ func (r *surgeRun) settled() bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, b := range r.buyers {
-		if b.answeredAt.IsZero() || (b.sending && !b.doneSending) {
+		if b.answeredAt.IsZero() {
 			return false
 		}
 		b.mu.Lock()
@@ -787,7 +827,7 @@ func (r *surgeRun) progress(now time.Time) {
 	}
 	line := map[string]any{"type": "progress", "scenario": "surge", "t_s": int(d.Seconds()), "phase": phaseNames[r.phase(d)],
 		"arrivals": len(r.buyers), "buyer_sockets": r.buyerSockets.Load(), "not_yet_answered": waiting,
-		"assigned": r.assigned, "closed": r.closed, "buyer_acked": len(r.buyerAcked), "agent_acked": len(r.agentAcked),
+		"assigned": r.assigned, "closed": len(r.closed), "buyer_acked": len(r.buyerAcked), "agent_acked": len(r.agentAcked),
 		"delivery_p99_ms": ms(quantile(r.lats[int(d/time.Second)-1], 0.99)), "errors": sumCounts(r.errs)}
 	if n := len(r.rss); n > 0 {
 		line["rss_kib"] = r.rss[n-1].kib
@@ -802,8 +842,8 @@ func (r *surgeRun) summary() SurgeSummary {
 	defer r.mu.Unlock()
 	s := SurgeSummary{Type: "summary", Scenario: "surge", SessionRefused: r.sessionRefused, ConnectRefused: r.connectRefused,
 		StartRefused: r.startRefused, BuyersFailed: r.failed, BuyerAcked: len(r.buyerAcked), AgentAcked: len(r.agentAcked),
-		OutOfOrder: r.outOfOrder, Assigned: r.assigned, Closed: r.closed, Errors: r.errs, Dropped: r.dropped}
-	conversationTime := time.Duration(c.BuyerMessages-1)*c.BuyerInterval + c.Think
+		OutOfOrder: r.outOfOrder, Assigned: r.assigned, Closed: len(r.closed), Errors: r.errs, Dropped: r.dropped}
+	conversationTime := time.Duration(c.Exchanges)*c.Think + time.Duration(c.Exchanges-1)*c.BuyerInterval
 	s.SustainablePerSec = round3(float64(c.Agents*c.AgentCap) / max(conversationTime.Seconds(), 0.001))
 	s.Arrivals.Steady, s.Arrivals.Surge, s.Arrivals.After = r.arrivals[0], r.arrivals[1], r.arrivals[2]
 	s.Unassigned, s.LostToAgent, s.LostToBuyer, s.Duplicated = r.owed()
@@ -827,35 +867,19 @@ func (r *surgeRun) summary() SurgeSummary {
 	steadyEnd := int(c.Steady / time.Second)
 	surgeEnd := int((c.Steady + c.Surge) / time.Second)
 	afterEnd := int((c.Steady + c.Surge + c.After) / time.Second)
-	var all, steady []time.Duration
+	var all []time.Duration
 	last := 0
-	for sec := range r.lats {
+	for sec, l := range r.lats {
 		last = max(last, sec)
+		all = append(all, l...)
 	}
 	s.PerSecondP99Ms = make([]float64, last+1)
 	for sec, l := range r.lats {
-		all = append(all, l...)
-		if sec < steadyEnd {
-			steady = append(steady, l...)
-		}
 		s.PerSecondP99Ms[sec] = ms(quantile(l, 0.99))
 	}
 	s.Delivery = quantiles(all)
-	steadyP99 := quantile(steady, 0.99)
-	s.SteadyP99Ms = ms(steadyP99)
-	threshold := max(2*steadyP99, recoveryFloor)
-	s.RecoveryThresholdMs = ms(threshold)
-	s.RecoveryS = -1
-	if len(steady) > 0 {
-		// The first second after the surge from which no second up to the
-		// after phase's end is over the threshold.
-		for sec := afterEnd - 1; sec >= surgeEnd; sec-- {
-			if l := r.lats[sec]; len(l) > 0 && quantile(l, 0.99) > threshold {
-				break
-			}
-			s.RecoveryS = sec - surgeEnd
-		}
-	}
+	steadyP99, threshold, rec := recovery(r.lats, steadyEnd, surgeEnd, afterEnd)
+	s.SteadyP99Ms, s.RecoveryThresholdMs, s.RecoveryS = ms(steadyP99), ms(threshold), rec
 
 	var steadyRSS []int64
 	for _, m := range r.rss {
@@ -872,6 +896,33 @@ func (r *surgeRun) summary() SurgeSummary {
 		s.RSSRatio = round3(float64(s.RSSPeakKiB) / float64(s.RSSSteadyKiB))
 	}
 	return s
+}
+
+// recovery reads per-second latencies (by second of the run): the steady
+// phase's p99 (seconds before steadyEnd), the threshold of a normal second
+// (twice it, at least recoveryFloor), and how many seconds after surgeEnd
+// every second with deliveries up to afterEnd is within it (-1 if the last
+// one is not, or nothing was measured in the steady phase).
+func recovery(lats map[int][]time.Duration, steadyEnd, surgeEnd, afterEnd int) (steadyP99, threshold time.Duration, seconds int) {
+	var steady []time.Duration
+	for sec, l := range lats {
+		if sec < steadyEnd {
+			steady = append(steady, l...)
+		}
+	}
+	steadyP99 = quantile(steady, 0.99)
+	threshold = max(2*steadyP99, recoveryFloor)
+	seconds = -1
+	if len(steady) == 0 {
+		return steadyP99, threshold, seconds
+	}
+	for sec := afterEnd - 1; sec >= surgeEnd; sec-- {
+		if l := lats[sec]; len(l) > 0 && quantile(l, 0.99) > threshold {
+			break
+		}
+		seconds = sec - surgeEnd
+	}
+	return steadyP99, threshold, seconds
 }
 
 func (r *surgeRun) human(w io.Writer, s SurgeSummary) {
