@@ -11,6 +11,21 @@ import (
 	"github.com/kefu/kefu/internal/load"
 )
 
+// demoLoadTarget points the load tool at a demo server started for the test.
+func demoLoadTarget(t *testing.T) load.Config {
+	t.Helper()
+	srv := startDemoServer(t)
+	storeURL, err := url.Parse(srv.storeURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return load.Config{
+		URL: strings.TrimSuffix(srv.consoleURL, "/agent/"), Shop: "demo",
+		Origin: storeURL.Scheme + "://" + storeURL.Host, Owner: "owner", Password: demoPassword,
+		PID: os.Getpid(), // server and load tool together: the memory figures are only exercised
+	}
+}
+
 // TestSurgeLoad is issue 9's short surge in CI: the load tool's surge
 // scenario, with small numbers, against `kefu serve --demo` on SQLite in
 // this process. It fails on any message lost, duplicated or out of order,
@@ -20,17 +35,8 @@ func TestSurgeLoad(t *testing.T) {
 	if testing.Short() {
 		t.Skip("load run skipped in -short mode")
 	}
-	srv := startDemoServer(t)
-	storeURL, err := url.Parse(srv.storeURL)
-	if err != nil {
-		t.Fatal(err)
-	}
 	cfg := load.SurgeConfig{
-		Config: load.Config{
-			URL: strings.TrimSuffix(srv.consoleURL, "/agent/"), Shop: "demo",
-			Origin: storeURL.Scheme + "://" + storeURL.Host, Owner: "owner", Password: demoPassword,
-			PID: os.Getpid(), // server and load tool together: the memory figures are only exercised
-		},
+		Config: demoLoadTarget(t),
 		Agents: 3, AgentCap: 5, Think: 300 * time.Millisecond, Exchanges: 2,
 		BaseRate: 2, Factor: 10, Steady: 4 * time.Second, Surge: 8 * time.Second, After: 4 * time.Second,
 		Grace: 25 * time.Second, BuyerMessages: 2, BuyerInterval: time.Second, TextBytes: 60,
@@ -53,5 +59,26 @@ func TestSurgeLoad(t *testing.T) {
 	}
 	if sum.Assigned == 0 || sum.Closed == 0 || sum.AgentAcked == 0 {
 		t.Errorf("the agents served nobody: %d assigned, %d closed, %d answers acked", sum.Assigned, sum.Closed, sum.AgentAcked)
+	}
+}
+
+// TestStormLoad is a small reconnect storm: every buyer dropped at once and
+// back with its token, resuming by seq with nothing missed.
+func TestStormLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("load run skipped in -short mode")
+	}
+	cfg := load.StormConfig{Config: demoLoadTarget(t), Buyers: 30, Agents: 3, Timeout: 30 * time.Second}
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	progress, human := &lineLogger{t: t, prefix: "load: "}, &lineLogger{t: t, prefix: "load: "}
+	sum, err := load.Storm(ctx, cfg, progress, human)
+	progress.flush()
+	human.flush()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Resumed != cfg.Buyers || sum.AllBackS < 0 {
+		t.Errorf("%d of %d buyers resumed, all back after %v s", sum.Resumed, cfg.Buyers, sum.AllBackS)
 	}
 }

@@ -368,6 +368,15 @@ func Storm(ctx context.Context, cfg StormConfig, stdout, stderr io.Writer) (Stor
 		sum.AllBackS = round3(lastBack.Sub(drop).Seconds())
 	}
 	sum.RSSAfterKiB = rssKiB(cfg.PID)
+	// The buyers are gone: their conversations are closed, so that nobody
+	// opening the console afterwards finds them.
+	convs := make([]int64, 0, len(awayMsg))
+	for conv := range awayMsg {
+		convs = append(convs, conv)
+	}
+	if err := parallel(ctx, len(convs), 8, func(i int) error { return rs.closeConversation(ctx, rs.owner, convs[i]) }); err != nil {
+		fmt.Fprintf(stderr, "storm: closing its conversations: %v\n", err)
+	}
 	out.write(sum)
 	fmt.Fprintf(stderr, "storm: %d of %d back, %d resumed (%.0f reconnects/s), all back after %.2f s; failed %v, refused %v; %d missed a message, %d got one twice\n",
 		sum.Back, sum.Buyers, sum.Resumed, sum.ReconnectsPerS, sum.AllBackS, sum.Failed, sum.Refused, sum.Missed, sum.Duplicated)

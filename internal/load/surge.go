@@ -540,7 +540,7 @@ func (r *surgeRun) buyerFrame(ctx context.Context, b *surgeBuyer, f *frame, at t
 		b.mu.Lock()
 		first := f.Ref != "" && f.Ref == b.firstID
 		b.mu.Unlock()
-		if first && f.Code == "rate_limited" && !b.refusedStart {
+		if first && (f.Code == "rate_limited" || f.RetryAfterMs > 0) && !b.refusedStart {
 			b.refusedStart = true
 			r.startRefused++
 			if f.RetryAfterMs > 0 {
@@ -560,12 +560,13 @@ func (r *surgeRun) buyerFrame(ctx context.Context, b *surgeBuyer, f *frame, at t
 
 // resendAfter says whether a refused send is to be sent again, and when:
 // nothing was stored for rate_limited (after the wait the server names) and
-// internal (after a second), docs/protocol.md §3 "Which refusals are final".
+// internal (after a second), docs/protocol.md §3 "Which refusals are final";
+// any other refusal that names a wait is taken as one to wait out too.
 func resendAfter(f *frame) (time.Duration, bool) {
 	switch {
 	case f.Ref == "":
 		return 0, false
-	case f.Code == "rate_limited":
+	case f.Code == "rate_limited" || f.RetryAfterMs > 0:
 		return max(time.Duration(f.RetryAfterMs)*time.Millisecond, 10*time.Millisecond), true
 	case f.Code == "internal":
 		return time.Second, true
