@@ -38,7 +38,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -67,10 +69,25 @@ type Config struct {
 // RequireLoopback refuses any target but this machine: the tool opens
 // thousands of sockets and must never be pointed at someone's server.
 func RequireLoopback(base string) error {
-	if !strings.HasPrefix(base, "http://127.") && !strings.HasPrefix(base, "http://localhost") {
+	if !strings.HasPrefix(base, "http://") || !isLoopback(base) {
 		return errors.New("--url must be a loopback address")
 	}
 	return nil
+}
+
+// isLoopback says whether a URL's host is localhost or a loopback IP. The
+// socket address a session answers with is checked too: a server behind
+// --public-url could name another machine.
+func isLoopback(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return false
+	}
+	if u.Hostname() == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(u.Hostname())
+	return ip != nil && ip.IsLoopback()
 }
 
 // jsonLines writes one JSON object a line; scenarios' goroutines share it.

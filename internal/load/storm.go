@@ -200,6 +200,9 @@ func Storm(ctx context.Context, cfg StormConfig, stdout, stderr io.Writer) (Stor
 		if err != nil {
 			return fmt.Errorf("buyer session: %w", err)
 		}
+		if !isLoopback(sess.SocketURL) {
+			return fmt.Errorf("socket_url %s is not a loopback address", sess.SocketURL)
+		}
 		b.token, b.socketURL = sess.Token, sess.SocketURL
 		s, _, err := dial(ctx, b.socketURL+"?token="+url.QueryEscape(b.token), cfg.Origin, 64, onFrame(b))
 		if err != nil {

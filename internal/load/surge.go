@@ -366,6 +366,9 @@ func (r *surgeRun) buyer(ctx context.Context, b *surgeBuyer) {
 	sess, err := retry(ctx, func(rf *refusal) { r.refused(r.sessionRefused, rf, b) }, func() (widgetSession, error) {
 		return newSession(ctx, &r.http, r.cfg.Config, visitor)
 	})
+	if err == nil && !isLoopback(sess.SocketURL) {
+		err = fmt.Errorf("socket_url %s is not a loopback address", sess.SocketURL)
+	}
 	if err != nil {
 		r.buyerFailed(ctx, "session: "+causeOf(err))
 		return
