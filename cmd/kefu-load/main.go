@@ -83,6 +83,7 @@ func target(fs *flag.FlagSet, cfg *load.Config, pidWhat string) {
 	fs.StringVar(&cfg.Owner, "owner", "owner", "the shop owner's username (creates the load agents, clears old conversations)")
 	fs.StringVar(&cfg.Password, "password", "kefu1234", "the owner's password; the load agents get it too")
 	fs.IntVar(&cfg.PID, "pid", 0, "the kefu server's process id, to read its "+pidWhat)
+	fs.BoolVar(&cfg.ForwardedFor, "forwarded-for", false, "storm, surge: each buyer names its own address (198.18.0.0/15) in X-Forwarded-For, for a server run with --trusted-proxies 127.0.0.1, so that per-address limits see many buyers")
 }
 
 func idle(ctx context.Context, args []string, stdout, stderr io.Writer) error {

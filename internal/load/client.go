@@ -128,7 +128,7 @@ type widgetSession struct {
 }
 
 // newSession asks for a buyer's widget session; a refusal is a *refusal.
-func newSession(ctx context.Context, client *http.Client, cfg Config, visitor string) (widgetSession, error) {
+func newSession(ctx context.Context, client *http.Client, cfg Config, visitor, forwardedFor string) (widgetSession, error) {
 	var out widgetSession
 	body, _ := json.Marshal(map[string]string{"visitor_id": visitor})
 	req, err := http.NewRequestWithContext(ctx, "POST", cfg.URL+"/api/v1/widget/shops/"+cfg.Shop+"/session", bytes.NewReader(body))
@@ -137,6 +137,9 @@ func newSession(ctx context.Context, client *http.Client, cfg Config, visitor st
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Origin", cfg.Origin)
+	if forwardedFor != "" {
+		req.Header.Set("X-Forwarded-For", forwardedFor)
+	}
 	res, err := client.Do(req)
 	if err != nil {
 		return out, err
@@ -168,10 +171,13 @@ type socket struct {
 
 // dial opens a socket and reads its ready frame; a refused handshake is a
 // *refusal. onFrame runs on the reader goroutine, never concurrently.
-func dial(ctx context.Context, url, origin string, buffer int, onFrame func(f *frame, at time.Time)) (*socket, *frame, error) {
-	opts := &websocket.DialOptions{}
+func dial(ctx context.Context, url, origin, forwardedFor string, buffer int, onFrame func(f *frame, at time.Time)) (*socket, *frame, error) {
+	opts := &websocket.DialOptions{HTTPHeader: http.Header{}}
 	if origin != "" {
-		opts.HTTPHeader = http.Header{"Origin": {origin}}
+		opts.HTTPHeader.Set("Origin", origin)
+	}
+	if forwardedFor != "" {
+		opts.HTTPHeader.Set("X-Forwarded-For", forwardedFor)
 	}
 	dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()

@@ -64,6 +64,17 @@ type Config struct {
 	// PID is the server's process id, to read its memory and CPU time from
 	// /proc; 0 leaves them out.
 	PID int
+	// ForwardedFor has the storm's and surge's buyers each name an address
+	// of their own in X-Forwarded-For (198.18.0.0/15, the benchmarking
+	// range), for a server run with --trusted-proxies 127.0.0.1: limits per
+	// client address then see many buyers, as a real surge brings, instead
+	// of one address minting them all.
+	ForwardedFor bool
+}
+
+// buyerAddress is the i-th buyer's address for X-Forwarded-For.
+func buyerAddress(i int) string {
+	return fmt.Sprintf("198.%d.%d.%d", 18+(i>>16)&1, (i>>8)&255, i&255)
 }
 
 // RequireLoopback refuses any target but this machine: the tool opens

@@ -21,6 +21,9 @@ func TestRequireLoopback(t *testing.T) {
 			t.Errorf("RequireLoopback(%q) = %v, want ok %v", tt.url, err, tt.ok)
 		}
 	}
+	if a, b := buyerAddress(0), buyerAddress(65536+258); a != "198.18.0.0" || b != "198.19.1.2" {
+		t.Errorf("buyer addresses %s, %s", a, b)
+	}
 	if !isLoopback("ws://127.0.0.1:8080/ws/buyer") || isLoopback("wss://kefu.example.com/ws/buyer") {
 		t.Error("isLoopback of socket URLs")
 	}

@@ -138,7 +138,7 @@ func Storm(ctx context.Context, cfg StormConfig, stdout, stderr io.Writer) (Stor
 		if code, err := rs.do(ctx, "PATCH", fmt.Sprintf("/api/v1/agents/%d", a.id), rs.owner, map[string]any{"max_concurrent": agentCap}, nil); err != nil || code != 200 {
 			return fmt.Errorf("agent %s: set max_concurrent: status %d, %v", name, code, err)
 		}
-		sock, _, err := dial(ctx, "ws"+cfg.URL[len("http"):]+"/ws/agent?token="+url.QueryEscape(a.token), "", 1024, func(f *frame, _ time.Time) {
+		sock, _, err := dial(ctx, "ws"+cfg.URL[len("http"):]+"/ws/agent?token="+url.QueryEscape(a.token), "", "", 1024, func(f *frame, _ time.Time) {
 			switch f.Type {
 			case "conversation":
 				if c := f.Conversation; c != nil && c.Status == "assigned" && c.AgentID != nil && *c.AgentID == a.id {
@@ -173,6 +173,12 @@ func Storm(ctx context.Context, cfg StormConfig, stdout, stderr io.Writer) (Stor
 
 	// Buyers, each writing once so that a conversation opens and is assigned.
 	buyers := make([]*stormBuyer, cfg.Buyers)
+	addr := func(i int) string {
+		if cfg.ForwardedFor {
+			return buyerAddress(i)
+		}
+		return ""
+	}
 	onFrame := func(b *stormBuyer) func(*frame, time.Time) {
 		return func(f *frame, _ time.Time) {
 			switch f.Type {
@@ -196,7 +202,7 @@ func Storm(ctx context.Context, cfg StormConfig, stdout, stderr io.Writer) (Stor
 	socks := make([]*socket, cfg.Buyers)
 	if err := parallel(ctx, cfg.Buyers, 64, func(i int) error {
 		b := &stormBuyer{seqs: map[int64]int{}, history: make(chan frame, 16)}
-		sess, err := newSession(ctx, &rs.http, cfg.Config, fmt.Sprintf("v_st%s_%06d", runID, i))
+		sess, err := newSession(ctx, &rs.http, cfg.Config, fmt.Sprintf("v_st%s_%06d", runID, i), addr(i))
 		if err != nil {
 			return fmt.Errorf("buyer session: %w", err)
 		}
@@ -204,7 +210,7 @@ func Storm(ctx context.Context, cfg StormConfig, stdout, stderr io.Writer) (Stor
 			return fmt.Errorf("socket_url %s is not a loopback address", sess.SocketURL)
 		}
 		b.token, b.socketURL = sess.Token, sess.SocketURL
-		s, _, err := dial(ctx, b.socketURL+"?token="+url.QueryEscape(b.token), cfg.Origin, 64, onFrame(b))
+		s, _, err := dial(ctx, b.socketURL+"?token="+url.QueryEscape(b.token), cfg.Origin, addr(i), 64, onFrame(b))
 		if err != nil {
 			return fmt.Errorf("buyer socket: %w", err)
 		}
@@ -308,7 +314,7 @@ func Storm(ctx context.Context, cfg StormConfig, stdout, stderr io.Writer) (Stor
 				sum.Refused[fmt.Sprintf("%d %s", rf.status, rf.code)]++
 				mu.Unlock()
 			}, func() (*socket, error) {
-				s, _, err := dial(stormCtx, b.socketURL+"?token="+url.QueryEscape(b.token), cfg.Origin, 64, onFrame(b))
+				s, _, err := dial(stormCtx, b.socketURL+"?token="+url.QueryEscape(b.token), cfg.Origin, addr(i), 64, onFrame(b))
 				return s, err
 			})
 			if err != nil {

@@ -271,7 +271,7 @@ func (r *surgeRun) setUp(ctx context.Context, stderr io.Writer) error {
 			map[string]any{"max_concurrent": r.cfg.AgentCap}, nil); err != nil || code != 200 {
 			return fmt.Errorf("agent %s: set max_concurrent: status %d, %v", a.name, code, err)
 		}
-		sock, _, err := dial(ctx, wsURL+url.QueryEscape(a.token), "", 1024, func(f *frame, at time.Time) {
+		sock, _, err := dial(ctx, wsURL+url.QueryEscape(a.token), "", "", 1024, func(f *frame, at time.Time) {
 			r.agentFrame(ctx, a, f)
 		})
 		if err != nil {
@@ -363,8 +363,12 @@ func (r *surgeRun) run(ctx context.Context) {
 func (r *surgeRun) buyer(ctx context.Context, b *surgeBuyer) {
 	defer r.wg.Done()
 	visitor := fmt.Sprintf("v_s%s_%06d", r.runID, b.idx)
+	var addr string
+	if r.cfg.ForwardedFor {
+		addr = buyerAddress(b.idx)
+	}
 	sess, err := retry(ctx, func(rf *refusal) { r.refused(r.sessionRefused, rf, b) }, func() (widgetSession, error) {
-		return newSession(ctx, &r.http, r.cfg.Config, visitor)
+		return newSession(ctx, &r.http, r.cfg.Config, visitor, addr)
 	})
 	if err == nil && !isLoopback(sess.SocketURL) {
 		err = fmt.Errorf("socket_url %s is not a loopback address", sess.SocketURL)
@@ -374,7 +378,7 @@ func (r *surgeRun) buyer(ctx context.Context, b *surgeBuyer) {
 		return
 	}
 	sock, err := retry(ctx, func(rf *refusal) { r.refused(r.connectRefused, rf, b) }, func() (*socket, error) {
-		s, _, err := dial(ctx, sess.SocketURL+"?token="+url.QueryEscape(sess.Token), r.cfg.Origin, 64,
+		s, _, err := dial(ctx, sess.SocketURL+"?token="+url.QueryEscape(sess.Token), r.cfg.Origin, addr, 64,
 			func(f *frame, at time.Time) { r.buyerFrame(ctx, b, f, at) })
 		return s, err
 	})
