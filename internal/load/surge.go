@@ -172,10 +172,11 @@ type surgeRun struct {
 	out   *jsonLines
 	runID string // makes visitor and client message ids unique per run
 
-	agents  []*surgeAgent
-	begin   time.Time
-	wg      sync.WaitGroup // buyers
-	closers sync.WaitGroup // agents closing conversations
+	agents   []*surgeAgent
+	begin    time.Time
+	wg       sync.WaitGroup // buyers
+	closers  sync.WaitGroup // agents closing conversations
+	watchers sync.WaitGroup // one per agent socket, until it ends
 
 	buyerSockets atomic.Int64 // open now
 
@@ -281,6 +282,18 @@ func (r *surgeRun) setUp(ctx context.Context, stderr io.Writer) error {
 		a.sock = sock
 		a.mu.Unlock()
 		r.agents[i] = a
+		// An agent the server drops is not reconnected: what it then misses
+		// counts as lost, and the drop says why.
+		r.watchers.Add(1)
+		go func() {
+			defer r.watchers.Done()
+			<-sock.done
+			if ctx.Err() == nil {
+				r.mu.Lock()
+				r.dropped["agent: "+closeCause(sock.err)]++
+				r.mu.Unlock()
+			}
+		}()
 		return nil
 	})
 	if err != nil {
@@ -297,6 +310,7 @@ func (r *surgeRun) closeAgents() {
 			a.sock.close()
 		}
 	}
+	r.watchers.Wait()
 }
 
 // phase is the phase at elapsed time d: 0 steady, 1 surge, 2 after, 3 grace.
