@@ -95,3 +95,26 @@ func TestRefusalOf(t *testing.T) {
 		t.Errorf("403 refusal %+v retryable", r)
 	}
 }
+
+// What is owed is counted against the agent holding the conversation: a
+// copy another agent got while it waited is not the holder's, and a
+// conversation nobody holds owes nobody.
+func TestOwed(t *testing.T) {
+	r := &surgeRun{
+		buyerAcked: map[int64]int64{1: 10, 2: 10, 3: 20, 4: 30},
+		holder:     map[int64]int64{10: 100, 20: 200},
+		toAgent: map[[2]int64]int{
+			{100, 1}: 1, // delivered once to its holder
+			{200, 2}: 1, // to another agent only: lost for the holder (100)
+			{200, 3}: 2, // twice to its holder
+			{100, 4}: 1, // conversation 30 is held by nobody
+		},
+		agentAcked: map[int64]int64{5: 10, 6: 20},
+		toBuyer:    map[int64]int{5: 1},
+	}
+	unassigned, lostToAgent, lostToBuyer, duplicated := r.owed()
+	if unassigned != 1 || lostToAgent != 1 || lostToBuyer != 1 || duplicated != 1 {
+		t.Errorf("unassigned %d, lost to agent %d, lost to buyer %d, duplicated %d; want 1 each",
+			unassigned, lostToAgent, lostToBuyer, duplicated)
+	}
+}
