@@ -15,8 +15,9 @@ import (
 // StormConfig is what the storm scenario is told.
 type StormConfig struct {
 	Config
-	// Buyers widgets are connected, each in a conversation held by one of
-	// Agents load agents (storm001…, created if absent).
+	// Buyers widgets are connected, each in a conversation, which Agents
+	// load agents (storm001…, created if absent) are given by routing or
+	// take by writing to it.
 	Buyers, Agents int
 	// Timeout bounds the reconnect: buyers not back and resumed by then
 	// count as failed.
@@ -76,6 +77,17 @@ func (b *stormBuyer) top() int64 {
 		top++
 	}
 	return top
+}
+
+// waitUntil polls cond every 50 ms until it holds (true), d passes or ctx
+// ends (false).
+func waitUntil(ctx context.Context, d time.Duration, cond func() bool) bool {
+	for deadline := time.Now().Add(d); !cond(); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // Storm connects buyers in conversations with agents, drops every buyer
@@ -225,17 +237,31 @@ func Storm(ctx context.Context, cfg StormConfig, stdout, stderr io.Writer) (Stor
 		}
 		return sum, err
 	}
-	// Wait until every conversation is held, and its frames have arrived.
-	for deadline := time.Now().Add(30 * time.Second); assigned.Load() < int64(cfg.Buyers); {
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			for _, s := range socks {
-				s.close()
-			}
-			return sum, fmt.Errorf("storm: %d of %d conversations assigned within 30 s", assigned.Load(), cfg.Buyers)
-		}
-		time.Sleep(50 * time.Millisecond)
+	// Wait until every buyer knows its conversation, then a while for the
+	// agents to hold them all. One still waiting (the shop's assistant
+	// answers first, an overflow stage) is taken by the agent who writes to
+	// it below.
+	convOf := func(i int) int64 {
+		b := buyers[i]
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		return b.conv
 	}
-	time.Sleep(time.Second)
+	if !waitUntil(ctx, 30*time.Second, func() bool {
+		for i := range buyers {
+			if convOf(i) == 0 {
+				return false
+			}
+		}
+		return true
+	}) {
+		for _, s := range socks {
+			s.close()
+		}
+		return sum, errors.New("storm: not every buyer's first message was acknowledged within 30 s")
+	}
+	waitUntil(ctx, 10*time.Second, func() bool { return assigned.Load() >= int64(cfg.Buyers) })
+	time.Sleep(time.Second) // the frames that follow an assignment
 	sum.RSSBeforeKiB = rssKiB(cfg.PID)
 
 	// The drop: every buyer socket at once, as a restarting server does.
@@ -247,42 +273,45 @@ func Storm(ctx context.Context, cfg StormConfig, stdout, stderr io.Writer) (Stor
 	drop := time.Now()
 	fmt.Fprintf(stderr, "storm: %d buyers in conversations with %d agents; all dropped\n", cfg.Buyers, cfg.Agents)
 
-	// While they are away each agent writes once to every conversation it holds.
+	// While they are away one agent writes once to each conversation: the
+	// one holding it, else one in turn (writing takes a waiting one).
 	awayID := func(conv int64) string { return fmt.Sprintf("st%s-away-%d", runID, conv) }
-	for _, a := range agents {
-		a.mu.Lock()
-		held := append([]int64(nil), a.held...)
-		a.mu.Unlock()
-		for _, conv := range held {
-			data := sendFrame(conv, awayID(conv), "还在吗？")
-			a.mu.Lock()
-			a.pending[awayID(conv)] = data
-			a.mu.Unlock()
-			a.sock.queue(data)
-		}
-	}
-	awayMsg := map[int64]int64{} // conversation → the message written while away
-	for deadline := time.Now().Add(30 * time.Second); ; {
-		n := 0
-		for _, a := range agents {
-			a.mu.Lock()
-			n += len(a.acked)
-			a.mu.Unlock()
-		}
-		if n >= cfg.Buyers {
-			break
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			return sum, fmt.Errorf("storm: %d of %d messages written while away were acked within 30 s", n, cfg.Buyers)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	writer := map[int64]*stormAgent{}
 	for _, a := range agents {
 		a.mu.Lock()
 		for _, conv := range a.held {
-			awayMsg[conv] = a.acked[awayID(conv)]
+			writer[conv] = a
 		}
 		a.mu.Unlock()
+	}
+	for i := range buyers {
+		conv := convOf(i)
+		a := writer[conv]
+		if a == nil {
+			a = agents[i%len(agents)]
+			writer[conv] = a
+		}
+		data := sendFrame(conv, awayID(conv), "还在吗？")
+		a.mu.Lock()
+		a.pending[awayID(conv)] = data
+		a.mu.Unlock()
+		a.sock.queue(data)
+	}
+	awayMsg := map[int64]int64{} // conversation → the message written while away
+	acked := func() int {
+		n := 0
+		for conv, a := range writer {
+			a.mu.Lock()
+			if id := a.acked[awayID(conv)]; id != 0 {
+				awayMsg[conv] = id
+				n++
+			}
+			a.mu.Unlock()
+		}
+		return n
+	}
+	if !waitUntil(ctx, 30*time.Second, func() bool { return acked() >= len(writer) }) {
+		return sum, fmt.Errorf("storm: %d of %d messages written while away were acked within 30 s", acked(), len(writer))
 	}
 
 	// The storm: every buyer reconnects at once and resumes from its top.

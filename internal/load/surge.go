@@ -85,7 +85,8 @@ type SurgeSummary struct {
 	RSSPeakKiB   int64   `json:"rss_peak_kib,omitempty"`
 	RSSRatio     float64 `json:"rss_peak_over_steady,omitempty"`
 	// Agent→buyer delivery latency: overall, the steady phase's p99, each
-	// second's p99 (index: second of the run), and the recovery time, the
+	// second's p99 (index: second of the run; 0 for a second in which
+	// nothing was delivered), and the recovery time, the
 	// seconds after the surge until every later second's p99 is within
 	// RecoveryThresholdMs (-1: not within the run).
 	Delivery            Quantiles `json:"delivery_ms"`
