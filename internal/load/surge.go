@@ -366,8 +366,8 @@ func (r *surgeRun) run(ctx context.Context) {
 			go r.buyer(ctx, b)
 		}
 	}
-	// The grace: over early once every buyer was answered and has sent
-	// everything, and every acknowledged message reached its side.
+	// The grace: over early once every buyer was answered and every
+	// acknowledged message reached its side (settled).
 	deadline := time.Now().Add(r.cfg.Grace)
 	for time.Now().Before(deadline) && ctx.Err() == nil && !r.settled() {
 		time.Sleep(100 * time.Millisecond)
@@ -410,33 +410,24 @@ func (r *surgeRun) buyer(ctx context.Context, b *surgeBuyer) {
 	// A buyer writes again only once an agent answered (and then after the
 	// interval): waiting in line, they wait. So a conversation lasts as long
 	// once assigned however long the buyer waited, and a queue really builds.
-	ended := false
-	for i := 1; i <= r.cfg.BuyerMessages && !ended; i++ {
-		if i > 1 {
-			select {
-			case <-b.answers:
-			case <-b.closed:
-				ended = true
-				continue
-			case <-sock.done:
-				ended = true
-				continue
-			case <-ctx.Done():
-				ended = true
-				continue
-			}
-			select {
-			case <-time.After(r.cfg.BuyerInterval):
-			case <-b.closed:
-				ended = true
-				continue
-			case <-sock.done:
-				ended = true
-				continue
-			case <-ctx.Done():
-				ended = true
-				continue
-			}
+	stays := func(ch <-chan struct{}) bool { // false: the buyer's time is over first
+		select {
+		case <-ch:
+			return true
+		case <-b.closed:
+		case <-sock.done:
+		case <-ctx.Done():
+		}
+		return false
+	}
+	interval := func() <-chan struct{} {
+		c := make(chan struct{})
+		time.AfterFunc(r.cfg.BuyerInterval, func() { close(c) })
+		return c
+	}
+	for i := 1; i <= r.cfg.BuyerMessages; i++ {
+		if i > 1 && (!stays(b.answers) || !stays(interval())) {
+			break
 		}
 		id := fmt.Sprintf("s%s-b%d-%d", r.runID, b.idx, i)
 		data := sendFrame(0, id, stampedText(time.Now(), r.cfg.TextBytes))
