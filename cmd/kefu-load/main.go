@@ -1,37 +1,50 @@
 // Command kefu-load measures a running kefu from outside, over loopback
-// only, and stops by itself. Scenarios:
+// only, and stops by itself; the scenarios live in internal/load, whose
+// package doc says what each measures. Idle, storm and surge print JSON
+// lines (progress each second, then a summary) on stdout and a human
+// summary on stderr; relay prints lines of text. Each exits non-zero when
+// what it checks did not hold.
 //
-//   - idle: many buyer widget sessions and sockets; connect rate, failures
-//     and the server's resident memory per connection.
+//   - idle: many buyer widget sessions and sockets held open; connect rate,
+//     failures and the server's resident memory per connection.
+//
+//     go run ./cmd/kefu-load idle --url http://127.0.0.1:8080 --shop demo \
+//     --origin http://127.0.0.1:8081 --n 5000 --pid $(pgrep -f 'kefu serve')
+//
+//   - storm: buyers in conversations with agents; every buyer socket is
+//     dropped at once, agents write meanwhile, and all reconnect at once
+//     and resume by seq: reconnects/s, failures by cause, time until all
+//     are back, messages missed.
+//
+//     go run ./cmd/kefu-load storm --url http://127.0.0.1:8080 --origin http://127.0.0.1:8081 \
+//     --buyers 1000 --agents 20
 //
 //   - relay: buyers and agents chatting both ways at a fixed rate; delivery
 //     latency (p50/p95/p99), lost, doubled and out-of-order messages, and
 //     the server's CPU time per message.
 //
-//     go run ./cmd/kefu-load idle --url http://127.0.0.1:8080 --shop demo \
-//     --origin http://127.0.0.1:8081 --n 5000 --pid $(pgrep -f 'kefu serve')
 //     go run ./cmd/kefu-load relay --url http://127.0.0.1:8080 --origin http://127.0.0.1:8081 \
 //     --buyers 1000 --agents 200 --rate 5000 --duration 30s --pid $(pgrep -f 'kefu serve')
+//
+//   - surge: new buyers at a base rate, then ten times it for 60 s, then
+//     the base rate again, served by simulated agents: time to first
+//     answer, lost / duplicated messages, refusals, memory, recovery.
+//
+//     go run ./cmd/kefu-load surge --url http://127.0.0.1:8080 --origin http://127.0.0.1:8081 \
+//     --base 3 --factor 10 --surge 60s --pid $(pgrep -f 'kefu serve')
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"os/signal"
-	"strconv"
-	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
-	"github.com/coder/websocket"
+	"github.com/kefu/kefu/internal/load"
 )
 
 func main() {
@@ -43,163 +56,107 @@ func main() {
 	}
 }
 
+const usage = "usage: kefu-load idle|storm|relay|surge [flags] (kefu-load <scenario> -h)"
+
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	switch {
-	case len(args) > 0 && args[0] == "idle":
-		return idle(ctx, args[1:], stdout, stderr)
-	case len(args) > 0 && args[0] == "relay":
-		return relay(ctx, args[1:], stdout, stderr)
+	if len(args) == 0 {
+		return errors.New(usage)
 	}
-	return errors.New("usage: kefu-load idle|relay [flags] (kefu-load idle -h, kefu-load relay -h)")
+	switch args[0] {
+	case "idle":
+		return idle(ctx, args[1:], stdout, stderr)
+	case "storm":
+		return storm(ctx, args[1:], stdout, stderr)
+	case "relay":
+		return relay(ctx, args[1:], stdout, stderr)
+	case "surge":
+		return surge(ctx, args[1:], stdout, stderr)
+	}
+	return errors.New(usage)
 }
 
-// idle opens many buyer sockets and holds them.
+// target registers the flags every scenario shares.
+func target(fs *flag.FlagSet, cfg *load.Config, pidWhat string) {
+	fs.StringVar(&cfg.URL, "url", "http://127.0.0.1:8080", "kefu base URL (loopback)")
+	fs.StringVar(&cfg.Shop, "shop", "demo", "shop slug")
+	fs.StringVar(&cfg.Origin, "origin", "http://127.0.0.1:8081", "a registered store origin, sent as the buyers' Origin")
+	fs.StringVar(&cfg.Owner, "owner", "owner", "the shop owner's username (creates the load agents, clears old conversations)")
+	fs.StringVar(&cfg.Password, "password", "kefu1234", "the owner's password; the load agents get it too")
+	fs.IntVar(&cfg.PID, "pid", 0, "the kefu server's process id, to read its "+pidWhat)
+	fs.BoolVar(&cfg.ForwardedFor, "forwarded-for", false, "storm, surge: each buyer names its own address (198.18.0.0/15) in X-Forwarded-For, for a server run with --trusted-proxies 127.0.0.1, so that per-address limits see many buyers")
+}
+
 func idle(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg := load.IdleConfig{}
 	fs := flag.NewFlagSet("kefu-load idle", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	base := fs.String("url", "http://127.0.0.1:8080", "kefu base URL (loopback)")
-	shop := fs.String("shop", "demo", "shop slug")
-	origin := fs.String("origin", "http://127.0.0.1:8081", "a registered store origin to send as Origin")
-	n := fs.Int("n", 1000, "buyer connections to open")
-	concurrency := fs.Int("concurrency", 256, "connections opened at once")
-	hold := fs.Duration("hold", 5*time.Second, "how long to hold the idle connections (under 50s: no heartbeats are sent)")
-	pid := fs.Int("pid", 0, "the kefu server's process id, to read its resident memory")
+	target(fs, &cfg.Config, "resident memory")
+	fs.IntVar(&cfg.N, "n", 1000, "buyer connections to open")
+	fs.IntVar(&cfg.Concurrency, "concurrency", 256, "connections opened at once")
+	fs.DurationVar(&cfg.Hold, "hold", 5*time.Second, "how long to hold the idle connections (under 50s: no heartbeats are sent)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if err := requireLoopback(*base); err != nil {
+	_, err := load.Idle(ctx, cfg, stdout, stderr)
+	return err
+}
+
+func storm(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg := load.StormConfig{}
+	fs := flag.NewFlagSet("kefu-load storm", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	target(fs, &cfg.Config, "resident memory")
+	fs.IntVar(&cfg.Buyers, "buyers", 1000, "buyer widgets, one conversation each")
+	fs.IntVar(&cfg.Agents, "agents", 20, "agents holding the conversations (storm001… are created if absent)")
+	fs.DurationVar(&cfg.Timeout, "timeout", 60*time.Second, "how long the reconnect may take before the buyers still away count as failed")
+	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	_, err := load.Storm(ctx, cfg, stdout, stderr)
+	return err
+}
 
-	tokens := make([]string, *n)
-	start := time.Now()
-	if err := parallel(ctx, *n, *concurrency, func(i int) error {
-		tok, err := session(ctx, *base, *shop, *origin, fmt.Sprintf("v_load%08d_%d", i, start.Unix()))
-		tokens[i] = tok
+// relay keeps the flags it had before the scenarios moved to
+// internal/load: its figures are compared across versions.
+func relay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg := load.RelayConfig{}
+	fs := flag.NewFlagSet("kefu-load relay", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	target(fs, &cfg.Config, "CPU time")
+	fs.IntVar(&cfg.Buyers, "buyers", 1000, "buyer sockets, one conversation each")
+	fs.IntVar(&cfg.Agents, "agents", 200, "agent sockets (agents load001… are created if absent)")
+	fs.IntVar(&cfg.Rate, "rate", 2000, "messages per second, both directions together")
+	fs.DurationVar(&cfg.Duration, "duration", 30*time.Second, "how long to send")
+	fs.DurationVar(&cfg.Warmup, "warmup", 5*time.Second, "first part of the run left out of the latency figures")
+	fs.DurationVar(&cfg.Tail, "tail", 10*time.Second, "how long to wait after the last send for deliveries")
+	fs.IntVar(&cfg.TextBytes, "text-bytes", 200, "bytes of message text")
+	if err := fs.Parse(args); err != nil {
 		return err
-	}); err != nil {
-		return fmt.Errorf("sessions: %w", err)
 	}
-	fmt.Fprintf(stdout, "sessions: %d in %s\n", *n, time.Since(start).Round(time.Millisecond))
-
-	before := rssKiB(*pid)
-	conns := make([]*websocket.Conn, *n)
-	var failed atomic.Int64
-	wsURL := "ws" + strings.TrimPrefix(*base, "http") + "/ws/buyer?token="
-	start = time.Now()
-	parallel(ctx, *n, *concurrency, func(i int) error {
-		c, err := connect(ctx, wsURL+tokens[i], *origin)
-		if err != nil {
-			failed.Add(1)
-			return nil
-		}
-		conns[i] = c
-		return nil
-	})
-	elapsed := time.Since(start)
-	after := rssKiB(*pid)
-	ok := int64(*n) - failed.Load()
-	fmt.Fprintf(stdout, "connected: %d ok, %d failed in %s (%.0f connects/s)\n", ok, failed.Load(), elapsed.Round(time.Millisecond),
-		float64(ok)/elapsed.Seconds())
-	if *pid != 0 && ok > 0 {
-		fmt.Fprintf(stdout, "server RSS: %d KiB before, %d KiB after: %.1f KiB per idle connection\n", before, after,
-			float64(after-before)/float64(ok))
-	}
-	select {
-	case <-time.After(*hold):
-	case <-ctx.Done():
-	}
-	if *pid != 0 && ok > 0 {
-		held := rssKiB(*pid)
-		fmt.Fprintf(stdout, "server RSS after holding %s: %d KiB: %.1f KiB per idle connection\n", *hold, held,
-			float64(held-before)/float64(ok))
-	}
-	for _, c := range conns {
-		if c != nil {
-			c.CloseNow()
-		}
-	}
-	if failed.Load() > 0 {
-		return fmt.Errorf("%d connections failed", failed.Load())
-	}
-	return nil
+	return load.Relay(ctx, cfg, stdout)
 }
 
-// requireLoopback refuses any target but this machine.
-func requireLoopback(base string) error {
-	if !strings.HasPrefix(base, "http://127.") && !strings.HasPrefix(base, "http://localhost") {
-		return errors.New("--url must be a loopback address")
+func surge(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg := load.SurgeConfig{}
+	fs := flag.NewFlagSet("kefu-load surge", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	target(fs, &cfg.Config, "resident memory")
+	fs.IntVar(&cfg.Agents, "agents", 5, "simulated agents online (surge001… are created if absent)")
+	fs.IntVar(&cfg.AgentCap, "agent-cap", 4, "conversations each agent holds at once (their max_concurrent, set on each run)")
+	fs.DurationVar(&cfg.Think, "think", time.Second, "how long an agent takes to answer a buyer's message")
+	fs.IntVar(&cfg.Exchanges, "exchanges", 3, "answers after which the agent closes the conversation (at most --buyer-messages)")
+	fs.Float64Var(&cfg.BaseRate, "base", 3, "new buyers per second in the steady and after phases")
+	fs.Float64Var(&cfg.Factor, "factor", 10, "the surge phase's arrival rate over the base rate")
+	fs.DurationVar(&cfg.Steady, "steady", 20*time.Second, "length of the steady phase, before the surge")
+	fs.DurationVar(&cfg.Surge, "surge", 60*time.Second, "length of the surge phase")
+	fs.DurationVar(&cfg.After, "after", 30*time.Second, "length of the after phase, at the base rate again")
+	fs.DurationVar(&cfg.Grace, "grace", 15*time.Second, "wait after the last arrival for answers and deliveries")
+	fs.IntVar(&cfg.BuyerMessages, "buyer-messages", 3, "messages each buyer sends")
+	fs.DurationVar(&cfg.BuyerInterval, "buyer-interval", 2*time.Second, "time between a buyer's messages")
+	fs.IntVar(&cfg.TextBytes, "text-bytes", 100, "bytes of message text")
+	if err := fs.Parse(args); err != nil {
+		return err
 	}
-	return nil
-}
-
-// parallel runs f(0..n-1) with at most limit at once and returns the first error.
-func parallel(ctx context.Context, n, limit int, f func(i int) error) error {
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, limit)
-	var once sync.Once
-	var first error
-	for i := 0; i < n && ctx.Err() == nil; i++ {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			if err := f(i); err != nil {
-				once.Do(func() { first = err })
-			}
-		}()
-	}
-	wg.Wait()
-	return first
-}
-
-func session(ctx context.Context, base, shop, origin, visitor string) (string, error) {
-	body, _ := json.Marshal(map[string]string{"visitor_id": visitor})
-	req, _ := http.NewRequestWithContext(ctx, "POST", base+"/api/v1/widget/shops/"+shop+"/session", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Origin", origin)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer res.Body.Close()
-	var out struct{ Token string }
-	if err := json.NewDecoder(res.Body).Decode(&out); err != nil || res.StatusCode != 200 {
-		return "", fmt.Errorf("session: status %d", res.StatusCode)
-	}
-	return out.Token, nil
-}
-
-// connect opens a buyer socket and waits for its ready frame.
-func connect(ctx context.Context, url, origin string) (*websocket.Conn, error) {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	c, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{HTTPHeader: http.Header{"Origin": {origin}}})
-	if err != nil {
-		return nil, err
-	}
-	_, data, err := c.Read(ctx)
-	if err != nil || !bytes.Contains(data, []byte(`"type":"ready"`)) {
-		c.CloseNow()
-		return nil, fmt.Errorf("no ready frame: %v", err)
-	}
-	return c, nil
-}
-
-// rssKiB reads a process's resident memory from /proc; 0 if unknown.
-func rssKiB(pid int) int64 {
-	if pid == 0 {
-		return 0
-	}
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			return n
-		}
-	}
-	return 0
+	_, err := load.Surge(ctx, cfg, stdout, stderr)
+	return err
 }

@@ -1,14 +1,12 @@
-package main
+package load
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"slices"
 	"strconv"
@@ -20,48 +18,36 @@ import (
 	"github.com/coder/websocket"
 )
 
-// relayConfig is what the relay scenario is told.
-type relayConfig struct {
-	base, shop, origin     string
-	owner, password        string
-	buyers, agents         int
-	rate                   int // messages per second, both directions together
-	duration, warmup, tail time.Duration
-	textBytes              int
-	pid                    int
+// RelayConfig is what the relay scenario is told.
+type RelayConfig struct {
+	Config
+	// Buyers is the number of buyer sockets, one conversation each; Agents
+	// the agent sockets (agents load001… are created if absent, with caps
+	// so that they hold every conversation).
+	Buyers, Agents int
+	// Rate is messages per second, both directions together.
+	Rate int
+	// Duration is how long to send, Warmup the first part of it left out
+	// of the figures, Tail the wait after the last send for deliveries.
+	Duration, Warmup, Tail time.Duration
+	// TextBytes is the size of each message's text.
+	TextBytes int
 }
 
-// relay runs buyers and agents chatting both ways at a fixed total rate
+// Relay runs buyers and agents chatting both ways at a fixed total rate
 // (half from buyers, half from agents, open loop: a message is due at its
-// time whether or not earlier ones were answered) and reports how the
-// messages were delivered to the other side.
-func relay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var cfg relayConfig
-	fs := flag.NewFlagSet("kefu-load relay", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.StringVar(&cfg.base, "url", "http://127.0.0.1:8080", "kefu base URL (loopback)")
-	fs.StringVar(&cfg.shop, "shop", "demo", "shop slug")
-	fs.StringVar(&cfg.origin, "origin", "http://127.0.0.1:8081", "a registered store origin, sent as the buyers' Origin")
-	fs.StringVar(&cfg.owner, "owner", "owner", "the shop owner's username (creates the load agents, clears old conversations)")
-	fs.StringVar(&cfg.password, "password", "kefu1234", "the owner's password; the load agents get it too")
-	fs.IntVar(&cfg.buyers, "buyers", 1000, "buyer sockets, one conversation each")
-	fs.IntVar(&cfg.agents, "agents", 200, "agent sockets (agents load001… are created if absent)")
-	fs.IntVar(&cfg.rate, "rate", 2000, "messages per second, both directions together")
-	fs.DurationVar(&cfg.duration, "duration", 30*time.Second, "how long to send")
-	fs.DurationVar(&cfg.warmup, "warmup", 5*time.Second, "first part of the run left out of the latency figures")
-	fs.DurationVar(&cfg.tail, "tail", 10*time.Second, "how long to wait after the last send for deliveries")
-	fs.IntVar(&cfg.textBytes, "text-bytes", 200, "bytes of message text")
-	fs.IntVar(&cfg.pid, "pid", 0, "the kefu server's process id, to read its CPU time")
-	if err := fs.Parse(args); err != nil {
+// time whether or not earlier ones were answered) and reports on out how
+// the messages were delivered to the other side. It fails on any message
+// lost, doubled or out of order.
+func Relay(ctx context.Context, cfg RelayConfig, out io.Writer) error {
+	if err := RequireLoopback(cfg.URL); err != nil {
 		return err
 	}
-	if err := requireLoopback(cfg.base); err != nil {
-		return err
-	}
-	if cfg.buyers < cfg.agents || cfg.agents < 1 || cfg.rate < 2 || cfg.textBytes < 40 {
+	if cfg.Buyers < cfg.Agents || cfg.Agents < 1 || cfg.Rate < 2 || cfg.TextBytes < 40 {
 		return errors.New("need --agents >= 1, --buyers >= --agents, --rate >= 2, --text-bytes >= 40")
 	}
-	r := &relayRun{cfg: cfg, out: stdout, acked: map[int64]bool{}, received: map[int64]int{}, errCodes: map[string]int{}}
+	r := &relayRun{cfg: cfg, out: out, acked: map[int64]bool{}, received: map[int64]int{}, errCodes: map[string]int{}}
+	r.rest = rest{cfg: cfg.Config}
 	if err := r.setUp(ctx); err != nil {
 		return err
 	}
@@ -70,10 +56,9 @@ func relay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 }
 
 type relayRun struct {
-	cfg    relayConfig
+	rest
+	cfg    RelayConfig
 	out    io.Writer
-	http   http.Client
-	owner  string // owner's session token
 	buyers []*peer
 	agents []*peer
 
@@ -113,15 +98,17 @@ func (r *relayRun) setUp(ctx context.Context) error {
 	cfg := r.cfg
 	start := time.Now()
 	var err error
-	if r.owner, _, err = r.login(ctx, cfg.owner); err != nil {
+	if r.owner, _, err = r.login(ctx, cfg.Owner); err != nil {
 		return fmt.Errorf("owner sign-in: %w", err)
 	}
-	if err := r.closeOpenConversations(ctx); err != nil {
+	if closed, err := r.closeOpenConversations(ctx); err != nil {
 		return err
+	} else if closed > 0 {
+		fmt.Fprintf(r.out, "closed %d conversations left open by earlier runs\n", closed)
 	}
-	agentCap := min(100, (cfg.buyers+cfg.agents-1)/cfg.agents+1)
-	r.agents = make([]*peer, cfg.agents)
-	if err := parallel(ctx, cfg.agents, 4, func(i int) error {
+	agentCap := min(100, (cfg.Buyers+cfg.Agents-1)/cfg.Agents+1)
+	r.agents = make([]*peer, cfg.Agents)
+	if err := parallel(ctx, cfg.Agents, 4, func(i int) error {
 		name := fmt.Sprintf("load%03d", i+1)
 		if err := r.ensureAgent(ctx, name, agentCap); err != nil {
 			return err
@@ -130,7 +117,7 @@ func (r *relayRun) setUp(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("agent %s sign-in: %w", name, err)
 		}
-		ws, err := connect(ctx, "ws"+strings.TrimPrefix(cfg.base, "http")+"/ws/agent?token="+token, "")
+		ws, err := connect(ctx, "ws"+strings.TrimPrefix(cfg.URL, "http")+"/ws/agent?token="+token, "")
 		if err != nil {
 			return fmt.Errorf("agent %s socket: %w", name, err)
 		}
@@ -141,17 +128,17 @@ func (r *relayRun) setUp(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
-	fmt.Fprintf(r.out, "agents: %d online in %s\n", cfg.agents, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(r.out, "agents: %d online in %s\n", cfg.Agents, time.Since(start).Round(time.Millisecond))
 
 	start = time.Now()
-	r.buyers = make([]*peer, cfg.buyers)
-	wsURL := "ws" + strings.TrimPrefix(cfg.base, "http") + "/ws/buyer?token="
-	if err := parallel(ctx, cfg.buyers, 64, func(i int) error {
-		tok, err := session(ctx, cfg.base, cfg.shop, cfg.origin, fmt.Sprintf("v_relay%06d_%d", i, start.UnixNano()))
+	r.buyers = make([]*peer, cfg.Buyers)
+	wsURL := "ws" + strings.TrimPrefix(cfg.URL, "http") + "/ws/buyer?token="
+	if err := parallel(ctx, cfg.Buyers, 64, func(i int) error {
+		tok, err := session(ctx, cfg.URL, cfg.Shop, cfg.Origin, fmt.Sprintf("v_relay%06d_%d", i, start.UnixNano()))
 		if err != nil {
 			return err
 		}
-		ws, err := connect(ctx, wsURL+tok, cfg.origin)
+		ws, err := connect(ctx, wsURL+tok, cfg.Origin)
 		if err != nil {
 			return fmt.Errorf("buyer socket: %w", err)
 		}
@@ -164,7 +151,7 @@ func (r *relayRun) setUp(ctx context.Context) error {
 		return err
 	}
 	// Every buyer opens a conversation; routing spreads them over the agents.
-	if err := parallel(ctx, cfg.buyers, 64, func(i int) error {
+	if err := parallel(ctx, cfg.Buyers, 64, func(i int) error {
 		p := r.buyers[i]
 		p.send <- sendFrame(0, p.name+"-open", "你好")
 		select {
@@ -180,28 +167,31 @@ func (r *relayRun) setUp(ctx context.Context) error {
 		return err
 	}
 	held := 0
-	if err := parallel(ctx, cfg.agents, 8, func(i int) error {
+	if err := parallel(ctx, cfg.Agents, 8, func(i int) error {
 		p := r.agents[i]
-		convs, err := r.heldConversations(ctx, p)
+		convs, err := r.heldConversations(ctx, p.token, p.id)
 		p.convs = convs
-		return err
+		if err != nil {
+			return fmt.Errorf("agent %s: %w", p.name, err)
+		}
+		return nil
 	}); err != nil {
 		return err
 	}
 	for _, p := range r.agents {
 		held += len(p.convs)
 	}
-	if held != cfg.buyers {
-		return fmt.Errorf("agents hold %d conversations, want %d (raise --agents or their caps)", held, cfg.buyers)
+	if held != cfg.Buyers {
+		return fmt.Errorf("agents hold %d conversations, want %d (raise --agents or their caps)", held, cfg.Buyers)
 	}
-	fmt.Fprintf(r.out, "buyers: %d conversations open and assigned in %s\n", cfg.buyers, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(r.out, "buyers: %d conversations open and assigned in %s\n", cfg.Buyers, time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
 func (r *relayRun) run(ctx context.Context) error {
 	cfg := r.cfg
 	begin := time.Now()
-	r.warmEnd.Store(begin.Add(cfg.warmup).UnixNano())
+	r.warmEnd.Store(begin.Add(cfg.Warmup).UnixNano())
 	r.measuring.Store(true)
 	var cpuWarm, selfWarm time.Duration
 	var deliveredWarm int64
@@ -214,23 +204,23 @@ func (r *relayRun) run(ctx context.Context) error {
 	last := begin
 	warmed := false
 	for now := range tick.C {
-		if ctx.Err() != nil || now.Sub(begin) >= cfg.duration {
+		if ctx.Err() != nil || now.Sub(begin) >= cfg.Duration {
 			break
 		}
-		if !warmed && now.Sub(begin) >= cfg.warmup {
+		if !warmed && now.Sub(begin) >= cfg.Warmup {
 			warmed = true
-			cpuWarm, selfWarm = cpuTime(cfg.pid), cpuTime(os.Getpid())
+			cpuWarm, selfWarm = cpuTime(cfg.PID), cpuTime(os.Getpid())
 			deliveredWarm = r.delivered()
 		}
 		for side, peers := range sides {
-			credit[side] += now.Sub(last).Seconds() * float64(cfg.rate) / 2
+			credit[side] += now.Sub(last).Seconds() * float64(cfg.Rate) / 2
 			for ; credit[side] >= 1; credit[side]-- {
 				p := peers[turn[side]%len(peers)]
 				turn[side]++
 				conv := p.convs[p.next%len(p.convs)]
 				p.next++
 				p.n++
-				frame := sendFrame(conv, fmt.Sprintf("%s-%d-%d", p.name, begin.Unix(), p.n), stampedText(now, cfg.textBytes))
+				frame := sendFrame(conv, fmt.Sprintf("%s-%d-%d", p.name, begin.Unix(), p.n), stampedText(now, cfg.TextBytes))
 				select {
 				case p.send <- frame:
 					r.sent.Add(1)
@@ -243,16 +233,16 @@ func (r *relayRun) run(ctx context.Context) error {
 	}
 	tick.Stop()
 	sendEnd := time.Now()
-	cpuEnd, selfEnd := cpuTime(cfg.pid), cpuTime(os.Getpid())
+	cpuEnd, selfEnd := cpuTime(cfg.PID), cpuTime(os.Getpid())
 	deliveredEnd := r.delivered()
 
 	// Wait for what was acknowledged to arrive.
-	deadline := time.Now().Add(cfg.tail)
+	deadline := time.Now().Add(cfg.Tail)
 	for time.Now().Before(deadline) && r.missing() > 0 {
 		time.Sleep(100 * time.Millisecond)
 	}
 	r.measuring.Store(false)
-	return r.report(sendEnd.Sub(begin), sendEnd.Sub(begin)-cfg.warmup, cpuEnd-cpuWarm, selfEnd-selfWarm, deliveredEnd-deliveredWarm)
+	return r.report(sendEnd.Sub(begin), sendEnd.Sub(begin)-cfg.Warmup, cpuEnd-cpuWarm, selfEnd-selfWarm, deliveredEnd-deliveredWarm)
 }
 
 func (r *relayRun) report(sending, measured, serverCPU, selfCPU time.Duration, deliveredMeasured int64) error {
@@ -280,7 +270,7 @@ func (r *relayRun) report(sending, measured, serverCPU, selfCPU time.Duration, d
 	fmt.Fprintf(r.out, "latency after the warmup (%d messages): p50 %s, p95 %s, p99 %s, max %s\n",
 		len(r.lats), q(0.50), q(0.95), q(0.99), q(1))
 	if deliveredMeasured > 0 {
-		if r.cfg.pid != 0 {
+		if r.cfg.PID != 0 {
 			fmt.Fprintf(r.out, "server CPU after the warmup: %.3f ms per message (%.2f cores)\n",
 				float64(serverCPU.Microseconds())/1000/float64(deliveredMeasured), serverCPU.Seconds()/measured.Seconds())
 		}
@@ -505,109 +495,4 @@ func cpuTime(pid int) time.Duration {
 	utime, _ := strconv.ParseInt(fields[11], 10, 64)
 	stime, _ := strconv.ParseInt(fields[12], 10, 64)
 	return time.Duration(utime+stime) * time.Second / 100 // USER_HZ is 100 on Linux
-}
-
-// REST helpers.
-
-func (r *relayRun) do(ctx context.Context, method, path, token string, body any, out any) (int, error) {
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, r.cfg.base+path, rd)
-	if err != nil {
-		return 0, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := r.http.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer res.Body.Close()
-	if out != nil && res.StatusCode < 300 {
-		if err := json.NewDecoder(res.Body).Decode(out); err != nil {
-			return res.StatusCode, err
-		}
-	}
-	return res.StatusCode, nil
-}
-
-func (r *relayRun) login(ctx context.Context, username string) (string, int64, error) {
-	var out struct {
-		Token string
-		Agent struct{ ID int64 }
-	}
-	code, err := r.do(ctx, "POST", "/api/v1/auth/login", "",
-		map[string]string{"shop": r.cfg.shop, "username": username, "password": r.cfg.password}, &out)
-	if err == nil && code != 200 {
-		err = fmt.Errorf("status %d", code)
-	}
-	return out.Token, out.Agent.ID, err
-}
-
-func (r *relayRun) ensureAgent(ctx context.Context, username string, agentCap int) error {
-	code, err := r.do(ctx, "POST", "/api/v1/agents", r.owner, map[string]any{"username": username,
-		"name": "压测 " + username, "password": r.cfg.password, "max_concurrent": agentCap}, nil)
-	if err == nil && code != 201 && code != 409 {
-		err = fmt.Errorf("status %d", code)
-	}
-	if err != nil {
-		return fmt.Errorf("create agent %s: %w", username, err)
-	}
-	return nil
-}
-
-type convList struct {
-	Conversations []struct {
-		ID      int64  `json:"id"`
-		Status  string `json:"status"`
-		AgentID *int64 `json:"agent_id"`
-	} `json:"conversations"`
-}
-
-// closeOpenConversations closes what earlier runs left open in the shop, so
-// agents start with free slots and nothing old is waiting.
-func (r *relayRun) closeOpenConversations(ctx context.Context) error {
-	closed := 0
-	for {
-		var list convList
-		if code, err := r.do(ctx, "GET", "/api/v1/conversations?status=open&limit=200", r.owner, nil, &list); err != nil || code != 200 {
-			return fmt.Errorf("list open conversations: status %d, %v", code, err)
-		}
-		if len(list.Conversations) == 0 {
-			break
-		}
-		if err := parallel(ctx, len(list.Conversations), 8, func(i int) error {
-			code, err := r.do(ctx, "POST", fmt.Sprintf("/api/v1/conversations/%d/close", list.Conversations[i].ID), r.owner, nil, nil)
-			if err == nil && code != 200 {
-				err = fmt.Errorf("close conversation %d: status %d", list.Conversations[i].ID, code)
-			}
-			return err
-		}); err != nil {
-			return err
-		}
-		closed += len(list.Conversations)
-	}
-	if closed > 0 {
-		fmt.Fprintf(r.out, "closed %d conversations left open by earlier runs\n", closed)
-	}
-	return nil
-}
-
-func (r *relayRun) heldConversations(ctx context.Context, p *peer) ([]int64, error) {
-	var list convList
-	if code, err := r.do(ctx, "GET", "/api/v1/conversations?status=assigned&mine=true&limit=200", p.token, nil, &list); err != nil || code != 200 {
-		return nil, fmt.Errorf("agent %s: list conversations: status %d, %v", p.name, code, err)
-	}
-	var ids []int64
-	for _, c := range list.Conversations {
-		if c.AgentID != nil && *c.AgentID == p.id {
-			ids = append(ids, c.ID)
-		}
-	}
-	return ids, nil
 }
