@@ -132,7 +132,7 @@ func (s *Service) weighOverflow(ctx context.Context, shopID int64, waiting []kef
 			live++
 		}
 	}
-	load := queue.Load{Waiting: live, Wait: s.line.eta(shopID, live, now)}
+	load := queue.Load{Waiting: live, Wait: s.line.eta(shopID, live, now), Backlog: live + left, BacklogWait: s.line.eta(shopID, live+left, now)}
 
 	s.overflow.mu.Lock()
 	set := s.overflow.settings[shopID] // the zero settings: everything off

@@ -9,12 +9,25 @@ import (
 // The overflow core: which stage a shop is in, from its policy and its live
 // line, with no I/O and the clock passed in.
 
-// Load is the live line a stage is decided on: buyers waiting for a person
-// (left messages not counted) and the estimated wait of the last of them
-// (0 when there is no estimate yet).
+// Load is the line a stage is decided on: the live line, buyers waiting for
+// a person (left messages not counted), and the estimated wait of the last
+// of them (0 when there is no estimate yet); and the whole backlog, left
+// messages included, with the estimated wait of its last. The queue_full
+// stage weighs the backlog: once new buyers leave messages the live line
+// stops growing, the backlog does not.
 type Load struct {
-	Waiting int
-	Wait    time.Duration
+	Waiting     int
+	Wait        time.Duration
+	Backlog     int
+	BacklogWait time.Duration
+}
+
+// measure is the load a stage's trigger is weighed against.
+func (l Load) measure(s kefu.OverflowStage) Load {
+	if s == kefu.StageQueueFull {
+		return Load{Waiting: max(l.Backlog, l.Waiting), Wait: max(l.BacklogWait, l.Wait)}
+	}
+	return l
 }
 
 // StageState is a shop's stage and when it entered it.
@@ -66,7 +79,7 @@ func NextStage(p kefu.OverflowPolicy, cur StageState, load Load, now time.Time) 
 	level := cur.Stage.Level()
 	engaged := 0
 	for i := len(kefu.OverflowStages) - 1; i > 0; i-- {
-		if t := p.Trigger(kefu.OverflowStages[i]); !t.Off() && meets(t, load) {
+		if st := kefu.OverflowStages[i]; !p.Trigger(st).Off() && meets(p.Trigger(st), load.measure(st)) {
 			engaged = i
 			break
 		}
@@ -79,7 +92,7 @@ func NextStage(p kefu.OverflowPolicy, cur StageState, load Load, now time.Time) 
 	}
 	t := p.Trigger(cur.Stage)
 	held := now.Sub(cur.Since) >= time.Duration(p.HoldSeconds)*time.Second
-	if !t.Off() && (!below(t, load) || !held) {
+	if !t.Off() && (!below(t, load.measure(cur.Stage)) || !held) {
 		return cur
 	}
 	if t.Off() && !held {
@@ -87,7 +100,7 @@ func NextStage(p kefu.OverflowPolicy, cur StageState, load Load, now time.Time) 
 	}
 	to := 0
 	for i := level - 1; i > 0; i-- {
-		if lt := p.Trigger(kefu.OverflowStages[i]); !lt.Off() && !below(lt, load) {
+		if st := kefu.OverflowStages[i]; !p.Trigger(st).Off() && !below(p.Trigger(st), load.measure(st)) {
 			to = i
 			break
 		}
