@@ -269,7 +269,7 @@ ALTER TABLE orders ADD COLUMN tracking_no TEXT NOT NULL DEFAULT ''`,
 	// with the trigram tokenizer over messages.text, external content (the
 	// text is not stored twice), no per-row sizes (nothing ranks by bm25), kept
 	// in sync by triggers: the message path pays for the index inside its own
-	// INSERT, with no statement of its own. PostgreSQL: pg_trgm and a partial
+	// INSERT, with no statement of its own (until step 30 moved that off it). PostgreSQL: pg_trgm and a partial
 	// GIN trigram index (fast updates on, so an insert only appends to its
 	// pending list). A search without text pages the shop's conversations by
 	// id: conversations_shop.
