@@ -163,6 +163,7 @@ func (s *Store) writeAppends() {
 		start := time.Now()
 		results := s.appendBatch(batch)
 		s.tellCommit(results, time.Since(start))
+		s.nudgeIndexer()
 		committed <- committedBatch{reqs: batch, results: results}
 		if next != nil {
 			committed <- s.runCommand(next)

@@ -48,3 +48,33 @@ func (s *Store) SearchIndexHolds(ctx context.Context, phrase string) (int, error
 	err := s.db.WithContext(ctx).Raw(`SELECT COUNT(*) FROM messages_fts WHERE messages_fts MATCH ?`, `"`+phrase+`"`).Scan(&n).Error
 	return n, err
 }
+
+// IndexSearch runs the search indexer's pass now (SQLite; 0 on PostgreSQL)
+// and returns how many messages it read.
+func (s *Store) IndexSearch(ctx context.Context) (int, error) {
+	if s.dialect.name != sqliteDialect.name {
+		return 0, nil
+	}
+	return s.indexSearch(ctx)
+}
+
+// StopIndexer ends the background search indexer, so a test decides when
+// messages are indexed (IndexSearch).
+func (s *Store) StopIndexer() { s.stopIndexer() }
+
+// SearchMark is the id of the newest message the search index covers
+// (SQLite; -1 on PostgreSQL).
+func (s *Store) SearchMark(ctx context.Context) (int64, error) {
+	if s.dialect.name != sqliteDialect.name {
+		return -1, nil
+	}
+	var mark int64
+	err := s.db.WithContext(ctx).Raw(`SELECT last_id FROM messages_fts_mark`).Scan(&mark).Error
+	return mark, err
+}
+
+// Tamper runs a statement on the store's writer connection, as an operator
+// or another program would on the database.
+func (s *Store) Tamper(ctx context.Context, stmt string, args ...any) error {
+	return s.db.WithContext(ctx).Exec(stmt, args...).Error
+}

@@ -269,7 +269,7 @@ ALTER TABLE orders ADD COLUMN tracking_no TEXT NOT NULL DEFAULT ''`,
 	// with the trigram tokenizer over messages.text, external content (the
 	// text is not stored twice), no per-row sizes (nothing ranks by bm25), kept
 	// in sync by triggers: the message path pays for the index inside its own
-	// INSERT, with no statement of its own. PostgreSQL: pg_trgm and a partial
+	// INSERT, with no statement of its own (until step 30 moved that off it). PostgreSQL: pg_trgm and a partial
 	// GIN trigram index (fast updates on, so an insert only appends to its
 	// pending list). A search without text pages the shop's conversations by
 	// id: conversations_shop.
@@ -387,6 +387,37 @@ ALTER TABLE conversations ADD COLUMN chain_head TEXT NOT NULL DEFAULT ''{{end}}`
 	settings   TEXT NOT NULL,
 	updated_at {{time}} NOT NULL
 )`,
+	// 30: search indexing off the message's INSERT (issue 9 point 5). On
+	// SQLite the insert trigger of step 23 made every message on the hot
+	// path pay for its trigrams inside the writer's transaction; now the
+	// store's indexer (search_index.go) indexes new messages in batches
+	// after their commit. messages_fts_mark holds the highest message id
+	// indexed so far: every text message at or below it is in the index,
+	// none above. It starts at the newest message, which step 23's trigger
+	// indexed. An FTS5 'delete' of a row never indexed corrupts the index,
+	// so the delete and update triggers touch only rows at or below the
+	// mark; a row above it is indexed later with the text it then has.
+	// Search reads the few rows above the mark with LIKE (search.go).
+	// PostgreSQL is unchanged: its GIN index with fast updates.
+	`{{sqlite}}
+DROP TRIGGER messages_fts_insert;
+DROP TRIGGER messages_fts_delete;
+DROP TRIGGER messages_fts_update;
+CREATE TABLE messages_fts_mark (
+	one     INTEGER PRIMARY KEY CHECK (one = 1),
+	last_id BIGINT NOT NULL
+);
+INSERT INTO messages_fts_mark (one, last_id) SELECT 1, COALESCE(MAX(id), 0) FROM messages;
+CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages
+WHEN old.kind <> 'system' AND old.id <= (SELECT last_id FROM messages_fts_mark) BEGIN
+	INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.id, old.text);
+END;
+CREATE TRIGGER messages_fts_update AFTER UPDATE OF text, kind ON messages
+WHEN old.id <= (SELECT last_id FROM messages_fts_mark) BEGIN
+	INSERT INTO messages_fts (messages_fts, rowid, text) SELECT 'delete', old.id, old.text WHERE old.kind <> 'system';
+	INSERT INTO messages_fts (rowid, text) SELECT new.id, new.text WHERE new.kind <> 'system';
+END;
+{{end}}`,
 }
 
 // migrate brings the schema up to date, one transaction per step. Several

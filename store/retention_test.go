@@ -71,6 +71,10 @@ func TestPurge(t *testing.T) {
 			elsewhere := write(other.ID, "u6", "", "", false)
 			clock.Advance(31 * 24 * time.Hour)
 			recent := write(shop.ID, "u7", "", "", false)
+			// What the index holds is counted below: index everything now.
+			if _, err := st.IndexSearch(ctx); err != nil {
+				t.Fatal(err)
+			}
 
 			n, err := st.Purge(ctx, clock.Now(), nil)
 			if err != nil {

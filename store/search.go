@@ -180,12 +180,17 @@ func (s *Store) searchIndexed(ctx context.Context, shopID int64, f kefu.SearchFi
 		from = "messages m"
 		conds = append(conds, s.textHolds(q, "m", driving))
 	} else {
-		from = "messages_fts JOIN messages m ON m.id = messages_fts.rowid"
 		phrases := make([]string, len(indexTerms))
 		for i, t := range indexTerms {
 			phrases[i] = `"` + strings.ReplaceAll(t, `"`, `""`) + `"`
 		}
-		conds = append(conds, "messages_fts MATCH "+q.arg(strings.Join(phrases, " AND ")))
+		// The index holds the messages up to its mark; the few committed
+		// since its last pass (search_index.go) are read with LIKE, so a
+		// message is found from its commit on. One statement reads both
+		// from one snapshot: no message is in both or in neither.
+		from = "(SELECT rowid AS id FROM messages_fts WHERE messages_fts MATCH " + q.arg(strings.Join(phrases, " AND ")) +
+			" UNION ALL SELECT t.id FROM messages t WHERE t.id > (SELECT last_id FROM messages_fts_mark) AND t.kind <> 'system' AND " +
+			s.textHolds(q, "t", indexTerms) + ") hit JOIN messages m ON m.id = hit.id"
 		if short := slices.DeleteFunc(slices.Clone(driving), func(t string) bool { return slices.Contains(indexTerms, t) }); len(short) > 0 {
 			conds = append(conds, s.textHolds(q, "m", short))
 		}

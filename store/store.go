@@ -57,6 +57,11 @@ type Store struct {
 	stop      chan struct{}       // closed by Close
 	writer    sync.WaitGroup
 	closeOnce sync.Once
+
+	// The search indexer (SQLite only, search_index.go).
+	indexWake chan struct{} // 1-buffered: the writer's non-blocking nudge after a commit
+	indexStop context.CancelFunc
+	indexer   sync.WaitGroup
 }
 
 // Config says where the data lives.
@@ -75,7 +80,8 @@ type Config struct {
 
 // Open connects to the database and brings its schema up to date.
 func Open(ctx context.Context, cfg Config) (*Store, error) {
-	s := &Store{now: cfg.Now, commits: cfg.Commits, webhookLogCap: webhookLogShop, appends: make(chan *appendRequest), stop: make(chan struct{})}
+	s := &Store{now: cfg.Now, commits: cfg.Commits, webhookLogCap: webhookLogShop, appends: make(chan *appendRequest), stop: make(chan struct{}),
+		indexWake: make(chan struct{}, 1)}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -158,6 +164,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		defer s.writer.Done()
 		s.writeAppends()
 	}()
+	if s.dialect.name == sqliteDialect.name {
+		s.startIndexer()
+	}
 	return s, nil
 }
 
@@ -180,11 +189,14 @@ func openSQLite(ctx context.Context, dsn string, cfg *gorm.Config) (*gorm.DB, er
 	}
 }
 
-// Close stops the message writer and releases the database connections.
-// Calls made after it fail with ErrClosed or a closed-database error.
+// Close stops the message writer and the search indexer and releases the
+// database connections. Calls made after it fail with ErrClosed or a
+// closed-database error. Messages not yet indexed are indexed by the next
+// Open's indexer.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() { close(s.stop) })
 	s.writer.Wait()
+	s.stopIndexer()
 	return s.closeDB()
 }
 
