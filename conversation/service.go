@@ -95,6 +95,9 @@ type Actor struct {
 	// Entry is how a buyer came (the store page's group, the order they ask
 	// about); it routes a conversation their message starts.
 	Entry kefu.Entry
+	// Address is the client's address (the socket's), for the admission
+	// of a conversation their message starts; "" when not known.
+	Address string
 }
 
 // BuyerActor is the actor for a buyer.
@@ -124,6 +127,7 @@ type Service struct {
 	line      *line
 	buyers    *buyerSockets
 	assistant Assistant // the bot-first hook; nil: none
+	admission Admission // asked before a new conversation; nil: none
 	lastSweep time.Time // of quiet conversations; Tick's goroutine only
 
 	// mu orders presence changes with the presence frames that tell them,
@@ -265,6 +269,9 @@ func (s *Service) buyerSend(ctx context.Context, actor Actor, msg kefu.Message) 
 			return kefu.Message{}, false, err
 		}
 		// Closed again in between: a new one.
+	}
+	if err := s.admit(ctx, actor); err != nil {
+		return kefu.Message{}, false, err
 	}
 	group, priority := s.entry(ctx, shop, actor.ID, actor.Entry)
 	first, welcome := s.assistantFirst(ctx, shop, actor), s.welcome(ctx, shop, actor.ID)

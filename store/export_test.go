@@ -48,3 +48,9 @@ func (s *Store) SearchIndexHolds(ctx context.Context, phrase string) (int, error
 	err := s.db.WithContext(ctx).Raw(`SELECT COUNT(*) FROM messages_fts WHERE messages_fts MATCH ?`, `"`+phrase+`"`).Scan(&n).Error
 	return n, err
 }
+
+// SetRateLimitsDocument stores a shop's rate limits as a raw document, as
+// an older kefu may have saved them.
+func (s *Store) SetRateLimitsDocument(ctx context.Context, shopID int64, doc string) error {
+	return s.db.WithContext(ctx).Exec(`UPDATE shops SET rate_limits = ? WHERE id = ?`, doc, shopID).Error
+}

@@ -380,6 +380,10 @@ CREATE INDEX webhook_deliveries_shop ON webhook_deliveries (shop_id, id)`,
 	`ALTER TABLE messages ADD COLUMN hash TEXT NOT NULL DEFAULT ''
 {{postgres}};
 ALTER TABLE conversations ADD COLUMN chain_head TEXT NOT NULL DEFAULT ''{{end}}`,
+	// 29: a shop's rate limits (kefu.RateLimits) as one JSON document; ''
+	// is the defaults, so a shop keeps following them until its owner sets
+	// its own.
+	`ALTER TABLE shops ADD COLUMN rate_limits TEXT NOT NULL DEFAULT ''`,
 }
 
 // migrate brings the schema up to date, one transaction per step. Several

@@ -668,10 +668,12 @@
       return;
     }
     if (/^(conversation_closed|not_found|forbidden|not_queued)$/.test(f.code)) (conv[cur] = conv[cur] || {}).status = 'closed';
-    // Anything else is transient: try again shortly; the outbox never gives up.
+    // Anything else is transient: try again shortly (rate_limited: after the
+    // wait it names, spread), the outbox never gives up.
+    var wait = f.code === 'rate_limited' && f.retry_after_ms > 0 ? f.retry_after_ms : 1000;
     setTimeout(function () {
       outbox().forEach(function (i) { if (i.id === id) transmit(i); });
-    }, 1000 + Math.random() * 2000);
+    }, wait + Math.random() * 2000);
   }
 
   // ---------------------------------------------------------------- connection
