@@ -39,12 +39,13 @@ func (h *handlers) buyerSocket(c *gin.Context) {
 		h.writeError(c, errOriginNotAllowed)
 		return
 	}
-	// The origin was checked against the shop's list above; an unknown token
-	// gets only a close frame, whatever the origin.
+	// Over the connection cap the refusal is plain HTTP, before the upgrade.
 	if !h.slots.acquire() {
 		h.writeError(c, tooManyConnections())
 		return
 	}
+	// The origin was checked against the shop's list above; an unknown token
+	// gets only a close frame, whatever the origin.
 	sb := &smallBuffers{ResponseWriter: c.Writer}
 	ws, err := websocket.Accept(sb, c.Request, &websocket.AcceptOptions{InsecureSkipVerify: true})
 	if err != nil {
@@ -98,13 +99,13 @@ func (h *handlers) agentSocket(c *gin.Context) {
 		h.writeError(c, err)
 		return
 	}
-	// The Origin must be this server, so no other site can drive an agent's
-	// socket with their session: the request's Host, or the public URL's
-	// origin, which a proxy that rewrites Host still leaves in Origin.
 	if !h.slots.acquire() {
 		h.writeError(c, tooManyConnections())
 		return
 	}
+	// The Origin must be this server, so no other site can drive an agent's
+	// socket with their session: the request's Host, or the public URL's
+	// origin, which a proxy that rewrites Host still leaves in Origin.
 	sb := &smallBuffers{ResponseWriter: c.Writer}
 	ws, err := websocket.Accept(sb, c.Request, h.agentAccept)
 	if err != nil {
