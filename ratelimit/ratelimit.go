@@ -2,7 +2,8 @@
 // address, a shop) may act. Limiter is the concept; Memory
 // (ratelimit_memory.go) counts in this process, Redis (ratelimit_redis.go)
 // counts for every node in one Redis with go-redis/redis_rate, and Fallback
-// puts Memory behind Redis for when Redis is unreachable.
+// (ratelimit_fallback.go) puts Memory behind Redis for when Redis is
+// unreachable.
 //
 // The limit is an argument of every call, not of the limiter: kefu's limits
 // are configurable per shop, so one limiter serves every shop's limits.

@@ -712,7 +712,10 @@
           console.warn('kefu: buyer identity refused (' + (j.error && j.error.code) + '), chatting as a visitor');
           identity = null;
         }
-        throw new Error('kefu: session ' + r.status + ' ' + (code || '') + (unavail ? ', chat is unavailable on this page' : ''));
+        var err = new Error('kefu: session ' + r.status + ' ' + (code || '') + (unavail ? ', chat is unavailable on this page' : ''));
+        // rate_limited: come back after the wait the server named, spread.
+        if (code === 'rate_limited' && j.error.retry_after_ms > 0) err.retryAfter = j.error.retry_after_ms + Math.random() * 1000;
+        throw err;
       });
     });
   }
@@ -734,7 +737,7 @@
       if (g !== gen) return;
       busy = false;
       console.warn(e.message || e);
-      if (!unavail) retry(); // network and server failures: back off and try again
+      if (!unavail) retry(e.retryAfter); // network and server failures: back off and try again
     });
   }
 
