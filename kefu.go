@@ -141,7 +141,9 @@ type Shop struct {
 	// HasOrderWebhookSecret says the owner made an order-webhook secret
 	// (the secret itself is read only to check a delivery's signature).
 	HasOrderWebhookSecret bool
-	CreatedAt             time.Time
+	// RateLimits are the shop's rate limits (PUT /shop/limits).
+	RateLimits RateLimits
+	CreatedAt  time.Time
 }
 
 // Agent is a seller's customer-service account.
@@ -734,6 +736,98 @@ const (
 	EventSurgeStarted EventType = "shop.surge_started"
 	EventSurgeEnded   EventType = "shop.surge_ended"
 )
+
+// RateLimit is one limit: Burst actions at once, then PerMinute a minute.
+// The zero RateLimit is no limit.
+type RateLimit struct {
+	PerMinute int `json:"per_minute"`
+	Burst     int `json:"burst"`
+}
+
+// Off reports whether the limit limits nothing.
+func (l RateLimit) Off() bool { return l == RateLimit{} }
+
+// RateLimits are a shop's limits (docs/protocol.md, "Limits"). Frame and
+// message limits count per buyer and per agent across their sockets; the
+// others count the widget sessions and the new conversations of one client
+// address (IPv6 by /64) and of the whole shop.
+type RateLimits struct {
+	BuyerFrames             RateLimit `json:"buyer_frames"`
+	BuyerMessages           RateLimit `json:"buyer_messages"`
+	AgentFrames             RateLimit `json:"agent_frames"`
+	AgentMessages           RateLimit `json:"agent_messages"`
+	SessionsPerAddress      RateLimit `json:"sessions_per_address"`
+	SessionsPerShop         RateLimit `json:"sessions_per_shop"`
+	ConversationsPerAddress RateLimit `json:"conversations_per_address"`
+	ConversationsPerShop    RateLimit `json:"conversations_per_shop"`
+}
+
+// DefaultRateLimits are a shop's limits until its owner sets others. A
+// buyer types far slower than 3 messages a second, and the burst lets a
+// widget deliver what was typed offline; every frame (typing, read, sync,
+// ping) gets 10 a second. Agents paste quick phrases and switch
+// conversations fast. An office or a campus shares one address, so the
+// address limits are far above one person's use, yet one address cannot
+// mint a hundred visitors and queue a hundred conversations in a second.
+func DefaultRateLimits() RateLimits {
+	return RateLimits{
+		BuyerFrames:             RateLimit{PerMinute: 600, Burst: 60},
+		BuyerMessages:           RateLimit{PerMinute: 180, Burst: 30},
+		AgentFrames:             RateLimit{PerMinute: 3000, Burst: 300},
+		AgentMessages:           RateLimit{PerMinute: 1200, Burst: 100},
+		SessionsPerAddress:      RateLimit{PerMinute: 30, Burst: 60},
+		SessionsPerShop:         RateLimit{PerMinute: 30000, Burst: 3000},
+		ConversationsPerAddress: RateLimit{PerMinute: 10, Burst: 20},
+		ConversationsPerShop:    RateLimit{PerMinute: 3000, Burst: 600},
+	}
+}
+
+// Bounds of one rate limit's fields.
+const (
+	MaxRatePerMinute = 1_000_000
+	MaxRateBurst     = 100_000
+)
+
+// RateLimitsError names the field of RateLimits that is wrong, as a JSON
+// path ("buyer_frames.burst"), with a stable code and a sentence.
+type RateLimitsError struct {
+	Field, Code, Message string
+}
+
+func (e *RateLimitsError) Error() string { return e.Field + ": " + e.Message }
+
+// Validate checks every limit: off (both 0), or 1 to MaxRatePerMinute a
+// minute with a burst of 1 to MaxRateBurst.
+func (r RateLimits) Validate() *RateLimitsError {
+	for _, f := range r.fields() {
+		switch {
+		case f.limit.Off():
+		case f.limit.PerMinute < 1 || f.limit.PerMinute > MaxRatePerMinute:
+			return &RateLimitsError{Field: f.name + ".per_minute", Code: "invalid_rate_limit",
+				Message: fmt.Sprintf("per_minute must be from 1 to %d (0 with burst 0 turns the limit off).", MaxRatePerMinute)}
+		case f.limit.Burst < 1 || f.limit.Burst > MaxRateBurst:
+			return &RateLimitsError{Field: f.name + ".burst", Code: "invalid_rate_limit",
+				Message: fmt.Sprintf("burst must be from 1 to %d (0 with per_minute 0 turns the limit off).", MaxRateBurst)}
+		}
+	}
+	return nil
+}
+
+// fields are the limits with their JSON names, in declaration order.
+func (r RateLimits) fields() []struct {
+	name  string
+	limit RateLimit
+} {
+	return []struct {
+		name  string
+		limit RateLimit
+	}{
+		{"buyer_frames", r.BuyerFrames}, {"buyer_messages", r.BuyerMessages},
+		{"agent_frames", r.AgentFrames}, {"agent_messages", r.AgentMessages},
+		{"sessions_per_address", r.SessionsPerAddress}, {"sessions_per_shop", r.SessionsPerShop},
+		{"conversations_per_address", r.ConversationsPerAddress}, {"conversations_per_shop", r.ConversationsPerShop},
+	}
+}
 
 // MaxRetentionDays bounds a shop's retention period (ten years).
 const MaxRetentionDays = 3650

@@ -151,7 +151,7 @@ func (h *handlers) sendMessage(c *gin.Context) {
 	if !h.bindJSON(c, &req) {
 		return
 	}
-	if err := h.allowSend(actorOf(c)); err != nil {
+	if err := h.allowSend(c.Request.Context(), actorOf(c)); err != nil {
 		h.writeError(c, err)
 		return
 	}

@@ -116,6 +116,9 @@ type errorBody struct {
 		Code    string `json:"code"`
 		Message string `json:"message"`
 		Field   string `json:"field,omitempty"`
+		// RetryAfterMs is Retry-After in milliseconds, for a refusal that
+		// passes after a wait (rate_limited, too_many_connections).
+		RetryAfterMs int64 `json:"retry_after_ms,omitempty"`
 	} `json:"error"`
 }
 
@@ -127,12 +130,13 @@ func (h *handlers) writeError(c *gin.Context, err error) {
 	} else if ae.Status >= 500 {
 		h.log.Error("request failed", "method", c.Request.Method, "path", c.FullPath(), "err", err)
 	}
+	var body errorBody
+	body.Error.Code, body.Error.Message, body.Error.Field = ae.Code, ae.Message, ae.Field
 	var later *retryLater
 	if errors.As(err, &later) {
 		c.Header("Retry-After", strconv.Itoa(int(later.after.Seconds())+1))
+		body.Error.RetryAfterMs = max(1, later.after.Milliseconds())
 	}
-	var body errorBody
-	body.Error.Code, body.Error.Message, body.Error.Field = ae.Code, ae.Message, ae.Field
 	c.AbortWithStatusJSON(ae.Status, body)
 }
 

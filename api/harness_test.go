@@ -26,6 +26,7 @@ import (
 	"github.com/kefu/kefu/internal/testclock"
 	"github.com/kefu/kefu/internal/testdb"
 	"github.com/kefu/kefu/protocol"
+	"github.com/kefu/kefu/ratelimit"
 	"github.com/kefu/kefu/store"
 	"github.com/kefu/kefu/widget"
 )
@@ -51,8 +52,8 @@ type env struct {
 	ts     *httptest.Server
 	shop   kefu.Shop
 	agents map[string]kefu.Agent
-	// Send limits for the next start; none by default.
-	buyerSends, agentSends api.SendLimiter
+	// maxConnections for the next start; no cap when 0.
+	maxConnections int
 	// socketWriteTimeout for the next start; the server's default when 0.
 	socketWriteTimeout time.Duration
 	// publicURL for the next start; none by default.
@@ -101,9 +102,10 @@ func (e *env) start() {
 	e.convs = convs
 	e.store = st
 	e.srv = api.New(api.Config{Store: st, Conversations: convs, Assistant: bot, Now: e.clock.Now, BuyerSecret: secret,
-		BuyerSends: e.buyerSends, AgentSends: e.agentSends, PublicURL: e.publicURL,
+		Limiter: ratelimit.NewMemory(e.clock.Now), MaxConnections: e.maxConnections, PublicURL: e.publicURL,
 		PasswordCost: passwordCost, TrustedProxies: e.trustedProxies, SocketWriteTimeout: e.socketWriteTimeout,
 		Widget: widget.Handler(), Console: agent.New(), OpenAPI: docs.Handler()})
+	convs.SetAdmission(e.srv)
 	e.ts = httptest.NewServer(e.srv)
 	t.Cleanup(e.stop)
 }
@@ -133,6 +135,13 @@ func (e *env) seedShop(slug, origin string, agentNames ...string) kefu.Shop {
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	// Every client of a test comes from one address, faster than any
+	// person: a seeded shop has every rate limit off. The limit tests set
+	// their own (setLimits).
+	if err := e.store.SetShopRateLimits(ctx, shop.ID, kefu.RateLimits{}); err != nil {
+		e.t.Fatal(err)
+	}
+	shop.RateLimits = kefu.RateLimits{}
 	hash, err := api.HashPassword(password, passwordCost)
 	if err != nil {
 		e.t.Fatal(err)

@@ -5,16 +5,12 @@ import (
 	"encoding/hex"
 	"net"
 	"net/http"
-	"strconv"
 	"sync"
 	"time"
-
-	"github.com/kefu/kefu"
-	"github.com/kefu/kefu/conversation"
-	"github.com/kefu/kefu/protocol"
 )
 
-// Limits: sign-in attempts (below) and message sends (allowSend).
+// Limits: sign-in attempts (below); the per-shop rate limits of frames,
+// messages, sessions and new conversations are in ratelimits.go.
 
 // Sign-in attempts are bounded so passwords cannot be guessed quickly and
 // bcrypt cannot be used to burn the server's CPU, without letting anyone
@@ -55,30 +51,7 @@ var (
 		"Too many failed sign-ins; wait a few minutes and try again.")
 	errSignInSlowed = newError(http.StatusTooManyRequests, "too_many_attempts",
 		"Many failed sign-ins for this account; try again in a few seconds.")
-	errRateLimited = newError(http.StatusTooManyRequests, protocol.CodeRateLimited,
-		"Too many messages at once; this one will go through in a moment.")
 )
-
-// allowSend applies the sender's send limit (Config.BuyerSends, AgentSends).
-func (h *handlers) allowSend(actor conversation.Actor) error {
-	l := h.sends[actor.Kind]
-	if l == nil {
-		return nil
-	}
-	if d := l.Allow(string(actor.Kind) + ":" + strconv.FormatInt(actor.ID, 10)); !d.Allowed {
-		h.metrics.RateLimited(sendLimitName(actor.Kind))
-		return &retryLater{errRateLimited, d.RetryAfter}
-	}
-	return nil
-}
-
-// sendLimitName is the metrics' name of a sender kind's send limit.
-func sendLimitName(kind kefu.SenderKind) string {
-	if kind == kefu.SenderAgent {
-		return "agent_messages"
-	}
-	return "buyer_messages"
-}
 
 // loginLimiter counts sign-in attempts per account, per account and address
 // pair, and per address, in fixed windows. An attempt is counted before the

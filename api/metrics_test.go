@@ -1,13 +1,14 @@
 package api
 
 import (
+	"context"
+	"log/slog"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/kefu/kefu"
-	"github.com/kefu/kefu/conversation"
 	"github.com/kefu/kefu/ratelimit"
 )
 
@@ -32,20 +33,24 @@ func (c *countedRefusals) ConnectionRefused(reason string) {
 
 type refuseAll struct{}
 
-func (refuseAll) Allow(string) ratelimit.Decision {
-	return ratelimit.Decision{RetryAfter: time.Second}
+func (refuseAll) Allow(context.Context, string, ratelimit.Limit) (ratelimit.Decision, error) {
+	return ratelimit.Decision{RetryAfter: time.Second}, nil
 }
 
-// A send refused by its limit is counted under the sender kind's limit name.
-func TestSendRefusalsAreCounted(t *testing.T) {
+// A refusal by a limit is counted under the limit's name.
+func TestRefusalsAreCounted(t *testing.T) {
 	rec := &countedRefusals{}
-	h := &handlers{metrics: rec, sends: map[kefu.SenderKind]SendLimiter{kefu.SenderBuyer: refuseAll{}, kefu.SenderAgent: refuseAll{}}}
-	for _, a := range []conversation.Actor{{Kind: kefu.SenderBuyer, ID: 1}, {Kind: kefu.SenderAgent, ID: 2}, {Kind: kefu.SenderBuyer, ID: 3}} {
-		if h.allowSend(a) == nil {
-			t.Fatalf("%v allowed", a)
+	h := &handlers{metrics: rec, log: slog.New(slog.DiscardHandler)}
+	limit := kefu.RateLimit{PerMinute: 60, Burst: 1}
+	for _, name := range []string{"buyer_messages", "agent_frames", "conversations_per_shop"} {
+		if h.check(context.Background(), refuseAll{}, name, "k", limit, errRateLimited) == nil {
+			t.Fatalf("%s allowed", name)
 		}
 	}
-	if want := []string{"buyer_messages", "agent_messages", "buyer_messages"}; !slices.Equal(rec.limits, want) {
+	if h.check(context.Background(), refuseAll{}, "sessions_per_shop", "k", kefu.RateLimit{}, errRateLimited) != nil {
+		t.Fatal("a limit that is off refused")
+	}
+	if want := []string{"buyer_messages", "agent_frames", "conversations_per_shop"}; !slices.Equal(rec.limits, want) {
 		t.Fatalf("counted %v, want %v", rec.limits, want)
 	}
 }

@@ -61,6 +61,7 @@ type Store interface {
 	SaveAutoReplyRule(ctx context.Context, r kefu.AutoReplyRule, check func([]kefu.AutoReplyRule) error) (kefu.AutoReplyRule, error)
 	DeleteAutoReplyRule(ctx context.Context, shopID, id int64) error
 	SetShopRetention(ctx context.Context, shopID int64, days int) error
+	SetShopRateLimits(ctx context.Context, shopID int64, r kefu.RateLimits) error
 	APIKeys(ctx context.Context, shopID int64) ([]kefu.APIKey, error)
 	CreateAPIKey(ctx context.Context, k kefu.APIKey, by kefu.ActorRef) (kefu.APIKey, error)
 	APIKeyByPrefix(ctx context.Context, prefix string) (kefu.APIKey, error)
@@ -114,10 +115,10 @@ type Conversations interface {
 
 var _ Conversations = (*conversation.Service)(nil)
 
-// SendLimiter bounds how often one buyer or agent may send messages
-// (ratelimit.Memory in one process).
-type SendLimiter interface {
-	Allow(key string) ratelimit.Decision
+// Limiter decides whether one more action of a key is allowed under a
+// limit (ratelimit.Memory, ratelimit.Redis, ratelimit.Fallback).
+type Limiter interface {
+	Allow(ctx context.Context, key string, limit ratelimit.Limit) (ratelimit.Decision, error)
 }
 
 // Config is everything the HTTP surface needs.
@@ -130,10 +131,18 @@ type Config struct {
 	Now       func() time.Time
 	// BuyerSecret signs buyer socket tokens.
 	BuyerSecret []byte
-	// BuyerSends and AgentSends bound message sending per buyer and per
-	// agent, across all their sockets; nil means unbounded.
-	BuyerSends SendLimiter
-	AgentSends SendLimiter
+	// Limiter counts the limits of each buyer and agent (frames and
+	// messages, across their sockets). It is asked on every frame, so it
+	// should count in this process (a buyer's socket lives on one node);
+	// nil: a ratelimit.Memory on Now.
+	Limiter Limiter
+	// Admission counts widget sessions and new conversations per client
+	// address and per shop: the limits every node must share, a
+	// ratelimit.Fallback over Redis with several nodes; nil: Limiter.
+	Admission Limiter
+	// MaxConnections caps the open sockets, buyers' and agents' together,
+	// below the process's open-file limit; 0: no cap.
+	MaxConnections int
 	// Metrics counts refusals (rate limits, sockets); nil counts nothing.
 	Metrics Metrics
 	// TrustedProxies are the addresses or CIDRs of reverse proxies whose
@@ -160,6 +169,7 @@ type Config struct {
 type Server struct {
 	handler *gin.Engine
 	hub     *hub
+	h       *handlers
 }
 
 // Route is one registered method and path, in gin's syntax (/x/:id).
@@ -195,8 +205,10 @@ type handlers struct {
 	hub       *hub
 	logins    *loginLimiter
 	shops     *shopCache
-	// sends bounds message sending per sender kind.
-	sends map[kefu.SenderKind]SendLimiter
+	// limiter and admission are Config.Limiter and Config.Admission.
+	limiter, admission Limiter
+	// slots counts open sockets against Config.MaxConnections.
+	slots *connSlots
 	// metrics is Config.Metrics, noMetrics when nil.
 	metrics Metrics
 	// passwordCost is Config.PasswordCost. dummyHash is compared against
@@ -221,12 +233,18 @@ func New(cfg Config) *Server {
 	if cfg.Metrics == nil {
 		cfg.Metrics = noMetrics{}
 	}
+	if cfg.Limiter == nil {
+		cfg.Limiter = ratelimit.NewMemory(cfg.Now)
+	}
+	if cfg.Admission == nil {
+		cfg.Admission = cfg.Limiter
+	}
 	if cfg.SocketWriteTimeout <= 0 {
 		cfg.SocketWriteTimeout = writeTimeout
 	}
 	h := &handlers{socketWriteTimeout: cfg.SocketWriteTimeout, agentAccept: agentSocketOptions(cfg.PublicURL), store: cfg.Store, convs: cfg.Conversations, assistant: cfg.Assistant, log: cfg.Log, now: cfg.Now,
 		tokens: buyerTokens{secret: cfg.BuyerSecret}, public: cfg.PublicURL, hub: newHub(), logins: newLoginLimiter(cfg.Now),
-		sends: map[kefu.SenderKind]SendLimiter{kefu.SenderBuyer: cfg.BuyerSends, kefu.SenderAgent: cfg.AgentSends},
+		limiter: cfg.Limiter, admission: cfg.Admission, slots: &connSlots{max: int64(max(cfg.MaxConnections, 0))},
 		shops: newShopCache(cfg.Store, cfg.Now), passwordCost: cfg.PasswordCost, metrics: cfg.Metrics}
 	h.dummyHash = sync.OnceValue(func() []byte {
 		hash, _ := HashPassword("kefu-timing-equalizer", h.passwordCost)
@@ -253,7 +271,7 @@ func New(cfg Config) *Server {
 		h.writeError(c, newError(http.StatusMethodNotAllowed, "method_not_allowed", "This endpoint does not take that method."))
 	})
 	routes(r, h, cfg)
-	return &Server{handler: r, hub: h.hub}
+	return &Server{handler: r, hub: h.hub, h: h}
 }
 
 // routes lists every route kefu serves.
@@ -303,6 +321,8 @@ func routes(r *gin.Engine, h *handlers, cfg Config) {
 	agent.GET("/shop/overflow", h.getOverflow)
 	agent.PUT("/shop/overflow", h.putOverflow)
 	agent.PUT("/shop/retention", h.setShopRetention)
+	agent.GET("/shop/limits", h.getShopLimits)
+	agent.PUT("/shop/limits", h.setShopLimits)
 	agent.POST("/shop/order-webhook-secret", h.rotateOrderWebhookSecret)
 	agent.GET("/api-keys", h.listAPIKeys)
 	agent.POST("/api-keys", h.createAPIKey)

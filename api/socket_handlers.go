@@ -40,16 +40,24 @@ func (h *handlers) buyerSocket(c *gin.Context) {
 		h.writeError(c, errOriginNotAllowed)
 		return
 	}
+	// Over the connection cap the refusal is plain HTTP, before the upgrade.
+	if !h.slots.acquire() {
+		h.metrics.ConnectionRefused("too_many_connections")
+		h.writeError(c, tooManyConnections())
+		return
+	}
 	// The origin was checked against the shop's list above; an unknown token
 	// gets only a close frame, whatever the origin.
 	sb := &smallBuffers{ResponseWriter: c.Writer}
 	ws, err := websocket.Accept(sb, c.Request, &websocket.AcceptOptions{InsecureSkipVerify: true})
 	if err != nil {
+		h.slots.release()
 		return
 	}
 	if !ok {
 		h.metrics.ConnectionRefused("unauthorized")
 		refuse(ws, closeUnauthorized, "unauthorized")
+		h.slots.release()
 		return
 	}
 	// The socket outlives the request and its context.
@@ -68,13 +76,14 @@ func (h *handlers) buyerSocket(c *gin.Context) {
 			Conversation: conv, QueuePosition: position, HeartbeatSec: heartbeatSec}), nil
 	}
 	actor := conversation.BuyerActor(buyer)
+	actor.Address = c.ClientIP()
 	cn := newConn(ws, sb, buyerBufferFrames, h.socketWriteTimeout)
 	onClose := func() {
 		if connected {
 			h.convs.BuyerDisconnected(buyer)
 		}
 	}
-	h.serve(ws, cn, conversation.BuyerSocketTopics(buyer), ready, onClose, func(cn *conn, f protocol.ClientFrame) {
+	h.serve(ws, cn, actor, conversation.BuyerSocketTopics(buyer), ready, onClose, func(cn *conn, f protocol.ClientFrame) {
 		if f.Type == protocol.TypePresence {
 			cn.Deliver(protocol.Encode(protocol.ErrorFrame{Type: protocol.TypeError, Code: protocol.CodeForbidden,
 				Message: "only agents have a presence"}))
@@ -93,17 +102,24 @@ func (h *handlers) agentSocket(c *gin.Context) {
 		h.writeError(c, err)
 		return
 	}
+	if !h.slots.acquire() {
+		h.metrics.ConnectionRefused("too_many_connections")
+		h.writeError(c, tooManyConnections())
+		return
+	}
 	// The Origin must be this server, so no other site can drive an agent's
 	// socket with their session: the request's Host, or the public URL's
 	// origin, which a proxy that rewrites Host still leaves in Origin.
 	sb := &smallBuffers{ResponseWriter: c.Writer}
 	ws, err := websocket.Accept(sb, c.Request, h.agentAccept)
 	if err != nil {
+		h.slots.release()
 		return
 	}
 	if !ok {
 		h.metrics.ConnectionRefused("unauthorized")
 		refuse(ws, closeUnauthorized, "unauthorized")
+		h.slots.release()
 		return
 	}
 	// Presence is counted for the socket's whole life, on a context that
@@ -149,7 +165,7 @@ func (h *handlers) agentSocket(c *gin.Context) {
 	topics := conversation.AgentSocketTopics(agent)
 	cn := newConn(ws, sb, agentBufferFrames, h.socketWriteTimeout)
 	cn.session, cn.agentID = sessionHash, agent.ID
-	h.serve(ws, cn, topics, ready, onClose, func(cn *conn, f protocol.ClientFrame) {
+	h.serve(ws, cn, actor, topics, ready, onClose, func(cn *conn, f protocol.ClientFrame) {
 		if f.Type != protocol.TypePing {
 			// A person at work, not a heartbeat: not idle.
 			h.convs.AgentActive(base, agent)
@@ -189,9 +205,12 @@ func agentSocketOptions(public string) *websocket.AcceptOptions {
 // fresh goroutines and the handler returns, so the deep stack it grew on the
 // way through the router, the handshake and the store is not kept alive for
 // every idle socket. onClose (if any) runs before the hub stops counting the
-// socket, so shutdown waits for it.
-func (h *handlers) serve(ws *websocket.Conn, cn *conn, topics []string, ready func() ([]byte, error), onClose func(), handle func(*conn, protocol.ClientFrame)) {
+// socket, so shutdown waits for it. The socket's connection slot
+// (connSlots) is given back when it ends. Every frame the actor sends,
+// even one that does not decode, counts against their frame limit first.
+func (h *handlers) serve(ws *websocket.Conn, cn *conn, actor conversation.Actor, topics []string, ready func() ([]byte, error), onClose func(), handle func(*conn, protocol.ClientFrame)) {
 	if !h.hub.add(cn) {
+		defer h.slots.release()
 		ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
 		defer cancel()
 		ws.Write(ctx, websocket.MessageText, protocol.Encode(protocol.Reconnect{
@@ -211,15 +230,21 @@ func (h *handlers) serve(ws *websocket.Conn, cn *conn, topics []string, ready fu
 			onClose()
 		}
 		h.hub.remove(cn)
+		h.slots.release()
 		return
 	}
 	go func() {
+		defer h.slots.release()
 		defer h.hub.remove(cn)
 		if onClose != nil {
 			defer onClose()
 		}
 		cn.serve(broker, topics, first, func(data []byte) {
 			f, perr := protocol.DecodeClientFrame(data)
+			if err := h.allowFrame(context.Background(), actor); err != nil {
+				cn.Deliver(wsError(h.log, err, f.ClientMsgID))
+				return
+			}
 			if perr != nil {
 				cn.Deliver(protocol.Encode(protocol.ErrorFrame{Type: protocol.TypeError, Code: perr.Code, Message: perr.Message, Ref: f.ClientMsgID}))
 				return
@@ -240,7 +265,7 @@ func (h *handlers) handleFrame(cn *conn, actor conversation.Actor, f protocol.Cl
 	case protocol.TypePing:
 		cn.Deliver(protocol.Pong)
 	case protocol.TypeSend:
-		if err := h.allowSend(actor); err != nil {
+		if err := h.allowSend(ctx, actor); err != nil {
 			cn.Deliver(wsError(h.log, err, f.ClientMsgID))
 			return
 		}

@@ -19,7 +19,6 @@ import (
 	"github.com/kefu/kefu/api"
 
 	"github.com/kefu/kefu/protocol"
-	"github.com/kefu/kefu/ratelimit"
 )
 
 // A buyer's message reaches the agent, and the agent's answer reaches the buyer.
@@ -650,9 +649,12 @@ func TestSlowBuyerIsDisconnectedAndResumes(t *testing.T) {
 func TestSendsAreRateLimited(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.buyerSends = ratelimit.NewMemory(ratelimit.Limit{Rate: 1, Burst: 2}, e.clock.Now)
-	e.agentSends = ratelimit.NewMemory(ratelimit.Limit{Rate: 1, Burst: 1}, e.clock.Now)
-	e.restart()
+	limits := kefu.DefaultRateLimits()
+	limits.BuyerMessages = kefu.RateLimit{PerMinute: 60, Burst: 2}
+	limits.AgentMessages = kefu.RateLimit{PerMinute: 60, Burst: 1}
+	if err := e.store.SetShopRateLimits(t.Context(), e.shop.ID, limits); err != nil {
+		t.Fatal(err)
+	}
 	b := e.dial("/ws/buyer", e.buyerToken("acme", visitor(60)), storeOrigin)
 	b.next("ready")
 	b.send(sendFrame(0, "r1", "one"))

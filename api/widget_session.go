@@ -98,6 +98,11 @@ func (h *handlers) widgetSession(c *gin.Context) {
 	if !ok {
 		return
 	}
+	// Before anything is read or stored: a refused session makes no buyer.
+	if err := h.admitSession(c.Request.Context(), shop, c.ClientIP()); err != nil {
+		h.writeError(c, err)
+		return
+	}
 	var req widgetSessionRequest
 	if !h.bindJSON(c, &req) {
 		return

@@ -97,6 +97,9 @@ type Actor struct {
 	// Entry is how a buyer came (the store page's group, the order they ask
 	// about); it routes a conversation their message starts.
 	Entry kefu.Entry
+	// Address is the client's address (the socket's), for the admission
+	// of a conversation their message starts; "" when not known.
+	Address string
 }
 
 // BuyerActor is the actor for a buyer.
@@ -127,6 +130,7 @@ type Service struct {
 	overflow  *overflow
 	buyers    *buyerSockets
 	assistant Assistant // the bot-first hook; nil: none
+	admission Admission // asked before a new conversation; nil: none
 	lastSweep time.Time // of quiet conversations; Tick's goroutine only
 
 	// mu orders presence changes with the presence frames that tell them,
@@ -268,6 +272,9 @@ func (s *Service) buyerSend(ctx context.Context, actor Actor, msg kefu.Message) 
 			return kefu.Message{}, false, err
 		}
 		// Closed again in between: a new one.
+	}
+	if err := s.admit(ctx, actor); err != nil {
+		return kefu.Message{}, false, err
 	}
 	group, priority := s.entry(ctx, shop, actor.ID, actor.Entry)
 	leftMessage, botFirst := s.overflowStart(actor.ShopID, priority)

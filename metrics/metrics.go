@@ -30,8 +30,9 @@ import (
 // ConnectionRefused is told, that are known at start: their series exist
 // (at 0) from the first scrape, so rate() over them works from the start.
 var (
-	knownLimits  = []string{"buyer_messages", "agent_messages"}
-	knownRefusal = []string{"unauthorized", "account_changed", "origin_not_allowed", "server_restart", "internal"}
+	knownLimits = []string{"buyer_frames", "agent_frames", "buyer_messages", "agent_messages",
+		"sessions_per_address", "sessions_per_shop", "conversations_per_address", "conversations_per_shop"}
+	knownRefusal = []string{"unauthorized", "account_changed", "origin_not_allowed", "server_restart", "internal", "too_many_connections"}
 )
 
 // queueCacheFor is how long a read of the shops' queue lengths serves

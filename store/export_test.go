@@ -78,3 +78,9 @@ func (s *Store) SearchMark(ctx context.Context) (int64, error) {
 func (s *Store) Tamper(ctx context.Context, stmt string, args ...any) error {
 	return s.db.WithContext(ctx).Exec(stmt, args...).Error
 }
+
+// SetRateLimitsDocument stores a shop's rate limits as a raw document, as
+// an older kefu may have saved them.
+func (s *Store) SetRateLimitsDocument(ctx context.Context, shopID int64, doc string) error {
+	return s.db.WithContext(ctx).Exec(`UPDATE shops SET rate_limits = ? WHERE id = ?`, doc, shopID).Error
+}

@@ -418,6 +418,10 @@ WHEN old.id <= (SELECT last_id FROM messages_fts_mark) BEGIN
 	INSERT INTO messages_fts (rowid, text) SELECT new.id, new.text WHERE new.kind <> 'system';
 END;
 {{end}}`,
+	// 31: a shop's rate limits (kefu.RateLimits) as one JSON document; ''
+	// is the defaults, so a shop keeps following them until its owner sets
+	// its own.
+	`ALTER TABLE shops ADD COLUMN rate_limits TEXT NOT NULL DEFAULT ''`,
 }
 
 // migrate brings the schema up to date, one transaction per step. Several

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -22,6 +23,7 @@ type shopRow struct {
 	IdentitySecret       string
 	OrderWebhookSecret   string
 	RetentionDays        int
+	RateLimits           string
 	kefu.RoutingSettings `gorm:"embedded"`
 	CreatedAt            time.Time
 }
@@ -72,7 +74,8 @@ func (s *Store) CreateShop(ctx context.Context, shop kefu.Shop) (kefu.Shop, erro
 	if err != nil {
 		return kefu.Shop{}, fmt.Errorf("store: create shop %q: %w", shop.Slug, err)
 	}
-	shop.ID, shop.CreatedAt = row.ID, row.CreatedAt
+	// A new shop follows the defaults (its rate_limits are '').
+	shop.ID, shop.CreatedAt, shop.RateLimits = row.ID, row.CreatedAt, kefu.DefaultRateLimits()
 	return shop, nil
 }
 
@@ -152,6 +155,10 @@ func (s *Store) withOrigins(ctx context.Context, row shopRow) (kefu.Shop, error)
 	shop := kefu.Shop{ID: row.ID, Slug: row.Slug, Name: row.Name, RoutingSettings: row.RoutingSettings,
 		IdentitySecret: row.IdentitySecret, HasOrderWebhookSecret: row.OrderWebhookSecret != "", RetentionDays: row.RetentionDays,
 		CreatedAt: row.CreatedAt}
+	var err error
+	if shop.RateLimits, err = decodeRateLimits(row.RateLimits); err != nil {
+		return kefu.Shop{}, fmt.Errorf("store: rate limits of shop %d: %w", row.ID, err)
+	}
 	if err := s.rdb.WithContext(ctx).Raw(`SELECT origin FROM shop_origins WHERE shop_id = ? ORDER BY origin`, row.ID).
 		Scan(&shop.Origins).Error; err != nil {
 		return kefu.Shop{}, fmt.Errorf("store: load origins of shop %d: %w", row.ID, err)
@@ -161,6 +168,38 @@ func (s *Store) withOrigins(ctx context.Context, row shopRow) (kefu.Shop, error)
 		return kefu.Shop{}, fmt.Errorf("store: load the widget menu of shop %d: %w", row.ID, err)
 	}
 	return shop, nil
+}
+
+// decodeRateLimits reads a shop's stored limits: an empty document is the defaults, and a
+// limit the document does not name (one added after it was saved) keeps its
+// default.
+func decodeRateLimits(doc string) (kefu.RateLimits, error) {
+	r := kefu.DefaultRateLimits()
+	if doc == "" {
+		return r, nil
+	}
+	if err := json.Unmarshal([]byte(doc), &r); err != nil {
+		return kefu.RateLimits{}, err
+	}
+	return r, nil
+}
+
+// SetShopRateLimits replaces the shop's rate limits (validated by the caller).
+func (s *Store) SetShopRateLimits(ctx context.Context, shopID int64, r kefu.RateLimits) error {
+	ctx, cancel := bound(ctx)
+	defer cancel()
+	doc, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("store: set the rate limits of shop %d: %w", shopID, err)
+	}
+	res := s.db.WithContext(ctx).Exec(`UPDATE shops SET rate_limits = ? WHERE id = ?`, string(doc), shopID)
+	if res.Error != nil {
+		return fmt.Errorf("store: set the rate limits of shop %d: %w", shopID, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("store: set the rate limits of shop %d: %w", shopID, kefu.ErrNotFound)
+	}
+	return nil
 }
 
 // CreateAgent stores a new agent. A username taken in the shop is kefu.ErrConflict.

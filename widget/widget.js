@@ -668,10 +668,12 @@
       return;
     }
     if (/^(conversation_closed|not_found|forbidden|not_queued)$/.test(f.code)) (conv[cur] = conv[cur] || {}).status = 'closed';
-    // Anything else is transient: try again shortly; the outbox never gives up.
+    // Anything else is transient: try again shortly (rate_limited: after the
+    // wait it names, spread), the outbox never gives up.
+    var wait = f.code === 'rate_limited' && f.retry_after_ms > 0 ? f.retry_after_ms : 1000;
     setTimeout(function () {
       outbox().forEach(function (i) { if (i.id === id) transmit(i); });
-    }, 1000 + Math.random() * 2000);
+    }, wait + Math.random() * 2000);
   }
 
   // ---------------------------------------------------------------- connection
@@ -710,7 +712,10 @@
           console.warn('kefu: buyer identity refused (' + (j.error && j.error.code) + '), chatting as a visitor');
           identity = null;
         }
-        throw new Error('kefu: session ' + r.status + ' ' + (code || '') + (unavail ? ', chat is unavailable on this page' : ''));
+        var err = new Error('kefu: session ' + r.status + ' ' + (code || '') + (unavail ? ', chat is unavailable on this page' : ''));
+        // rate_limited: come back after the wait the server named, spread.
+        if (code === 'rate_limited' && j.error.retry_after_ms > 0) err.retryAfter = j.error.retry_after_ms + Math.random() * 1000;
+        throw err;
       });
     });
   }
@@ -732,7 +737,7 @@
       if (g !== gen) return;
       busy = false;
       console.warn(e.message || e);
-      if (!unavail) retry(); // network and server failures: back off and try again
+      if (!unavail) retry(e.retryAfter); // network and server failures: back off and try again
     });
   }
 

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/kefu/kefu/agent"
 	"github.com/kefu/kefu/api"
 	"github.com/kefu/kefu/conversation"
@@ -22,13 +24,6 @@ import (
 	"github.com/kefu/kefu/store"
 	"github.com/kefu/kefu/webhook"
 	"github.com/kefu/kefu/widget"
-)
-
-// Send limits. A buyer types far slower than 3 messages a second; the burst
-// lets a widget deliver what was typed offline. Agents paste quick phrases.
-var (
-	buyerSendLimit = ratelimit.Limit{Rate: 3, Burst: 30}
-	agentSendLimit = ratelimit.Limit{Rate: 20, Burst: 100}
 )
 
 // httpTimeouts bound how long one connection may hold the server outside a
@@ -62,6 +57,12 @@ type serveConfig struct {
 	debugAddr string
 	// metricsAddr is --metrics-addr: /metrics alone on a listener of its own.
 	metricsAddr string
+	// redisURL is --redis-url: where admission limits are counted for all
+	// nodes; "" counts them in this process.
+	redisURL string
+	// maxConnections is --max-connections; 0 derives it from the
+	// open-file limit (defaultMaxConnections).
+	maxConnections int
 	// passwordCost is the bcrypt cost of the hashes serve makes, and
 	// timeouts the HTTP servers' (no flags: api.DefaultPasswordCost and
 	// defaultHTTPTimeouts; tests lower them).
@@ -87,13 +88,24 @@ func parseServeFlags(args []string, stderr io.Writer, getenv func(string) string
 	fs.StringVar(&cfg.demoAddr, "demo-addr", env("KEFU_DEMO_ADDR", ""), "listen address of the demo store page; default: the port after --addr (env KEFU_DEMO_ADDR)")
 	fs.StringVar(&cfg.debugAddr, "debug-addr", env("KEFU_DEBUG_ADDR", ""), "listen address of Go's profiler (/debug/pprof/) and /metrics; keep it private; default: off (env KEFU_DEBUG_ADDR)")
 	fs.StringVar(&cfg.metricsAddr, "metrics-addr", env("KEFU_METRICS_ADDR", ""), "listen address of /metrics (Prometheus) alone; keep it private; default: off (env KEFU_METRICS_ADDR)")
+	fs.StringVar(&cfg.redisURL, "redis-url", env("KEFU_REDIS_URL", ""), "Redis URL (redis://host:6379/0) where widget-session and new-conversation limits are counted for all nodes; default: in this process (env KEFU_REDIS_URL)")
+	maxConns := fs.String("max-connections", env("KEFU_MAX_CONNECTIONS", "0"), "cap on open sockets, buyers' and agents'; 0: the open-file limit less a reserve of 10% (at least 256) (env KEFU_MAX_CONNECTIONS)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	var err error
+	if cfg.redisURL != "" {
+		if _, err := ratelimit.RedisOptions(cfg.redisURL); err != nil {
+			return cfg, fmt.Errorf("--redis-url: %w", err)
+		}
+	}
+	n, err := strconv.Atoi(*maxConns)
+	if err != nil || n < 0 {
+		return cfg, fmt.Errorf("--max-connections: %q is not a whole number of at least 0", *maxConns)
+	}
+	cfg.maxConnections = n
 	cfg.proxies, err = parseProxies(*trustedProxies)
 	return cfg, err
 }
@@ -214,12 +226,23 @@ func runServer(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) e
 	go func() { defer close(botDone); bot.Run(tickCtx, time.Second) }()
 	go func() { defer close(hooksDone); hooks.Run(tickCtx, time.Second) }()
 	defer func() { stopTicks(); <-ticked; <-botDone; <-hooksDone }()
+	admission, closeRedis, err := admissionLimiter(ctx, cfg.redisURL, log)
+	if err != nil {
+		return err
+	}
+	defer closeRedis()
+	maxConns := cfg.maxConnections
+	if maxConns == 0 {
+		maxConns = defaultMaxConnections()
+	}
 	srv := api.New(api.Config{
 		Store: st, Conversations: convs, Assistant: bot, Log: log, BuyerSecret: secret, PublicURL: cfg.publicURL, TrustedProxies: cfg.proxies,
-		BuyerSends: ratelimit.NewMemory(buyerSendLimit, nil), AgentSends: ratelimit.NewMemory(agentSendLimit, nil),
+		Limiter: ratelimit.NewMemory(nil), Admission: admission, MaxConnections: maxConns,
 		PasswordCost: cfg.passwordCost, Widget: widget.Handler(), Console: agent.New(), OpenAPI: docs.Handler(), Metrics: m,
 	})
 	m.CountSockets(srv.Sockets)
+	// New conversations are admitted by the api's limits per address and shop.
+	convs.SetAdmission(srv)
 	httpServer := cfg.timeouts.server(srv)
 	servers := []*http.Server{httpServer}
 	errc := make(chan error, 4)
@@ -276,6 +299,28 @@ func runServer(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) e
 	}
 	fmt.Fprintln(stdout, "kefu stopped")
 	return nil
+}
+
+// admissionLimiter is where widget sessions and new conversations are
+// counted: in this process without a Redis URL; otherwise in Redis behind
+// a ratelimit.Fallback, which counts in this process while Redis is
+// unreachable, so a Redis that is down at start delays nothing (it is
+// logged, and used once it answers). The URL was checked with the flags.
+func admissionLimiter(ctx context.Context, redisURL string, log *slog.Logger) (api.Limiter, func(), error) {
+	if redisURL == "" {
+		return ratelimit.NewMemory(nil), func() {}, nil
+	}
+	opts, err := ratelimit.RedisOptions(redisURL)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--redis-url: %w", err)
+	}
+	client := redis.NewClient(opts)
+	pingCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := client.Ping(pingCtx).Err(); err != nil {
+		log.Warn("Redis at --redis-url does not answer; counting admission limits in this process until it does", "addr", opts.Addr, "err", err)
+	}
+	return ratelimit.NewFallback(ratelimit.NewRedis(client, "kefu:"), ratelimit.NewMemory(nil), log, nil), func() { client.Close() }, nil
 }
 
 // browsable turns a listen address into one a browser can open.

@@ -12,9 +12,12 @@ import (
 )
 
 // demoLoadTarget points the load tool at a demo server started for the test.
+// Each buyer names its own address (X-Forwarded-For from a trusted
+// loopback), as buyers on many networks would: the shop's per-address
+// limits see many buyers, not one flooding address.
 func demoLoadTarget(t *testing.T) load.Config {
 	t.Helper()
-	srv := startDemoServer(t)
+	srv := startDemoServer(t, "--trusted-proxies", "127.0.0.1")
 	storeURL, err := url.Parse(srv.storeURL)
 	if err != nil {
 		t.Fatal(err)
@@ -22,7 +25,8 @@ func demoLoadTarget(t *testing.T) load.Config {
 	return load.Config{
 		URL: strings.TrimSuffix(srv.consoleURL, "/agent/"), Shop: "demo",
 		Origin: storeURL.Scheme + "://" + storeURL.Host, Owner: "owner", Password: demoPassword,
-		PID: os.Getpid(), // server and load tool together: the memory figures are only exercised
+		PID:          os.Getpid(), // server and load tool together: the memory figures are only exercised
+		ForwardedFor: true,
 	}
 }
 
