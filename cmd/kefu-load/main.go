@@ -153,6 +153,7 @@ func surge(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&cfg.Grace, "grace", 15*time.Second, "wait after the last arrival for answers and deliveries")
 	fs.IntVar(&cfg.BuyerMessages, "buyer-messages", 3, "messages each buyer sends")
 	fs.DurationVar(&cfg.BuyerInterval, "buyer-interval", 2*time.Second, "time between a buyer's messages")
+	fs.DurationVar(&cfg.LeftMessageStay, "left-message-stay", 3*time.Second, "how long a buyer told their message is a left message (留言) stays before closing the widget; 0: to the end")
 	fs.IntVar(&cfg.TextBytes, "text-bytes", 100, "bytes of message text")
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -38,6 +38,11 @@ type SurgeConfig struct {
 	BuyerMessages int
 	BuyerInterval time.Duration
 	TextBytes     int
+	// LeftMessageStay is how long a buyer told their message was kept as
+	// a left message (留言: codes left_message, queue_full) stays before
+	// closing the widget, as a shopper told "we will answer later" does;
+	// 0 keeps them to the end of the run.
+	LeftMessageStay time.Duration
 }
 
 // SurgeSummary is the surge scenario's result, its last JSON line.
@@ -68,13 +73,19 @@ type SurgeSummary struct {
 	AgentAcked   int            `json:"agent_messages_acked"`
 	// Unassigned buyer messages are in conversations no load agent held at
 	// the end (still waiting): nobody owes them a delivery yet.
-	Unassigned  int `json:"buyer_messages_unassigned"`
-	LostToAgent int `json:"lost_to_agent"`
-	LostToBuyer int `json:"lost_to_buyer"`
-	Duplicated  int `json:"duplicated"`
-	OutOfOrder  int `json:"out_of_order"`
-	Assigned    int `json:"conversations_assigned"`
-	Closed      int `json:"conversations_closed"`
+	Unassigned int `json:"buyer_messages_unassigned"`
+	// LeftMessages counts the buyers told their message was kept as a left
+	// message (they leave after LeftMessageStay).
+	LeftMessages int `json:"left_message_buyers"`
+	// ToGoneBuyers counts agents' answers to left messages whose buyer had
+	// closed the widget: stored, and theirs when they come back (sync).
+	ToGoneBuyers int `json:"agent_messages_to_gone_buyers"`
+	LostToAgent  int `json:"lost_to_agent"`
+	LostToBuyer  int `json:"lost_to_buyer"`
+	Duplicated   int `json:"duplicated"`
+	OutOfOrder   int `json:"out_of_order"`
+	Assigned     int `json:"conversations_assigned"`
+	Closed       int `json:"conversations_closed"`
 	// Errors are error frames by side and code ("buyer:rate_limited");
 	// Dropped sockets the server ended, by close status.
 	Errors  map[string]int `json:"errors"`
@@ -94,6 +105,31 @@ type SurgeSummary struct {
 	PerSecondP99Ms      []float64 `json:"per_second_p99_ms"`
 	RecoveryThresholdMs float64   `json:"recovery_threshold_ms"`
 	RecoveryS           int       `json:"recovery_s"`
+	// The message path's latency, an agent's send to its ack (stored and
+	// told back), by the same rules: measured on every answer agents write,
+	// also to left messages whose buyer has gone, so it covers the after
+	// phase when the line is all left messages and little reaches a buyer.
+	AgentAck               Quantiles `json:"agent_ack_ms"`
+	AckSteadyP99Ms         float64   `json:"ack_steady_p99_ms"`
+	AckPerSecondP99Ms      []float64 `json:"ack_per_second_p99_ms"`
+	AckRecoveryThresholdMs float64   `json:"ack_recovery_threshold_ms"`
+	AckRecoveryS           int       `json:"ack_recovery_s"`
+}
+
+// perSecond is the distribution of every latency in lats and each second's
+// p99 (0 for a second without any).
+func perSecond(lats map[int][]time.Duration) (Quantiles, []float64) {
+	var all []time.Duration
+	last := 0
+	for sec, l := range lats {
+		last = max(last, sec)
+		all = append(all, l...)
+	}
+	per := make([]float64, last+1)
+	for sec, l := range lats {
+		per[sec] = ms(quantile(l, 0.99))
+	}
+	return quantiles(all), per
 }
 
 // Quantiles are a distribution's p50, p99 and max in milliseconds, of N values.
@@ -143,7 +179,7 @@ func Surge(ctx context.Context, cfg SurgeConfig, stdout, stderr io.Writer) (Surg
 		cfg: cfg, rest: rest{cfg: cfg.Config}, out: &jsonLines{out: stdout},
 		runID:      strconv.FormatInt(time.Now().UnixNano(), 36),
 		buyerAcked: map[int64]int64{}, agentAcked: map[int64]int64{}, holder: map[int64]int64{},
-		toAgent: map[[2]int64]int{}, toBuyer: map[int64]int{}, errs: map[string]int{},
+		toAgent: map[[2]int64]int{}, toBuyer: map[int64]int{}, gone: map[int64]bool{}, ackLats: map[int][]time.Duration{}, errs: map[string]int{},
 		sessionRefused: map[string]int{}, connectRefused: map[string]int{}, failed: map[string]int{},
 		dropped: map[string]int{}, lats: map[int][]time.Duration{}, closed: map[int64]bool{},
 	}
@@ -190,6 +226,9 @@ type surgeRun struct {
 	toAgent        map[[2]int64]int // {agent id, buyer message id} → deliveries
 	toBuyer        map[int64]int    // agent message id → deliveries to its buyer
 	outOfOrder     int
+	leftMessages   int
+	gone           map[int64]bool          // conversations whose buyer left on being told of their left message
+	ackLats        map[int][]time.Duration // second of the run → agents' send-to-ack latencies
 	errs           map[string]int
 	sessionRefused map[string]int
 	connectRefused map[string]int
@@ -236,9 +275,10 @@ type surgeAgent struct {
 
 	mu        sync.Mutex
 	held      map[int64]bool
-	seen      map[int64]int // buyer messages seen per conversation
-	scheduled map[int64]int // answers scheduled per conversation
-	acked     map[int64]int // answers acknowledged per conversation
+	seen      map[int64]int  // buyer messages seen per conversation
+	left      map[int64]bool // conversations kept as left messages (留言): closed once answered
+	scheduled map[int64]int  // answers scheduled per conversation
+	acked     map[int64]int  // answers acknowledged per conversation
 	pending   map[string][]byte
 	retries   map[string]int
 	last      map[int64]int64
@@ -258,7 +298,7 @@ func (r *surgeRun) setUp(ctx context.Context, stderr io.Writer) error {
 	r.agents = make([]*surgeAgent, r.cfg.Agents)
 	wsURL := "ws" + r.cfg.URL[len("http"):] + "/ws/agent?token="
 	err = parallel(ctx, r.cfg.Agents, 4, func(i int) error {
-		a := &surgeAgent{name: fmt.Sprintf("surge%03d", i+1), held: map[int64]bool{}, seen: map[int64]int{},
+		a := &surgeAgent{name: fmt.Sprintf("surge%03d", i+1), held: map[int64]bool{}, seen: map[int64]int{}, left: map[int64]bool{},
 			scheduled: map[int64]int{}, acked: map[int64]int{}, pending: map[string][]byte{}, retries: map[string]int{},
 			last: map[int64]int64{}}
 		if err := r.ensureAgent(ctx, a.name, r.cfg.AgentCap); err != nil {
@@ -519,6 +559,11 @@ func (r *surgeRun) buyerFrame(ctx context.Context, b *surgeBuyer, f *frame, at t
 		if m.Sender != "buyer" {
 			r.answered(b, at)
 		}
+		if m.Kind == "system" && (m.Code == "left_message" || m.Code == "queue_full") && r.cfg.LeftMessageStay > 0 {
+			r.leftMessages++
+			r.gone[m.ConversationID] = true
+			time.AfterFunc(r.cfg.LeftMessageStay, func() { b.closeOnce.Do(func() { close(b.closed) }) })
+		}
 		if m.Sender == "agent" {
 			select {
 			case b.answers <- struct{}{}:
@@ -655,6 +700,9 @@ func (r *surgeRun) agentFrame(ctx context.Context, a *surgeAgent, f *frame) {
 				r.scheduleAnswer(ctx, a, m.ConversationID)
 			}
 		}
+		if m.Kind == "system" && (m.Code == "left_message" || m.Code == "queue_full") {
+			a.left[m.ConversationID] = true
+		}
 	case "ack":
 		m, ok := f.msg()
 		if !ok {
@@ -666,10 +714,18 @@ func (r *surgeRun) agentFrame(ctx context.Context, a *surgeAgent, f *frame) {
 		if first {
 			a.acked[m.ConversationID]++
 		}
-		done := first && a.acked[m.ConversationID] == r.cfg.Exchanges
+		// Closed after its exchanges, or a left message once everything in
+		// it is answered: as an agent working through 留言 does.
+		done := first && (a.acked[m.ConversationID] == r.cfg.Exchanges ||
+			(a.left[m.ConversationID] && a.acked[m.ConversationID] >= a.seen[m.ConversationID]))
 		a.mu.Unlock()
 		r.mu.Lock()
 		r.agentAcked[m.ID] = m.ConversationID
+		if sent, ok := stampOf(m.Text); ok && first {
+			now := time.Now()
+			sec := int(now.Sub(r.begin) / time.Second)
+			r.ackLats[sec] = append(r.ackLats[sec], now.Sub(time.Unix(0, sent)))
+		}
 		r.mu.Unlock()
 		if done {
 			r.closers.Add(1)
@@ -748,7 +804,7 @@ func (r *surgeRun) closeLeftOpen(ctx context.Context, stderr io.Writer) {
 
 // owed counts acknowledged messages not (yet) delivered to their side,
 // and duplicate deliveries; r.mu is held.
-func (r *surgeRun) owed() (unassigned, lostToAgent, lostToBuyer, duplicated int) {
+func (r *surgeRun) owed() (unassigned, lostToAgent, lostToBuyer, toGone, duplicated int) {
 	for id, conv := range r.buyerAcked {
 		h, ok := r.holder[conv]
 		if !ok {
@@ -762,8 +818,12 @@ func (r *surgeRun) owed() (unassigned, lostToAgent, lostToBuyer, duplicated int)
 	for _, n := range r.toAgent {
 		duplicated += max(0, n-1)
 	}
-	for id := range r.agentAcked {
-		if r.toBuyer[id] == 0 {
+	for id, conv := range r.agentAcked {
+		switch {
+		case r.toBuyer[id] > 0:
+		case r.gone[conv]:
+			toGone++ // the buyer closed the widget: it is theirs when they come back (sync)
+		default:
 			lostToBuyer++
 		}
 	}
@@ -799,7 +859,7 @@ func (r *surgeRun) settled() bool {
 			return false
 		}
 	}
-	_, toAgent, toBuyer, _ := r.owed()
+	_, toAgent, toBuyer, _, _ := r.owed()
 	return toAgent+toBuyer == 0
 }
 
@@ -856,11 +916,11 @@ func (r *surgeRun) summary() SurgeSummary {
 	defer r.mu.Unlock()
 	s := SurgeSummary{Type: "summary", Scenario: "surge", SessionRefused: r.sessionRefused, ConnectRefused: r.connectRefused,
 		StartRefused: r.startRefused, BuyersFailed: r.failed, BuyerAcked: len(r.buyerAcked), AgentAcked: len(r.agentAcked),
-		OutOfOrder: r.outOfOrder, Assigned: r.assigned, Closed: len(r.closed), Errors: r.errs, Dropped: r.dropped}
+		OutOfOrder: r.outOfOrder, LeftMessages: r.leftMessages, Assigned: r.assigned, Closed: len(r.closed), Errors: r.errs, Dropped: r.dropped}
 	conversationTime := time.Duration(c.Exchanges)*c.Think + time.Duration(c.Exchanges-1)*c.BuyerInterval
 	s.SustainablePerSec = round3(float64(c.Agents*c.AgentCap) / max(conversationTime.Seconds(), 0.001))
 	s.Arrivals.Steady, s.Arrivals.Surge, s.Arrivals.After = r.arrivals[0], r.arrivals[1], r.arrivals[2]
-	s.Unassigned, s.LostToAgent, s.LostToBuyer, s.Duplicated = r.owed()
+	s.Unassigned, s.LostToAgent, s.LostToBuyer, s.ToGoneBuyers, s.Duplicated = r.owed()
 
 	var ttfa []time.Duration
 	for _, b := range r.buyers {
@@ -894,6 +954,9 @@ func (r *surgeRun) summary() SurgeSummary {
 	s.Delivery = quantiles(all)
 	steadyP99, threshold, rec := recovery(r.lats, steadyEnd, surgeEnd, afterEnd)
 	s.SteadyP99Ms, s.RecoveryThresholdMs, s.RecoveryS = ms(steadyP99), ms(threshold), rec
+	s.AgentAck, s.AckPerSecondP99Ms = perSecond(r.ackLats)
+	steadyP99, threshold, rec = recovery(r.ackLats, steadyEnd, surgeEnd, afterEnd)
+	s.AckSteadyP99Ms, s.AckRecoveryThresholdMs, s.AckRecoveryS = ms(steadyP99), ms(threshold), rec
 
 	var steadyRSS []int64
 	for _, m := range r.rss {
@@ -950,6 +1013,8 @@ func (r *surgeRun) human(w io.Writer, s SurgeSummary) {
 		s.Assigned, s.Closed, s.SessionRefused, s.ConnectRefused, s.StartRefused, s.Errors, s.Dropped, s.BuyersFailed)
 	fmt.Fprintf(w, "agent→buyer delivery: p50 %.1f ms, p99 %.1f ms; steady p99 %.1f ms; recovery %d s (threshold %.1f ms)\n",
 		s.Delivery.P50Ms, s.Delivery.P99Ms, s.SteadyP99Ms, s.RecoveryS, s.RecoveryThresholdMs)
+	fmt.Fprintf(w, "agent send → ack: p50 %.1f ms, p99 %.1f ms; steady p99 %.1f ms; recovery %d s (threshold %.1f ms)\n",
+		s.AgentAck.P50Ms, s.AgentAck.P99Ms, s.AckSteadyP99Ms, s.AckRecoveryS, s.AckRecoveryThresholdMs)
 	if s.RSSSteadyKiB > 0 {
 		fmt.Fprintf(w, "server RSS: steady %d KiB, peak %d KiB (%.2f×)\n", s.RSSSteadyKiB, s.RSSPeakKiB, s.RSSRatio)
 	}

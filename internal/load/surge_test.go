@@ -109,12 +109,13 @@ func TestOwed(t *testing.T) {
 			{200, 3}: 2, // twice to its holder
 			{100, 4}: 1, // conversation 30 is held by nobody
 		},
-		agentAcked: map[int64]int64{5: 10, 6: 20},
+		agentAcked: map[int64]int64{5: 10, 6: 20, 7: 40},
 		toBuyer:    map[int64]int{5: 1},
+		gone:       map[int64]bool{40: true}, // conversation 40's buyer left on their left message
 	}
-	unassigned, lostToAgent, lostToBuyer, duplicated := r.owed()
-	if unassigned != 1 || lostToAgent != 1 || lostToBuyer != 1 || duplicated != 1 {
-		t.Errorf("unassigned %d, lost to agent %d, lost to buyer %d, duplicated %d; want 1 each",
-			unassigned, lostToAgent, lostToBuyer, duplicated)
+	unassigned, lostToAgent, lostToBuyer, toGone, duplicated := r.owed()
+	if unassigned != 1 || lostToAgent != 1 || lostToBuyer != 1 || toGone != 1 || duplicated != 1 {
+		t.Errorf("unassigned %d, lost to agent %d, lost to buyer %d, to gone buyers %d, duplicated %d; want 1 each",
+			unassigned, lostToAgent, lostToBuyer, toGone, duplicated)
 	}
 }
