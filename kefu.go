@@ -342,6 +342,11 @@ const (
 	// SystemOverflowBotFirst: the line is long; the shop's assistant answers
 	// first and a person is one 转人工 away (the bot_first stage).
 	SystemOverflowBotFirst = "overflow_bot_first"
+	// SystemOverflowBusy: the line is long (bot_first and above) and the
+	// buyer waits for a person in it: their conversation is not the
+	// assistant's (its assistant is off, or it was handed over) nor a left
+	// message (a VIP's).
+	SystemOverflowBusy = "overflow_busy"
 	// SystemLeftMessage: the line is very long, so the buyer's message is
 	// kept as a left message (留言), with their order attached, answered
 	// after the live line (the leave_message stage).

@@ -109,6 +109,12 @@ type SurgeProfile struct {
 	// AutoCloseMinutes replaces the shop's auto_close_minutes when shorter
 	// (0: the shop's own).
 	AutoCloseMinutes int `json:"auto_close_minutes"`
+	// ShopLimitFactor multiplies the shop's own admission limits, widget
+	// sessions and new conversations per shop (RateLimits.SessionsPerShop,
+	// ConversationsPerShop), so the shop takes the surge it staffed for;
+	// 0 or 1 keeps them. The per-address limits stay: one address flooding
+	// is no more welcome on Double-11.
+	ShopLimitFactor int `json:"shop_limit_factor"`
 }
 
 // SurgeSettings is a shop's surge mode: switched on by hand (On) or by a
@@ -156,17 +162,18 @@ func DefaultOverflowSettings() OverflowSettings {
 	surge.LeaveMessage = StageTrigger{QueueLength: 60, WaitSeconds: 420}
 	surge.QueueFull = StageTrigger{QueueLength: 120, WaitSeconds: 900}
 	return OverflowSettings{Policy: p, Surge: SurgeSettings{Schedule: []SurgeWindow{},
-		Profile: SurgeProfile{CapBonus: 2, BotFirst: true, Overflow: surge, AutoCloseMinutes: 10}}}
+		Profile: SurgeProfile{CapBonus: 2, BotFirst: true, Overflow: surge, AutoCloseMinutes: 10, ShopLimitFactor: 3}}}
 }
 
 // Limits of overflow settings.
 const (
-	MaxSurgeWindows   = 20
-	MaxStageQueue     = 100000
-	MaxStageWait      = 24 * 3600
-	MaxHoldSeconds    = 3600
-	MaxCapBonus       = 50
-	MaxSurgeAutoClose = 24 * 60
+	MaxSurgeWindows    = 20
+	MaxStageQueue      = 100000
+	MaxStageWait       = 24 * 3600
+	MaxHoldSeconds     = 3600
+	MaxCapBonus        = 50
+	MaxSurgeAutoClose  = 24 * 60
+	MaxShopLimitFactor = 10
 )
 
 // OverflowState is a shop's overflow as the supervisor view shows it: the

@@ -84,6 +84,10 @@ func validateOverflow(o kefu.OverflowSettings) *apiError {
 	if p.CapBonus < 0 || p.CapBonus > kefu.MaxCapBonus {
 		return fieldError("surge.profile.cap_bonus", "invalid_cap_bonus", fmt.Sprintf("cap_bonus must be from 0 to %d.", kefu.MaxCapBonus))
 	}
+	if p.ShopLimitFactor < 0 || p.ShopLimitFactor > kefu.MaxShopLimitFactor {
+		return fieldError("surge.profile.shop_limit_factor", "invalid_shop_limit_factor",
+			fmt.Sprintf("shop_limit_factor must be from 0 (as set) to %d.", kefu.MaxShopLimitFactor))
+	}
 	if p.AutoCloseMinutes < 0 || p.AutoCloseMinutes > kefu.MaxSurgeAutoClose {
 		return fieldError("surge.profile.auto_close_minutes", "invalid_auto_close_minutes",
 			fmt.Sprintf("auto_close_minutes must be from 0 (the shop's own) to %d.", kefu.MaxSurgeAutoClose))

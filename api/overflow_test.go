@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/kefu/kefu"
 )
@@ -88,4 +89,40 @@ func TestOverflowSettingsREST(t *testing.T) {
 			t.Errorf("another shop sees acme's overflow: %+v", got)
 		}
 	})
+}
+
+// In surge mode the shop's per-shop limit of new conversations is
+// multiplied by the profile's factor, and back when surge mode ends.
+func TestSurgeRaisesTheShopLimits(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.setLimits(func(l *kefu.RateLimits) { l.ConversationsPerShop = kefu.RateLimit{PerMinute: 1, Burst: 1} })
+	lead := e.owner()
+	surge := func(on bool) {
+		body := map[string]any{"surge": map[string]any{"on": on, "profile": map[string]any{"shop_limit_factor": 3}}}
+		if code := e.do("PUT", "/api/v1/shop/overflow", lead, "", body, nil); code != 200 {
+			t.Fatalf("PUT /shop/overflow: %d", code)
+		}
+	}
+	starts := func(visitorN int) bool {
+		c := e.dial("/ws/buyer", e.buyerToken("acme", visitor(visitorN)), storeOrigin)
+		c.next("ready")
+		c.send(sendFrame(0, "c1", "在吗"))
+		return c.next("error", "ack").Type == "ack"
+	}
+	if !starts(300) || starts(301) {
+		t.Fatal("without surge mode the shop's burst of one new conversation should admit one and refuse the next")
+	}
+	surge(true)
+	if !starts(302) || !starts(303) || !starts(304) {
+		t.Fatal("in surge mode with a factor of 3 the shop's burst is three new conversations")
+	}
+	if starts(305) {
+		t.Fatal("surge mode's burst of three was exceeded")
+	}
+	surge(false)
+	e.clock.Advance(time.Minute)
+	if !starts(306) || starts(307) {
+		t.Fatal("after surge mode the shop's own burst of one applies again")
+	}
 }

@@ -110,7 +110,8 @@ func (h *handlers) admitSession(ctx context.Context, shop kefu.Shop, address str
 	if err := h.check(ctx, h.admission, "sessions_per_address", "session:"+shopKey+":"+addressKey(address), shop.RateLimits.SessionsPerAddress, errSessionsLimited); err != nil {
 		return err
 	}
-	return h.check(ctx, h.admission, "sessions_per_shop", "session:"+shopKey, shop.RateLimits.SessionsPerShop, errShopSessionsLimited)
+	perShop := scaled(shop.RateLimits.SessionsPerShop, h.convs.ShopLimitFactor(shop.ID))
+	return h.check(ctx, h.admission, "sessions_per_shop", "session:"+shopKey, perShop, errShopSessionsLimited)
 }
 
 // AdmitConversation counts a conversation the buyer's message would start,
@@ -126,7 +127,16 @@ func (s *Server) AdmitConversation(ctx context.Context, actor conversation.Actor
 			return err
 		}
 	}
-	return h.check(ctx, h.admission, "conversations_per_shop", "conv:"+shopKey, limits.ConversationsPerShop, errShopConversationsLimited)
+	perShop := scaled(limits.ConversationsPerShop, h.convs.ShopLimitFactor(actor.ShopID))
+	return h.check(ctx, h.admission, "conversations_per_shop", "conv:"+shopKey, perShop, errShopConversationsLimited)
+}
+
+// scaled is a per-shop limit multiplied by surge mode's factor (docs/overflow.md).
+func scaled(l kefu.RateLimit, factor int) kefu.RateLimit {
+	if factor <= 1 || l.Off() {
+		return l
+	}
+	return kefu.RateLimit{PerMinute: l.PerMinute * factor, Burst: l.Burst * factor}
 }
 
 var _ conversation.Admission = (*Server)(nil)

@@ -111,6 +111,7 @@ type Conversations interface {
 	Broker() conversation.Broker
 	SetOverflowSettings(shopID int64, settings kefu.OverflowSettings)
 	OverflowState(shopID int64) kefu.OverflowState
+	ShopLimitFactor(shopID int64) int
 }
 
 var _ Conversations = (*conversation.Service)(nil)

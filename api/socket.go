@@ -28,7 +28,12 @@ const (
 	drainTimeout      = 3 * time.Second                // flushing a socket's buffer at shutdown
 	readLimit         = 16 << 10
 	buyerBufferFrames = 64
-	agentBufferFrames = 256
+	// An agent's socket carries the whole shop's queue: in a surge every
+	// new conversation is a conversation frame, its messages and its
+	// assistant's lines to every agent, so 300 buyers arriving at once are
+	// over a thousand frames within a second (a reconnect storm measured
+	// it). Agents are few; 1,024 slots are 24 KiB of pointers each.
+	agentBufferFrames = 1024
 )
 
 // errSocketUnauthorized ends a socket whose credentials were revoked while it

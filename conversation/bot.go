@@ -531,7 +531,7 @@ func (b *Bot) handOver(ctx context.Context, bs *botShop, conv kefu.Conversation,
 		return
 	}
 	if changed {
-		b.svc.route(ctx, after)
+		b.svc.route(ctx, after, true)
 	}
 }
 

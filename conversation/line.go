@@ -139,16 +139,19 @@ func (s *Service) Tick(ctx context.Context) {
 			}
 			continue
 		}
-		stage, stageChanged := s.weighOverflow(ctx, shopID, line, now)
+		stage, stageChanged := s.weighOverflow(ctx, shopID, line, now, true)
 		if stageChanged {
 			// The backup team or surge caps may take what waits now.
 			s.drain(ctx, shopID)
 			if line, err = s.store.Waiting(ctx, shopID); err != nil {
 				s.log.Error("read the line", "shop", shopID, "err", err)
+				s.tellOverflow(ctx, shopID)
 				continue
 			}
-			s.weighOverflow(ctx, shopID, line, now) // the numbers after it; the stage holds
-		} else if !changed[shopID] {
+			s.weighOverflow(ctx, shopID, line, now, false) // the numbers after it; the stage holds to the next tick
+		}
+		s.tellOverflow(ctx, shopID)
+		if !stageChanged && !changed[shopID] {
 			continue
 		}
 		for i, w := range line {

@@ -28,7 +28,10 @@ type overflow struct {
 	mu       sync.Mutex
 	settings map[int64]kefu.OverflowSettings
 	loaded   time.Time
-	shops    map[int64]*shopOverflow
+	// gen counts SetOverflowSettings calls: a reload read before one of
+	// them is stale and not kept.
+	gen   uint64
+	shops map[int64]*shopOverflow
 }
 
 // shopOverflow is one shop's state between ticks.
@@ -65,6 +68,7 @@ func (o *overflow) current(shopID int64, now time.Time) (kefu.OverflowStage, que
 func (s *Service) SetOverflowSettings(shopID int64, settings kefu.OverflowSettings) {
 	s.overflow.mu.Lock()
 	s.overflow.settings[shopID] = settings
+	s.overflow.gen++
 	s.overflow.mu.Unlock()
 	s.line.moved(shopID)
 }
@@ -87,13 +91,18 @@ func (s *Service) loadOverflow(ctx context.Context, now time.Time) {
 	if now.Sub(s.overflow.loaded) < overflowReload {
 		return
 	}
+	s.overflow.mu.Lock()
+	gen := s.overflow.gen
+	s.overflow.mu.Unlock()
 	all, err := s.store.AllOverflowSettings(ctx)
 	if err != nil {
 		s.log.Error("overflow settings", "err", err)
 		return
 	}
 	s.overflow.mu.Lock()
-	s.overflow.settings, s.overflow.loaded = all, now
+	if s.overflow.gen == gen { // else a change made here since the read: read again next tick
+		s.overflow.settings, s.overflow.loaded = all, now
+	}
 	s.overflow.mu.Unlock()
 }
 
@@ -119,11 +128,13 @@ func (s *Service) overflowShops(now time.Time) map[int64]bool {
 	return out
 }
 
-// weighOverflow decides the shop's stage from its line as read now, records
-// a change of stage or of surge mode as an event, and tells the consoles
-// when the numbers changed. It returns the stage and whether it or surge
-// mode changed (either may let routing give out more now).
-func (s *Service) weighOverflow(ctx context.Context, shopID int64, waiting []kefu.Waiting, now time.Time) (kefu.OverflowStage, bool) {
+// weighOverflow decides the shop's stage from its line as read now (with
+// decide false it only counts the line again, the stage kept: the second
+// look after a change let routing give out more), and records a change of
+// stage or of surge mode as an event. It returns the stage and whether it
+// or surge mode changed (either may let routing give out more now). A shop
+// without overflow settings that is normal keeps no state.
+func (s *Service) weighOverflow(ctx context.Context, shopID int64, waiting []kefu.Waiting, now time.Time, decide bool) (kefu.OverflowStage, bool) {
 	live, left := 0, 0
 	for _, w := range waiting {
 		if w.Priority == kefu.PriorityLeftMessage {
@@ -135,25 +146,28 @@ func (s *Service) weighOverflow(ctx context.Context, shopID int64, waiting []kef
 	load := queue.Load{Waiting: live, Wait: s.line.eta(shopID, live, now), Backlog: live + left, BacklogWait: s.line.eta(shopID, live+left, now)}
 
 	s.overflow.mu.Lock()
-	set := s.overflow.settings[shopID] // the zero settings: everything off
+	set, configured := s.overflow.settings[shopID] // the zero settings: everything off
 	so := s.overflow.shops[shopID]
+	if so == nil && !configured {
+		s.overflow.mu.Unlock()
+		return kefu.StageNormal, false
+	}
 	if so == nil {
 		so = &shopOverflow{stage: queue.StageState{Stage: kefu.StageNormal, Since: now}}
 		s.overflow.shops[shopID] = so
 	}
 	eff := queue.EffectiveAt(set, now)
-	surgeChanged := eff.Surge != so.eff.Surge
-	next := queue.NextStage(eff.Policy, so.stage, load, now)
+	surgeChanged := decide && eff.Surge != so.eff.Surge
+	next := so.stage
+	if decide {
+		next = queue.NextStage(eff.Policy, so.stage, load, now)
+	}
 	from := so.stage.Stage
 	so.stage, so.eff = next, eff
 	so.state = kefu.OverflowState{Stage: next.Stage, Since: next.Since, Surge: eff.Surge, Waiting: live,
 		WaitSeconds: int(load.Wait / time.Second), LeftMessages: left, Policy: eff.Policy}
-	frame := protocol.OverflowFrame{Type: protocol.TypeOverflow, Stage: string(next.Stage), Since: next.Since.UTC(), Surge: eff.Surge,
-		Waiting: live, WaitSeconds: so.state.WaitSeconds, LeftMessages: left}
-	tell := frame != so.told
-	so.told = frame
-	if next.Stage == kefu.StageNormal && !eff.Surge && !eff.Policy.Enabled && live == 0 && left == 0 {
-		delete(s.overflow.shops, shopID) // nothing to keep
+	if !configured && next.Stage == kefu.StageNormal && !eff.Surge {
+		delete(s.overflow.shops, shopID) // settings gone and back to normal: nothing to keep
 	}
 	s.overflow.mu.Unlock()
 
@@ -168,15 +182,34 @@ func (s *Service) weighOverflow(ctx context.Context, shopID int64, waiting []kef
 	}
 	changed := next.Stage != from
 	if changed {
-		data := kefu.EventData{Stage: next.Stage, FromStage: from, Waiting: live, WaitSeconds: so.state.WaitSeconds}
+		data := kefu.EventData{Stage: next.Stage, FromStage: from, Waiting: live, WaitSeconds: int(load.Wait / time.Second)}
 		if _, err := s.store.RecordShopEvent(ctx, shopID, kefu.EventOverflowStage, data, s.committed(nil)); err != nil {
 			s.log.Error("record overflow stage", "shop", shopID, "err", err)
 		}
 	}
+	return next.Stage, changed || surgeChanged
+}
+
+// tellOverflow sends the shop's consoles an overflow frame when its stage,
+// surge mode or numbers changed since the last one: once per tick at most,
+// and only for a shop with overflow settings (or one going back to normal
+// after they were removed).
+func (s *Service) tellOverflow(ctx context.Context, shopID int64) {
+	s.overflow.mu.Lock()
+	so := s.overflow.shops[shopID]
+	var frame protocol.OverflowFrame
+	tell := false
+	if so != nil {
+		st := so.state
+		frame = protocol.OverflowFrame{Type: protocol.TypeOverflow, Stage: string(st.Stage), Since: st.Since.UTC(), Surge: st.Surge,
+			Waiting: st.Waiting, WaitSeconds: st.WaitSeconds, LeftMessages: st.LeftMessages}
+		tell = frame != so.told
+		so.told = frame
+	}
+	s.overflow.mu.Unlock()
 	if tell {
 		s.publish(ctx, protocol.Encode(frame), ShopTopic(shopID), SupervisorTopic(shopID))
 	}
-	return next.Stage, changed || surgeChanged
 }
 
 // stageNotice is the line a buyer whose conversation starts waiting in the
@@ -188,6 +221,8 @@ func stageNotice(stage kefu.OverflowStage, assistantFirst bool) *kefu.Message {
 		m.Text, m.Code = "当前咨询人数较多，已为您加开备用客服通道，请稍候", kefu.SystemOverflowBackup
 	case stage.Level() >= kefu.StageBotFirst.Level() && assistantFirst:
 		m.Text, m.Code = "当前咨询人数较多，智能助手先为您解答；需要人工客服请发送“转人工”", kefu.SystemOverflowBotFirst
+	case stage.Level() >= kefu.StageBotFirst.Level():
+		m.Text, m.Code = "当前咨询人数较多，已为您排队，客服会尽快为您服务，请稍候", kefu.SystemOverflowBusy
 	default:
 		return nil
 	}
@@ -298,4 +333,11 @@ func (s *Service) tellLeftMessage(ctx context.Context, conv kefu.Conversation, s
 	if _, _, err := s.store.Append(ctx, line, kefu.WriteRule{OpenOnly: true}, s.committed(nil)); err != nil {
 		s.log.Error("left message line", "conversation", conv.ID, "err", err)
 	}
+}
+
+// ShopLimitFactor is what surge mode multiplies the shop's per-shop
+// admission limits by now (1: as set).
+func (s *Service) ShopLimitFactor(shopID int64) int {
+	_, eff := s.overflow.current(shopID, s.now())
+	return max(1, eff.ShopLimitFactor)
 }

@@ -155,8 +155,12 @@ func testOverflowStages(t *testing.T, ts *testShop) {
 	if _, err := ts.st.SetBuyerRouting(ctx, ts.shop.ID, vip.ID, 0, true); err != nil {
 		t.Fatal(err)
 	}
-	if c := send(t, ts.svc, ts.st, vip, kefu.Entry{}); c.Priority != kefu.PriorityVIP {
-		t.Fatalf("a VIP arriving in leave_message got priority %d", c.Priority)
+	vipConv := send(t, ts.svc, ts.st, vip, kefu.Entry{})
+	if vipConv.Priority != kefu.PriorityVIP {
+		t.Fatalf("a VIP arriving in leave_message got priority %d", vipConv.Priority)
+	}
+	if _, ok := ts.systemLines(vipConv.ID)[kefu.SystemOverflowBusy]; !ok {
+		t.Fatalf("the VIP waiting in the live line was not told the line is long: %v", ts.systemLines(vipConv.ID))
 	}
 	tick()
 	if st := ts.svc.OverflowState(ts.shop.ID); st.Stage != kefu.StageQueueFull || st.LeftMessages != 1 {
@@ -264,5 +268,62 @@ func TestSurgeMode(t *testing.T) {
 	}
 	if got, want := ts.stageEvents(), []string{string(kefu.EventSurgeStarted), string(kefu.EventSurgeEnded)}; !slices.Equal(got, want) {
 		t.Fatalf("events %v, want %v", got, want)
+	}
+}
+
+// Consoles hear an overflow frame once a tick at most, and only from a
+// shop with overflow settings; a retried first message is not told its
+// stage again.
+func TestOverflowFrames(t *testing.T) {
+	ctx := context.Background()
+	ts := newTestShop(t)
+	ts.online("regular", 1)
+	console := &frameRecorder{}
+	ts.svc.Broker().Subscribe(conversation.ShopTopic(ts.shop.ID), console)
+	overflowFrames := func() int {
+		console.mu.Lock()
+		defer console.mu.Unlock()
+		n := 0
+		for _, f := range console.frames {
+			if strings.Contains(string(f), `"type":"overflow"`) {
+				n++
+			}
+		}
+		return n
+	}
+	ts.writes("b1", kefu.Entry{})
+	ts.writes("b2", kefu.Entry{})
+	ts.clock.Advance(time.Second)
+	ts.svc.Tick(ctx)
+	if n := overflowFrames(); n != 0 {
+		t.Fatalf("%d overflow frames from a shop without overflow settings", n)
+	}
+	ts.overflowSettings(func(o *kefu.OverflowSettings) { o.Policy.Backup.QueueLength = 1 })
+	ts.clock.Advance(time.Second)
+	ts.svc.Tick(ctx)
+	if n := overflowFrames(); n != 1 {
+		t.Fatalf("%d overflow frames in the tick the backup stage engaged, want 1", n)
+	}
+	ts.clock.Advance(time.Second)
+	ts.svc.Tick(ctx)
+	if n := overflowFrames(); n != 1 {
+		t.Fatalf("%d overflow frames after a tick that changed nothing, want still 1", n)
+	}
+
+	b := ts.buyer("b3")
+	c := send(t, ts.svc, ts.st, b, kefu.Entry{}) // "c1", as send always sends
+	c = send(t, ts.svc, ts.st, b, kefu.Entry{})  // its retry
+	lines := 0
+	msgs, _, err := ts.st.Messages(ctx, ts.shop.ID, c.ID, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range msgs {
+		if m.Code == kefu.SystemOverflowBackup {
+			lines++
+		}
+	}
+	if lines != 1 {
+		t.Fatalf("%d backup lines after a message and its retry, want 1", lines)
 	}
 }

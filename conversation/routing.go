@@ -158,8 +158,12 @@ func (s *Service) QueuePositions(ctx context.Context, shopID int64) (map[int64]i
 }
 
 // route handles a conversation that has just started waiting: the line
-// moves, and if it still waits, the buyer and the shop's agents are told.
-func (s *Service) route(ctx context.Context, conv kefu.Conversation) {
+// moves, and if it still waits, the buyer and the shop's agents are told;
+// with lines, the buyer is also told what the line means for them (the
+// overflow stage, a left message, nobody online) and the assistant hears
+// of the wait. A retried first message routes again without lines: the
+// first try told them.
+func (s *Service) route(ctx context.Context, conv kefu.Conversation, lines bool) {
 	for _, as := range s.drain(ctx, conv.ShopID) {
 		if as.ConversationID == conv.ID {
 			return // assigned: the frames of the assignment told everyone
@@ -176,6 +180,9 @@ func (s *Service) route(ctx context.Context, conv kefu.Conversation) {
 		return
 	}
 	s.publishConversation(ctx, full, false)
+	if !lines {
+		return
+	}
 	stage, _ := s.overflow.current(conv.ShopID, s.now())
 	if full.Priority == kefu.PriorityLeftMessage {
 		s.tellLeftMessage(ctx, full, stage)
@@ -201,10 +208,11 @@ func (s *Service) route(ctx context.Context, conv kefu.Conversation) {
 	}
 }
 
-// routeIfQueued routes a conversation that is still queued.
+// routeIfQueued routes a conversation that is still queued, without lines
+// (a retried message: route).
 func (s *Service) routeIfQueued(ctx context.Context, shopID, convID int64) {
 	if conv, err := s.store.Conversation(ctx, shopID, convID); err == nil && conv.Status == kefu.StatusQueued {
-		s.route(ctx, conv)
+		s.route(ctx, conv, false)
 	}
 }
 

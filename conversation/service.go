@@ -317,7 +317,7 @@ func (s *Service) afterBuyerSend(ctx context.Context, via Subscriber, msg kefu.M
 	case dup:
 		s.routeIfQueued(ctx, msg.ShopID, msg.ConversationID)
 	case at.conv.Status == kefu.StatusQueued && (at.started || at.conv.LastSeq == 1):
-		s.route(ctx, at.conv)
+		s.route(ctx, at.conv, true)
 	}
 	deliverAck(via, msg, dup, at)
 }

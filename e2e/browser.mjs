@@ -10,7 +10,7 @@
 // timeout; nothing sleeps. The first failure prints "FAIL: <step>: <why>", saves a screenshot of
 // every open page as failure-*.png and exits 1 (e2e/harness.mjs).
 import {
-  STORE_URL, CONSOLE_URL, KEFU_ORIGIN, DESKTOP, RUN, W as WIDGET, C as CONSOLE,
+  STORE_URL, CONSOLE_URL, KEFU_ORIGIN, DESKTOP, RUN, WAIT_MS, W as WIDGET, C as CONSOLE,
   check, step, watch, newPage, shot, run, login, recordWidgetEvents, storedRow, openWidget, widgetSend, startForeignSite,
 } from './harness.mjs';
 
@@ -240,8 +240,10 @@ async function scenario(browser, pages, foreign) {
     await storedRow(back, `${W.message}[data-sender=buyer]`, text).waitFor();
     await exactlyOnce(back, 'widget back online', W.message, [first, text]);
     check(await back.locator('[data-testid=kefu-offline]').isHidden(), 'the offline banner shows on a page that is online');
-    const after = await back.evaluate(() => Object.keys(localStorage).filter((k) => k.endsWith(':outbox')).map((k) => localStorage.getItem(k)).join(''));
-    check(!after.includes(text), 'the delivered message is still in the outbox');
+    // The outbox lets go of it on its ack, which follows the message frame that showed it stored.
+    const cleared = await back.waitForFunction((t) => !Object.keys(localStorage).filter((k) => k.endsWith(':outbox'))
+      .map((k) => localStorage.getItem(k)).join('').includes(t), text, { timeout: WAIT_MS }).then(() => true, () => false);
+    check(cleared, 'the delivered message is still in the outbox');
     await offCtx.close();
   });
 

@@ -117,15 +117,16 @@ type Effective struct {
 	CapBonus         int
 	BotFirst         bool
 	AutoCloseMinutes int // 0: the shop's own
+	ShopLimitFactor  int // multiplies the per-shop admission limits; 1 keeps them
 }
 
 // EffectiveAt applies the surge profile when surge mode is on at now.
 func EffectiveAt(s kefu.OverflowSettings, now time.Time) Effective {
 	if !s.Surge.Active(now) {
-		return Effective{Policy: s.Policy}
+		return Effective{Policy: s.Policy, ShopLimitFactor: 1}
 	}
 	e := Effective{Policy: s.Policy, Surge: true, CapBonus: s.Surge.Profile.CapBonus, BotFirst: s.Surge.Profile.BotFirst,
-		AutoCloseMinutes: s.Surge.Profile.AutoCloseMinutes}
+		AutoCloseMinutes: s.Surge.Profile.AutoCloseMinutes, ShopLimitFactor: max(1, s.Surge.Profile.ShopLimitFactor)}
 	if s.Surge.Profile.Overflow.Enabled {
 		e.Policy = s.Surge.Profile.Overflow
 	}

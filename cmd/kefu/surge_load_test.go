@@ -67,12 +67,16 @@ func TestSurgeLoad(t *testing.T) {
 }
 
 // TestStormLoad is a small reconnect storm: every buyer dropped at once and
-// back with its token, resuming by seq with nothing missed.
+// back with its token, resuming by seq with nothing missed. 120 buyers
+// arriving at once are some 500 frames to every agent's socket within a
+// second (their conversations, messages and the assistant's lines): more
+// than an agent's buffer once held, which closed the agents as slow
+// consumers.
 func TestStormLoad(t *testing.T) {
 	if testing.Short() {
 		t.Skip("load run skipped in -short mode")
 	}
-	cfg := load.StormConfig{Config: demoLoadTarget(t), Buyers: 30, Agents: 3, Timeout: 30 * time.Second}
+	cfg := load.StormConfig{Config: demoLoadTarget(t), Buyers: 120, Agents: 4, Timeout: 30 * time.Second}
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
 	progress, human := &lineLogger{t: t, prefix: "load: "}, &lineLogger{t: t, prefix: "load: "}
