@@ -85,21 +85,19 @@ func actorKey(actor conversation.Actor) string {
 // allowFrame counts one frame of the actor's against their frame limit.
 func (h *handlers) allowFrame(ctx context.Context, actor conversation.Actor) error {
 	limits := h.shopLimits(ctx, actor.ShopID)
-	limit, name := limits.BuyerFrames, "buyer_frames"
 	if actor.Kind == kefu.SenderAgent {
-		limit, name = limits.AgentFrames, "agent_frames"
+		return h.check(ctx, h.limiter, "agent_frames", "frame:"+actorKey(actor), limits.AgentFrames, errFramesLimited)
 	}
-	return h.check(ctx, h.limiter, name, "frame:"+actorKey(actor), limit, errFramesLimited)
+	return h.check(ctx, h.limiter, "buyer_frames", "frame:"+actorKey(actor), limits.BuyerFrames, errFramesLimited)
 }
 
 // allowSend counts one message of the actor's against their message limit.
 func (h *handlers) allowSend(ctx context.Context, actor conversation.Actor) error {
 	limits := h.shopLimits(ctx, actor.ShopID)
-	limit, name := limits.BuyerMessages, "buyer_messages"
 	if actor.Kind == kefu.SenderAgent {
-		limit, name = limits.AgentMessages, "agent_messages"
+		return h.check(ctx, h.limiter, "agent_messages", "msg:"+actorKey(actor), limits.AgentMessages, errRateLimited)
 	}
-	return h.check(ctx, h.limiter, name, "msg:"+actorKey(actor), limit, errRateLimited)
+	return h.check(ctx, h.limiter, "buyer_messages", "msg:"+actorKey(actor), limits.BuyerMessages, errRateLimited)
 }
 
 // admitSession counts a widget session of the shop's from address: per

@@ -20,17 +20,12 @@ type Admission interface {
 func (s *Service) SetAdmission(a Admission) { s.admission = a }
 
 // admit asks the admission hook, if any, about a conversation the actor's
-// message would start. Its refusal is passed on as it is wrapped, so the
+// message is about to start: the store calls it once it has found no open
+// conversation of the buyer, before it writes (a message without a
+// conversation id to an open one starts nothing and is not counted). Its refusal is passed on as it is wrapped, so the
 // caller can still tell what it was (the api's retry_after_ms).
 func (s *Service) admit(ctx context.Context, actor Actor) error {
 	if s.admission == nil {
-		return nil
-	}
-	// A message without a conversation id reaches here even when the
-	// buyer's conversation is open (StartConversation then returns it): that
-	// message starts nothing and is not counted. One read, on the path that
-	// already reads the shop.
-	if conv, err := s.store.LatestConversation(ctx, actor.ShopID, actor.ID); err == nil && conv.Open() {
 		return nil
 	}
 	if err := s.admission.AdmitConversation(ctx, actor); err != nil {

@@ -237,7 +237,8 @@ func (s *Service) reassignLongWaits(ctx context.Context, now time.Time) {
 	}
 	shops := map[int64]bool{}
 	for _, c := range long {
-		_, ok, err := s.store.ReassignConversation(ctx, c, s.routable(c.ShopID), s.capBonus(c.ShopID), s.decider(c.ShopID), reassignedLine, s.committed(nil))
+		capBonus, decide := s.decider(c.ShopID)
+		_, ok, err := s.store.ReassignConversation(ctx, c, s.routable(c.ShopID), capBonus, decide, reassignedLine, s.committed(nil))
 		if err != nil {
 			s.log.Error("reassign", "conversation", c.ID, "err", err)
 		}

@@ -268,12 +268,6 @@ func (s *Service) surgeAutoClose() map[int64]int {
 	return out
 }
 
-// capBonus is what surge mode adds to every agent's cap of the shop now.
-func (s *Service) capBonus(shopID int64) int {
-	_, eff := s.overflow.current(shopID, s.now())
-	return eff.CapBonus
-}
-
 // overflowStart says what the shop's stage and surge mode make of a
 // conversation starting now with the priority: a left message (from the
 // leave_message stage; never a VIP's or a returning one), and whether it is

@@ -227,7 +227,8 @@ func (s *Service) Reroute(ctx context.Context, shopID int64) {
 // tells the waiting buyers their new places. A failure is logged: the line
 // is in the database and the next event moves it.
 func (s *Service) drain(ctx context.Context, shopID int64) []kefu.Assignment {
-	made, err := s.store.RouteShop(ctx, shopID, s.routable(shopID), s.capBonus(shopID), s.decider(shopID), announce, s.committed(nil))
+	capBonus, decide := s.decider(shopID)
+	made, err := s.store.RouteShop(ctx, shopID, s.routable(shopID), capBonus, decide, announce, s.committed(nil))
 	if err != nil {
 		s.log.Error("route", "shop", shopID, "err", err)
 		return nil
@@ -248,21 +249,21 @@ func (s *Service) routable(shopID int64) func(agentID int64) kefu.Presence {
 }
 
 // decider is the pure routing core (queue.Decide) over what the store
-// read, for the shop's overflow stage and surge mode as they stand: the
-// buyer's recent agent, then their dedicated agent, then the conversation's
-// group by weight and load; higher priority first, first come first served
-// within it. (In surge mode the store has raised every agent's cap by the
-// profile's bonus, capBonus.) The backup group's own members (reserve agents) take the shop's
-// line only in the backup stage and above.
-func (s *Service) decider(shopID int64) func(agents []kefu.AgentLoad, waiting []kefu.Waiting) []kefu.Assignment {
+// read, for the shop's overflow stage and surge mode as they stand, with
+// what surge mode adds to every agent's cap (the store applies it to the
+// caps it reads): the buyer's recent agent, then their dedicated agent,
+// then the conversation's group by weight and load; higher priority first,
+// first come first served within it. The backup group's own members
+// (reserve agents) take the shop's line only in the backup stage and above.
+func (s *Service) decider(shopID int64) (capBonus int, decide func(agents []kefu.AgentLoad, waiting []kefu.Waiting) []kefu.Assignment) {
 	stage, eff := s.overflow.current(shopID, s.now())
-	return func(agents []kefu.AgentLoad, waiting []kefu.Waiting) []kefu.Assignment {
-		return decide(agents, waiting, stage, eff)
+	return eff.CapBonus, func(agents []kefu.AgentLoad, waiting []kefu.Waiting) []kefu.Assignment {
+		return decideFor(agents, waiting, stage, eff)
 	}
 }
 
-// decide is decider's decision for a stage and what the settings put in force.
-func decide(agents []kefu.AgentLoad, waiting []kefu.Waiting, stage kefu.OverflowStage, eff queue.Effective) []kefu.Assignment {
+// decideFor is decider's decision for a stage and what the settings put in force.
+func decideFor(agents []kefu.AgentLoad, waiting []kefu.Waiting, stage kefu.OverflowStage, eff queue.Effective) []kefu.Assignment {
 	backup := eff.Policy.BackupGroupID
 	overflowing := eff.Policy.Enabled && stage.Level() >= kefu.StageBackup.Level()
 	loads := make([]queue.Agent, len(agents))

@@ -25,7 +25,7 @@ var (
 // Store is what the service needs from storage.
 type Store interface {
 	StartConversation(ctx context.Context, shopID, buyerID, groupID int64, priority int, assistantFirst bool,
-		opening *kefu.Message, committed func(kefu.Change)) (kefu.Conversation, bool, error)
+		opening *kefu.Message, admit func() error, committed func(kefu.Change)) (kefu.Conversation, bool, error)
 	GroupBySlug(ctx context.Context, shopID int64, slug string) (kefu.Group, error)
 	Groups(ctx context.Context, shopID int64) ([]kefu.Group, error)
 	LatestOrders(ctx context.Context, shopID, buyerID int64, n int) ([]kefu.Order, error)
@@ -273,9 +273,6 @@ func (s *Service) buyerSend(ctx context.Context, actor Actor, msg kefu.Message) 
 		}
 		// Closed again in between: a new one.
 	}
-	if err := s.admit(ctx, actor); err != nil {
-		return kefu.Message{}, false, err
-	}
 	group, priority := s.entry(ctx, shop, actor.ID, actor.Entry)
 	leftMessage, botFirst := s.overflowStart(actor.ShopID, priority)
 	if leftMessage {
@@ -284,7 +281,8 @@ func (s *Service) buyerSend(ctx context.Context, actor Actor, msg kefu.Message) 
 	first := !leftMessage && (s.assistantFirst(ctx, shop, actor) || (botFirst && s.assistantAnswers(ctx, shop)))
 	welcome := s.welcome(ctx, shop, actor.ID)
 	for attempt := 0; ; attempt++ {
-		conv, created, err := s.store.StartConversation(ctx, actor.ShopID, actor.ID, group, priority, first, welcome, s.committed(nil))
+		conv, created, err := s.store.StartConversation(ctx, actor.ShopID, actor.ID, group, priority, first, welcome,
+			func() error { return s.admit(ctx, actor) }, s.committed(nil))
 		if err != nil {
 			return kefu.Message{}, false, err
 		}

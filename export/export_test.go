@@ -218,7 +218,7 @@ func seed(t *testing.T, st *store.Store, clock *testclock.Clock, slug string) (k
 		AmountCents: 29900, Currency: "CNY", Items: []kefu.OrderItem{{Title: "加厚羽绒服", Quantity: 1, PriceCents: 29900}}}); err != nil {
 		t.Fatal(err)
 	}
-	conv, _, err := st.StartConversation(ctx, shop.ID, buyer.ID, 0, 0, false, nil, nil)
+	conv, _, err := st.StartConversation(ctx, shop.ID, buyer.ID, 0, 0, false, nil, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -29,20 +28,8 @@ func (assistantRow) TableName() string { return "assistant_settings" }
 // AssistantSettings reads the shop's assistant settings; a shop that never
 // saved any gets kefu.DefaultAssistantSettings (switched off).
 func (s *Store) AssistantSettings(ctx context.Context, shopID int64) (kefu.AssistantSettings, error) {
-	ctx, cancel := bound(ctx)
-	defer cancel()
-	var row assistantRow
-	err := s.rdb.WithContext(ctx).Where("shop_id = ?", shopID).Take(&row).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return kefu.DefaultAssistantSettings(), nil
-	}
-	if err != nil {
-		return kefu.AssistantSettings{}, fmt.Errorf("store: assistant settings of shop %d: %w", shopID, err)
-	}
-	// One JSON document: a setting added later needs no migration, as a
-	// field the document lacks keeps its default.
 	a := kefu.DefaultAssistantSettings()
-	if err := json.Unmarshal([]byte(row.Settings), &a); err != nil {
+	if err := s.readSettings(ctx, "assistant_settings", shopID, &a); err != nil {
 		return kefu.AssistantSettings{}, fmt.Errorf("store: assistant settings of shop %d: %w", shopID, err)
 	}
 	return a, nil
@@ -52,14 +39,7 @@ func (s *Store) AssistantSettings(ctx context.Context, shopID int64) (kefu.Assis
 func (s *Store) SetAssistantSettings(ctx context.Context, shopID int64, a kefu.AssistantSettings) error {
 	ctx, cancel := bound(ctx)
 	defer cancel()
-	b, err := json.Marshal(a)
-	if err != nil {
-		return fmt.Errorf("store: assistant settings of shop %d: %w", shopID, err)
-	}
-	now := s.now().UTC().Truncate(microsecond)
-	err = s.db.WithContext(ctx).Exec(`INSERT INTO assistant_settings (shop_id, settings, updated_at) VALUES (?, ?, ?)
-		ON CONFLICT (shop_id) DO UPDATE SET settings = excluded.settings, updated_at = excluded.updated_at`, shopID, string(b), now).Error
-	if err != nil {
+	if err := writeSettings(s.db.WithContext(ctx), "assistant_settings", shopID, a, s.now().UTC().Truncate(microsecond)); err != nil {
 		return fmt.Errorf("store: save assistant settings of shop %d: %w", shopID, err)
 	}
 	return nil

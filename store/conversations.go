@@ -63,7 +63,7 @@ func rowOf(c kefu.Conversation) conversationRow {
 // OpenConversation returns the buyer's open conversation, or starts a queued
 // one for the whole shop. See StartConversation.
 func (s *Store) OpenConversation(ctx context.Context, shopID, buyerID int64, committed func(kefu.Change)) (kefu.Conversation, bool, error) {
-	return s.StartConversation(ctx, shopID, buyerID, 0, 0, false, nil, committed)
+	return s.StartConversation(ctx, shopID, buyerID, 0, 0, false, nil, nil, committed)
 }
 
 // StartConversation returns the buyer's open conversation, or starts a
@@ -72,11 +72,13 @@ func (s *Store) OpenConversation(ctx context.Context, shopID, buyerID int64, com
 // conversation gets at least kefu.PriorityVIP. assistantFirst leaves it to the
 // shop's assistant unless the buyer's own agents take it (bot-first; see
 // kefu.Waiting). opening, if not nil, is stored as a new conversation's
-// first message in the same transaction (the assistant's welcome). created
-// says whether it is new; committed, if not nil, is told the new
+// first message in the same transaction (the assistant's welcome). admit,
+// if not nil, is asked before a new one is written, never when the buyer's
+// open conversation is returned; its error is returned and nothing is
+// written. created says whether it is new; committed, if not nil, is told the new
 // conversation's changes after the commit.
 func (s *Store) StartConversation(ctx context.Context, shopID, buyerID, groupID int64, priority int, assistantFirst bool,
-	opening *kefu.Message, committed func(kefu.Change)) (kefu.Conversation, bool, error) {
+	opening *kefu.Message, admit func() error, committed func(kefu.Change)) (kefu.Conversation, bool, error) {
 	ctx, cancel := bound(ctx)
 	defer cancel()
 	for attempt := 0; attempt < 2; attempt++ {
@@ -87,6 +89,11 @@ func (s *Store) StartConversation(ctx context.Context, shopID, buyerID, groupID 
 		}
 		if row.ID != 0 {
 			return row.conversation(), false, nil
+		}
+		if admit != nil && attempt == 0 {
+			if err := admit(); err != nil {
+				return kefu.Conversation{}, false, err
+			}
 		}
 		var conv kefu.Conversation
 		_, err = s.run(ctx, func(ctx context.Context, tx *sql.Tx) ([]kefu.Change, error) {

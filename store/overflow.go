@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -34,17 +33,11 @@ func decodeOverflow(shopID int64, doc string) (kefu.OverflowSettings, error) {
 // OverflowSettings reads the shop's overflow policy and surge mode; a shop
 // that never saved any gets kefu.DefaultOverflowSettings (both off).
 func (s *Store) OverflowSettings(ctx context.Context, shopID int64) (kefu.OverflowSettings, error) {
-	ctx, cancel := bound(ctx)
-	defer cancel()
-	var row overflowRow
-	err := s.rdb.WithContext(ctx).Where("shop_id = ?", shopID).Take(&row).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return kefu.DefaultOverflowSettings(), nil
-	}
-	if err != nil {
+	o := kefu.DefaultOverflowSettings()
+	if err := s.readSettings(ctx, "overflow_settings", shopID, &o); err != nil {
 		return kefu.OverflowSettings{}, fmt.Errorf("store: overflow settings of shop %d: %w", shopID, err)
 	}
-	return decodeOverflow(shopID, row.Settings)
+	return o, nil
 }
 
 // AllOverflowSettings reads the overflow settings of every shop that saved
@@ -73,12 +66,8 @@ func (s *Store) AllOverflowSettings(ctx context.Context) (map[int64]kefu.Overflo
 func (s *Store) SetOverflowSettings(ctx context.Context, shopID int64, o kefu.OverflowSettings) error {
 	ctx, cancel := bound(ctx)
 	defer cancel()
-	b, err := json.Marshal(o)
-	if err != nil {
-		return fmt.Errorf("store: overflow settings of shop %d: %w", shopID, err)
-	}
 	now := s.now().UTC().Truncate(microsecond)
-	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		for _, g := range []int64{o.Policy.BackupGroupID, o.Surge.Profile.Overflow.BackupGroupID} {
 			if g == 0 {
 				continue
@@ -91,8 +80,7 @@ func (s *Store) SetOverflowSettings(ctx context.Context, shopID int64, o kefu.Ov
 				return fmt.Errorf("backup group %d: %w", g, kefu.ErrNotFound)
 			}
 		}
-		return tx.Exec(`INSERT INTO overflow_settings (shop_id, settings, updated_at) VALUES (?, ?, ?)
-		ON CONFLICT (shop_id) DO UPDATE SET settings = excluded.settings, updated_at = excluded.updated_at`, shopID, string(b), now).Error
+		return writeSettings(tx, "overflow_settings", shopID, o, now)
 	})
 	if err != nil {
 		return fmt.Errorf("store: save overflow settings of shop %d: %w", shopID, err)

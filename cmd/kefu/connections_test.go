@@ -1,14 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"io"
 	"net/http"
-	"net/url"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -68,38 +64,18 @@ func TestServeFlagsRedisAndConnections(t *testing.T) {
 func TestServeWithRedisDownAndAConnectionCap(t *testing.T) {
 	t.Parallel()
 	srv := startDemoServer(t, "--redis-url", "unix://"+filepath.Join(t.TempDir(), "no-redis.sock"), "--max-connections", "1")
-	store, _ := url.Parse(srv.storeURL)
-	origin := store.Scheme + "://" + store.Host
-	kefuURL := strings.TrimSuffix(srv.consoleURL, "/agent/")
-	body, _ := json.Marshal(map[string]string{"visitor_id": "v_redisdown1"})
-	req, _ := http.NewRequest("POST", kefuURL+"/api/v1/widget/shops/demo/session", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Origin", origin)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var sess struct {
-		Token     string
-		SocketURL string `json:"socket_url"`
-	}
-	json.NewDecoder(res.Body).Decode(&sess)
-	res.Body.Close()
-	if res.StatusCode != 200 || sess.Token == "" {
-		t.Fatalf("widget session with Redis down: %d, want 200", res.StatusCode)
-	}
+	origin, socketURL := demoBuyerSession(t, srv, "v_redisdown1") // admitted with Redis down
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	dial := func() (*websocket.Conn, *http.Response, error) {
-		return websocket.Dial(ctx, sess.SocketURL+"?token="+url.QueryEscape(sess.Token),
-			&websocket.DialOptions{HTTPHeader: http.Header{"Origin": {origin}}})
+		return websocket.Dial(ctx, socketURL, &websocket.DialOptions{HTTPHeader: http.Header{"Origin": {origin}}})
 	}
 	ws, _, err := dial()
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ws.CloseNow()
-	_, res, err = dial()
+	_, res, err := dial()
 	if err == nil || res == nil || res.StatusCode != 503 || res.Header.Get("Retry-After") == "" {
 		t.Fatalf("second socket over --max-connections 1: %v %v, want 503 with Retry-After", res, err)
 	}

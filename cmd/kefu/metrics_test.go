@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -32,7 +31,7 @@ func TestServeMetrics(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	ws := dialDemoBuyer(ctx, t, srv, kefuURL, "v_metrics01")
+	ws := dialDemoBuyer(ctx, t, srv, "v_metrics01")
 	defer ws.CloseNow()
 	read := func() map[string]any {
 		t.Helper()
@@ -94,37 +93,6 @@ func TestServeMetrics(t *testing.T) {
 	if debug := scrapeMetrics(t, "http://"+profiler.Host+"/metrics"); debug[`kefu_messages_stored_total{sender="buyer"}`] != 1 {
 		t.Errorf("--debug-addr's /metrics: buyer messages %v, want 1", debug[`kefu_messages_stored_total{sender="buyer"}`])
 	}
-}
-
-// dialDemoBuyer opens a widget session on the demo shop for visitor and
-// the buyer socket it names, from the demo store's origin.
-func dialDemoBuyer(ctx context.Context, t *testing.T, srv *demoServer, kefuURL, visitor string) *websocket.Conn {
-	t.Helper()
-	store, _ := url.Parse(srv.storeURL)
-	origin := store.Scheme + "://" + store.Host
-	body, _ := json.Marshal(map[string]string{"visitor_id": visitor})
-	req, _ := http.NewRequest("POST", kefuURL+"/api/v1/widget/shops/demo/session", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Origin", origin)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var sess struct {
-		Token     string
-		SocketURL string `json:"socket_url"`
-	}
-	json.NewDecoder(res.Body).Decode(&sess)
-	res.Body.Close()
-	if res.StatusCode != 200 || sess.Token == "" {
-		t.Fatalf("widget session: %d", res.StatusCode)
-	}
-	ws, _, err := websocket.Dial(ctx, sess.SocketURL+"?token="+url.QueryEscape(sess.Token),
-		&websocket.DialOptions{HTTPHeader: http.Header{"Origin": {origin}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ws
 }
 
 // scrapeMetrics reads a /metrics page into series (name and labels as

@@ -19,35 +19,9 @@ import (
 func TestServeShutsDownGracefully(t *testing.T) {
 	t.Parallel()
 	srv := startDemoServer(t)
-	store, _ := url.Parse(srv.storeURL)
-	origin := store.Scheme + "://" + store.Host
-	kefuURL := strings.TrimSuffix(srv.consoleURL, "/agent/")
-
-	body, _ := json.Marshal(map[string]string{"visitor_id": "v_shutdown01"})
-	req, _ := http.NewRequest("POST", kefuURL+"/api/v1/widget/shops/demo/session", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Origin", origin)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var sess struct {
-		Token     string
-		SocketURL string `json:"socket_url"`
-	}
-	json.NewDecoder(res.Body).Decode(&sess)
-	res.Body.Close()
-	if res.StatusCode != 200 || sess.Token == "" {
-		t.Fatalf("widget session: %d", res.StatusCode)
-	}
-
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	ws, _, err := websocket.Dial(ctx, sess.SocketURL+"?token="+url.QueryEscape(sess.Token),
-		&websocket.DialOptions{HTTPHeader: http.Header{"Origin": {origin}}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ws := dialDemoBuyer(ctx, t, srv, "v_shutdown01")
 	defer ws.CloseNow()
 	read := func() map[string]any {
 		t.Helper()
@@ -92,4 +66,43 @@ func TestServeShutsDownGracefully(t *testing.T) {
 	if err := <-stopped; err != nil {
 		t.Fatalf("run returned %v after the signal, want nil", err)
 	}
+}
+
+// demoBuyerSession opens a widget session on the demo shop for visitor, as
+// the demo store's page does, and returns the page's origin and the URL of
+// the buyer socket it names, token included.
+func demoBuyerSession(t *testing.T, srv *demoServer, visitor string) (origin, socketURL string) {
+	t.Helper()
+	store, _ := url.Parse(srv.storeURL)
+	origin = store.Scheme + "://" + store.Host
+	body, _ := json.Marshal(map[string]string{"visitor_id": visitor})
+	req, _ := http.NewRequest("POST", strings.TrimSuffix(srv.consoleURL, "/agent/")+"/api/v1/widget/shops/demo/session", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Origin", origin)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sess struct {
+		Token     string
+		SocketURL string `json:"socket_url"`
+	}
+	json.NewDecoder(res.Body).Decode(&sess)
+	res.Body.Close()
+	if res.StatusCode != 200 || sess.Token == "" {
+		t.Fatalf("widget session: %d", res.StatusCode)
+	}
+	return origin, sess.SocketURL + "?token=" + url.QueryEscape(sess.Token)
+}
+
+// dialDemoBuyer opens a widget session on the demo shop for visitor and
+// the buyer socket it names, from the demo store's origin.
+func dialDemoBuyer(ctx context.Context, t *testing.T, srv *demoServer, visitor string) *websocket.Conn {
+	t.Helper()
+	origin, socketURL := demoBuyerSession(t, srv, visitor)
+	ws, _, err := websocket.Dial(ctx, socketURL, &websocket.DialOptions{HTTPHeader: http.Header{"Origin": {origin}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ws
 }

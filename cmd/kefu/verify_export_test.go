@@ -39,7 +39,7 @@ func TestVerifyExportCommand(t *testing.T) {
 	if _, err := st.CreateOrder(ctx, kefu.Order{ShopID: shop.ID, BuyerID: buyer.ID, OrderNo: "A-1", Status: "in_dispute", Currency: "CNY"}); err != nil {
 		t.Fatal(err)
 	}
-	conv, _, err := st.StartConversation(ctx, shop.ID, buyer.ID, 0, 0, false, nil, nil)
+	conv, _, err := st.StartConversation(ctx, shop.ID, buyer.ID, 0, 0, false, nil, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
