@@ -69,7 +69,8 @@ async function scenario(browser, pages) {
     const input = wang.locator(C.input);
     await input.click();
     await input.pressSequentially('/kd');
-    await wang.locator('[data-testid=phrase-picker]').waitFor({ state: 'visible' });
+    // Enter takes the highlighted phrase: wait until the list has loaded and /kd is the one.
+    await wang.locator('[data-testid=phrase-option][aria-selected=true][data-shortcut=kd]').waitFor();
     await input.press('Enter');
     const value = await input.inputValue();
     check(value.includes(ORDER) && value.includes(TRACKING) && !value.includes('{order.'), `the box holds ${JSON.stringify(value)}`);
