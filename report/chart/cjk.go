@@ -20,8 +20,9 @@ const (
 // narrow fallback glyph, about half the 1em a browser's CJK font draws. The
 // library lays out legends and axis labels from those measured widths; the
 // trailing spaces are invisible in the SVG but give every label its true
-// room, so centred labels stay centred and the library's own label-skipping
-// and legend spacing see the real width.
+// room: centred labels stay centred, right-aligned heat map rows end at the
+// axis instead of running under the cells, legend entries do not overlap,
+// and thinLabels sees the real width.
 func pad(p *charts.Painter, s string, size float64) string {
 	var wide int
 	var narrow strings.Builder
