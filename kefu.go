@@ -740,6 +740,10 @@ const (
 	// ended, by its switch or its schedule.
 	EventSurgeStarted EventType = "shop.surge_started"
 	EventSurgeEnded   EventType = "shop.surge_ended"
+	// EventRated: the buyer rated a conversation (Data: Stars, Comment).
+	EventRated EventType = "conversation.rated"
+	// EventRatingInvited: an agent asked the buyer to rate a conversation.
+	EventRatingInvited EventType = "conversation.rating_invited"
 )
 
 // RateLimit is one limit: Burst actions at once, then PerMinute a minute.
@@ -872,7 +876,10 @@ var SystemActor = ActorRef{Kind: SenderSystem}
 type EventData struct {
 	Presence Presence `json:"presence,omitempty"` // EventPresence
 	GroupID  int64    `json:"group_id,omitempty"` // EventQueued: the group it is routed to
-	Reason   string   `json:"reason,omitempty"`   // EventRequeued: why ("agent_left", "agent_disabled")
+	// EventQueued: the shop's assistant answers first (bot-first); people
+	// have the conversation from its hand-over (EventHandedOver) on.
+	AssistantFirst bool   `json:"assistant_first,omitempty"`
+	Reason         string `json:"reason,omitempty"` // EventRequeued: why ("agent_left", "agent_disabled")
 	// EventTransferred: the agent who held it, and the note for the next one.
 	FromAgentID int64  `json:"from_agent_id,omitempty"`
 	Note        string `json:"note,omitempty"`
@@ -893,6 +900,9 @@ type EventData struct {
 	FromStage   OverflowStage `json:"from_stage,omitempty"`
 	Waiting     int           `json:"waiting,omitempty"`
 	WaitSeconds int           `json:"wait_seconds,omitempty"`
+	// EventRated: the stars (1–5), and whether a comment came with them.
+	Stars   int  `json:"stars,omitempty"`
+	Comment bool `json:"comment,omitempty"`
 }
 
 // Event reasons of EventHandedOver.

@@ -121,7 +121,7 @@ func (s *Store) StartConversation(ctx context.Context, shopID, buyerID, groupID 
 			}
 			e, err := s.insertEvent(ctx, tx, kefu.Event{ShopID: shopID, Type: kefu.EventQueued,
 				Actor: kefu.ActorRef{Kind: kefu.SenderBuyer, ID: buyerID}, ConversationID: conv.ID, BuyerID: buyerID,
-				Data: kefu.EventData{GroupID: groupID}, CreatedAt: now})
+				Data: kefu.EventData{GroupID: groupID, AssistantFirst: assistantFirst}, CreatedAt: now})
 			if err != nil {
 				return nil, err
 			}

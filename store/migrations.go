@@ -422,6 +422,61 @@ END;
 	// is the defaults, so a shop keeps following them until its owner sets
 	// its own.
 	`ALTER TABLE shops ADD COLUMN rate_limits TEXT NOT NULL DEFAULT ''`,
+	// 33: the report roll-up (docs/reports.md): each conversation's
+	// stretches (kefu.ReportSession) and the spans of agents' presence,
+	// overflow stages and surge mode, folded from the event log by
+	// report.Roller; report_mark holds the last event folded in. Rebuilt
+	// from the log by emptying them (kefu reports rebuild). Orders are read
+	// by their time for the conversion figures.
+	`CREATE TABLE report_sessions (
+	shop_id         BIGINT NOT NULL,
+	conversation_id BIGINT NOT NULL,
+	episode         INTEGER NOT NULL,
+	buyer_id        BIGINT NOT NULL,
+	group_id        BIGINT NOT NULL DEFAULT 0,
+	agent_id        BIGINT NOT NULL DEFAULT 0,
+	agent_since     {{time}},
+	first_agent_id  BIGINT NOT NULL DEFAULT 0,
+	started_at      {{time}} NOT NULL,
+	line_since      {{time}},
+	assistant_first BOOLEAN NOT NULL DEFAULT FALSE,
+	first_buyer_at  {{time}},
+	assigned_at     {{time}},
+	first_reply_at  {{time}},
+	closed_at       {{time}},
+	awaiting_since  {{time}},
+	abandoned       BOOLEAN NOT NULL DEFAULT FALSE,
+	left_message    BOOLEAN NOT NULL DEFAULT FALSE,
+	transfers       INTEGER NOT NULL DEFAULT 0,
+	nudges          INTEGER NOT NULL DEFAULT 0,
+	reassigns       INTEGER NOT NULL DEFAULT 0,
+	requeues        INTEGER NOT NULL DEFAULT 0,
+	buyer_messages  INTEGER NOT NULL DEFAULT 0,
+	agent_messages  INTEGER NOT NULL DEFAULT 0,
+	bot_messages    INTEGER NOT NULL DEFAULT 0,
+	replies         INTEGER NOT NULL DEFAULT 0,
+	reply_millis    BIGINT NOT NULL DEFAULT 0,
+	replies_in3m    INTEGER NOT NULL DEFAULT 0,
+	stars           INTEGER NOT NULL DEFAULT 0,
+	rated_at        {{time}},
+	PRIMARY KEY (conversation_id, episode)
+);
+CREATE INDEX report_sessions_start ON report_sessions (shop_id, started_at);
+CREATE TABLE report_spans (
+	shop_id    BIGINT NOT NULL,
+	kind       TEXT NOT NULL,
+	subject_id BIGINT NOT NULL,
+	value      TEXT NOT NULL,
+	started_at {{time}} NOT NULL,
+	ended_at   {{time}},
+	PRIMARY KEY (shop_id, kind, subject_id, started_at)
+);
+CREATE TABLE report_mark (
+	one     INTEGER PRIMARY KEY CHECK (one = 1),
+	last_id BIGINT NOT NULL
+);
+INSERT INTO report_mark (one, last_id) VALUES (1, 0);
+CREATE INDEX orders_created ON orders (shop_id, created_at)`,
 }
 
 // migrate brings the schema up to date, one transaction per step. Several
