@@ -13,25 +13,25 @@ import (
 )
 
 type conversationRow struct {
-	ID             int64 `gorm:"primaryKey"`
-	ShopID         int64
-	BuyerID        int64
-	AgentID        *int64
-	GroupID        int64
-	Priority       int
-	TransferFrom   int64
-	TransferNote   string
-	Helpers        string // agent ids, comma-separated: see kefu.Conversation.HelperIDs
-	AwaitingSince  *time.Time
-	AssistantFirst bool
-	Status         string
-	LastSeq        int64
-	AgentReadSeq   int64
-	BuyerReadSeq   int64
-	CreatedAt      time.Time
-	QueuedAt       time.Time
-	AssignedAt     *time.Time
-	ClosedAt       *time.Time
+	ID              int64 `gorm:"primaryKey"`
+	ShopID          int64
+	BuyerID         int64
+	AgentID         *int64
+	GroupID         int64
+	Priority        int
+	TransferFrom    int64
+	TransferNote    string
+	Helpers         string // agent ids, comma-separated: see kefu.Conversation.HelperIDs
+	AwaitingSince   *time.Time
+	AssistantFirst  bool
+	Status          string
+	LastSeq         int64
+	AgentReadSeq    int64
+	BuyerReadSeq    int64
+	CreatedAt       time.Time
+	QueuedAt        time.Time
+	AssignedAt      *time.Time
+	ClosedAt        *time.Time
 	Rating          int
 	RatingComment   string
 	RatedAt         *time.Time
