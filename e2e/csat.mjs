@@ -3,13 +3,14 @@
 //
 //   KEFU_STORE_URL, KEFU_CONSOLE_URL, KEFU_ARTIFACTS, CHROMIUM_PATH as for browser.mjs.
 //
-// A buyer writes; the demo owner takes the conversation and invites a rating over REST, and the
-// widget shows its stars while the conversation is open; the buyer rates it and is thanked, and
-// the close that follows asks nothing more. A second conversation closes unrated: the widget asks
+// A buyer writes; the demo owner takes the conversation and invites a rating from the console
+// (invite-rating), and the widget shows its stars while the conversation is open; the buyer rates
+// it and is thanked, the console's header shows the stars, and the close that follows asks
+// nothing more. A second conversation closes unrated: the widget asks
 // by itself; after rating it, a reload asks no more. Every wait is Playwright's own; nothing
 // sleeps. The first failure prints "FAIL: <step>: <why>", saves failure-csat.png and exits 1
 // (e2e/harness.mjs).
-import { STORE_URL, RUN, W, check, step, newPage, shot, run, api, apiLogin, openWidget, widgetSend, conversationOf, recordWidgetEvents } from './harness.mjs';
+import { STORE_URL, RUN, W, C, check, step, newPage, shot, run, api, apiLogin, login, openWidget, widgetSend, conversationOf, recordWidgetEvents } from './harness.mjs';
 
 const FIRST = `发票开好了吗 csat-${RUN}`;
 const SECOND = `还有一个问题 csat-${RUN}`;
@@ -41,10 +42,14 @@ async function scenario(browser, pages) {
     return id;
   });
 
-  await step('the owner takes it and invites a rating: the stars show while it is open', async () => {
+  const owner = await newPage(browser, pages, 'owner');
+  await step('the owner takes it and invites a rating from the console: the stars show while it is open', async () => {
     await api('POST', `/conversations/${first}/accept`, token);
-    const { conversation } = await api('POST', `/conversations/${first}/rating-invite`, token);
-    check(conversation.rating_invited === true, `rating_invited is ${conversation.rating_invited}`);
+    await login(owner, 'owner');
+    await owner.locator(`${C.convItem}[data-conversation-id="${first}"]`).click();
+    await owner.locator('[data-testid=invite-rating]').click();
+    await owner.locator('[data-testid=chat-rating]').waitFor({ state: 'visible' });
+    await owner.locator('[data-testid=invite-rating]').waitFor({ state: 'hidden' });
     await page.locator(`${W.message}[data-code=rating_invited]`).waitFor();
     await page.locator(CSAT).waitFor({ state: 'visible' });
     await shot(page, 'widget-csat.png');
@@ -54,7 +59,9 @@ async function scenario(browser, pages) {
     await rate(page, 5, '很满意');
     const { conversation } = await api('GET', `/conversations/${first}`, token);
     check(conversation.rating === 5 && conversation.rating_comment === '很满意', `stored rating ${conversation.rating} ${JSON.stringify(conversation.rating_comment)}`);
+    await owner.locator('[data-testid=chat-rating][data-stars="5"]').filter({ hasText: '很满意' }).waitFor();
     await shot(page, 'widget-csat-thanks.png');
+    await shot(owner, 'console-csat.png');
   });
 
   await step('closing a rated conversation asks nothing more', async () => {
