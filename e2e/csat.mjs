@@ -6,10 +6,10 @@
 // A buyer writes; the demo owner takes the conversation and invites a rating from the console
 // (invite-rating), and the widget shows its stars while the conversation is open; the buyer rates
 // it and is thanked, the console's header shows the stars, and the close that follows asks
-// nothing more. A second conversation closes unrated: the widget asks
-// by itself; after rating it, a reload asks no more. Every wait is Playwright's own; nothing
-// sleeps. The first failure prints "FAIL: <step>: <why>", saves failure-csat.png and exits 1
-// (e2e/harness.mjs).
+// nothing more. A second conversation closes unrated: the widget asks by itself; after rating
+// it, a reload asks no more, and the console's history shows both ratings. Every wait is
+// Playwright's own; nothing sleeps. The first failure prints "FAIL: <step>: <why>", saves
+// failure-csat.png and exits 1 (e2e/harness.mjs).
 import { STORE_URL, RUN, W, C, check, step, newPage, shot, run, api, apiLogin, login, openWidget, widgetSend, conversationOf, recordWidgetEvents } from './harness.mjs';
 
 const FIRST = `发票开好了吗 csat-${RUN}`;
@@ -87,6 +87,12 @@ async function scenario(browser, pages) {
     check(await page.locator(THANKS).isHidden(), 'the thank-you shows again after a reload');
     const { conversation } = await api('GET', `/conversations/${second}`, token);
     check(conversation.rating === 3 && !conversation.rating_comment, `stored rating ${conversation.rating} ${JSON.stringify(conversation.rating_comment)}`);
+  });
+
+  await step("the console's history shows each closed conversation's stars", async () => {
+    await owner.locator('[data-testid=history-tab]').click();
+    await owner.locator(`[data-testid=history-item][data-conversation-id="${first}"] [data-testid=history-rating][data-stars="5"]`).waitFor();
+    await owner.locator(`[data-testid=history-item][data-conversation-id="${second}"] [data-testid=history-rating][data-stars="3"]`).waitFor();
   });
 }
 
