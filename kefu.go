@@ -143,7 +143,10 @@ type Shop struct {
 	HasOrderWebhookSecret bool
 	// RateLimits are the shop's rate limits (PUT /shop/limits).
 	RateLimits RateLimits
-	CreatedAt  time.Time
+	// CSATEnabled: the widget asks buyers to rate a conversation that
+	// closed (on unless the shop switched it off, PUT /shop/csat).
+	CSATEnabled bool
+	CreatedAt   time.Time
 }
 
 // Agent is a seller's customer-service account.
@@ -252,7 +255,24 @@ type Conversation struct {
 	QueuedAt       time.Time
 	AssignedAt     *time.Time
 	ClosedAt       *time.Time
+	// Rating is the buyer's satisfaction rating (CSAT), 1 to 5 stars; 0
+	// until they rate, which they do at most once. RatingComment is what
+	// they wrote beside it ("" for nothing), RatedAt when.
+	Rating        int
+	RatingComment string
+	RatedAt       *time.Time
+	// RatingInvitedAt is when an agent invited the buyer to rate while the
+	// conversation was open (nil: never); from then on it may be rated open.
+	RatingInvitedAt *time.Time
 }
+
+// Satisfaction ratings (CSAT): stars from MinStars to MaxStars, a comment of
+// at most MaxRatingCommentRunes characters.
+const (
+	MinStars              = 1
+	MaxStars              = 5
+	MaxRatingCommentRunes = 500
+)
 
 // MaxHelpers bounds how many agents are invited into one conversation at once.
 const MaxHelpers = 3
@@ -336,6 +356,9 @@ const (
 	SystemLeaveMessage = "leave_message"
 	// SystemHandedOver: the assistant handed the buyer to people (转人工).
 	SystemHandedOver = "handed_over"
+	// SystemRatingInvited: an agent invites the buyer to rate the service
+	// (the widget shows its stars).
+	SystemRatingInvited = "rating_invited"
 	// SystemOverflowBackup: the line is long; the shop's backup team
 	// (外包客服) helps answer it (the backup overflow stage).
 	SystemOverflowBackup = "overflow_backup"
@@ -740,9 +763,12 @@ const (
 	// ended, by its switch or its schedule.
 	EventSurgeStarted EventType = "shop.surge_started"
 	EventSurgeEnded   EventType = "shop.surge_ended"
-	// EventRated: the buyer rated a conversation (Data: Stars, Comment).
+	// EventRated: the buyer rated a conversation (data.stars; data.comment
+	// says a comment was given, which stays in the conversation's row).
+	// AgentID is the agent who held it.
 	EventRated EventType = "conversation.rated"
-	// EventRatingInvited: an agent asked the buyer to rate a conversation.
+	// EventRatingInvited: an agent (AgentID) invited the buyer to rate an
+	// open conversation.
 	EventRatingInvited EventType = "conversation.rating_invited"
 )
 
@@ -900,7 +926,7 @@ type EventData struct {
 	FromStage   OverflowStage `json:"from_stage,omitempty"`
 	Waiting     int           `json:"waiting,omitempty"`
 	WaitSeconds int           `json:"wait_seconds,omitempty"`
-	// EventRated: the stars (1–5), and whether a comment came with them.
+	// EventRated: the stars (1 to 5), and whether a comment was given.
 	Stars   int  `json:"stars,omitempty"`
 	Comment bool `json:"comment,omitempty"`
 }

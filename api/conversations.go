@@ -280,6 +280,17 @@ func (h *handlers) leaveConversation(c *gin.Context) {
 	h.respondConversation(c, conv, err)
 }
 
+// inviteRating asks the buyer to rate the conversation while it is open
+// (CSAT): the widget shows its stars.
+func (h *handlers) inviteRating(c *gin.Context) {
+	id, ok := h.pathID(c)
+	if !ok {
+		return
+	}
+	conv, err := h.convs.InviteRating(c.Request.Context(), actorOf(c), id)
+	h.respondConversation(c, conv, err)
+}
+
 func (h *handlers) buyerOrders(c *gin.Context) {
 	id, ok := h.pathID(c)
 	if !ok {

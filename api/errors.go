@@ -104,6 +104,20 @@ func toAPIError(err error) (*apiError, bool) {
 		return newError(http.StatusBadRequest, "image_not_allowed", "A card's image must be https or from one of the shop's registered origins."), true
 	case errors.Is(err, conversation.ErrLinkOrigin):
 		return newError(http.StatusBadRequest, "link_not_allowed", "A buyer's product card must link to one of the shop's registered store pages."), true
+	case errors.Is(err, conversation.ErrAlreadyRated):
+		return newError(http.StatusConflict, "already_rated", "This conversation has been rated already; a conversation is rated once."), true
+	case errors.Is(err, conversation.ErrNotRatable):
+		return newError(http.StatusConflict, "not_ratable", "A conversation is rated once it has closed, or when an agent invites a rating."), true
+	case errors.Is(err, conversation.ErrRatingDisabled):
+		return newError(http.StatusForbidden, "rating_disabled", "This shop does not ask for ratings."), true
+	case errors.Is(err, conversation.ErrAlreadyInvited):
+		return newError(http.StatusConflict, "already_invited", "A rating of this conversation was invited or given already."), true
+	case errors.Is(err, conversation.ErrInvalidRating):
+		return fieldError("stars", "invalid_rating", "stars must be a whole number from 1 to 5."), true
+	case errors.Is(err, conversation.ErrCommentTooLong):
+		return fieldError("comment", "comment_too_long", "The comment must be at most 500 characters."), true
+	case errors.Is(err, conversation.ErrCommentRejected):
+		return fieldError("comment", "comment_invalid_characters", "The comment holds a control character; only tab and line breaks are allowed."), true
 	case errors.Is(err, conversation.ErrNotHelping):
 		return newError(http.StatusConflict, "not_helping", "You were not invited into this conversation (or left it already)."), true
 	}

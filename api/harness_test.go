@@ -275,6 +275,8 @@ type frame struct {
 	LastSeq       int64                   `json:"last_seq"`      // history
 	OrderNo       string                  `json:"order_no"`      // order_link
 	Linked        bool                    `json:"linked"`        // order_link
+	Stars         int                     `json:"stars"`         // rating
+	Comment       string                  `json:"comment"`       // rating
 }
 
 // client is a test socket: a reader goroutine queues every frame it gets.

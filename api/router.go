@@ -61,6 +61,7 @@ type Store interface {
 	SaveAutoReplyRule(ctx context.Context, r kefu.AutoReplyRule, check func([]kefu.AutoReplyRule) error) (kefu.AutoReplyRule, error)
 	DeleteAutoReplyRule(ctx context.Context, shopID, id int64) error
 	SetShopRetention(ctx context.Context, shopID int64, days int) error
+	SetShopCSAT(ctx context.Context, shopID int64, enabled bool) error
 	SetShopRateLimits(ctx context.Context, shopID int64, r kefu.RateLimits) error
 	APIKeys(ctx context.Context, shopID int64) ([]kefu.APIKey, error)
 	CreateAPIKey(ctx context.Context, k kefu.APIKey, by kefu.ActorRef) (kefu.APIKey, error)
@@ -107,6 +108,8 @@ type Conversations interface {
 	TakeOver(ctx context.Context, actor conversation.Actor, id int64) (kefu.Conversation, error)
 	Invite(ctx context.Context, actor conversation.Actor, id, helperID int64) (kefu.Conversation, error)
 	Leave(ctx context.Context, actor conversation.Actor, id int64) (kefu.Conversation, error)
+	Rate(ctx context.Context, actor conversation.Actor, id int64, stars int, comment string) (kefu.Conversation, error)
+	InviteRating(ctx context.Context, actor conversation.Actor, id int64) (kefu.Conversation, error)
 	UpdateAgent(ctx context.Context, viewer kefu.Agent, agentID int64, ch kefu.AgentChange) (kefu.AgentUpdate, error)
 	Broker() conversation.Broker
 	SetOverflowSettings(shopID int64, settings kefu.OverflowSettings)
@@ -322,6 +325,7 @@ func routes(r *gin.Engine, h *handlers, cfg Config) {
 	agent.GET("/shop/overflow", h.getOverflow)
 	agent.PUT("/shop/overflow", h.putOverflow)
 	agent.PUT("/shop/retention", h.setShopRetention)
+	agent.PUT("/shop/csat", h.setShopCSAT)
 	agent.GET("/shop/limits", h.getShopLimits)
 	agent.PUT("/shop/limits", h.setShopLimits)
 	agent.POST("/shop/order-webhook-secret", h.rotateOrderWebhookSecret)
@@ -345,6 +349,7 @@ func routes(r *gin.Engine, h *handlers, cfg Config) {
 	agent.POST("/conversations/:id/takeover", h.takeOverConversation)
 	agent.POST("/conversations/:id/invite", h.inviteAgent)
 	agent.POST("/conversations/:id/leave", h.leaveConversation)
+	agent.POST("/conversations/:id/rating-invite", h.inviteRating)
 	agent.GET("/conversations/:id/orders", h.conversationOrders)
 	agent.POST("/conversations/:id/orders", h.linkOrder)
 	agent.DELETE("/conversations/:id/orders/:order_no", h.unlinkOrder)

@@ -39,11 +39,14 @@ type shopView struct {
 	OrderWebhookSecretSet bool `json:"order_webhook_secret_set"`
 	// RetentionDays is how long closed transcripts are kept (0: always).
 	RetentionDays int `json:"retention_days"`
+	// CSATEnabled: the widget asks buyers to rate their conversations.
+	CSATEnabled bool `json:"csat_enabled"`
 }
 
 func shopViewFor(shop kefu.Shop, viewer kefu.Agent) shopView {
 	v := shopView{Slug: shop.Slug, Name: shop.Name, Origins: shop.Origins, Routing: routingOf(shop.RoutingSettings),
-		OrderWebhookSecretSet: shop.HasOrderWebhookSecret, RetentionDays: shop.RetentionDays}
+		OrderWebhookSecretSet: shop.HasOrderWebhookSecret, RetentionDays: shop.RetentionDays,
+		CSATEnabled: shop.CSATEnabled}
 	if v.Origins == nil {
 		v.Origins = []string{}
 	}
@@ -271,4 +274,30 @@ func (h *handlers) setShopRetention(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"shop": shopViewFor(shop, agent)})
+}
+
+// setShopCSAT switches the shop's satisfaction ratings (CSAT) on or off
+// (owners and supervisors): {"enabled": false} and the widget stops asking,
+// and ratings are refused.
+func (h *handlers) setShopCSAT(c *gin.Context) {
+	agent, ok := h.supervisor(c)
+	if !ok {
+		return
+	}
+	var req struct {
+		Enabled *bool `json:"enabled"`
+	}
+	if !h.bindJSON(c, &req) {
+		return
+	}
+	if req.Enabled == nil {
+		h.writeError(c, fieldError("enabled", "invalid_enabled", "Send {\"enabled\": true} or {\"enabled\": false}."))
+		return
+	}
+	if err := h.store.SetShopCSAT(c.Request.Context(), agent.ShopID, *req.Enabled); err != nil {
+		h.writeError(c, err)
+		return
+	}
+	h.shops.forget(agent.ShopID)
+	h.getShop(c)
 }

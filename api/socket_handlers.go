@@ -299,5 +299,11 @@ func (h *handlers) handleFrame(cn *conn, actor conversation.Actor, f protocol.Cl
 		if _, err := h.convs.Read(ctx, actor, f.ConversationID, f.Seq); err != nil {
 			cn.Deliver(wsError(h.log, err, ""))
 		}
+	case protocol.TypeRate:
+		// Answered by the rating frame every socket of the conversation
+		// gets, this one too; a refusal is an error frame with ref "rate".
+		if _, err := h.convs.Rate(ctx, actor, f.ConversationID, f.Stars, f.Comment); err != nil {
+			cn.Deliver(wsError(h.log, err, protocol.TypeRate))
+		}
 	}
 }

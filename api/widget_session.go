@@ -155,6 +155,7 @@ func (h *handlers) widgetSession(c *gin.Context) {
 		"buyer":      protocol.BuyerOf(buyer),
 		"shop":       gin.H{"slug": shop.Slug, "name": shop.Name},
 		"menu":       menuView(shop.Menu),
+		"csat":       shop.CSATEnabled,
 	})
 }
 

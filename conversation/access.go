@@ -19,6 +19,11 @@ import (
 //     conversation (a helper) sees and writes it until they leave, and
 //     neither closes nor transfers it.
 //   - Owners and supervisors see, write and close everything in their shop.
+//   - A buyer rates (CSAT) their own conversation, once, when it has closed
+//     or an agent invited them to while it is open; whoever may write to an
+//     assigned conversation (its holder, a helper, owners and supervisors)
+//     may invite the rating, once. A rating is told to whoever is told
+//     about the conversation.
 //   - Only the owner manages the shop (origins, the identity secret, new
 //     agents); owners and supervisors manage the team's routing (groups,
 //     caps).
@@ -110,6 +115,28 @@ func mayWrite(actor Actor, conv kefu.Conversation) bool {
 // hold it (or held it, once closed), or were invited into it.
 func mayHelp(actor Actor, conv kefu.Conversation) bool {
 	return conv.Status != kefu.StatusQueued && (conv.AgentID == actor.ID || conv.Helps(actor.ID))
+}
+
+// mayRate returns nil if a buyer may rate the conversation, or why not: not
+// theirs (not found), rated already, or open without an agent's invitation.
+func mayRate(actor Actor, conv kefu.Conversation) error {
+	switch {
+	case actor.Kind != kefu.SenderBuyer:
+		return fmt.Errorf("rate conversation %d: only its buyer rates it: %w", conv.ID, ErrForbidden)
+	case conv.BuyerID != actor.ID:
+		return fmt.Errorf("conversation %d: %w", conv.ID, kefu.ErrNotFound)
+	case conv.Rating != 0:
+		return fmt.Errorf("rate conversation %d: %w", conv.ID, ErrAlreadyRated)
+	case conv.Open() && conv.RatingInvitedAt == nil:
+		return fmt.Errorf("rate conversation %d: %w", conv.ID, ErrNotRatable)
+	}
+	return nil
+}
+
+// mayInviteRating says whether an agent may invite the buyer to rate a
+// conversation: whoever may write to it (mayWrite).
+func mayInviteRating(actor Actor, conv kefu.Conversation) bool {
+	return actor.Kind == kefu.SenderAgent && mayWrite(actor, conv)
 }
 
 // mayManage says whether an agent may hand a conversation on (transfer) or

@@ -3,7 +3,9 @@ package conversation
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/kefu/kefu"
 )
@@ -145,5 +147,75 @@ func TestAgentChangeRules(t *testing.T) {
 				t.Fatalf("MayChangeAgent = %v, want %v", err, tc.want)
 			}
 		})
+	}
+}
+
+// Who may rate a conversation and who may invite a rating, case by case.
+func TestRatingRules(t *testing.T) {
+	const shop, buyer, holder, helper = 1, 7, 2, 3
+	now := time.Date(2026, 11, 11, 0, 0, 0, 0, time.UTC)
+	assigned := kefu.Conversation{ID: 10, ShopID: shop, BuyerID: buyer, AgentID: holder, HelperIDs: []int64{helper}, Status: kefu.StatusAssigned}
+	invited := assigned
+	invited.RatingInvitedAt = &now
+	closed := kefu.Conversation{ID: 12, ShopID: shop, BuyerID: buyer, AgentID: holder, Status: kefu.StatusClosed}
+	rated := closed
+	rated.Rating = 4
+	queued := kefu.Conversation{ID: 11, ShopID: shop, BuyerID: buyer, Status: kefu.StatusQueued}
+
+	theBuyer := Actor{Kind: kefu.SenderBuyer, ID: buyer, ShopID: shop}
+	otherBuyer := Actor{Kind: kefu.SenderBuyer, ID: buyer + 1, ShopID: shop}
+	theAgent := Actor{Kind: kefu.SenderAgent, ID: holder, ShopID: shop, Role: kefu.RoleAgent}
+	theHelper := Actor{Kind: kefu.SenderAgent, ID: helper, ShopID: shop, Role: kefu.RoleAgent}
+	colleague := Actor{Kind: kefu.SenderAgent, ID: 9, ShopID: shop, Role: kefu.RoleAgent}
+	supervisor := Actor{Kind: kefu.SenderAgent, ID: 4, ShopID: shop, Role: kefu.RoleSupervisor}
+
+	rates := []struct {
+		name  string
+		actor Actor
+		conv  kefu.Conversation
+		want  error // nil: may rate
+	}{
+		{"buyer, closed", theBuyer, closed, nil},
+		{"buyer, open and invited", theBuyer, invited, nil},
+		{"buyer, open", theBuyer, assigned, ErrNotRatable},
+		{"buyer, waiting", theBuyer, queued, ErrNotRatable},
+		{"buyer, rated", theBuyer, rated, ErrAlreadyRated},
+		{"another buyer", otherBuyer, closed, kefu.ErrNotFound},
+		{"an agent", theAgent, closed, ErrForbidden},
+	}
+	for _, tc := range rates {
+		t.Run("rate: "+tc.name, func(t *testing.T) {
+			err := mayRate(tc.actor, tc.conv)
+			if (tc.want == nil) != (err == nil) || (tc.want != nil && !errors.Is(err, tc.want)) {
+				t.Errorf("mayRate = %v, want %v", err, tc.want)
+			}
+		})
+	}
+	invites := []struct {
+		name  string
+		actor Actor
+		want  bool
+	}{
+		{"the agent holding it", theAgent, true},
+		{"a helper", theHelper, true},
+		{"a supervisor", supervisor, true},
+		{"a colleague", colleague, false},
+		{"the buyer", theBuyer, false},
+	}
+	for _, tc := range invites {
+		t.Run("invite: "+tc.name, func(t *testing.T) {
+			if got := mayInviteRating(tc.actor, assigned); got != tc.want {
+				t.Errorf("mayInviteRating = %v, want %v", got, tc.want)
+			}
+		})
+	}
+	if err := validRating(0, ""); !errors.Is(err, ErrInvalidRating) {
+		t.Errorf("0 stars: %v", err)
+	}
+	if err := validRating(5, strings.Repeat("好", kefu.MaxRatingCommentRunes)); err != nil {
+		t.Errorf("a 500-character comment: %v", err)
+	}
+	if err := validRating(5, strings.Repeat("好", kefu.MaxRatingCommentRunes+1)); !errors.Is(err, ErrCommentTooLong) {
+		t.Errorf("a 501-character comment: %v", err)
 	}
 }

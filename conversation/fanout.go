@@ -31,6 +31,10 @@ func (f fanOut) Consume(c Committed) {
 	case c.Event.Type == kefu.EventOrderLinked, c.Event.Type == kefu.EventOrderUnlinked:
 		f.publish(protocol.Encode(protocol.OrderLinkFrame{Type: protocol.TypeOrderLink, ConversationID: c.Event.ConversationID,
 			OrderNo: c.Event.Data.OrderNo, Linked: c.Event.Type == kefu.EventOrderLinked}), nil, agentTopics(c.Conversation))
+	case c.Event.Type == kefu.EventRated:
+		conv := c.Conversation
+		f.publish(protocol.Encode(protocol.RatingFrame{Type: protocol.TypeRating, ConversationID: conv.ID,
+			Stars: conv.Rating, Comment: conv.RatingComment, RatedAt: utcTime(conv.RatedAt)}), nil, conversationTopics(conv))
 	case c.Event.Type == kefu.EventPresence:
 		f.publish(presenceFrame(c.Event.AgentID, c.Event.Data.Presence), nil, []string{ShopTopic(c.Event.ShopID), SupervisorTopic(c.Event.ShopID)})
 	case c.Message != nil:
@@ -103,4 +107,12 @@ func (f fanOut) publish(frame []byte, except Subscriber, topics []string) {
 	if err := f.broker.Publish(context.Background(), frame, except, topics...); err != nil {
 		f.log.Error("publish", "topics", topics, "err", err)
 	}
+}
+
+// utcTime is *t in UTC, or the zero time for nil.
+func utcTime(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return t.UTC()
 }

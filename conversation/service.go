@@ -79,6 +79,10 @@ type Store interface {
 	BuyerOrder(ctx context.Context, shopID, buyerID int64, orderNo string) (kefu.Order, error)
 	Purge(ctx context.Context, now time.Time, committed func(kefu.Change)) (int, error)
 	AllOverflowSettings(ctx context.Context) (map[int64]kefu.OverflowSettings, error)
+	RateConversation(ctx context.Context, shopID, id, buyerID int64, stars int, comment string,
+		committed func(kefu.Change)) (kefu.Conversation, error)
+	InviteRating(ctx context.Context, shopID, id int64, by kefu.ActorRef, line kefu.Message,
+		committed func(kefu.Change)) (kefu.Conversation, error)
 	RecordShopEvent(ctx context.Context, shopID int64, typ kefu.EventType, data kefu.EventData, committed func(kefu.Change)) (kefu.Event, error)
 }
 

@@ -23,6 +23,8 @@ const (
 	TypeRead     = "read"
 	TypePresence = "presence"
 	TypePing     = "ping"
+	// TypeRate is a buyer's satisfaction rating of a conversation (CSAT).
+	TypeRate = "rate"
 )
 
 // Server frame types.
@@ -36,6 +38,7 @@ const (
 	TypeNudge        = "nudge"
 	TypeOrderLink    = "order_link"
 	TypeOverflow     = "overflow"
+	TypeRating       = "rating"
 	TypeError        = "error"
 	TypePong         = "pong"
 	TypeReconnect    = "reconnect"
@@ -92,6 +95,10 @@ type ClientFrame struct {
 	// Card is a product or order card to send (send only); with it, text
 	// may be left out.
 	Card *CardFrame `json:"card,omitempty"`
+	// Stars and Comment are a rating (rate only): 1 to 5 stars and an
+	// optional comment; the service checks them.
+	Stars   int    `json:"stars,omitempty"`
+	Comment string `json:"comment,omitempty"`
 }
 
 // DecodeClientFrame parses and validates one client frame. Rules that depend
@@ -132,6 +139,10 @@ func DecodeClientFrame(data []byte) (ClientFrame, *Error) {
 	case TypeRead:
 		if f.ConversationID <= 0 || f.Seq <= 0 {
 			return f, Errorf(CodeInvalidFrame, "read needs a conversation_id and a seq above 0")
+		}
+	case TypeRate:
+		if f.ConversationID <= 0 {
+			return f, Errorf(CodeInvalidFrame, "rate needs a conversation_id")
 		}
 	case TypePresence:
 		if f.Status != string(kefu.PresenceOnline) && f.Status != string(kefu.PresenceAway) {
@@ -334,6 +345,13 @@ type Conversation struct {
 	// Assistant: the shop's assistant answers it (bot-first) until a person
 	// takes it or the buyer asks for one (转人工).
 	Assistant bool `json:"assistant,omitempty"`
+	// Rating is the buyer's satisfaction rating, 1 to 5 stars (0: not
+	// rated); RatingComment what they wrote beside it, RatedAt when.
+	Rating        int        `json:"rating"`
+	RatingComment string     `json:"rating_comment,omitempty"`
+	RatedAt       *time.Time `json:"rated_at,omitempty"`
+	// RatingInvited: an agent invited the buyer to rate it while open.
+	RatingInvited bool `json:"rating_invited"`
 }
 
 // Transfer is who handed a conversation over and what they told the next agent.
@@ -358,7 +376,8 @@ func ConversationOf(s kefu.ConversationSummary, position int) Conversation {
 	c := Conversation{ID: s.ID, Status: string(s.Status), Buyer: BuyerOf(s.Buyer), AgentName: s.AgentName,
 		LastSeq: s.LastSeq, AgentReadSeq: s.AgentReadSeq, BuyerReadSeq: s.BuyerReadSeq, Unread: s.Unread,
 		QueuePosition: position, CreatedAt: s.CreatedAt.UTC(), AssignedAt: utc(s.AssignedAt), ClosedAt: utc(s.ClosedAt),
-		GroupID: s.GroupID, HelperIDs: s.HelperIDs, AwaitingSince: utc(s.AwaitingSince), Assistant: s.AssistantFirst && s.Status == kefu.StatusQueued}
+		GroupID: s.GroupID, HelperIDs: s.HelperIDs, AwaitingSince: utc(s.AwaitingSince), Assistant: s.AssistantFirst && s.Status == kefu.StatusQueued,
+		Rating: s.Rating, RatingComment: s.RatingComment, RatedAt: utc(s.RatedAt), RatingInvited: s.RatingInvitedAt != nil}
 	if s.AgentID != 0 {
 		id := s.AgentID
 		c.AgentID = &id
@@ -510,6 +529,16 @@ type OrderLinkFrame struct {
 	ConversationID int64  `json:"conversation_id"`
 	OrderNo        string `json:"order_no"`
 	Linked         bool   `json:"linked"`
+}
+
+// RatingFrame tells a conversation's buyer and agents that the buyer rated
+// it; the buyer's socket that sent the rate frame gets it as the answer.
+type RatingFrame struct {
+	Type           string    `json:"type"`
+	ConversationID int64     `json:"conversation_id"`
+	Stars          int       `json:"stars"`
+	Comment        string    `json:"comment"`
+	RatedAt        time.Time `json:"rated_at"`
 }
 
 // PresenceFrame says an agent's presence changed.

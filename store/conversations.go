@@ -13,25 +13,29 @@ import (
 )
 
 type conversationRow struct {
-	ID             int64 `gorm:"primaryKey"`
-	ShopID         int64
-	BuyerID        int64
-	AgentID        *int64
-	GroupID        int64
-	Priority       int
-	TransferFrom   int64
-	TransferNote   string
-	Helpers        string // agent ids, comma-separated: see kefu.Conversation.HelperIDs
-	AwaitingSince  *time.Time
-	AssistantFirst bool
-	Status         string
-	LastSeq        int64
-	AgentReadSeq   int64
-	BuyerReadSeq   int64
-	CreatedAt      time.Time
-	QueuedAt       time.Time
-	AssignedAt     *time.Time
-	ClosedAt       *time.Time
+	ID              int64 `gorm:"primaryKey"`
+	ShopID          int64
+	BuyerID         int64
+	AgentID         *int64
+	GroupID         int64
+	Priority        int
+	TransferFrom    int64
+	TransferNote    string
+	Helpers         string // agent ids, comma-separated: see kefu.Conversation.HelperIDs
+	AwaitingSince   *time.Time
+	AssistantFirst  bool
+	Status          string
+	LastSeq         int64
+	AgentReadSeq    int64
+	BuyerReadSeq    int64
+	CreatedAt       time.Time
+	QueuedAt        time.Time
+	AssignedAt      *time.Time
+	ClosedAt        *time.Time
+	Rating          int
+	RatingComment   string
+	RatedAt         *time.Time
+	RatingInvitedAt *time.Time
 }
 
 func (conversationRow) TableName() string { return "conversations" }
@@ -41,7 +45,7 @@ func (r conversationRow) conversation() kefu.Conversation {
 		TransferFromAgentID: r.TransferFrom, TransferNote: r.TransferNote, AwaitingSince: r.AwaitingSince,
 		Status: kefu.ConversationStatus(r.Status), LastSeq: r.LastSeq, AgentReadSeq: r.AgentReadSeq, BuyerReadSeq: r.BuyerReadSeq,
 		CreatedAt: r.CreatedAt, QueuedAt: r.QueuedAt, AssignedAt: r.AssignedAt, ClosedAt: r.ClosedAt, HelperIDs: parseIDs(r.Helpers),
-		AssistantFirst: r.AssistantFirst}
+		AssistantFirst: r.AssistantFirst, Rating: r.Rating, RatingComment: r.RatingComment, RatedAt: r.RatedAt, RatingInvitedAt: r.RatingInvitedAt}
 	if r.AgentID != nil {
 		c.AgentID = *r.AgentID
 	}
@@ -52,7 +56,8 @@ func rowOf(c kefu.Conversation) conversationRow {
 	r := conversationRow{ID: c.ID, ShopID: c.ShopID, BuyerID: c.BuyerID, GroupID: c.GroupID, Priority: c.Priority,
 		TransferFrom: c.TransferFromAgentID, TransferNote: c.TransferNote, AwaitingSince: c.AwaitingSince, Status: string(c.Status), LastSeq: c.LastSeq,
 		AgentReadSeq: c.AgentReadSeq, BuyerReadSeq: c.BuyerReadSeq, CreatedAt: c.CreatedAt, QueuedAt: c.QueuedAt,
-		AssignedAt: c.AssignedAt, ClosedAt: c.ClosedAt, Helpers: formatIDs(c.HelperIDs), AssistantFirst: c.AssistantFirst}
+		AssignedAt: c.AssignedAt, ClosedAt: c.ClosedAt, Helpers: formatIDs(c.HelperIDs), AssistantFirst: c.AssistantFirst,
+		Rating: c.Rating, RatingComment: c.RatingComment, RatedAt: c.RatedAt, RatingInvitedAt: c.RatingInvitedAt}
 	if c.AgentID != 0 {
 		id := c.AgentID
 		r.AgentID = &id
@@ -405,10 +410,12 @@ func (s *Store) lineThenEvent(ctx context.Context, tx *sql.Tx, m kefu.Message, e
 func (s *Store) conversationIn(ctx context.Context, tx *sql.Tx, shopID, id int64) (kefu.Conversation, error) {
 	var r conversationRow
 	err := tx.QueryRowContext(ctx, s.sql(`SELECT id, shop_id, buyer_id, agent_id, group_id, priority, transfer_from, transfer_note, helpers,
-		awaiting_since, status, last_seq, agent_read_seq, buyer_read_seq, created_at, queued_at, assigned_at, closed_at, assistant_first
+		awaiting_since, status, last_seq, agent_read_seq, buyer_read_seq, created_at, queued_at, assigned_at, closed_at, assistant_first,
+		rating, rating_comment, rated_at, rating_invited_at
 		FROM conversations WHERE shop_id = $1 AND id = $2`), shopID, id).
 		Scan(&r.ID, &r.ShopID, &r.BuyerID, &r.AgentID, &r.GroupID, &r.Priority, &r.TransferFrom, &r.TransferNote, &r.Helpers, &r.AwaitingSince,
-			&r.Status, &r.LastSeq, &r.AgentReadSeq, &r.BuyerReadSeq, &r.CreatedAt, &r.QueuedAt, &r.AssignedAt, &r.ClosedAt, &r.AssistantFirst)
+			&r.Status, &r.LastSeq, &r.AgentReadSeq, &r.BuyerReadSeq, &r.CreatedAt, &r.QueuedAt, &r.AssignedAt, &r.ClosedAt, &r.AssistantFirst,
+			&r.Rating, &r.RatingComment, &r.RatedAt, &r.RatingInvitedAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return kefu.Conversation{}, fmt.Errorf("conversation %d: %w", id, kefu.ErrNotFound)
 	}

@@ -422,6 +422,14 @@ END;
 	// is the defaults, so a shop keeps following them until its owner sets
 	// its own.
 	`ALTER TABLE shops ADD COLUMN rate_limits TEXT NOT NULL DEFAULT ''`,
+	// 32: satisfaction ratings (CSAT): a conversation's stars (0: not rated),
+	// the buyer's comment, when they rated and when an agent invited them
+	// to; and the shop's switch, on for every shop until it turns it off.
+	`ALTER TABLE conversations ADD COLUMN rating INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE conversations ADD COLUMN rating_comment TEXT NOT NULL DEFAULT '';
+ALTER TABLE conversations ADD COLUMN rated_at {{time}};
+ALTER TABLE conversations ADD COLUMN rating_invited_at {{time}};
+ALTER TABLE shops ADD COLUMN csat_enabled BOOLEAN NOT NULL DEFAULT TRUE`,
 	// 33: the report roll-up (docs/reports.md): each conversation's
 	// stretches (kefu.ReportSession) and the spans of agents' presence,
 	// overflow stages and surge mode, folded from the event log by

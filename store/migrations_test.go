@@ -87,6 +87,15 @@ func TestMigrationsUpgradeADatabaseHoldingData(t *testing.T) {
 		old.History[0].Status != "paid" || !old.History[0].At.Equal(placed) {
 		t.Fatalf("old order after the upgrade: %+v, %v", old, err)
 	}
+	// A shop from before ratings asks for them, and its conversations are
+	// not rated (migration 32).
+	if shop, err := st.Shop(context.Background(), 1); err != nil || !shop.CSATEnabled {
+		t.Fatalf("old shop after the upgrade: %+v, %v", shop, err)
+	}
+	if conv, err := st.Conversation(context.Background(), 1, 1); err != nil || conv.Rating != 0 || conv.RatingComment != "" ||
+		conv.RatedAt != nil || conv.RatingInvitedAt != nil {
+		t.Fatalf("old conversation after the upgrade: %+v, %v", conv, err)
+	}
 	// The new column works for new messages.
 	stored, _, err := st.AppendMessage(context.Background(), kefu.Message{ShopID: 1, ConversationID: 1,
 		Kind: kefu.KindSystem, Sender: kefu.SenderSystem, Text: "会话已结束", Code: kefu.SystemClosed})

@@ -24,6 +24,7 @@ type shopRow struct {
 	OrderWebhookSecret   string
 	RetentionDays        int
 	RateLimits           string
+	CSATEnabled          bool `gorm:"column:csat_enabled"`
 	kefu.RoutingSettings `gorm:"embedded"`
 	CreatedAt            time.Time
 }
@@ -60,8 +61,9 @@ func (s *Store) CreateShop(ctx context.Context, shop kefu.Shop) (kefu.Shop, erro
 	if shop.SlowReplySeconds == 0 {
 		shop.SlowReplySeconds = kefu.DefaultSlowReplySeconds
 	}
+	// A new shop asks for ratings (CSAT) until it switches them off.
 	row := shopRow{Slug: shop.Slug, Name: shop.Name, IdentitySecret: shop.IdentitySecret, RoutingSettings: shop.RoutingSettings,
-		CreatedAt: s.now().UTC()}
+		CSATEnabled: true, CreatedAt: s.now().UTC()}
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Create(&row).Error; err != nil {
 			return err
@@ -75,7 +77,7 @@ func (s *Store) CreateShop(ctx context.Context, shop kefu.Shop) (kefu.Shop, erro
 		return kefu.Shop{}, fmt.Errorf("store: create shop %q: %w", shop.Slug, err)
 	}
 	// A new shop follows the defaults (its rate_limits are '').
-	shop.ID, shop.CreatedAt, shop.RateLimits = row.ID, row.CreatedAt, kefu.DefaultRateLimits()
+	shop.ID, shop.CreatedAt, shop.RateLimits, shop.CSATEnabled = row.ID, row.CreatedAt, kefu.DefaultRateLimits(), true
 	return shop, nil
 }
 
@@ -154,7 +156,7 @@ func (s *Store) Shop(ctx context.Context, id int64) (kefu.Shop, error) {
 func (s *Store) withOrigins(ctx context.Context, row shopRow) (kefu.Shop, error) {
 	shop := kefu.Shop{ID: row.ID, Slug: row.Slug, Name: row.Name, RoutingSettings: row.RoutingSettings,
 		IdentitySecret: row.IdentitySecret, HasOrderWebhookSecret: row.OrderWebhookSecret != "", RetentionDays: row.RetentionDays,
-		CreatedAt: row.CreatedAt}
+		CSATEnabled: row.CSATEnabled, CreatedAt: row.CreatedAt}
 	var err error
 	if shop.RateLimits, err = decodeRateLimits(row.RateLimits); err != nil {
 		return kefu.Shop{}, fmt.Errorf("store: rate limits of shop %d: %w", row.ID, err)
@@ -527,6 +529,20 @@ func (s *Store) SetShopRouting(ctx context.Context, shopID int64, r kefu.Routing
 	}
 	if res.RowsAffected == 0 {
 		return fmt.Errorf("store: set routing of shop %d: %w", shopID, kefu.ErrNotFound)
+	}
+	return nil
+}
+
+// SetShopCSAT switches the shop's satisfaction ratings (CSAT) on or off.
+func (s *Store) SetShopCSAT(ctx context.Context, shopID int64, enabled bool) error {
+	ctx, cancel := bound(ctx)
+	defer cancel()
+	res := s.db.WithContext(ctx).Exec(`UPDATE shops SET csat_enabled = ? WHERE id = ?`, enabled, shopID)
+	if res.Error != nil {
+		return fmt.Errorf("store: set ratings of shop %d: %w", shopID, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("store: set ratings of shop %d: %w", shopID, kefu.ErrNotFound)
 	}
 	return nil
 }

@@ -65,6 +65,7 @@ func TestStore(t *testing.T) {
 		{"ConcurrentRetries", testConcurrentRetries},
 		{"ListConversations", testListConversations},
 		{"Events", testEvents},
+		{"Ratings", testRatings},
 		{"Orders", testOrders},
 		{"Secret", testSecret},
 	}

@@ -33,7 +33,9 @@
       closed: '会话已结束，发送消息可重新咨询', ended: '会话已结束', newConv: '新会话', menu: '请选择咨询类型', offline: '网络已断开，恢复后消息会自动发出',
       unavailable: '在线客服暂时无法使用', human: '转人工', inLine: '排队中', inLineN: '排队中 · 第 {n} 位', bot: '智能客服',
       replyEta: '预计 {n} 分钟内回复', offHours: '当前为非工作时间，客服 {n} 上线', offHoursNow: '当前为非工作时间', quick: '猜你想问',
-      sendP: '发送商品', orders: '我的订单', sts: '待付款,待付款,已下单,已付款,已发货,已签收,退款中,已退款,已完成,已取消,已取消,已关闭,退货中,售后中,纠纷中'
+      sendP: '发送商品', orders: '我的订单', rate: '请为本次服务评分', ratePh: '说说您的感受（选填）', rateSend: '提交评价',
+      thanks: '感谢您的评价！', invited: '客服邀请您对本次服务进行评价', star: '{n} 星', rateFail: '评价未提交，请重试',
+      sts: '待付款,待付款,已下单,已付款,已发货,已签收,退款中,已退款,已完成,已取消,已取消,已关闭,退货中,售后中,纠纷中'
     },
     en: {
       title: 'Customer service', open: 'Chat with us', close: 'Close', send: 'Send', list: 'Messages',
@@ -44,7 +46,9 @@
       newConv: 'New conversation', menu: 'What can we help with?', offline: 'You are offline; your messages go out when you are back',
       unavailable: 'Chat is unavailable on this page', human: 'Talk to a person', inLine: 'In line', inLineN: 'In line · number {n}', bot: 'Assistant',
       replyEta: 'Usually replies within {n} min', offHours: 'Outside working hours; agents are back {n}', offHoursNow: 'Outside working hours', quick: 'Common questions',
-      sendP: 'Send product', orders: 'My orders', sts: ''
+      sendP: 'Send product', orders: 'My orders', rate: 'How was our service?', ratePh: 'Tell us more (optional)', rateSend: 'Submit',
+      thanks: 'Thank you for your feedback!', invited: 'The agent invites you to rate the service', star: '{n} stars', rateFail: 'Not sent, try again',
+      sts: ''
     }
   };
   function pickLang(l) { return /^en/i.test(l || '') ? 'en' : 'zh'; }
@@ -102,6 +106,9 @@
   var avEl, humanBtn, unEl, welEl, ftEl;
   // The product the page shows (kefu('product')), its preview, 我的订单 and its list.
   var prod = null, pvEl, ordBtn, olEl;
+  // The rating (CSAT) block: its stars, comment box and submit, the thank-you; the stars picked,
+  // the conversations rated from this page (thanked) and the one whose rate frame is in flight.
+  var csEl, csAsk, csStars, csText, csSend, csThanks, csErr, csPick = 0, thanked = {}, rating = 0;
 
   // ---------------------------------------------------------------- view
   var CSS = '*{box-sizing:border-box}[hidden]{display:none!important}' +
@@ -137,6 +144,9 @@
     'textarea{flex:1;height:60px;resize:none;padding:8px 10px;border:1px solid #e3e3e3;border-radius:8px;font:inherit;color:inherit;outline:0}textarea:focus{border-color:#ff5000}' +
     '.cb{padding:0!important;background:none!important}.cd{display:flex;gap:8px;width:230px;padding:8px;border-radius:8px;background:#fff;color:#333;text-decoration:none}' +
     '.cd img{width:56px;height:56px}.cp{color:#ff5000}.pv{display:flex;gap:8px;align-items:center;padding:8px 12px 0;background:#f5f6f7}' +
+    '.cs{padding:10px 12px;border-top:1px solid #eee;background:#fffaf5;text-align:center;font-size:13px}.cs .sr{display:flex;justify-content:center;gap:4px;margin:4px 0}' +
+    '.str{width:34px;height:34px;padding:0;border:0;background:none;color:#d9d9d9;font-size:28px;line-height:1}.str.on{color:#ff9500}' +
+    '.cs textarea{display:block;width:100%;height:48px;margin:4px 0 8px}.cs .sd{height:30px}.cs .sd:disabled{opacity:.5;cursor:default}.cs .f{color:#f5222d;font-size:12px}' +
     '.sd{height:36px;padding:0 18px;border:0;border-radius:18px;background:#ff5000;color:#fff}.sd:hover{background:#e64800}' +
     '@media(max-width:480px){.pan{right:0;bottom:0;width:100%;height:100%;border-radius:0}.open .bub{display:none}textarea{font-size:16px}}' +
     '@media(prefers-reduced-motion:reduce){.pan{animation:none}.bub{transition:none}}';
@@ -195,11 +205,20 @@
     pvEl = h('div', 'pv', { 'data-testid': 'kefu-product-preview', hidden: '' });
     ordBtn = h('button', 'hm', { type: 'button', 'data-testid': 'kefu-orders-button', hidden: '' });
     olEl = h('div', 'mn', { role: 'group', hidden: '' });
+    csEl = h('div', 'cs', { 'data-testid': 'kefu-csat', role: 'group', hidden: '' });
+    csAsk = h('div');
+    csStars = h('div', 'sr');
+    for (var i = 1; i <= 5; i++) csStars.append(h('button', 'str', { type: 'button', 'data-testid': 'kefu-csat-star', 'data-stars': String(i), 'aria-pressed': 'false' }, '★'));
+    csText = h('textarea', '', { 'data-testid': 'kefu-csat-comment', maxlength: '500' });
+    csSend = h('button', 'sd', { type: 'button', 'data-testid': 'kefu-csat-submit', disabled: '' });
+    csErr = h('div', 'f', { role: 'alert', hidden: '' });
+    csThanks = h('div', '', { 'data-testid': 'kefu-csat-thanks', role: 'status', hidden: '' });
+    csEl.append(csAsk, csStars, csText, csErr, csSend);
     tt.append(nameEl, subEl);
     hd.append(avEl, tt, ordBtn, humanBtn, closeBtn);
     list.append(welEl, pend);
     ft.append(input, sendBtn);
-    panel.append(hd, offEl, queueEl, list, unEl, typingEl, menuEl, olEl, pvEl, ft);
+    panel.append(hd, offEl, queueEl, list, unEl, typingEl, csEl, csThanks, menuEl, olEl, pvEl, ft);
     wrap.append(panel, bubble);
     root.append(wrap);
     D.body.appendChild(host);
@@ -209,6 +228,8 @@
     sendBtn.onclick = submit;
     humanBtn.onclick = function () { send('转人工'); }; // the text the server's 转人工 rule knows, in any language
     ordBtn.onclick = function () { olEl.hidden = !olEl.hidden; };
+    csStars.onclick = function (e) { var n = +(e.target.dataset && e.target.dataset.stars); if (n) { csPick = n; renderCsat(); } };
+    csSend.onclick = rate;
     panel.addEventListener('keydown', function (e) { if (e.key === 'Escape') close(); });
     input.addEventListener('keydown', function (e) {
       // isComposing / 229: Enter that confirms a Chinese IME candidate must not send.
@@ -251,6 +272,47 @@
     renderUnread();
     renderMenu();
     renderTools();
+    renderCsat();
+  }
+
+  // renderCsat asks for a rating of the conversation shown once it has closed (or an agent invited
+  // one) if the shop asks for ratings and nobody rated it yet, and thanks a buyer who just did.
+  // The conversation object says whether it is rated, so a reload never asks twice.
+  function renderCsat() {
+    var c = conv[cur] || {};
+    csThanks.hidden = unavail || !thanked[cur];
+    csThanks.textContent = t('thanks');
+    csEl.hidden = unavail || !isReady || !sess || sess.csat === false || !cur || !!c.rating || thanked[cur] ||
+      !(c.status === 'closed' || c.rating_invited);
+    csAsk.textContent = t('rate');
+    csText.placeholder = t('ratePh');
+    csText.setAttribute('aria-label', t('ratePh'));
+    csSend.textContent = t('rateSend');
+    csSend.disabled = !csPick || rating === cur;
+    csErr.textContent = t('rateFail');
+    csStars.querySelectorAll('button').forEach(function (b) {
+      var n = +b.dataset.stars;
+      b.classList.toggle('on', n <= csPick);
+      b.setAttribute('aria-pressed', String(n === csPick));
+      b.setAttribute('aria-label', t('star', n));
+    });
+  }
+
+  // rate sends the stars picked and the comment for the conversation shown; the rating frame
+  // (or an error frame with ref "rate") answers.
+  function rate() {
+    if (!csPick || !cur || !isReady) return;
+    rating = cur;
+    csErr.hidden = true;
+    put({ type: 'rate', conversation_id: cur, stars: csPick, comment: csText.value.trim().slice(0, 500) });
+    renderCsat();
+  }
+
+  function onRating(f) {
+    var c = conv[f.conversation_id];
+    if (c) c.rating = f.stars;
+    if (rating === f.conversation_id) { thanked[f.conversation_id] = true; rating = 0; csPick = 0; csText.value = ''; }
+    renderCsat();
   }
 
   // renderTools draws the product preview and a signed-in buyer's 我的订单 (the session's orders).
@@ -485,7 +547,7 @@
     if (m.code) el.dataset.code = m.code;
     // System lines are worded in the widget's language from their code.
     body(el, sys && m.code === 'assigned' ? t('serving', m.sender_name || '')
-      : sys && m.code === 'closed' ? t('ended') : m.text == null ? '' : m.text, /^(product|order)$/.test(m.kind) && m.card, m.kind);
+      : sys && m.code === 'closed' ? t('ended') : sys && m.code === 'rating_invited' ? t('invited') : m.text == null ? '' : m.text, /^(product|order)$/.test(m.kind) && m.card, m.kind);
     el.title = m.sender === 'system' ? time(m.created_at) : '';
     mark(el);
     scrolled(function () { list.insertBefore(el, welEl); }, mine);
@@ -595,6 +657,7 @@
     status();
     renderMenu();
     renderQuickReplies(); // none once it is closed
+    renderCsat();
   }
 
   function onAgentRead(c, seq) {
@@ -658,6 +721,7 @@
 
   function onError(f) {
     var id = f.ref;
+    if (id === 'rate') return onRateError(f);
     if (!id) { syncing = {}; return; } // e.g. a refused sync: the next gap may ask again
     if (!outbox().some(function (i) { return i.id === id; })) return;
     if (/^(text_empty|text_too_long|text_invalid_characters|invalid_client_msg_id|invalid_frame|invalid_json|invalid_card|unknown_order|image_not_allowed|link_not_allowed)$/.test(f.code)) {
@@ -674,6 +738,17 @@
     setTimeout(function () {
       outbox().forEach(function (i) { if (i.id === id) transmit(i); });
     }, wait + Math.random() * 2000);
+  }
+
+  // onRateError: rated already (another tab) or switched off, and the stars go; anything
+  // else leaves them for another try.
+  function onRateError(f) {
+    var c = conv[rating];
+    if (f.code === 'already_rated' && c) c.rating = c.rating || -1;
+    if (f.code === 'rating_disabled' && sess) sess.csat = false;
+    csErr.hidden = /^(already_rated|rating_disabled)$/.test(f.code);
+    rating = 0;
+    renderCsat();
   }
 
   // ---------------------------------------------------------------- connection
@@ -788,6 +863,7 @@
       case 'message': receive(f.message); break;
       case 'history': onHistory(f); break;
       case 'conversation': onConv(f.conversation); break;
+      case 'rating': onRating(f); break;
       case 'queue': if (adopt(f.conversation_id) && f.conversation_id === cur) { setQueue(f.position, f.eta_seconds); status(); } break;
       case 'typing': if (f.sender !== 'buyer') showTyping(); break;
       case 'read':
@@ -817,6 +893,7 @@
     setQueue(f.queue_position);
     status();
     renderMenu();
+    renderCsat();
     outbox().forEach(function (i) { if (own(i)) transmit(i); });
   }
 

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   isMine, isListed, canWrite, canClose, canHandOver, canLeave, canTakeOver, helps, holds,
-  nextAwaiting, previewMessage, newerWords, compareMine, waited, rankAgents, invitable,
+  nextAwaiting, previewMessage, newerWords, compareMine, waited, rankAgents, invitable, canInviteRating,
 } from '../static/access.js';
 
 const wang = { id: 2, role: 'agent' };
@@ -118,4 +118,14 @@ test('transfer targets: online with room first, then by load; me and disabled on
   ];
   assert.deepEqual(rankAgents(agents, wang).map((a) => a.id), [6, 5, 8, 3]);
   assert.deepEqual(invitable(agents, conv({ agent_id: 2, helper_ids: [6] }), wang).map((a) => a.id), [8, 3]);
+});
+
+test('a rating is invited once, of an assigned conversation, by whoever writes to it', () => {
+  const c = conv({ helper_ids: [3] });
+  for (const me of [wang, li, sup, boss]) assert.equal(canInviteRating(c, me), true, me.role + ' ' + me.id);
+  assert.equal(canInviteRating(c, { id: 5, role: 'agent' }), false, 'a colleague');
+  assert.equal(canInviteRating(conv({ rating_invited: true }), wang), false, 'invited already');
+  assert.equal(canInviteRating(conv({ rating: 4 }), wang), false, 'rated already');
+  assert.equal(canInviteRating(conv({ status: 'closed' }), wang), false, 'closed: the widget asks by itself');
+  assert.equal(canInviteRating(conv({ status: 'queued', agent_id: null }), sup), false, 'waiting');
 });

@@ -59,6 +59,13 @@ export function canHandOver(conv, me) {
   return !!conv && conv.status === 'assigned' && (holds(conv, me) || isPrivileged(me));
 }
 
+// canInviteRating: ask the buyer to rate an assigned conversation nobody rated or invited a
+// rating of yet, as the server's mayWrite: its holder, a helper, or an owner or supervisor.
+export function canInviteRating(conv, me) {
+  return !!conv && conv.status === 'assigned' && !conv.rating && !conv.rating_invited &&
+    (holds(conv, me) || helps(conv, me) || isPrivileged(me));
+}
+
 // canLeave: a helper steps out.
 export function canLeave(conv, me) {
   return helps(conv, me);

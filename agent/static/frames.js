@@ -7,6 +7,7 @@ import { updateAgent } from './session.js';
 import { upsertConv, fetchConversation, refreshList, loadLinkedOrders } from './convs.js';
 import { acceptMessage, catchUp, checkGap, flushOutbox, openLog, refuseOutbox, removeOutbox, sendSync } from './messages.js';
 import { loadAgents } from './handover.js';
+import { onRatingFrame } from './rating.js';
 import { api } from './api.js';
 
 const TYPING_SHOW_MS = 6000;
@@ -21,6 +22,7 @@ export function onFrame(f) {
     case 'read': onRead(f); break;
     case 'conversation': upsertConv(f.conversation, true); break;
     case 'nudge': onNudge(f); break;
+    case 'rating': onRatingFrame(f); break;
     case 'order_link': if (f.conversation_id === state.selectedId) loadLinkedOrders(f.conversation_id); break;
     case 'presence': onPresenceFrame(f); break;
     case 'overflow': state.overflow = f; scheduleRender(); break;

@@ -1,7 +1,7 @@
 // The middle column: the open conversation's header, banner and messages (held ones from its
 // log in seq order, then our outbox's pending and refused ones). The message box under it is
 // views/composer.js; the hand-over buttons, panel and close confirmation are views/handover.js.
-import { state, meId, isMine } from '../state.js';
+import { state, meId, isMine, me } from '../state.js';
 import { t, hasString } from '../strings.js';
 import { h, setChildren, reconcile, byId, fmtTime, fmtDateTime, money } from '../dom.js';
 import { errText } from '../api.js';
@@ -9,6 +9,8 @@ import { buyerName, acceptConversation } from '../convs.js';
 import { loadOlder, removeOutbox } from '../messages.js';
 import { editOutbox } from './composer.js';
 import * as handover from './handover.js';
+import { canInviteRating } from '../access.js';
+import { inviteRating, starsText } from '../rating.js';
 
 let el = {};
 const rows = new Map(); // key ('s'+seq, 'p'+client_msg_id) -> {el, sig} in #msg-list
@@ -30,7 +32,12 @@ export function init() {
     loadOlder: byId('load-older'),
     msgList: byId('msg-list'),
     typing: byId('typing'),
+    rating: byId('chat-rating'),
+    inviteRating: byId('chat-invite-rating'),
   };
+  el.inviteRating.addEventListener('click', () => {
+    if (state.selectedId != null) inviteRating(state.selectedId);
+  });
   handover.init();
   el.chatAccept.addEventListener('click', () => {
     if (state.selectedId != null) acceptConversation(state.selectedId);
@@ -81,6 +88,7 @@ export function systemText(m) {
   if (m.code === 'closed') return t('sysClosed');
   if (m.code === 'joined') return t('sysJoined', { name: m.sender_name || '' });
   if (m.code === 'left') return t('sysLeft', { name: m.sender_name || '' });
+  if (m.code === 'rating_invited') return t('sysRatingInvited');
   return m.text || '';
 }
 
@@ -110,6 +118,7 @@ export function render() {
   el.chatSub.textContent = t('conversationNo', { id: conv.id });
   el.chatAccept.hidden = conv.status !== 'queued';
   el.chatAccept.disabled = state.accepting.has(id);
+  renderRating(conv);
 
   renderLinked(id);
 
@@ -173,6 +182,18 @@ export function render() {
   const ty = state.typing.get(id);
   const typingText = ty && ty.until > Date.now() ? t('typing', { name: ty.name || buyerName(conv) }) : '';
   if (el.typing.textContent !== typingText) el.typing.textContent = typingText;
+}
+
+// renderRating shows the buyer's stars (and comment) on a rated conversation, "invited" while
+// an invitation waits, and the invite button where one may be sent.
+function renderRating(conv) {
+  const text = conv.rating ? t('ratingLine', { stars: starsText(conv.rating) }) + (conv.rating_comment ? ' · ' + conv.rating_comment : '')
+    : conv.rating_invited ? t('ratingInvitedLine') : '';
+  if (el.rating.textContent !== text) el.rating.textContent = text;
+  el.rating.title = conv.rating ? t('ratingStars', { n: conv.rating }) : '';
+  el.rating.setAttribute('data-stars', String(conv.rating || 0));
+  el.rating.hidden = !text;
+  el.inviteRating.hidden = !canInviteRating(conv, me());
 }
 
 function senderName(msg) {

@@ -8,6 +8,7 @@ import { h, setChildren, reconcile, byId, fmtTime, avatarEl } from '../dom.js';
 import { myConvs, colleaguesConvs, queuedConvs, buyerName, selectConversation, acceptConversation, toggleHistory, loadHistory, openClosed } from '../convs.js';
 import { previewMessage, waited, helps } from '../access.js';
 import { systemText } from './chat.js';
+import { starsText } from '../rating.js';
 
 const WAIT_REDRAW_MS = 5000; // the time waited is redrawn this often (whole seconds shown)
 
@@ -253,7 +254,7 @@ function renderHistory() {
     const name = buyerName(c);
     const pv = previewText(c);
     const when = fmtTime(c.closed_at || c.created_at);
-    const sig = [state.lang, name, c.buyer && c.buyer.id, when, pv.text, pv.cls, c.agent_name].join('\u0001');
+    const sig = [state.lang, name, c.buyer && c.buyer.id, when, pv.text, pv.cls, c.agent_name, c.rating].join('\u0001');
     if (li._sig !== sig) {
       li._sig = sig;
       setChildren(li.firstChild,
@@ -261,6 +262,7 @@ function renderHistory() {
         h('span', { class: 'conv-body' }, [
           h('span', { class: 'conv-top' }, [
             h('span', { class: 'conv-name', text: name }),
+            c.rating ? h('span', { class: 'conv-rating', 'data-testid': 'history-rating', 'data-stars': String(c.rating), title: t('ratingStars', { n: c.rating }), text: starsText(c.rating) }) : null,
             h('time', { class: 'conv-time', text: when }),
           ]),
           h('span', { class: 'conv-bottom' }, [h('span', { class: 'conv-preview ' + pv.cls, text: pv.text })]),

@@ -1,5 +1,6 @@
 // Settings › Routing: the shop's routing rules (PUT /api/v1/shop/routing), each with its unit
 // and what it does; 0 turns each off. high_value_cents is typed in yuan and sent in cents.
+// Beside them, the satisfaction ratings switch (PUT /api/v1/shop/csat).
 import { t } from '../../strings.js';
 import { h, toast } from '../../dom.js';
 import { api } from '../../api.js';
@@ -34,10 +35,14 @@ export function draw(ctx) {
     input.addEventListener('input', () => { status.textContent = ''; });
     return { r, input };
   });
+  const csat = h('input', { type: 'checkbox', 'data-testid': 'csat-enabled' });
+  csat.checked = !ctx.data.shop || ctx.data.shop.csat_enabled !== false;
+  csat.addEventListener('input', () => { status.textContent = ''; });
   const err = errorLine('routing-error');
   const form = h('form', { class: 'set-form', 'data-testid': 'routing-form', novalidate: true }, [
     ...inputs.map(({ r, input }) => field('routing-' + r.key, t('set_r_' + r.key), input, t('set_r_' + r.key + '_help'),
       h('span', { class: 'set-unit', text: t('set_r_' + r.key + '_unit') }))),
+    field('routing-csat', t('set_csat'), csat, t('set_csat_help')),
     err,
     h('div', { class: 'set-actions' }, [h('button', { type: 'submit', class: 'btn btn-primary', 'data-testid': 'routing-save', text: t('set_save') }), status]),
   ]);
@@ -57,6 +62,7 @@ export function draw(ctx) {
     let shop;
     const ok = await submitting(form, err, async () => {
       shop = (await api('PUT', '/api/v1/shop/routing', body)).shop;
+      if (shop && shop.csat_enabled !== csat.checked) shop = (await api('PUT', '/api/v1/shop/csat', { enabled: csat.checked })).shop;
     });
     if (!ok) return;
     ctx.setShop(shop);
