@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -27,6 +28,7 @@ import (
 	"github.com/kefu/kefu/internal/testdb"
 	"github.com/kefu/kefu/protocol"
 	"github.com/kefu/kefu/ratelimit"
+	"github.com/kefu/kefu/report"
 	"github.com/kefu/kefu/store"
 	"github.com/kefu/kefu/widget"
 )
@@ -104,7 +106,8 @@ func (e *env) start() {
 	e.srv = api.New(api.Config{Store: st, Conversations: convs, Assistant: bot, Now: e.clock.Now, BuyerSecret: secret,
 		Limiter: ratelimit.NewMemory(e.clock.Now), MaxConnections: e.maxConnections, PublicURL: e.publicURL,
 		PasswordCost: passwordCost, TrustedProxies: e.trustedProxies, SocketWriteTimeout: e.socketWriteTimeout,
-		Widget: widget.Handler(), Console: agent.New(), OpenAPI: docs.Handler()})
+		Widget: widget.Handler(), Console: agent.New(), OpenAPI: docs.Handler(),
+		Reports: report.NewRoller(st, nil, func(err error) bool { return errors.Is(err, store.ErrReportMarkMoved) })})
 	convs.SetAdmission(e.srv)
 	e.ts = httptest.NewServer(e.srv)
 	t.Cleanup(e.stop)

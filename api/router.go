@@ -58,6 +58,9 @@ type Store interface {
 	OverflowSettings(ctx context.Context, shopID int64) (kefu.OverflowSettings, error)
 	SetOverflowSettings(ctx context.Context, shopID int64, o kefu.OverflowSettings) error
 	AutoReplyRules(ctx context.Context, shopID int64) ([]kefu.AutoReplyRule, error)
+	ReportSessions(ctx context.Context, shopID int64, from, to time.Time) ([]kefu.ReportSession, error)
+	ReportSpans(ctx context.Context, shopID int64, from, to time.Time) ([]kefu.ReportSpan, error)
+	ReportOrders(ctx context.Context, shopID int64, from, to time.Time) ([]kefu.ReportOrder, error)
 	SaveAutoReplyRule(ctx context.Context, r kefu.AutoReplyRule, check func([]kefu.AutoReplyRule) error) (kefu.AutoReplyRule, error)
 	DeleteAutoReplyRule(ctx context.Context, shopID, id int64) error
 	SetShopRetention(ctx context.Context, shopID int64, days int) error
@@ -163,6 +166,9 @@ type Config struct {
 	// SocketWriteTimeout bounds one write to a socket's client: a client
 	// that takes no bytes for this long is dropped; 10 s when 0.
 	SocketWriteTimeout time.Duration
+	// Reports keeps the report roll-up folded; a report first folds what
+	// is left of the log. nil: reports read the roll-up as it stands.
+	Reports Rollup
 	// Widget, Console and Docs serve the embedded assets.
 	Widget  http.Handler
 	Console http.Handler
@@ -201,6 +207,7 @@ func (s *Server) Shutdown(ctx context.Context) error { return s.hub.shutdown(ctx
 type handlers struct {
 	store     Store
 	convs     Conversations
+	rollup    Rollup    // nil: none
 	assistant Assistant // nil: none
 	log       *slog.Logger
 	now       func() time.Time
@@ -246,7 +253,7 @@ func New(cfg Config) *Server {
 	if cfg.SocketWriteTimeout <= 0 {
 		cfg.SocketWriteTimeout = writeTimeout
 	}
-	h := &handlers{socketWriteTimeout: cfg.SocketWriteTimeout, agentAccept: agentSocketOptions(cfg.PublicURL), store: cfg.Store, convs: cfg.Conversations, assistant: cfg.Assistant, log: cfg.Log, now: cfg.Now,
+	h := &handlers{socketWriteTimeout: cfg.SocketWriteTimeout, agentAccept: agentSocketOptions(cfg.PublicURL), store: cfg.Store, convs: cfg.Conversations, assistant: cfg.Assistant, rollup: cfg.Reports, log: cfg.Log, now: cfg.Now,
 		tokens: buyerTokens{secret: cfg.BuyerSecret}, public: cfg.PublicURL, hub: newHub(), logins: newLoginLimiter(cfg.Now),
 		limiter: cfg.Limiter, admission: cfg.Admission, slots: &connSlots{max: int64(max(cfg.MaxConnections, 0))},
 		shops: newShopCache(cfg.Store, cfg.Now), passwordCost: cfg.PasswordCost, metrics: cfg.Metrics}
@@ -337,6 +344,10 @@ func routes(r *gin.Engine, h *handlers, cfg Config) {
 	agent.PUT("/webhooks", h.putWebhook)
 	agent.POST("/webhooks/secret", h.rotateWebhookSecret)
 	agent.GET("/webhooks/deliveries", h.listWebhookDeliveries)
+	agent.GET("/reports", h.getReport)
+	agent.GET("/reports/live", h.getLiveBoard)
+	agent.GET("/reports/tables/:table", h.getReportCSV)
+	agent.GET("/reports/charts/:chart", h.getReportChart)
 	agent.GET("/conversations", h.listConversations)
 	agent.GET("/search", h.search)
 	agent.GET("/conversations/:id", h.getConversation)

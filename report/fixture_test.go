@@ -79,6 +79,13 @@ func (f *fixture) closes(a kefu.Agent, conv int64) {
 	}
 }
 
+func (f *fixture) rates(b kefu.Buyer, conv int64, stars int) {
+	f.t.Helper()
+	if _, err := f.svc.Rate(f.ctx, conversation.BuyerActor(b), conv, stars, ""); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
 func (f *fixture) order(no, ext string, cents int64, at time.Time) {
 	f.t.Helper()
 	_, _, err := f.st.UpsertOrder(f.ctx, f.shop.ID, kefu.OrderUpsert{Order: kefu.Order{OrderNo: no, Status: "paid",
@@ -190,11 +197,14 @@ func newFixture(t *testing.T, open func(testing.TB, func() time.Time) *store.Sto
 	f.replies(f.a, b2)
 	f.at(t2.Add(sec(1000)))
 	f.closes(f.a, b2)
+	f.rates(f.buyer("u2"), b2, 3) // the reopened stretch's rating
 	f.order("O3", "u2", 20000, t2.Add(sec(3600)))
 
 	// b1 closes at 11-11 00:10 local; u1's order of 01:00 is its conversion.
 	f.at(t2.Add(sec(4200)))
 	f.closes(f.a, b1)
+	f.at(t2.Add(sec(4210)))
+	f.rates(f.buyer("u1"), b1, 5)
 	f.order("O2", "u1", 10000, t2.Add(2*time.Hour))
 
 	// 11-11 10:00: B is away; A takes u3 and u4 (A's cap is 2); u5 waits,
@@ -219,6 +229,7 @@ func newFixture(t *testing.T, open func(testing.TB, func() time.Time) *store.Sto
 	f.svc.Tick(ctx)
 	f.at(t3.Add(sec(100)))
 	f.closes(f.a, b3)
+	f.rates(f.buyer("u3"), b3, 4)
 	if got := f.holder(b5); got != f.a.ID {
 		t.Fatalf("u5 is held by %d after A closed u3, want A %d", got, f.a.ID)
 	}
@@ -319,8 +330,13 @@ func TestReportFixture(t *testing.T) {
 			checkNum("resolution median", s.Resolution.Median, fptr(198))
 			checkNum("resolution p90", s.Resolution.P90, fptr(4200))
 			checkInt("csat eligible", s.CSAT.Eligible, 4)
-			checkInt("csat ratings", s.CSAT.Ratings, 0)
-			checkNum("csat mean", s.CSAT.Mean, nil)
+			// u1 gave 5 stars, u2 3 (to its reopened stretch), u3 4.
+			checkInt("csat ratings", s.CSAT.Ratings, 3)
+			checkNum("csat mean", s.CSAT.Mean, fptr(4))
+			checkNum("csat response rate", s.CSAT.ResponseRate, fptr(0.75))
+			if s.CSAT.Distribution != [5]int{0, 0, 1, 1, 1} {
+				t.Errorf("csat distribution = %v", s.CSAT.Distribution)
+			}
 			// A person answered u1, u2, u3 and u5; u1 (O2), u2 (O3, to the
 			// reopened stretch) and u5 (O5) ordered within 24 h.
 			checkInt("inquiring", s.Conversion.InquiringBuyers, 4)

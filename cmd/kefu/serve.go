@@ -21,6 +21,7 @@ import (
 	"github.com/kefu/kefu/docs"
 	"github.com/kefu/kefu/metrics"
 	"github.com/kefu/kefu/ratelimit"
+	"github.com/kefu/kefu/report"
 	"github.com/kefu/kefu/store"
 	"github.com/kefu/kefu/webhook"
 	"github.com/kefu/kefu/widget"
@@ -222,10 +223,15 @@ func runServer(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) e
 	ticked := make(chan struct{})
 	botDone := make(chan struct{})
 	hooksDone := make(chan struct{})
+	rollupDone := make(chan struct{})
+	// The reports' roll-up folds the event log every few seconds (and
+	// whatever is left before each report).
+	rollup := report.NewRoller(st, log, func(err error) bool { return errors.Is(err, store.ErrReportMarkMoved) })
 	go func() { defer close(ticked); convs.Run(tickCtx, time.Second) }()
 	go func() { defer close(botDone); bot.Run(tickCtx, time.Second) }()
 	go func() { defer close(hooksDone); hooks.Run(tickCtx, time.Second) }()
-	defer func() { stopTicks(); <-ticked; <-botDone; <-hooksDone }()
+	go func() { defer close(rollupDone); rollup.Run(tickCtx, 5*time.Second) }()
+	defer func() { stopTicks(); <-ticked; <-botDone; <-hooksDone; <-rollupDone }()
 	admission, closeRedis, err := admissionLimiter(ctx, cfg.redisURL, log)
 	if err != nil {
 		return err
@@ -239,6 +245,7 @@ func runServer(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) e
 		Store: st, Conversations: convs, Assistant: bot, Log: log, BuyerSecret: secret, PublicURL: cfg.publicURL, TrustedProxies: cfg.proxies,
 		Limiter: ratelimit.NewMemory(nil), Admission: admission, MaxConnections: maxConns,
 		PasswordCost: cfg.passwordCost, Widget: widget.Handler(), Console: agent.New(), OpenAPI: docs.Handler(), Metrics: m,
+		Reports: rollup,
 	})
 	m.CountSockets(srv.Sockets)
 	// New conversations are admitted by the api's limits per address and shop.
