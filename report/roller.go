@@ -34,8 +34,10 @@ type Roller struct {
 	mu        sync.Mutex // one fold at a time in this process
 }
 
-// DefaultBatch is how many events one transaction of the roll-up folds.
-const DefaultBatch = 2000
+// DefaultBatch is how many events one transaction of the roll-up folds:
+// on SQLite the transaction holds the one write lock the message path
+// needs too, so it stays short.
+const DefaultBatch = 1000
 
 // NewRoller returns a roller over store; markMoved tells a save that lost
 // to another process's fold from a failure.

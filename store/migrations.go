@@ -434,7 +434,7 @@ ALTER TABLE shops ADD COLUMN csat_enabled BOOLEAN NOT NULL DEFAULT TRUE`,
 	// stretches (kefu.ReportSession) and the spans of agents' presence,
 	// overflow stages and surge mode, folded from the event log by
 	// report.Roller; report_mark holds the last event folded in. Rebuilt
-	// from the log by emptying them (kefu reports rebuild). Orders are read
+	// from the log by emptying them (kefu rebuild-reports). Orders are read
 	// by their time for the conversion figures.
 	`CREATE TABLE report_sessions (
 	shop_id         BIGINT NOT NULL,

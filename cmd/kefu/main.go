@@ -30,6 +30,7 @@ Usage:
   kefu serve [flags]          run the server (kefu serve -h for flags)
   kefu create-shop [flags]    create a shop and its owner (kefu create-shop -h)
   kefu verify-export FILE     check an order's dispute export against the store (kefu verify-export -h)
+  kefu rebuild-reports        fold the event log into the reports again (kefu rebuild-reports -h)
 `
 
 // run is the whole program, minus process-level wiring, so tests can run it.
@@ -45,6 +46,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return createShop(ctx, args[1:], stdout, stderr, os.Getenv, api.DefaultPasswordCost)
 	case "verify-export":
 		return verifyExport(ctx, args[1:], stdout, stderr, os.Getenv)
+	case "rebuild-reports":
+		return rebuildReports(ctx, args[1:], stdout, stderr, os.Getenv)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
