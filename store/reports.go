@@ -27,16 +27,16 @@ type reportSessionRow struct {
 	BuyerID        int64
 	GroupID        int64
 	AgentID        int64
-	AgentSince     *time.Time
+	AgentSince     *int64
 	FirstAgentID   int64
-	StartedAt      time.Time
-	LineSince      *time.Time
+	StartedAt      int64
+	LineSince      *int64
 	AssistantFirst bool
-	FirstBuyerAt   *time.Time
-	AssignedAt     *time.Time
-	FirstReplyAt   *time.Time
-	ClosedAt       *time.Time
-	AwaitingSince  *time.Time
+	FirstBuyerAt   *int64
+	AssignedAt     *int64
+	FirstReplyAt   *int64
+	ClosedAt       *int64
+	AwaitingSince  *int64
 	Abandoned      bool
 	LeftMessage    bool
 	Transfers      int
@@ -50,30 +50,31 @@ type reportSessionRow struct {
 	ReplyMillis    int64
 	RepliesIn3m    int `gorm:"column:replies_in3m"`
 	Stars          int
-	RatedAt        *time.Time
+	RatedAt        *int64
 }
 
 func (reportSessionRow) TableName() string { return "report_sessions" }
 
 func (r reportSessionRow) session() kefu.ReportSession {
 	return kefu.ReportSession{ShopID: r.ShopID, ConversationID: r.ConversationID, Episode: r.Episode, BuyerID: r.BuyerID,
-		GroupID: r.GroupID, AgentID: r.AgentID, AgentSince: utcPtr(r.AgentSince), FirstAgentID: r.FirstAgentID,
-		StartedAt: r.StartedAt.UTC(), LineSince: utcPtr(r.LineSince), AssistantFirst: r.AssistantFirst,
-		FirstBuyerAt: utcPtr(r.FirstBuyerAt), AssignedAt: utcPtr(r.AssignedAt), FirstReplyAt: utcPtr(r.FirstReplyAt),
-		ClosedAt: utcPtr(r.ClosedAt), AwaitingSince: utcPtr(r.AwaitingSince), Abandoned: r.Abandoned, LeftMessage: r.LeftMessage,
+		GroupID: r.GroupID, AgentID: r.AgentID, AgentSince: fromMicros(r.AgentSince), FirstAgentID: r.FirstAgentID,
+		StartedAt: time.UnixMicro(r.StartedAt).UTC(), LineSince: fromMicros(r.LineSince), AssistantFirst: r.AssistantFirst,
+		FirstBuyerAt: fromMicros(r.FirstBuyerAt), AssignedAt: fromMicros(r.AssignedAt), FirstReplyAt: fromMicros(r.FirstReplyAt),
+		ClosedAt: fromMicros(r.ClosedAt), AwaitingSince: fromMicros(r.AwaitingSince), Abandoned: r.Abandoned, LeftMessage: r.LeftMessage,
 		Transfers: r.Transfers, Nudges: r.Nudges, Reassigns: r.Reassigns, Requeues: r.Requeues, BuyerMessages: r.BuyerMessages,
 		AgentMessages: r.AgentMessages, BotMessages: r.BotMessages, Replies: r.Replies, ReplyMillis: r.ReplyMillis,
-		RepliesIn3m: r.RepliesIn3m, Stars: r.Stars, RatedAt: utcPtr(r.RatedAt)}
+		RepliesIn3m: r.RepliesIn3m, Stars: r.Stars, RatedAt: fromMicros(r.RatedAt)}
 }
 
 func reportSessionRowOf(s kefu.ReportSession) reportSessionRow {
 	return reportSessionRow{ShopID: s.ShopID, ConversationID: s.ConversationID, Episode: s.Episode, BuyerID: s.BuyerID,
-		GroupID: s.GroupID, AgentID: s.AgentID, AgentSince: s.AgentSince, FirstAgentID: s.FirstAgentID, StartedAt: s.StartedAt,
-		LineSince: s.LineSince, AssistantFirst: s.AssistantFirst, FirstBuyerAt: s.FirstBuyerAt, AssignedAt: s.AssignedAt,
-		FirstReplyAt: s.FirstReplyAt, ClosedAt: s.ClosedAt, AwaitingSince: s.AwaitingSince, Abandoned: s.Abandoned,
+		GroupID: s.GroupID, AgentID: s.AgentID, AgentSince: micros(s.AgentSince), FirstAgentID: s.FirstAgentID,
+		StartedAt: s.StartedAt.UnixMicro(), LineSince: micros(s.LineSince), AssistantFirst: s.AssistantFirst,
+		FirstBuyerAt: micros(s.FirstBuyerAt), AssignedAt: micros(s.AssignedAt), FirstReplyAt: micros(s.FirstReplyAt),
+		ClosedAt: micros(s.ClosedAt), AwaitingSince: micros(s.AwaitingSince), Abandoned: s.Abandoned,
 		LeftMessage: s.LeftMessage, Transfers: s.Transfers, Nudges: s.Nudges, Reassigns: s.Reassigns, Requeues: s.Requeues,
 		BuyerMessages: s.BuyerMessages, AgentMessages: s.AgentMessages, BotMessages: s.BotMessages, Replies: s.Replies,
-		ReplyMillis: s.ReplyMillis, RepliesIn3m: s.RepliesIn3m, Stars: s.Stars, RatedAt: s.RatedAt}
+		ReplyMillis: s.ReplyMillis, RepliesIn3m: s.RepliesIn3m, Stars: s.Stars, RatedAt: micros(s.RatedAt)}
 }
 
 type reportSpanRow struct {
@@ -81,23 +82,32 @@ type reportSpanRow struct {
 	Kind      string `gorm:"primaryKey"`
 	SubjectID int64  `gorm:"primaryKey"`
 	Value     string
-	StartedAt time.Time `gorm:"primaryKey"`
-	EndedAt   *time.Time
+	StartedAt int64 `gorm:"primaryKey"`
+	EndedAt   *int64
 }
 
 func (reportSpanRow) TableName() string { return "report_spans" }
 
 func (r reportSpanRow) span() kefu.ReportSpan {
 	return kefu.ReportSpan{ShopID: r.ShopID, Kind: r.Kind, SubjectID: r.SubjectID, Value: r.Value,
-		StartedAt: r.StartedAt.UTC(), EndedAt: utcPtr(r.EndedAt)}
+		StartedAt: time.UnixMicro(r.StartedAt).UTC(), EndedAt: fromMicros(r.EndedAt)}
 }
 
-func utcPtr(t *time.Time) *time.Time {
+// The roll-up's times are microseconds since 1970, UTC (migration 33).
+func micros(t *time.Time) *int64 {
 	if t == nil {
 		return nil
 	}
-	u := t.UTC()
-	return &u
+	v := t.UnixMicro()
+	return &v
+}
+
+func fromMicros(v *int64) *time.Time {
+	if v == nil {
+		return nil
+	}
+	t := time.UnixMicro(*v).UTC()
+	return &t
 }
 
 // ReportMark returns the id of the last event the report roll-up folded in.
@@ -201,7 +211,7 @@ func (s *Store) SaveReportFold(ctx context.Context, from, to int64, sessions []k
 			rows := make([]reportSpanRow, len(spans))
 			for i, sp := range spans {
 				rows[i] = reportSpanRow{ShopID: sp.ShopID, Kind: sp.Kind, SubjectID: sp.SubjectID, Value: sp.Value,
-					StartedAt: sp.StartedAt, EndedAt: sp.EndedAt}
+					StartedAt: sp.StartedAt.UnixMicro(), EndedAt: micros(sp.EndedAt)}
 			}
 			if err := tx.Clauses(clause.OnConflict{UpdateAll: true}).CreateInBatches(rows, 200).Error; err != nil {
 				return err
@@ -237,18 +247,45 @@ func (s *Store) ResetReports(ctx context.Context) error {
 	return nil
 }
 
-// ReportSessions returns the shop's stretches that started in [from, to).
+// ReportSessions returns the shop's stretches that started in [from, to),
+// with what a report reads of them (not the fold's state: AwaitingSince,
+// RatedAt). It scans rows by hand: a month of a busy shop is 100,000 of
+// them, and reflection would cost more than the query.
 func (s *Store) ReportSessions(ctx context.Context, shopID int64, from, to time.Time) ([]kefu.ReportSession, error) {
 	ctx, cancel := bound(ctx)
 	defer cancel()
-	var rows []reportSessionRow
-	if err := s.rdb.WithContext(ctx).Where("shop_id = ? AND started_at >= ? AND started_at < ?", shopID, from.UTC(), to.UTC()).
-		Order("started_at, conversation_id, episode").Find(&rows).Error; err != nil {
+	rdb, err := s.rdb.DB()
+	if err != nil {
 		return nil, fmt.Errorf("store: report stretches of shop %d: %w", shopID, err)
 	}
-	out := make([]kefu.ReportSession, len(rows))
-	for i, r := range rows {
-		out[i] = r.session()
+	rows, err := rdb.QueryContext(ctx, s.sql(`SELECT conversation_id, episode, buyer_id, group_id, agent_id, agent_since,
+		first_agent_id, started_at, line_since, assistant_first, first_buyer_at, assigned_at, first_reply_at, closed_at,
+		abandoned, left_message, transfers, nudges, reassigns, requeues, buyer_messages, agent_messages, bot_messages,
+		replies, reply_millis, replies_in3m, stars
+		FROM report_sessions WHERE shop_id = $1 AND started_at >= $2 AND started_at < $3
+		ORDER BY started_at, conversation_id, episode`), shopID, from.UnixMicro(), to.UnixMicro())
+	if err != nil {
+		return nil, fmt.Errorf("store: report stretches of shop %d: %w", shopID, err)
+	}
+	defer rows.Close()
+	var out []kefu.ReportSession
+	var started int64
+	var agentSince, lineSince, firstBuyer, assigned, firstReply, closed *int64
+	for rows.Next() {
+		r := kefu.ReportSession{ShopID: shopID}
+		if err := rows.Scan(&r.ConversationID, &r.Episode, &r.BuyerID, &r.GroupID, &r.AgentID, &agentSince, &r.FirstAgentID,
+			&started, &lineSince, &r.AssistantFirst, &firstBuyer, &assigned, &firstReply, &closed, &r.Abandoned,
+			&r.LeftMessage, &r.Transfers, &r.Nudges, &r.Reassigns, &r.Requeues, &r.BuyerMessages, &r.AgentMessages,
+			&r.BotMessages, &r.Replies, &r.ReplyMillis, &r.RepliesIn3m, &r.Stars); err != nil {
+			return nil, fmt.Errorf("store: report stretches of shop %d: %w", shopID, err)
+		}
+		r.StartedAt = time.UnixMicro(started).UTC()
+		r.AgentSince, r.LineSince, r.FirstBuyerAt = fromMicros(agentSince), fromMicros(lineSince), fromMicros(firstBuyer)
+		r.AssignedAt, r.FirstReplyAt, r.ClosedAt = fromMicros(assigned), fromMicros(firstReply), fromMicros(closed)
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: report stretches of shop %d: %w", shopID, err)
 	}
 	return out, nil
 }
@@ -258,7 +295,7 @@ func (s *Store) ReportSpans(ctx context.Context, shopID int64, from, to time.Tim
 	ctx, cancel := bound(ctx)
 	defer cancel()
 	var rows []reportSpanRow
-	if err := s.rdb.WithContext(ctx).Where("shop_id = ? AND started_at < ? AND (ended_at IS NULL OR ended_at > ?)", shopID, to.UTC(), from.UTC()).
+	if err := s.rdb.WithContext(ctx).Where("shop_id = ? AND started_at < ? AND (ended_at IS NULL OR ended_at > ?)", shopID, to.UnixMicro(), from.UnixMicro()).
 		Order("started_at, kind, subject_id").Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("store: report spans of shop %d: %w", shopID, err)
 	}
