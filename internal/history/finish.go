@@ -1,6 +1,7 @@
 package history
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -114,8 +115,7 @@ func (g *gen) finish() History {
 			g.out[i].MessageID = renumber[g.out[i].MessageID]
 		}
 	}
-	slices.SortStableFunc(g.out, func(a, b Event) int { return a.CreatedAt.Compare(b.CreatedAt) })
-	h.Events = g.out
+	h.Events = sortEvents(g.out)
 	return h
 }
 
@@ -329,4 +329,28 @@ func (g *gen) message(h *History, row *Conversation, m kefu.Message, agentID int
 	h.Messages = append(h.Messages, m)
 	g.emit(m.CreatedAt, kefu.Event{Type: kefu.EventMessage, Actor: kefu.ActorRef{Kind: m.Sender, ID: m.SenderID},
 		ConversationID: m.ConversationID, BuyerID: row.BuyerID, AgentID: agentID, MessageID: m.ID, Seq: m.Seq}, "")
+}
+
+// sortEvents orders events by time, those of one time in the order they
+// were written (an index sort: events are large to move).
+func sortEvents(events []Event) []Event {
+	type key struct {
+		at int64
+		i  int
+	}
+	keys := make([]key, len(events))
+	for i, e := range events {
+		keys[i] = key{e.CreatedAt.UnixMicro(), i}
+	}
+	slices.SortFunc(keys, func(a, b key) int {
+		if c := cmp.Compare(a.at, b.at); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.i, b.i)
+	})
+	out := make([]Event, len(events))
+	for i, k := range keys {
+		out[i] = events[k.i]
+	}
+	return out
 }

@@ -160,7 +160,9 @@ func newGen(p Params) *gen {
 			p.NoSurge = true
 		}
 	}
+	days := int(p.End.Sub(p.Start).Hours()/24) + 1
 	g := &gen{p: p, r: rand.New(rand.NewPCG(p.Seed, p.Seed^0x6b656675)), loc: p.Location, end: p.End,
+		out: make([]Event, 0, days*p.ConversationsPerDay*18),
 		rules: map[string]Rule{}, daySeqs: map[string]int{}, names: map[string]int{}, stageAt: p.Start}
 	for _, a := range p.Agents {
 		if a.Conversion <= 0 {
@@ -558,7 +560,11 @@ func (g *gen) presenceEvent(t time.Time, a *agentState, p kefu.Presence, by kefu
 func (g *gen) emit(t time.Time, e kefu.Event, data string) {
 	e.ShopID = g.p.ShopID
 	e.CreatedAt = t.UTC().Truncate(time.Microsecond)
-	if data == "" {
+	switch {
+	case data != "":
+	case e.Type == kefu.EventMessage:
+		data = "{}"
+	default:
 		b, _ := json.Marshal(e.Data) // plain fields always marshal
 		data = string(b)
 	}

@@ -203,3 +203,9 @@ func TestHistoryInvariants(t *testing.T) {
 		t.Errorf("conversion %.2f", share)
 	}
 }
+
+func BenchmarkGenerate(b *testing.B) {
+	for range b.N {
+		history.Generate(demoParams(42))
+	}
+}
