@@ -57,7 +57,7 @@ type serveConfig struct {
 	// demoHistoryDays is --demo-history-days: how many days of generated
 	// history a new demo shop starts with (0: none).
 	demoHistoryDays int
-	debugAddr string
+	debugAddr       string
 	// metricsAddr is --metrics-addr: /metrics alone on a listener of its own.
 	metricsAddr string
 	// redisURL is --redis-url: where admission limits are counted for all

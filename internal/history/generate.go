@@ -162,7 +162,7 @@ func newGen(p Params) *gen {
 	}
 	days := int(p.End.Sub(p.Start).Hours()/24) + 1
 	g := &gen{p: p, r: rand.New(rand.NewPCG(p.Seed, p.Seed^0x6b656675)), loc: p.Location, end: p.End,
-		out: make([]Event, 0, days*p.ConversationsPerDay*18),
+		out:   make([]Event, 0, days*p.ConversationsPerDay*18),
 		rules: map[string]Rule{}, daySeqs: map[string]int{}, names: map[string]int{}, stageAt: p.Start}
 	for _, a := range p.Agents {
 		if a.Conversion <= 0 {
