@@ -550,6 +550,25 @@ func (g *gen) run() {
 		g.dispatch(t)
 		g.overflow(t)
 	}
+	g.closeOut()
+}
+
+// closeOut ends the history as a server starting at End finds the shop:
+// nobody online, the overflow stage normal (what is still waiting then is
+// left out of the history).
+func (g *gen) closeOut() {
+	t := g.end.Add(-time.Microsecond)
+	for _, a := range g.agents {
+		if a.presence != kefu.PresenceOffline {
+			a.presence = kefu.PresenceOffline
+			g.presenceEvent(t, a, kefu.PresenceOffline, kefu.SystemActor)
+		}
+	}
+	if g.stage != 0 {
+		g.emit(t, kefu.Event{Type: kefu.EventOverflowStage, Actor: kefu.SystemActor, Data: kefu.EventData{Stage: kefu.StageNormal,
+			FromStage: kefu.OverflowStages[g.stage]}}, "")
+		g.stage = 0
+	}
 }
 
 func (g *gen) presenceEvent(t time.Time, a *agentState, p kefu.Presence, by kefu.ActorRef) {
