@@ -295,8 +295,11 @@ func (g *gen) write(h *History, id int64, c *conv) {
 		case actClose:
 			line(at, "", "会话已结束", kefu.SystemClosed)
 			by := kefu.SystemActor
-			if holder != nil {
+			switch {
+			case holder != nil:
 				by = kefu.ActorRef{Kind: kefu.SenderAgent, ID: holder.ID}
+			case c.closer != nil:
+				by = kefu.ActorRef{Kind: kefu.SenderAgent, ID: c.closer.ID}
 			}
 			row.Status, row.ClosedAt = kefu.StatusClosed, &at
 			g.emit(at, kefu.Event{Type: kefu.EventClosed, Actor: by, ConversationID: id, BuyerID: b.local2, AgentID: holderID()}, "")

@@ -70,7 +70,6 @@ type buyerState struct {
 	busy       bool // has an open conversation (or one that may reopen)
 	silent     bool // orders, never chats
 	used       bool
-	firstAt    time.Time
 	local2     int64 // the id after sorting
 }
 
@@ -108,6 +107,7 @@ type conv struct {
 	arrival    time.Time
 	order      *orderState // the order an after-sales buyer asks about
 	botAlone   bool
+	closer     *agentState // who closed a conversation nobody took (nil: kefu)
 	busyPos    int // the line's length the buyer joined (0: not told busy)
 	noneOnline bool
 	holders    []holding
@@ -304,6 +304,9 @@ func (g *gen) planShifts() {
 }
 
 func (g *gen) shift(a *agentState, on, breakOn, breakOff, off time.Time) {
+	if on.Before(g.p.Start) {
+		on = g.p.Start // on shift when the history starts
+	}
 	g.schedule(&simEvent{at: on, kind: simPresence, agent: a, presence: kefu.PresenceOnline})
 	if !breakOn.IsZero() {
 		g.schedule(&simEvent{at: breakOn, kind: simPresence, agent: a, presence: kefu.PresenceAway})
@@ -336,8 +339,11 @@ func (g *gen) dayWeights(day time.Time) (w [24]float64, factor float64) {
 	if g.isSurgeDay(day) {
 		factor *= 5
 		for hh := range w {
-			if hh >= 20 || hh == 0 {
-				w[hh] *= 2
+			switch {
+			case hh == 20 || hh == 21: // the sale's evening rush
+				w[hh] *= 12
+			case hh >= 22 || hh == 0:
+				w[hh] *= 3
 			}
 		}
 	}
@@ -486,7 +492,7 @@ func (o *orderState) statusAt(t time.Time) string {
 
 func (g *gen) surgeCap() int {
 	if g.surgeOn {
-		return g.p.Cap + 3
+		return g.p.Cap + 2
 	}
 	return g.p.Cap
 }
@@ -778,6 +784,12 @@ func (g *gen) transfer(t time.Time, c *conv) {
 func (g *gen) close(t time.Time, c *conv) {
 	c.closed, c.closedAt = true, t
 	if c.botAlone {
+		// An agent clearing the line closes it without taking it.
+		for _, a := range g.agents {
+			if a.presence == kefu.PresenceOnline && (c.closer == nil || a.active < c.closer.active) {
+				c.closer = a
+			}
+		}
 		c.buyer.busy = false
 		return
 	}

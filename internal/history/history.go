@@ -88,7 +88,7 @@ type Params struct {
 	// Assistant, if not nil, greets and answers as the shop's assistant.
 	Assistant *Assistant
 	// Cap is how many conversations an agent holds at once (default
-	// kefu.DefaultAgentCap; three more in surge mode).
+	// kefu.DefaultAgentCap; two more in surge mode).
 	Cap int
 }
 

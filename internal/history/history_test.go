@@ -68,12 +68,10 @@ func TestHistoryInvariants(t *testing.T) {
 	// Presence over time: an agent is assigned only while online.
 	presence := map[int64]kefu.Presence{}
 	type convState struct {
-		status  kefu.ConversationStatus
-		agent   int64
-		seq     int64
-		closed  bool
-		queued  bool
-		assigns int
+		status kefu.ConversationStatus
+		agent  int64
+		seq    int64
+		queued bool
 	}
 	convs := map[int64]*convState{}
 	msgs := map[int64]kefu.Message{}
