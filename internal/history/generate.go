@@ -108,7 +108,7 @@ type conv struct {
 	order      *orderState // the order an after-sales buyer asks about
 	botAlone   bool
 	closer     *agentState // who closed a conversation nobody took (nil: kefu)
-	busyPos    int // the line's length the buyer joined (0: not told busy)
+	busyPos    int         // the line's length the buyer joined (0: not told busy)
 	noneOnline bool
 	holders    []holding
 	transferTo *agentState
