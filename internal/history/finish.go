@@ -161,16 +161,35 @@ func (g *gen) write(h *History, id int64, c *conv) {
 		add(act{at: at.Add(time.Millisecond), kind: actLink})
 		h.Links = append(h.Links, Link{ConversationID: id, OrderID: o.local, By: buyer, At: at.Add(time.Millisecond).Truncate(time.Microsecond)})
 	}
+	// The overflow stage's notice to a buyer who starts waiting in it.
+	notice := ""
+	code := ""
+	switch {
+	case c.stage == 1:
+		notice, code = "当前咨询人数较多，已为您加开备用客服通道，请稍候", kefu.SystemOverflowBackup
+	case c.stage >= 2 && c.botAlone:
+		notice, code = "当前咨询人数较多，智能助手先为您解答；需要人工客服请发送“转人工”", kefu.SystemOverflowBotFirst
+	case c.stage >= 2:
+		notice, code = "当前咨询人数较多，已为您排队，客服会尽快为您服务，请稍候", kefu.SystemOverflowBusy
+	}
+	if notice != "" && assignedAt.Sub(t) > time.Second {
+		at := t.Add(500 * time.Millisecond)
+		m := msg(at, kefu.SenderSystem, 0, "", notice, code)
+		m.Kind = kefu.KindSystem
+		add(act{at: at, kind: actMessage, msg: m})
+	}
 	if r, ok := g.rules[c.topic.name]; ok && as != nil && assignedAt.Sub(t) > 2*time.Second {
 		at := t.Add(1500 * time.Millisecond)
 		m := msg(at, kefu.SenderBot, 0, as.Name, g.fill(r.Answer, b), kefu.BotKeyword)
 		m.RuleID, m.QuickReplies = r.ID, r.FollowUps
 		add(act{at: at, kind: actMessage, msg: m})
-	} else if served && assignedAt.Sub(t) > 2*time.Second {
+	} else if served && notice == "" && assignedAt.Sub(t) > 2*time.Second {
 		at := t.Add(time.Second)
 		switch {
 		case c.noneOnline:
-			add(act{at: at, kind: actMessage, msg: msg(at, kefu.SenderSystem, 0, "", "当前没有客服在线，请留言，客服上线后会尽快回复您", kefu.SystemLeaveMessage)})
+			m := msg(at, kefu.SenderSystem, 0, "", "当前没有客服在线，请留言，客服上线后会尽快回复您", kefu.SystemLeaveMessage)
+			m.Kind = kefu.KindSystem
+			add(act{at: at, kind: actMessage, msg: m})
 		case c.busyPos > 0 && as != nil && as.BusyReply != "":
 			text := strings.NewReplacer("{queue.position}", fmt.Sprint(c.busyPos), "{queue.eta}", etaText(assignedAt.Sub(t))).Replace(as.BusyReply)
 			add(act{at: at, kind: actMessage, msg: msg(at, kefu.SenderBot, 0, as.Name, text, kefu.BotBusy)})

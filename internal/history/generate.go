@@ -110,6 +110,7 @@ type conv struct {
 	closer     *agentState // who closed a conversation nobody took (nil: kefu)
 	busyPos    int         // the line's length the buyer joined (0: not told busy)
 	noneOnline bool
+	stage      int // the overflow stage when the buyer arrived
 	holders    []holding
 	transferTo *agentState
 	transferAt time.Time
@@ -640,6 +641,7 @@ func (g *gen) arrive(t time.Time) {
 		c.buyer = b
 	}
 	c.buyer.busy, c.buyer.used = true, true
+	c.stage = g.stage
 	for _, gr := range g.p.Groups {
 		if (c.order != nil && gr.Scope == kefu.ScopeAfterSales) || (c.order == nil && gr.Scope == kefu.ScopePreSales) {
 			c.groupID = gr.ID

@@ -136,6 +136,12 @@ func TestHistoryInvariants(t *testing.T) {
 			if m.Sender == kefu.SenderAgent && (c.status != kefu.StatusAssigned || m.SenderID != c.agent) {
 				t.Fatalf("agent %d wrote in conversation %d while %+v", m.SenderID, e.ConversationID, c)
 			}
+			if (m.Sender == kefu.SenderSystem) != (m.Kind == kefu.KindSystem) || (m.Sender == kefu.SenderSystem && m.Code == "") {
+				t.Fatalf("message %+v", m)
+			}
+			if m.Sender == kefu.SenderBot && m.Code == "" {
+				t.Fatalf("bot message without a code: %+v", m)
+			}
 			if m.Sender == kefu.SenderBuyer && c.status == kefu.StatusClosed {
 				t.Fatalf("buyer wrote in closed conversation %d", e.ConversationID)
 			}
