@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"io"
 	"testing"
 	"time"
 
@@ -92,5 +93,32 @@ func countEvents(t *testing.T, st *store.Store, shopID int64) int {
 		}
 		n += len(page)
 		after = page[len(page)-1].ID
+	}
+}
+
+func TestDemoHistoryDaysFlag(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		args []string
+		env  string
+		want int
+		bad  bool
+	}{
+		{nil, "", 21, false},
+		{nil, "5", 5, false},
+		{[]string{"--demo-history-days", "0"}, "5", 0, false},
+		{[]string{"--demo-history-days", "-1"}, "", 0, true},
+		{[]string{"--demo-history-days", "lots"}, "", 0, true},
+	} {
+		getenv := func(k string) string {
+			if k == "KEFU_DEMO_HISTORY_DAYS" {
+				return tc.env
+			}
+			return ""
+		}
+		cfg, err := parseServeFlags(tc.args, io.Discard, getenv)
+		if tc.bad != (err != nil) || (!tc.bad && cfg.demoHistoryDays != tc.want) {
+			t.Errorf("%v with env %q: %d, %v; want %d", tc.args, tc.env, cfg.demoHistoryDays, err, tc.want)
+		}
 	}
 }
