@@ -1,15 +1,21 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/kefu/kefu"
+	"github.com/kefu/kefu/export"
 	"github.com/kefu/kefu/internal/testdb"
 	"github.com/kefu/kefu/store"
 )
@@ -120,5 +126,53 @@ func TestDemoHistoryDaysFlag(t *testing.T) {
 		if tc.bad != (err != nil) || (!tc.bad && cfg.demoHistoryDays != tc.want) {
 			t.Errorf("%v with env %q: %d, %v; want %d", tc.args, tc.env, cfg.demoHistoryDays, err, tc.want)
 		}
+	}
+}
+
+// kefu verify-export passes the dispute export of an order of the demo's
+// generated history: the imported messages are chained as live ones.
+func TestDemoHistoryVerifyExport(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	now := time.Date(2026, 12, 3, 6, 30, 0, 0, time.UTC)
+	st, err := store.Open(ctx, store.Config{DataDir: dir, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := seedDemo(ctx, st, []string{"http://127.0.0.1:1"}, bcrypt.MinCost, demoHistorySpan{days: 3, now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// An order a buyer sent the card of: the first order.linked of the log.
+	var orderNo string
+	for after := int64(0); orderNo == ""; {
+		page, err := st.Events(ctx, d.shop.ID, after, kefu.MaxPageSize)
+		if err != nil || len(page) == 0 {
+			t.Fatalf("no order.linked in the history: %v", err)
+		}
+		for _, e := range page {
+			if e.Type == kefu.EventOrderLinked && orderNo == "" {
+				orderNo = e.Data.OrderNo
+			}
+		}
+		after = page[len(page)-1].ID
+	}
+	doc, err := export.Build(ctx, st, d.shop.ID, orderNo, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	if len(doc.Conversations) == 0 {
+		t.Fatalf("the export of order %s holds no conversation", orderNo)
+	}
+	data, _ := json.Marshal(doc)
+	file := filepath.Join(t.TempDir(), "export.json")
+	if err := os.WriteFile(file, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	if err := run(ctx, []string{"verify-export", "--data-dir", dir, file}, &out, &errOut); err != nil || !strings.Contains(out.String(), "the export matches the store") {
+		t.Fatalf("verify the export of order %s: %v\n%s%s", orderNo, err, out.String(), errOut.String())
 	}
 }
