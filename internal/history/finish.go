@@ -32,6 +32,7 @@ const (
 	actClose
 	actRated
 	actReopen
+	actHandOver
 )
 
 // finish writes what the simulation played out as rows: only the
@@ -167,7 +168,7 @@ func (g *gen) write(h *History, id int64, c *conv) {
 	switch {
 	case c.stage == 1:
 		notice, code = "当前咨询人数较多，已为您加开备用客服通道，请稍候", kefu.SystemOverflowBackup
-	case c.stage >= 2 && c.botAlone:
+	case c.stage >= 2 && (c.botAlone || !c.handedOver.IsZero()):
 		notice, code = "当前咨询人数较多，智能助手先为您解答；需要人工客服请发送“转人工”", kefu.SystemOverflowBotFirst
 	case c.stage >= 2:
 		notice, code = "当前咨询人数较多，已为您排队，客服会尽快为您服务，请稍候", kefu.SystemOverflowBusy
@@ -194,6 +195,16 @@ func (g *gen) write(h *History, id int64, c *conv) {
 			text := strings.NewReplacer("{queue.position}", fmt.Sprint(c.busyPos), "{queue.eta}", etaText(assignedAt.Sub(t))).Replace(as.BusyReply)
 			add(act{at: at, kind: actMessage, msg: msg(at, kefu.SenderBot, 0, as.Name, text, kefu.BotBusy)})
 		}
+	}
+	if !c.handedOver.IsZero() {
+		add(act{at: c.handedOver, kind: actMessage, msg: msg(c.handedOver, kefu.SenderBuyer, b.local2, b.name, "转人工", "")})
+		reply := kefu.DefaultAssistantSettings().HandoverReply
+		if as != nil && as.HandoverReply != "" {
+			reply = as.HandoverReply
+		}
+		at := c.handedOver.Add(200 * time.Millisecond)
+		add(act{at: at, kind: actMessage, msg: msg(at, kefu.SenderBot, 0, as.Name, reply, kefu.BotHandover)})
+		add(act{at: at, kind: actHandOver})
 	}
 	if !c.abandoned.IsZero() {
 		add(act{at: c.abandoned, kind: actAbandon})
@@ -248,7 +259,7 @@ func (g *gen) write(h *History, id int64, c *conv) {
 	slices.SortStableFunc(acts, func(x, y act) int { return x.at.Compare(y.at) })
 
 	row := Conversation{Conversation: kefu.Conversation{ID: id, ShopID: g.p.ShopID, BuyerID: b.local2, GroupID: c.groupID,
-		Status: kefu.StatusQueued, CreatedAt: c.arrival, QueuedAt: c.arrival, AssistantFirst: c.botAlone}}
+		Status: kefu.StatusQueued, CreatedAt: c.arrival, QueuedAt: c.arrival, AssistantFirst: c.botAlone || !c.handedOver.IsZero()}}
 	var holder *agentState
 	holderID := func() int64 {
 		if holder == nil {
@@ -296,6 +307,10 @@ func (g *gen) write(h *History, id int64, c *conv) {
 		case actLink:
 			g.emit(at, kefu.Event{Type: kefu.EventOrderLinked, Actor: buyer, ConversationID: id, BuyerID: b.local2, AgentID: holderID(),
 				Data: kefu.EventData{OrderNo: c.order.no}}, "")
+		case actHandOver:
+			row.QueuedAt, row.AssistantFirst = at, false
+			g.emit(at, kefu.Event{Type: kefu.EventHandedOver, Actor: kefu.SystemActor, ConversationID: id, BuyerID: b.local2,
+				Data: kefu.EventData{Reason: kefu.HandOverAsked}}, "")
 		case actAbandon:
 			row.AbandonedAt = &at
 			g.emit(at, kefu.Event{Type: kefu.EventAbandoned, Actor: buyer, ConversationID: id, BuyerID: b.local2,

@@ -107,6 +107,7 @@ type conv struct {
 	arrival    time.Time
 	order      *orderState // the order an after-sales buyer asks about
 	botAlone   bool
+	handedOver time.Time   // when a buyer the assistant answered first asked for a person
 	closer     *agentState // who closed a conversation nobody took (nil: kefu)
 	busyPos    int         // the line's length the buyer joined (0: not told busy)
 	noneOnline bool
@@ -192,6 +193,7 @@ const (
 	simReopen
 	simClose2
 	simSurge
+	simHandover
 )
 
 type simEvent struct {
@@ -546,6 +548,8 @@ func (g *gen) run() {
 			c := e.conv
 			c.closed2, c.buyer.busy = true, false
 			g.release(t, c.holders[len(c.holders)-1].agent)
+		case simHandover:
+			g.queue = append(g.queue, e.conv)
 		case simSurge:
 			g.surgeOn = e.on
 			typ := kefu.EventSurgeEnded
@@ -650,9 +654,15 @@ func (g *gen) arrive(t time.Time) {
 	g.convs = append(g.convs, c)
 	// In the bot_first stage the assistant answers first, and many buyers
 	// need nobody else.
-	if _, ok := g.rules[c.topic.name]; ok && g.stage >= 2 && g.r.Float64() < 0.6 {
-		c.botAlone = true
-		g.schedule(&simEvent{at: t.Add(g.between(3*time.Minute, 8*time.Minute)), kind: simClose, conv: c})
+	if _, ok := g.rules[c.topic.name]; ok && g.stage >= 2 {
+		if g.r.Float64() < 0.6 {
+			c.botAlone = true
+			g.schedule(&simEvent{at: t.Add(g.between(3*time.Minute, 8*time.Minute)), kind: simClose, conv: c})
+			return
+		}
+		// The rest ask for a person (转人工) and join the line then.
+		c.handedOver = t.Add(g.between(15*time.Second, 60*time.Second)).Truncate(time.Microsecond)
+		g.schedule(&simEvent{at: c.handedOver, kind: simHandover, conv: c})
 		return
 	}
 	g.queue = append(g.queue, c)
@@ -726,9 +736,13 @@ func (g *gen) assign(t time.Time, c *conv, a *agentState) {
 	a.active++
 	a.lastAssigned = t
 	c.holders = append(c.holders, holding{agent: a, from: t})
-	wait := t.Sub(c.arrival)
+	joined := c.arrival
+	if !c.handedOver.IsZero() {
+		joined = c.handedOver
+	}
+	wait := t.Sub(joined)
 	if wait > 90*time.Second && g.r.Float64() < 0.5 {
-		c.abandoned = c.arrival.Add(60*time.Second + g.between(0, min(wait-61*time.Second, 10*time.Minute))).Truncate(time.Microsecond)
+		c.abandoned = joined.Add(60*time.Second + g.between(0, min(wait-61*time.Second, 10*time.Minute))).Truncate(time.Microsecond)
 	}
 	tp := c.topic
 	at := t.Add(g.replyDelay(true))

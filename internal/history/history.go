@@ -52,7 +52,11 @@ type Assistant struct {
 	// BusyReply is said to a buyer who waits while every agent online is
 	// busy; {queue.position} and {queue.eta} are filled.
 	BusyReply string
-	Rules     []Rule
+	// HandoverReply is said when a buyer the assistant answers first (the
+	// bot_first overflow stage) asks for a person (转人工); default the
+	// shop default's.
+	HandoverReply string
+	Rules         []Rule
 }
 
 // Params say what history to generate.

@@ -59,7 +59,7 @@ func TestHistoryInvariants(t *testing.T) {
 	t.Logf("events by type: %v", counts)
 	for _, typ := range []kefu.EventType{kefu.EventQueued, kefu.EventAssigned, kefu.EventClosed, kefu.EventMessage, kefu.EventPresence,
 		kefu.EventTransferred, kefu.EventNudged, kefu.EventReopened, kefu.EventAbandoned, kefu.EventOrderCreated, kefu.EventOrderLinked,
-		kefu.EventSurgeStarted, kefu.EventSurgeEnded, kefu.EventOverflowStage, history.EventRated} {
+		kefu.EventSurgeStarted, kefu.EventSurgeEnded, kefu.EventOverflowStage, kefu.EventHandedOver, history.EventRated} {
 		if counts[typ] == 0 {
 			t.Errorf("no %s event", typ)
 		}
@@ -114,6 +114,10 @@ func TestHistoryInvariants(t *testing.T) {
 		case history.EventRated:
 			if c == nil || c.status != kefu.StatusClosed || e.AgentID != c.agent || e.Actor.Kind != kefu.SenderBuyer {
 				t.Fatalf("conversation %d rated while %+v", e.ConversationID, c)
+			}
+		case kefu.EventHandedOver:
+			if c == nil || c.status != kefu.StatusQueued || e.Data.Reason != kefu.HandOverAsked {
+				t.Fatalf("conversation %d handed over while %+v", e.ConversationID, c)
 			}
 		case kefu.EventAbandoned:
 			if c == nil || c.status != kefu.StatusQueued {
