@@ -166,6 +166,12 @@ func (g *gen) write(h *History, id int64, c *conv) {
 	notice := ""
 	code := ""
 	switch {
+	case c.left:
+		order := ""
+		if c.order != nil {
+			order = "（已附上订单 " + c.order.no + "）"
+		}
+		notice, code = "当前咨询人数较多，已为您转为留言"+order+"，客服会按顺序尽快回复您，回复会显示在这里", kefu.SystemLeftMessage
 	case c.stage == 1:
 		notice, code = "当前咨询人数较多，已为您加开备用客服通道，请稍候", kefu.SystemOverflowBackup
 	case c.stage >= 2 && (c.botAlone || !c.handedOver.IsZero()):
@@ -260,6 +266,9 @@ func (g *gen) write(h *History, id int64, c *conv) {
 
 	row := Conversation{Conversation: kefu.Conversation{ID: id, ShopID: g.p.ShopID, BuyerID: b.local2, GroupID: c.groupID,
 		Status: kefu.StatusQueued, CreatedAt: c.arrival, QueuedAt: c.arrival, AssistantFirst: c.botAlone || !c.handedOver.IsZero()}}
+	if c.left {
+		row.Priority = kefu.PriorityLeftMessage
+	}
 	var holder *agentState
 	holderID := func() int64 {
 		if holder == nil {

@@ -42,6 +42,7 @@ type gen struct {
 	rules    map[string]Rule
 	events   eventQueue
 	queue    []*conv // waiting for a person, oldest first
+	left     []*conv // left messages (留言): answered after the live line
 	convs    []*conv
 	buyers   []*buyerState
 	orders   []*orderState
@@ -111,7 +112,8 @@ type conv struct {
 	closer     *agentState // who closed a conversation nobody took (nil: kefu)
 	busyPos    int         // the line's length the buyer joined (0: not told busy)
 	noneOnline bool
-	stage      int // the overflow stage when the buyer arrived
+	stage      int  // the overflow stage when the buyer arrived
+	left       bool // kept as a left message (the leave_message stage and above)
 	holders    []holding
 	transferTo *agentState
 	transferAt time.Time
@@ -665,6 +667,11 @@ func (g *gen) arrive(t time.Time) {
 		g.schedule(&simEvent{at: c.handedOver, kind: simHandover, conv: c})
 		return
 	}
+	if g.stage >= 3 {
+		c.left = true
+		g.left = append(g.left, c)
+		return
+	}
 	g.queue = append(g.queue, c)
 	online, room := false, false
 	for _, a := range g.agents {
@@ -695,11 +702,15 @@ func (g *gen) routable(a *agentState) bool {
 	return a.presence == kefu.PresenceOnline && !a.leaving && (!a.Backup || g.stage >= 1)
 }
 
-// dispatch gives waiting conversations, oldest first, to the routable
-// agents with room, the least busy first.
+// dispatch gives waiting conversations, oldest first and left messages
+// last, to the routable agents with room, the least busy first.
 func (g *gen) dispatch(t time.Time) {
-	for len(g.queue) > 0 {
-		c := g.queue[0]
+	for len(g.queue) > 0 || len(g.left) > 0 {
+		line := &g.queue
+		if len(g.queue) == 0 {
+			line = &g.left
+		}
+		c := (*line)[0]
 		var best *agentState
 		for _, a := range g.agents {
 			if !g.routable(a) || a.active >= g.surgeCap() || (c.groupID != 0 && a.GroupID != 0 && a.GroupID != c.groupID && !a.Backup) {
@@ -712,7 +723,7 @@ func (g *gen) dispatch(t time.Time) {
 		if best == nil {
 			return
 		}
-		g.queue = g.queue[1:]
+		*line = (*line)[1:]
 		g.assign(t, c, best)
 	}
 }

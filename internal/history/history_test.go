@@ -169,6 +169,17 @@ func TestHistoryInvariants(t *testing.T) {
 			t.Fatalf("conversation %d of buyer %d", row.ID, row.BuyerID)
 		}
 	}
+	codes := map[string]int{}
+	for _, m := range h.Messages {
+		codes[m.Code]++
+	}
+	t.Logf("messages by code: %v", codes)
+	for _, code := range []string{kefu.BotWelcome, kefu.BotKeyword, kefu.BotHandover, kefu.SystemAssigned, kefu.SystemClosed, kefu.SystemTransferred,
+		kefu.SystemReopened, kefu.SystemLeftMessage, kefu.SystemOverflowBackup, kefu.SystemOverflowBotFirst} {
+		if codes[code] == 0 {
+			t.Errorf("no message of code %s", code)
+		}
+	}
 	for i, m := range h.Messages {
 		if m.ID != int64(i+1) || (i > 0 && m.CreatedAt.Before(h.Messages[i-1].CreatedAt)) {
 			t.Fatalf("message %d out of order", i)
