@@ -68,7 +68,8 @@ func seedHistory(ctx context.Context, st *store.Store, shop kefu.Shop, span demo
 		if err != nil {
 			return err
 		}
-		a := &history.Assistant{Name: settings.Name, Greeting: settings.Greeting, QuickQuestions: settings.QuickQuestions, BusyReply: settings.BusyReply}
+		a := &history.Assistant{Name: settings.Name, Greeting: settings.Greeting, QuickQuestions: settings.QuickQuestions, BusyReply: settings.BusyReply,
+			HandoverReply: settings.HandoverReply}
 		for _, r := range rules {
 			if topic, ok := demoRuleTopics[r.Name]; ok && r.Enabled && !strings.Contains(r.Answer, "{order.") {
 				a.Rules = append(a.Rules, history.Rule{ID: r.ID, Topic: topic, Answer: r.Answer, FollowUps: r.FollowUps})
