@@ -139,7 +139,7 @@ func (g *gen) write(h *History, id int64, c *conv) {
 		w.QuickReplies = as.QuickQuestions
 		add(act{at: t, kind: actMessage, msg: w})
 	}
-	ask := t.Add(300 * time.Millisecond)
+	ask := t.Add(100 * time.Millisecond)
 	add(act{at: ask, kind: actMessage, msg: msg(ask, kefu.SenderBuyer, b.local2, b.name, g.pick(c.topic.asks), "")})
 	served := len(c.holders) > 0
 	assignedAt := c.closedAt // a conversation nobody took is answered by the assistant alone

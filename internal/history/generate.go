@@ -400,7 +400,7 @@ func (g *gen) spread(perDay int, f func(at time.Time)) {
 func (g *gen) planArrivals() {
 	last := g.end.Add(-90 * time.Minute)
 	g.spread(g.p.ConversationsPerDay, func(at time.Time) {
-		if at.Before(last) {
+		if at.Before(last) && at.After(g.p.Start.Add(time.Second)) {
 			g.schedule(&simEvent{at: at, kind: simArrive})
 		}
 	})
@@ -611,8 +611,10 @@ func (g *gen) release(t time.Time, a *agentState) {
 	}
 }
 
+// arrive is a buyer's first message reaching routing at t: their
+// conversation started (queued, the welcome, their message) a moment before.
 func (g *gen) arrive(t time.Time) {
-	c := &conv{arrival: t}
+	c := &conv{arrival: t.Add(-300 * time.Millisecond)}
 	// After-sales: a buyer asking about an order placed a while ago.
 	if g.r.Float64() < 0.3 {
 		for range 6 {

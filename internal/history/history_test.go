@@ -72,6 +72,7 @@ func TestHistoryInvariants(t *testing.T) {
 		agent  int64
 		seq    int64
 		queued bool
+		wrote  bool // the buyer wrote
 	}
 	convs := map[int64]*convState{}
 	msgs := map[int64]kefu.Message{}
@@ -89,7 +90,7 @@ func TestHistoryInvariants(t *testing.T) {
 			}
 			convs[e.ConversationID] = &convState{status: kefu.StatusQueued, queued: true}
 		case kefu.EventAssigned:
-			if c == nil || c.status != kefu.StatusQueued {
+			if c == nil || c.status != kefu.StatusQueued || !c.wrote {
 				t.Fatalf("conversation %d assigned while %+v", e.ConversationID, c)
 			}
 			if presence[e.AgentID] != kefu.PresenceOnline {
@@ -133,6 +134,7 @@ func TestHistoryInvariants(t *testing.T) {
 				t.Fatalf("message event %+v for message %+v while %+v", e, m, c)
 			}
 			c.seq = m.Seq
+			c.wrote = c.wrote || m.Sender == kefu.SenderBuyer
 			// A transfer's line names the new agent, before its event.
 			if e.AgentID != c.agent && c.status != kefu.StatusQueued && m.Code != kefu.SystemTransferred {
 				t.Fatalf("message %d: event agent %d, conversation's %d", m.ID, e.AgentID, c.agent)
