@@ -142,8 +142,11 @@ func startDemoServerWith(t *testing.T, adjust func(*serveConfig), serveArgs ...s
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	s := &demoServer{cancel: cancel, done: make(chan error, 1), scanned: make(chan struct{})}
-	// Both on free ports: the port after kefu's may be another test's.
-	args := append([]string{"--demo", "--addr", "127.0.0.1:0", "--demo-addr", "127.0.0.1:0", "--data-dir", dataDir}, serveArgs...)
+	// Both on free ports: the port after kefu's may be another test's. No
+	// generated history unless a test asks (it would only slow the start of
+	// every browser test; TestDemoHistory covers it).
+	args := append([]string{"--demo", "--addr", "127.0.0.1:0", "--demo-addr", "127.0.0.1:0", "--data-dir", dataDir, "--demo-history-days", "0"},
+		serveArgs...)
 	cfg, err := parseServeFlags(args, io.Discard, func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)

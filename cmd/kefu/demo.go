@@ -144,11 +144,12 @@ func seedAssistant(ctx context.Context, st *store.Store, shopID int64) error {
 
 // seedDemo creates the demo shop, its agents, buyers and orders if absent,
 // gives it an assistant if it has none, and registers the demo store page's
-// origins if they are not yet registered. It never removes or replaces
-// anything a shop owner set.
-func seedDemo(ctx context.Context, st *store.Store, origins []string, passwordCost int) (*demoShop, error) {
+// origins if they are not yet registered; a shop it created gets span of
+// generated history. It never removes or replaces anything a shop owner set.
+func seedDemo(ctx context.Context, st *store.Store, origins []string, passwordCost int, span demoHistorySpan) (*demoShop, error) {
 	shop, err := st.ShopBySlug(ctx, "demo")
-	if errors.Is(err, kefu.ErrNotFound) {
+	created := errors.Is(err, kefu.ErrNotFound)
+	if created {
 		secret := make([]byte, 24)
 		rand.Read(secret)
 		shop, err = st.CreateShop(ctx, kefu.Shop{Slug: "demo", Name: "小铺 Demo 旗舰店", IdentitySecret: hex.EncodeToString(secret), Origins: origins})
@@ -198,6 +199,11 @@ func seedDemo(ctx context.Context, st *store.Store, origins []string, passwordCo
 	}
 	if err := seedOverflow(ctx, st, shop.ID, passwordCost); err != nil {
 		return nil, fmt.Errorf("demo: overflow: %w", err)
+	}
+	if created {
+		if err := seedHistory(ctx, st, shop, span); err != nil {
+			return nil, fmt.Errorf("demo: %w", err)
+		}
 	}
 	return &demoShop{shop: shop}, nil
 }

@@ -30,7 +30,9 @@ func TestDemoKeepsOriginsTheOwnerSet(t *testing.T) {
 }
 
 func testDemoKeepsOriginsTheOwnerSet(t *testing.T, dataArgs ...string) {
-	first := startDemoServer(t, dataArgs...)
+	// The first start makes the shop with a week of history (the second
+	// adds none: TestDemoHistory).
+	first := startDemoServer(t, append(dataArgs, "--demo-history-days", "7")...)
 	kefuURL := strings.TrimSuffix(first.consoleURL, "/agent/")
 	token := demoLogin(t, kefuURL, "owner")
 	ownerOrigins := []string{"https://shop.example.com", "https://m.shop.example.com"}

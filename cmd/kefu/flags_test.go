@@ -18,9 +18,9 @@ func TestServeFlagsReadEnvAndFlagsWin(t *testing.T) {
 		args []string
 		want serveConfig
 	}{
-		{"env only", nil, serveConfig{addr: "0.0.0.0:9000", store: store.Config{DataDir: "./kefu-data", DatabaseURL: "postgres://x@y/z"}, demo: true, passwordCost: api.DefaultPasswordCost, timeouts: defaultHTTPTimeouts}},
+		{"env only", nil, serveConfig{addr: "0.0.0.0:9000", store: store.Config{DataDir: "./kefu-data", DatabaseURL: "postgres://x@y/z"}, demo: true, demoHistoryDays: 21, passwordCost: api.DefaultPasswordCost, timeouts: defaultHTTPTimeouts}},
 		{"flags win", []string{"--addr", "127.0.0.1:1", "--demo=false", "--data-dir", "/d"},
-			serveConfig{addr: "127.0.0.1:1", store: store.Config{DataDir: "/d", DatabaseURL: "postgres://x@y/z"}, demo: false, passwordCost: api.DefaultPasswordCost, timeouts: defaultHTTPTimeouts}},
+			serveConfig{addr: "127.0.0.1:1", store: store.Config{DataDir: "/d", DatabaseURL: "postgres://x@y/z"}, demo: false, demoHistoryDays: 21, passwordCost: api.DefaultPasswordCost, timeouts: defaultHTTPTimeouts}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

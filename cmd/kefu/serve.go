@@ -55,7 +55,10 @@ type serveConfig struct {
 	publicURL string
 	demo      bool
 	demoAddr  string
-	debugAddr string
+	// demoHistoryDays is --demo-history-days: how many days of generated
+	// history a new demo shop starts with (0: none).
+	demoHistoryDays int
+	debugAddr       string
 	// metricsAddr is --metrics-addr: /metrics alone on a listener of its own.
 	metricsAddr string
 	// redisURL is --redis-url: where admission limits are counted for all
@@ -87,6 +90,7 @@ func parseServeFlags(args []string, stderr io.Writer, getenv func(string) string
 	demoDefault, _ := strconv.ParseBool(env("KEFU_DEMO", "false"))
 	fs.BoolVar(&cfg.demo, "demo", demoDefault, "create the demo shop if absent, register the demo store page's origins if missing, serve the page (env KEFU_DEMO)")
 	fs.StringVar(&cfg.demoAddr, "demo-addr", env("KEFU_DEMO_ADDR", ""), "listen address of the demo store page; default: the port after --addr (env KEFU_DEMO_ADDR)")
+	historyDays := fs.String("demo-history-days", env("KEFU_DEMO_HISTORY_DAYS", "21"), "days of generated history (conversations, orders, the event log) a new demo shop starts with, for its reports; 0: none (env KEFU_DEMO_HISTORY_DAYS)")
 	fs.StringVar(&cfg.debugAddr, "debug-addr", env("KEFU_DEBUG_ADDR", ""), "listen address of Go's profiler (/debug/pprof/) and /metrics; keep it private; default: off (env KEFU_DEBUG_ADDR)")
 	fs.StringVar(&cfg.metricsAddr, "metrics-addr", env("KEFU_METRICS_ADDR", ""), "listen address of /metrics (Prometheus) alone; keep it private; default: off (env KEFU_METRICS_ADDR)")
 	fs.StringVar(&cfg.redisURL, "redis-url", env("KEFU_REDIS_URL", ""), "Redis URL (redis://host:6379/0) where widget-session and new-conversation limits are counted for all nodes; default: in this process (env KEFU_REDIS_URL)")
@@ -107,6 +111,9 @@ func parseServeFlags(args []string, stderr io.Writer, getenv func(string) string
 		return cfg, fmt.Errorf("--max-connections: %q is not a whole number of at least 0", *maxConns)
 	}
 	cfg.maxConnections = n
+	if cfg.demoHistoryDays, err = strconv.Atoi(*historyDays); err != nil || cfg.demoHistoryDays < 0 || cfg.demoHistoryDays > maxDemoHistoryDays {
+		return cfg, fmt.Errorf("--demo-history-days: %q is not a whole number from 0 to %d", *historyDays, maxDemoHistoryDays)
+	}
 	cfg.proxies, err = parseProxies(*trustedProxies)
 	return cfg, err
 }
@@ -181,7 +188,7 @@ func runServer(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) e
 		}
 		listeners = append(listeners, demoLn)
 		storeURL := "http://" + browsable(demoLn.Addr().String())
-		if demoInfo, err = seedDemo(ctx, st, storeOrigins(storeURL), cfg.passwordCost); err != nil {
+		if demoInfo, err = seedDemo(ctx, st, storeOrigins(storeURL), cfg.passwordCost, cfg.demoHistory()); err != nil {
 			return err
 		}
 		demoInfo.storeURL, demoInfo.kefuURL = storeURL, baseURL
