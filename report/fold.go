@@ -209,7 +209,9 @@ func (f *Fold) message(s *kefu.ReportSession, e kefu.ReportEvent, t time.Time) {
 	case kefu.SenderBot:
 		s.BotMessages++
 	case kefu.SenderSystem:
-		if e.MessageCode == kefu.SystemLeftMessage {
+		// Told to leave a message: the line was too long (overflow), or
+		// nobody was online. Either is answered later by design.
+		if e.MessageCode == kefu.SystemLeftMessage || e.MessageCode == kefu.SystemLeaveMessage {
 			s.LeftMessage = true
 		}
 	}

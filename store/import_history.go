@@ -149,7 +149,7 @@ func (im *historyImport) importConversations(heads map[int64]string) error {
 	h := im.h
 	cols := []string{"id", "shop_id", "buyer_id", "agent_id", "group_id", "priority", "transfer_from", "transfer_note", "helpers",
 		"awaiting_since", "nudged_at", "abandoned_at", "assistant_first", "status", "last_seq", "agent_read_seq", "buyer_read_seq",
-		"created_at", "queued_at", "assigned_at", "closed_at"}
+		"created_at", "queued_at", "assigned_at", "closed_at", "rating", "rating_comment", "rated_at"}
 	if im.s.dialect.name == postgresDialect.name {
 		cols = append(cols, "chain_head")
 	}
@@ -162,7 +162,8 @@ func (im *historyImport) importConversations(heads map[int64]string) error {
 		id := im.convs[c.ID]
 		a = append(a, id, im.shopID, im.buyers[c.BuyerID], agent, c.GroupID, c.Priority, c.TransferFromAgentID, c.TransferNote,
 			formatIDs(c.HelperIDs), utcp(c.AwaitingSince), utcp(c.NudgedAt), utcp(c.AbandonedAt), c.AssistantFirst, string(c.Status),
-			c.LastSeq, c.AgentReadSeq, c.BuyerReadSeq, utc(c.CreatedAt), utc(c.QueuedAt), utcp(c.AssignedAt), utcp(c.ClosedAt))
+			c.LastSeq, c.AgentReadSeq, c.BuyerReadSeq, utc(c.CreatedAt), utc(c.QueuedAt), utcp(c.AssignedAt), utcp(c.ClosedAt),
+			c.Rating, c.RatingComment, utcp(c.RatedAt))
 		if im.s.dialect.name == postgresDialect.name {
 			a = append(a, heads[id])
 		}

@@ -288,7 +288,7 @@ func (g *gen) write(h *History, id int64, c *conv) {
 		switch a.kind {
 		case actQueued:
 			g.emit(at, kefu.Event{Type: kefu.EventQueued, Actor: buyer, ConversationID: id, BuyerID: b.local2,
-				Data: kefu.EventData{GroupID: c.groupID}}, "")
+				Data: kefu.EventData{GroupID: c.groupID, AssistantFirst: c.botAlone || !c.handedOver.IsZero()}}, "")
 		case actMessage:
 			m := a.msg
 			m.CreatedAt = at
@@ -347,12 +347,13 @@ func (g *gen) write(h *History, id int64, c *conv) {
 			row.Status, row.ClosedAt = kefu.StatusClosed, &at
 			g.emit(at, kefu.Event{Type: kefu.EventClosed, Actor: by, ConversationID: id, BuyerID: b.local2, AgentID: holderID()}, "")
 		case actRated:
-			comment := "false"
+			row.Rating, row.RatedAt = c.rated, &at
+			data := fmt.Sprintf(`{"stars":%d}`, c.rated)
 			if c.comment {
-				comment = "true"
+				row.RatingComment = g.pick(ratingComments)
+				data = fmt.Sprintf(`{"stars":%d,"comment":true}`, c.rated)
 			}
-			g.emit(at, kefu.Event{Type: EventRated, Actor: buyer, ConversationID: id, BuyerID: b.local2, AgentID: holderID()},
-				fmt.Sprintf(`{"stars":%d,"comment":%s}`, c.rated, comment))
+			g.emit(at, kefu.Event{Type: kefu.EventRated, Actor: buyer, ConversationID: id, BuyerID: b.local2, AgentID: holderID()}, data)
 		case actReopen:
 			holder, holderSince = a.to, at
 			row.Status, row.ClosedAt, row.AssignedAt = kefu.StatusAssigned, nil, &at

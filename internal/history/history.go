@@ -135,7 +135,3 @@ type Link struct {
 	By             kefu.ActorRef
 	At             time.Time
 }
-
-// EventRated is the type of a buyer's satisfaction rating of a closed
-// conversation (CSAT): data {"stars": 1..5, "comment": bool}.
-const EventRated kefu.EventType = "conversation.rated"

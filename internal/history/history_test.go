@@ -59,7 +59,7 @@ func TestHistoryInvariants(t *testing.T) {
 	t.Logf("events by type: %v", counts)
 	for _, typ := range []kefu.EventType{kefu.EventQueued, kefu.EventAssigned, kefu.EventClosed, kefu.EventMessage, kefu.EventPresence,
 		kefu.EventTransferred, kefu.EventNudged, kefu.EventReopened, kefu.EventAbandoned, kefu.EventOrderCreated, kefu.EventOrderLinked,
-		kefu.EventSurgeStarted, kefu.EventSurgeEnded, kefu.EventOverflowStage, kefu.EventHandedOver, history.EventRated} {
+		kefu.EventSurgeStarted, kefu.EventSurgeEnded, kefu.EventOverflowStage, kefu.EventHandedOver, kefu.EventRated} {
 		if counts[typ] == 0 {
 			t.Errorf("no %s event", typ)
 		}
@@ -112,7 +112,7 @@ func TestHistoryInvariants(t *testing.T) {
 				t.Fatalf("conversation %d closed (agent %d) while %+v", e.ConversationID, e.AgentID, c)
 			}
 			c.status = kefu.StatusClosed
-		case history.EventRated:
+		case kefu.EventRated:
 			if c == nil || c.status != kefu.StatusClosed || e.AgentID != c.agent || e.Actor.Kind != kefu.SenderBuyer {
 				t.Fatalf("conversation %d rated while %+v", e.ConversationID, c)
 			}

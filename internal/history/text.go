@@ -55,6 +55,9 @@ var topics = []topic{
 // thanks end a conversation on the buyer's side.
 var thanks = []string{"好的，谢谢", "明白了，谢谢亲", "好的👌", "谢谢客服", "嗯嗯知道了"}
 
+// ratingComments are what a buyer writes beside a rating, now and then.
+var ratingComments = []string{"回复很快，很耐心", "客服态度很好", "问题解决了，谢谢", "发货速度可以", "有点慢，不过解决了"}
+
 // apologies open an agent's answer to a buyer who waited long.
 var apologies = []string{"亲，抱歉让您久等了～", "亲，刚才咨询的人比较多，久等了～", "亲，您好，抱歉回复晚了"}
 
