@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -31,6 +32,10 @@ type Rollup interface {
 
 // MaxReportDays is the longest range one report covers.
 const MaxReportDays = 366
+
+// reportCatchUp is how long a report request folds what is left of the
+// log before it answers.
+const reportCatchUp = 3 * time.Second
 
 // reportQuery reads and checks the range and filters of a report request.
 func (h *handlers) reportQuery(c *gin.Context, shopID int64) (report.Query, bool) {
@@ -127,8 +132,18 @@ func (h *handlers) computeReport(c *gin.Context) (report.Report, bool) {
 		return report.Report{}, false
 	}
 	ctx := c.Request.Context()
+	behind := false
 	if h.rollup != nil {
-		if _, err := h.rollup.CatchUp(ctx); err != nil {
+		// Fold what is left first, for a few seconds at most: after an
+		// upgrade the roll-up may have the whole log ahead of it, and the
+		// report then says it is incomplete rather than making the
+		// request wait for minutes.
+		fold, cancel := context.WithTimeout(ctx, reportCatchUp)
+		_, err := h.rollup.CatchUp(fold)
+		cancel()
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			behind = true
+		} else if err != nil {
 			h.writeError(c, err)
 			return report.Report{}, false
 		}
@@ -138,7 +153,9 @@ func (h *handlers) computeReport(c *gin.Context) (report.Report, bool) {
 		h.writeError(c, err)
 		return report.Report{}, false
 	}
-	return report.Compute(q, in), true
+	r := report.Compute(q, in)
+	r.Incomplete = behind
+	return r, true
 }
 
 // getReport answers the report as JSON.

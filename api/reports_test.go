@@ -42,12 +42,13 @@ func TestReportsAPI(t *testing.T) {
 		b.send(sendFrame(0, "c1", "你好"))
 		b.next("ack")
 
-		// The env's clock stands at 2026-11-11 08:00 in Asia/Shanghai.
+		// The env's clock stands at 2026-11-11 08:00 in Asia/Shanghai; with
+		// nobody online the buyer was asked to leave a message.
 		var r report.Report
 		if code := e.do("GET", "/api/v1/reports?from=2026-11-11&to=2026-11-11", owner, "", nil, &r); code != 200 {
 			t.Fatalf("GET /reports: %d", code)
 		}
-		if r.Summary.Conversations != 1 || r.Summary.BuyerMessages != 1 || r.Summary.Waited != 1 || r.TimeZone != "Asia/Shanghai" ||
+		if r.Summary.Conversations != 1 || r.Summary.BuyerMessages != 1 || r.Summary.Waited != 0 || r.Summary.LeftMessages != 1 || r.TimeZone != "Asia/Shanghai" ||
 			len(r.Days) != 1 || r.Days[0].Date != "2026-11-11" || r.Hours[8].Conversations != 1 {
 			t.Fatalf("report: %+v", r)
 		}

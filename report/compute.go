@@ -187,7 +187,9 @@ type Report struct {
 	Stages        []StageTotal `json:"stages"`
 	StagePeriods  []Period     `json:"stage_periods"`
 	SurgePeriods  []Period     `json:"surge_periods"`
-	Live          *Live        `json:"live,omitempty"`
+	// Incomplete: the roll-up was still folding older events when the
+	// report was computed (after an upgrade); ask again later.
+	Incomplete bool `json:"incomplete"`
 }
 
 // firstResponseBuckets are the bars of the first-response distribution.
@@ -204,7 +206,7 @@ func Compute(q Query, in Input) Report {
 		q.Window = DefaultWindow
 	}
 	r := Report{From: q.From.In(q.Loc).Format(time.DateOnly), To: q.To.In(q.Loc).AddDate(0, 0, -1).Format(time.DateOnly),
-		TimeZone: q.Loc.String(), GroupID: q.GroupID, AgentID: q.AgentID, WindowHours: int(q.Window / time.Hour), Live: in.Live}
+		TimeZone: q.Loc.String(), GroupID: q.GroupID, AgentID: q.AgentID, WindowHours: int(q.Window / time.Hour)}
 	credit := creditOrders(in.Sessions, in.Orders, q.Window)
 
 	var inRange []*kefu.ReportSession

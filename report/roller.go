@@ -31,7 +31,7 @@ type Roller struct {
 	// MarkMoved reports whether an error of SaveReportFold says another
 	// process folded the batch first (store.ErrReportMarkMoved).
 	markMoved func(error) bool
-	mu        sync.Mutex // one fold at a time in this process
+	mu        sync.Mutex // one batch at a time in this process
 }
 
 // DefaultBatch is how many events one transaction of the roll-up folds:
@@ -73,12 +73,19 @@ func (r *Roller) Run(ctx context.Context, interval time.Duration) {
 }
 
 // CatchUp folds every event committed so far and returns how many it read.
+// It takes the roller's lock for each batch, not for the whole catch-up, so
+// a report's catch-up and the ticker's share the work; it stops, with ctx's
+// error, when ctx ends between or inside batches (a batch cut short is not
+// saved).
 func (r *Roller) CatchUp(ctx context.Context) (int, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	total := 0
 	for {
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
+		r.mu.Lock()
 		n, err := r.step(ctx)
+		r.mu.Unlock()
 		total += n
 		if err != nil || n == 0 {
 			return total, err
