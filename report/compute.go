@@ -207,11 +207,16 @@ func Compute(q Query, in Input) Report {
 	}
 	r := Report{From: q.From.In(q.Loc).Format(time.DateOnly), To: q.To.In(q.Loc).AddDate(0, 0, -1).Format(time.DateOnly),
 		TimeZone: q.Loc.String(), GroupID: q.GroupID, AgentID: q.AgentID, WindowHours: int(q.Window / time.Hour)}
-	credit := creditOrders(in.Sessions, in.Orders, q.Window)
-
-	var inRange []*kefu.ReportSession
+	all := make([]stretch, len(in.Sessions))
 	for i := range in.Sessions {
-		s := &in.Sessions[i]
+		all[i].ReportSession = &in.Sessions[i]
+		all[i].frt, all[i].answered = firstResponse(&in.Sessions[i])
+	}
+	chatted := creditOrders(all, in.Orders, q.Window)
+
+	var inRange []*stretch
+	for i := range all {
+		s := &all[i]
 		if s.StartedAt.Before(q.From) || !s.StartedAt.Before(q.To) {
 			continue
 		}
@@ -220,10 +225,10 @@ func Compute(q Query, in Input) Report {
 		}
 		inRange = append(inRange, s)
 	}
-	r.Summary = figures(inRange, credit)
+	r.Summary = figures(inRange)
 
 	// Days, hours, the heatmap.
-	byDay := map[string][]*kefu.ReportSession{}
+	byDay := map[string][]*stretch{}
 	r.Hours = make([]Hour, 24)
 	for h := range r.Hours {
 		r.Hours[h].Hour = h
@@ -240,12 +245,12 @@ func Compute(q Query, in Input) Report {
 	if !filtered {
 		r.Silent = &Silent{}
 	}
-	for _, o := range in.Orders {
+	for i, o := range in.Orders {
 		if o.CreatedAt.Before(q.From) || !o.CreatedAt.Before(q.To) {
 			continue
 		}
 		r.OrdersPlaced++
-		if _, chatted := credit.of[o.OrderNo]; chatted || filtered {
+		if chatted[i] || filtered {
 			continue
 		}
 		r.Silent.Orders++
@@ -257,14 +262,14 @@ func Compute(q Query, in Input) Report {
 	}
 	for d := q.From.In(q.Loc); d.Before(q.To); d = time.Date(d.Year(), d.Month(), d.Day()+1, 0, 0, 0, 0, q.Loc) {
 		key := d.Format(time.DateOnly)
-		r.Days = append(r.Days, Day{Date: key, Figures: figures(byDay[key], credit), SilentOrders: silentByDay[key]})
+		r.Days = append(r.Days, Day{Date: key, Figures: figures(byDay[key]), SilentOrders: silentByDay[key]})
 	}
 
 	// The first-response distribution.
 	r.FirstResponse = slices.Clone(firstResponseBuckets)
 	for _, s := range inRange {
-		if frt, ok := firstResponse(s); ok {
-			sec := frt.Seconds()
+		if s.answered {
+			sec := s.frt.Seconds()
 			for i := range r.FirstResponse {
 				b := &r.FirstResponse[i]
 				if sec >= float64(b.From) && (b.To == 0 || sec < float64(b.To)) {
@@ -275,36 +280,38 @@ func Compute(q Query, in Input) Report {
 		}
 	}
 
-	r.Agents = agentRows(q, in, inRange, credit)
-	r.Groups = groupRows(in, inRange, credit)
+	r.Agents = agentRows(q, in, inRange)
+	r.Groups = groupRows(in, inRange)
 	r.Stages, r.StagePeriods, r.SurgePeriods = periods(q, in)
 	return r
 }
 
-// credits says which stretch each order counts for: the latest stretch of
-// its buyer whose first buyer message came at most Window before the
-// order, and not after it.
-type credits struct {
-	of       map[string]*kefu.ReportSession // by order number
-	orders   map[*kefu.ReportSession][]kefu.ReportOrder
-	amountOf map[*kefu.ReportSession]int64
+// stretch is a stretch with what the report derives from it once: its
+// first response, and the orders that count for it.
+type stretch struct {
+	*kefu.ReportSession
+	frt      time.Duration
+	answered bool // frt holds a first response
+	orders   int
+	amount   int64
 }
 
-func creditOrders(sessions []kefu.ReportSession, orders []kefu.ReportOrder, window time.Duration) credits {
-	c := credits{of: map[string]*kefu.ReportSession{}, orders: map[*kefu.ReportSession][]kefu.ReportOrder{},
-		amountOf: map[*kefu.ReportSession]int64{}}
-	byBuyer := map[int64][]*kefu.ReportSession{}
-	for i := range sessions {
-		s := &sessions[i]
-		if s.FirstBuyerAt != nil {
-			byBuyer[s.BuyerID] = append(byBuyer[s.BuyerID], s)
+// creditOrders counts each order for the latest stretch of its buyer whose
+// first buyer message came at most window before the order, and not after
+// it, and answers for each order whether it counted for one (a chat).
+func creditOrders(ss []stretch, orders []kefu.ReportOrder, window time.Duration) []bool {
+	byBuyer := map[int64][]*stretch{}
+	for i := range ss {
+		if ss[i].FirstBuyerAt != nil {
+			byBuyer[ss[i].BuyerID] = append(byBuyer[ss[i].BuyerID], &ss[i])
 		}
 	}
-	for _, ss := range byBuyer {
-		sort.Slice(ss, func(i, j int) bool { return ss[i].FirstBuyerAt.Before(*ss[j].FirstBuyerAt) })
+	for _, list := range byBuyer {
+		sort.Slice(list, func(i, j int) bool { return list[i].FirstBuyerAt.Before(*list[j].FirstBuyerAt) })
 	}
-	for _, o := range orders {
-		var best *kefu.ReportSession
+	chatted := make([]bool, len(orders))
+	for i, o := range orders {
+		var best *stretch
 		for _, s := range byBuyer[o.BuyerID] {
 			if s.FirstBuyerAt.After(o.CreatedAt) {
 				break
@@ -314,12 +321,12 @@ func creditOrders(sessions []kefu.ReportSession, orders []kefu.ReportOrder, wind
 			}
 		}
 		if best != nil {
-			c.of[o.OrderNo] = best
-			c.orders[best] = append(c.orders[best], o)
-			c.amountOf[best] += o.AmountCents
+			chatted[i] = true
+			best.orders++
+			best.amount += o.AmountCents
 		}
 	}
-	return c
+	return chatted
 }
 
 // firstResponse is the wait of the buyer's first turn for a person's reply.
@@ -340,11 +347,11 @@ func waited(s *kefu.ReportSession) bool {
 	return s.LineSince != nil && s.FirstBuyerAt != nil && !s.LeftMessage
 }
 
-func figures(ss []*kefu.ReportSession, credit credits) Figures {
+func figures(ss []*stretch) Figures {
 	var f Figures
 	var frt, wait, resolution []float64
-	buyers := map[int64]bool{}
-	inquiring, converted := map[int64]bool{}, map[int64]bool{}
+	buyers := make(map[int64]bool, len(ss))
+	inquiring, converted := make(map[int64]bool, len(ss)), map[int64]bool{}
 	var replies int
 	var replyMillis int64
 	starsSum := 0
@@ -357,14 +364,14 @@ func figures(ss []*kefu.ReportSession, credit credits) Figures {
 		if s.ClosedAt != nil && s.BotMessages > 0 && s.AgentMessages == 0 {
 			f.AssistantOnly++
 		}
-		if d, ok := firstResponse(s); ok {
-			frt = append(frt, d.Seconds())
+		if s.answered {
+			frt = append(frt, s.frt.Seconds())
 		}
 		replies += s.Replies
 		replyMillis += s.ReplyMillis
-		if waited(s) {
+		if waited(s.ReportSession) {
 			f.Waited++
-			if d, ok := firstResponse(s); ok && d <= ThreeMinutes {
+			if s.answered && s.frt <= ThreeMinutes {
 				f.AnsweredIn3m++
 			}
 			if s.AssignedAt != nil {
@@ -393,10 +400,10 @@ func figures(ss []*kefu.ReportSession, credit credits) Figures {
 		}
 		if s.FirstReplyAt != nil {
 			inquiring[s.BuyerID] = true
-			if orders := credit.orders[s]; len(orders) > 0 {
+			if s.orders > 0 {
 				converted[s.BuyerID] = true
-				f.Conversion.Orders += len(orders)
-				f.Conversion.RevenueCents += credit.amountOf[s]
+				f.Conversion.Orders += s.orders
+				f.Conversion.RevenueCents += s.amount
 			}
 		}
 	}
@@ -421,8 +428,8 @@ func figures(ss []*kefu.ReportSession, credit credits) Figures {
 	return f
 }
 
-func agentRows(q Query, in Input, inRange []*kefu.ReportSession, credit credits) []AgentRow {
-	by := map[int64][]*kefu.ReportSession{}
+func agentRows(q Query, in Input, inRange []*stretch) []AgentRow {
+	by := map[int64][]*stretch{}
 	for _, s := range inRange {
 		if s.AgentID != 0 {
 			by[s.AgentID] = append(by[s.AgentID], s)
@@ -445,7 +452,7 @@ func agentRows(q Query, in Input, inRange []*kefu.ReportSession, credit credits)
 	}
 	rows := make([]AgentRow, 0, len(by))
 	for id, ss := range by {
-		row := AgentRow{AgentID: id, Name: in.Agents[id], Figures: figures(ss, credit), OnlineSeconds: online[id], AwaySeconds: away[id]}
+		row := AgentRow{AgentID: id, Name: in.Agents[id], Figures: figures(ss), OnlineSeconds: online[id], AwaySeconds: away[id]}
 		row.ConcurrentMean, row.ConcurrentPeak = concurrency(ss, q, online[id]+away[id])
 		if row.Conversion.InquiringBuyers > 0 {
 			row.RevenuePerBuyer = num(float64(row.Conversion.RevenueCents) / float64(row.Conversion.InquiringBuyers))
@@ -463,7 +470,7 @@ func agentRows(q Query, in Input, inRange []*kefu.ReportSession, credit credits)
 
 // concurrency is an agent's mean number of conversations held at once over
 // their time signed in (online or away), and the most held at once.
-func concurrency(ss []*kefu.ReportSession, q Query, signedIn int64) (*float64, int) {
+func concurrency(ss []*stretch, q Query, signedIn int64) (*float64, int) {
 	type edge struct {
 		at    time.Time
 		delta int
@@ -506,14 +513,14 @@ func concurrency(ss []*kefu.ReportSession, q Query, signedIn int64) (*float64, i
 	return num(held.Seconds() / float64(signedIn)), peak
 }
 
-func groupRows(in Input, inRange []*kefu.ReportSession, credit credits) []GroupRow {
-	by := map[int64][]*kefu.ReportSession{}
+func groupRows(in Input, inRange []*stretch) []GroupRow {
+	by := map[int64][]*stretch{}
 	for _, s := range inRange {
 		by[s.GroupID] = append(by[s.GroupID], s)
 	}
 	rows := make([]GroupRow, 0, len(by))
 	for id, ss := range by {
-		rows = append(rows, GroupRow{GroupID: id, Name: in.Groups[id], Figures: figures(ss, credit)})
+		rows = append(rows, GroupRow{GroupID: id, Name: in.Groups[id], Figures: figures(ss)})
 	}
 	sort.Slice(rows, func(i, j int) bool { return rows[i].GroupID < rows[j].GroupID })
 	return rows

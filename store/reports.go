@@ -310,14 +310,27 @@ func (s *Store) ReportSpans(ctx context.Context, shopID int64, from, to time.Tim
 func (s *Store) ReportOrders(ctx context.Context, shopID int64, from, to time.Time) ([]kefu.ReportOrder, error) {
 	ctx, cancel := bound(ctx)
 	defer cancel()
-	var rows []kefu.ReportOrder
-	if err := s.rdb.WithContext(ctx).Table("orders").Select("order_no, buyer_id, amount_cents, status, created_at").
-		Where("shop_id = ? AND created_at >= ? AND created_at < ?", shopID, from.UTC(), to.UTC()).
-		Order("created_at, id").Scan(&rows).Error; err != nil {
+	rdb, err := s.rdb.DB()
+	if err != nil {
 		return nil, fmt.Errorf("store: report orders of shop %d: %w", shopID, err)
 	}
-	for i := range rows {
-		rows[i].CreatedAt = rows[i].CreatedAt.UTC()
+	rows, err := rdb.QueryContext(ctx, s.sql(`SELECT order_no, buyer_id, amount_cents, status, created_at FROM orders
+		WHERE shop_id = $1 AND created_at >= $2 AND created_at < $3 ORDER BY created_at, id`), shopID, from.UTC(), to.UTC())
+	if err != nil {
+		return nil, fmt.Errorf("store: report orders of shop %d: %w", shopID, err)
 	}
-	return rows, nil
+	defer rows.Close()
+	var out []kefu.ReportOrder
+	for rows.Next() {
+		var o kefu.ReportOrder
+		if err := rows.Scan(&o.OrderNo, &o.BuyerID, &o.AmountCents, &o.Status, &o.CreatedAt); err != nil {
+			return nil, fmt.Errorf("store: report orders of shop %d: %w", shopID, err)
+		}
+		o.CreatedAt = o.CreatedAt.UTC()
+		out = append(out, o)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: report orders of shop %d: %w", shopID, err)
+	}
+	return out, nil
 }
