@@ -435,7 +435,9 @@ ALTER TABLE shops ADD COLUMN csat_enabled BOOLEAN NOT NULL DEFAULT TRUE`,
 	// overflow stages and surge mode, folded from the event log by
 	// report.Roller; report_mark holds the last event folded in. Times
 	// are microseconds since 1970 (UTC): a report reads 100,000 rows, and
-	// integers cost nothing to parse. Rebuilt
+	// integers cost nothing to parse. On SQLite the stretches are kept in
+	// the order a report reads them (a range of a shop's starts), and the
+	// fold finds a conversation's by the unique index. Rebuilt
 	// from the log by emptying them (kefu rebuild-reports). Orders are read
 	// by their time for the conversion figures.
 	`CREATE TABLE report_sessions (
@@ -469,9 +471,11 @@ ALTER TABLE shops ADD COLUMN csat_enabled BOOLEAN NOT NULL DEFAULT TRUE`,
 	replies_in3m    INTEGER NOT NULL DEFAULT 0,
 	stars           INTEGER NOT NULL DEFAULT 0,
 	rated_at        BIGINT,
-	PRIMARY KEY (conversation_id, episode)
+{{postgres}}	PRIMARY KEY (conversation_id, episode)
 );
-CREATE INDEX report_sessions_start ON report_sessions (shop_id, started_at);
+CREATE INDEX report_sessions_start ON report_sessions (shop_id, started_at);{{end}}{{sqlite}}	PRIMARY KEY (shop_id, started_at, conversation_id, episode),
+	UNIQUE (conversation_id, episode)
+) WITHOUT ROWID;{{end}}
 CREATE TABLE report_spans (
 	shop_id    BIGINT NOT NULL,
 	kind       TEXT NOT NULL,
