@@ -42,6 +42,8 @@ let loadGen = 0; // bumped per load; an older answer is dropped
 let loading = false;
 let loadError = null;
 let sort = { key: 'conversations', order: 'desc' };
+let filter = { group_id: '', agent_id: '' }; // the report's group and agent filters ('' is all)
+let choices = null; // {groups, agents} for the filters, once loaded
 let charts = {}; // name -> object URL shown
 let chartsFor = ''; // the range and language the charts were fetched for
 let live = null; // the last live board, with .at
@@ -94,6 +96,8 @@ export function reset() {
   live = null;
   liveError = false;
   sort = { key: 'conversations', order: 'desc' };
+  filter = { group_id: '', agent_id: '' };
+  choices = null;
   dropCharts();
   if (el.area) {
     el.area.hidden = true;
@@ -116,6 +120,7 @@ function open() {
   scheduleRender();
   el.title.focus();
   load();
+  if (!choices) loadChoices();
 }
 
 function close() {
@@ -141,6 +146,8 @@ function build() {
     text: t('rep_range_' + n),
     onclick: () => pickQuick(n),
   }));
+  el.group = h('select', { class: 'rep-select', id: 'report-group', 'data-testid': 'report-group', onchange: onFilterChange });
+  el.agent = h('select', { class: 'rep-select', id: 'report-agent', 'data-testid': 'report-agent', onchange: onFilterChange });
   el.rangeError = h('p', { class: 'rep-range-error', role: 'alert', 'data-testid': 'report-range-error', hidden: true });
   el.status = h('p', { class: 'rep-status', role: 'status' });
   el.live = h('section', { class: 'rep-live', 'data-testid': 'report-live', 'aria-labelledby': 'report-live-title' });
@@ -187,6 +194,10 @@ function build() {
       h('label', { class: 'rep-date-field', for: 'report-to' }, [h('span', { class: 'sr-only', text: t('rep_to') })]),
       el.to,
       h('div', { class: 'rep-quicks' }, el.quick),
+      h('label', { class: 'sr-only', for: 'report-group', text: t('rep_group') }),
+      el.group,
+      h('label', { class: 'sr-only', for: 'report-agent', text: t('rep_agent') }),
+      el.agent,
       h('button', { type: 'button', class: 'btn btn-ghost btn-sm rep-refresh', 'data-testid': 'report-refresh', text: t('rep_refresh'), onclick: () => load() }),
       el.status,
     ]),
@@ -194,6 +205,7 @@ function build() {
     el.live,
     el.body,
   ]));
+  drawChoices();
   // A frame built anew shows the charts already fetched.
   for (const [name, url] of Object.entries(charts)) showChart(name, url);
 }
@@ -209,6 +221,32 @@ function exportButton(table, label) {
     title: label,
     onclick: (e) => exportCSV(table, e.currentTarget),
   });
+}
+
+// loadChoices fetches the shop's groups and agents for the filters; without them the filters
+// offer only 全部.
+function loadChoices() {
+  Promise.all([api('GET', '/api/v1/groups'), api('GET', '/api/v1/agents')])
+    .then(([g, a]) => {
+      choices = { groups: g.groups || [], agents: a.agents || [] };
+      drawChoices();
+    })
+    .catch(() => {});
+}
+
+function drawChoices() {
+  const fill = (sel, all, list, idOf, nameOf, value) => {
+    setChildren(sel, h('option', { value: '', text: all }), ...list.map((x) => h('option', { value: String(idOf(x)), text: nameOf(x) })));
+    sel.value = value;
+  };
+  const c = choices || { groups: [], agents: [] };
+  fill(el.group, t('rep_allGroups'), c.groups, (g) => g.id, (g) => g.name || g.slug, filter.group_id);
+  fill(el.agent, t('rep_allAgents'), c.agents, (a) => a.id, (a) => a.name || a.username, filter.agent_id);
+}
+
+function onFilterChange() {
+  filter = { group_id: el.group.value, agent_id: el.agent.value };
+  load();
 }
 
 function today() {
@@ -243,10 +281,12 @@ function load() {
   loading = true;
   loadError = null;
   drawStatus();
-  api('GET', '/api/v1/reports' + query(range))
+  const asked = filterKey();
+  api('GET', '/api/v1/reports' + query(range, filter))
     .then((r) => {
       if (gen !== loadGen) return;
       report = r;
+      report.filterKey = asked;
       tz = r.time_zone || tz;
       range = { from: r.from, to: r.to };
       loading = false;
@@ -266,9 +306,9 @@ function load() {
 function loadCharts() {
   if (!report) return;
   const gen = loadGen;
-  const want = report.from + ' ' + report.to + ' ' + state.lang;
+  const want = report.from + ' ' + report.to + ' ' + report.filterKey + ' ' + state.lang;
   chartsFor = want;
-  const q = query({ from: report.from, to: report.to }, { lang: state.lang === 'en' ? 'en' : '' });
+  const q = query({ from: report.from, to: report.to }, Object.assign({}, filter, { lang: state.lang === 'en' ? 'en' : '' }));
   for (const name of CHARTS) {
     const fig = chartFigure(name);
     if (fig) fig.classList.add('is-loading');
@@ -304,6 +344,7 @@ function showChart(name, url) {
   img.src = url;
   img.hidden = false;
   img.setAttribute('data-range', report ? report.from + '..' + report.to : '');
+  img.setAttribute('data-filter', report ? report.filterKey : '');
   img.alt = report ? t('rep_chartAlt', { chart: t('rep_chart_' + name), from: report.from, to: report.to }) : t('rep_chart_' + name);
   f.querySelector('.rep-chart-note').hidden = true;
   f.classList.remove('is-loading');
@@ -313,6 +354,11 @@ function dropCharts() {
   for (const url of Object.values(charts)) URL.revokeObjectURL(url);
   charts = {};
   chartsFor = '';
+}
+
+// filterKey names the filters asked for, e.g. "group=2 agent=" (the page's data-filter).
+function filterKey() {
+  return 'group=' + filter.group_id + ' agent=' + filter.agent_id;
 }
 
 function drawAll() {
@@ -342,7 +388,10 @@ function drawRange() {
 function drawStatus() {
   el.area.setAttribute('aria-busy', String(loading));
   el.body.classList.toggle('is-loading', loading && !!report);
-  if (report && !loading) el.area.setAttribute('data-range', report.from + '..' + report.to);
+  if (report && !loading) {
+    el.area.setAttribute('data-range', report.from + '..' + report.to);
+    el.area.setAttribute('data-filter', report.filterKey);
+  }
   if (loadError) {
     setChildren(el.status, h('span', { class: 'rep-error', text: t('rep_loadFailed', { msg: errText(loadError) }) }), ' ',
       h('button', { type: 'button', class: 'btn-link', text: t('rep_retry'), onclick: () => load() }));
@@ -435,7 +484,7 @@ function drawDays() {
 // the agent table in the order shown.
 async function exportCSV(table, button) {
   if (!report) return;
-  const extra = { lang: state.lang === 'en' ? 'en' : '' };
+  const extra = Object.assign({}, filter, { lang: state.lang === 'en' ? 'en' : '' });
   if (table === 'agents') Object.assign(extra, { sort: sort.key, order: sort.order });
   const r = { from: report.from, to: report.to };
   button.disabled = true;
