@@ -9,7 +9,7 @@
 // console's frequent renders.
 import { state, scheduleRender } from '../state.js';
 import { t, hasString } from '../strings.js';
-import { h, byId, setChildren, toast, saveFile, fmtTime } from '../dom.js';
+import { h, byId, setChildren, toast, saveFile } from '../dom.js';
 import { api, errText } from '../api.js';
 import {
   CARDS, AGENT_COLUMNS, format, sortRows, nextSort, ariaSort, lastDays, todayIn, rangeProblem,
@@ -72,7 +72,10 @@ function allowed() {
 export function render() {
   const ok = allowed();
   el.toggle.hidden = !ok;
-  if (isOpen() && !ok) state.area = null; // demoted while here
+  if (isOpen() && !ok) {
+    state.area = null; // demoted while here: the workbench again, on the next render
+    scheduleRender();
+  }
   const shown = isOpen();
   el.toggle.textContent = t(shown ? 'rep_back' : 'rep_open');
   el.area.hidden = !shown;
@@ -515,7 +518,7 @@ function loadLive() {
   api('GET', '/api/v1/reports/live')
     .then((b) => {
       if (!isOpen()) return;
-      live = Object.assign({}, b, { at: new Date().toISOString() });
+      live = Object.assign({}, b, { at: new Date().toTimeString().slice(0, 8) }); // HH:MM:SS, local
       liveError = false;
       drawLive();
     })
@@ -538,7 +541,7 @@ function drawLive() {
   const head = h('div', { class: 'rep-live-head' }, [
     h('span', { class: 'rep-live-dot' + (live && !liveError ? ' is-on' : ''), 'aria-hidden': 'true' }),
     h('h2', { class: 'rep-live-title', id: 'report-live-title', text: t('rep_live') }),
-    h('span', { class: 'rep-live-at', text: liveError ? t('rep_live_failed') : live ? t('rep_live_updated', { time: fmtTime(live.at) }) : t('rep_loading') }),
+    h('span', { class: 'rep-live-at', text: liveError ? t('rep_live_failed') : live ? t('rep_live_updated', { time: live.at }) : t('rep_loading') }),
   ]);
   if (!live) {
     setChildren(el.live, head);
