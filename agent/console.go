@@ -77,8 +77,9 @@ func New() *Console {
 func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	name := strings.TrimPrefix(r.URL.Path, "/agent/")
 	if name == "" || name == "index.html" {
-		// script-src 'self' (from default-src) admits the module scripts and their imports.
-		w.Header().Set("Content-Security-Policy", "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self' 'unsafe-inline'")
+		// script-src 'self' (from default-src) admits the module scripts and their imports;
+		// img-src blob: the report charts, fetched with the session's token and shown as object URLs.
+		w.Header().Set("Content-Security-Policy", "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'")
 		w.Header().Set("X-Frame-Options", "DENY")
 		c.index.Serve(w, r, false)
 		return

@@ -30,6 +30,7 @@ func TestConsoleServesFilesUnderVersionedPrefix(t *testing.T) {
 	c := New()
 	rec := get(c, "/agent/")
 	if rec.Code != 200 || !strings.Contains(rec.Header().Get("Content-Security-Policy"), "default-src 'self'") ||
+		!strings.Contains(rec.Header().Get("Content-Security-Policy"), "img-src 'self' data: blob:;") ||
 		rec.Header().Get("X-Frame-Options") != "DENY" || strings.Contains(rec.Header().Get("Cache-Control"), "immutable") {
 		t.Fatalf("index: %d, headers %v", rec.Code, rec.Header())
 	}

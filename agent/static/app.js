@@ -20,6 +20,7 @@
 //   convlog.js  pure: message log (seq, gaps, dedupe) and outbox rules; unit-tested under node
 //   orders.js   pure: the order panel's order and status history; unit-tested
 //   search.js   pure: what a search asks, snippet highlights; unit-tested
+//   reports.js  pure: the reports page's ranges, wording of figures, the agent table's sort; unit-tested
 //   views/      what is drawn: one module per part of the page
 import { state, setPage, scheduleRender } from './state.js';
 import { t, normLang } from './strings.js';
@@ -36,12 +37,13 @@ import * as composer from './views/composer.js';
 import * as buyer from './views/buyer.js';
 import * as settings from './views/settings.js';
 import * as search from './views/search.js';
+import * as reports from './views/reports.js';
 
 // The parts of the page, drawn in this order on every render. A view module exports init()
 // (take its elements, bind its events) and render() (draw from state), and may export reset()
 // (forget what it drew: sign-in and sign-out) and langChanged(). A new page or panel is one
 // such module in views/ and one entry here (its strings: a file in strings/).
-const VIEWS = [list, search, chat, composer, buyer, settings, shell];
+const VIEWS = [list, search, chat, composer, buyer, settings, reports, shell];
 
 function render() {
   if (!state.session) {

@@ -96,6 +96,7 @@ function resetWorkState() {
   state.notice = '';
   state.drafts.clear();
   state.selectedId = null;
+  state.area = null;
   state.typing.clear();
   state.readSent.clear();
   state.orders = null;

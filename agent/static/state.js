@@ -18,6 +18,7 @@ export const state = {
   outbox: new Outbox(), // messages not stored yet (convlog.js); items may carry a retryTimer
   drafts: new Map(), // id -> unsent text
   selectedId: null,
+  area: null, // the page over the workbench: null (the workbench), 'settings' or 'reports'
   typing: new Map(), // id -> {name, until}
   readSent: new Map(), // id -> highest seq we sent a read for (on this socket)
   orders: null, // {buyerId, status: loading|ok|error, list}

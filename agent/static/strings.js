@@ -11,10 +11,11 @@ import buyer from './strings/buyer.js';
 import settings from './strings/settings.js';
 import assistant from './strings/assistant.js';
 import search from './strings/search.js';
+import reports from './strings/reports.js';
 
 export const LANGS = ['zh-CN', 'en'];
 
-const TABLES = [shell, errors, list, chat, buyer, settings, assistant, search];
+const TABLES = [shell, errors, list, chat, buyer, settings, assistant, search, reports];
 
 // mergeStrings joins per-concern tables into one per language; it throws on a key defined twice.
 export function mergeStrings(tables) {

@@ -1,4 +1,5 @@
-// The settings area: a "设置" button in the top bar swaps the workbench for it, and back. Its
+// The settings area: a "设置" button in the top bar swaps the workbench for it, and back
+// (state.area is 'settings' while it is open; the reports page is the other such area). Its
 // pages, one module each in views/settings/: for owners and supervisors team, groups, routing,
 // quick phrases, auto-reply rules and the assistant, and for the owner only widget origins and
 // the identity secret; a plain agent sees only the quick phrases (their own, and the shop's to
@@ -38,7 +39,6 @@ const TABS = [
 ];
 
 let el = {};
-let open = false;
 let tab = 'team';
 let data = null; // {agents, groups, shop} once loaded
 let loading = null; // the load under way (a promise), if any
@@ -59,7 +59,11 @@ export function init() {
     h('div', { class: 'set-top' }, [el.title, h('nav', { class: 'set-nav', 'data-i18n-aria-label': 'set_tabsLabel' }, [el.tabs])]),
     el.panel,
   ]));
-  el.toggle.addEventListener('click', () => (open ? closeSettings() : openSettings()));
+  el.toggle.addEventListener('click', () => (isOpen() ? closeSettings() : openSettings()));
+}
+
+function isOpen() {
+  return state.area === 'settings';
 }
 
 function viewer() {
@@ -78,15 +82,15 @@ function privileged() {
 export function render() {
   const ok = allowed();
   el.toggle.hidden = !ok;
-  if (open && !ok) open = false; // demoted while here
+  if (isOpen() && !ok) state.area = null; // demoted while here
+  const open = isOpen();
   el.toggle.textContent = t(open ? 'set_backToWorkbench' : 'set_open');
-  el.workbench.hidden = open;
+  el.workbench.hidden = state.area != null;
   el.area.hidden = !open;
   if (open && drawnFor !== viewer().role + ' ' + state.lang) draw();
 }
 
 export function reset() {
-  open = false;
   data = null;
   loading = null;
   loadError = null;
@@ -101,7 +105,7 @@ export function reset() {
 }
 
 function openSettings() {
-  open = true;
+  state.area = 'settings';
   drawnFor = '';
   render();
   scheduleRender();
@@ -110,7 +114,7 @@ function openSettings() {
 }
 
 function closeSettings() {
-  open = false;
+  state.area = null;
   render();
   scheduleRender(); // the workbench is in view again: read marks, scroll
   el.toggle.focus();
