@@ -9,7 +9,7 @@
 // the backup team helps; the owner switches surge mode on and the banner says so, then off.
 // Every wait is Playwright's own; nothing sleeps. The first failure prints "FAIL: <step>: <why>",
 // saves failure-*.png and exits 1 (e2e/harness.mjs).
-import { STORE_URL, RUN, W, check, step, newPage, shot, run, restOK, login } from './harness.mjs';
+import { STORE_URL, RUN, W, WAIT_MS, check, step, newPage, shot, run, restOK, login } from './harness.mjs';
 
 const BANNER = '[data-testid=overflow-banner]';
 
@@ -51,6 +51,9 @@ async function scenario(browser, pages) {
     await buyerWrites(browser, pages, 'buyer-2', `在吗 2-${RUN}`);
     const banner = owner.locator(BANNER);
     await banner.filter({ hasText: '备用客服组' }).waitFor();
+    // The banner follows the overflow frames, which a busy machine may send a
+    // tick apart: wait for the line of 1 before reading it.
+    await banner.filter({ hasText: '排队 1 人' }).waitFor({ timeout: WAIT_MS }).catch(() => {});
     const text = await banner.textContent();
     check(text.includes('排队 1 人'), `the banner says ${JSON.stringify(text)}, want the line of 1`);
     await shot(owner, 'overflow-banner.png');
