@@ -25,9 +25,7 @@ type ReportSession struct {
 	// its close, for a closed one); AgentSince is when they got it.
 	AgentID    int64
 	AgentSince *time.Time
-	// FirstAgentID is the agent who wrote the first human reply.
-	FirstAgentID int64
-	StartedAt    time.Time
+	StartedAt  time.Time
 	// LineSince is when the buyer began to wait for people: the start, or
 	// the assistant's hand-over when the assistant answered first.
 	LineSince *time.Time
@@ -51,12 +49,10 @@ type ReportSession struct {
 	AgentMessages int
 	BotMessages   int
 	// Replies counts the buyer's turns a person answered, ReplyMillis their
-	// total wait and RepliesIn3m those answered within 3 minutes.
+	// total wait.
 	Replies     int
 	ReplyMillis int64
-	RepliesIn3m int
 	Stars       int // the buyer's rating, 1–5; 0 for none
-	RatedAt     *time.Time
 }
 
 // Report span kinds.

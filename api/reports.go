@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -40,30 +41,32 @@ const reportCatchUp = 3 * time.Second
 // reportQuery reads and checks the range and filters of a report request.
 func (h *handlers) reportQuery(c *gin.Context, shopID int64) (report.Query, bool) {
 	ctx := c.Request.Context()
-	loc := time.FixedZone("CST", 8*3600)
-	if a, err := h.store.AssistantSettings(ctx, shopID); err == nil {
-		if l, err := time.LoadLocation(a.Hours.TimeZone); err == nil && a.Hours.TimeZone != "" {
-			loc = l
-		}
-	} else {
+	a, err := h.store.AssistantSettings(ctx, shopID)
+	if err != nil {
 		h.writeError(c, err)
+		return report.Query{}, false
+	}
+	// The zone was checked when the shop set it; the binary carries the
+	// zone database (time/tzdata in cmd/kefu).
+	loc, err := time.LoadLocation(cmp.Or(a.Hours.TimeZone, "Asia/Shanghai"))
+	if err != nil {
+		h.writeError(c, fmt.Errorf("report: the shop's time zone %q: %w", a.Hours.TimeZone, err))
 		return report.Query{}, false
 	}
 	now := h.now()
 	today := now.In(loc)
 	q := report.Query{Loc: loc, Now: now}
 	to := time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, loc)
-	from := to.AddDate(0, 0, -6)
-	var err error
-	if v := c.Query("from"); v != "" {
-		if from, err = time.ParseInLocation(time.DateOnly, v, loc); err != nil {
-			h.writeError(c, fieldError("from", "invalid_range", "from is a day: YYYY-MM-DD."))
-			return q, false
-		}
-	}
 	if v := c.Query("to"); v != "" {
 		if to, err = time.ParseInLocation(time.DateOnly, v, loc); err != nil {
 			h.writeError(c, fieldError("to", "invalid_range", "to is a day: YYYY-MM-DD."))
+			return q, false
+		}
+	}
+	from := to.AddDate(0, 0, -6)
+	if v := c.Query("from"); v != "" {
+		if from, err = time.ParseInLocation(time.DateOnly, v, loc); err != nil {
+			h.writeError(c, fieldError("from", "invalid_range", "from is a day: YYYY-MM-DD."))
 			return q, false
 		}
 	}
@@ -86,7 +89,17 @@ func (h *handlers) reportQuery(c *gin.Context, shopID int64) (report.Query, bool
 	}
 	if v := c.Query("group_id"); v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || id <= 0 || !h.shopHasGroup(ctx, shopID, id) {
+		if err == nil && id > 0 {
+			var groups []kefu.Group
+			if groups, err = h.store.Groups(ctx, shopID); err != nil {
+				h.writeError(c, err)
+				return q, false
+			}
+			if !slices.ContainsFunc(groups, func(g kefu.Group) bool { return g.ID == id }) {
+				err = kefu.ErrNotFound
+			}
+		}
+		if err != nil || id <= 0 {
 			h.writeError(c, fieldError("group_id", "invalid_group", "group_id is not a group of this shop."))
 			return q, false
 		}
@@ -94,31 +107,19 @@ func (h *handlers) reportQuery(c *gin.Context, shopID int64) (report.Query, bool
 	}
 	if v := c.Query("agent_id"); v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || id <= 0 || !h.shopHasAgent(ctx, shopID, id) {
+		if err == nil && id > 0 {
+			if _, err = h.store.Agent(ctx, shopID, id); err != nil && !errors.Is(err, kefu.ErrNotFound) {
+				h.writeError(c, err)
+				return q, false
+			}
+		}
+		if err != nil || id <= 0 {
 			h.writeError(c, fieldError("agent_id", "invalid_agent", "agent_id is not an agent of this shop."))
 			return q, false
 		}
 		q.AgentID = id
 	}
 	return q, true
-}
-
-func (h *handlers) shopHasGroup(ctx context.Context, shopID, id int64) bool {
-	groups, err := h.store.Groups(ctx, shopID)
-	if err != nil {
-		return false
-	}
-	for _, g := range groups {
-		if g.ID == id {
-			return true
-		}
-	}
-	return false
-}
-
-func (h *handlers) shopHasAgent(ctx context.Context, shopID, id int64) bool {
-	_, err := h.store.Agent(ctx, shopID, id)
-	return err == nil
 }
 
 // computeReport folds what is left of the log and computes the report.
@@ -140,8 +141,9 @@ func (h *handlers) computeReport(c *gin.Context) (report.Report, bool) {
 		// request wait for minutes.
 		fold, cancel := context.WithTimeout(ctx, reportCatchUp)
 		_, err := h.rollup.CatchUp(fold)
+		timedOut := fold.Err() != nil && ctx.Err() == nil
 		cancel()
-		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+		if err != nil && timedOut {
 			behind = true
 		} else if err != nil {
 			h.writeError(c, err)
@@ -184,21 +186,15 @@ func (h *handlers) getLiveBoard(c *gin.Context) {
 
 func (h *handlers) liveBoard(ctx context.Context, shopID int64) (report.Live, error) {
 	st := h.convs.OverflowState(shopID)
-	live := report.Live{Stage: string(st.Stage), Surge: st.Surge, EstimatedWaitSecond: st.WaitSeconds}
-	queued, err := h.store.ListConversations(ctx, shopID, kefu.ConversationFilter{Statuses: []kefu.ConversationStatus{kefu.StatusQueued},
-		Limit: kefu.MaxPageSize})
+	live := report.Live{Stage: string(st.Stage), Surge: st.Surge, EstimatedWaitSeconds: st.WaitSeconds}
+	n, since, err := h.store.LiveLine(ctx, shopID)
 	if err != nil {
 		return live, err
 	}
-	now := h.now()
-	for _, w := range queued {
-		if w.AssistantFirst {
-			continue // the assistant answers it; nobody waits for a person
-		}
-		live.Waiting++
-		live.LongestWaitSeconds = max(live.LongestWaitSeconds, int(now.Sub(w.QueuedAt).Seconds()))
+	live.Waiting = n
+	if n > 0 {
+		live.LongestWaitSeconds = max(0, int(h.now().Sub(since).Seconds()))
 	}
-	live.Waiting = max(live.Waiting, st.Waiting)
 	agents, err := h.store.Agents(ctx, shopID)
 	if err != nil {
 		return live, err
@@ -349,7 +345,7 @@ func csvSafe(s string) string {
 // getReportCSV answers one table of the report as CSV.
 func (h *handlers) getReportCSV(c *gin.Context) {
 	table := strings.TrimSuffix(c.Param("table"), ".csv")
-	if !strings.HasSuffix(c.Param("table"), ".csv") || !slicesContains([]string{"days", "hours", "agents", "groups", "stages"}, table) {
+	if !strings.HasSuffix(c.Param("table"), ".csv") || !slices.Contains([]string{"days", "hours", "agents", "groups", "stages"}, table) {
 		h.writeError(c, &apiError{Status: http.StatusNotFound, Code: "unknown_table",
 			Message: "The report's tables are days.csv, hours.csv, agents.csv, groups.csv and stages.csv."})
 		return
@@ -391,7 +387,7 @@ func (h *handlers) getReportCSV(c *gin.Context) {
 	case "stages":
 		cols := []reportColumn[report.Period]{
 			{key: "value", zh: "阶段", en: "Stage", cell: func(p report.Period) string { return p.Value }},
-			{key: "start", zh: "开始", en: "Start", cell: func(p report.Period) string { return p.Start.In(time.FixedZone("", 0)).Format(time.RFC3339) }},
+			{key: "start", zh: "开始", en: "Start", cell: func(p report.Period) string { return p.Start.Format(time.RFC3339) }},
 			{key: "end", zh: "结束", en: "End", cell: func(p report.Period) string { return p.End.Format(time.RFC3339) }},
 		}
 		rows := append(append([]report.Period{}, r.StagePeriods...), surgeRows(r.SurgePeriods)...)
@@ -408,22 +404,13 @@ func surgeRows(ps []report.Period) []report.Period {
 	return out
 }
 
-func slicesContains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 // chartNames are the report's charts.
 var chartNames = []string{"volume_by_hour", "volume_by_day", "heatmap", "first_response", "conversion"}
 
 // getReportChart answers one chart of the report as SVG.
 func (h *handlers) getReportChart(c *gin.Context) {
 	name := strings.TrimSuffix(c.Param("chart"), ".svg")
-	if !strings.HasSuffix(c.Param("chart"), ".svg") || !slicesContains(chartNames, name) {
+	if !strings.HasSuffix(c.Param("chart"), ".svg") || !slices.Contains(chartNames, name) {
 		h.writeError(c, &apiError{Status: http.StatusNotFound, Code: "unknown_chart",
 			Message: "The report's charts are " + strings.Join(chartNames, ".svg, ") + ".svg."})
 		return
@@ -460,13 +447,13 @@ func renderChart(name string, r report.Report, en bool) ([]byte, error) {
 			chart.Options{Title: tr("各时段会话量", "Conversations by hour of day")})
 	case "volume_by_day":
 		labels := make([]string, len(r.Days))
-		convs, msgs := make([]float64, len(r.Days)), make([]float64, len(r.Days))
+		convs, buyers := make([]float64, len(r.Days)), make([]float64, len(r.Days))
 		for i, d := range r.Days {
 			labels[i] = d.Date[5:]
 			convs[i] = float64(d.Conversations)
-			msgs[i] = float64(d.Buyers)
+			buyers[i] = float64(d.Buyers)
 		}
-		return chart.Bars(labels, []chart.Series{{Name: tr("会话数", "Conversations"), Values: convs}, {Name: tr("买家数", "Buyers"), Values: msgs}},
+		return chart.Bars(labels, []chart.Series{{Name: tr("会话数", "Conversations"), Values: convs}, {Name: tr("买家数", "Buyers"), Values: buyers}},
 			chart.Options{Title: tr("每日会话量", "Conversations by day")})
 	case "heatmap":
 		rows := []string{"周一", "周二", "周三", "周四", "周五", "周六", "周日"}

@@ -61,6 +61,7 @@ type Store interface {
 	ReportSessions(ctx context.Context, shopID int64, from, to time.Time) ([]kefu.ReportSession, error)
 	ReportSpans(ctx context.Context, shopID int64, from, to time.Time) ([]kefu.ReportSpan, error)
 	ReportOrders(ctx context.Context, shopID int64, from, to time.Time) ([]kefu.ReportOrder, error)
+	LiveLine(ctx context.Context, shopID int64) (int, time.Time, error)
 	SaveAutoReplyRule(ctx context.Context, r kefu.AutoReplyRule, check func([]kefu.AutoReplyRule) error) (kefu.AutoReplyRule, error)
 	DeleteAutoReplyRule(ctx context.Context, shopID, id int64) error
 	SetShopRetention(ctx context.Context, shopID int64, days int) error

@@ -27,8 +27,8 @@ type Query struct {
 // Input is what a report is computed from (store: ReportSessions,
 // ReportSpans, ReportOrders, and the shop's agents and groups by name).
 type Input struct {
-	// Sessions started in [From−Window, To): the earlier ones only say
-	// whether an order at the range's start had a chat before it.
+	// Sessions started in [From−Window, To+Window): those outside the
+	// range only say which chat an order near its edges counts for.
 	Sessions []kefu.ReportSession
 	Spans    []kefu.ReportSpan    // overlapping [From, To)
 	Orders   []kefu.ReportOrder   // placed in [From−Window, To+Window)
@@ -93,6 +93,7 @@ type Figures struct {
 	Transfers          int        `json:"transfers"`
 	Nudges             int        `json:"nudges"`
 	Reassigns          int        `json:"reassigns"`
+	Requeues           int        `json:"requeues"`
 	Resolution         Stat       `json:"resolution"`
 	CSAT               CSAT       `json:"csat"`
 	Conversion         Conversion `json:"conversion"`
@@ -157,14 +158,14 @@ type StageTotal struct {
 
 // Live is the live board: the line and the team now.
 type Live struct {
-	Waiting             int    `json:"waiting"`
-	LongestWaitSeconds  int    `json:"longest_wait_seconds"`
-	AgentsOnline        int    `json:"agents_online"`
-	AgentsAway          int    `json:"agents_away"`
-	InProgress          int    `json:"in_progress"`
-	Stage               string `json:"stage"`
-	Surge               bool   `json:"surge"`
-	EstimatedWaitSecond int    `json:"estimated_wait_seconds"`
+	Waiting              int    `json:"waiting"`
+	LongestWaitSeconds   int    `json:"longest_wait_seconds"`
+	AgentsOnline         int    `json:"agents_online"`
+	AgentsAway           int    `json:"agents_away"`
+	InProgress           int    `json:"in_progress"`
+	Stage                string `json:"stage"`
+	Surge                bool   `json:"surge"`
+	EstimatedWaitSeconds int    `json:"estimated_wait_seconds"`
 }
 
 // Report is a shop's report over a range (docs/reports.md).
@@ -367,10 +368,10 @@ func figures(ss []*stretch) Figures {
 		if s.answered {
 			frt = append(frt, s.frt.Seconds())
 		}
-		replies += s.Replies
-		replyMillis += s.ReplyMillis
 		if waited(s.ReportSession) {
 			f.Waited++
+			replies += s.Replies
+			replyMillis += s.ReplyMillis
 			if s.answered && s.frt <= ThreeMinutes {
 				f.AnsweredIn3m++
 			}
@@ -387,11 +388,10 @@ func figures(ss []*stretch) Figures {
 		f.Transfers += s.Transfers
 		f.Nudges += s.Nudges
 		f.Reassigns += s.Reassigns
+		f.Requeues += s.Requeues
 		if s.ClosedAt != nil {
 			resolution = append(resolution, s.ClosedAt.Sub(s.StartedAt).Seconds())
-			if s.AgentMessages > 0 {
-				f.CSAT.Eligible++
-			}
+			f.CSAT.Eligible++ // the widget asks after every close
 		}
 		if s.Stars >= 1 && s.Stars <= 5 {
 			f.CSAT.Ratings++
@@ -490,11 +490,11 @@ func concurrency(ss []*stretch, q Query, signedIn int64) (*float64, int) {
 			continue
 		}
 		held += d
-		end := q.Now
+		start, end := maxTime(*from, q.From), minTime(q.To, q.Now)
 		if s.ClosedAt != nil {
-			end = *s.ClosedAt
+			end = minTime(*s.ClosedAt, end)
 		}
-		edges = append(edges, edge{*from, 1}, edge{end, -1})
+		edges = append(edges, edge{start, 1}, edge{end, -1})
 	}
 	sort.Slice(edges, func(i, j int) bool {
 		if !edges[i].at.Equal(edges[j].at) {
@@ -528,7 +528,7 @@ func groupRows(in Input, inRange []*stretch) []GroupRow {
 
 func periods(q Query, in Input) ([]StageTotal, []Period, []Period) {
 	totals := map[string]*StageTotal{}
-	var stages, surges []Period
+	stages, surges := []Period{}, []Period{}
 	for _, sp := range in.Spans {
 		if sp.Kind != kefu.SpanStage && sp.Kind != kefu.SpanSurge {
 			continue

@@ -94,7 +94,13 @@ func (f *Fold) Apply(e kefu.ReportEvent) {
 			return
 		}
 		s := &kefu.ReportSession{ShopID: e.ShopID, ConversationID: e.ConversationID, Episode: prev.Episode + 1,
-			BuyerID: prev.BuyerID, GroupID: prev.GroupID, StartedAt: t, LineSince: at(t)}
+			BuyerID: prev.BuyerID, GroupID: prev.GroupID, StartedAt: t, AssistantFirst: e.Data.AssistantFirst}
+		if e.Data.GroupID != 0 {
+			s.GroupID = e.Data.GroupID
+		}
+		if !s.AssistantFirst {
+			s.LineSince = at(t)
+		}
 		if e.AgentID != 0 {
 			s.AgentID, s.AgentSince, s.AssignedAt = e.AgentID, at(t), at(t)
 		}
@@ -161,14 +167,14 @@ func (f *Fold) Apply(e kefu.ReportEvent) {
 			return
 		}
 		s.ClosedAt = at(t)
-		if e.AgentID != s.AgentID {
-			s.AgentID, s.AgentSince = e.AgentID, nil
+		if e.AgentID != s.AgentID { // a change the fold did not see: no time held
+			s.AgentID, s.AgentSince = e.AgentID, at(t)
 		}
 	case kefu.EventRated:
 		if s.Stars != 0 || e.Data.Stars < 1 || e.Data.Stars > 5 {
 			return
 		}
-		s.Stars, s.RatedAt = e.Data.Stars, at(t)
+		s.Stars = e.Data.Stars
 	default:
 		return
 	}
@@ -199,11 +205,8 @@ func (f *Fold) message(s *kefu.ReportSession, e kefu.ReportEvent, t time.Time) {
 		wait := t.Sub(from)
 		s.Replies++
 		s.ReplyMillis += wait.Milliseconds()
-		if wait <= ThreeMinutes {
-			s.RepliesIn3m++
-		}
 		if s.FirstReplyAt == nil {
-			s.FirstReplyAt, s.FirstAgentID = at(t), e.Actor.ID
+			s.FirstReplyAt = at(t)
 		}
 		s.AwaitingSince = nil
 	case kefu.SenderBot:
@@ -211,7 +214,8 @@ func (f *Fold) message(s *kefu.ReportSession, e kefu.ReportEvent, t time.Time) {
 	case kefu.SenderSystem:
 		// Told to leave a message: the line was too long (overflow), or
 		// nobody was online. Either is answered later by design.
-		if e.MessageCode == kefu.SystemLeftMessage || e.MessageCode == kefu.SystemLeaveMessage {
+		switch e.MessageCode {
+		case kefu.SystemLeftMessage, kefu.SystemQueueFull, kefu.SystemLeaveMessage:
 			s.LeftMessage = true
 		}
 	}

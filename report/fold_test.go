@@ -32,6 +32,10 @@ func TestFoldAssistantOverflowAndSurge(t *testing.T) {
 		msg(10, 1, kefu.SenderBuyer, 10, ""),
 		msg(11, 1, kefu.SenderBot, 0, "keyword"),
 		ev(600, kefu.EventClosed, 1, sys, 0, 0, kefu.EventData{}, ""),
+		// ... reopened at 700 in group 6, the assistant still answering:
+		// a stretch of its own that nobody waits in for people.
+		ev(700, kefu.EventReopened, 1, kefu.SenderBuyer, 10, 0, kefu.EventData{AssistantFirst: true, GroupID: 6}, ""),
+		msg(700, 1, kefu.SenderBuyer, 10, ""),
 		// 2: the assistant first, then 转人工 at 40 s; agent 7 takes it at
 		// 100 s and answers at 130 s: people had it from 40 s, so the first
 		// response is 90 s and the queue wait 60 s, though the buyer wrote at 20 s.
@@ -76,7 +80,7 @@ func TestFoldAssistantOverflowAndSurge(t *testing.T) {
 	q := Query{From: time.Date(2026, 11, 11, 0, 0, 0, 0, loc), To: time.Date(2026, 11, 12, 0, 0, 0, 0, loc), Loc: loc, Now: at(8000)}
 	r := Compute(q, Input{Sessions: sessions, Spans: spans, Agents: map[int64]string{7: "小王"}, Stages: kefu.OverflowStages})
 	s := r.Summary
-	if s.Conversations != 3 || s.AssistantOnly != 1 || *s.AssistantOnlyShare != 0.3333 {
+	if s.Conversations != 4 || s.AssistantOnly != 1 || *s.AssistantOnlyShare != 0.25 {
 		t.Errorf("conversations %d, assistant only %d (%v)", s.Conversations, s.AssistantOnly, show(s.AssistantOnlyShare))
 	}
 	if s.Waited != 1 || s.FirstResponse.Count != 1 || *s.FirstResponse.Mean != 90 || *s.QueueWait.Mean != 60 {
@@ -95,10 +99,13 @@ func TestFoldAssistantOverflowAndSurge(t *testing.T) {
 	if len(r.Agents) != 1 || r.Agents[0].OnlineSeconds != 8000 || r.Agents[0].Conversations != 2 {
 		t.Errorf("agents %+v", r.Agents)
 	}
-	// Group 5 holds conversations 1 and 3.
-	q.GroupID = 5
-	if g := Compute(q, Input{Sessions: sessions, Spans: spans}); g.Summary.Conversations != 2 || g.Silent != nil {
-		t.Errorf("group 5: %d conversations, silent %v", g.Summary.Conversations, g.Silent)
+	// Group 5 holds conversation 1's first stretch and 3; group 6
+	// conversation 2 and 1's reopened stretch.
+	for group, want := range map[int64]int{5: 2, 6: 2} {
+		q.GroupID = group
+		if g := Compute(q, Input{Sessions: sessions, Spans: spans}); g.Summary.Conversations != want || g.Silent != nil {
+			t.Errorf("group %d: %d conversations, silent %v; want %d", group, g.Summary.Conversations, g.Silent, want)
+		}
 	}
 }
 

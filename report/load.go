@@ -24,7 +24,7 @@ func Load(ctx context.Context, src Source, shopID int64, q Query) (Input, error)
 	}
 	var in Input
 	var err error
-	if in.Sessions, err = src.ReportSessions(ctx, shopID, q.From.Add(-window), q.To); err != nil {
+	if in.Sessions, err = src.ReportSessions(ctx, shopID, q.From.Add(-window), q.To.Add(window)); err != nil {
 		return Input{}, err
 	}
 	if in.Spans, err = src.ReportSpans(ctx, shopID, q.From, q.To); err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/kefu/kefu"
@@ -28,10 +27,12 @@ type Roller struct {
 	store RollupStore
 	log   *slog.Logger
 	batch int
-	// MarkMoved reports whether an error of SaveReportFold says another
+	// markMoved reports whether an error of SaveReportFold says another
 	// process folded the batch first (store.ErrReportMarkMoved).
 	markMoved func(error) bool
-	mu        sync.Mutex // one batch at a time in this process
+	// turn lets one batch fold at a time in this process; a report's
+	// catch-up waiting for it gives up when its context ends.
+	turn chan struct{}
 }
 
 // DefaultBatch is how many events one transaction of the roll-up folds:
@@ -45,7 +46,7 @@ func NewRoller(store RollupStore, log *slog.Logger, markMoved func(error) bool) 
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Roller{store: store, log: log, batch: DefaultBatch, markMoved: markMoved}
+	return &Roller{store: store, log: log, batch: DefaultBatch, markMoved: markMoved, turn: make(chan struct{}, 1)}
 }
 
 // SetBatch sets how many events one transaction folds (tests fold one at a
@@ -80,12 +81,13 @@ func (r *Roller) Run(ctx context.Context, interval time.Duration) {
 func (r *Roller) CatchUp(ctx context.Context) (int, error) {
 	total := 0
 	for {
-		if err := ctx.Err(); err != nil {
-			return total, err
+		select {
+		case r.turn <- struct{}{}:
+		case <-ctx.Done():
+			return total, ctx.Err()
 		}
-		r.mu.Lock()
 		n, err := r.step(ctx)
-		r.mu.Unlock()
+		<-r.turn
 		total += n
 		if err != nil || n == 0 {
 			return total, err
@@ -95,9 +97,13 @@ func (r *Roller) CatchUp(ctx context.Context) (int, error) {
 
 // Rebuild empties the roll-up and folds the whole log again.
 func (r *Roller) Rebuild(ctx context.Context) (int, error) {
-	r.mu.Lock()
+	select {
+	case r.turn <- struct{}{}:
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
 	err := r.store.ResetReports(ctx)
-	r.mu.Unlock()
+	<-r.turn
 	if err != nil {
 		return 0, err
 	}

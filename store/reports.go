@@ -28,7 +28,6 @@ type reportSessionRow struct {
 	GroupID        int64
 	AgentID        int64
 	AgentSince     *int64
-	FirstAgentID   int64
 	StartedAt      int64
 	LineSince      *int64
 	AssistantFirst bool
@@ -48,33 +47,31 @@ type reportSessionRow struct {
 	BotMessages    int
 	Replies        int
 	ReplyMillis    int64
-	RepliesIn3m    int `gorm:"column:replies_in3m"`
 	Stars          int
-	RatedAt        *int64
 }
 
 func (reportSessionRow) TableName() string { return "report_sessions" }
 
 func (r reportSessionRow) session() kefu.ReportSession {
 	return kefu.ReportSession{ShopID: r.ShopID, ConversationID: r.ConversationID, Episode: r.Episode, BuyerID: r.BuyerID,
-		GroupID: r.GroupID, AgentID: r.AgentID, AgentSince: fromMicros(r.AgentSince), FirstAgentID: r.FirstAgentID,
+		GroupID: r.GroupID, AgentID: r.AgentID, AgentSince: fromMicros(r.AgentSince),
 		StartedAt: time.UnixMicro(r.StartedAt).UTC(), LineSince: fromMicros(r.LineSince), AssistantFirst: r.AssistantFirst,
 		FirstBuyerAt: fromMicros(r.FirstBuyerAt), AssignedAt: fromMicros(r.AssignedAt), FirstReplyAt: fromMicros(r.FirstReplyAt),
 		ClosedAt: fromMicros(r.ClosedAt), AwaitingSince: fromMicros(r.AwaitingSince), Abandoned: r.Abandoned, LeftMessage: r.LeftMessage,
 		Transfers: r.Transfers, Nudges: r.Nudges, Reassigns: r.Reassigns, Requeues: r.Requeues, BuyerMessages: r.BuyerMessages,
 		AgentMessages: r.AgentMessages, BotMessages: r.BotMessages, Replies: r.Replies, ReplyMillis: r.ReplyMillis,
-		RepliesIn3m: r.RepliesIn3m, Stars: r.Stars, RatedAt: fromMicros(r.RatedAt)}
+		Stars: r.Stars}
 }
 
 func reportSessionRowOf(s kefu.ReportSession) reportSessionRow {
 	return reportSessionRow{ShopID: s.ShopID, ConversationID: s.ConversationID, Episode: s.Episode, BuyerID: s.BuyerID,
-		GroupID: s.GroupID, AgentID: s.AgentID, AgentSince: micros(s.AgentSince), FirstAgentID: s.FirstAgentID,
+		GroupID: s.GroupID, AgentID: s.AgentID, AgentSince: micros(s.AgentSince),
 		StartedAt: s.StartedAt.UnixMicro(), LineSince: micros(s.LineSince), AssistantFirst: s.AssistantFirst,
 		FirstBuyerAt: micros(s.FirstBuyerAt), AssignedAt: micros(s.AssignedAt), FirstReplyAt: micros(s.FirstReplyAt),
 		ClosedAt: micros(s.ClosedAt), AwaitingSince: micros(s.AwaitingSince), Abandoned: s.Abandoned,
 		LeftMessage: s.LeftMessage, Transfers: s.Transfers, Nudges: s.Nudges, Reassigns: s.Reassigns, Requeues: s.Requeues,
 		BuyerMessages: s.BuyerMessages, AgentMessages: s.AgentMessages, BotMessages: s.BotMessages, Replies: s.Replies,
-		ReplyMillis: s.ReplyMillis, RepliesIn3m: s.RepliesIn3m, Stars: s.Stars, RatedAt: micros(s.RatedAt)}
+		ReplyMillis: s.ReplyMillis, Stars: s.Stars}
 }
 
 type reportSpanRow struct {
@@ -248,8 +245,7 @@ func (s *Store) ResetReports(ctx context.Context) error {
 }
 
 // ReportSessions returns the shop's stretches that started in [from, to),
-// with what a report reads of them (not the fold's state: AwaitingSince,
-// RatedAt). It scans rows by hand: a month of a busy shop is 100,000 of
+// with what a report reads of them (not the fold's state, AwaitingSince). It scans rows by hand: a month of a busy shop is 100,000 of
 // them, and reflection would cost more than the query.
 func (s *Store) ReportSessions(ctx context.Context, shopID int64, from, to time.Time) ([]kefu.ReportSession, error) {
 	ctx, cancel := bound(ctx)
@@ -259,9 +255,9 @@ func (s *Store) ReportSessions(ctx context.Context, shopID int64, from, to time.
 		return nil, fmt.Errorf("store: report stretches of shop %d: %w", shopID, err)
 	}
 	rows, err := rdb.QueryContext(ctx, s.sql(`SELECT conversation_id, episode, buyer_id, group_id, agent_id, agent_since,
-		first_agent_id, started_at, line_since, assistant_first, first_buyer_at, assigned_at, first_reply_at, closed_at,
+		started_at, line_since, assistant_first, first_buyer_at, assigned_at, first_reply_at, closed_at,
 		abandoned, left_message, transfers, nudges, reassigns, requeues, buyer_messages, agent_messages, bot_messages,
-		replies, reply_millis, replies_in3m, stars
+		replies, reply_millis, stars
 		FROM report_sessions WHERE shop_id = $1 AND started_at >= $2 AND started_at < $3
 		ORDER BY started_at, conversation_id, episode`), shopID, from.UnixMicro(), to.UnixMicro())
 	if err != nil {
@@ -273,10 +269,10 @@ func (s *Store) ReportSessions(ctx context.Context, shopID int64, from, to time.
 	var agentSince, lineSince, firstBuyer, assigned, firstReply, closed *int64
 	for rows.Next() {
 		r := kefu.ReportSession{ShopID: shopID}
-		if err := rows.Scan(&r.ConversationID, &r.Episode, &r.BuyerID, &r.GroupID, &r.AgentID, &agentSince, &r.FirstAgentID,
+		if err := rows.Scan(&r.ConversationID, &r.Episode, &r.BuyerID, &r.GroupID, &r.AgentID, &agentSince,
 			&started, &lineSince, &r.AssistantFirst, &firstBuyer, &assigned, &firstReply, &closed, &r.Abandoned,
 			&r.LeftMessage, &r.Transfers, &r.Nudges, &r.Reassigns, &r.Requeues, &r.BuyerMessages, &r.AgentMessages,
-			&r.BotMessages, &r.Replies, &r.ReplyMillis, &r.RepliesIn3m, &r.Stars); err != nil {
+			&r.BotMessages, &r.Replies, &r.ReplyMillis, &r.Stars); err != nil {
 			return nil, fmt.Errorf("store: report stretches of shop %d: %w", shopID, err)
 		}
 		r.StartedAt = time.UnixMicro(started).UTC()

@@ -707,18 +707,21 @@ func (s *Store) ReopenConversation(ctx context.Context, shopID, buyerID int64, w
 			}
 		}
 		if agent != 0 {
-			_, err = tx.ExecContext(ctx, s.sql(`UPDATE conversations SET status = 'assigned', closed_at = NULL, assigned_at = $1
-				WHERE shop_id = $2 AND id = $3`), now, shopID, id)
+			_, err = tx.ExecContext(ctx, s.sql(`UPDATE conversations SET status = 'assigned', closed_at = NULL, assigned_at = $1,
+				rating_invited_at = NULL WHERE shop_id = $2 AND id = $3`), now, shopID, id)
 		} else {
 			_, err = tx.ExecContext(ctx, s.sql(`UPDATE conversations SET status = 'queued', closed_at = NULL, agent_id = NULL,
-				assigned_at = NULL, queued_at = $1 WHERE shop_id = $2 AND id = $3`), now, shopID, id)
+				assigned_at = NULL, queued_at = $1, rating_invited_at = NULL WHERE shop_id = $2 AND id = $3`), now, shopID, id)
 		}
 		if err != nil {
 			return nil, err // a second open conversation of the buyer is a unique violation: nothing changed
 		}
 		var changes []kefu.Change
+		// The reports start the stretch's wait for people here, unless the
+		// assistant still answers first; and count it in its group now.
+		data := kefu.EventData{GroupID: last.GroupID, AssistantFirst: agent == 0 && last.AssistantFirst}
 		conv, changes, err = s.lineThenEvent(ctx, tx, line(name), kefu.Event{ShopID: shopID, Type: kefu.EventReopened,
-			Actor: kefu.ActorRef{Kind: kefu.SenderBuyer, ID: buyerID}, ConversationID: id, AgentID: agent, CreatedAt: now}, name)
+			Actor: kefu.ActorRef{Kind: kefu.SenderBuyer, ID: buyerID}, ConversationID: id, AgentID: agent, Data: data, CreatedAt: now}, name)
 		ok = err == nil
 		return changes, err
 	}, committed)

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	_ "time/tzdata" // shops' time zones (business hours, reports) on a machine without a zone database
 
 	"github.com/kefu/kefu/api"
 	"github.com/kefu/kefu/store"
