@@ -223,12 +223,14 @@ func (h *handlers) liveBoard(ctx context.Context, shopID int64) (report.Live, er
 type reportColumn[T any] struct {
 	key, zh, en string
 	cell        func(T) string
-	num         func(T) float64 // for sorting; nil: sort by cell text
+	// num is the cell's value for sorting (false: none, sorted last in
+	// either order, as the console's table does); nil: sort by cell text.
+	num func(T) (float64, bool)
 }
 
 func count[T any](key, zh, en string, f func(T) int) reportColumn[T] {
 	return reportColumn[T]{key: key, zh: zh, en: en, cell: func(r T) string { return strconv.Itoa(f(r)) },
-		num: func(r T) float64 { return float64(f(r)) }}
+		num: func(r T) (float64, bool) { return float64(f(r)), true }}
 }
 
 func decimal[T any](key, zh, en string, f func(T) *float64) reportColumn[T] {
@@ -237,17 +239,17 @@ func decimal[T any](key, zh, en string, f func(T) *float64) reportColumn[T] {
 			return strconv.FormatFloat(*v, 'f', -1, 64)
 		}
 		return ""
-	}, num: func(r T) float64 {
+	}, num: func(r T) (float64, bool) {
 		if v := f(r); v != nil {
-			return *v
+			return *v, true
 		}
-		return -1
+		return 0, false
 	}}
 }
 
 func yuan[T any](key, zh, en string, f func(T) int64) reportColumn[T] {
 	return reportColumn[T]{key: key, zh: zh, en: en, cell: func(r T) string { return fmt.Sprintf("%.2f", float64(f(r))/100) },
-		num: func(r T) float64 { return float64(f(r)) }}
+		num: func(r T) (float64, bool) { return float64(f(r)), true }}
 }
 
 // figureColumns are the columns every table of figures has.
@@ -294,17 +296,23 @@ func csvTable[T any](h *handlers, c *gin.Context, name string, cols []reportColu
 			return
 		}
 		desc := c.Query("order") != "asc"
-		compare := func(a, b T) int {
-			if col.num != nil {
-				return cmp.Compare(col.num(a), col.num(b))
-			}
-			return strings.Compare(col.cell(a), col.cell(b))
-		}
 		sort.SliceStable(rows, func(i, j int) bool {
-			if desc {
-				return compare(rows[i], rows[j]) > 0
+			a, b := rows[i], rows[j]
+			if col.num == nil {
+				if desc {
+					return col.cell(a) > col.cell(b)
+				}
+				return col.cell(a) < col.cell(b)
 			}
-			return compare(rows[i], rows[j]) < 0
+			x, okA := col.num(a)
+			y, okB := col.num(b)
+			if !okA || !okB {
+				return okA && !okB
+			}
+			if desc {
+				return x > y
+			}
+			return x < y
 		})
 	}
 	en := c.Query("lang") == "en"

@@ -168,8 +168,9 @@ export const CARDS = [
   { key: 'silent_share', kind: 'rate', value: (r) => (r.silent ? r.silent.share : null) },
 ];
 
-// AGENT_COLUMNS are the agent table's columns: key (the CSV's column key, so an export sorts as
-// the table does; rep_col_<key> its header), the row's value and its kind.
+// AGENT_COLUMNS are the agent table's columns: key (the CSV's column key, so an export sorts by
+// the same column, rows without a figure last, ties as the server lists them; rep_col_<key> its
+// header), the row's value and its kind.
 export const AGENT_COLUMNS = [
   { key: 'name', kind: 'text', value: (a) => a.name },
   { key: 'conversations', kind: 'count', value: (a) => a.conversations },
