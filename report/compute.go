@@ -51,7 +51,7 @@ type CSAT struct {
 	Ratings      int      `json:"ratings"`
 	Mean         *float64 `json:"mean"`
 	Distribution [5]int   `json:"distribution"` // ratings of 1, 2, 3, 4, 5 stars
-	Eligible     int      `json:"eligible"`     // closed stretches a person answered
+	Eligible     int      `json:"eligible"`     // closed stretches (the widget asks after each)
 	ResponseRate *float64 `json:"response_rate"`
 }
 
@@ -330,9 +330,11 @@ func creditOrders(ss []stretch, orders []kefu.ReportOrder, window time.Duration)
 	return chatted
 }
 
-// firstResponse is the wait of the buyer's first turn for a person's reply.
+// firstResponse is the wait of the buyer's first turn for a person's reply;
+// none for a buyer who left the line first (answered, if at all, like a
+// left message: hours later, to nobody).
 func firstResponse(s *kefu.ReportSession) (time.Duration, bool) {
-	if s.FirstReplyAt == nil || s.FirstBuyerAt == nil || s.LineSince == nil || s.LeftMessage {
+	if s.FirstReplyAt == nil || s.FirstBuyerAt == nil || s.LineSince == nil || s.LeftMessage || s.Abandoned {
 		return 0, false
 	}
 	from := *s.FirstBuyerAt
@@ -370,16 +372,17 @@ func figures(ss []*stretch) Figures {
 		}
 		if waited(s.ReportSession) {
 			f.Waited++
-			replies += s.Replies
-			replyMillis += s.ReplyMillis
 			if s.answered && s.frt <= ThreeMinutes {
 				f.AnsweredIn3m++
 			}
-			if s.AssignedAt != nil {
-				wait = append(wait, math.Max(0, s.AssignedAt.Sub(*s.LineSince).Seconds()))
-			}
 			if s.Abandoned {
 				f.Abandoned++
+			} else {
+				replies += s.Replies
+				replyMillis += s.ReplyMillis
+				if s.AssignedAt != nil {
+					wait = append(wait, math.Max(0, s.AssignedAt.Sub(*s.LineSince).Seconds()))
+				}
 			}
 		}
 		if s.LeftMessage {

@@ -303,23 +303,23 @@ func TestReportFixture(t *testing.T) {
 			checkInt("agent messages", s.AgentMessages, 6)
 			checkInt("messages", s.Messages, 14)
 			checkInt("assistant only", s.AssistantOnly, 0)
-			// First responses 30 (u1), 240 (u2), 20 (u2 again), 10 (u3),
-			// 106 (u5): mean 81.2, nearest-rank median 30 and p90 240.
-			checkInt("first responses", s.FirstResponse.Count, 5)
-			checkNum("frt mean", s.FirstResponse.Mean, fptr(81.2))
-			checkNum("frt median", s.FirstResponse.Median, fptr(30))
+			// First responses 30 (u1), 240 (u2), 20 (u2 again), 10 (u3); not
+			// u5's, who had left the line when A answered after 106 s: mean
+			// 75, nearest-rank median 20 and p90 240.
+			checkInt("first responses", s.FirstResponse.Count, 4)
+			checkNum("frt mean", s.FirstResponse.Mean, fptr(75))
+			checkNum("frt median", s.FirstResponse.Median, fptr(20))
 			checkNum("frt p90", s.FirstResponse.P90, fptr(240))
-			// Every turn a person answered: 30, 300, 240, 20, 10, 106.
-			checkNum("response mean", s.ResponseMean, fptr(706.0/6))
-			// 4 of the 7 who waited for people were answered within 3 minutes.
+			// Every turn a person answered, but u5's: 30, 300, 240, 20, 10.
+			checkNum("response mean", s.ResponseMean, fptr(120))
+			// 3 of the 7 who waited for people were answered within 3 minutes.
 			checkInt("waited", s.Waited, 7)
-			checkInt("answered in 3m", s.AnsweredIn3m, 4)
-			checkNum("3-minute rate", s.ResponseRate3m, fptr(4.0/7))
-			// Queue waits: 0 for six, 96 s for u5.
-			checkInt("queue waits", s.QueueWait.Count, 7)
-			checkNum("queue wait mean", s.QueueWait.Mean, fptr(96.0/7))
-			checkNum("queue wait median", s.QueueWait.Median, fptr(0))
-			checkNum("queue wait p90", s.QueueWait.P90, fptr(96))
+			checkInt("answered in 3m", s.AnsweredIn3m, 3)
+			checkNum("3-minute rate", s.ResponseRate3m, fptr(3.0/7))
+			// Queue waits: 0 for the six given to an agent but u5 (who left).
+			checkInt("queue waits", s.QueueWait.Count, 6)
+			checkNum("queue wait mean", s.QueueWait.Mean, fptr(0))
+			checkNum("queue wait p90", s.QueueWait.P90, fptr(0))
 			checkInt("abandoned", s.Abandoned, 1)
 			checkNum("abandonment", s.AbandonmentRate, fptr(1.0/7))
 			checkInt("transfers", s.Transfers, 1)
@@ -368,7 +368,7 @@ func TestReportFixture(t *testing.T) {
 			checkInt("Tue 23h", r.Heatmap[1][23], 3)
 			checkInt("Wed 10h", r.Heatmap[2][10], 3)
 			checkInt("Wed 23h", r.Heatmap[2][23], 1)
-			wantBuckets := []int{0, 2, 1, 1, 1, 0, 0} // 10 and 20 | 30 | 106 | 240
+			wantBuckets := []int{0, 2, 1, 0, 1, 0, 0} // 10 and 20 | 30 | 240
 			for i, b := range r.FirstResponse {
 				checkInt("frt bucket "+b.Label, b.Count, wantBuckets[i])
 			}
