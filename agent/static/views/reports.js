@@ -22,6 +22,8 @@ const CHARTS = ['volume_by_day', 'volume_by_hour', 'first_response', 'heatmap', 
 const QUICK = [1, 7, 30];
 // LIVE_MS is how often the live board asks again while the page is in view.
 const LIVE_MS = 10000;
+// INCOMPLETE_RETRY_MS is how soon a report the server could not fold up to date is asked again.
+const INCOMPLETE_RETRY_MS = 3000;
 const DAY_COLUMNS = [
   { key: 'date', kind: 'text', value: (d) => d.date },
   { key: 'conversations', kind: 'count', value: (d) => d.conversations },
@@ -39,6 +41,7 @@ let range = null; // {from, to}: what the inputs ask for; null until the first r
 let tz = ''; // the shop's time zone, from the report
 let report = null; // the last report drawn
 let loadGen = 0; // bumped per load; an older answer is dropped
+let again = null; // the timer that asks again for a report the server said was incomplete
 let loading = false;
 let loadError = null;
 let sort = { key: 'conversations', order: 'desc' };
@@ -90,6 +93,8 @@ export function render() {
 
 export function reset() {
   stopLive();
+  clearTimeout(again);
+  again = null;
   loadGen++;
   range = null;
   tz = '';
@@ -127,6 +132,8 @@ function open() {
 }
 
 function close() {
+  clearTimeout(again);
+  again = null;
   state.area = null;
   render();
   scheduleRender(); // the workbench is in view again: read marks, scroll
@@ -281,6 +288,8 @@ function setRange(r) {
 // its charts; a newer load wins over one still under way.
 function load() {
   const gen = ++loadGen;
+  clearTimeout(again);
+  again = null;
   loading = true;
   loadError = null;
   drawStatus();
@@ -293,6 +302,9 @@ function load() {
       tz = r.time_zone || tz;
       range = { from: r.from, to: r.to };
       loading = false;
+      // The server was still folding older history into the reports (its first start after an
+      // upgrade, or the demo's first seconds): show what there is and ask again shortly.
+      if (r.incomplete && isOpen()) again = setTimeout(load, INCOMPLETE_RETRY_MS);
       drawAll();
       loadCharts();
     })
@@ -395,11 +407,12 @@ function drawStatus() {
     el.area.setAttribute('data-range', report.from + '..' + report.to);
     el.area.setAttribute('data-filter', report.filterKey);
   }
+  el.area.setAttribute('data-incomplete', String(!!(report && report.incomplete)));
   if (loadError) {
     setChildren(el.status, h('span', { class: 'rep-error', text: t('rep_loadFailed', { msg: errText(loadError) }) }), ' ',
       h('button', { type: 'button', class: 'btn-link', text: t('rep_retry'), onclick: () => load() }));
   } else {
-    setChildren(el.status, loading ? t('rep_loading') : '');
+    setChildren(el.status, loading ? t('rep_loading') : report && report.incomplete ? t('rep_incomplete') : '');
   }
   el.meta.textContent = report ? t('rep_meta', { from: report.from, to: report.to, tz: report.time_zone }) : '';
 }
