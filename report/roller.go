@@ -35,10 +35,13 @@ type Roller struct {
 	turn chan struct{}
 }
 
-// DefaultBatch is how many events one transaction of the roll-up folds:
-// on SQLite the transaction holds the one write lock the message path
-// needs too, so it stays short.
-const DefaultBatch = 1000
+// DefaultBatch is how many events one transaction of the roll-up folds.
+// What a transaction writes is one row per stretch its events touched, and
+// a busy shop's events touch the same conversations again and again: at
+// 3,000 messages a second, batches of 1,000 events wrote about as many
+// rows a second as the message path did, on SQLite's one writer; batches
+// of 5,000 write a fifth of that, each transaction still short.
+const DefaultBatch = 5000
 
 // NewRoller returns a roller over store; markMoved tells a save that lost
 // to another process's fold from a failure.

@@ -166,23 +166,36 @@ func (r *relayRun) setUp(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
+	// Routing may give the last conversations a moment after their acks:
+	// ask the agents' lists again until they hold them all, for 30 s.
 	held := 0
-	if err := parallel(ctx, cfg.Agents, 8, func(i int) error {
-		p := r.agents[i]
-		convs, err := r.heldConversations(ctx, p.token, p.id)
-		p.convs = convs
-		if err != nil {
-			return fmt.Errorf("agent %s: %w", p.name, err)
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		if err := parallel(ctx, cfg.Agents, 8, func(i int) error {
+			p := r.agents[i]
+			convs, err := r.heldConversations(ctx, p.token, p.id)
+			p.convs = convs
+			if err != nil {
+				return fmt.Errorf("agent %s: %w", p.name, err)
+			}
+			return nil
+		}); err != nil {
+			return err
 		}
-		return nil
-	}); err != nil {
-		return err
-	}
-	for _, p := range r.agents {
-		held += len(p.convs)
-	}
-	if held != cfg.Buyers {
-		return fmt.Errorf("agents hold %d conversations, want %d (raise --agents or their caps)", held, cfg.Buyers)
+		held = 0
+		for _, p := range r.agents {
+			held += len(p.convs)
+		}
+		if held == cfg.Buyers {
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("agents hold %d conversations, want %d (raise --agents or their caps)", held, cfg.Buyers)
+		}
+		select {
+		case <-time.After(500 * time.Millisecond):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 	fmt.Fprintf(r.out, "buyers: %d conversations open and assigned in %s\n", cfg.Buyers, time.Since(start).Round(time.Millisecond))
 	return nil
