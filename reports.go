@@ -59,7 +59,7 @@ type ReportSession struct {
 const (
 	SpanPresence = "presence" // an agent's effective presence (SubjectID the agent)
 	SpanStage    = "stage"    // the shop's overflow stage
-	SpanSurge    = "surge"    // surge mode on (Value "on")
+	SpanSurge    = "surge"    // surge mode on (Value "surge" too)
 )
 
 // ReportSpan is a stretch of time something held: an agent's presence, the

@@ -160,13 +160,33 @@ func (h *handlers) computeReport(c *gin.Context) (report.Report, bool) {
 	return r, true
 }
 
+// reportView is the report as GET /reports answers it: with its charts
+// drawn when asked (charts=svg), so a page that shows both computes the
+// report once.
+type reportView struct {
+	report.Report
+	Charts map[string]string `json:"charts,omitempty"` // SVG by chart name
+}
+
 // getReport answers the report as JSON.
 func (h *handlers) getReport(c *gin.Context) {
 	r, ok := h.computeReport(c)
 	if !ok {
 		return
 	}
-	c.JSON(http.StatusOK, r)
+	v := reportView{Report: r}
+	if c.Query("charts") == "svg" {
+		v.Charts = make(map[string]string, len(chartNames))
+		for _, name := range chartNames {
+			svg, err := renderChart(name, r, c.Query("lang") == "en")
+			if err != nil {
+				h.writeError(c, err)
+				return
+			}
+			v.Charts[name] = string(svg)
+		}
+	}
+	c.JSON(http.StatusOK, v)
 }
 
 // getLiveBoard answers the live board: the line and the team now.
@@ -398,18 +418,8 @@ func (h *handlers) getReportCSV(c *gin.Context) {
 			{key: "start", zh: "开始", en: "Start", cell: func(p report.Period) string { return p.Start.Format(time.RFC3339) }},
 			{key: "end", zh: "结束", en: "End", cell: func(p report.Period) string { return p.End.Format(time.RFC3339) }},
 		}
-		rows := append(append([]report.Period{}, r.StagePeriods...), surgeRows(r.SurgePeriods)...)
-		csvTable(h, c, table, cols, rows)
+		csvTable(h, c, table, cols, append(append([]report.Period{}, r.StagePeriods...), r.SurgePeriods...))
 	}
-}
-
-func surgeRows(ps []report.Period) []report.Period {
-	out := make([]report.Period, len(ps))
-	for i, p := range ps {
-		p.Value = "surge"
-		out[i] = p
-	}
-	return out
 }
 
 // chartNames are the report's charts.

@@ -52,9 +52,15 @@ func TestReportsAPI(t *testing.T) {
 			len(r.Days) != 1 || r.Days[0].Date != "2026-11-11" || r.Hours[8].Conversations != 1 {
 			t.Fatalf("report: %+v", r)
 		}
-		var def report.Report
-		if e.do("GET", "/api/v1/reports", owner, "", nil, &def); len(def.Days) != 7 || def.To != "2026-11-11" {
+		var def struct {
+			report.Report
+			Charts map[string]string
+		}
+		if e.do("GET", "/api/v1/reports?charts=svg", owner, "", nil, &def); len(def.Days) != 7 || def.To != "2026-11-11" {
 			t.Errorf("the default range: %s to %s, %d days; want the 7 days to today", def.From, def.To, len(def.Days))
+		}
+		if len(def.Charts) != 5 || !strings.Contains(def.Charts["heatmap"], "<svg") {
+			t.Errorf("charts=svg gave %d charts", len(def.Charts))
 		}
 
 		var refused fieldErr

@@ -540,12 +540,8 @@ func periods(q Query, in Input) ([]StageTotal, []Period, []Period) {
 		if d <= 0 {
 			continue
 		}
-		p := Period{Value: sp.Value, Start: maxTime(sp.StartedAt, q.From).UTC(), End: q.Now.UTC(), Ongoing: sp.EndedAt == nil}
-		if sp.EndedAt != nil {
-			p.End = minTime(*sp.EndedAt, q.To).UTC()
-		} else {
-			p.End = minTime(q.Now, q.To).UTC()
-		}
+		start := maxTime(sp.StartedAt, q.From).UTC()
+		p := Period{Value: sp.Value, Start: start, End: start.Add(d), Ongoing: sp.EndedAt == nil}
 		if sp.Kind == kefu.SpanSurge {
 			surges = append(surges, p)
 			continue

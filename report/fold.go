@@ -120,7 +120,7 @@ func (f *Fold) Apply(e kefu.ReportEvent) {
 		return
 	case kefu.EventSurgeStarted:
 		if f.open[spanKey{e.ShopID, kefu.SpanSurge, 0}] == nil {
-			f.startSpan(e.ShopID, kefu.SpanSurge, 0, "on", t)
+			f.startSpan(e.ShopID, kefu.SpanSurge, 0, kefu.SpanSurge, t)
 		}
 		return
 	case kefu.EventSurgeEnded:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -51,17 +52,6 @@ type reportSessionRow struct {
 }
 
 func (reportSessionRow) TableName() string { return "report_sessions" }
-
-func (r reportSessionRow) session() kefu.ReportSession {
-	return kefu.ReportSession{ShopID: r.ShopID, ConversationID: r.ConversationID, Episode: r.Episode, BuyerID: r.BuyerID,
-		GroupID: r.GroupID, AgentID: r.AgentID, AgentSince: fromMicros(r.AgentSince),
-		StartedAt: time.UnixMicro(r.StartedAt).UTC(), LineSince: fromMicros(r.LineSince), AssistantFirst: r.AssistantFirst,
-		FirstBuyerAt: fromMicros(r.FirstBuyerAt), AssignedAt: fromMicros(r.AssignedAt), FirstReplyAt: fromMicros(r.FirstReplyAt),
-		ClosedAt: fromMicros(r.ClosedAt), AwaitingSince: fromMicros(r.AwaitingSince), Abandoned: r.Abandoned, LeftMessage: r.LeftMessage,
-		Transfers: r.Transfers, Nudges: r.Nudges, Reassigns: r.Reassigns, Requeues: r.Requeues, BuyerMessages: r.BuyerMessages,
-		AgentMessages: r.AgentMessages, BotMessages: r.BotMessages, Replies: r.Replies, ReplyMillis: r.ReplyMillis,
-		Stars: r.Stars}
-}
 
 func reportSessionRowOf(s kefu.ReportSession) reportSessionRow {
 	return reportSessionRow{ShopID: s.ShopID, ConversationID: s.ConversationID, Episode: s.Episode, BuyerID: s.BuyerID,
@@ -150,18 +140,19 @@ func (s *Store) ReportEvents(ctx context.Context, afterID int64, limit int) ([]k
 // ReportLatestSessions returns the stretches stored for the given
 // conversations (every episode; the fold keeps the latest).
 func (s *Store) ReportLatestSessions(ctx context.Context, conversationIDs []int64) ([]kefu.ReportSession, error) {
-	ctx, cancel := bound(ctx)
-	defer cancel()
 	var out []kefu.ReportSession
 	for start := 0; start < len(conversationIDs); start += 500 {
 		ids := conversationIDs[start:min(start+500, len(conversationIDs))]
-		var rows []reportSessionRow
-		if err := s.rdb.WithContext(ctx).Where("conversation_id IN ?", ids).Find(&rows).Error; err != nil {
+		marks := make([]string, len(ids))
+		args := make([]any, len(ids))
+		for i, id := range ids {
+			marks[i], args[i] = fmt.Sprintf("$%d", i+1), id
+		}
+		ss, err := s.reportSessions(ctx, `WHERE conversation_id IN (`+strings.Join(marks, ", ")+`)`, args...)
+		if err != nil {
 			return nil, fmt.Errorf("store: read report stretches: %w", err)
 		}
-		for _, r := range rows {
-			out = append(out, r.session())
-		}
+		out = append(out, ss...)
 	}
 	return out, nil
 }
@@ -244,46 +235,53 @@ func (s *Store) ResetReports(ctx context.Context) error {
 	return nil
 }
 
-// ReportSessions returns the shop's stretches that started in [from, to),
-// with what a report reads of them (not the fold's state, AwaitingSince). It scans rows by hand: a month of a busy shop is 100,000 of
-// them, and reflection would cost more than the query.
+// ReportSessions returns the shop's stretches that started in [from, to).
 func (s *Store) ReportSessions(ctx context.Context, shopID int64, from, to time.Time) ([]kefu.ReportSession, error) {
+	out, err := s.reportSessions(ctx, `WHERE shop_id = $1 AND started_at >= $2 AND started_at < $3
+		ORDER BY started_at, conversation_id, episode`, shopID, from.UnixMicro(), to.UnixMicro())
+	if err != nil {
+		return nil, fmt.Errorf("store: report stretches of shop %d: %w", shopID, err)
+	}
+	return out, nil
+}
+
+// reportSessions reads the stretches the clause selects.
+// It scans rows by hand: a month of a busy shop is 100,000 of them, and
+// reflection would cost more than the query.
+func (s *Store) reportSessions(ctx context.Context, clause string, args ...any) ([]kefu.ReportSession, error) {
 	ctx, cancel := bound(ctx)
 	defer cancel()
 	rdb, err := s.rdb.DB()
 	if err != nil {
-		return nil, fmt.Errorf("store: report stretches of shop %d: %w", shopID, err)
+		return nil, err
 	}
-	rows, err := rdb.QueryContext(ctx, s.sql(`SELECT conversation_id, episode, buyer_id, group_id, agent_id, agent_since,
-		started_at, line_since, assistant_first, first_buyer_at, assigned_at, first_reply_at, closed_at,
-		abandoned, left_message, transfers, nudges, reassigns, requeues, buyer_messages, agent_messages, bot_messages,
-		replies, reply_millis, stars
-		FROM report_sessions WHERE shop_id = $1 AND started_at >= $2 AND started_at < $3
-		ORDER BY started_at, conversation_id, episode`), shopID, from.UnixMicro(), to.UnixMicro())
+	query := `SELECT shop_id, conversation_id, episode, buyer_id, group_id, agent_id, agent_since, started_at, line_since,
+		assistant_first, first_buyer_at, assigned_at, first_reply_at, closed_at, awaiting_since, abandoned, left_message,
+		transfers, nudges, reassigns, requeues, buyer_messages, agent_messages, bot_messages, replies, reply_millis, stars
+		FROM report_sessions ` + clause
+	rows, err := rdb.QueryContext(ctx, s.sql(query), args...)
 	if err != nil {
-		return nil, fmt.Errorf("store: report stretches of shop %d: %w", shopID, err)
+		return nil, err
 	}
 	defer rows.Close()
 	var out []kefu.ReportSession
 	var started int64
-	var agentSince, lineSince, firstBuyer, assigned, firstReply, closed *int64
+	var agentSince, lineSince, firstBuyer, assigned, firstReply, closed, awaiting *int64
 	for rows.Next() {
-		r := kefu.ReportSession{ShopID: shopID}
-		if err := rows.Scan(&r.ConversationID, &r.Episode, &r.BuyerID, &r.GroupID, &r.AgentID, &agentSince,
-			&started, &lineSince, &r.AssistantFirst, &firstBuyer, &assigned, &firstReply, &closed, &r.Abandoned,
+		var r kefu.ReportSession
+		if err := rows.Scan(&r.ShopID, &r.ConversationID, &r.Episode, &r.BuyerID, &r.GroupID, &r.AgentID, &agentSince,
+			&started, &lineSince, &r.AssistantFirst, &firstBuyer, &assigned, &firstReply, &closed, &awaiting, &r.Abandoned,
 			&r.LeftMessage, &r.Transfers, &r.Nudges, &r.Reassigns, &r.Requeues, &r.BuyerMessages, &r.AgentMessages,
 			&r.BotMessages, &r.Replies, &r.ReplyMillis, &r.Stars); err != nil {
-			return nil, fmt.Errorf("store: report stretches of shop %d: %w", shopID, err)
+			return nil, err
 		}
 		r.StartedAt = time.UnixMicro(started).UTC()
 		r.AgentSince, r.LineSince, r.FirstBuyerAt = fromMicros(agentSince), fromMicros(lineSince), fromMicros(firstBuyer)
 		r.AssignedAt, r.FirstReplyAt, r.ClosedAt = fromMicros(assigned), fromMicros(firstReply), fromMicros(closed)
+		r.AwaitingSince = fromMicros(awaiting)
 		out = append(out, r)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: report stretches of shop %d: %w", shopID, err)
-	}
-	return out, nil
+	return out, rows.Err()
 }
 
 // ReportSpans returns the shop's spans that overlap [from, to).

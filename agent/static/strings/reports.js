@@ -67,7 +67,6 @@ export default {
     rep_chart_heatmap: '星期 × 时段热力图',
     rep_chart_first_response: '首次响应时长分布',
     rep_chart_conversion: '每日询单转化率与3分钟响应率',
-    rep_chartFailed: '图表加载失败',
     rep_chartAlt: '{chart}（{from} 至 {to}）',
 
     rep_agents: '客服绩效',
@@ -161,7 +160,6 @@ export default {
     rep_chart_heatmap: 'Weekday × hour heatmap',
     rep_chart_first_response: 'First response times',
     rep_chart_conversion: 'Inquiry conversion and 3-minute rate by day',
-    rep_chartFailed: 'The chart did not load',
     rep_chartAlt: '{chart} ({from} to {to})',
 
     rep_agents: 'Agents',

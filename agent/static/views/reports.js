@@ -48,7 +48,6 @@ let sort = { key: 'conversations', order: 'desc' };
 let filter = { group_id: '', agent_id: '' }; // the report's group and agent filters ('' is all)
 let choices = null; // {groups, agents} for the filters, once loaded
 let charts = {}; // name -> object URL shown
-let chartsFor = ''; // the range and language the charts were fetched for
 let live = null; // the last live board, with .at
 let liveError = false;
 let liveTimer = null;
@@ -119,7 +118,7 @@ export function langChanged() {
   drawnLang = state.lang;
   build();
   drawAll();
-  if (isOpen() && report) loadCharts(); // their titles and axes are the server's words
+  if (isOpen() && report) load(); // the charts' titles and axes are the server's words
 }
 
 function open() {
@@ -294,7 +293,9 @@ function load() {
   loadError = null;
   drawStatus();
   const asked = filterKey();
-  api('GET', '/api/v1/reports' + query(range, filter))
+  // One call computes the report and draws its charts (their words in the console's language).
+  const extra = Object.assign({}, filter, { charts: 'svg', lang: state.lang === 'en' ? 'en' : '' });
+  api('GET', '/api/v1/reports' + query(range, extra))
     .then((r) => {
       if (gen !== loadGen) return;
       report = r;
@@ -306,7 +307,7 @@ function load() {
       // upgrade, or the demo's first seconds): show what there is and ask again shortly.
       if (r.incomplete && isOpen()) again = setTimeout(load, INCOMPLETE_RETRY_MS);
       drawAll();
-      loadCharts();
+      showCharts();
     })
     .catch((err) => {
       if (err.cancelled || gen !== loadGen) return;
@@ -316,35 +317,18 @@ function load() {
     });
 }
 
-// loadCharts fetches the five charts of the report drawn, each as a Blob shown through an
-// object URL; the URLs they replace are revoked.
-function loadCharts() {
-  if (!report) return;
-  const gen = loadGen;
-  const want = report.from + ' ' + report.to + ' ' + report.filterKey + ' ' + state.lang;
-  chartsFor = want;
-  const q = query({ from: report.from, to: report.to }, Object.assign({}, filter, { lang: state.lang === 'en' ? 'en' : '' }));
+// showCharts shows the five charts the report came with (SVG the server drew, charts=svg), each
+// through an object URL; the URLs they replace are revoked.
+function showCharts() {
+  if (!report || !report.charts) return;
   for (const name of CHARTS) {
-    const fig = chartFigure(name);
-    if (fig) fig.classList.add('is-loading');
-    api('GET', '/api/v1/reports/charts/' + name + '.svg' + q, undefined, { blob: true })
-      .then((blob) => {
-        if (gen !== loadGen || chartsFor !== want || !isOpen()) return;
-        const url = URL.createObjectURL(blob);
-        const old = charts[name];
-        charts[name] = url;
-        showChart(name, url);
-        if (old) URL.revokeObjectURL(old);
-      })
-      .catch((err) => {
-        if (err.cancelled || gen !== loadGen || chartsFor !== want) return;
-        const f = chartFigure(name);
-        if (!f) return;
-        f.classList.remove('is-loading');
-        const note = f.querySelector('.rep-chart-note');
-        note.hidden = false;
-        note.textContent = t('rep_chartFailed') + ' · ' + errText(err);
-      });
+    const svg = report.charts[name];
+    if (!svg) continue;
+    const url = URL.createObjectURL(new Blob([svg], { type: 'image/svg+xml' }));
+    const old = charts[name];
+    charts[name] = url;
+    showChart(name, url);
+    if (old) URL.revokeObjectURL(old);
   }
 }
 
@@ -368,7 +352,6 @@ function showChart(name, url) {
 function dropCharts() {
   for (const url of Object.values(charts)) URL.revokeObjectURL(url);
   charts = {};
-  chartsFor = '';
 }
 
 // filterKey names the filters asked for, e.g. "group=2 agent=" (the page's data-filter).
